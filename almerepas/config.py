@@ -1,0 +1,84 @@
+"""Settings read from ALMEREPAS_* environment variables; nothing else reads os.environ."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+API_VERSION = "0.1.0"
+
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see load_config
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a service that may start."""
+
+
+def _default_database_url(instance_path: Path) -> str:
+    return f"sqlite:///{instance_path / 'almerepas.sqlite3'}"
+
+
+def load_config(
+    instance_path: Path,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Build the Flask config from the environment, safe defaults and test overrides."""
+    env = os.environ if environ is None else environ
+    overrides = dict(overrides or {})
+    environment = overrides.get("ENV", env.get("ALMEREPAS_ENV", "development"))
+    if environment not in ("development", "test", "production"):
+        raise ConfigError(
+            f"ALMEREPAS_ENV must be development, test or production, not {environment!r}"
+        )
+
+    secret_key = env.get("ALMEREPAS_SECRET_KEY")
+    if not secret_key:
+        if environment == "production":
+            raise ConfigError(
+                "ALMEREPAS_SECRET_KEY is required in production: set it to a long random value"
+            )
+        secret_key = DEV_SECRET_KEY
+
+    config: dict[str, Any] = {
+        "ENV": environment,
+        "SECRET_KEY": secret_key,
+        "DATABASE_URL": env.get("ALMEREPAS_DATABASE_URL") or _default_database_url(instance_path),
+        "REDIS_URL": env.get("ALMEREPAS_REDIS_URL") or None,
+        # Largest request body we accept; anything bigger is a 413 problem.
+        "MAX_CONTENT_LENGTH": int(env.get("ALMEREPAS_MAX_CONTENT_LENGTH", 64 * 1024)),
+        "SQLITE_BUSY_TIMEOUT_MS": int(env.get("ALMEREPAS_SQLITE_BUSY_TIMEOUT_MS", 5000)),
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": environment == "production",
+        "BABEL_DEFAULT_LOCALE": "nl",
+        "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
+        "LANGUAGES": ("nl", "en"),
+        # flask-smorest: where the OpenAPI document and the docs page live.
+        "API_TITLE": "Almerepas API",
+        "API_VERSION": API_VERSION,
+        "OPENAPI_VERSION": "3.0.3",
+        "OPENAPI_URL_PREFIX": "/api/v1",
+        "OPENAPI_JSON_PATH": "openapi.json",
+        "OPENAPI_SWAGGER_UI_PATH": "docs",
+        "OPENAPI_SWAGGER_UI_URL": "/static/swagger-ui/",
+        "API_SPEC_OPTIONS": {
+            "info": {
+                "description": (
+                    "De API van Almerepas, de stadspas van Almere. Fouten zijn altijd "
+                    "application/problem+json (RFC 9457) met een vaste `code`."
+                ),
+                "contact": {
+                    "name": "Team Almerepas",
+                    "url": "https://almerepas.almere.nl/ontwikkelaars",
+                    "email": "almerepas-api@almere.nl",
+                },
+                "license": {"name": "EUPL-1.2"},
+            },
+            "servers": [{"url": "/api/v1", "description": "Almerepas API versie 1"}],
+        },
+    }
+    config.update(overrides)
+    return config

@@ -1,0 +1,35 @@
+"""A probe endpoint registered only in tests, to exercise the error shape on a request body."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from almerepas.api import Blueprint
+from almerepas.db import get_session, transactional
+from almerepas.errors import InsufficientBalance
+
+blp = Blueprint("probe", __name__)
+
+
+class ProbeSchema(ma.Schema):
+    amount = fields.Integer(required=True, strict=True, validate=validate.Range(min=1))
+    note = fields.String(validate=validate.Length(max=20))
+
+
+@blp.route("/probe", methods=["POST"])
+@blp.arguments(ProbeSchema)
+@blp.response(201, ProbeSchema)
+@transactional
+def create_probe(body: dict[str, Any]) -> dict[str, Any]:
+    if body["amount"] > 1000:
+        raise InsufficientBalance()
+    return body
+
+
+@blp.route("/probe/crash")
+def crash() -> None:
+    get_session()
+    raise RuntimeError("SELECT secret FROM household WHERE bsn = '123456782'")

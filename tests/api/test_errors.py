@@ -1,0 +1,109 @@
+"""Every error is application/problem+json with a stable code: never a 500 for bad input."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from tests.api import probe
+
+PROBLEM = "application/problem+json"
+
+
+@pytest.fixture
+def app(app: Flask) -> Flask:
+    app.extensions["almerepas.api"].register_blueprint(probe.blp, url_prefix="/api/v1")
+    return app
+
+
+def assert_problem(response: Any, status: int, code: str) -> dict[str, Any]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == PROBLEM
+    body: dict[str, Any] = response.get_json(force=True)
+    assert body["status"] == status
+    assert body["code"] == code
+    assert body["type"] == f"urn:almerepas:problem:{code}"
+    assert body["title"] and body["detail"]
+    return body
+
+
+def test_valid_body_is_accepted(client: FlaskClient) -> None:
+    response = client.post("/api/v1/probe", json={"amount": 5, "note": "ok"})
+    assert response.status_code == 201
+    assert response.get_json() == {"amount": 5, "note": "ok"}
+
+
+def test_validation_errors_name_every_failing_field(client: FlaskClient) -> None:
+    response = client.post("/api/v1/probe", json={"amount": 1.5, "note": "x" * 30})
+    body = assert_problem(response, 400, "validation_failed")
+    assert {e["field"] for e in body["errors"]} == {"amount", "note"}
+    assert all(e["in"] == "json" for e in body["errors"])
+
+
+def test_unknown_fields_are_refused(client: FlaskClient) -> None:
+    response = client.post("/api/v1/probe", json={"amount": 5, "is_admin": True})
+    body = assert_problem(response, 400, "validation_failed")
+    assert [e["field"] for e in body["errors"]] == ["is_admin"]
+
+
+def test_malformed_json_is_a_400(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/v1/probe", data='{"amount": 5,', headers={"Content-Type": "application/json"}
+    )
+    assert_problem(response, 400, "malformed_json")
+
+
+def test_a_body_that_is_not_json_is_a_415(client: FlaskClient) -> None:
+    response = client.post("/api/v1/probe", data="amount=5")
+    assert_problem(response, 415, "unsupported_media_type")
+
+
+def test_an_oversize_body_is_a_413(client: FlaskClient, app: Flask) -> None:
+    big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/api/v1/probe", json={"amount": 5, "note": big})
+    assert_problem(response, 413, "payload_too_large")
+
+
+def test_a_domain_refusal_carries_its_code(client: FlaskClient) -> None:
+    response = client.post("/api/v1/probe", json={"amount": 5000})
+    assert_problem(response, 409, "insufficient_balance")
+
+
+def test_an_unexpected_exception_is_a_500_without_internals(client: FlaskClient) -> None:
+    response = client.get("/api/v1/probe/crash", headers={"X-Request-ID": "req-12345678"})
+    body = assert_problem(response, 500, "internal_error")
+    assert body["request_id"] == "req-12345678"
+    assert response.headers["X-Request-ID"] == "req-12345678"
+    text = response.get_data(as_text=True)
+    for leak in ("SELECT", "household", "123456782", "Traceback", "RuntimeError"):
+        assert leak not in text
+
+
+def test_not_found_and_wrong_method(client: FlaskClient) -> None:
+    assert_problem(client.get("/api/v1/nothing-here"), 404, "not_found")
+    response = client.delete("/api/v1/health")
+    assert_problem(response, 405, "method_not_allowed")
+    assert "GET" in response.headers["Allow"]
+
+
+def test_an_accept_header_we_cannot_serve_is_a_406(client: FlaskClient) -> None:
+    response = client.get("/api/v1/health", headers={"Accept": "application/xml"})
+    assert_problem(response, 406, "not_acceptable")
+
+
+def test_error_texts_follow_the_language(client: FlaskClient) -> None:
+    nl = client.get("/api/v1/nothing-here").get_json(force=True)
+    en = client.get("/api/v1/nothing-here", headers={"Accept-Language": "en"}).get_json(force=True)
+    assert nl["title"] == "Dit bestaat niet"
+    assert en["title"] == "This does not exist"
+    assert nl["code"] == en["code"] == "not_found"
+
+
+def test_pages_get_an_html_error_page(client: FlaskClient) -> None:
+    response = client.get("/bestaat-niet", headers={"Accept": "text/html"})
+    assert response.status_code == 404
+    assert response.mimetype == "text/html"
+    assert "Dit bestaat niet" in response.get_data(as_text=True)

@@ -1,0 +1,119 @@
+"""Try to overspend one budget from many threads at once, each with its own connection."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections import Counter
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from almerepas import ledger, migrate
+from almerepas.db import make_engine
+from almerepas.errors import InsufficientBalance
+from almerepas.ledger import Leg
+from almerepas.models import Account, AccountKind, EntryKind
+from tests.conftest import Backend
+from tests.factories import funded_account, make_account
+
+ATTEMPTS = 200
+BALANCE = 100
+
+
+def _debit_concurrently(engine: Engine, threads: int) -> tuple[Counter[str], int, int]:
+    with Session(engine) as session:
+        _, budget = funded_account(session, BALANCE)
+        partner = make_account(session, AccountKind.payable)
+        session.commit()
+        budget_id, partner_id = budget.id, partner.id
+
+    outcomes: Counter[str] = Counter()
+    lock = threading.Lock()
+    start = threading.Barrier(threads)
+    per_thread = [
+        ATTEMPTS // threads + (1 if i < ATTEMPTS % threads else 0) for i in range(threads)
+    ]
+
+    def worker(n: int) -> None:
+        start.wait()
+        for _ in range(n):
+            with Session(engine) as session:
+                try:
+                    source = session.get_one(Account, budget_id)
+                    target = session.get_one(Account, partner_id)
+                    ledger.post_entry(
+                        session,
+                        kind=EntryKind.redemption,
+                        natural_key=f"race:{uuid.uuid4().hex}",
+                        legs=[Leg(source, target, 1)],
+                        actor="test",
+                    )
+                    session.commit()
+                    result = "ok"
+                except InsufficientBalance:
+                    session.rollback()
+                    result = "refused"
+                except OperationalError as exc:  # pragma: no cover - would be a failure
+                    session.rollback()
+                    result = f"error: {exc.orig}"
+            with lock:
+                outcomes[result] += 1
+
+    pool = [threading.Thread(target=worker, args=(n,)) for n in per_thread]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+
+    with Session(engine) as session:
+        balance = session.scalar(select(Account.balance).where(Account.id == budget_id))
+        computed = ledger.computed_balances(session).get(budget_id, 0)
+        assert ledger.find_drift(session) == []
+        assert set(ledger.unit_totals(session).values()) == {0}
+    return outcomes, int(balance or 0), computed
+
+
+def test_concurrent_debits_never_overspend(backend: Backend, fresh_engine: Engine) -> None:
+    threads = 32 if backend.name == "postgresql" else 8
+    outcomes, balance, computed = _debit_concurrently(fresh_engine, threads)
+
+    assert outcomes == Counter({"ok": BALANCE, "refused": ATTEMPTS - BALANCE})
+    assert balance == 0
+    assert computed == 0
+
+
+def test_sqlite_deferred_transactions_would_fail_under_contention(tmp_path: Path) -> None:
+    """Why every write starts with BEGIN IMMEDIATE: without it, read-then-write transactions
+    collide with SQLITE_BUSY at once instead of waiting their turn (SQLite only)."""
+    fresh_engine = make_engine(f"sqlite:///{tmp_path / 'deferred.sqlite3'}")
+    migrate.upgrade(fresh_engine)
+    with Session(fresh_engine) as session:
+        _, budget = funded_account(session, 1000)
+        session.commit()
+        budget_id = budget.id
+
+    deferred = fresh_engine.execution_options(sqlite_begin="DEFERRED")
+    errors: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def read_then_write() -> None:
+        with deferred.connect() as conn:
+            conn.exec_driver_sql("SELECT balance FROM account WHERE id = ?", (budget_id,))
+            barrier.wait()
+            try:
+                conn.exec_driver_sql(
+                    "UPDATE account SET balance = balance + 0 WHERE id = ?", (budget_id,)
+                )
+                conn.commit()
+            except OperationalError as exc:
+                errors.append(str(exc.orig))
+
+    pool = [threading.Thread(target=read_then_write) for _ in range(2)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    assert errors and "locked" in errors[0]

@@ -1,0 +1,123 @@
+"""A throwaway PostgreSQL 15 cluster for the test suite: started on a free loopback port, stopped
+by its PID. PostgreSQL refuses to run as root, so as root the server runs as the postgres user."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+PG_BIN = Path(os.environ.get("ALMEREPAS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+
+
+class ClusterUnavailable(RuntimeError):
+    pass
+
+
+@dataclass
+class Cluster:
+    data_dir: Path
+    port: int
+    pid: int
+
+    @property
+    def url(self) -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
+
+    def stop(self) -> None:
+        """Fast shutdown of the server we started (SIGINT to the postmaster), then clean up."""
+        try:
+            os.kill(self.pid, signal.SIGINT)
+        except ProcessLookupError:
+            pass
+        else:
+            for _ in range(200):
+                try:
+                    os.kill(self.pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.05)
+        shutil.rmtree(self.data_dir.parent, ignore_errors=True)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _as_owner(cmd: list[str], owner: str | None) -> list[str]:
+    return ["runuser", "-u", owner, "--", *cmd] if owner else cmd
+
+
+def start_cluster() -> Cluster:
+    if not (PG_BIN / "initdb").exists():
+        raise ClusterUnavailable(f"no PostgreSQL server binaries in {PG_BIN}")
+    owner = "postgres" if os.geteuid() == 0 else None
+    # Every folder above the data folder must be traversable by the server's user.
+    base = Path(tempfile.mkdtemp(prefix="almerepas-pg-", dir="/tmp"))
+    base.chmod(0o755)
+    data_dir = base / "data"
+    if owner:
+        entry = pwd.getpwnam(owner)
+        os.chown(base, entry.pw_uid, entry.pw_gid)
+    port = _free_port()
+    log = base / "server.log"
+    try:
+        subprocess.run(
+            _as_owner(
+                [
+                    str(PG_BIN / "initdb"),
+                    "-D",
+                    str(data_dir),
+                    "-U",
+                    "postgres",
+                    "-A",
+                    "trust",
+                    "--no-sync",
+                    "-E",
+                    "UTF8",
+                    "--locale=C",
+                ],
+                owner,
+            ),
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            _as_owner(
+                [
+                    str(PG_BIN / "pg_ctl"),
+                    "start",
+                    "-w",
+                    "-t",
+                    "60",
+                    "-D",
+                    str(data_dir),
+                    "-l",
+                    str(log),
+                    "-o",
+                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+                ],
+                owner,
+            ),
+            check=True,
+            capture_output=True,
+        )
+    except subprocess.CalledProcessError as exc:
+        details = (exc.stderr or b"").decode(errors="replace")
+        if log.exists():
+            details += log.read_text(errors="replace")
+        shutil.rmtree(base, ignore_errors=True)
+        raise ClusterUnavailable(f"PostgreSQL did not start: {details}") from exc
+    pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+    return Cluster(data_dir=data_dir, port=port, pid=pid)

@@ -1,0 +1,46 @@
+"""Configuration comes from ALMEREPAS_* variables with safe defaults."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from almerepas.config import DEV_SECRET_KEY, ConfigError, load_config
+
+
+def test_defaults_need_nothing_installed(tmp_path: Path) -> None:
+    config = load_config(tmp_path, environ={})
+    assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'almerepas.sqlite3'}"
+    assert config["REDIS_URL"] is None
+    assert config["ENV"] == "development"
+
+
+def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="ALMEREPAS_SECRET_KEY"):
+        load_config(tmp_path, environ={"ALMEREPAS_ENV": "production"})
+    config = load_config(
+        tmp_path, environ={"ALMEREPAS_ENV": "production", "ALMEREPAS_SECRET_KEY": "s" * 40}
+    )
+    assert config["SECRET_KEY"] == "s" * 40
+    assert config["SESSION_COOKIE_SECURE"] is True
+
+
+def test_environment_variables_are_read(tmp_path: Path) -> None:
+    config = load_config(
+        tmp_path,
+        environ={
+            "ALMEREPAS_DATABASE_URL": "postgresql+psycopg://u@db/almerepas",
+            "ALMEREPAS_REDIS_URL": "redis://127.0.0.1:6379/0",
+            "ALMEREPAS_MAX_CONTENT_LENGTH": "1024",
+        },
+    )
+    assert config["DATABASE_URL"] == "postgresql+psycopg://u@db/almerepas"
+    assert config["REDIS_URL"] == "redis://127.0.0.1:6379/0"
+    assert config["MAX_CONTENT_LENGTH"] == 1024
+    assert config["SECRET_KEY"] == DEV_SECRET_KEY
+
+
+def test_an_unknown_environment_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError):
+        load_config(tmp_path, environ={"ALMEREPAS_ENV": "staging"})
