@@ -7,6 +7,7 @@ import uuid
 from collections import Counter
 from pathlib import Path
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
@@ -86,34 +87,35 @@ def test_concurrent_debits_never_overspend(backend: Backend, fresh_engine: Engin
 
 
 def test_sqlite_deferred_transactions_would_fail_under_contention(tmp_path: Path) -> None:
-    """Why every write starts with BEGIN IMMEDIATE: without it, read-then-write transactions
-    collide with SQLITE_BUSY at once instead of waiting their turn (SQLite only)."""
-    fresh_engine = make_engine(f"sqlite:///{tmp_path / 'deferred.sqlite3'}")
-    migrate.upgrade(fresh_engine)
-    with Session(fresh_engine) as session:
+    """Why every write starts with BEGIN IMMEDIATE (SQLite only).
+
+    A deferred transaction that reads, and then writes after another writer committed, fails
+    at once with SQLITE_BUSY: its snapshot is stale and no timeout helps. An immediate
+    transaction takes the write lock first, so the other writer waits instead.
+    """
+    engine = make_engine(f"sqlite:///{tmp_path / 'deferred.sqlite3'}")
+    migrate.upgrade(engine)
+    with Session(engine) as session:
         _, budget = funded_account(session, 1000)
         session.commit()
         budget_id = budget.id
+    debit = "UPDATE account SET balance = balance - 1 WHERE id = ?"
+    try:
+        with engine.execution_options(sqlite_begin="DEFERRED").connect() as stale:
+            stale.exec_driver_sql("SELECT balance FROM account WHERE id = ?", (budget_id,)).all()
+            with engine.connect() as other:
+                other.exec_driver_sql(debit, (budget_id,))
+                other.commit()
+            with pytest.raises(OperationalError, match="locked"):
+                stale.exec_driver_sql(debit, (budget_id,))
 
-    deferred = fresh_engine.execution_options(sqlite_begin="DEFERRED")
-    errors: list[str] = []
-    barrier = threading.Barrier(2)
-
-    def read_then_write() -> None:
-        with deferred.connect() as conn:
-            conn.exec_driver_sql("SELECT balance FROM account WHERE id = ?", (budget_id,))
-            barrier.wait()
-            try:
-                conn.exec_driver_sql(
-                    "UPDATE account SET balance = balance + 0 WHERE id = ?", (budget_id,)
-                )
-                conn.commit()
-            except OperationalError as exc:
-                errors.append(str(exc.orig))
-
-    pool = [threading.Thread(target=read_then_write) for _ in range(2)]
-    for t in pool:
-        t.start()
-    for t in pool:
-        t.join()
-    assert errors and "locked" in errors[0]
+        with engine.connect() as first:  # BEGIN IMMEDIATE: holds the write lock from the start
+            first.exec_driver_sql("SELECT balance FROM account WHERE id = ?", (budget_id,)).all()
+            impatient = make_engine(str(engine.url), sqlite_busy_timeout_ms=50)
+            with impatient.connect() as second, pytest.raises(OperationalError, match="locked"):
+                second.exec_driver_sql(debit, (budget_id,))
+            impatient.dispose()
+            first.exec_driver_sql(debit, (budget_id,))
+            first.commit()
+    finally:
+        engine.dispose()
