@@ -46,12 +46,14 @@ class ProblemSchema(ma.Schema):
 
 
 MAX_PAGE_SIZE = 100
+#: Far beyond any real list; keeps OFFSET inside a 64-bit integer on every database.
+MAX_PAGE = 1_000_000
 
 
 class PageArgsSchema(ma.Schema):
     page = fields.Integer(
         load_default=1,
-        validate=validate.Range(min=1),
+        validate=validate.Range(min=1, max=MAX_PAGE),
         metadata={"description": "Welke pagina (vanaf 1)"},
     )
     page_size = fields.Integer(

@@ -6,6 +6,7 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from sqlalchemy import text
 
 from almerepas.api import Blueprint
 from almerepas.db import get_session, transactional
@@ -24,6 +25,7 @@ class ProbeSchema(ma.Schema):
 @blp.response(201, ProbeSchema)
 @transactional
 def create_probe(body: dict[str, Any]) -> dict[str, Any]:
+    get_session().execute(text("SELECT 1"))  # opens the write transaction
     if body["amount"] > 1000:
         raise InsufficientBalance()
     return body

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import text
 
+from almerepas import migrate
+from almerepas.db import make_engine
 from tests.api import probe
 
 PROBLEM = "application/problem+json"
@@ -107,3 +112,19 @@ def test_pages_get_an_html_error_page(client: FlaskClient) -> None:
     assert response.status_code == 404
     assert response.mimetype == "text/html"
     assert "Dit bestaat niet" in response.get_data(as_text=True)
+
+
+def test_a_busy_sqlite_database_is_a_503_with_retry_after(
+    tmp_path: Path, make_app: Callable[..., Flask]
+) -> None:
+    url = f"sqlite:///{tmp_path / 'busy.sqlite3'}"
+    engine = make_engine(url)
+    migrate.upgrade(engine)
+    app = make_app(url, SQLITE_BUSY_TIMEOUT_MS=50)
+    app.extensions["almerepas.api"].register_blueprint(probe.blp, url_prefix="/api/v1")
+    with engine.connect() as holder:  # BEGIN IMMEDIATE: holds the write lock
+        holder.execute(text("SELECT 1"))
+        response = app.test_client().post("/api/v1/probe", json={"amount": 5})
+    engine.dispose()
+    assert_problem(response, 503, "database_busy")
+    assert response.headers["Retry-After"] == "2"
