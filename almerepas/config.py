@@ -42,11 +42,24 @@ def load_config(
             )
         secret_key = DEV_SECRET_KEY
 
+    encryption_keys = [
+        k.strip() for k in env.get("ALMEREPAS_ENCRYPTION_KEY", "").split(",") if k.strip()
+    ]
+    if environment == "production" and not encryption_keys:
+        raise ConfigError(
+            "ALMEREPAS_ENCRYPTION_KEY is required in production: a Fernet key "
+            "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')"
+        )
+
     config: dict[str, Any] = {
         "ENV": environment,
         "SECRET_KEY": secret_key,
         "DATABASE_URL": env.get("ALMEREPAS_DATABASE_URL") or _default_database_url(instance_path),
         "REDIS_URL": env.get("ALMEREPAS_REDIS_URL") or None,
+        # Fernet keys for personal data at rest, newest first; derived from SECRET_KEY if unset.
+        "ENCRYPTION_KEYS": encryption_keys,
+        # Key for the keyed hashes used to look up a BSN; derived from SECRET_KEY if unset.
+        "HASH_KEY": env.get("ALMEREPAS_HASH_KEY") or None,
         # Largest request body we accept; anything bigger is a 413 problem.
         "MAX_CONTENT_LENGTH": int(env.get("ALMEREPAS_MAX_CONTENT_LENGTH", 64 * 1024)),
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("ALMEREPAS_SQLITE_BUSY_TIMEOUT_MS", 5000)),

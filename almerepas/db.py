@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import functools
 import random
 import time
@@ -10,7 +11,7 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, current_app, g
-from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event
+from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, create_engine, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -96,6 +97,19 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         if mode not in ("IMMEDIATE", "DEFERRED", "EXCLUSIVE"):
             raise ValueError(f"unknown sqlite_begin mode {mode!r}")
         conn.exec_driver_sql(f"BEGIN {mode}")
+
+
+def str_enum(cls: type[enum.StrEnum], name: str) -> Enum:
+    """Store an enum by value as a string with a CHECK constraint, the same on both databases."""
+    return Enum(
+        cls,
+        name=name,
+        native_enum=False,
+        create_constraint=True,
+        length=20,
+        values_callable=lambda members: [m.value for m in members],
+        validate_strings=True,
+    )
 
 
 # -- sessions ---------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ import enum
 
 from sqlalchemy import (
     CheckConstraint,
-    Enum,
     ForeignKey,
     ForeignKeyConstraint,
     Index,
@@ -22,7 +21,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from almerepas.clock import now
-from almerepas.db import Base
+from almerepas.db import Base, str_enum
 
 
 class AccountKind(enum.StrEnum):
@@ -47,18 +46,6 @@ class EntryKind(enum.StrEnum):
     adjustment = "adjustment"
 
 
-def _enum(cls: type[enum.StrEnum], name: str) -> Enum:
-    return Enum(
-        cls,
-        name=name,
-        native_enum=False,
-        create_constraint=True,
-        length=20,
-        values_callable=lambda members: [m.value for m in members],
-        validate_strings=True,
-    )
-
-
 class Account(Base):
     __tablename__ = "account"
     __table_args__ = (
@@ -71,7 +58,7 @@ class Account(Base):
     #: stable human-readable key, e.g. ``funding:stadsfonds:2026`` or ``entitlement:123``
     code: Mapped[str] = mapped_column(String(120), unique=True)
     name: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[AccountKind] = mapped_column(_enum(AccountKind, "account_kind"))
+    kind: Mapped[AccountKind] = mapped_column(str_enum(AccountKind, "account_kind"))
     #: ``EUR`` for money in cents, or a unit such as ``PACK`` for a quota
     unit: Mapped[str] = mapped_column(String(12))
     #: ``None``: unbounded; ``0``: a budget or quota that may never go below zero
@@ -87,7 +74,7 @@ class JournalEntry(Base):
     __tablename__ = "journal_entry"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[EntryKind] = mapped_column(_enum(EntryKind, "entry_kind"))
+    kind: Mapped[EntryKind] = mapped_column(str_enum(EntryKind, "entry_kind"))
     #: what makes the event unique in the business, e.g. ``grant:stadsfonds:person-12:2027``
     natural_key: Mapped[str] = mapped_column(String(200), unique=True)
     #: the client's Idempotency-Key, where the entry came from an API call
