@@ -14,7 +14,7 @@ from almerepas.config import load_config
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, database, i18n, error shape, API, partner and web blueprints."""
-    from almerepas import db, views
+    from almerepas import db, staff_views, views
     from almerepas.api import init_api
     from almerepas.cli import register_commands
     from almerepas.extensions import babel, select_locale
@@ -33,6 +33,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_api(app)
     app.register_blueprint(partners_blp)
     app.register_blueprint(views.blp)
+    staff_views.init_app(app)
     register_commands(app)
 
     @app.route("/static/swagger-ui/<path:filename>")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import click
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
 from flask.cli import FlaskGroup, with_appcontext
+from sqlalchemy.orm import Session
 
 from almerepas import clock, ledger, migrate
 from almerepas.batch import console, run_batch
@@ -15,7 +18,9 @@ from almerepas.db import Base, get_engine, get_session
 
 def register_commands(app: Flask) -> None:
     """The commands live on app.cli, so `almerepas` and Flask's test runner see the same ones."""
-    for group in (db, demo, ledger_group):
+    from almerepas.auth.cli import staff_group
+
+    for group in (db, demo, ledger_group, reference, norms_group, grants_group, staff_group):
         app.cli.add_command(group)
 
 
@@ -75,15 +80,19 @@ def demo() -> None:
 
 
 @demo.command("load")
-@click.option("--year", type=int, default=None, help="Jaar van de budgetten (standaard: dit jaar).")
+@click.option(
+    "--year", type=int, default=None, help="Jaar van de activiteit (standaard: dit jaar)."
+)
 @click.option("--seed", type=int, default=2026, show_default=True)
+@click.option("--households", type=int, default=400, show_default=True)
 @click.option("--dry-run", is_flag=True, help="Laat zien wat er zou veranderen; sla niets op.")
 @with_appcontext
-def demo_load(year: int | None, seed: int, dry_run: bool) -> None:
+def demo_load(year: int | None, seed: int, households: int, dry_run: bool) -> None:
     """Vul de database met demogegevens. Nog een keer draaien verandert niets."""
     from almerepas.demo import demo_steps
 
-    steps = demo_steps(year=year or clock.now().year, seed=seed)
+    today = clock.now().date()
+    steps = demo_steps(year=year or today.year, seed=seed, households=households, today=today)
     run_batch("Demo laden", steps, get_session(), dry_run=dry_run)
 
 
@@ -109,3 +118,151 @@ def ledger_check() -> None:
     if drift or any(totals.values()):
         raise click.exceptions.Exit(1)
     console.print(f"Grootboek klopt ({len(totals)} eenheden, geen verschillen).")
+
+
+@click.group()
+def reference() -> None:
+    """Referentiegegevens: postcodes, normen, regelingen."""
+
+
+@reference.command("load")
+@click.option("--dry-run", is_flag=True, help="Laat zien wat er zou veranderen; sla niets op.")
+@with_appcontext
+def reference_load(dry_run: bool) -> None:
+    """Laad postcodes, normen en regelingen. Nog een keer draaien verandert niets."""
+    from almerepas.reference import reference_steps
+
+    run_batch("Referentiegegevens laden", reference_steps(), get_session(), dry_run=dry_run)
+
+
+@click.group("norms")
+def norms_group() -> None:
+    """Normen van het sociaal minimum."""
+
+
+@norms_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Controleer en laat zien wat er zou veranderen.")
+@with_appcontext
+def norms_import(csv_file: str, dry_run: bool) -> None:
+    """Lees gepubliceerde normen in (CSV). Weigert overlap en gaten; vervangt voorlopige normen."""
+    from pathlib import Path
+
+    from almerepas import norms
+
+    def step(session: Session) -> str:
+        rows = norms.parse_norms_csv(Path(csv_file).read_text(encoding="utf-8"))
+        result = norms.import_norms(session, rows)
+        record_batch(session, "norms.import", {"file": Path(csv_file).name, **result.__dict__})
+        return (
+            f"{result.added} toegevoegd, {result.replaced_provisional} voorlopige vervangen, "
+            f"{result.unchanged} ongewijzigd"
+        )
+
+    run_batch("Normen inlezen", [("normen", step)], get_session(), dry_run=dry_run)
+
+
+@click.group("grants")
+def grants_group() -> None:
+    """Toekenningen per periode."""
+
+
+@grants_group.command("issue")
+@click.option("--period", required=True, help="2027-01 (maand) of 2027 (jaar).")
+@click.option("--scheme", "schemes", multiple=True, help="Alleen deze regeling(en).")
+@click.option("--dry-run", is_flag=True, help="Laat zien wat er zou worden toegekend.")
+@with_appcontext
+def grants_issue(period: str, schemes: tuple[str, ...], dry_run: bool) -> None:
+    """Ken elke regeling toe aan iedereen die er recht op heeft. Nooit twee keer."""
+    from almerepas import grants
+
+    session = get_session()
+
+    def step(session: Session) -> str:
+        runs = grants.issue(
+            session,
+            period=period,
+            actor="cli:grants-issue",
+            today=clock.now().date(),
+            schemes=schemes or None,
+        )
+        print_grant_runs(runs)
+        record_batch(
+            session,
+            "grants.issue",
+            {
+                "period": period,
+                "runs": [
+                    {
+                        "scheme": r.scheme,
+                        "period": r.period,
+                        "granted": r.granted,
+                        "amount": r.amount,
+                    }
+                    for r in runs
+                ],
+            },
+        )
+        return f"{sum(r.granted for r in runs)} toegekend"
+
+    run_batch(f"Toekennen {period}", [("toekenningen", step)], session, dry_run=dry_run)
+
+
+@grants_group.command("expire")
+@click.option("--period", required=True, help="2027-01 (maand) of 2027 (jaar).")
+@click.option("--dry-run", is_flag=True, help="Laat zien wat er zou vervallen.")
+@with_appcontext
+def grants_expire(period: str, dry_run: bool) -> None:
+    """Laat wat over is van een afgelopen periode teruggaan naar het budget van de regeling."""
+    from almerepas import grants
+
+    def step(session: Session) -> str:
+        runs = grants.expire(
+            session, period=period, actor="cli:grants-expire", today=clock.now().date()
+        )
+        for run in runs:
+            console.print(
+                f"{run.scheme} {run.period}: {run.expired} vervallen, {run.returned} terug"
+            )
+        record_batch(
+            session, "grants.expire", {"period": period, "expired": sum(r.expired for r in runs)}
+        )
+        return f"{sum(r.expired for r in runs)} vervallen"
+
+    run_batch(f"Vervallen {period}", [("vervallen", step)], get_session(), dry_run=dry_run)
+
+
+def print_grant_runs(runs: list[Any]) -> None:
+    from rich.table import Table
+
+    from almerepas.money import format_cents
+
+    table = Table(title="Per regeling")
+    for column in (
+        "regeling",
+        "periode",
+        "toegekend",
+        "totaal",
+        "had al",
+        "geen recht",
+        "budget op",
+    ):
+        table.add_column(column)
+    for run in runs:
+        table.add_row(
+            run.scheme,
+            run.period,
+            str(run.granted),
+            format_cents(run.amount) if run.unit == "EUR" else f"{run.amount} {run.unit}",
+            str(run.already_granted),
+            str(run.not_eligible),
+            str(run.budget_exhausted),
+        )
+    console.print(table)
+
+
+def record_batch(session: Session, action: str, details: dict[str, Any]) -> None:
+    """Every batch run goes into the audit log, with what it did."""
+    from almerepas import audit
+
+    audit.record(session, action=action, actor=f"cli:{action}", changes={"run": details})

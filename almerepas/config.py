@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -66,6 +67,13 @@ def load_config(
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": environment == "production",
+        # Staff page sessions last one working day, like API tokens (almerepas.auth).
+        "PERMANENT_SESSION_LIFETIME": dt.timedelta(hours=8),
+        # CSRF: almerepas.staff_views checks every page form; the JSON API uses bearer tokens.
+        "WTF_CSRF_CHECK_DEFAULT": False,
+        "WTF_CSRF_TIME_LIMIT": 8 * 3600,
+        # argon2id cost (almerepas.auth.accounts): RFC 9106, except in the test suite.
+        "ARGON2_PROFILE": "cheapest" if environment == "test" else "rfc_9106_low_memory",
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en"),

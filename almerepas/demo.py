@@ -1,7 +1,9 @@
-"""The demo: a believable Almere, built deterministically; loading it twice changes nothing.
+"""The demo: a believable Almere, built deterministically from a seed; loading it twice changes
+nothing.
 
-Budget figures here are example values for the demo, not policy: real schemes and budgets are
-data that staff maintain (a later issue). Later issues add households, partners and activity.
+Households of every type in every district that has postcodes (Almere Pampus has none yet, and
+a few addresses in PO-box ranges land in the explicit "unknown" district), incomes spread around
+the social minimum with some exactly at the limits, their assessments, and a year of grants.
 """
 
 from __future__ import annotations
@@ -11,121 +13,138 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import ledger
+from almerepas import assessments, eligibility, grants, households, norms, periods
 from almerepas.batch import Step
-from almerepas.ledger import EUR, Leg
-from almerepas.models import AccountKind, EntryKind
+from almerepas.errors import NoNorm
+from almerepas.households import Address
+from almerepas.models import Household, MemberRole, Scheme
+from almerepas.reference import reference_steps
 
 ACTOR = "cli:demo"
-SOURCE_CODE = "source:gemeente-almere"
+GIVEN = (
+    "Anna", "Mohamed", "Sanne", "Daan", "Fatima", "Kevin", "Priya", "Joost", "Aylin", "Bram",
+    "Naima", "Thijs", "Esra", "Ruben", "Lotte", "Youssef", "Mila", "Sem", "Zeynep", "Lucas",
+    "Amira", "Jesse", "Noor", "Milan", "Eva", "Finn", "Sophie", "Levi", "Hira", "Tim",
+)  # fmt: skip
+FAMILY = (
+    "de Vries", "Jansen", "Bakker", "El Amrani", "Visser", "Smit", "Yilmaz", "Meijer", "de Boer",
+    "Mulder", "Ramdin", "de Groot", "Bos", "Kaya", "Vos", "Peters", "Hendriks", "Boateng",
+    "van Dijk", "Kramer", "Nowak", "Dekker", "Tahiri", "Brouwer", "de Wit", "Koç",
+)  # fmt: skip
+STREETS = {
+    "1315": "Stadhuisplein", "1323": "Muziekweg", "1326": "Literatuurweg", "1331": "Bloemenweg",
+    "1335": "Seizoenenpad", "1341": "Vogelhorst", "1349": "Oosterwoldlaan", "1351": "Havenkade",
+    "1355": "De Marken", "1361": "Olympiakwartier", "1363": "Columbuslaan", "1309": "Postbus",
+}  # fmt: skip
+#: (applicant age, partner age or None, children's ages): one of every household type
+SHAPES = (
+    (19, None, ()), (34, None, ()), (70, None, ()), (29, None, (6,)), (41, None, (15, 11, 4)),
+    (38, 36, ()), (38, 36, (9, 13)), (20, 19, ()), (20, 19, (1,)), (20, 27, (3,)),
+    (69, 71, ()), (44, 46, (17, 12, 8, 2)),
+)  # fmt: skip
+#: income as a percentage of the norm; the limits themselves appear on purpose
+PERCENTAGES = (70, 85, 95, 100, 100, 105, 110, 110, 115, 120, 120, 125, 130, 135, 150)
 
 
 @dataclass(frozen=True)
-class DemoScheme:
-    code: str
-    name: str
-    unit: str
-    #: yearly budget in cents (EUR) or units; 0 for offers that partners pay themselves
-    budget: int
+class DemoPlan:
+    year: int
+    seed: int
+    households: int
+    today: dt.date
 
 
-SCHEMES = (
-    DemoScheme("ov", "Gratis openbaar vervoer in Almere", EUR, 1_200_000_00),
-    DemoScheme("stadsfonds", "Stadsfonds sport en cultuur voor kinderen", EUR, 1_600_000_00),
-    DemoScheme("menstruatie", "Gratis menstruatieproducten", "PACK", 60_000),
-    DemoScheme("supermarkt", "Korting in de sociale supermarkt", EUR, 250_000_00),
-    DemoScheme("basis", "Stadspas-aanbod (betaald door partners)", EUR, 0),
-)
-
-
-def funding_code(scheme: str, year: int) -> str:
-    return f"funding:{scheme}:{year}"
-
-
-def _funding_step(scheme: DemoScheme, year: int) -> Callable[[Session], str]:
+def _households_step(plan: DemoPlan) -> Callable[[Session], str]:
     def step(session: Session) -> str:
-        created = ledger.get_account(session, funding_code(scheme.code, year)) is None
-        funding = ledger.ensure_account(
-            session,
-            code=funding_code(scheme.code, year),
-            name=f"{scheme.name} {year}",
-            kind=AccountKind.funding,
-            unit=scheme.unit,
-        )
-        if scheme.budget == 0:
-            return "created" if created else "unchanged"
-        source = ledger.ensure_account(
-            session,
-            code=f"{SOURCE_CODE}:{scheme.unit.lower()}",
-            name=f"Begroting gemeente Almere ({scheme.unit})",
-            kind=AccountKind.source,
-            unit=scheme.unit,
-        )
-        key = f"demo:budget:{scheme.code}:{year}"
-        if ledger.get_entry(session, key) is not None:
+        if session.scalar(select(func.count()).select_from(Household)):
             return "unchanged"
-        ledger.post_entry(
-            session,
-            kind=EntryKind.adjustment,
-            natural_key=key,
-            legs=[Leg(source, funding, scheme.budget)],
-            actor=ACTOR,
-            effective_at=dt.datetime(year, 1, 1, tzinfo=dt.UTC),
-            memo=f"Budget {year} voor {scheme.name}",
-        )
-        return "created"
-
-    return step
-
-
-def _example_child_step(year: int, seed: int) -> Callable[[Session], str]:
-    """One child's sport budget: a grant and two redemptions at a sport club."""
-
-    def step(session: Session) -> str:
-        if ledger.get_entry(session, f"demo:grant:stadsfonds:kind-1:{year}") is not None:
-            return "unchanged"
-        rng = random.Random(f"{seed}:{year}:kind-1")  # noqa: S311 - demo data, not security
-        funding = ledger.account_by_code(session, funding_code("stadsfonds", year))
-        budget = ledger.open_account(
-            session,
-            code=f"entitlement:demo-kind-1:stadsfonds:{year}",
-            name=f"Stadsfonds {year}, voorbeeldkind 1",
-            kind=AccountKind.entitlement,
-        )
-        club = ledger.ensure_account(
-            session,
-            code="payable:demo-sportclub",
-            name="Te betalen aan voorbeeld-sportclub",
-            kind=AccountKind.payable,
-        )
-        ledger.post_entry(
-            session,
-            kind=EntryKind.grant,
-            natural_key=f"demo:grant:stadsfonds:kind-1:{year}",
-            legs=[Leg(funding, budget, 300_00)],
-            actor=ACTOR,
-            effective_at=dt.datetime(year, 1, 1, tzinfo=dt.UTC),
-        )
-        for n in (1, 2):
-            ledger.post_entry(
+        rng = random.Random(plan.seed)  # noqa: S311 - demo data, not security
+        start = dt.date(plan.year, 1, 1)
+        postcodes = sorted(STREETS)
+        made = 0
+        for n in range(plan.households):
+            applicant, partner, children = SHAPES[n % len(SHAPES)]
+            pc4 = postcodes[n % len(postcodes)]
+            letters = rng.choice("ABCDEFGHJKLMNPRSTVWXZ") + rng.choice("ABCDEFGHJKLMNPRSTVWXZ")
+            household = households.create_household(
                 session,
-                kind=EntryKind.redemption,
-                natural_key=f"demo:redemption:stadsfonds:kind-1:{year}:{n}",
-                legs=[Leg(budget, club, rng.randrange(25_00, 90_00, 50))],
-                actor=ACTOR,
-                effective_at=dt.datetime(year, 2 * n, 10, tzinfo=dt.UTC),
-                memo="Contributie sportclub",
+                address=Address(f"{pc4}{letters}", 1 + rng.randrange(200), STREETS[pc4]),
+                language=rng.choice(("nl", "nl", "nl", "en")),
+                letters_by_post=rng.random() < 0.2,
             )
-        return "created"
+            family = rng.choice(FAMILY)
+            ages = [(MemberRole.applicant, applicant)]
+            ages += [(MemberRole.partner, partner)] if partner else []
+            ages += [(MemberRole.child, age) for age in children]
+            for role, age in ages:
+                born = dt.date(plan.year - age - 1, 1 + rng.randrange(12), 1 + rng.randrange(28))
+                person = households.create_person(
+                    session,
+                    given_name=rng.choice(GIVEN),
+                    family_name=family,
+                    date_of_birth=born,
+                    today=plan.today,
+                )
+                households.add_member(
+                    session,
+                    household,
+                    person,
+                    role=role,
+                    valid_from=max(born, start.replace(year=2020)),
+                )
+            session.refresh(household)
+            _assess(session, household, PERCENTAGES[rng.randrange(len(PERCENTAGES))], start)
+            made += 1
+        return f"{made} created"
 
     return step
 
 
-def demo_steps(*, year: int, seed: int) -> list[Step]:
-    steps: list[Step] = [
-        (f"budget {scheme.code}", _funding_step(scheme, year)) for scheme in SCHEMES
-    ]
-    steps.append(("voorbeeldkind", _example_child_step(year, seed)))
+def _assess(session: Session, household: Household, percent: int, on: dt.date) -> None:
+    adults, children = assessments.composition(household, on)
+    try:
+        norm = norms.norm_for(session, eligibility.norm_key(adults, children, on), on)
+    except NoNorm:
+        return
+    assessments.record_assessment(
+        session,
+        household,
+        net_income=norm.amount * percent // 100,
+        assessed_on=on,
+        assessed_by=ACTOR,
+        evidence_ref="demo",
+    )
+
+
+def _grants_step(plan: DemoPlan) -> Callable[[Session], str]:
+    """A year of activity: every month up to today granted, ended months expired."""
+
+    def step(session: Session) -> str:
+        for scheme in session.scalars(select(Scheme)):
+            if scheme.valid_from.year <= plan.year and (
+                scheme.valid_to is None or scheme.valid_to.year >= plan.year
+            ):
+                grants.ensure_funding(session, scheme, plan.year)
+        last_month = 12 if plan.year < plan.today.year else plan.today.month
+        granted = 0
+        for month in range(1, last_month + 1):
+            label = f"{plan.year}-{month:02d}"
+            runs = grants.issue(session, period=label, actor=ACTOR, today=plan.today)
+            granted += sum(r.granted for r in runs)
+            span = periods.parse(label)
+            if span.end < plan.today:
+                grants.expire(session, period=label, actor=ACTOR, today=plan.today)
+        return f"{granted} granted" if granted else "unchanged"
+
+    return step
+
+
+def demo_steps(*, year: int, seed: int, households: int, today: dt.date) -> list[Step]:
+    plan = DemoPlan(year=year, seed=seed, households=households, today=today)
+    steps = list(reference_steps())
+    steps.append(("huishoudens", _households_step(plan)))
+    steps.append(("toekenningen", _grants_step(plan)))
     return steps

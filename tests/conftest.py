@@ -26,6 +26,8 @@ from almerepas import create_app, migrate
 from almerepas.db import make_engine
 from tests.pg_cluster import ClusterUnavailable, start_cluster
 
+pytest_plugins = ["tests.people"]
+
 PG_ENV = "ALMEREPAS_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _pg_problem: str | None = None

@@ -84,11 +84,20 @@ def _check_content_negotiation() -> None:
 
 def init_api(app: Flask) -> Api:
     """Create this app's Api (one per app: the spec belongs to the app) and its blueprints."""
-    from almerepas.api import funding, health
+    from almerepas.api import audit, funding, health, households, tokens
+    from almerepas.auth.guard import SECURITY_SCHEME, add_www_authenticate
 
     api = Api(app)
     app.extensions["almerepas.api"] = api
+    api.spec.components.security_scheme(
+        SECURITY_SCHEME,
+        {"type": "http", "scheme": "bearer", "description": "Token uit POST /tokens"},
+    )
     api.register_blueprint(health.blp, url_prefix=API_PREFIX)
     api.register_blueprint(funding.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(tokens.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(audit.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(households.blp, url_prefix=API_PREFIX)
     app.before_request(_check_content_negotiation)
+    app.after_request(add_www_authenticate)
     return api

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "dc447ac32d51"
 down_revision = "eba4e095992a"
 branch_labels = None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from cryptography.fernet import Fernet
 
 from almerepas.config import DEV_SECRET_KEY, ConfigError, load_config
 
@@ -19,10 +20,21 @@ def test_defaults_need_nothing_installed(tmp_path: Path) -> None:
 def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> None:
     with pytest.raises(ConfigError, match="ALMEREPAS_SECRET_KEY"):
         load_config(tmp_path, environ={"ALMEREPAS_ENV": "production"})
+    with pytest.raises(ConfigError, match="ALMEREPAS_ENCRYPTION_KEY"):
+        load_config(
+            tmp_path, environ={"ALMEREPAS_ENV": "production", "ALMEREPAS_SECRET_KEY": "s" * 40}
+        )
+    key = Fernet.generate_key().decode()
     config = load_config(
-        tmp_path, environ={"ALMEREPAS_ENV": "production", "ALMEREPAS_SECRET_KEY": "s" * 40}
+        tmp_path,
+        environ={
+            "ALMEREPAS_ENV": "production",
+            "ALMEREPAS_SECRET_KEY": "s" * 40,
+            "ALMEREPAS_ENCRYPTION_KEY": key,
+        },
     )
     assert config["SECRET_KEY"] == "s" * 40
+    assert config["ENCRYPTION_KEYS"] == [key]
     assert config["SESSION_COOKIE_SECURE"] is True
 
 

@@ -1,0 +1,98 @@
+"""GET /audit-events: the audit log for auditors, filtered and paginated, newest first."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate, validates_schema
+
+from almerepas import audit
+from almerepas.api import Blueprint
+from almerepas.api.pagination import paginate
+from almerepas.api.schemas import PageArgsSchema, PageSchema
+from almerepas.auth import require_role
+from almerepas.db import get_session
+
+blp = Blueprint("audit", __name__, description="Het auditlog (alleen voor auditors)")
+
+#: Printable text only: a NUL or other control character is refused as input, never sent to SQL.
+PLAIN_TEXT = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Gebruik alleen gewone tekens")
+
+
+def _text(max_length: int, description: str, data_key: str | None = None) -> fields.String:
+    return fields.String(
+        data_key=data_key,
+        validate=[validate.Length(min=1, max=max_length), PLAIN_TEXT],
+        metadata={"description": description},
+    )
+
+
+def _plausible(value: dt.datetime) -> None:
+    """Far-off years overflow when converted to UTC; nothing in the log is that old or new."""
+    if not 1970 <= value.year <= 9998:
+        raise ma.ValidationError("Kies een moment tussen 1970 en 9998")
+
+
+def _moment(data_key: str, description: str) -> fields.AwareDateTime:
+    return fields.AwareDateTime(
+        data_key=data_key,
+        default_timezone=dt.UTC,
+        validate=_plausible,
+        metadata={"description": description},
+    )
+
+
+class AuditQuerySchema(PageArgsSchema):
+    actor = _text(120, "Wie: staff:<gebruikersnaam>, cli:<opdracht>, system of anonymous")
+    action = _text(60, "Wat, bijvoorbeeld household.view of staff.login")
+    entity_type = _text(40, "Soort gegeven, bijvoorbeeld household", "entityType")
+    entity_id = _text(40, "Id van het gegeven", "entityId")
+    since = _moment("from", "Vanaf dit moment (ISO 8601; zonder tijdzone: UTC)")
+    until = _moment("to", "Tot dit moment, niet meegerekend (ISO 8601; zonder tijdzone: UTC)")
+
+    @validates_schema
+    def _period(self, data: dict[str, Any], **_kwargs: Any) -> None:
+        since, until = data.get("since"), data.get("until")
+        if since is not None and until is not None and until <= since:
+            raise ma.ValidationError("'to' moet na 'from' liggen", field_name="to")
+
+
+class AuditEventSchema(ma.Schema):
+    id = fields.Integer(required=True)
+    occurred_at = fields.AwareDateTime(required=True)
+    actor = fields.String(required=True)
+    role = fields.String(allow_none=True)
+    action = fields.String(required=True)
+    entity_type = fields.String(allow_none=True)
+    entity_id = fields.String(allow_none=True)
+    changes = fields.Dict(
+        keys=fields.String(),
+        allow_none=True,
+        metadata={"description": "Alleen de gewijzigde velden: {veld: [voor, na]}"},
+    )
+    request_id = fields.String(allow_none=True)
+
+
+class AuditEventPageSchema(PageSchema):
+    items = fields.List(fields.Nested(AuditEventSchema), required=True)
+
+
+@blp.route("/audit-events")
+@require_role("audit.read")
+@blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, AuditEventPageSchema, headers={"Link": {"schema": {"type": "string"}}})
+def list_audit_events(
+    page: int, page_size: int, **filters: Any
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Toon gebeurtenissen uit het auditlog, de nieuwste eerst."""
+    query = audit.events_query(**filters)
+    result = paginate(get_session(), query, page=page, page_size=page_size)
+    body = {
+        "items": result.items,
+        "page": result.page,
+        "page_size": result.page_size,
+        "total": result.total,
+    }
+    return body, 200, {"Link": result.link_header()}

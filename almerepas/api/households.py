@@ -1,0 +1,239 @@
+"""Households for caseworkers: search, open, register, members, assessments, eligibility.
+
+Every read of a household's personal data is written to the audit log, as are all changes.
+A BSN travels only in request bodies, never in a URL, and is shown masked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask.typing import ResponseReturnValue
+from sqlalchemy import func, or_, select
+
+from almerepas import assessments, audit, households
+from almerepas.api import Blueprint
+from almerepas.api.household_schemas import (
+    AssessmentInSchema,
+    AssessmentSchema,
+    BsnSearchSchema,
+    EligibilityQuerySchema,
+    EligibilitySchema,
+    HouseholdInSchema,
+    HouseholdPageSchema,
+    HouseholdSchema,
+    HouseholdSearchSchema,
+    MemberInSchema,
+    household_detail,
+    household_summary,
+)
+from almerepas.api.pagination import paginate
+from almerepas.auth import current_staff, require_role
+from almerepas.clock import now
+from almerepas.db import get_session, transactional
+from almerepas.eligibility_report import household_eligibility
+from almerepas.households import Address
+from almerepas.models import Household, Membership, Person
+
+blp = Blueprint("households", __name__, description="Huishoudens (voor consulenten)")
+
+
+def _actor() -> str:
+    user = current_staff()
+    return f"staff:{user.username}" if user else "anonymous"
+
+
+def _opened(household: Household) -> None:
+    audit.record(
+        get_session(), action="household.view", entity_type="household", entity_id=household.id
+    )
+
+
+@blp.route("/households")
+@require_role("households.read")
+@blp.arguments(HouseholdSearchSchema, location="query", as_kwargs=True)
+@blp.response(200, HouseholdPageSchema, headers={"Link": {"schema": {"type": "string"}}})
+@transactional
+def search_households(
+    page: int,
+    page_size: int,
+    name: str | None = None,
+    postcode: str | None = None,
+    date_of_birth: dt.date | None = None,
+) -> ResponseReturnValue:
+    """Zoek huishoudens op naam, postcode of geboortedatum van een lid."""
+    session = get_session()
+    query = select(Household).order_by(Household.id)
+    if name or date_of_birth:
+        people = select(Membership.household_id).join(Person, Person.id == Membership.person_id)
+        if name:
+            like = f"%{name.lower()}%"
+            people = people.where(
+                or_(
+                    func.lower(Person.family_name).like(like),
+                    func.lower(Person.given_name).like(like),
+                )
+            )
+        if date_of_birth:
+            people = people.where(Person.date_of_birth == date_of_birth)
+        query = query.where(Household.id.in_(people))
+    if postcode:
+        query = query.where(Household.postcode == households.normalise_postcode(postcode))
+    result = paginate(session, query, page=page, page_size=page_size)
+    audit.record(
+        session,
+        action="household.search",
+        changes={
+            "criteria": {
+                "name": bool(name),
+                "postcode": postcode,
+                "date_of_birth": bool(date_of_birth),
+            }
+        },
+    )
+    body = {
+        "items": [household_summary(h) for h in result.items],
+        "page": result.page,
+        "page_size": result.page_size,
+        "total": result.total,
+    }
+    return body, 200, {"Link": result.link_header()}
+
+
+@blp.route("/households/_search", methods=["POST"])
+@require_role("households.search_bsn")
+@blp.arguments(BsnSearchSchema)
+@blp.response(200, HouseholdPageSchema)
+@transactional
+def search_by_bsn(body: dict[str, Any]) -> dict[str, Any]:
+    """Zoek een huishouden op burgerservicenummer (in de body, nooit in de URL)."""
+    session = get_session()
+    person = households.find_person_by_bsn(session, body["bsn"])
+    found = [m.household for m in person.memberships] if person else []
+    audit.record(session, action="household.search_bsn", changes={"found": len(found)})
+    return {
+        "items": [household_summary(h) for h in found],
+        "page": 1,
+        "page_size": max(1, len(found)),
+        "total": len(found),
+    }
+
+
+@blp.route("/households", methods=["POST"])
+@require_role("households.write")
+@blp.arguments(HouseholdInSchema)
+@blp.response(201, HouseholdSchema)
+@transactional
+def create_household(body: dict[str, Any]) -> dict[str, Any]:
+    """Registreer een huishouden met zijn adres in Almere."""
+    session = get_session()
+    address = body.pop("address")
+    household = households.create_household(session, address=Address(**address), **body)
+    audit.record(
+        session,
+        action="household.create",
+        entity_type="household",
+        entity_id=household.id,
+        changes={
+            "postcode": [None, household.postcode],
+            "district": [None, household.district.value],
+        },
+    )
+    return household_detail(session, household)
+
+
+@blp.route("/households/<int:household_id>")
+@require_role("households.read")
+@blp.response(200, HouseholdSchema)
+@transactional
+def get_household(household_id: int) -> dict[str, Any]:
+    """Open een huishouden: leden, inkomenstoetsen en toekenningen met saldo."""
+    session = get_session()
+    household = households.get_household(session, household_id)
+    _opened(household)
+    return household_detail(session, household)
+
+
+@blp.route("/households/<int:household_id>/members", methods=["POST"])
+@require_role("households.write")
+@blp.arguments(MemberInSchema)
+@blp.response(201, HouseholdSchema)
+@transactional
+def add_member(body: dict[str, Any], household_id: int) -> dict[str, Any]:
+    """Voeg iemand toe aan een huishouden, vanaf een datum."""
+    session = get_session()
+    household = households.get_household(session, household_id)
+    person = households.create_person(
+        session,
+        given_name=body["given_name"],
+        family_name=body["family_name"],
+        date_of_birth=body["date_of_birth"],
+        bsn=body.get("bsn"),
+        email=body.get("email"),
+        phone=body.get("phone"),
+        today=now().date(),
+    )
+    households.add_member(
+        session, household, person, role=body["role"], valid_from=body["valid_from"]
+    )
+    audit.record(
+        session,
+        action="household.add_member",
+        entity_type="household",
+        entity_id=household.id,
+        changes={
+            "person": [None, person.id],
+            "role": [None, body["role"].value],
+            "bsn": body.get("bsn"),
+        },
+    )
+    session.refresh(household)
+    return household_detail(session, household)
+
+
+@blp.route("/households/<int:household_id>/assessments", methods=["POST"])
+@require_role("assessments.write")
+@blp.arguments(AssessmentInSchema)
+@blp.response(201, AssessmentSchema)
+@transactional
+def record_assessment(body: dict[str, Any], household_id: int) -> Any:
+    """Leg een inkomenstoets vast; die vervangt de vorige vanaf zijn begindatum."""
+    session = get_session()
+    household = households.get_household(session, household_id)
+    assessment = assessments.record_assessment(
+        session,
+        household,
+        net_income=body["net_income"],
+        assessed_on=body["assessed_on"],
+        valid_from=body.get("valid_from"),
+        months=body.get("months", assessments.DEFAULT_MONTHS),
+        evidence_ref=body.get("evidence_ref"),
+        assessed_by=_actor(),
+    )
+    audit.record(
+        session,
+        action="assessment.create",
+        entity_type="household",
+        entity_id=household.id,
+        changes={
+            "net_income": [None, assessment.net_income],
+            "percentage_bp": [None, assessment.percentage_bp],
+            "valid_from": [None, assessment.valid_from.isoformat()],
+        },
+    )
+    return assessment
+
+
+@blp.route("/households/<int:household_id>/eligibility")
+@require_role("eligibility.read")
+@blp.arguments(EligibilityQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, EligibilitySchema)
+@transactional
+def eligibility(household_id: int, date: dt.date | None = None) -> dict[str, Any]:
+    """Voor welke regelingen komt elk lid in aanmerking, en zo niet: waarom niet."""
+    session = get_session()
+    household = households.get_household(session, household_id)
+    _opened(household)
+    day = date or now().date()
+    return {"date": day, "items": household_eligibility(session, household, day)}

@@ -1,0 +1,90 @@
+"""POST /tokens (log in) and DELETE /tokens/current (log out): bearer tokens for the staff API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from almerepas import audit
+from almerepas.api import Blueprint
+from almerepas.auth import (
+    SIGNED_IN,
+    authenticate,
+    current_staff,
+    issue_token,
+    require_role,
+    revoke_token,
+)
+from almerepas.auth.accounts import MAX_PASSWORD_LENGTH
+from almerepas.auth.guard import bearer_token
+from almerepas.auth.tokens import token_record
+from almerepas.db import get_session, transactional
+from almerepas.errors import NotAuthenticated
+
+blp = Blueprint("tokens", __name__, description="Inloggen en uitloggen voor medewerkers")
+
+
+class TokenRequestSchema(ma.Schema):
+    username = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,80}$"),
+        metadata={"example": "j.jansen"},
+    )
+    password = fields.String(
+        required=True, validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH)
+    )
+    totp_code = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^[0-9]{6}$"),
+        metadata={"description": "De code van 6 cijfers uit de authenticator-app"},
+    )
+
+
+class TokenSchema(ma.Schema):
+    token = fields.String(
+        required=True, metadata={"description": "Stuur mee als Authorization: Bearer <token>"}
+    )
+    expires_at = fields.AwareDateTime(required=True, metadata={"description": "Geldig tot (UTC)"})
+
+
+@blp.route("/tokens", methods=["POST"])
+@blp.arguments(TokenRequestSchema)
+@blp.response(201, TokenSchema)
+@blp.alt_response(401, response="UNAUTHORIZED")
+@transactional
+def create_token(body: dict[str, Any]) -> dict[str, Any]:
+    """Log in met gebruikersnaam, wachtwoord en TOTP-code; geeft een token dat 8 uur geldig is.
+
+    Na 5 mislukte pogingen op rij is het account 15 minuten geblokkeerd (code account_locked).
+    """
+    session = get_session()
+    try:
+        user = authenticate(
+            session,
+            username=body["username"],
+            password=body["password"],
+            totp_code=body["totp_code"],
+        )
+    except NotAuthenticated:
+        session.commit()  # keep the failure count, the lock and the audit event
+        raise
+    token = issue_token(session, user)
+    record = token_record(session, token)
+    assert record is not None  # noqa: S101 - just issued
+    return {"token": token, "expires_at": record.expires_at}
+
+
+@blp.route("/tokens/current", methods=["DELETE"])
+@require_role(SIGNED_IN)
+@blp.response(204)
+@transactional
+def delete_current_token() -> None:
+    """Log uit: het token waarmee u dit verzoek doet werkt daarna niet meer."""
+    session = get_session()
+    token = bearer_token()
+    if token is not None and revoke_token(session, token):
+        user = current_staff()
+        entity_id = user.id if user is not None else None
+        audit.record(session, action="staff.logout", entity_type="staff_user", entity_id=entity_id)

@@ -1,0 +1,198 @@
+"""Who a grant run would give what: candidates with the scheme's verdict, without writing.
+
+Planning reads plain rows, not ORM objects: a run looks at every resident of the city, and
+loading tens of thousands of objects with their relationships costs more than the grants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import NamedTuple
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from almerepas import eligibility
+from almerepas.eligibility import Facts, RuleResult
+from almerepas.models import (
+    Beneficiary,
+    Household,
+    IncomeAssessment,
+    Membership,
+    MidPeriodEntry,
+    Period,
+    Person,
+    Scheme,
+    SchemeKind,
+)
+from almerepas.money import half_up
+from almerepas.periods import PeriodSpan
+
+
+@dataclass
+class Candidate:
+    beneficiary_key: str
+    household_id: int
+    person_id: int | None
+    reference_date: dt.date
+    amount: int
+    results: list[RuleResult]
+
+    @property
+    def eligible(self) -> bool:
+        return eligibility.is_eligible(self.results)
+
+    @property
+    def first_reason(self) -> str:
+        return next((str(r.reason) for r in self.results if not r.ok), "")
+
+
+class Member(NamedTuple):
+    household_id: int
+    person_id: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+    born: dt.date
+    moved_out_on: dt.date | None
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class Income(NamedTuple):
+    valid_from: dt.date
+    valid_to: dt.date
+    net_income: int
+    norm: int
+
+
+def _members(
+    session: Session, span: PeriodSpan, household_id: int | None = None
+) -> dict[int, list[Member]]:
+    """Everyone living in a household at some point in the period, grouped by household."""
+    query = (
+        select(
+            Membership.household_id,
+            Membership.person_id,
+            Membership.valid_from,
+            Membership.valid_to,
+            Person.date_of_birth,
+            Household.moved_out_on,
+        )
+        .join(Person, Person.id == Membership.person_id)
+        .join(Household, Household.id == Membership.household_id)
+        .where(Membership.valid_from <= span.end)
+        .where(or_(Membership.valid_to.is_(None), Membership.valid_to >= span.start))
+        .order_by(Membership.household_id, Membership.id)
+    )
+    if household_id is not None:
+        query = query.where(Membership.household_id == household_id)
+    by_household: dict[int, list[Member]] = defaultdict(list)
+    for row in session.execute(query):
+        by_household[row[0]].append(Member(*row))
+    return by_household
+
+
+def _incomes(
+    session: Session, span: PeriodSpan, household_id: int | None = None
+) -> dict[int, list[Income]]:
+    query = (
+        select(
+            IncomeAssessment.household_id,
+            IncomeAssessment.valid_from,
+            IncomeAssessment.valid_to,
+            IncomeAssessment.net_income,
+            IncomeAssessment.norm_amount,
+        )
+        .where(IncomeAssessment.valid_from <= span.end, IncomeAssessment.valid_to >= span.start)
+        .order_by(IncomeAssessment.valid_from)
+    )
+    if household_id is not None:
+        query = query.where(IncomeAssessment.household_id == household_id)
+    by_household: dict[int, list[Income]] = defaultdict(list)
+    for owner, valid_from, valid_to, net_income, norm in session.execute(query):
+        by_household[owner].append(Income(valid_from, valid_to, net_income, norm))
+    return by_household
+
+
+def _facts(
+    member: Member,
+    incomes: list[Income],
+    day: dt.date,
+    *,
+    born: dt.date | None = None,
+    eligible_children: int = 0,
+) -> Facts:
+    valid = [i for i in incomes if i.valid_from <= day <= i.valid_to]
+    income = valid[-1] if valid else None
+    return Facts(
+        reference_date=day,
+        in_almere=member.moved_out_on is None or member.moved_out_on >= day,
+        born=born,
+        net_income=income.net_income if income else None,
+        norm=income.norm if income else None,
+        eligible_children=eligible_children,
+    )
+
+
+def _amount(scheme: Scheme, span: PeriodSpan, reference: dt.date, units: int = 1) -> int:
+    amount = scheme.amount * units
+    if (
+        span.kind == Period.year
+        and reference > span.start
+        and scheme.mid_period_entry == MidPeriodEntry.pro_rata
+    ):
+        return half_up(Fraction(amount * span.months_from(reference), 12))
+    return amount
+
+
+def _age_fits(scheme: Scheme, born: dt.date, day: dt.date) -> bool:
+    age = eligibility.age_on(born, day)
+    return (scheme.min_age is None or age >= scheme.min_age) and (
+        scheme.max_age is None or age <= scheme.max_age
+    )
+
+
+def plan(
+    session: Session, scheme: Scheme, span: PeriodSpan, *, household_id: int | None = None
+) -> list[Candidate]:
+    """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
+
+    The reference date is the first day of the period, or the day the scheme or the person's
+    membership starts if that is later (a newcomer during a yearly period).
+    """
+    if scheme.kind == SchemeKind.offer:
+        return []
+    opens = max(span.start, scheme.valid_from)
+    incomes = _incomes(session, span, household_id)
+    candidates: list[Candidate] = []
+    seen: set[str] = set()
+    for owner, members in _members(session, span, household_id).items():
+        known = incomes.get(owner, [])
+        if scheme.beneficiary == Beneficiary.household:
+            day = max(opens, min(m.valid_from for m in members))
+            children = (
+                sum(1 for m in members if m.active_on(day) and _age_fits(scheme, m.born, day))
+                if scheme.pooled
+                else 0
+            )
+            verdict = eligibility.check(
+                scheme, _facts(members[0], known, day, eligible_children=children)
+            )
+            amount = _amount(scheme, span, day, children if scheme.pooled else 1)
+            candidates.append(Candidate(f"household:{owner}", owner, None, day, amount, verdict))
+            continue
+        for member in members:
+            key = f"person:{member.person_id}"
+            if key in seen:
+                continue  # moved between households during the period: the first one counts
+            seen.add(key)
+            day = max(opens, member.valid_from)
+            verdict = eligibility.check(scheme, _facts(member, known, day, born=member.born))
+            candidates.append(
+                Candidate(key, owner, member.person_id, day, _amount(scheme, span, day), verdict)
+            )
+    return candidates

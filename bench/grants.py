@@ -1,0 +1,251 @@
+"""Grant one month to 30,000 persons, on SQLite and on PostgreSQL, against a raw-SQL baseline.
+
+The baseline inserts exactly the rows the grant run writes (accounts, journal entries,
+transfers, grants) with plain executemany INSERTs on the driver connection, in one transaction,
+and debits the funding account once. The figure that matters is the ratio: this machine is
+shared and noisy, so absolute times from one run mean little.
+
+    .venv/bin/python bench/grants.py [--persons 30000] [--repeat 3] [--backend sqlite|postgresql]
+
+PostgreSQL: ALMEREPAS_BENCH_POSTGRES_URL, or a throwaway cluster started and stopped here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from almerepas import create_app, grants, ledger, migrate  # noqa: E402
+from almerepas.db import make_engine  # noqa: E402
+from almerepas.models import AccountKind  # noqa: E402
+from almerepas.reference import load_norms, load_postcodes, load_schemes  # noqa: E402
+
+PERIOD = "2026-03"
+TODAY = dt.date(2026, 3, 1)
+SCHEME = "menstruatie"  # a quota for everyone aged 10 and over: every person gets a grant
+
+
+def populate(engine: Engine, persons: int) -> None:
+    """Households of three adults-or-teens at 100% of the norm, written directly (not timed)."""
+    households = persons // 3
+    with Session(engine) as session, create_app({"ENV": "test"}).test_request_context():
+        load_postcodes(session)
+        load_norms(session)
+        load_schemes(session)
+        session.commit()
+        norm_id, norm = session.execute(
+            text(
+                "SELECT id, amount FROM norm WHERE household_type = 'couple' "
+                "AND age_band = '21-pension' AND valid_from = '2026-01-01'"
+            )
+        ).one()
+    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).replace(tzinfo=None)
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO household (id, postcode, house_number, street, district, language, "
+                "letters_by_post, created_at) VALUES (:id, '1315AB', :id, 'Bench', 'almere_stad', "
+                "'nl', false, :now)"
+            ),
+            [{"id": h, "now": now} for h in range(1, households + 1)],
+        )
+        people = []
+        members = []
+        for h in range(1, households + 1):
+            for k, (role, year) in enumerate(
+                (("applicant", 1985), ("partner", 1987), ("child", 2012))
+            ):
+                pid = (h - 1) * 3 + k + 1
+                people.append({"id": pid, "born": dt.date(year, 5, 5), "now": now})
+                members.append({"id": pid, "h": h, "p": pid, "role": role})
+        conn.execute(
+            text(
+                "INSERT INTO person (id, given_name, family_name, date_of_birth, created_at) "
+                "VALUES (:id, 'Test', 'Bench', :born, :now)"
+            ),
+            people,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO membership (id, household_id, person_id, role, valid_from) "
+                "VALUES (:id, :h, :p, :role, '2020-01-01')"
+            ),
+            members,
+        )
+        conn.execute(
+            text(
+                "INSERT INTO income_assessment (household_id, assessed_on, valid_from, valid_to, "
+                "net_income, norm_id, norm_amount, household_type, percentage_bp, assessed_by, "
+                "created_at) VALUES (:h, '2026-01-01', '2026-01-01', '2026-12-31', :income, "
+                ":norm_id, :norm, 'couple', 10000, 'bench', :now)"
+            ),
+            [
+                {"h": h, "income": norm, "norm_id": norm_id, "norm": norm, "now": now}
+                for h in range(1, households + 1)
+            ],
+        )
+
+
+def run_grants(engine: Engine) -> int:
+    with Session(engine) as session, create_app({"ENV": "test"}).test_request_context():
+        (result,) = grants.issue(
+            session, period=PERIOD, actor="bench", today=TODAY, schemes=[SCHEME]
+        )
+        session.commit()
+        assert ledger.find_drift(session) == []
+        return result.granted
+
+
+def raw_baseline(engine: Engine, persons: int) -> int:
+    """The same rows as the grant run, inserted with executemany on the driver connection."""
+    with Session(engine) as session:
+        funding = ledger.open_account(
+            session, code="funding:raw:2026", name="raw", kind=AccountKind.funding,
+            unit="PACK", min_balance=None,
+        )  # fmt: skip
+        scheme_id = session.execute(
+            text("SELECT id FROM scheme WHERE code = :c"), {"c": SCHEME}
+        ).scalar_one()
+        session.commit()
+        funding_id = funding.id
+    now = dt.datetime(2026, 3, 1, tzinfo=dt.UTC).replace(tzinfo=None)  # naive UTC, as stored
+    raw = engine.raw_connection()
+    try:
+        cur = raw.cursor()
+        param = "?" if engine.dialect.name == "sqlite" else "%s"
+
+        def q(sql: str) -> str:
+            return sql.replace("?", param)
+
+        if engine.dialect.name == "sqlite":
+            cur.execute("BEGIN IMMEDIATE")
+        base = 10_000_000
+        ids = range(base, base + persons)
+        cur.executemany(
+            q("INSERT INTO account (id, code, name, kind, unit, min_balance, balance, created_at) "
+              "VALUES (?, ?, 'raw', 'entitlement', 'PACK', 0, 3, ?)"),
+            [(i, f"raw:{i}", now) for i in ids],
+        )  # fmt: skip
+        cur.executemany(
+            q("INSERT INTO journal_entry (id, kind, natural_key, created_by, created_at, "
+              "effective_at) VALUES (?, 'grant', ?, 'raw', ?, ?)"),
+            [(i, f"raw:{i}", now, now) for i in ids],
+        )  # fmt: skip
+        cur.executemany(
+            q("INSERT INTO transfer (entry_id, debit_account_id, credit_account_id, unit, amount) "
+              "VALUES (?, ?, ?, 'PACK', 3)"),
+            [(i, funding_id, i) for i in ids],
+        )  # fmt: skip
+        cur.executemany(
+            q("INSERT INTO entitlement_grant (scheme_id, period, beneficiary_key, person_id, "
+              "amount, account_id, entry_id, created_at) VALUES (?, 'raw', ?, ?, 3, ?, ?, ?)"),
+            [(scheme_id, f"person:{i - base + 1}", i - base + 1, i, i, now) for i in ids],
+        )  # fmt: skip
+        cur.execute(
+            q("UPDATE account SET balance = balance - ? WHERE id = ?"), (3 * persons, funding_id)
+        )
+        raw.commit()
+    finally:
+        raw.close()
+    return persons
+
+
+def timed(fn: Callable[[], int]) -> tuple[float, int]:
+    start = time.perf_counter()
+    count = fn()
+    return time.perf_counter() - start, count
+
+
+def bench_backend(
+    name: str, url_for: Callable[[], str], persons: int, repeat: int
+) -> dict[str, Any]:
+    runs: list[dict[str, float]] = []
+    for _ in range(repeat):
+        engine = make_engine(url_for())
+        migrate.upgrade(engine)
+        populate(engine, persons)
+        raw_s, raw_n = timed(lambda: raw_baseline(engine, persons))  # noqa: B023
+        run_s, granted = timed(lambda: run_grants(engine))  # noqa: B023
+        engine.dispose()
+        assert granted == raw_n == persons, (granted, raw_n)
+        runs.append({"grant_run_s": run_s, "raw_sql_s": raw_s, "ratio": run_s / raw_s})
+        print(
+            f"  {name}: grant run {run_s:.2f} s, raw SQL {raw_s:.2f} s, ratio {run_s / raw_s:.1f}"
+        )
+    ratios = [r["ratio"] for r in runs]
+    return {
+        "backend": name,
+        "persons": persons,
+        "runs": runs,
+        "median_ratio": statistics.median(ratios),
+        "median_grant_run_s": statistics.median(r["grant_run_s"] for r in runs),
+        "median_raw_sql_s": statistics.median(r["raw_sql_s"] for r in runs),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=30_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql", "both"], default="both")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory() as tmp:
+        counter = iter(range(1000))
+        if args.backend in ("sqlite", "both"):
+
+            def sqlite_url() -> str:
+                return f"sqlite:///{tmp}/bench{next(counter)}.sqlite3"
+
+            results.append(bench_backend("sqlite", sqlite_url, args.persons, args.repeat))
+        if args.backend in ("postgresql", "both"):
+            cluster = None
+            admin = os.environ.get("ALMEREPAS_BENCH_POSTGRES_URL")
+            if not admin:
+                from tests.pg_cluster import start_cluster
+
+                cluster = start_cluster()
+                admin = cluster.url
+            try:
+
+                def pg_url() -> str:
+                    name = f"bench_{next(counter)}"
+                    admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
+                    with admin_engine.connect() as conn:
+                        conn.execute(text(f'CREATE DATABASE "{name}"'))
+                    admin_engine.dispose()
+                    return make_url(admin).set(database=name).render_as_string(hide_password=False)
+
+                results.append(bench_backend("postgresql", pg_url, args.persons, args.repeat))
+            finally:
+                if cluster:
+                    cluster.stop()
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / "grants.json").write_text(json.dumps(results, indent=2))
+    for r in results:
+        print(
+            f"{r['backend']}: {r['persons']} grants in {r['median_grant_run_s']:.2f} s "
+            f"(raw SQL {r['median_raw_sql_s']:.2f} s), ratio {r['median_ratio']:.1f} "
+            f"(median of {len(r['runs'])})"
+        )
+
+
+if __name__ == "__main__":
+    main()

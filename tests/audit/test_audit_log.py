@@ -1,0 +1,114 @@
+"""The audit log is append-only on both databases, says who did what, and never holds a BSN."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+import json
+
+import pytest
+from flask import Flask
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session
+
+from almerepas import audit
+from almerepas.db import get_session
+from almerepas.models import AuditEvent
+
+BSN = "111222333"  # passes the eleven test
+
+
+def test_audit_events_cannot_be_changed_or_deleted(db: Session) -> None:
+    event = audit.record(db, action="test.append_only", entity_type="test", entity_id=1)
+    for statement in (
+        "UPDATE audit_event SET actor = 'someone else' WHERE id = :id",
+        "DELETE FROM audit_event WHERE id = :id",
+        "DELETE FROM audit_event",
+    ):
+        with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+            db.execute(text(statement), {"id": event.id})
+    actor = db.execute(
+        text("SELECT actor FROM audit_event WHERE id = :id"), {"id": event.id}
+    ).scalar_one()
+    assert actor == "system"
+
+
+def test_record_outside_a_request_is_the_system_or_the_named_actor(db: Session) -> None:
+    event = audit.record(db, action="test.batch")
+    assert (event.actor, event.role, event.request_id) == ("system", None, None)
+    event = audit.record(db, action="test.cli", actor="cli:staff create")
+    assert event.actor == "cli:staff create"
+    assert event.occurred_at.tzinfo is not None
+
+
+def test_changes_between_keeps_only_what_changed() -> None:
+    before = {"street": "Stadhuisplein", "number": 1, "suffix": None, "gone": "x"}
+    after = {"street": "Stadhuisplein", "number": 2, "suffix": "A", "new": dt.date(2026, 1, 1)}
+    assert audit.changes_between(before, after) == {
+        "number": [1, 2],
+        "suffix": [None, "A"],
+        "gone": ["x", None],
+        "new": [None, "2026-01-01"],
+    }
+    assert audit.changes_between(before, before) == {}
+
+
+class Colour(enum.StrEnum):
+    red = "red"
+
+
+def test_no_bsn_reaches_the_audit_log(db: Session) -> None:
+    changes = {
+        **audit.changes_between({"bsn": None, "name": "A"}, {"bsn": BSN, "name": "B"}),
+        "person": {"BSN": BSN, "bsn_hash": "abc123"},
+        "note": BSN,
+        "spaced": "1112.22.333",
+        "search": [BSN],
+        "colour": Colour.red,
+        "amount": 12345,
+    }
+    event = audit.record(db, action="test.bsn", entity_type="person", entity_id=7, changes=changes)
+    stored = db.execute(
+        text("SELECT changes FROM audit_event WHERE id = :id"), {"id": event.id}
+    ).scalar_one()
+    raw = stored if isinstance(stored, str) else json.dumps(stored)
+    assert BSN not in raw
+    assert "1112.22.333" not in raw
+    assert event.changes == {
+        "bsn": [None, "***"],  # the fact that it changed, not the number
+        "name": ["A", "B"],
+        "person": {"BSN": "***", "bsn_hash": "***"},
+        "note": "***",
+        "spaced": "***",
+        "search": ["***"],
+        "colour": "red",
+        "amount": 12345,
+    }
+
+
+def test_looks_like_bsn_uses_the_eleven_test() -> None:
+    assert audit.looks_like_bsn(BSN)
+    assert not audit.looks_like_bsn("111222334")
+    assert not audit.looks_like_bsn("12345678")
+    assert not audit.looks_like_bsn("١١١٢٢٢٣٣٣")  # other scripts' digits are not a BSN
+
+
+def test_record_in_a_request_names_the_logged_in_staff_member(app: Flask, db: Session) -> None:
+    from almerepas.auth import SESSION_TOKEN_KEY, issue_token
+    from almerepas.models import Role
+    from tests.factories import make_staff
+
+    user, _password, _secret = make_staff(db, Role.caseworker, app=app)
+    token = issue_token(db, user)
+    headers = {"X-Request-ID": "request-id-12345"}
+    with app.test_request_context("/medewerkers", headers=headers) as ctx:
+        ctx.session[SESSION_TOKEN_KEY] = token
+        session = get_session()  # the request's own session, as a view would use
+        audit.record(session, action="household.view", entity_type="household", entity_id=3)
+        session.commit()
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "household.view")).one()
+    assert event.actor == f"staff:{user.username}"
+    assert event.role == "caseworker"
+    assert event.request_id == "request-id-12345"
+    assert event.entity_id == "3"

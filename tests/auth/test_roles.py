@@ -1,0 +1,122 @@
+"""Walk every guarded endpoint with every role: the role table in one place is what happens.
+
+New endpoints join the walk by themselves (``@require_role``). An /api/v1 endpoint without a
+permission must be listed in PUBLIC_API_ENDPOINTS here, on purpose.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from sqlalchemy.orm import Session
+from werkzeug.routing import IntegerConverter, Rule
+
+from almerepas.auth import PERMISSIONS, SESSION_TOKEN_KEY, endpoint_permissions, issue_token
+from almerepas.auth.permissions import ROLE_LABELS
+from almerepas.models import Role, StaffUser
+from tests.factories import make_staff
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "roles.md"
+
+#: Endpoints under /api/v1 that anyone may call, and why.
+PUBLIC_API_ENDPOINTS = {
+    "api-docs.openapi_json",  # the OpenAPI document
+    "api-docs.openapi_swagger_ui",  # its browsable page
+    "health.health",  # for load balancers and monitoring
+    "funding.list_funding_accounts",  # budgets are public money
+    "tokens.create_token",  # logging in
+}
+
+
+def guarded_rules(app: Flask) -> list[tuple[Rule, str, str]]:
+    """(rule, method, permission) for every guarded endpoint and each of its methods."""
+    permissions = endpoint_permissions(app)
+    return [
+        (rule, method, permissions[rule.endpoint])
+        for rule in app.url_map.iter_rules()
+        if rule.endpoint in permissions
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"})
+    ]
+
+
+def url_for_rule(app: Flask, rule: Rule, method: str) -> str:
+    """A URL for ``rule`` with made-up path values: the guard runs before any lookup."""
+    converters = rule._converters  # no public way to read a rule's converters
+    values = {
+        name: 1 if isinstance(converters[name], IntegerConverter) else "x"
+        for name in rule.arguments
+    }
+    return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
+
+
+def test_every_staff_endpoint_declares_a_permission(app: Flask) -> None:
+    permissions = endpoint_permissions(app)
+    assert set(permissions.values()) <= set(PERMISSIONS)
+    for rule in app.url_map.iter_rules():
+        if rule.rule.startswith("/api/v1/"):
+            assert rule.endpoint in permissions or rule.endpoint in PUBLIC_API_ENDPOINTS, (
+                f"{rule.rule} has no @require_role and is not listed as public"
+            )
+        if rule.rule.startswith("/medewerkers"):
+            assert rule.endpoint in permissions, f"{rule.rule} has no @require_role"
+
+
+def test_every_role_gets_exactly_what_the_table_says(app: Flask, db: Session) -> None:
+    app.config["WTF_CSRF_ENABLED"] = False  # a refused CSRF token would hide the 403
+    users: dict[Role, StaffUser] = {role: make_staff(db, role, app=app)[0] for role in Role}
+    walked = guarded_rules(app)
+    assert len(walked) >= 4
+    for rule, method, permission in walked:
+        url = url_for_rule(app, rule, method)
+        is_api = rule.rule.startswith("/api/")
+        anonymous = app.test_client().open(url, method=method)
+        assert anonymous.status_code == (401 if is_api else 303), (method, url)
+
+        for role, user in users.items():
+            client = app.test_client()
+            token = issue_token(db, user)  # fresh: an allowed DELETE /tokens/current ends it
+            headers = {"Authorization": f"Bearer {token}"} if is_api else {}
+            if not is_api:
+                with client.session_transaction() as cookie:
+                    cookie[SESSION_TOKEN_KEY] = token
+            response = client.open(url, method=method, headers=headers)
+            if role in PERMISSIONS[permission]:
+                assert response.status_code not in (401, 403), (role, method, url)
+            else:
+                assert response.status_code == 403, (role, method, url)
+
+
+def documented_table() -> dict[str, frozenset[Role]]:
+    """The permission table as docs/roles.md shows it."""
+    lines = DOCS.read_text(encoding="utf-8").splitlines()
+    header = next(line for line in lines if line.startswith("| permission"))
+    columns = [cell.strip() for cell in header.strip("|").split("|")]
+    role_columns = {
+        index: Role(match.group(1))
+        for index, cell in enumerate(columns)
+        if (match := re.search(r"\((\w+)\)", cell))
+    }
+    table: dict[str, frozenset[Role]] = {}
+    for line in lines:
+        if line.startswith("| `"):
+            cells = [cell.strip() for cell in line.strip("|").split("|")]
+            name = cells[0].strip("`")
+            table[name] = frozenset(role for i, role in role_columns.items() if cells[i] == "✓")
+    return table
+
+
+def test_docs_roles_md_shows_the_same_table(app: Flask) -> None:
+    assert documented_table() == PERMISSIONS
+    text = DOCS.read_text(encoding="utf-8")
+    with app.test_request_context():
+        for role, label in ROLE_LABELS.items():
+            assert f"{label} ({role.value})" in text
+
+
+@pytest.mark.parametrize("permission", sorted(PERMISSIONS))
+def test_the_auditor_only_reads(permission: str) -> None:
+    if Role.auditor in PERMISSIONS[permission]:
+        assert permission.endswith((".read", ".preview")) or permission == "signed_in"

@@ -1,0 +1,182 @@
+"""Grant runs: who gets what, once, per period; expiry; life events; budgets that run out."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from almerepas import grants, households, ledger, schemes
+from almerepas.errors import InvalidPeriod, PeriodNotEnded, PeriodTooFarAhead
+from almerepas.models import Grant, JournalEntry, MemberRole
+from tests.people import assess, born, make_household
+
+TODAY = dt.date(2026, 11, 23)
+A, P, C = MemberRole.applicant, MemberRole.partner, MemberRole.child
+
+
+def run(
+    session: Session, period: str, *codes: str, today: dt.date = TODAY
+) -> dict[str, grants.SchemeRun]:
+    results = grants.issue(session, period=period, actor="test", today=today, schemes=codes or None)
+    return {r.scheme: r for r in results}
+
+
+def grants_of(session: Session, code: str, period: str) -> list[Grant]:
+    scheme = schemes.get_scheme(session, code)
+    return list(
+        session.scalars(
+            select(Grant)
+            .where(Grant.scheme_id == scheme.id, Grant.period == period)
+            .order_by(Grant.id)
+        )
+    )
+
+
+def test_a_family_at_110_percent_gets_every_scheme_once(reference: Session) -> None:
+    family = make_household(reference, [(A, born(40)), (P, born(38)), (C, born(12)), (C, born(3))])
+    assess(reference, family, (110, 100))
+
+    first = run(reference, "2026-03")
+    assert first["ov"].granted == 4  # everyone: a right, no money moves
+    assert first["menstruatie"].granted == 3  # aged 10 and over
+    assert first["supermarkt"].granted == 1  # per household
+    assert first["stadsfonds"].granted == 1  # the 12-year-old; the 3-year-old is too young
+    assert first["stadsfonds"].period == "2026"
+    assert first["stadsfonds"].amount == 800_00
+    assert "Deze persoon is 3" in " ".join(first["stadsfonds"].reasons)
+
+    (budget,) = grants_of(reference, "stadsfonds", "2026")
+    assert budget.account is not None and budget.account.balance == 800_00
+    assert all(
+        g.entry_id is None and g.account_id is None for g in grants_of(reference, "ov", "2026-03")
+    )
+    assert ledger.find_drift(reference) == [] and set(ledger.unit_totals(reference).values()) == {0}
+
+    entries = reference.scalar(select(func.count()).select_from(JournalEntry))
+    again = run(reference, "2026-03")
+    assert sum(r.granted for r in again.values()) == 0
+    assert again["ov"].already_granted == 4
+    assert reference.scalar(select(func.count()).select_from(JournalEntry)) == entries
+
+
+def test_one_cent_above_110_percent_gets_no_sport_budget(reference: Session) -> None:
+    family = make_household(reference, [(A, born(40)), (C, born(12))])
+    assessment = assess(reference, family, (110, 100))
+    assessment.net_income += 1
+    result = run(reference, "2026", "stadsfonds")["stadsfonds"]
+    assert result.granted == 0
+    assert any("boven de grens van 110%" in reason for reason in result.reasons)
+
+
+def test_a_child_turning_18_keeps_the_running_year(reference: Session) -> None:
+    family = make_household(
+        reference,
+        [(A, born(45)), (C, dt.date(2008, 6, 1))],  # 17 on 1 January, 18 in June
+    )
+    assess(reference, family, (100, 100))
+    assert run(reference, "2026", "stadsfonds")["stadsfonds"].granted == 1
+    (grant,) = grants_of(reference, "stadsfonds", "2026")
+    assert grant.account is not None and grant.account.balance == 800_00
+
+
+def test_moving_out_stops_grants_from_the_next_period(reference: Session) -> None:
+    family = make_household(reference, [(A, born(30))])
+    assess(reference, family, (100, 100))
+    assert run(reference, "2026-04", "ov")["ov"].granted == 1
+    households.move_out_of_almere(reference, family, day=dt.date(2026, 4, 20))
+    assert run(reference, "2026-05", "ov")["ov"].granted == 0
+    assert len(grants_of(reference, "ov", "2026-04")) == 1  # April stays
+
+
+def test_a_new_assessment_above_the_limit_stops_the_next_month(reference: Session) -> None:
+    family = make_household(reference, [(A, born(30))])
+    assess(reference, family, (100, 100), on=dt.date(2026, 1, 1))
+    assert run(reference, "2026-05", "ov")["ov"].granted == 1
+    assess(reference, family, (121, 100), on=dt.date(2026, 5, 15))
+    june = run(reference, "2026-06", "ov")["ov"]
+    assert june.granted == 0 and june.not_eligible == 1
+
+
+def test_a_household_arriving_mid_year_gets_the_full_or_pro_rata_year(reference: Session) -> None:
+    schemes.create_scheme(reference, {
+        **schemes.seed_schemes()[1], "code": "prorata", "mid_period_entry": "pro_rata",
+    })  # fmt: skip
+    early = make_household(reference, [(A, born(40)), (C, born(10))], since=dt.date(2020, 1, 1))
+    late = make_household(reference, [(A, born(40)), (C, born(10))], since=dt.date(2026, 9, 10))
+    assess(reference, early, (100, 100), on=dt.date(2026, 1, 1))
+    assess(reference, late, (100, 100), on=dt.date(2026, 9, 10))
+
+    result = run(reference, "2026", "stadsfonds", "prorata")
+    assert result["stadsfonds"].granted == 2
+    assert sorted(g.amount for g in grants_of(reference, "stadsfonds", "2026")) == [800_00, 800_00]
+    # September to December is 4 of 12 months: 800.00 x 4 / 12 = 266.666... -> 266.67
+    assert sorted(g.amount for g in grants_of(reference, "prorata", "2026")) == [266_67, 800_00]
+
+
+def test_first_come_first_served_budget_stops_with_a_reason(reference: Session) -> None:
+    fund = schemes.get_scheme(reference, "volwassenenfonds")
+    schemes.update_scheme(reference, fund, {"annual_budget": 2_000_00})  # room for two grants
+    for _ in range(4):
+        adult = make_household(reference, [(A, born(30))])
+        assess(reference, adult, (125, 100), on=dt.date(2026, 3, 1))
+
+    result = run(reference, "2026", "volwassenenfonds")["volwassenenfonds"]
+    assert (result.granted, result.budget_exhausted) == (2, 2)
+    assert "Het budget van deze regeling is op." in result.reasons
+    funding = ledger.account_by_code(reference, "funding:volwassenenfonds:2026")
+    assert funding.balance == 2_000_00 - 2 * 700_00
+    assert ledger.find_drift(reference) == []
+
+
+def test_a_pooled_budget_is_one_account_for_the_households_children(reference: Session) -> None:
+    schemes.create_scheme(reference, {
+        **schemes.seed_schemes()[1], "code": "pooled", "beneficiary": "household", "pooled": True,
+    })  # fmt: skip
+    family = make_household(reference, [(A, born(40)), (C, born(15)), (C, born(9)), (C, born(2))])
+    assess(reference, family, (100, 100))
+    assert run(reference, "2026", "pooled")["pooled"].granted == 1
+    (grant,) = grants_of(reference, "pooled", "2026")
+    assert grant.household_id == family.id and grant.person_id is None
+    assert grant.amount == 2 * 800_00  # two children aged 4 to 17
+
+
+def test_runs_beyond_the_next_period_are_refused(reference: Session) -> None:
+    with pytest.raises(PeriodTooFarAhead):
+        run(reference, "2027-01", "ov")  # next month from November is December
+    run(reference, "2026-12", "ov")
+    run(reference, "2027", "stadsfonds")  # the next year is fine for yearly schemes
+    with pytest.raises(PeriodTooFarAhead):
+        run(reference, "2028", "stadsfonds")
+    with pytest.raises(InvalidPeriod):
+        run(reference, "2026-13")
+
+
+def test_expiry_returns_what_is_left_once_and_only_after_the_period(reference: Session) -> None:
+    family = make_household(reference, [(A, born(40)), (C, born(8))])  # the child is under 10
+    assess(reference, family, (100, 100))
+    run(reference, "2026-10", "menstruatie")
+    (packs,) = grants_of(reference, "menstruatie", "2026-10")
+    assert packs.account is not None and packs.account.balance == 3
+
+    with pytest.raises(PeriodNotEnded):
+        grants.expire(reference, period="2026-11", actor="test", today=TODAY)
+    (result,) = grants.expire(reference, period="2026-10", actor="test", today=TODAY)
+    assert (result.expired, result.returned) == (1, 3)
+    reference.refresh(packs.account)
+    assert packs.account.balance == 0
+    assert packs.expiry_entry_id is not None
+    assert grants.expire(reference, period="2026-10", actor="test", today=TODAY) == []
+    assert ledger.find_drift(reference) == []
+
+
+def test_changing_a_scheme_never_rewrites_grants_made(reference: Session) -> None:
+    family = make_household(reference, [(A, born(40)), (C, born(12))])
+    assess(reference, family, (100, 100))
+    run(reference, "2026", "stadsfonds")
+    scheme = schemes.get_scheme(reference, "stadsfonds")
+    schemes.update_scheme(reference, scheme, {"amount": 500_00})
+    (grant,) = grants_of(reference, "stadsfonds", "2026")
+    assert grant.amount == 800_00 and grant.account is not None and grant.account.balance == 800_00

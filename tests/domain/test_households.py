@@ -1,0 +1,121 @@
+"""Households in Almere: postcodes, districts, BSNs encrypted and looked up by keyed hash."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from almerepas import households
+from almerepas.errors import (
+    BsnInUse,
+    InvalidBsn,
+    MembershipConflict,
+    PostcodeOutsideAlmere,
+    ValidationFailed,
+)
+from almerepas.households import Address
+from almerepas.models import District, MemberRole, PostcodeDistrict
+
+VALID_BSN = "111222333"  # passes the elfproef; synthetic
+
+
+@pytest.mark.parametrize(
+    ("postcode", "district"),
+    [
+        ("1315 ab", District.stad),
+        ("1363AB", District.poort),
+        ("1358 XY", District.hout),
+        ("1351 aa", District.haven),
+        ("1332 BB", District.buiten),
+        ("1301 AA", District.unknown),  # a PO-box range: no district, but Almere
+    ],
+)
+def test_district_follows_the_postcode(
+    reference: Session, postcode: str, district: District
+) -> None:
+    household = households.create_household(
+        reference, address=Address(postcode=postcode, house_number=1, street="Weg")
+    )
+    assert household.district == district
+    assert household.postcode == postcode.replace(" ", "").upper()
+
+
+def test_a_postcode_outside_almere_is_refused(reference: Session) -> None:
+    with pytest.raises(PostcodeOutsideAlmere):
+        households.create_household(reference, address=Address("1012 AB", 1, "Dam"))
+    with pytest.raises(ValidationFailed):
+        households.create_household(reference, address=Address("13150", 1, "Weg"))
+
+
+def test_a_corrected_postcode_row_places_new_addresses(reference: Session) -> None:
+    row = reference.get(PostcodeDistrict, "1331")
+    assert row is not None and row.confidence == "low"
+    row.district = District.stad
+    reference.flush()
+    household = households.create_household(reference, address=Address("1331 AA", 2, "Weg"))
+    assert household.district == District.stad
+
+
+@pytest.mark.parametrize("bsn", ["111222333", "123456782"])
+def test_elfproef_accepts_valid_numbers(bsn: str) -> None:
+    assert households.is_valid_bsn(bsn)
+
+
+@pytest.mark.parametrize("bsn", ["111222334", "12345678", "abcdefghi", "000000000", ""])
+def test_elfproef_refuses_invalid_numbers(bsn: str) -> None:
+    assert not households.is_valid_bsn(bsn)
+
+
+def test_bsn_is_encrypted_at_rest_and_found_by_keyed_hash(reference: Session) -> None:
+    person = households.create_person(
+        reference, given_name="Anna", family_name="Bos", date_of_birth=dt.date(1990, 1, 1),
+        bsn=VALID_BSN,
+    )  # fmt: skip
+    stored = reference.execute(
+        text("SELECT bsn_encrypted, bsn_hash FROM person WHERE id = :id"), {"id": person.id}
+    ).one()
+    assert VALID_BSN.encode() not in bytes(stored[0])
+    assert VALID_BSN not in stored[1]
+    assert households.reveal_bsn(person) == VALID_BSN
+    assert households.find_person_by_bsn(reference, VALID_BSN) is person
+    assert households.mask_bsn(VALID_BSN) == "******333"
+    with pytest.raises(BsnInUse):
+        households.create_person(
+            reference, given_name="B", family_name="C", date_of_birth=dt.date(1990, 1, 1),
+            bsn=VALID_BSN,
+        )  # fmt: skip
+    with pytest.raises(InvalidBsn):
+        households.find_person_by_bsn(reference, "123")
+
+
+def test_a_birth_date_in_the_future_is_refused(reference: Session) -> None:
+    with pytest.raises(ValidationFailed):
+        households.create_person(
+            reference, given_name="A", family_name="B", date_of_birth=dt.date(2030, 1, 1),
+            today=dt.date(2026, 11, 23),
+        )  # fmt: skip
+
+
+def test_people_move_in_and_out_with_history(reference: Session) -> None:
+    first = households.create_household(reference, address=Address("1315AB", 1, "Weg"))
+    second = households.create_household(reference, address=Address("1361AB", 2, "Weg"))
+    person = households.create_person(
+        reference, given_name="A", family_name="B", date_of_birth=dt.date(1990, 1, 1)
+    )
+    stay = households.add_member(
+        reference, first, person, role=MemberRole.applicant, valid_from=dt.date(2020, 1, 1)
+    )
+    with pytest.raises(MembershipConflict):
+        households.add_member(
+            reference, second, person, role=MemberRole.partner, valid_from=dt.date(2024, 1, 1)
+        )
+    households.end_membership(reference, stay, last_day=dt.date(2023, 12, 31))
+    households.add_member(
+        reference, second, person, role=MemberRole.partner, valid_from=dt.date(2024, 1, 1)
+    )
+    assert [m.household_id for m in person.memberships] == [first.id, second.id]
+    assert households.members_on(first, dt.date(2023, 6, 1))[0].person is person
+    assert households.members_on(first, dt.date(2024, 6, 1)) == []

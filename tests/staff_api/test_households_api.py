@@ -1,0 +1,177 @@
+"""The caseworker API: register, search, open, assess, check eligibility; bad input gets 4xx."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from almerepas.models import AuditEvent, Role
+from tests.factories import make_staff, token_headers
+
+
+@pytest.fixture
+def caseworker(client: FlaskClient, reference: Session) -> dict[str, str]:
+    user, _, _ = make_staff(reference, Role.caseworker, app=client.application)
+    return token_headers(reference, user)
+
+
+def register(client: FlaskClient, headers: dict[str, str], **address: Any) -> dict[str, Any]:
+    body = {
+        "address": {"postcode": "1315 AB", "house_number": 12, "street": "Stadhuisplein", **address}
+    }
+    response = client.post("/api/v1/households", json=body, headers=headers)
+    assert response.status_code == 201, response.get_json()
+    household: dict[str, Any] = response.get_json()
+    return household
+
+
+def add(client: FlaskClient, headers: dict[str, str], household_id: int, **member: Any) -> Any:
+    body = {"given_name": "Sara", "family_name": "Bakker", "date_of_birth": "1990-04-01",
+            "role": "applicant", "valid_from": "2024-01-01", **member}  # fmt: skip
+    return client.post(f"/api/v1/households/{household_id}/members", json=body, headers=headers)
+
+
+def test_a_caseworker_registers_assesses_and_sees_eligibility(
+    client: FlaskClient, caseworker: dict[str, str], reference: Session
+) -> None:
+    household = register(client, caseworker)
+    assert household["district"] == "almere_stad"
+    assert add(client, caseworker, household["id"], bsn="111222333").status_code == 201
+    child = add(client, caseworker, household["id"], given_name="Ilias", date_of_birth="2016-05-05",
+                role="child")  # fmt: skip
+    assert child.status_code == 201
+
+    # Exactly 110% of the single-parent norm on 1 March 2026 (provisional 139853 cents).
+    assessed = client.post(
+        f"/api/v1/households/{household['id']}/assessments",
+        json={"net_income": 153838, "assessed_on": "2026-03-01", "evidence_ref": "loonstrook-03"},
+        headers=caseworker,
+    )
+    assert assessed.status_code == 201, assessed.get_json()
+    body = assessed.get_json()
+    assert body["norm_amount"] == 139853 and body["norm_provisional"] is True
+    assert body["percentage_bp"] == 11000
+    assert body["valid_to"] == "2027-02-28"
+
+    opened = client.get(f"/api/v1/households/{household['id']}", headers=caseworker).get_json()
+    assert [m["bsn_masked"] for m in opened["member_history"]] == ["******333", None]
+    assert "111222333" not in str(opened)
+
+    eligible = client.get(
+        f"/api/v1/households/{household['id']}/eligibility?date=2026-03-15", headers=caseworker
+    ).get_json()
+    verdicts = {(i["scheme"], i["person_name"]): i for i in eligible["items"]}
+    assert verdicts[("stadsfonds", "Ilias Bakker")]["eligible"] is True
+    sara = verdicts[("stadsfonds", "Sara Bakker")]
+    assert sara["eligible"] is False
+    assert any("4 tot en met 17 jaar" in r["reason"] for r in sara["rules"] if not r["ok"])
+
+    actions = [e.action for e in reference.scalars(select(AuditEvent).order_by(AuditEvent.id))]
+    assert {
+        "household.create",
+        "household.add_member",
+        "assessment.create",
+        "household.view",
+    } <= set(actions)
+    assert all("111222333" not in str(e.changes) for e in reference.scalars(select(AuditEvent)))
+
+
+def test_search_by_name_postcode_and_bsn_in_the_body(
+    client: FlaskClient, caseworker: dict[str, str]
+) -> None:
+    household = register(client, caseworker, postcode="1363 AB")
+    add(client, caseworker, household["id"], family_name="Yilmaz", bsn="123456782")
+
+    by_name = client.get("/api/v1/households?name=yilm", headers=caseworker).get_json()
+    assert [h["id"] for h in by_name["items"]] == [household["id"]]
+    by_postcode = client.get("/api/v1/households?postcode=1363ab", headers=caseworker).get_json()
+    assert household["id"] in [h["id"] for h in by_postcode["items"]]
+    by_bsn = client.post(
+        "/api/v1/households/_search", json={"bsn": "123456782"}, headers=caseworker
+    )
+    assert [h["id"] for h in by_bsn.get_json()["items"]] == [household["id"]]
+
+
+def address(postcode: str, number: int = 1) -> dict[str, Any]:
+    return {"address": {"postcode": postcode, "house_number": number, "street": "Dam"}}
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "field"),
+    [
+        (address("1012 AB"), "postcode_outside_almere", None),
+        (address("13150"), "validation_failed", "postcode"),
+        (address("1315AB", 0), "validation_failed", "address.house_number"),
+    ],
+)
+def test_bad_addresses_are_refused(
+    client: FlaskClient,
+    caseworker: dict[str, str],
+    body: dict[str, Any],
+    code: str,
+    field: str | None,
+) -> None:
+    response = client.post("/api/v1/households", json=body, headers=caseworker)
+    assert response.status_code == 400
+    problem = response.get_json(force=True)
+    assert problem["code"] == code
+    if field:
+        assert field in [e["field"] for e in problem["errors"]]
+
+
+@pytest.mark.parametrize(
+    ("assessment", "status", "code"),
+    [
+        ({"net_income": -1, "assessed_on": "2026-03-01"}, 400, "validation_failed"),
+        ({"net_income": 1500.5, "assessed_on": "2026-03-01"}, 400, "validation_failed"),
+        ({"net_income": "1500", "assessed_on": "2026-03-01"}, 400, "validation_failed"),
+        ({"net_income": 150000, "assessed_on": "2027-03-01"}, 400, "no_norm"),
+    ],
+)
+def test_bad_assessments_are_refused_and_write_nothing(
+    client: FlaskClient,
+    caseworker: dict[str, str],
+    assessment: dict[str, Any],
+    status: int,
+    code: str,
+) -> None:
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"])
+    response = client.post(
+        f"/api/v1/households/{household['id']}/assessments", json=assessment, headers=caseworker
+    )
+    assert response.status_code == status
+    assert response.get_json(force=True)["code"] == code
+    opened = client.get(f"/api/v1/households/{household['id']}", headers=caseworker).get_json()
+    assert opened["assessments"] == []
+
+
+def test_a_birth_date_in_the_future_is_refused(
+    client: FlaskClient, caseworker: dict[str, str]
+) -> None:
+    household = register(client, caseworker)
+    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()  # noqa: DTZ011
+    response = add(client, caseworker, household["id"], date_of_birth=future)
+    assert response.status_code == 400
+    problem = response.get_json(force=True)
+    assert problem["code"] == "validation_failed"
+    assert "date_of_birth" in [e["field"] for e in problem["errors"]]
+
+
+def test_unknown_household_is_404(client: FlaskClient, caseworker: dict[str, str]) -> None:
+    assert client.get("/api/v1/households/999999", headers=caseworker).status_code == 404
+
+
+@pytest.mark.parametrize("role", [Role.finance, Role.policy, Role.administrator])
+def test_other_roles_may_not_open_households(
+    client: FlaskClient, reference: Session, role: Role
+) -> None:
+    user, _, _ = make_staff(reference, role, app=client.application)
+    response = client.get("/api/v1/households", headers=token_headers(reference, user))
+    assert response.status_code == 403
+    assert client.get("/api/v1/households").status_code == 401
