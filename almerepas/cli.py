@@ -7,7 +7,7 @@ from typing import Any
 import click
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from flask import Flask
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 from sqlalchemy.orm import Session
 
@@ -91,9 +91,37 @@ def demo_load(year: int | None, seed: int, households: int, dry_run: bool) -> No
     """Vul de database met demogegevens. Nog een keer draaien verandert niets."""
     from almerepas.demo import demo_steps
 
+    if current_app.config["ENV"] == "production":
+        raise click.ClickException(
+            "Demogegevens horen niet in productie (ALMEREPAS_ENV=production)."
+        )
     today = clock.now().date()
     steps = demo_steps(year=year or today.year, seed=seed, households=households, today=today)
     run_batch("Demo laden", steps, get_session(), dry_run=dry_run)
+
+
+@demo.command("logins")
+@with_appcontext
+def demo_logins() -> None:
+    """Toon de demo-inlognamen met wachtwoord en de sleutel voor de inlogcode (TOTP)."""
+    import pyotp
+
+    from almerepas.demo import demo_logins as logins
+
+    rows = logins(get_session())
+    if not rows:
+        raise click.ClickException(
+            "Er zijn geen demo-medewerkers: draai eerst 'almerepas demo load'."
+        )
+    click.echo(
+        "Demo-inloggen op http://127.0.0.1:5000/inloggen (zet de sleutel in een authenticator-app,"
+    )
+    click.echo("of gebruik de code hieronder binnen 30 seconden):")
+    for username, role, password, secret in rows:
+        code = pyotp.TOTP(secret).now()
+        click.echo(
+            f"  {username:<10} {role:<14} wachtwoord {password}  sleutel {secret}  code nu {code}"
+        )
 
 
 @click.group("ledger")

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import assessments, eligibility, grants, households, norms, periods
+from almerepas import assessments, crypto, eligibility, grants, households, norms, periods
+from almerepas.auth import create_staff_user
 from almerepas.batch import Step
 from almerepas.errors import NoNorm
 from almerepas.households import Address
-from almerepas.models import Household, MemberRole, Scheme
+from almerepas.models import Household, MemberRole, Role, Scheme, StaffUser
 from almerepas.reference import reference_steps
 
 ACTOR = "cli:demo"
@@ -142,9 +143,49 @@ def _grants_step(plan: DemoPlan) -> Callable[[Session], str]:
     return step
 
 
+#: One demo login per role; the password is public on purpose: this is demo data only.
+DEMO_PASSWORD = "almere-demo-2026"  # noqa: S105 - demo accounts, refused in production
+DEMO_STAFF = (
+    ("consulent", "Chantal Consulent", Role.caseworker),
+    ("financien", "Frank Financiën", Role.finance),
+    ("beleid", "Bea Beleid", Role.policy),
+    ("beheerder", "Bart Beheerder", Role.administrator),
+    ("auditor", "Anouk Auditor", Role.auditor),
+)
+
+
+def _staff_step(session: Session) -> str:
+    existing = set(session.scalars(select(StaffUser.username)))
+    made = 0
+    for username, name, role in DEMO_STAFF:
+        if username not in existing:
+            create_staff_user(
+                session,
+                username=username,
+                display_name=name,
+                role=role,
+                password=DEMO_PASSWORD,
+                actor=ACTOR,
+            )
+            made += 1
+    return f"{made} created" if made else "unchanged"
+
+
+def demo_logins(session: Session) -> list[tuple[str, str, str, str]]:
+    """(username, role, password, TOTP secret) of each demo account, for the serve command."""
+    users = session.scalars(
+        select(StaffUser).where(StaffUser.username.in_([u for u, _, _ in DEMO_STAFF]))
+    )
+    return [
+        (u.username, u.role.value, DEMO_PASSWORD, crypto.decrypt(u.totp_secret_encrypted))
+        for u in users
+    ]
+
+
 def demo_steps(*, year: int, seed: int, households: int, today: dt.date) -> list[Step]:
     plan = DemoPlan(year=year, seed=seed, households=households, today=today)
     steps = list(reference_steps())
+    steps.append(("medewerkers", _staff_step))
     steps.append(("huishoudens", _households_step(plan)))
     steps.append(("toekenningen", _grants_step(plan)))
     return steps

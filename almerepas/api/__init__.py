@@ -84,7 +84,7 @@ def _check_content_negotiation() -> None:
 
 def init_api(app: Flask) -> Api:
     """Create this app's Api (one per app: the spec belongs to the app) and its blueprints."""
-    from almerepas.api import audit, funding, health, households, tokens
+    from almerepas.api import audit, funding, grant_runs, health, households, schemes, tokens
     from almerepas.auth.guard import SECURITY_SCHEME, add_www_authenticate
 
     api = Api(app)
@@ -98,6 +98,8 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(tokens.blp, url_prefix=API_PREFIX)
     api.register_blueprint(audit.blp, url_prefix=API_PREFIX)
     api.register_blueprint(households.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(schemes.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(grant_runs.blp, url_prefix=API_PREFIX)
     app.before_request(_check_content_negotiation)
     app.after_request(add_www_authenticate)
     return api

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
@@ -67,3 +68,20 @@ def test_ledger_check_passes_and_then_finds_corruption(runner: FlaskCliRunner, d
 def test_db_check_finds_models_and_migrations_in_agreement(runner: FlaskCliRunner) -> None:
     result = runner.invoke(args=["db", "check"])
     assert result.exit_code == 0, result.output
+
+
+def test_demo_prints_a_login_for_every_role(runner: FlaskCliRunner, db: Session) -> None:
+    assert runner.invoke(args=["demo", "logins"]).exit_code == 1  # nothing loaded yet
+    assert runner.invoke(args=DEMO).exit_code == 0
+    result = runner.invoke(args=["demo", "logins"])
+    assert result.exit_code == 0, result.output
+    for role in ("caseworker", "finance", "policy", "administrator", "auditor"):
+        assert role in result.output
+    assert "almere-demo-2026" in result.output
+
+
+def test_demo_is_refused_in_production(app: Flask, db: Session) -> None:
+    app.config["ENV"] = "production"
+    result = app.test_cli_runner().invoke(args=DEMO)
+    assert result.exit_code != 0
+    assert "productie" in result.output

@@ -1,0 +1,145 @@
+"""Grant runs and expiries through the API: preview (changes nothing), run, expire."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from almerepas import audit, grants
+from almerepas.api import Blueprint
+from almerepas.auth import current_staff, require_role
+from almerepas.clock import now
+from almerepas.db import get_session, transactional
+
+blp = Blueprint("grant_runs", __name__, description="Toekennen en laten vervallen per periode")
+
+PERIOD = fields.String(
+    required=True,
+    validate=validate.Regexp(r"^\d{4}(-\d{2})?$"),
+    metadata={"description": "2027-01 (maand) of 2027 (jaar)", "example": "2027-01"},
+)
+
+
+class RunQuerySchema(ma.Schema):
+    period = PERIOD
+    scheme = fields.List(
+        fields.String(validate=validate.Length(min=1, max=40)),
+        metadata={"description": "Alleen deze regeling(en)"},
+    )
+
+
+class RunInSchema(ma.Schema):
+    period = PERIOD
+    schemes = fields.List(fields.String(validate=validate.Length(min=1, max=40)))
+
+
+class ExpiryInSchema(ma.Schema):
+    period = PERIOD
+
+
+class SchemeRunSchema(ma.Schema):
+    scheme = fields.String()
+    period = fields.String()
+    unit = fields.String()
+    granted = fields.Integer(metadata={"description": "Nieuw toegekend"})
+    amount = fields.Integer(metadata={"description": "Totaal, in centen of eenheden"})
+    already_granted = fields.Integer()
+    not_eligible = fields.Integer()
+    budget_exhausted = fields.Integer()
+    reasons = fields.Dict(
+        keys=fields.String(),
+        values=fields.Integer(),
+        metadata={"description": "Waarom niet, en hoe vaak"},
+    )
+
+
+class RunSchema(ma.Schema):
+    period = fields.String()
+    dry_run = fields.Boolean()
+    runs = fields.List(fields.Nested(SchemeRunSchema))
+
+
+class ExpiryRunSchema(ma.Schema):
+    scheme = fields.String()
+    period = fields.String()
+    expired = fields.Integer()
+    returned = fields.Integer()
+
+
+class ExpirySchema(ma.Schema):
+    period = fields.String()
+    runs = fields.List(fields.Nested(ExpiryRunSchema))
+
+
+def _actor() -> str:
+    user = current_staff()
+    return f"staff:{user.username}" if user else "anonymous"
+
+
+def _summary(runs: list[grants.SchemeRun]) -> list[dict[str, Any]]:
+    return [{**run.__dict__, "reasons": dict(run.reasons)} for run in runs]
+
+
+@blp.route("/grant-runs/preview")
+@require_role("grants.preview")
+@blp.arguments(RunQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, RunSchema)
+@transactional
+def preview(period: str, scheme: list[str] | None = None) -> dict[str, Any]:
+    """Laat zien wat een toekenning zou doen, zonder iets op te slaan."""
+    session = get_session()
+    with session.begin_nested() as savepoint:
+        runs = grants.issue(
+            session, period=period, actor=_actor(), today=now().date(), schemes=scheme
+        )
+        savepoint.rollback()
+    audit.record(session, action="grants.preview", changes={"period": period})
+    return {"period": period, "dry_run": True, "runs": _summary(runs)}
+
+
+@blp.route("/grant-runs", methods=["POST"])
+@require_role("grants.run")
+@blp.arguments(RunInSchema)
+@blp.response(201, RunSchema)
+@transactional
+def run(body: dict[str, Any]) -> dict[str, Any]:
+    """Ken toe aan iedereen die recht heeft. Nog een keer draaien kent niets dubbel toe."""
+    session = get_session()
+    runs = grants.issue(
+        session,
+        period=body["period"],
+        actor=_actor(),
+        today=now().date(),
+        schemes=body.get("schemes"),
+    )
+    summary = _summary(runs)
+    audit.record(
+        session,
+        action="grants.issue",
+        changes={
+            "run": {
+                "period": body["period"],
+                "granted": {r["scheme"]: r["granted"] for r in summary},
+            }
+        },
+    )
+    return {"period": body["period"], "dry_run": False, "runs": summary}
+
+
+@blp.route("/grant-expiries", methods=["POST"])
+@require_role("grants.run")
+@blp.arguments(ExpiryInSchema)
+@blp.response(201, ExpirySchema)
+@transactional
+def expire(body: dict[str, Any]) -> dict[str, Any]:
+    """Laat wat over is van een afgelopen periode teruggaan naar het budget."""
+    session = get_session()
+    runs = grants.expire(session, period=body["period"], actor=_actor(), today=now().date())
+    audit.record(
+        session,
+        action="grants.expire",
+        changes={"run": {"period": body["period"], "expired": sum(r.expired for r in runs)}},
+    )
+    return {"period": body["period"], "runs": [r.__dict__ for r in runs]}

@@ -1,0 +1,225 @@
+"""Schemes, norms and postcodes: the rules as data, kept by staff through the API."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from sqlalchemy import select
+
+from almerepas import audit, schemes
+from almerepas.api import Blueprint
+from almerepas.auth import require_role
+from almerepas.clock import now
+from almerepas.db import get_session, transactional
+from almerepas.errors import NotFound
+from almerepas.models import (
+    Beneficiary,
+    District,
+    MidPeriodEntry,
+    Norm,
+    Period,
+    PostcodeDistrict,
+    Scheme,
+    SchemeKind,
+)
+
+blp = Blueprint("schemes", __name__, description="Regelingen, normen en postcodes")
+
+Whole = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0))
+
+
+class SchemeSchema(ma.Schema):
+    """What staff see of and send for a scheme; amounts in cents or units, percentages whole."""
+
+    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9-]{1,39}$"))
+    name_nl = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    name_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    description_nl = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    description_en = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    kind = fields.Enum(SchemeKind, by_value=True, required=True)
+    beneficiary = fields.Enum(Beneficiary, by_value=True, required=True)
+    max_income_percent = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=1000)
+    )
+    min_age = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=130))
+    max_age = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=130))
+    amount = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=10**9),
+        metadata={"description": "Per toekenning: centen (budget, kortingsplafond) of eenheden"},
+    )
+    unit = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,12}$"))
+    discount_percent = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=1, max=100)
+    )
+    period = fields.Enum(Period, by_value=True, required=True)
+    pooled = fields.Boolean(load_default=False)
+    annual_budget = fields.Integer(
+        strict=True, allow_none=True, validate=validate.Range(min=0, max=10**12)
+    )
+    mid_period_entry = fields.Enum(MidPeriodEntry, by_value=True, load_default=MidPeriodEntry.full)
+    valid_from = fields.Date(required=True)
+    valid_to = fields.Date(allow_none=True)
+
+
+class SchemeChangeSchema(SchemeSchema):
+    class Meta:
+        exclude = ("code",)
+
+
+class SchemeListSchema(ma.Schema):
+    items = fields.List(fields.Nested(SchemeSchema), required=True)
+
+
+class NormQuerySchema(ma.Schema):
+    date = fields.Date(metadata={"description": "Peildatum (standaard: vandaag)"})
+
+
+class NormSchema(ma.Schema):
+    household_type = fields.String()
+    age_band = fields.String()
+    children = fields.String()
+    valid_from = fields.Date()
+    valid_to = fields.Date()
+    amount = fields.Integer(metadata={"description": "Netto per maand in centen, met vakantiegeld"})
+    provisional = fields.Boolean(metadata={"description": "Afgeleid, nog niet gepubliceerd"})
+
+
+class NormListSchema(ma.Schema):
+    date = fields.Date()
+    items = fields.List(fields.Nested(NormSchema))
+
+
+class PostcodeSchema(ma.Schema):
+    pc4 = fields.String()
+    district = fields.String(allow_none=True)
+    confidence = fields.String()
+    corrected_by = fields.String(allow_none=True)
+
+
+class PostcodeListSchema(ma.Schema):
+    items = fields.List(fields.Nested(PostcodeSchema))
+
+
+class PostcodeChangeSchema(ma.Schema):
+    district = fields.Enum(District, by_value=True, required=True)
+
+
+def _dump(scheme: Scheme) -> dict[str, Any]:
+    return {key: getattr(scheme, key) for key in schemes.FIELDS}
+
+
+@blp.route("/schemes")
+@require_role("schemes.read")
+@blp.response(200, SchemeListSchema)
+@transactional
+def list_schemes() -> dict[str, Any]:
+    """Alle regelingen, met hun regels."""
+    rows = get_session().scalars(select(Scheme).order_by(Scheme.code))
+    return {"items": [_dump(s) for s in rows]}
+
+
+@blp.route("/schemes", methods=["POST"])
+@require_role("schemes.write")
+@blp.arguments(SchemeSchema)
+@blp.response(201, SchemeSchema)
+@transactional
+def create_scheme(body: dict[str, Any]) -> dict[str, Any]:
+    """Maak een nieuwe regeling: dat zijn gegevens, geen code."""
+    session = get_session()
+    scheme = schemes.create_scheme(session, body)
+    audit.record(
+        session,
+        action="scheme.create",
+        entity_type="scheme",
+        entity_id=scheme.code,
+        changes={key: [None, _plain(value)] for key, value in _dump(scheme).items()},
+    )
+    return _dump(scheme)
+
+
+@blp.route("/schemes/<code>", methods=["PATCH"])
+@require_role("schemes.write")
+@blp.arguments(SchemeChangeSchema(partial=True))
+@blp.response(200, SchemeSchema)
+@transactional
+def change_scheme(body: dict[str, Any], code: str) -> dict[str, Any]:
+    """Wijzig een regeling. Toekenningen die al gedaan zijn, veranderen niet mee."""
+    session = get_session()
+    scheme = schemes.get_scheme(session, code)
+    diff = schemes.update_scheme(session, scheme, body)
+    audit.record(
+        session,
+        action="scheme.change",
+        entity_type="scheme",
+        entity_id=code,
+        changes={key: [_plain(a), _plain(b)] for key, (a, b) in diff.items()},
+    )
+    return _dump(scheme)
+
+
+def _plain(value: Any) -> Any:
+    """Audit rows are JSON: dates and enums as text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return getattr(value, "value", value)
+
+
+@blp.route("/norms")
+@require_role("schemes.read")
+@blp.arguments(NormQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, NormListSchema)
+@transactional
+def list_norms(date: dt.date | None = None) -> dict[str, Any]:
+    """De normen van het sociaal minimum op een datum; voorlopige normen staan erbij."""
+    day = date or now().date()
+    rows = get_session().scalars(
+        select(Norm)
+        .where(Norm.valid_from <= day, Norm.valid_to >= day)
+        .order_by(Norm.household_type, Norm.age_band, Norm.children)
+    )
+    return {"date": day, "items": list(rows)}
+
+
+@blp.route("/postcodes")
+@require_role("households.read")
+@blp.response(200, PostcodeListSchema)
+@transactional
+def list_postcodes() -> dict[str, Any]:
+    """Welke postcode (PC4) in welk stadsdeel ligt, en hoe zeker dat is."""
+    return {
+        "items": list(
+            get_session().scalars(select(PostcodeDistrict).order_by(PostcodeDistrict.pc4))
+        )
+    }
+
+
+@blp.route("/postcodes/<pc4>", methods=["PUT"])
+@require_role("postcodes.write")
+@blp.arguments(PostcodeChangeSchema)
+@blp.response(200, PostcodeSchema)
+@transactional
+def correct_postcode(body: dict[str, Any], pc4: str) -> PostcodeDistrict:
+    """Verbeter het stadsdeel van een postcode. Bestaande huishoudens houden hun stadsdeel."""
+    session = get_session()
+    row = session.get(PostcodeDistrict, pc4)
+    if row is None:
+        raise NotFound(detail=f"Postcode {pc4} ligt niet in Almere.")
+    before = row.district.value if row.district else None
+    row.district = body["district"]
+    row.confidence = "corrected"
+    event = audit.record(
+        session,
+        action="postcode.correct",
+        entity_type="postcode",
+        entity_id=pc4,
+        changes={"district": [before, body["district"].value]},
+    )
+    row.corrected_by = event.actor
+    row.corrected_at = now()
+    session.flush()
+    return row

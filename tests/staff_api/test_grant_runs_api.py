@@ -1,0 +1,93 @@
+"""Grant runs through the API: finance runs, policy previews; previews write nothing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from almerepas import clock
+from almerepas.models import Grant, JournalEntry, MemberRole, Role
+from tests.factories import make_staff, token_headers
+from tests.people import assess, born, make_household
+
+TODAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(clock, "now", lambda: TODAY)
+
+
+@pytest.fixture
+def city(reference: Session, app: object) -> Session:
+    with app.test_request_context():  # type: ignore[attr-defined]
+        family = make_household(
+            reference, [(MemberRole.applicant, born(40)), (MemberRole.child, born(9))]
+        )
+        assess(reference, family, (105, 100))
+    return reference
+
+
+def count(session: Session, model: type) -> int:
+    return session.scalar(select(func.count()).select_from(model)) or 0
+
+
+def as_role(client: FlaskClient, session: Session, role: Role) -> dict[str, str]:
+    user, _, _ = make_staff(session, role, app=client.application)
+    return token_headers(session, user)
+
+
+def test_policy_previews_without_writing_and_finance_runs_once(
+    client: FlaskClient, city: Session
+) -> None:
+    before = (count(city, Grant), count(city, JournalEntry))
+    preview = client.get(
+        "/api/v1/grant-runs/preview?period=2026-12", headers=as_role(client, city, Role.policy)
+    )
+    assert preview.status_code == 200, preview.get_json()
+    runs = {r["scheme"]: r for r in preview.get_json()["runs"]}
+    assert runs["ov"]["granted"] == 2 and runs["stadsfonds"]["granted"] == 1
+    assert (count(city, Grant), count(city, JournalEntry)) == before
+
+    finance = as_role(client, city, Role.finance)
+    done = client.post("/api/v1/grant-runs", json={"period": "2026-12"}, headers=finance)
+    assert done.status_code == 201
+    assert {r["scheme"]: r["granted"] for r in done.get_json()["runs"]} == {
+        k: v["granted"] for k, v in runs.items()
+    }
+    again = client.post(
+        "/api/v1/grant-runs", json={"period": "2026-12"}, headers=finance
+    ).get_json()
+    assert sum(r["granted"] for r in again["runs"]) == 0
+
+
+def test_runs_too_far_ahead_or_badly_written_are_400(client: FlaskClient, city: Session) -> None:
+    finance = as_role(client, city, Role.finance)
+    ahead = client.post("/api/v1/grant-runs", json={"period": "2027-02"}, headers=finance)
+    assert ahead.status_code == 400 and ahead.get_json(force=True)["code"] == "period_too_far_ahead"
+    bad = client.post("/api/v1/grant-runs", json={"period": "december"}, headers=finance)
+    assert bad.status_code == 400 and bad.get_json(force=True)["code"] == "validation_failed"
+    month = client.post("/api/v1/grant-runs", json={"period": "2026-13"}, headers=finance)
+    assert month.status_code == 400 and month.get_json(force=True)["code"] == "invalid_period"
+
+
+def test_expiry_only_after_the_period(client: FlaskClient, city: Session) -> None:
+    finance = as_role(client, city, Role.finance)
+    client.post("/api/v1/grant-runs", json={"period": "2026-10"}, headers=finance)
+    early = client.post("/api/v1/grant-expiries", json={"period": "2026-11"}, headers=finance)
+    assert early.status_code == 409 and early.get_json(force=True)["code"] == "period_not_ended"
+    done = client.post("/api/v1/grant-expiries", json={"period": "2026-10"}, headers=finance)
+    assert done.status_code == 201
+    assert {r["scheme"] for r in done.get_json()["runs"]} == {"menstruatie", "supermarkt"}
+
+
+@pytest.mark.parametrize("role", [Role.policy, Role.caseworker, Role.auditor, Role.administrator])
+def test_only_finance_may_run(client: FlaskClient, city: Session, role: Role) -> None:
+    response = client.post(
+        "/api/v1/grant-runs", json={"period": "2026-12"}, headers=as_role(client, city, role)
+    )
+    assert response.status_code == 403

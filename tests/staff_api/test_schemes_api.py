@@ -1,0 +1,98 @@
+"""Schemes, norms and postcodes through the staff API: data, validated, audited."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from almerepas import schemes
+from almerepas.models import AuditEvent, Role
+from tests.factories import make_staff, token_headers
+
+
+def headers_for(client: FlaskClient, session: Session, role: Role) -> dict[str, str]:
+    user, _, _ = make_staff(session, role, app=client.application)
+    return token_headers(session, user)
+
+
+NEW_SCHEME: dict[str, Any] = {
+    "code": "zwemles", "name_nl": "Zwemles", "name_en": "Swimming lessons",
+    "description_nl": "Zwemles voor kinderen tot en met 12 jaar.",
+    "description_en": "Swimming lessons for children up to 12.",
+    "kind": "budget", "beneficiary": "person", "max_income_percent": 120, "min_age": 4,
+    "max_age": 12, "amount": 25000, "unit": "EUR", "period": "year", "valid_from": "2027-01-01",
+}  # fmt: skip
+
+
+def test_an_administrator_adds_a_scheme_as_data(client: FlaskClient, reference: Session) -> None:
+    admin = headers_for(client, reference, Role.administrator)
+    created = client.post("/api/v1/schemes", json=NEW_SCHEME, headers=admin)
+    assert created.status_code == 201, created.get_json()
+    listed = client.get("/api/v1/schemes", headers=admin).get_json()
+    assert "zwemles" in [s["code"] for s in listed["items"]]
+    assert len(listed["items"]) == 7  # the six seeded and the new one
+
+    changed = client.patch("/api/v1/schemes/zwemles", json={"amount": 30000}, headers=admin)
+    assert changed.status_code == 200 and changed.get_json()["amount"] == 30000
+    event = reference.scalars(select(AuditEvent).where(AuditEvent.action == "scheme.change")).one()
+    assert event.changes == {"amount": [25000, 30000]}
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"min_age": 12, "max_age": 4}, "max_age"),
+        ({"kind": "quota", "unit": "EUR"}, "unit"),
+        ({"kind": "discount", "discount_percent": None}, "discount_percent"),
+        ({"amount": 12.5}, "amount"),
+        ({"valid_to": "2026-01-01"}, "valid_to"),
+    ],
+)
+def test_a_scheme_that_cannot_work_is_refused(
+    client: FlaskClient, reference: Session, change: dict[str, Any], field: str
+) -> None:
+    admin = headers_for(client, reference, Role.administrator)
+    response = client.post("/api/v1/schemes", json=NEW_SCHEME | change, headers=admin)
+    assert response.status_code == 400
+    problem = response.get_json(force=True)
+    assert problem["code"] in ("invalid_scheme", "validation_failed")
+    assert field in [e["field"] for e in problem["errors"]]
+    assert client.get("/api/v1/schemes", headers=admin).get_json()["items"][0]["code"] != "zwemles"
+
+
+def test_the_code_of_a_scheme_never_changes(client: FlaskClient, reference: Session) -> None:
+    admin = headers_for(client, reference, Role.administrator)
+    response = client.patch("/api/v1/schemes/ov", json={"code": "bus"}, headers=admin)
+    assert response.status_code == 400
+    assert schemes.get_scheme(reference, "ov").code == "ov"
+
+
+def test_norms_on_a_date_show_which_are_provisional(
+    client: FlaskClient, reference: Session
+) -> None:
+    policy = headers_for(client, reference, Role.policy)
+    published = client.get("/api/v1/norms?date=2025-07-01", headers=policy).get_json()["items"]
+    assert published and not any(n["provisional"] for n in published)
+    provisional = client.get("/api/v1/norms?date=2026-07-01", headers=policy).get_json()["items"]
+    assert provisional and all(n["provisional"] for n in provisional)
+
+
+def test_a_caseworker_corrects_a_postcode(client: FlaskClient, reference: Session) -> None:
+    caseworker = headers_for(client, reference, Role.caseworker)
+    response = client.put(
+        "/api/v1/postcodes/1331", json={"district": "almere_stad"}, headers=caseworker
+    )
+    assert response.status_code == 200
+    assert response.get_json()["confidence"] == "corrected"
+    assert (
+        client.put(
+            "/api/v1/postcodes/1012", json={"district": "almere_stad"}, headers=caseworker
+        ).status_code
+        == 404
+    )
+    bad = client.put("/api/v1/postcodes/1331", json={"district": "amsterdam"}, headers=caseworker)
+    assert bad.status_code == 400
