@@ -62,6 +62,15 @@ class MemberInSchema(ma.Schema):
     phone = _text(30, required=False, allow_none=True)
 
 
+class DepartureInSchema(ma.Schema):
+    person_id = fields.Integer(strict=True, required=True)
+    last_day = fields.Date(required=True, metadata={"description": "Laatste dag in dit huishouden"})
+
+
+class MoveOutInSchema(ma.Schema):
+    day = fields.Date(required=True, metadata={"description": "De dag van vertrek uit Almere"})
+
+
 class AssessmentInSchema(ma.Schema):
     net_income = fields.Integer(
         strict=True,

@@ -18,6 +18,7 @@ from almerepas.api.household_schemas import (
     AssessmentInSchema,
     AssessmentSchema,
     BsnSearchSchema,
+    DepartureInSchema,
     EligibilityQuerySchema,
     EligibilitySchema,
     HouseholdInSchema,
@@ -25,6 +26,7 @@ from almerepas.api.household_schemas import (
     HouseholdSchema,
     HouseholdSearchSchema,
     MemberInSchema,
+    MoveOutInSchema,
     household_detail,
     household_summary,
 )
@@ -33,6 +35,7 @@ from almerepas.auth import current_staff, require_role
 from almerepas.clock import now
 from almerepas.db import get_session, transactional
 from almerepas.eligibility_report import household_eligibility
+from almerepas.errors import NotFound
 from almerepas.households import Address
 from almerepas.models import Household, Membership, Person
 
@@ -189,6 +192,57 @@ def add_member(body: dict[str, Any], household_id: int) -> dict[str, Any]:
         },
     )
     session.refresh(household)
+    return household_detail(session, household)
+
+
+@blp.route("/households/<int:household_id>/departures", methods=["POST"])
+@require_role("households.write")
+@blp.arguments(DepartureInSchema)
+@blp.response(201, HouseholdSchema)
+@transactional
+def record_departure(body: dict[str, Any], household_id: int) -> dict[str, Any]:
+    """Iemand woont niet meer in dit huishouden vanaf de dag na ``last_day``; de historie blijft."""
+    session = get_session()
+    household = households.get_household(session, household_id)
+    current = [
+        m
+        for m in household.memberships
+        if m.person_id == body["person_id"]
+        and (m.valid_to is None or m.valid_to >= body["last_day"])
+    ]
+    if not current:
+        raise NotFound(detail="Deze persoon woont op die dag niet in dit huishouden.")
+    households.end_membership(session, current[0], last_day=body["last_day"])
+    audit.record(
+        session,
+        action="household.departure",
+        entity_type="household",
+        entity_id=household.id,
+        changes={
+            "person": [body["person_id"], None],
+            "last_day": [None, body["last_day"].isoformat()],
+        },
+    )
+    return household_detail(session, household)
+
+
+@blp.route("/households/<int:household_id>/move-outs", methods=["POST"])
+@require_role("households.write")
+@blp.arguments(MoveOutInSchema)
+@blp.response(201, HouseholdSchema)
+@transactional
+def record_move_out(body: dict[str, Any], household_id: int) -> dict[str, Any]:
+    """Het huishouden vertrekt uit Almere: het houdt wat het heeft en krijgt daarna niets nieuws."""
+    session = get_session()
+    household = households.get_household(session, household_id)
+    households.move_out_of_almere(session, household, day=body["day"])
+    audit.record(
+        session,
+        action="household.move_out",
+        entity_type="household",
+        entity_id=household.id,
+        changes={"moved_out_on": [None, body["day"].isoformat()]},
+    )
     return household_detail(session, household)
 
 

@@ -175,3 +175,38 @@ def test_other_roles_may_not_open_households(
     response = client.get("/api/v1/households", headers=token_headers(reference, user))
     assert response.status_code == 403
     assert client.get("/api/v1/households").status_code == 401
+
+
+def test_people_leave_and_households_move_out_with_history(
+    client: FlaskClient, caseworker: dict[str, str]
+) -> None:
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"])
+    partner = add(client, caseworker, household["id"], given_name="Tom", role="partner").get_json()
+    tom = next(m for m in partner["member_history"] if m["given_name"] == "Tom")
+
+    left = client.post(
+        f"/api/v1/households/{household['id']}/departures",
+        json={"person_id": tom["person_id"], "last_day": "2026-06-30"},
+        headers=caseworker,
+    )
+    assert left.status_code == 201
+    history = {m["given_name"]: m for m in left.get_json()["member_history"]}
+    assert history["Tom"]["valid_to"] == "2026-06-30" and history["Sara"]["valid_to"] is None
+
+    again = client.post(
+        f"/api/v1/households/{household['id']}/departures",
+        json={"person_id": tom["person_id"], "last_day": "2026-08-01"},
+        headers=caseworker,
+    )
+    assert again.status_code == 404
+
+    moved = client.post(
+        f"/api/v1/households/{household['id']}/move-outs",
+        json={"day": "2026-09-30"},
+        headers=caseworker,
+    )
+    assert moved.status_code == 201
+    body = moved.get_json()
+    assert body["moved_out_on"] == "2026-09-30"
+    assert all(m["valid_to"] is not None for m in body["member_history"])
