@@ -6,7 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import cast
+from typing import Literal, cast
 
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
@@ -56,12 +56,12 @@ def open_account(
     name: str,
     kind: AccountKind,
     unit: str = EUR,
-    min_balance: int | str | None = "default",
+    min_balance: int | None | Literal["by_kind"] = "by_kind",
 ) -> Account:
     """Create an account; funding and entitlement accounts are bounded at zero by default."""
     if session.scalar(select(Account.id).where(Account.code == code)) is not None:
         raise AccountExists(code=code)
-    if min_balance == "default":
+    if min_balance == "by_kind":
         min_balance = 0 if kind in BOUNDED_KINDS else None
     if min_balance is not None and (
         isinstance(min_balance, bool) or not isinstance(min_balance, int)
