@@ -14,7 +14,7 @@ from almerepas.config import load_config
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: config, database, i18n, error shape, API, partner and web blueprints."""
-    from almerepas import db, staff_views, views
+    from almerepas import caseworker_views, db, grant_run_views, staff_views, views
     from almerepas.api import init_api
     from almerepas.cli import register_commands
     from almerepas.extensions import babel, select_locale
@@ -34,6 +34,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(partners_blp)
     app.register_blueprint(views.blp)
     staff_views.init_app(app)
+    caseworker_views.init_app(app)
+    grant_run_views.init_app(app)
     register_commands(app)
 
     @app.route("/static/swagger-ui/<path:filename>")

@@ -7,7 +7,9 @@ loading tens of thousands of objects with their relationships costs more than th
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
@@ -156,43 +158,77 @@ def _age_fits(scheme: Scheme, born: dt.date, day: dt.date) -> bool:
     )
 
 
+def _reference_days(first: dt.date, incomes: list[Income], span: PeriodSpan) -> list[dt.date]:
+    """The first day, then every later day in the period on which a new assessment starts."""
+    later = sorted({i.valid_from for i in incomes if first < i.valid_from <= span.end})
+    return [first, *later]
+
+
+def _judge(days: list[dt.date], candidate_on: Callable[[dt.date], Candidate]) -> Candidate:
+    """The verdict on the first day on which the candidate is eligible, else on the first day."""
+    verdicts = []
+    for day in days:
+        verdicts.append(candidate_on(day))
+        if verdicts[-1].eligible:
+            return verdicts[-1]
+    return verdicts[0]
+
+
+def _household_candidate(
+    scheme: Scheme, span: PeriodSpan, owner: int, members: list[Member], known: list[Income],
+    day: dt.date,
+) -> Candidate:  # fmt: skip
+    children = (
+        sum(1 for m in members if m.active_on(day) and _age_fits(scheme, m.born, day))
+        if scheme.pooled
+        else 0
+    )
+    facts = _facts(members[0], known, day, eligible_children=children)
+    amount = _amount(scheme, span, day, children if scheme.pooled else 1)
+    return Candidate(
+        f"household:{owner}", owner, None, day, amount, eligibility.check(scheme, facts)
+    )
+
+
+def _person_candidate(
+    scheme: Scheme, span: PeriodSpan, owner: int, member: Member, known: list[Income],
+    day: dt.date,
+) -> Candidate:  # fmt: skip
+    facts = _facts(member, known, day, born=member.born)
+    return Candidate(
+        f"person:{member.person_id}", owner, member.person_id, day,
+        _amount(scheme, span, day), eligibility.check(scheme, facts),
+    )  # fmt: skip
+
+
 def plan(
     session: Session, scheme: Scheme, span: PeriodSpan, *, household_id: int | None = None
 ) -> list[Candidate]:
     """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
 
     The reference date is the first day of the period, or the day the scheme or the person's
-    membership starts if that is later (a newcomer during a yearly period).
+    membership starts if that is later (a newcomer during a yearly period). Someone who is not
+    eligible then but becomes so through an assessment that starts later in the period (a first
+    application in March) is judged on that assessment's first day instead.
     """
     if scheme.kind == SchemeKind.offer:
         return []
     opens = max(span.start, scheme.valid_from)
     incomes = _incomes(session, span, household_id)
     candidates: list[Candidate] = []
-    seen: set[str] = set()
+    seen: set[int] = set()
     for owner, members in _members(session, span, household_id).items():
         known = incomes.get(owner, [])
         if scheme.beneficiary == Beneficiary.household:
-            day = max(opens, min(m.valid_from for m in members))
-            children = (
-                sum(1 for m in members if m.active_on(day) and _age_fits(scheme, m.born, day))
-                if scheme.pooled
-                else 0
-            )
-            verdict = eligibility.check(
-                scheme, _facts(members[0], known, day, eligible_children=children)
-            )
-            amount = _amount(scheme, span, day, children if scheme.pooled else 1)
-            candidates.append(Candidate(f"household:{owner}", owner, None, day, amount, verdict))
+            first = max(opens, min(m.valid_from for m in members))
+            judge = functools.partial(_household_candidate, scheme, span, owner, members, known)
+            candidates.append(_judge(_reference_days(first, known, span), judge))
             continue
         for member in members:
-            key = f"person:{member.person_id}"
-            if key in seen:
+            if member.person_id in seen:
                 continue  # moved between households during the period: the first one counts
-            seen.add(key)
-            day = max(opens, member.valid_from)
-            verdict = eligibility.check(scheme, _facts(member, known, day, born=member.born))
-            candidates.append(
-                Candidate(key, owner, member.person_id, day, _amount(scheme, span, day), verdict)
-            )
+            seen.add(member.person_id)
+            first = max(opens, member.valid_from)
+            judge = functools.partial(_person_candidate, scheme, span, owner, member, known)
+            candidates.append(_judge(_reference_days(first, known, span), judge))
     return candidates

@@ -56,7 +56,7 @@ def open_account(
     name: str,
     kind: AccountKind,
     unit: str = EUR,
-    min_balance: int | None | Literal["by_kind"] = "by_kind",
+    min_balance: Literal["by_kind"] | int | None = "by_kind",
 ) -> Account:
     """Create an account; funding and entitlement accounts are bounded at zero by default."""
     if session.scalar(select(Account.id).where(Account.code == code)) is not None:

@@ -54,7 +54,10 @@ blp = Blueprint("staff", __name__)
 #: Links on the landing page: (endpoint, label, permission). A link shows only to roles that
 #: have the permission. Add yours here.
 STAFF_LINKS: list[tuple[str, Any, str]] = [
+    ("caseworker.search", _l("Een huishouden zoeken"), "households.read"),
+    ("caseworker.new_household", _l("Een huishouden inschrijven"), "households.write"),
     ("staff.audit_log", _l("Auditlog bekijken"), "audit.read"),
+    ("grant_runs_pages.page", _l("Toekenningen bekijken en uitvoeren"), "grants.preview"),
 ]
 
 AUDIT_PAGE_SIZE = 50

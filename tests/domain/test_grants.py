@@ -180,3 +180,12 @@ def test_changing_a_scheme_never_rewrites_grants_made(reference: Session) -> Non
     schemes.update_scheme(reference, scheme, {"amount": 500_00})
     (grant,) = grants_of(reference, "stadsfonds", "2026")
     assert grant.amount == 800_00 and grant.account is not None and grant.account.balance == 800_00
+
+
+def test_a_first_assessment_in_march_still_gets_the_years_budget(reference: Session) -> None:
+    family = make_household(reference, [(A, born(40)), (C, born(9))])
+    assess(reference, family, (100, 100), on=dt.date(2026, 3, 1))  # no assessment before March
+    result = run(reference, "2026-03", "stadsfonds")["stadsfonds"]
+    assert result.granted == 1
+    (grant,) = grants_of(reference, "stadsfonds", "2026")
+    assert grant.amount == 800_00  # mid_period_entry "full"
