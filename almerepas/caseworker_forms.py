@@ -17,7 +17,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from almerepas import assessments, audit, households
+from almerepas import casework, households
 from almerepas.auth import current_staff, require_role
 from almerepas.caseworker_views import (
     MEMBER_ROLE_LABELS,
@@ -129,31 +129,18 @@ def _person(form: Form, *, with_role: bool) -> dict[str, Any]:
 
 
 def _add_person(household: Household, person: dict[str, Any]) -> Person:
-    """Create the person, move them in, and write ``household.add_member`` (BSN masked)."""
-    session = get_session()
-    created = households.create_person(
-        session,
+    """Create the person and move them in (casework writes ``household.add_member``)."""
+    return casework.add_person(
+        get_session(),
+        household,
         given_name=person["given_name"],
         family_name=person["family_name"],
         date_of_birth=person["date_of_birth"],
+        role=person["role"],
+        valid_from=person["valid_from"],
         bsn=person["bsn"],
         today=today(),
     )
-    households.add_member(
-        session, household, created, role=person["role"], valid_from=person["valid_from"]
-    )
-    audit.record(
-        session,
-        action="household.add_member",
-        entity_type="household",
-        entity_id=household.id,
-        changes={
-            "person": [None, created.id],
-            "role": [None, person["role"].value],
-            "bsn": [None, households.mask_bsn(person["bsn"])] if person["bsn"] else None,
-        },
-    )
-    return created
 
 
 def _attempt(form: Form, work: Callable[[], Any], fields: Refusals) -> Any:
@@ -215,17 +202,7 @@ def new_household() -> ResponseReturnValue:
         session = get_session()
         address = Address(postcode=postcode, house_number=int(number), street=street,
                           house_number_suffix=suffix or None)  # fmt: skip
-        household = households.create_household(session, address=address)
-        audit.record(
-            session,
-            action="household.create",
-            entity_type="household",
-            entity_id=household.id,
-            changes={
-                "postcode": [None, household.postcode],
-                "district": [None, household.district.value],
-            },
-        )
+        household = casework.register_household(session, address=address)
         _add_person(household, person)
         return household
 
@@ -311,7 +288,7 @@ def new_assessment(household_id: int) -> ResponseReturnValue:
         user = current_staff()
 
         def work() -> Any:
-            recorded = assessments.record_assessment(
+            return casework.assess(
                 get_session(),
                 household,
                 net_income=income,
@@ -319,18 +296,6 @@ def new_assessment(household_id: int) -> ResponseReturnValue:
                 evidence_ref=evidence or None,
                 assessed_by=f"staff:{user.username}" if user else "anonymous",
             )
-            audit.record(
-                get_session(),
-                action="assessment.create",
-                entity_type="household",
-                entity_id=household.id,
-                changes={
-                    "net_income": [None, recorded.net_income],
-                    "percentage_bp": [None, recorded.percentage_bp],
-                    "valid_from": [None, recorded.valid_from.isoformat()],
-                },
-            )
-            return recorded
 
         assessment = _attempt(form, work, _assessment_refusals())
     if assessment is None:

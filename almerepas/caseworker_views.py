@@ -21,7 +21,7 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
-from almerepas import audit, households
+from almerepas import audit, casework, households
 from almerepas.api.household_schemas import household_detail, household_summary
 from almerepas.api.pagination import paginate
 from almerepas.auth import allowed, current_staff, require_role
@@ -177,9 +177,7 @@ def scheme_name(scheme: Scheme) -> str:
 
 def record_view(household: Household) -> None:
     """Every page that shows a household's personal data is in the audit log, as in the API."""
-    audit.record(
-        get_session(), action="household.view", entity_type="household", entity_id=household.id
-    )
+    casework.viewed(get_session(), household)
 
 
 # -- finding a household ----------------------------------------------------------------------

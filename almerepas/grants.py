@@ -162,6 +162,9 @@ def issue_scheme(
     batch_size: int = BATCH_SIZE,
 ) -> SchemeRun:
     run = SchemeRun(scheme=scheme.code, period=span.label, unit=scheme.unit)
+    # Two runs of one scheme at once: the second waits here until the first commits, and then
+    # finds everything granted (PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE).
+    session.execute(select(Scheme.id).where(Scheme.id == scheme.id).with_for_update())
     done = set(
         session.scalars(
             select(Grant.beneficiary_key).where(

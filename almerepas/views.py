@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from urllib.parse import urlencode
+
+from flask import Blueprint, render_template, request
 
 blp = Blueprint("web", __name__)
+
+
+@blp.app_template_global()
+def language_url(code: str) -> str:
+    """This page in another language, keeping its query (a search, a date) but not ``lang``."""
+    args = [(k, v) for k, v in request.args.items(multi=True) if k != "lang"]
+    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
 
 
 @blp.route("/")

@@ -12,7 +12,7 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
-from almerepas import assessments, audit, households
+from almerepas import assessments, audit, casework, households
 from almerepas.api import Blueprint
 from almerepas.api.household_schemas import (
     AssessmentInSchema,
@@ -48,9 +48,7 @@ def _actor() -> str:
 
 
 def _opened(household: Household) -> None:
-    audit.record(
-        get_session(), action="household.view", entity_type="household", entity_id=household.id
-    )
+    casework.viewed(get_session(), household)
 
 
 @blp.route("/households")
@@ -132,17 +130,7 @@ def create_household(body: dict[str, Any]) -> dict[str, Any]:
     """Registreer een huishouden met zijn adres in Almere."""
     session = get_session()
     address = body.pop("address")
-    household = households.create_household(session, address=Address(**address), **body)
-    audit.record(
-        session,
-        action="household.create",
-        entity_type="household",
-        entity_id=household.id,
-        changes={
-            "postcode": [None, household.postcode],
-            "district": [None, household.district.value],
-        },
-    )
+    household = casework.register_household(session, address=Address(**address), **body)
     return household_detail(session, household)
 
 
@@ -167,30 +155,7 @@ def add_member(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     """Voeg iemand toe aan een huishouden, vanaf een datum."""
     session = get_session()
     household = households.get_household(session, household_id)
-    person = households.create_person(
-        session,
-        given_name=body["given_name"],
-        family_name=body["family_name"],
-        date_of_birth=body["date_of_birth"],
-        bsn=body.get("bsn"),
-        email=body.get("email"),
-        phone=body.get("phone"),
-        today=now().date(),
-    )
-    households.add_member(
-        session, household, person, role=body["role"], valid_from=body["valid_from"]
-    )
-    audit.record(
-        session,
-        action="household.add_member",
-        entity_type="household",
-        entity_id=household.id,
-        changes={
-            "person": [None, person.id],
-            "role": [None, body["role"].value],
-            "bsn": body.get("bsn"),
-        },
-    )
+    casework.add_person(session, household, **body, today=now().date())
     session.refresh(household)
     return household_detail(session, household)
 
@@ -255,7 +220,7 @@ def record_assessment(body: dict[str, Any], household_id: int) -> Any:
     """Leg een inkomenstoets vast; die vervangt de vorige vanaf zijn begindatum."""
     session = get_session()
     household = households.get_household(session, household_id)
-    assessment = assessments.record_assessment(
+    assessment = casework.assess(
         session,
         household,
         net_income=body["net_income"],
@@ -264,17 +229,6 @@ def record_assessment(body: dict[str, Any], household_id: int) -> Any:
         months=body.get("months", assessments.DEFAULT_MONTHS),
         evidence_ref=body.get("evidence_ref"),
         assessed_by=_actor(),
-    )
-    audit.record(
-        session,
-        action="assessment.create",
-        entity_type="household",
-        entity_id=household.id,
-        changes={
-            "net_income": [None, assessment.net_income],
-            "percentage_bp": [None, assessment.percentage_bp],
-            "valid_from": [None, assessment.valid_from.isoformat()],
-        },
     )
     return assessment
 

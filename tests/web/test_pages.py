@@ -62,3 +62,10 @@ def test_stylesheet_is_served_from_our_own_static_folder(client: FlaskClient) ->
 def test_an_unknown_language_falls_back_to_dutch(client: FlaskClient) -> None:
     html = client.get("/?lang=xx", headers={"Accept-Language": "fr"}).get_data(as_text=True)
     assert '<html lang="nl"' in html
+
+
+def test_switching_language_keeps_the_query(client: FlaskClient) -> None:
+    html = client.get("/bestaat-niet?q=1&lang=nl", headers={"Accept": "text/html"}).get_data(
+        as_text=True
+    )
+    assert 'href="/bestaat-niet?q=1&amp;lang=en"' in html

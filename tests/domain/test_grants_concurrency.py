@@ -1,0 +1,73 @@
+"""Two grant runs for the same period at the same moment: nothing is granted twice, no budget
+is overspent, and the ledger balances. Real threads and connections, on both databases."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+from flask import Flask
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from almerepas import grants, ledger, schemes
+from almerepas.errors import EntryExists
+from almerepas.models import Grant, MemberRole
+from almerepas.reference import load_norms, load_postcodes, load_schemes
+from tests.people import assess, born, make_household
+
+TODAY = dt.date(2026, 11, 23)
+RUNS = 4
+
+
+def test_concurrent_runs_grant_once_and_keep_the_budget(app: Flask, fresh_engine: Engine) -> None:
+    with app.test_request_context(), Session(fresh_engine) as session:
+        load_postcodes(session)
+        load_norms(session)
+        load_schemes(session)
+        fund = schemes.get_scheme(session, "volwassenenfonds")
+        schemes.update_scheme(session, fund, {"annual_budget": 5 * 700_00})  # room for 5 of 12
+        for _ in range(12):
+            household = make_household(session, [(MemberRole.applicant, born(30))])
+            assess(session, household, (100, 100), on=dt.date(2026, 3, 1))
+        session.commit()
+
+    outcomes: list[str] = []
+    barrier = threading.Barrier(RUNS)
+
+    def run() -> None:
+        with app.test_request_context(), Session(fresh_engine) as session:
+            barrier.wait()
+            try:
+                result = grants.issue(session, period="2026-12", actor="race", today=TODAY)
+                session.commit()
+                outcomes.append(f"granted {sum(r.granted for r in result)}")
+            except (EntryExists, IntegrityError):
+                session.rollback()
+                outcomes.append("lost the race")
+
+    threads = [threading.Thread(target=run) for _ in range(RUNS)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    with Session(fresh_engine) as session:
+        duplicates = session.execute(
+            select(Grant.scheme_id, Grant.beneficiary_key, Grant.period)
+            .group_by(Grant.scheme_id, Grant.beneficiary_key, Grant.period)
+            .having(func.count() > 1)
+        ).all()
+        assert duplicates == []
+        adults = session.scalar(
+            select(func.count()).select_from(Grant).where(Grant.period == "2026")
+        )
+        assert adults == 5  # the adult fund's budget, first come first served; nobody twice
+        funding = ledger.account_by_code(session, "funding:volwassenenfonds:2026")
+        assert funding.balance == 0
+        assert ledger.find_drift(session) == []
+        assert set(ledger.unit_totals(session).values()) == {0}
+    assert len(outcomes) == RUNS and any(
+        o.startswith("granted") and o != "granted 0" for o in outcomes
+    )
