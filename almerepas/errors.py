@@ -176,7 +176,7 @@ class PeriodNotEnded(DomainError):
 class AssessmentOutOfOrder(DomainError):
     code = "assessment_out_of_order"
     status = 409
-    title = _l("Er is al een inkomenstoets die later begint")
+    title = _l("Er is al een inkomenstoets die op of na deze datum begint")
 
 
 class InvalidScheme(DomainError):

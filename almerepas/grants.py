@@ -231,12 +231,15 @@ def issue(
 ) -> list[SchemeRun]:
     """Grant every scheme for the period that contains ``period`` (a month or a year)."""
     requested = periods.parse(period)
-    runs = []
-    for scheme in active_schemes(session, requested, schemes):
-        span = periods.span_for(scheme.period, requested)
+    work = [
+        (scheme, periods.span_for(scheme.period, requested))
+        for scheme in active_schemes(session, requested, schemes)
+    ]
+    for _scheme, span in work:  # refuse before granting anything
         periods.check_not_too_far(span, today)
-        runs.append(issue_scheme(session, scheme, span, actor=actor, progress=progress))
-    return runs
+    return [
+        issue_scheme(session, scheme, span, actor=actor, progress=progress) for scheme, span in work
+    ]
 
 
 @dataclass

@@ -189,3 +189,12 @@ def test_a_first_assessment_in_march_still_gets_the_years_budget(reference: Sess
     assert result.granted == 1
     (grant,) = grants_of(reference, "stadsfonds", "2026")
     assert grant.amount == 800_00  # mid_period_entry "full"
+
+
+def test_a_refused_run_grants_nothing_at_all(reference: Session) -> None:
+    family = make_household(reference, [(A, born(40)), (C, born(9))])
+    assess(reference, family, (100, 100))
+    # January 2027 is too far ahead for monthly schemes, though 2027 is fine for yearly ones.
+    with pytest.raises(PeriodTooFarAhead):
+        run(reference, "2027-01")
+    assert reference.scalar(select(func.count()).select_from(Grant)) == 0
