@@ -8,9 +8,9 @@ from flask_babel import gettext as _
 
 from almerepas import audit, clock, grants, periods
 from almerepas.auth import allowed, current_staff, require_role
+from almerepas.caseworker_views import quantity
 from almerepas.db import get_session, transactional
 from almerepas.errors import DomainError
-from almerepas.money import format_cents
 
 blp = Blueprint("grant_runs_pages", __name__, url_prefix="/medewerkers")
 
@@ -26,7 +26,7 @@ def _default_period() -> str:
 
 
 def _amount(run: grants.SchemeRun) -> str:
-    return format_cents(run.amount) if run.unit == "EUR" else f"{run.amount} {run.unit}"
+    return quantity(run.amount, run.unit)
 
 
 def _actor() -> str:
