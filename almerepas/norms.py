@@ -12,11 +12,11 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
-from sqlalchemy import delete, select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from almerepas.errors import NoNorm, NormImportRefused
-from almerepas.models import AgeBand, Children, HouseholdType, Norm
+from almerepas.models import AgeBand, Children, HouseholdType, IncomeAssessment, Norm
 from almerepas.money import half_up
 
 SEED_DIR = Path(__file__).parent / "seed"
@@ -131,27 +131,66 @@ class ImportResult:
     unchanged: int
 
 
-def import_norms(session: Session, rows: Sequence[NormRow]) -> ImportResult:
-    """Add published (or provisional) rows; published rows replace provisional ones they cover.
+def _refuse_duplicates(rows: Sequence[NormRow]) -> None:
+    seen: set[tuple[NormKey, dt.date]] = set()
+    for row in rows:
+        if (row.key, row.valid_from) in seen:
+            raise NormImportRefused(
+                detail=f"{'/'.join(k.value for k in row.key)} vanaf {row.valid_from} staat er "
+                "twee keer in"
+            )
+        seen.add((row.key, row.valid_from))
 
-    Refuses, writing nothing, when the result would overlap or leave a gap in any series, or when
-    a published row would change an already published amount.
+
+def _uncovered(norm: Norm, published: Sequence[NormRow]) -> list[NormRow]:
+    """The parts of a provisional norm's period that no published row covers."""
+    pieces = [(norm.valid_from, norm.valid_to)]
+    for row in published:
+        if row.key != (norm.household_type, norm.age_band, norm.children):
+            continue
+        cut = []
+        for start, end in pieces:
+            if row.valid_to < start or end < row.valid_from:
+                cut.append((start, end))
+                continue
+            if start < row.valid_from:
+                cut.append((start, row.valid_from - dt.timedelta(days=1)))
+            if row.valid_to < end:
+                cut.append((row.valid_to + dt.timedelta(days=1), end))
+        pieces = cut
+    kept = _row_of(norm)
+    return [
+        NormRow(*kept.key, start, end, kept.amount, True, kept.source, kept.note)
+        for start, end in pieces
+    ]
+
+
+def import_norms(session: Session, rows: Sequence[NormRow]) -> ImportResult:
+    """Add published (or provisional) rows; published rows replace the provisional ones they
+    overlap, and what a provisional row covered beyond them stays provisional.
+
+    Refuses, writing nothing, when the input names a period twice, when the result would overlap
+    or leave a gap in any series, or when a published row would change a published amount.
+    Assessments made on a replaced provisional norm keep their own copy of its amount and are
+    linked to the row that now covers their date.
     """
+    _refuse_duplicates(rows)
     existing = list(session.scalars(select(Norm)))
-    incoming = {(r.key, r.valid_from): r for r in rows}
+    published = [r for r in rows if not r.provisional]
     replaced = [
         n
         for n in existing
         if n.provisional
         and any(
             r.key == (n.household_type, n.age_band, n.children)
-            and not r.provisional
             and r.valid_from <= n.valid_to
             and n.valid_from <= r.valid_to
-            for r in rows
+            for r in published
         )
     ]
+    remainders = [piece for n in replaced for piece in _uncovered(n, published)]
     kept = {(_row_of(n).key, n.valid_from): n for n in existing if n not in replaced}
+    incoming = {(r.key, r.valid_from): r for r in rows}
     unchanged = 0
     for ident, row in list(incoming.items()):
         current = kept.get(ident)
@@ -165,23 +204,37 @@ def import_norms(session: Session, rows: Sequence[NormRow]) -> ImportResult:
                 detail=f"{'/'.join(k.value for k in row.key)} vanaf {row.valid_from} is al "
                 "gepubliceerd met een ander bedrag"
             )
-    _check_series([_row_of(n) for n in kept.values()] + list(incoming.values()))
-    if replaced:
-        session.execute(delete(Norm).where(Norm.id.in_([n.id for n in replaced])))
-    session.add_all(
-        Norm(
-            household_type=r.household_type,
-            age_band=r.age_band,
-            children=r.children,
-            valid_from=r.valid_from,
-            valid_to=r.valid_to,
-            amount=r.amount,
-            provisional=r.provisional,
-            source=r.source,
-            note=r.note,
-        )
-        for r in incoming.values()
-    )
+    new_rows = list(incoming.values()) + remainders
+    _check_series([_row_of(n) for n in kept.values()] + new_rows)
+    # A replaced provisional row becomes the new row that starts on its first day (so its id,
+    # which assessments point to, lives on); the other new rows are inserted.
+    starts = {(n.household_type, n.age_band, n.children, n.valid_from): n for n in replaced}
+    added: list[Norm] = []
+    for row in new_rows:
+        norm = starts.pop((*row.key, row.valid_from), None) or Norm()
+        norm.household_type, norm.age_band, norm.children = row.key
+        norm.valid_from, norm.valid_to, norm.amount = row.valid_from, row.valid_to, row.amount
+        norm.provisional, norm.source, norm.note = row.provisional, row.source, row.note
+        if norm.id is None:
+            added.append(norm)
+    session.flush()
+    session.add_all(added)
+    session.flush()
+    for old in replaced:
+        for new in added:
+            if (new.household_type, new.age_band, new.children) == (
+                old.household_type,
+                old.age_band,
+                old.children,
+            ):
+                session.execute(
+                    update(IncomeAssessment)
+                    .where(IncomeAssessment.norm_id == old.id)
+                    .where(IncomeAssessment.assessed_on.between(new.valid_from, new.valid_to))
+                    .values(norm_id=new.id)
+                )
+    for leftover in starts.values():  # no new row starts where it did: its dates moved on
+        session.delete(leftover)
     session.flush()
     return ImportResult(
         added=len(incoming), replaced_provisional=len(replaced), unchanged=unchanged
@@ -202,7 +255,8 @@ def norm_for(session: Session, key: NormKey, on: dt.date) -> Norm:
     ).all()
     if not candidates:
         raise NoNorm(detail=f"Er is geen norm voor {on.isoformat()}.", on=on.isoformat())
-    return candidates[0]
+    # A row for this exact number of children wins over one that holds for any.
+    return sorted(candidates, key=lambda n: n.children == Children.any)[0]
 
 
 def seed_rows() -> list[NormRow]:

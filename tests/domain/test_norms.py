@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from almerepas import norms
 from almerepas.errors import NoNorm, NormImportRefused
-from almerepas.models import AgeBand, Children, HouseholdType, Norm
+from almerepas.models import AgeBand, Children, HouseholdType, MemberRole, Norm
+from tests.people import assess, born, make_household
 
 SINGLE = (HouseholdType.single, AgeBand.adult, Children.any)
 HEADER = "valid_from,valid_to,household_type,age_band,children,norm_cents\n"
@@ -50,9 +51,33 @@ def test_import_of_the_published_half_year_replaces_provisional_rows(reference: 
     assert (result.added, result.replaced_provisional) == (1, 1)
     january = norms.norm_for(reference, SINGLE, dt.date(2026, 1, 15))
     assert (january.amount, january.provisional) == (140001, False)
-    # The provisional row covered the whole year; after it goes, July has no norm until published.
-    with pytest.raises(NoNorm):
-        norms.norm_for(reference, SINGLE, dt.date(2026, 7, 1))
+    # The second half of 2026 is not published yet: it stays provisional, with no gap.
+    july = norms.norm_for(reference, SINGLE, dt.date(2026, 7, 1))
+    assert (july.amount, july.provisional, july.valid_from) == (139853, True, dt.date(2026, 7, 1))
+
+
+def test_assessments_on_a_provisional_norm_survive_its_replacement(reference: Session) -> None:
+    march = make_household(reference, [(MemberRole.applicant, born(30))])
+    august = make_household(reference, [(MemberRole.applicant, born(30))])
+    early = assess(reference, march, (100, 100), on=dt.date(2026, 3, 1))
+    late = assess(reference, august, (100, 100), on=dt.date(2026, 8, 1))
+    csv = HEADER + "2026-01-01,2026-06-30,single,21-pension,any,140001\n"
+    norms.import_norms(reference, norms.parse_norms_csv(csv))
+    reference.refresh(early)
+    reference.refresh(late)
+    # The decision keeps the amount it was made with; the link follows the date.
+    assert (early.norm_amount, early.norm.amount, early.norm.provisional) == (139853, 140001, False)
+    assert (late.norm_amount, late.norm.provisional) == (139853, True)
+
+
+def test_a_period_named_twice_in_one_file_is_refused(reference: Session) -> None:
+    csv = (
+        HEADER
+        + "2027-01-01,2027-06-30,single,21-pension,any,150000\n"
+        + "2027-01-01,2027-06-30,single,21-pension,any,1\n"
+    )
+    with pytest.raises(NormImportRefused, match="twee keer"):
+        norms.import_norms(reference, norms.parse_norms_csv(csv))
 
 
 def test_import_refuses_overlaps_and_gaps_and_writes_nothing(reference: Session) -> None:
