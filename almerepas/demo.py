@@ -20,6 +20,7 @@ from almerepas import assessments, crypto, eligibility, grants, households, norm
 from almerepas.auth import create_staff_user
 from almerepas.batch import Step
 from almerepas.errors import NoNorm
+from almerepas.funding import ensure_funding
 from almerepas.households import Address
 from almerepas.models import Household, MemberRole, Role, Scheme, StaffUser
 from almerepas.reference import reference_steps
@@ -128,7 +129,7 @@ def _grants_step(plan: DemoPlan) -> Callable[[Session], str]:
             if scheme.valid_from.year <= plan.year and (
                 scheme.valid_to is None or scheme.valid_to.year >= plan.year
             ):
-                grants.ensure_funding(session, scheme, plan.year)
+                ensure_funding(session, scheme, plan.year)
         last_month = 12 if plan.year < plan.today.year else plan.today.month
         granted = 0
         for month in range(1, last_month + 1):

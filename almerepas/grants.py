@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from almerepas import ledger, periods
 from almerepas.clock import now
 from almerepas.errors import InsufficientBalance, PeriodNotEnded
+from almerepas.funding import ensure_funding
 from almerepas.grant_planning import Candidate, plan
-from almerepas.ledger import Leg, Move
+from almerepas.ledger import Move
 from almerepas.models import (
     Account,
     AccountKind,
@@ -32,7 +33,6 @@ from almerepas.models import (
 from almerepas.periods import PeriodSpan
 
 BATCH_SIZE = 1000
-SOURCE_CODE = "source:gemeente-almere"
 
 
 @dataclass
@@ -59,41 +59,6 @@ def active_schemes(session: Session, span: PeriodSpan, codes: Sequence[str] | No
     if codes:
         query = query.where(Scheme.code.in_(codes))
     return list(session.scalars(query.order_by(Scheme.code)))
-
-
-def ensure_funding(session: Session, scheme: Scheme, year: int) -> Account:
-    """The scheme's funding account for a year: bounded and filled when it has a yearly budget."""
-    code = f"funding:{scheme.code}:{year}"
-    account = ledger.get_account(session, code)
-    if account is not None:
-        return account
-    bounded = scheme.annual_budget is not None
-    account = ledger.open_account(
-        session,
-        code=code,
-        name=f"{scheme.name_nl} {year}",
-        kind=AccountKind.funding,
-        unit=scheme.unit,
-        min_balance=0 if bounded else None,
-    )
-    if scheme.annual_budget:
-        source = ledger.ensure_account(
-            session,
-            code=f"{SOURCE_CODE}:{scheme.unit.lower()}",
-            name=f"Begroting gemeente Almere ({scheme.unit})",
-            kind=AccountKind.source,
-            unit=scheme.unit,
-        )
-        ledger.post_entry(
-            session,
-            kind=EntryKind.adjustment,
-            natural_key=f"budget:{scheme.code}:{year}",
-            legs=[Leg(source, account, scheme.annual_budget)],
-            actor="system:budget",
-            effective_at=dt.datetime(year, 1, 1, tzinfo=dt.UTC),
-            memo=f"Budget {year}",
-        )
-    return account
 
 
 def _grant_rows(
@@ -130,9 +95,13 @@ def _account_specs(
 
 
 def _post_batch(
-    session: Session, scheme: Scheme, span: PeriodSpan, batch: list[Candidate], actor: str
+    session: Session,
+    scheme: Scheme,
+    span: PeriodSpan,
+    batch: list[Candidate],
+    actor: str,
+    funding: Account,
 ) -> None:
-    funding = ensure_funding(session, scheme, span.start.year)
     label = span.label
     account_ids = ledger.open_accounts(
         session, _account_specs(scheme, span, batch), kind=AccountKind.entitlement, unit=scheme.unit
@@ -182,6 +151,7 @@ def issue_scheme(
         else:
             todo.append(candidate)
 
+    funding: Account | None = None
     exhausted = False
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
@@ -195,9 +165,10 @@ def issue_scheme(
             )
             granted = len(batch)
         else:
+            funding = funding or ensure_funding(session, scheme, span.start.year)
             try:
                 with session.begin_nested():
-                    _post_batch(session, scheme, span, batch, actor)
+                    _post_batch(session, scheme, span, batch, actor, funding)
                 granted = len(batch)
             except InsufficientBalance:
                 # Not enough budget for the whole batch: first come, first served, one by one.
@@ -205,7 +176,7 @@ def issue_scheme(
                 for candidate in batch:
                     try:
                         with session.begin_nested():
-                            _post_batch(session, scheme, span, [candidate], actor)
+                            _post_batch(session, scheme, span, [candidate], actor, funding)
                         granted += 1
                     except InsufficientBalance:
                         exhausted = True

@@ -198,3 +198,38 @@ def test_a_refused_run_grants_nothing_at_all(reference: Session) -> None:
     with pytest.raises(PeriodTooFarAhead):
         run(reference, "2027-01")
     assert reference.scalar(select(func.count()).select_from(Grant)) == 0
+
+
+def test_a_budget_set_or_changed_after_the_first_run_is_what_the_ledger_enforces(
+    reference: Session,
+) -> None:
+    for _ in range(5):
+        adult = make_household(reference, [(A, born(30))])
+        assess(reference, adult, (100, 100), on=dt.date(2026, 3, 1))
+    fund = schemes.get_scheme(reference, "volwassenenfonds")
+    schemes.update_scheme(reference, fund, {"annual_budget": 700_00})
+    assert run(reference, "2026", "volwassenenfonds")["volwassenenfonds"].granted == 1
+
+    schemes.update_scheme(reference, fund, {"annual_budget": 2_100_00})  # room for two more
+    raised = run(reference, "2026", "volwassenenfonds")["volwassenenfonds"]
+    assert (raised.granted, raised.budget_exhausted) == (2, 2)
+
+    schemes.update_scheme(reference, fund, {"annual_budget": 700_00})  # cut below what was given
+    assert run(reference, "2026", "volwassenenfonds")["volwassenenfonds"].granted == 0
+    funding = ledger.account_by_code(reference, "funding:volwassenenfonds:2026")
+    assert funding.balance == 0 and funding.min_balance == 0
+    assert ledger.find_drift(reference) == []
+
+
+def test_a_budget_added_to_an_open_ended_scheme_stops_further_grants(reference: Session) -> None:
+    for _ in range(3):
+        family = make_household(reference, [(A, born(40)), (C, born(9))])
+        assess(reference, family, (100, 100))
+    run(reference, "2026", "stadsfonds")  # no budget: all three, funding goes negative
+    scheme = schemes.get_scheme(reference, "stadsfonds")
+    schemes.update_scheme(reference, scheme, {"annual_budget": 1_000_00})  # less than given
+    newcomer = make_household(reference, [(A, born(40)), (C, born(9))])
+    assess(reference, newcomer, (100, 100))
+    result = run(reference, "2026", "stadsfonds")["stadsfonds"]
+    assert (result.granted, result.budget_exhausted) == (0, 1)
+    assert ledger.find_drift(reference) == []
