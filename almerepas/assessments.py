@@ -53,6 +53,8 @@ def record_assessment(
         raise InvalidAmount(detail="Het inkomen moet een heel aantal centen zijn, 0 of meer.")
     require_quantity(months)
     start = valid_from or assessed_on
+    # Serialise assessments of one household: the supersede below reads, then writes.
+    session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
     adults, children = composition(household, assessed_on)
     if not adults:
         raise ValidationFailed(detail="Het huishouden heeft op die datum geen aanvrager.")

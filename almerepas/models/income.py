@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from almerepas.clock import now
@@ -70,7 +70,8 @@ class IncomeAssessment(Base):
         CheckConstraint("net_income >= 0", name="income_not_negative"),
         CheckConstraint("valid_to >= valid_from", name="valid_period"),
         CheckConstraint("percentage_bp >= 0", name="percentage_not_negative"),
-        Index(None, "household_id", "valid_from"),
+        # Two assessments cannot start on the same day: one decision per household per day.
+        UniqueConstraint("household_id", "valid_from"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -434,13 +434,10 @@ def upgrade() -> None:
             ["norm_id"], ["norm.id"], name=op.f("fk_income_assessment_norm_id_norm")
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_income_assessment")),
+        sa.UniqueConstraint(
+            "household_id", "valid_from", name=op.f("uq_income_assessment_household_id_valid_from")
+        ),
     )
-    with op.batch_alter_table("income_assessment", schema=None) as batch_op:
-        batch_op.create_index(
-            batch_op.f("ix_income_assessment_household_id_income_assessment_valid_from"),
-            ["household_id", "valid_from"],
-            unique=False,
-        )
 
     op.create_table(
         "membership",
@@ -522,11 +519,6 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_membership_household_id"))
 
     op.drop_table("membership")
-    with op.batch_alter_table("income_assessment", schema=None) as batch_op:
-        batch_op.drop_index(
-            batch_op.f("ix_income_assessment_household_id_income_assessment_valid_from")
-        )
-
     op.drop_table("income_assessment")
     with op.batch_alter_table("entitlement_grant", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_entitlement_grant_person_id"))

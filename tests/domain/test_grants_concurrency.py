@@ -1,5 +1,5 @@
-"""Two grant runs for the same period at the same moment: nothing is granted twice, no budget
-is overspent, and the ledger balances. Real threads and connections, on both databases."""
+"""Grant runs and assessments at the same moment: nothing is granted twice, no budget is
+overspent, one decision per household per day. Real threads and connections, both databases."""
 
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas import grants, ledger, schemes
-from almerepas.errors import EntryExists
-from almerepas.models import Grant, MemberRole
+from almerepas import assessments, grants, ledger, schemes
+from almerepas.errors import AssessmentOutOfOrder, EntryExists
+from almerepas.models import Grant, Household, IncomeAssessment, MemberRole
 from almerepas.reference import load_norms, load_postcodes, load_schemes
 from tests.people import assess, born, make_household
 
@@ -38,7 +38,7 @@ def test_concurrent_runs_grant_once_and_keep_the_budget(app: Flask, fresh_engine
 
     def run() -> None:
         with app.test_request_context(), Session(fresh_engine) as session:
-            barrier.wait()
+            barrier.wait(timeout=30)
             try:
                 result = grants.issue(session, period="2026-12", actor="race", today=TODAY)
                 session.commit()
@@ -71,3 +71,39 @@ def test_concurrent_runs_grant_once_and_keep_the_budget(app: Flask, fresh_engine
     assert len(outcomes) == RUNS and any(
         o.startswith("granted") and o != "granted 0" for o in outcomes
     )
+
+
+def test_two_assessments_at_once_leave_one_decision(app: Flask, fresh_engine: Engine) -> None:
+    with app.test_request_context(), Session(fresh_engine) as session:
+        load_postcodes(session)
+        load_norms(session)
+        household_id = make_household(session, [(MemberRole.applicant, born(30))]).id
+        session.commit()
+
+    outcomes: list[str] = []
+    barrier = threading.Barrier(2)
+
+    def record(income: int) -> None:
+        barrier.wait(timeout=30)
+        with app.test_request_context(), Session(fresh_engine) as session:
+            household = session.get_one(Household, household_id)
+            try:
+                assessments.record_assessment(
+                    session, household, net_income=income, assessed_on=dt.date(2026, 3, 1),
+                    assessed_by="race",
+                )  # fmt: skip
+                session.commit()
+                outcomes.append("recorded")
+            except (AssessmentOutOfOrder, IntegrityError):
+                session.rollback()
+                outcomes.append("refused")
+
+    threads = [threading.Thread(target=record, args=(income,)) for income in (100_00, 5000_00)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["recorded", "refused"]
+    with Session(fresh_engine) as session:
+        count = session.scalar(select(func.count()).select_from(IncomeAssessment))
+        assert count == 1
