@@ -29,9 +29,8 @@ def household_eligibility(
     rows: list[dict[str, Any]] = []
     for scheme in schemes:
         span = periods.span_for(scheme.period, periods.PeriodSpan(day, day, scheme.period))
-        # The verdict on the day asked about, not on the period's first day.
-        span = periods.PeriodSpan(day, span.end, span.kind)
-        for candidate in plan(session, scheme, span, household_id=household.id):
+        # The verdict on the day asked about; the amount as the period's grant run gives it.
+        for candidate in plan(session, scheme, span, household_id=household.id, on=day):
             rows.append(
                 {
                     "scheme": scheme.code,

@@ -158,20 +158,27 @@ def _age_fits(scheme: Scheme, born: dt.date, day: dt.date) -> bool:
     )
 
 
-def _reference_days(first: dt.date, incomes: list[Income], span: PeriodSpan) -> list[dt.date]:
-    """The first day, then every later day in the period on which a new assessment starts."""
+def _reference_days(
+    first: dt.date, incomes: list[Income], span: PeriodSpan, lives_there: Callable[[dt.date], bool]
+) -> list[dt.date]:
+    """The first day, then every later day in the period on which a new assessment starts, as
+    long as the beneficiary still lives in the household then."""
     later = sorted({i.valid_from for i in incomes if first < i.valid_from <= span.end})
-    return [first, *later]
+    return [day for day in [first, *later] if lives_there(day)]
 
 
-def _judge(days: list[dt.date], candidate_on: Callable[[dt.date], Candidate]) -> Candidate:
+def _anyone_on(members: list[Member], day: dt.date) -> bool:
+    return any(m.active_on(day) for m in members)
+
+
+def _judge(days: list[dt.date], candidate_on: Callable[[dt.date], Candidate]) -> Candidate | None:
     """The verdict on the first day on which the candidate is eligible, else on the first day."""
     verdicts = []
     for day in days:
         verdicts.append(candidate_on(day))
         if verdicts[-1].eligible:
             return verdicts[-1]
-    return verdicts[0]
+    return verdicts[0] if verdicts else None
 
 
 def _household_candidate(
@@ -202,33 +209,55 @@ def _person_candidate(
 
 
 def plan(
-    session: Session, scheme: Scheme, span: PeriodSpan, *, household_id: int | None = None
+    session: Session,
+    scheme: Scheme,
+    span: PeriodSpan,
+    *,
+    household_id: int | None = None,
+    on: dt.date | None = None,
 ) -> list[Candidate]:
     """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
 
     The reference date is the first day of the period, or the day the scheme or the person's
     membership starts if that is later (a newcomer during a yearly period). Someone who is not
     eligible then but becomes so through an assessment that starts later in the period (a first
-    application in March) is judged on that assessment's first day instead.
+    application in March) is judged on that assessment's first day instead, if they still live
+    there. A person who moved during the period is judged in each household in date order; the
+    first in which they are eligible counts. ``on`` judges no earlier than that day (the
+    eligibility page), with amounts as the period's grant run would give them.
     """
     if scheme.kind == SchemeKind.offer:
         return []
-    opens = max(span.start, scheme.valid_from)
+    opens = max(span.start, scheme.valid_from, on or span.start)
+    if opens > span.end:
+        return []
     incomes = _incomes(session, span, household_id)
+    households = _members(session, span, household_id)
     candidates: list[Candidate] = []
-    seen: set[int] = set()
-    for owner, members in _members(session, span, household_id).items():
-        known = incomes.get(owner, [])
-        if scheme.beneficiary == Beneficiary.household:
+    if scheme.beneficiary == Beneficiary.household:
+        for owner, members in households.items():
+            known = incomes.get(owner, [])
             first = max(opens, min(m.valid_from for m in members))
+            days = _reference_days(first, known, span, functools.partial(_anyone_on, members))
             judge = functools.partial(_household_candidate, scheme, span, owner, members, known)
-            candidates.append(_judge(_reference_days(first, known, span), judge))
-            continue
+            if (found := _judge(days, judge)) is not None:
+                candidates.append(found)
+        return candidates
+    by_person: dict[int, list[tuple[int, Member]]] = defaultdict(list)
+    for owner, members in households.items():
         for member in members:
-            if member.person_id in seen:
-                continue  # moved between households during the period: the first one counts
-            seen.add(member.person_id)
+            by_person[member.person_id].append((owner, member))
+    for stays in by_person.values():
+        verdicts = []
+        for owner, member in sorted(stays, key=lambda stay: stay[1].valid_from):
+            known = incomes.get(owner, [])
             first = max(opens, member.valid_from)
+            days = _reference_days(first, known, span, member.active_on)
             judge = functools.partial(_person_candidate, scheme, span, owner, member, known)
-            candidates.append(_judge(_reference_days(first, known, span), judge))
+            if (found := _judge(days, judge)) is not None:
+                verdicts.append(found)
+                if found.eligible:
+                    break
+        if verdicts:
+            candidates.append(verdicts[-1] if verdicts[-1].eligible else verdicts[0])
     return candidates

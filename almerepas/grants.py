@@ -27,6 +27,7 @@ from almerepas.models import (
     AccountKind,
     EntryKind,
     Grant,
+    Period,
     Scheme,
     SchemeKind,
 )
@@ -202,9 +203,11 @@ def issue(
 ) -> list[SchemeRun]:
     """Grant every scheme for the period that contains ``period`` (a month or a year)."""
     requested = periods.parse(period)
+    # A month asks for its month and its year; a year asks for the yearly schemes only.
     work = [
         (scheme, periods.span_for(scheme.period, requested))
         for scheme in active_schemes(session, requested, schemes)
+        if not (requested.kind == Period.year and scheme.period == Period.month)
     ]
     for _scheme, span in work:  # refuse before granting anything
         periods.check_not_too_far(span, today)

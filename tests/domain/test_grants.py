@@ -233,3 +233,38 @@ def test_a_budget_added_to_an_open_ended_scheme_stops_further_grants(reference: 
     result = run(reference, "2026", "stadsfonds")["stadsfonds"]
     assert (result.granted, result.budget_exhausted) == (0, 1)
     assert ledger.find_drift(reference) == []
+
+
+def test_someone_who_left_before_the_first_assessment_gets_nothing(reference: Session) -> None:
+    family = make_household(reference, [(A, born(40)), (C, born(9))])
+    child = next(m for m in family.memberships if m.role == C)
+    households.end_membership(reference, child, last_day=dt.date(2026, 2, 28))
+    assess(reference, family, (100, 100), on=dt.date(2026, 3, 1))
+    assert run(reference, "2026-03", "stadsfonds")["stadsfonds"].granted == 0
+
+
+def test_a_child_who_moved_is_granted_where_it_was_eligible_first(reference: Session) -> None:
+    rich = make_household(reference, [(A, born(40))])  # made first: the lower id
+    assess(reference, rich, (200, 100))
+    poor = make_household(reference, [(A, born(38)), (C, born(9))])
+    assess(reference, poor, (100, 100))
+    child = next(m for m in poor.memberships if m.role == C)
+    households.end_membership(reference, child, last_day=dt.date(2026, 3, 31))
+    households.add_member(reference, rich, child.person, role=C, valid_from=dt.date(2026, 4, 1))
+    assert run(reference, "2026-06", "stadsfonds")["stadsfonds"].granted == 1
+    (grant,) = grants_of(reference, "stadsfonds", "2026")
+    assert grant.person_id == child.person_id
+
+
+def test_a_year_grants_only_yearly_schemes_and_none_before_a_scheme_starts(
+    reference: Session,
+) -> None:
+    schemes.create_scheme(reference, {
+        **schemes.seed_schemes()[2], "code": "juni", "valid_from": "2026-06-01",
+    })  # fmt: skip
+    family = make_household(reference, [(A, born(40))])
+    assess(reference, family, (100, 100))
+    yearly = run(reference, "2026")
+    assert set(yearly) == {"stadsfonds", "volwassenenfonds"}
+    assert run(reference, "2026-01", "juni") == {}
+    assert run(reference, "2026-06", "juni")["juni"].granted == 1

@@ -210,3 +210,34 @@ def test_people_leave_and_households_move_out_with_history(
     body = moved.get_json()
     assert body["moved_out_on"] == "2026-09-30"
     assert all(m["valid_to"] is not None for m in body["member_history"])
+
+
+def test_eligibility_shows_the_amount_a_newcomer_would_get(
+    client: FlaskClient, caseworker: dict[str, str], reference: Session
+) -> None:
+    admin, _, _ = make_staff(reference, Role.administrator, app=client.application)
+    prorata = client.patch(
+        "/api/v1/schemes/stadsfonds",
+        json={"mid_period_entry": "pro_rata"},
+        headers=token_headers(reference, admin),
+    )
+    assert prorata.status_code == 200
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"], valid_from="2026-09-10")
+    add(client, caseworker, household["id"], given_name="Ilias", date_of_birth="2016-05-05",
+        role="child", valid_from="2026-09-10")  # fmt: skip
+    client.post(
+        f"/api/v1/households/{household['id']}/assessments",
+        json={"net_income": 100000, "assessed_on": "2026-09-10"},
+        headers=caseworker,
+    )
+    eligible = client.get(
+        f"/api/v1/households/{household['id']}/eligibility?date=2026-09-15", headers=caseworker
+    ).get_json()
+    ilias = next(
+        i
+        for i in eligible["items"]
+        if i["scheme"] == "stadsfonds" and i["person_name"] == "Ilias Bakker"
+    )
+    assert ilias["eligible"] is True
+    assert ilias["amount"] == 266_67  # September to December of 800.00, as the grant run gives
