@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from almerepas import ledger
+from almerepas import clock, ledger
 from almerepas.ledger import Leg
 from almerepas.models import Account, AccountKind, EntryKind, JournalEntry, Scheme, Transfer
 
@@ -81,7 +81,7 @@ def ensure_funding(session: Session, scheme: Scheme, year: int) -> Account:
             natural_key=f"budget:{scheme.code}:{year}" + (f":{changes}" if changes else ""),
             legs=[Leg(give, take, abs(difference))],
             actor="system:budget",
-            effective_at=dt.datetime(year, 1, 1, tzinfo=dt.UTC),
+            effective_at=clock.local_moment(dt.date(year, 1, 1)),
             memo=f"Budget {year}: {scheme.annual_budget}",
         )
         session.refresh(account, ["balance"])

@@ -16,9 +16,9 @@ from typing import cast
 from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
-from almerepas import ledger, periods
+from almerepas import clock, ledger, periods
 from almerepas.clock import now
-from almerepas.errors import InsufficientBalance, PeriodNotEnded
+from almerepas.errors import InsufficientBalance, NotFound, PeriodNotEnded
 from almerepas.funding import ensure_funding
 from almerepas.grant_planning import Candidate, plan
 from almerepas.ledger import Move
@@ -117,7 +117,7 @@ def _post_batch(
             for c, account_id in zip(batch, account_ids, strict=True)
         ],
         actor=actor,
-        effective_at=dt.datetime.combine(span.start, dt.time(), dt.UTC),
+        effective_at=clock.local_moment(span.start),
     )
     session.execute(insert(Grant), _grant_rows(scheme, span, batch, account_ids, entry_ids))
 
@@ -203,6 +203,10 @@ def issue(
 ) -> list[SchemeRun]:
     """Grant every scheme for the period that contains ``period`` (a month or a year)."""
     requested = periods.parse(period)
+    if schemes:
+        known = set(session.scalars(select(Scheme.code).where(Scheme.code.in_(schemes))))
+        if unknown := sorted(set(schemes) - known):
+            raise NotFound(detail=f"Deze regeling bestaat niet: {', '.join(unknown)}.")
     # A month asks for its month and its year; a year asks for the yearly schemes only.
     work = [
         (scheme, periods.span_for(scheme.period, requested))
@@ -238,7 +242,7 @@ def expire(session: Session, *, period: str, actor: str, today: dt.date) -> list
     schemes = {s.id: s for s in session.scalars(select(Scheme))}
     runs: dict[int, ExpiryRun] = {}
     funding: dict[int, int] = {}
-    at = dt.datetime.combine(span.end, dt.time(23, 59), dt.UTC)
+    at = clock.local_moment(span.end, dt.time(23, 59))
     grants_table = cast(Table, Grant.__table__)
     for start in range(0, len(rows), BATCH_SIZE):
         batch = rows[start : start + BATCH_SIZE]

@@ -68,7 +68,7 @@ def open_account(
     ):
         raise InvalidAmount()
     account = Account(
-        code=code, name=name, kind=kind, unit=unit, min_balance=min_balance, balance=0
+        code=code, name=name[:200], kind=kind, unit=unit, min_balance=min_balance, balance=0
     )
     session.add(account)
     session.flush()
@@ -382,7 +382,7 @@ def open_accounts(
             [
                 {
                     "code": code,
-                    "name": name,
+                    "name": name[:200],
                     "kind": kind,
                     "unit": unit,
                     "min_balance": min_balance,

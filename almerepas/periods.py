@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import re
 from dataclasses import dataclass
@@ -14,12 +15,9 @@ def add_months(day: dt.date, months: int) -> dt.date:
     """The same day ``months`` later, or the month's last day when it has no such day."""
     year, month = divmod(day.month - 1 + months, 12)
     target = (day.year + year, month + 1)
-    for candidate in (day.day, 30, 29, 28):
-        try:
-            return dt.date(*target, candidate)
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")  # pragma: no cover
+    if not dt.MINYEAR <= target[0] <= dt.MAXYEAR:
+        raise InvalidPeriod(detail="Deze datum ligt te ver weg.")
+    return dt.date(*target, min(day.day, calendar.monthrange(*target)[1]))
 
 
 @dataclass(frozen=True, order=True)

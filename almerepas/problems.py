@@ -8,7 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, g, json, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
 from almerepas.db import translate_db_error
@@ -168,13 +168,22 @@ def handle_http_exception(error: HTTPException) -> Response:
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    if isinstance(error, OverflowError | DataError):
+        # A number or date too large for the database: bad input, whatever path it came by.
+        return _render(400, "value_out_of_range", _("Een getal of datum is te groot"))
     if isinstance(error, DBAPIError):
         translated = translate_db_error(error)
         if isinstance(translated, DomainError):
             return handle_domain_error(translated)
         if isinstance(error, IntegrityError):
             # A database constraint caught what the domain should have: a conflict, not a crash.
-            log.warning("integrity error [%s]: %s", request_id(), error.orig)
+            # The driver's message can hold the values (a keyed BSN hash): log the constraint.
+            diag = getattr(error.orig, "diag", None)
+            log.warning(
+                "integrity error [%s]: %s",
+                request_id(),
+                getattr(diag, "constraint_name", None) or type(error.orig).__name__,
+            )
             return _render(409, "conflict", _("Dit botst met de huidige gegevens"))
     log.exception("unexpected error [%s]", request_id())
     return _render(

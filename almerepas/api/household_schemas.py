@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import marshmallow as ma
@@ -13,7 +14,14 @@ from almerepas.api.schemas import PageArgsSchema, PageSchema
 from almerepas.households import mask_bsn, reveal_bsn
 from almerepas.models import Grant, Household, HouseholdType, IncomeAssessment, MemberRole
 
-Cents = fields.Integer(strict=True, validate=validate.Range(min=0), required=True)
+#: Dates people type: anything outside this range is a typing error, not a date to compute with.
+PLAUSIBLE = validate.Range(
+    min=dt.date(1900, 1, 1), max=dt.date(2100, 12, 31), error="Kies een datum tussen 1900 en 2100"
+)
+
+
+def _day(**kw: Any) -> fields.Date:
+    return fields.Date(validate=PLAUSIBLE, **kw)
 
 
 def _text(max_length: int, *, required: bool = True, **kw: Any) -> fields.String:
@@ -27,7 +35,7 @@ def _text(max_length: int, *, required: bool = True, **kw: Any) -> fields.String
 class HouseholdSearchSchema(PageArgsSchema):
     name = _text(100, required=False, metadata={"description": "Deel van voor- of achternaam"})
     postcode = _text(7, required=False, metadata={"example": "1315AB"})
-    date_of_birth = fields.Date(data_key="dateOfBirth", metadata={"description": "Van een lid"})
+    date_of_birth = _day(data_key="dateOfBirth", metadata={"description": "Van een lid"})
 
 
 class BsnSearchSchema(ma.Schema):
@@ -54,9 +62,9 @@ class HouseholdInSchema(ma.Schema):
 class MemberInSchema(ma.Schema):
     given_name = _text(100)
     family_name = _text(150)
-    date_of_birth = fields.Date(required=True)
+    date_of_birth = _day(required=True)
     role = fields.Enum(MemberRole, by_value=True, required=True)
-    valid_from = fields.Date(required=True, metadata={"description": "Woont hier vanaf"})
+    valid_from = _day(required=True, metadata={"description": "Woont hier vanaf"})
     bsn = fields.String(validate=validate.Regexp(r"^[0-9]{9}$"), allow_none=True)
     email = fields.Email(allow_none=True)
     phone = _text(30, required=False, allow_none=True)
@@ -64,22 +72,22 @@ class MemberInSchema(ma.Schema):
 
 class DepartureInSchema(ma.Schema):
     person_id = fields.Integer(strict=True, required=True)
-    last_day = fields.Date(required=True, metadata={"description": "Laatste dag in dit huishouden"})
+    last_day = _day(required=True, metadata={"description": "Laatste dag in dit huishouden"})
 
 
 class MoveOutInSchema(ma.Schema):
-    day = fields.Date(required=True, metadata={"description": "De dag van vertrek uit Almere"})
+    day = _day(required=True, metadata={"description": "De dag van vertrek uit Almere"})
 
 
 class AssessmentInSchema(ma.Schema):
     net_income = fields.Integer(
         strict=True,
         required=True,
-        validate=validate.Range(min=0),
+        validate=validate.Range(min=0, max=10**9),
         metadata={"description": "Netto huishoudinkomen per maand, in centen"},
     )
-    assessed_on = fields.Date(required=True, metadata={"description": "Peildatum van de toets"})
-    valid_from = fields.Date(metadata={"description": "Geldt vanaf (standaard: de peildatum)"})
+    assessed_on = _day(required=True, metadata={"description": "Peildatum van de toets"})
+    valid_from = _day(metadata={"description": "Geldt vanaf (standaard: de peildatum)"})
     months = fields.Integer(strict=True, validate=validate.Range(min=1, max=36))
     evidence_ref = _text(200, required=False, allow_none=True)
 
@@ -150,7 +158,7 @@ class HouseholdPageSchema(PageSchema):
 
 
 class EligibilityQuerySchema(ma.Schema):
-    date = fields.Date(metadata={"description": "Peildatum (standaard: vandaag)"})
+    date = _day(metadata={"description": "Peildatum (standaard: vandaag)"})
 
 
 class RuleSchema(ma.Schema):

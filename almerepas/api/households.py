@@ -129,8 +129,8 @@ def search_by_bsn(body: dict[str, Any]) -> dict[str, Any]:
 def create_household(body: dict[str, Any]) -> dict[str, Any]:
     """Registreer een huishouden met zijn adres in Almere."""
     session = get_session()
-    address = body.pop("address")
-    household = casework.register_household(session, address=Address(**address), **body)
+    contact = {key: value for key, value in body.items() if key != "address"}
+    household = casework.register_household(session, address=Address(**body["address"]), **contact)
     return household_detail(session, household)
 
 

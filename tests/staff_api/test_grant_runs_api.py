@@ -91,3 +91,21 @@ def test_only_finance_may_run(client: FlaskClient, city: Session, role: Role) ->
         "/api/v1/grant-runs", json={"period": "2026-12"}, headers=as_role(client, city, role)
     )
     assert response.status_code == 403
+
+
+def test_an_unknown_scheme_is_named_not_ignored(client: FlaskClient, city: Session) -> None:
+    finance = as_role(client, city, Role.finance)
+    response = client.post(
+        "/api/v1/grant-runs", json={"period": "2026-12", "schemes": ["ov", "bus"]}, headers=finance
+    )
+    assert response.status_code == 404
+    assert "bus" in response.get_json(force=True)["detail"]
+
+
+def test_a_scheme_with_a_long_name_still_grants(client: FlaskClient, city: Session) -> None:
+    admin = as_role(client, city, Role.administrator)
+    renamed = client.patch("/api/v1/schemes/stadsfonds", json={"name_nl": "B" * 200}, headers=admin)
+    assert renamed.status_code == 200
+    finance = as_role(client, city, Role.finance)
+    response = client.post("/api/v1/grant-runs", json={"period": "2026-12"}, headers=finance)
+    assert response.status_code == 201

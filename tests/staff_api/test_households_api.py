@@ -241,3 +241,54 @@ def test_eligibility_shows_the_amount_a_newcomer_would_get(
     )
     assert ilias["eligible"] is True
     assert ilias["amount"] == 266_67  # September to December of 800.00, as the grant run gives
+
+
+MARCH = "2026-03-01"
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("get", "/api/v1/households/10000000000000000000000000", None),
+        ("get", "/api/v1/households/1/eligibility?date=9999-12-31", None),
+        ("post", "/api/v1/households/1/assessments", {"net_income": 10**19, "assessed_on": MARCH}),
+        ("post", "/api/v1/households/1/assessments",
+         {"net_income": 100, "assessed_on": MARCH, "valid_from": "9999-12-01"}),
+        ("post", "/api/v1/households", address("1315AB", 10**19)),
+    ],
+)  # fmt: skip
+def test_values_too_large_are_a_400_never_a_500(
+    client: FlaskClient, caseworker: dict[str, str], method: str, path: str, body: Any
+) -> None:
+    household = register(client, caseworker)
+    path = path.replace("/households/1/", f"/households/{household['id']}/")
+    response = getattr(client, method)(path, json=body, headers=caseworker)
+    assert response.status_code in (400, 404), response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_registering_survives_a_retried_transaction(
+    client: FlaskClient, caseworker: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """@transactional runs a view again after a serialization failure: it must work the second
+    time too (the parsed body must still be whole)."""
+    from sqlalchemy.exc import OperationalError
+
+    from almerepas import casework
+
+    class SerializationFailure(Exception):
+        sqlstate = "40001"
+
+    real = casework.register_household
+    calls: list[int] = []
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        calls.append(1)
+        if len(calls) == 1:
+            raise OperationalError("UPDATE ...", {}, SerializationFailure())
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(casework, "register_household", flaky)
+    household = register(client, caseworker)
+    assert len(calls) == 2
+    assert household["postcode"] == "1315AB"
