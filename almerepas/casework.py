@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas import assessments, audit, households
 from almerepas.households import Address
-from almerepas.models import Household, IncomeAssessment, MemberRole, Person
+from almerepas.models import Household, IncomeAssessment, MemberRole, Membership, Person
 
 
 def viewed(session: Session, household: Household) -> None:
@@ -42,10 +43,20 @@ def register_household(
         action="household.create",
         entity_type="household",
         entity_id=household.id,
-        changes={
-            "postcode": [None, household.postcode],
-            "district": [None, household.district.value],
-        },
+        changes=audit.changes_between(
+            {},
+            {
+                "street": household.street,
+                "house_number": household.house_number,
+                "house_number_suffix": household.house_number_suffix,
+                "postcode": household.postcode,
+                "district": household.district.value,
+                "email": household.email,
+                "phone": household.phone,
+                "language": household.language,
+                "letters_by_post": household.letters_by_post,
+            },
+        ),
     )
     return household
 
@@ -101,6 +112,15 @@ def assess(
     months: int = assessments.DEFAULT_MONTHS,
     evidence_ref: str | None = None,
 ) -> IncomeAssessment:
+    start = valid_from or assessed_on
+    before = {
+        a.id: a.valid_to
+        for a in session.scalars(
+            select(IncomeAssessment).where(
+                IncomeAssessment.household_id == household.id, IncomeAssessment.valid_to >= start
+            )
+        )
+    }
     assessment = assessments.record_assessment(
         session,
         household,
@@ -120,6 +140,51 @@ def assess(
             "net_income": [None, assessment.net_income],
             "percentage_bp": [None, assessment.percentage_bp],
             "valid_from": [None, assessment.valid_from.isoformat()],
+            # the assessments it supersedes end the day before it starts: before and after
+            **{
+                f"assessment_{old_id}.valid_to": [
+                    old_to.isoformat(),
+                    (start - dt.timedelta(days=1)).isoformat(),
+                ]
+                for old_id, old_to in before.items()
+            },
         },
     )
     return assessment
+
+
+def record_departure(
+    session: Session, household: Household, membership: Membership, *, last_day: dt.date
+) -> None:
+    """Someone leaves the household; the membership keeps its history with an end date."""
+    before = membership.valid_to
+    households.end_membership(session, membership, last_day=last_day)
+    audit.record(
+        session,
+        action="household.departure",
+        entity_type="household",
+        entity_id=household.id,
+        changes={f"person_{membership.person_id}.valid_to": [_iso(before), _iso(last_day)]},
+    )
+
+
+def move_out(session: Session, household: Household, *, day: dt.date) -> None:
+    """The household leaves Almere: it keeps what it has, its memberships end."""
+    before = {m.id: m.valid_to for m in household.memberships}
+    households.move_out_of_almere(session, household, day=day)
+    ends = {
+        f"person_{m.person_id}.valid_to": [_iso(before[m.id]), _iso(m.valid_to)]
+        for m in household.memberships
+        if before[m.id] != m.valid_to
+    }
+    audit.record(
+        session,
+        action="household.move_out",
+        entity_type="household",
+        entity_id=household.id,
+        changes={"moved_out_on": [None, day.isoformat()], **ends},
+    )
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None

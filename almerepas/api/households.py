@@ -177,17 +177,7 @@ def record_departure(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     ]
     if not current:
         raise NotFound(detail="Deze persoon woont op die dag niet in dit huishouden.")
-    households.end_membership(session, current[0], last_day=body["last_day"])
-    audit.record(
-        session,
-        action="household.departure",
-        entity_type="household",
-        entity_id=household.id,
-        changes={
-            "person": [body["person_id"], None],
-            "last_day": [None, body["last_day"].isoformat()],
-        },
-    )
+    casework.record_departure(session, household, current[0], last_day=body["last_day"])
     return household_detail(session, household)
 
 
@@ -200,14 +190,7 @@ def record_move_out(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     """Het huishouden vertrekt uit Almere: het houdt wat het heeft en krijgt daarna niets nieuws."""
     session = get_session()
     household = households.get_household(session, household_id)
-    households.move_out_of_almere(session, household, day=body["day"])
-    audit.record(
-        session,
-        action="household.move_out",
-        entity_type="household",
-        entity_id=household.id,
-        changes={"moved_out_on": [None, body["day"].isoformat()]},
-    )
+    casework.move_out(session, household, day=body["day"])
     return household_detail(session, household)
 
 

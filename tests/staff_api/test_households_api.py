@@ -292,3 +292,27 @@ def test_registering_survives_a_retried_transaction(
     household = register(client, caseworker)
     assert len(calls) == 2
     assert household["postcode"] == "1315AB"
+
+
+def test_audit_rows_show_before_and_after(
+    client: FlaskClient, caseworker: dict[str, str], reference: Session
+) -> None:
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"])
+    url = f"/api/v1/households/{household['id']}/assessments"
+    first = client.post(
+        url, json={"net_income": 100000, "assessed_on": "2026-01-01"}, headers=caseworker
+    )
+    client.post(url, json={"net_income": 90000, "assessed_on": "2026-05-01"}, headers=caseworker)
+    client.post(f"/api/v1/households/{household['id']}/move-outs", json={"day": "2026-09-30"},
+                headers=caseworker)  # fmt: skip
+
+    events = {
+        e.action: e.changes for e in reference.scalars(select(AuditEvent).order_by(AuditEvent.id))
+    }
+    assert events["household.create"]["street"] == [None, "Stadhuisplein"]
+    superseded = f"assessment_{first.get_json()['id']}.valid_to"
+    assert events["assessment.create"][superseded] == ["2026-12-31", "2026-04-30"]
+    moved = events["household.move_out"]
+    assert moved["moved_out_on"] == [None, "2026-09-30"]
+    assert [None, "2026-09-30"] in moved.values() and len(moved) == 2
