@@ -7,6 +7,7 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from almerepas import crypto
@@ -72,9 +73,13 @@ def set_bsn(session: Session, person: Person, bsn: str) -> None:
     other = session.scalar(select(Person.id).where(Person.bsn_hash == digest))
     if other is not None and other != person.id:
         raise BsnInUse()
-    person.bsn_encrypted = crypto.encrypt(bsn)
-    person.bsn_hash = digest
-    session.flush()
+    try:
+        with session.begin_nested():  # someone else may be registering the same BSN right now
+            person.bsn_encrypted = crypto.encrypt(bsn)
+            person.bsn_hash = digest
+            session.flush()
+    except IntegrityError as exc:
+        raise BsnInUse() from exc
 
 
 def reveal_bsn(person: Person) -> str | None:

@@ -277,7 +277,14 @@ def _apply_deltas(session: Session, deltas: dict[int, int], codes: dict[int, str
             )
         )
         if result.rowcount != len(ids):  # type: ignore[attr-defined]
-            raise InsufficientBalance(account=codes.get(ids[0], ""))
+            short = session.scalar(
+                select(Account.code)
+                .where(Account.id.in_(ids), Account.min_balance.is_not(None))
+                .where(Account.balance + delta < Account.min_balance)
+                .order_by(Account.id)
+                .limit(1)
+            )
+            raise InsufficientBalance(account=short or codes.get(ids[0], ""))
 
 
 def post_many(
