@@ -18,7 +18,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from almerepas import casework, households
-from almerepas.auth import current_staff, require_role
+from almerepas.auth import current_actor, require_role
 from almerepas.caseworker_views import (
     MEMBER_ROLE_LABELS,
     Errors,
@@ -285,7 +285,6 @@ def new_assessment(household_id: int) -> ResponseReturnValue:
     evidence = form.text("evidence_ref", 200, None)
     assessment = None
     if not form.errors and income is not None and assessed_on is not None:
-        user = current_staff()
 
         def work() -> Any:
             return casework.assess(
@@ -294,7 +293,7 @@ def new_assessment(household_id: int) -> ResponseReturnValue:
                 net_income=income,
                 assessed_on=assessed_on,
                 evidence_ref=evidence or None,
-                assessed_by=f"staff:{user.username}" if user else "anonymous",
+                assessed_by=current_actor(),
             )
 
         assessment = _attempt(form, work, _assessment_refusals())

@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from almerepas import audit, clock, grants, periods
-from almerepas.auth import allowed, current_staff, require_role
+from almerepas.auth import allowed, current_actor, current_staff, require_role
 from almerepas.caseworker_views import quantity
 from almerepas.db import get_session, transactional
 from almerepas.errors import DomainError
@@ -27,11 +27,6 @@ def _default_period() -> str:
 
 def _amount(run: grants.SchemeRun) -> str:
     return quantity(run.amount, run.unit)
-
-
-def _actor() -> str:
-    user = current_staff()
-    return f"staff:{user.username}" if user else "anonymous"
 
 
 def _render(period: str, runs: list[grants.SchemeRun] | None, errors: list[tuple[str, str]]) -> str:
@@ -58,7 +53,9 @@ def page() -> ResponseReturnValue:
     session = get_session()
     try:
         with session.begin_nested() as savepoint:
-            runs = grants.issue(session, period=period, actor=_actor(), today=clock.now().date())
+            runs = grants.issue(
+                session, period=period, actor=current_actor(), today=clock.now().date()
+            )
             savepoint.rollback()
     except DomainError as exc:
         return _render(period, None, [("periode", str(exc.detail))]), 400
@@ -74,7 +71,7 @@ def run() -> ResponseReturnValue:
     period = request.form.get("periode", "").strip()
     session = get_session()
     try:
-        runs = grants.issue(session, period=period, actor=_actor(), today=clock.now().date())
+        runs = grants.issue(session, period=period, actor=current_actor(), today=clock.now().date())
     except DomainError as exc:
         return _render(period, None, [("periode", str(exc.detail))]), 400
     granted = sum(r.granted for r in runs)

@@ -9,7 +9,7 @@ from marshmallow import fields, validate
 
 from almerepas import audit, grants
 from almerepas.api import Blueprint
-from almerepas.auth import current_staff, require_role
+from almerepas.auth import current_actor, require_role
 from almerepas.clock import now
 from almerepas.db import get_session, transactional
 
@@ -73,11 +73,6 @@ class ExpirySchema(ma.Schema):
     runs = fields.List(fields.Nested(ExpiryRunSchema))
 
 
-def _actor() -> str:
-    user = current_staff()
-    return f"staff:{user.username}" if user else "anonymous"
-
-
 def _summary(runs: list[grants.SchemeRun]) -> list[dict[str, Any]]:
     return [{**run.__dict__, "reasons": dict(run.reasons)} for run in runs]
 
@@ -92,7 +87,7 @@ def preview(period: str, scheme: list[str] | None = None) -> dict[str, Any]:
     session = get_session()
     with session.begin_nested() as savepoint:
         runs = grants.issue(
-            session, period=period, actor=_actor(), today=now().date(), schemes=scheme
+            session, period=period, actor=current_actor(), today=now().date(), schemes=scheme
         )
         savepoint.rollback()
     audit.record(session, action="grants.preview", changes={"period": period})
@@ -110,7 +105,7 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
     runs = grants.issue(
         session,
         period=body["period"],
-        actor=_actor(),
+        actor=current_actor(),
         today=now().date(),
         schemes=body.get("schemes"),
     )
@@ -136,7 +131,7 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
 def expire(body: dict[str, Any]) -> dict[str, Any]:
     """Laat wat over is van een afgelopen periode teruggaan naar het budget."""
     session = get_session()
-    runs = grants.expire(session, period=body["period"], actor=_actor(), today=now().date())
+    runs = grants.expire(session, period=body["period"], actor=current_actor(), today=now().date())
     audit.record(
         session,
         action="grants.expire",

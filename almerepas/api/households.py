@@ -31,7 +31,7 @@ from almerepas.api.household_schemas import (
     household_summary,
 )
 from almerepas.api.pagination import paginate
-from almerepas.auth import current_staff, require_role
+from almerepas.auth import current_actor, require_role
 from almerepas.clock import now
 from almerepas.db import get_session, transactional
 from almerepas.eligibility_report import household_eligibility
@@ -40,11 +40,6 @@ from almerepas.households import Address
 from almerepas.models import Household, Membership, Person
 
 blp = Blueprint("households", __name__, description="Huishoudens (voor consulenten)")
-
-
-def _actor() -> str:
-    user = current_staff()
-    return f"staff:{user.username}" if user else "anonymous"
 
 
 def _opened(household: Household) -> None:
@@ -211,7 +206,7 @@ def record_assessment(body: dict[str, Any], household_id: int) -> Any:
         valid_from=body.get("valid_from"),
         months=body.get("months", assessments.DEFAULT_MONTHS),
         evidence_ref=body.get("evidence_ref"),
-        assessed_by=_actor(),
+        assessed_by=current_actor(),
     )
     return assessment
 

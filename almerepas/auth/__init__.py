@@ -13,6 +13,7 @@ from almerepas.auth.accounts import (
 )
 from almerepas.auth.guard import (
     SESSION_TOKEN_KEY,
+    current_actor,
     current_staff,
     endpoint_permissions,
     require_role,
@@ -38,6 +39,7 @@ __all__ = [
     "allowed",
     "authenticate",
     "create_staff_user",
+    "current_actor",
     "current_staff",
     "endpoint_permissions",
     "issue_token",

@@ -56,6 +56,12 @@ def current_staff() -> StaffUser | None:
     return user
 
 
+def current_actor() -> str:
+    """Who is acting, as the ledger and the audit log write it: ``staff:<username>``."""
+    user = current_staff()
+    return f"staff:{user.username}" if user else "anonymous"
+
+
 def require_role(permission: str) -> Callable[[F], F]:
     """Let a view run only for staff whose role has ``permission`` (see PERMISSIONS).
 
