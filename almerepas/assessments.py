@@ -7,8 +7,7 @@ import datetime as dt
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almerepas import eligibility, norms
-from almerepas.clock import now
+from almerepas import clock, eligibility, norms
 from almerepas.errors import AssessmentOutOfOrder, InvalidAmount, ValidationFailed
 from almerepas.households import members_on
 from almerepas.ledger import require_quantity
@@ -84,7 +83,7 @@ def record_assessment(
         percentage_bp=eligibility.percentage_bp(net_income, norm.amount),
         assessed_by=assessed_by,
         evidence_ref=evidence_ref,
-        created_at=now(),
+        created_at=clock.now(),
     )
     session.add(assessment)
     session.flush()

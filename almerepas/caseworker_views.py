@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, render_template, request, url_for
+from flask import Blueprint, Flask, Response, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import format_date, get_locale, ngettext
 from flask_babel import gettext as _
@@ -21,11 +20,10 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 from sqlalchemy import func, or_, select
 
-from almerepas import audit, casework, households
+from almerepas import audit, casework, clock, households
 from almerepas.api.household_schemas import household_detail, household_summary
 from almerepas.api.pagination import paginate
 from almerepas.auth import allowed, current_staff, require_role
-from almerepas.clock import now
 from almerepas.db import get_session, transactional
 from almerepas.eligibility import format_percentage
 from almerepas.eligibility_report import household_eligibility
@@ -111,8 +109,7 @@ def may(permission: str) -> bool:
 
 def today() -> dt.date:
     """Today in Almere, not in UTC: a form filled in at 00:30 defaults to the right date."""
-    zone = zoneinfo.ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    return now().astimezone(zone).date()
+    return clock.today()
 
 
 def show_day(day: dt.date | None) -> str:

@@ -95,7 +95,7 @@ def demo_load(year: int | None, seed: int, households: int, dry_run: bool) -> No
         raise click.ClickException(
             "Demogegevens horen niet in productie (ALMEREPAS_ENV=production)."
         )
-    today = clock.now().date()
+    today = clock.today()
     steps = demo_steps(year=year or today.year, seed=seed, households=households, today=today)
     run_batch("Demo laden", steps, get_session(), dry_run=dry_run)
 
@@ -211,7 +211,7 @@ def grants_issue(period: str, schemes: tuple[str, ...], dry_run: bool) -> None:
             session,
             period=period,
             actor="cli:grants-issue",
-            today=clock.now().date(),
+            today=clock.today(),
             schemes=schemes or None,
         )
         print_grant_runs(runs)
@@ -245,9 +245,7 @@ def grants_expire(period: str, dry_run: bool) -> None:
     from almerepas import grants
 
     def step(session: Session) -> str:
-        runs = grants.expire(
-            session, period=period, actor="cli:grants-expire", today=clock.now().date()
-        )
+        runs = grants.expire(session, period=period, actor="cli:grants-expire", today=clock.today())
         for run in runs:
             console.print(
                 f"{run.scheme} {run.period}: {run.expired} vervallen, {run.returned} terug"

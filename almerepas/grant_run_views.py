@@ -20,7 +20,7 @@ def init_app(app: Flask) -> None:
 
 
 def _default_period() -> str:
-    today = clock.now().date()
+    today = clock.today()
     following = periods.add_months(today.replace(day=1), 1)
     return f"{following:%Y-%m}"
 
@@ -53,9 +53,7 @@ def page() -> ResponseReturnValue:
     session = get_session()
     try:
         with session.begin_nested() as savepoint:
-            runs = grants.issue(
-                session, period=period, actor=current_actor(), today=clock.now().date()
-            )
+            runs = grants.issue(session, period=period, actor=current_actor(), today=clock.today())
             savepoint.rollback()
     except DomainError as exc:
         return _render(period, None, [("periode", str(exc.detail))]), 400
@@ -71,7 +69,7 @@ def run() -> ResponseReturnValue:
     period = request.form.get("periode", "").strip()
     session = get_session()
     try:
-        runs = grants.issue(session, period=period, actor=current_actor(), today=clock.now().date())
+        runs = grants.issue(session, period=period, actor=current_actor(), today=clock.today())
     except DomainError as exc:
         return _render(period, None, [("periode", str(exc.detail))]), 400
     granted = sum(r.granted for r in runs)

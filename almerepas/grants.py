@@ -17,7 +17,6 @@ from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
 from almerepas import clock, ledger, periods
-from almerepas.clock import now
 from almerepas.errors import InsufficientBalance, NotFound, PeriodNotEnded
 from almerepas.funding import ensure_funding
 from almerepas.grant_planning import Candidate, plan
@@ -77,7 +76,7 @@ def _grant_rows(
             "amount": c.amount,
             "account_id": account_id,
             "entry_id": entry_id,
-            "created_at": now(),
+            "created_at": clock.now(),
         }
         for c, account_id, entry_id in zip(batch, accounts, entries, strict=True)
     ]
@@ -267,7 +266,7 @@ def expire(session: Session, *, period: str, actor: str, today: dt.date) -> list
             grants_table.update()
             .where(grants_table.c.id == bindparam("grant"))
             .values(expired_at=bindparam("at"), expiry_entry_id=bindparam("entry")),
-            [{"grant": row[0], "at": now(), "entry": entry_of.get(row[0])} for row in batch],
+            [{"grant": row[0], "at": clock.now(), "entry": entry_of.get(row[0])} for row in batch],
         )
     session.expire_all()
     return list(runs.values())

@@ -10,8 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas import crypto
-from almerepas.clock import now
+from almerepas import clock, crypto
 from almerepas.errors import (
     BsnInUse,
     InvalidBsn,
@@ -120,7 +119,7 @@ def create_household(
         phone=phone,
         language=language,
         letters_by_post=letters_by_post,
-        created_at=now(),
+        created_at=clock.now(),
     )
     session.add(household)
     session.flush()
@@ -148,7 +147,7 @@ def create_person(
     phone: str | None = None,
     today: dt.date | None = None,
 ) -> Person:
-    if date_of_birth > (today or now().date()):
+    if date_of_birth > (today or clock.today()):
         raise ValidationFailed(
             detail="De geboortedatum ligt in de toekomst.",
             errors=[{"field": "date_of_birth", "in": "json", "detail": "Ligt in de toekomst."}],
@@ -159,7 +158,7 @@ def create_person(
         date_of_birth=date_of_birth,
         email=email,
         phone=phone,
-        created_at=now(),
+        created_at=clock.now(),
     )
     session.add(person)
     session.flush()

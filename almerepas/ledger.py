@@ -12,7 +12,7 @@ from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas.clock import now
+from almerepas import clock
 from almerepas.errors import (
     AccountExists,
     AccountNotFound,
@@ -153,8 +153,8 @@ def post_entry(
             natural_key=natural_key,
             idempotency_key=idempotency_key,
             created_by=actor,
-            created_at=now(),
-            effective_at=effective_at or now(),
+            created_at=clock.now(),
+            effective_at=effective_at or clock.now(),
             memo=memo,
         )
         session.add(entry)
@@ -324,7 +324,7 @@ def post_many(
             raise UnitMismatch(debit=accounts[move.debit_id].code)
         deltas[move.debit_id] -= move.amount
         deltas[move.credit_id] += move.amount
-    at = effective_at or now()
+    at = effective_at or clock.now()
     entries = cast(Table, JournalEntry.__table__)
 
     savepoint = session.begin_nested()
@@ -338,7 +338,7 @@ def post_many(
                         "kind": kind,
                         "natural_key": move.natural_key,
                         "created_by": actor,
-                        "created_at": now(),
+                        "created_at": clock.now(),
                         "effective_at": at,
                         "memo": memo,
                     }
@@ -394,7 +394,7 @@ def open_accounts(
                     "unit": unit,
                     "min_balance": min_balance,
                     "balance": 0,
-                    "created_at": now(),
+                    "created_at": clock.now(),
                 }
                 for code, name in specs
             ],

@@ -26,7 +26,7 @@ from almerepas import create_app, migrate
 from almerepas.db import make_engine
 from tests.pg_cluster import ClusterUnavailable, start_cluster
 
-pytest_plugins = ["tests.people"]
+pytest_plugins = ["tests.fixtures", "tests.people"]
 
 PG_ENV = "ALMEREPAS_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

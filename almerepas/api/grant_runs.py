@@ -7,10 +7,9 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from almerepas import audit, grants
+from almerepas import audit, clock, grants
 from almerepas.api import Blueprint
 from almerepas.auth import current_actor, require_role
-from almerepas.clock import now
 from almerepas.db import get_session, transactional
 
 blp = Blueprint("grant_runs", __name__, description="Toekennen en laten vervallen per periode")
@@ -87,7 +86,7 @@ def preview(period: str, scheme: list[str] | None = None) -> dict[str, Any]:
     session = get_session()
     with session.begin_nested() as savepoint:
         runs = grants.issue(
-            session, period=period, actor=current_actor(), today=now().date(), schemes=scheme
+            session, period=period, actor=current_actor(), today=clock.today(), schemes=scheme
         )
         savepoint.rollback()
     audit.record(session, action="grants.preview", changes={"period": period})
@@ -106,7 +105,7 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
         session,
         period=body["period"],
         actor=current_actor(),
-        today=now().date(),
+        today=clock.today(),
         schemes=body.get("schemes"),
     )
     summary = _summary(runs)
@@ -131,7 +130,7 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
 def expire(body: dict[str, Any]) -> dict[str, Any]:
     """Laat wat over is van een afgelopen periode teruggaan naar het budget."""
     session = get_session()
-    runs = grants.expire(session, period=body["period"], actor=current_actor(), today=now().date())
+    runs = grants.expire(session, period=body["period"], actor=current_actor(), today=clock.today())
     audit.record(
         session,
         action="grants.expire",

@@ -184,9 +184,9 @@ class EligibilitySchema(ma.Schema):
 
 
 def household_summary(household: Household) -> dict[str, Any]:
-    from almerepas.clock import now
+    from almerepas import clock
 
-    today = now().date()
+    today = clock.today()
     return {
         "id": household.id,
         "postcode": household.postcode,

@@ -12,7 +12,7 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
-from almerepas import assessments, audit, casework, households
+from almerepas import assessments, audit, casework, clock, households
 from almerepas.api import Blueprint
 from almerepas.api.household_schemas import (
     AssessmentInSchema,
@@ -32,7 +32,6 @@ from almerepas.api.household_schemas import (
 )
 from almerepas.api.pagination import paginate
 from almerepas.auth import current_actor, require_role
-from almerepas.clock import now
 from almerepas.db import get_session, transactional
 from almerepas.eligibility_report import household_eligibility
 from almerepas.errors import NotFound
@@ -150,7 +149,7 @@ def add_member(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     """Voeg iemand toe aan een huishouden, vanaf een datum."""
     session = get_session()
     household = households.get_household(session, household_id)
-    casework.add_person(session, household, **body, today=now().date())
+    casework.add_person(session, household, **body, today=clock.today())
     session.refresh(household)
     return household_detail(session, household)
 
@@ -221,5 +220,5 @@ def eligibility(household_id: int, date: dt.date | None = None) -> dict[str, Any
     session = get_session()
     household = households.get_household(session, household_id)
     _opened(household)
-    day = date or now().date()
+    day = date or clock.today()
     return {"date": day, "items": household_eligibility(session, household, day)}

@@ -9,10 +9,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from almerepas import audit, schemes
+from almerepas import audit, clock, schemes
 from almerepas.api import Blueprint
 from almerepas.auth import require_role
-from almerepas.clock import now
 from almerepas.db import get_session, transactional
 from almerepas.errors import NotFound
 from almerepas.models import (
@@ -176,7 +175,7 @@ def _plain(value: Any) -> Any:
 @transactional
 def list_norms(date: dt.date | None = None) -> dict[str, Any]:
     """De normen van het sociaal minimum op een datum; voorlopige normen staan erbij."""
-    day = date or now().date()
+    day = date or clock.today()
     rows = get_session().scalars(
         select(Norm)
         .where(Norm.valid_from <= day, Norm.valid_to >= day)
@@ -220,6 +219,6 @@ def correct_postcode(body: dict[str, Any], pc4: str) -> PostcodeDistrict:
         changes={"district": [before, body["district"].value]},
     )
     row.corrected_by = event.actor
-    row.corrected_at = now()
+    row.corrected_at = clock.now()
     session.flush()
     return row

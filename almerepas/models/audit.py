@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from almerepas.clock import now
+from almerepas import clock
 from almerepas.db import Base
 
 
@@ -23,7 +23,7 @@ class AuditEvent(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[dt.datetime] = mapped_column(default=now)
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     #: ``staff:<username>``, ``cli:<command>`` or ``system``
     actor: Mapped[str] = mapped_column(String(120))
     role: Mapped[str | None] = mapped_column(String(20))

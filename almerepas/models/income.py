@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from almerepas.clock import now
+from almerepas import clock
 from almerepas.db import Base, str_enum
 
 
@@ -89,7 +89,7 @@ class IncomeAssessment(Base):
     percentage_bp: Mapped[int]
     assessed_by: Mapped[str] = mapped_column(String(120))
     evidence_ref: Mapped[str | None] = mapped_column(String(200))
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     superseded_on: Mapped[dt.date | None] = mapped_column(Date)
 
     norm: Mapped[Norm] = relationship(lazy="joined")

@@ -20,7 +20,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from almerepas.clock import now
+from almerepas import clock
 from almerepas.db import Base, str_enum
 
 
@@ -65,7 +65,7 @@ class Account(Base):
     min_balance: Mapped[int | None]
     #: cached sum of credits minus debits; changed only by almerepas.ledger.post_entry
     balance: Mapped[int] = mapped_column(default=0)
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 
 class JournalEntry(Base):
@@ -81,9 +81,9 @@ class JournalEntry(Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     #: who caused it: a staff member, a partner, a batch job (``cli:grants``)
     created_by: Mapped[str] = mapped_column(String(120))
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     #: when the event counts for the books (a redemption offline may be recorded later)
-    effective_at: Mapped[dt.datetime] = mapped_column(default=now)
+    effective_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     memo: Mapped[str | None] = mapped_column(String(500))
 
     transfers: Mapped[list[Transfer]] = relationship(

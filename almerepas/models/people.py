@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from almerepas.clock import now
+from almerepas import clock
 from almerepas.db import Base, str_enum
 
 
@@ -70,7 +70,7 @@ class Household(Base):
     letters_by_post: Mapped[bool] = mapped_column(default=False)
     #: the day the household left Almere; it gets nothing from the next period on
     moved_out_on: Mapped[dt.date | None] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="household", order_by="Membership.id", lazy="selectin"
@@ -91,7 +91,7 @@ class Person(Base):
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
     language: Mapped[str | None] = mapped_column(String(8))
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="person", order_by="Membership.valid_from"

@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from almerepas.clock import now
+from almerepas import clock
 from almerepas.db import Base, str_enum
 from almerepas.models.ledger import Account, JournalEntry
 
@@ -82,8 +82,8 @@ class Scheme(Base):
     )
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
-    updated_at: Mapped[dt.datetime] = mapped_column(default=now, onupdate=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now, onupdate=clock.now)
 
 
 class Grant(Base):
@@ -115,7 +115,7 @@ class Grant(Base):
     entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
     expiry_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))
     expired_at: Mapped[dt.datetime | None]
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
     scheme: Mapped[Scheme] = relationship(lazy="joined")
     account: Mapped[Account | None] = relationship()

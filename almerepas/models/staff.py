@@ -8,7 +8,7 @@ import enum
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from almerepas.clock import now
+from almerepas import clock
 from almerepas.db import Base, str_enum
 
 
@@ -37,7 +37,7 @@ class StaffUser(Base):
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[dt.datetime | None]
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     last_login_at: Mapped[dt.datetime | None]
 
 
@@ -49,7 +49,7 @@ class ApiToken(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     staff_user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    created_at: Mapped[dt.datetime] = mapped_column(default=now)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     expires_at: Mapped[dt.datetime]
     revoked_at: Mapped[dt.datetime | None]
 

@@ -23,7 +23,7 @@ def auditor(app: Flask, db: Session) -> dict[str, str]:
     return token_headers(db, user)
 
 
-def seed(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+def seed(db: Session) -> None:
     """Seven events one hour apart, on an entity type no other test uses."""
     rows = [
         ("staff:anna", "household.view", "1"),
@@ -35,9 +35,8 @@ def seed(db: Session, monkeypatch: pytest.MonkeyPatch) -> None:
         ("staff:anna", "household.view", "3"),
     ]
     for hour, (actor, action, entity_id) in enumerate(rows):
-        monkeypatch.setattr(clock, "now", lambda hour=hour: T0 + dt.timedelta(hours=hour))
-        audit.record(db, action=action, entity_type="apitest", entity_id=entity_id, actor=actor)
-    monkeypatch.undo()
+        with clock.frozen(lambda hour=hour: T0 + dt.timedelta(hours=hour)):
+            audit.record(db, action=action, entity_type="apitest", entity_id=entity_id, actor=actor)
 
 
 def get(client: FlaskClient, headers: dict[str, str], **query: Any) -> Any:
@@ -47,9 +46,9 @@ def get(client: FlaskClient, headers: dict[str, str], **query: Any) -> Any:
 
 
 def test_filters_each_narrow_the_list(
-    client: FlaskClient, db: Session, auditor: dict[str, str], monkeypatch: pytest.MonkeyPatch
+    client: FlaskClient, db: Session, auditor: dict[str, str]
 ) -> None:
-    seed(db, monkeypatch)
+    seed(db)
 
     def ids(**query: Any) -> list[tuple[str, str, str]]:
         response = get(client, auditor, **query)
@@ -78,10 +77,8 @@ def test_filters_each_narrow_the_list(
     assert ids(actor="nobody") == []
 
 
-def test_pages_and_link_header(
-    client: FlaskClient, db: Session, auditor: dict[str, str], monkeypatch: pytest.MonkeyPatch
-) -> None:
-    seed(db, monkeypatch)
+def test_pages_and_link_header(client: FlaskClient, db: Session, auditor: dict[str, str]) -> None:
+    seed(db)
     first = get(client, auditor, pageSize=3)
     body = first.get_json()
     assert (body["page"], body["page_size"], body["total"]) == (1, 3, 7)

@@ -5,15 +5,15 @@ from __future__ import annotations
 import datetime as dt
 
 import html5lib
-import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from almerepas import audit, clock
+from almerepas import audit
 from almerepas.auth import SESSION_TOKEN_KEY, issue_token
 from almerepas.models import Role
 from tests.factories import make_staff
+from tests.fixtures import FrozenClock
 
 
 def logged_in(app: Flask, db: Session, role: Role) -> FlaskClient:
@@ -25,10 +25,10 @@ def logged_in(app: Flask, db: Session, role: Role) -> FlaskClient:
 
 
 def test_the_auditor_sees_and_filters_the_log(
-    app: Flask, db: Session, monkeypatch: pytest.MonkeyPatch
+    app: Flask, db: Session, frozen_clock: FrozenClock
 ) -> None:
     # 23:30 UTC on 1 May is 1:30 on 2 May in Almere: the page filters by local days.
-    monkeypatch.setattr(clock, "now", lambda: dt.datetime(2026, 5, 1, 23, 30, tzinfo=dt.UTC))
+    frozen_clock.set(dt.datetime(2026, 5, 1, 23, 30, tzinfo=dt.UTC))
     audit.record(
         db,
         action="household.update",
@@ -38,7 +38,6 @@ def test_the_auditor_sees_and_filters_the_log(
         actor="staff:anna",
         role="caseworker",
     )
-    monkeypatch.undo()
     client = logged_in(app, db, Role.auditor)
 
     response = client.get("/medewerkers/audit?entityType=pagetest")

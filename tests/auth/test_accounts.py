@@ -30,8 +30,8 @@ from almerepas.errors import (
     WeakPassword,
 )
 from almerepas.models import ApiToken, AuditEvent, Role, StaffUser
-from tests.auth.fixtures import FrozenClock
 from tests.factories import make_staff
+from tests.fixtures import FrozenClock
 
 pytestmark = pytest.mark.usefixtures("app_context")
 

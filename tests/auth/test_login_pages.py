@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from almerepas.models import Role
-from tests.auth.fixtures import FrozenClock
 from tests.factories import make_staff
+from tests.fixtures import FrozenClock
 
 
 def parse_strict(html: str) -> None:

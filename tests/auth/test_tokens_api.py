@@ -11,8 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.models import AuditEvent, Role, StaffUser
-from tests.auth.fixtures import START, FrozenClock
 from tests.factories import login_headers, make_staff, staff_headers
+from tests.fixtures import START, FrozenClock
 
 AUDIT = "/api/v1/audit-events"
 

@@ -38,7 +38,7 @@ def test_finance_previews_and_runs_a_period(
         assess(session, family, (100, 100), on=dt.date(2026, 3, 1))
         user, password, secret = make_staff(session, Role.finance)
         session.commit()
-    following = periods.add_months(clock.now().date().replace(day=1), 1).strftime("%Y-%m")
+    following = periods.add_months(clock.today().replace(day=1), 1).strftime("%Y-%m")
 
     page = new_page()
     login_as(page, live_server, user.username, password, secret)

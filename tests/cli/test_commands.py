@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
+import pytest
 from flask import Flask
 from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from almerepas import clock, ledger
+from almerepas import ledger
 from almerepas.models import Account, AccountKind, Grant, JournalEntry
+from tests.fixtures import FrozenClock
 
-YEAR = str(clock.now().year)
+#: The demo grants every month up to "today", so the tests fix today to keep their figures.
+TODAY = dt.datetime(2026, 6, 15, 10, 0, tzinfo=dt.UTC)
+YEAR = str(TODAY.year)
 DEMO = ["demo", "load", "--year", YEAR, "--households", "24"]
+
+
+@pytest.fixture(autouse=True)
+def frozen_today(frozen_clock: FrozenClock) -> None:
+    frozen_clock.set(TODAY)
 
 
 def counts(db: Session) -> tuple[int, int]:

@@ -11,18 +11,18 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import clock
 from almerepas.auth import SESSION_TOKEN_KEY, issue_token
 from almerepas.models import Grant, MemberRole, Role
 from tests.factories import make_staff
+from tests.fixtures import FrozenClock
 from tests.people import assess, born, make_household
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def frozen(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(clock, "now", lambda: NOW)
+def frozen(frozen_clock: FrozenClock) -> None:
+    frozen_clock.set(NOW)
 
 
 @pytest.fixture

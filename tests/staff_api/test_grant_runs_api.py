@@ -9,17 +9,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import clock
 from almerepas.models import Grant, JournalEntry, MemberRole, Role
 from tests.factories import make_staff, token_headers
+from tests.fixtures import FrozenClock
 from tests.people import assess, born, make_household
 
 TODAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture(autouse=True)
-def frozen_today(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(clock, "now", lambda: TODAY)
+def frozen_today(frozen_clock: FrozenClock) -> None:
+    frozen_clock.set(TODAY)
 
 
 @pytest.fixture
@@ -83,6 +83,21 @@ def test_expiry_only_after_the_period(client: FlaskClient, city: Session) -> Non
     done = client.post("/api/v1/grant-expiries", json={"period": "2026-10"}, headers=finance)
     assert done.status_code == 201
     assert {r["scheme"] for r in done.get_json()["runs"]} == {"menstruatie", "supermarkt"}
+
+
+def test_the_api_takes_the_date_in_almere_after_midnight(
+    client: FlaskClient, city: Session, frozen_clock: FrozenClock
+) -> None:
+    # 22:59 UTC on 30 November is still November in Almere: the month has not ended.
+    frozen_clock.set(dt.datetime(2026, 11, 30, 22, 59, tzinfo=dt.UTC))
+    finance = as_role(client, city, Role.finance)
+    client.post("/api/v1/grant-runs", json={"period": "2026-11"}, headers=finance)
+    early = client.post("/api/v1/grant-expiries", json={"period": "2026-11"}, headers=finance)
+    assert early.status_code == 409, early.get_json(force=True)
+    # 23:30 UTC is 00:30 on 1 December in Almere, though still 30 November in UTC.
+    frozen_clock.set(dt.datetime(2026, 11, 30, 23, 30, tzinfo=dt.UTC))
+    done = client.post("/api/v1/grant-expiries", json={"period": "2026-11"}, headers=finance)
+    assert done.status_code == 201, done.get_json(force=True)
 
 
 @pytest.mark.parametrize("role", [Role.policy, Role.caseworker, Role.auditor, Role.administrator])

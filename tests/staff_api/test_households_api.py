@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from almerepas import clock
 from almerepas.models import AuditEvent, Role
 from tests.factories import make_staff, token_headers
 
@@ -155,7 +156,7 @@ def test_a_birth_date_in_the_future_is_refused(
     client: FlaskClient, caseworker: dict[str, str]
 ) -> None:
     household = register(client, caseworker)
-    future = (dt.date.today() + dt.timedelta(days=2)).isoformat()  # noqa: DTZ011
+    future = (clock.today() + dt.timedelta(days=2)).isoformat()
     response = add(client, caseworker, household["id"], date_of_birth=future)
     assert response.status_code == 400
     problem = response.get_json(force=True)

@@ -1,4 +1,4 @@
-"""Fixtures for the auth and audit tests: a clock the test controls, an app context."""
+"""Shared fixtures beside tests/conftest.py: the frozen clock and an app context."""
 
 from __future__ import annotations
 
@@ -10,11 +10,12 @@ from flask import Flask
 
 from almerepas import clock
 
+#: A Monday morning in March, far from any period boundary, unless a test sets its own moment.
 START = dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=dt.UTC)
 
 
 class FrozenClock:
-    """almerepas.clock.now() returns ``moment`` until the test moves it."""
+    """almerepas.clock.now() returns ``moment`` until the test moves or sets it."""
 
     def __init__(self, moment: dt.datetime) -> None:
         self.moment = moment
@@ -22,15 +23,21 @@ class FrozenClock:
     def now(self) -> dt.datetime:
         return self.moment
 
+    def set(self, moment: dt.datetime) -> None:
+        if moment.tzinfo is None:
+            raise ValueError("freeze the clock at an aware moment")
+        self.moment = moment
+
     def advance(self, **delta: float) -> None:
         self.moment += dt.timedelta(**delta)
 
 
 @pytest.fixture
-def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> FrozenClock:
+def frozen_clock() -> Iterator[FrozenClock]:
+    """The one way tests freeze time: every caller of clock.now()/today() sees this moment."""
     frozen = FrozenClock(START)
-    monkeypatch.setattr(clock, "now", frozen.now)
-    return frozen
+    with clock.frozen(frozen.now):
+        yield frozen
 
 
 @pytest.fixture
