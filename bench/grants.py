@@ -31,10 +31,13 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from almerepas import create_app, grants, ledger, migrate  # noqa: E402
-from almerepas.db import make_engine  # noqa: E402
+from almerepas import create_app  # noqa: E402
+from almerepas.core import migrate  # noqa: E402
+from almerepas.core.db import make_engine  # noqa: E402
+from almerepas.grants import runs as grants  # noqa: E402
+from almerepas.ledger import posting as ledger  # noqa: E402
 from almerepas.models import AccountKind  # noqa: E402
-from almerepas.reference import load_norms, load_postcodes, load_schemes  # noqa: E402
+from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes  # noqa: E402
 
 PERIOD = "2026-03"
 TODAY = dt.date(2026, 3, 1)

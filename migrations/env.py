@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-from almerepas.db import Base, make_engine
+from almerepas.core.db import Base, make_engine
 from almerepas.models import *  # noqa: F403 - every model must be on the metadata
 
 config = context.config

@@ -22,8 +22,9 @@ from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
-from almerepas import create_app, migrate
-from almerepas.db import make_engine
+from almerepas import create_app
+from almerepas.core import migrate
+from almerepas.core.db import make_engine
 from tests.pg_cluster import ClusterUnavailable, start_cluster
 
 pytest_plugins = ["tests.fixtures", "tests.people"]

@@ -6,8 +6,8 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from almerepas import ledger
-from almerepas.ledger import EUR, Leg
+from almerepas.ledger import posting as ledger
+from almerepas.ledger.posting import EUR, Leg
 from almerepas.models import Account, AccountKind, EntryKind
 
 
@@ -72,7 +72,7 @@ def make_staff(
 
     from flask import has_app_context
 
-    from almerepas.auth import create_staff_user
+    from almerepas.staff.accounts import create_staff_user
 
     context: AbstractContextManager[object] = (
         app.app_context() if app is not None and not has_app_context() else nullcontext()
@@ -93,7 +93,7 @@ def totp_now(secret: str) -> str:
     """The code an authenticator app shows now (almerepas.clock.now, so frozen time works)."""
     import pyotp
 
-    from almerepas import clock
+    from almerepas.core import clock
 
     return pyotp.TOTP(secret).at(clock.now())
 
@@ -120,6 +120,6 @@ def staff_headers(client: FlaskClient, session: Session, role: Role | str) -> di
 
 def token_headers(session: Session, user: StaffUser) -> dict[str, str]:
     """Headers with a token issued directly (no password hashing, no TOTP): fast, for loops."""
-    from almerepas.auth import issue_token
+    from almerepas.staff.tokens import issue_token
 
     return {"Authorization": f"Bearer {issue_token(session, user)}"}

@@ -8,14 +8,14 @@ from collections.abc import Iterator
 import pytest
 from flask import Flask
 
-from almerepas import clock
+from almerepas.core import clock
 
 #: A Monday morning in March, far from any period boundary, unless a test sets its own moment.
 START = dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=dt.UTC)
 
 
 class FrozenClock:
-    """almerepas.clock.now() returns ``moment`` until the test moves or sets it."""
+    """almerepas.core.clock.now() returns ``moment`` until the test moves or sets it."""
 
     def __init__(self, moment: dt.datetime) -> None:
         self.moment = moment

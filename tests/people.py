@@ -9,10 +9,12 @@ import pytest
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from almerepas import assessments, eligibility, households, norms
-from almerepas.households import Address
+from almerepas.households import members as households
+from almerepas.households.members import Address
+from almerepas.income import assessments, norms
+from almerepas.income import rules as eligibility
 from almerepas.models import Household, IncomeAssessment, MemberRole
-from almerepas.reference import load_norms, load_postcodes, load_schemes
+from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 
 _numbers = itertools.count(1)
 

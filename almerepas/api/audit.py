@@ -8,12 +8,12 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate, validates_schema
 
-from almerepas import audit
-from almerepas.api import Blueprint
-from almerepas.api.pagination import paginate
-from almerepas.api.schemas import PageArgsSchema, PageSchema
-from almerepas.auth import require_role
-from almerepas.db import get_session
+from almerepas.api.base import Blueprint
+from almerepas.api.schemas.common import PageArgsSchema, PageSchema
+from almerepas.audit import log as audit
+from almerepas.core.session import get_session
+from almerepas.http.guard import require_role
+from almerepas.http.pagination import paginate
 
 blp = Blueprint("audit", __name__, description="Het auditlog (alleen voor auditors)")
 

@@ -8,11 +8,11 @@ import marshmallow as ma
 from marshmallow import fields
 from sqlalchemy import select
 
-from almerepas.api import Blueprint
-from almerepas.api.pagination import paginate
-from almerepas.api.schemas import PageArgsSchema, PageSchema
-from almerepas.db import get_session
-from almerepas.models import Account, AccountKind
+from almerepas.api.base import Blueprint
+from almerepas.api.schemas.common import PageArgsSchema, PageSchema
+from almerepas.core.session import get_session
+from almerepas.http.pagination import paginate
+from almerepas.ledger.models import Account, AccountKind
 
 blp = Blueprint("funding", __name__, description="Budgetten van de regelingen")
 

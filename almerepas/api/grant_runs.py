@@ -7,10 +7,12 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from almerepas import audit, clock, grants
-from almerepas.api import Blueprint
-from almerepas.auth import current_actor, require_role
-from almerepas.db import get_session, transactional
+from almerepas.api.base import Blueprint
+from almerepas.audit import log as audit
+from almerepas.core import clock
+from almerepas.core.session import get_session, transactional
+from almerepas.grants import runs as grants
+from almerepas.http.guard import current_actor, require_role
 
 blp = Blueprint("grant_runs", __name__, description="Toekennen en laten vervallen per periode")
 

@@ -12,9 +12,8 @@ from typing import Any
 from flask.typing import ResponseReturnValue
 from sqlalchemy import func, or_, select
 
-from almerepas import assessments, audit, casework, clock, households
-from almerepas.api import Blueprint
-from almerepas.api.household_schemas import (
+from almerepas.api.base import Blueprint
+from almerepas.api.schemas.households import (
     AssessmentInSchema,
     AssessmentSchema,
     BsnSearchSchema,
@@ -27,16 +26,20 @@ from almerepas.api.household_schemas import (
     HouseholdSearchSchema,
     MemberInSchema,
     MoveOutInSchema,
-    household_detail,
-    household_summary,
 )
-from almerepas.api.pagination import paginate
-from almerepas.auth import current_actor, require_role
-from almerepas.db import get_session, transactional
-from almerepas.eligibility_report import household_eligibility
-from almerepas.errors import NotFound
-from almerepas.households import Address
-from almerepas.models import Household, Membership, Person
+from almerepas.audit import log as audit
+from almerepas.casework import operations as casework
+from almerepas.core import clock
+from almerepas.core.errors import NotFound
+from almerepas.core.session import get_session, transactional
+from almerepas.grants.queries import household_detail, household_summary
+from almerepas.grants.report import household_eligibility
+from almerepas.households import members as households
+from almerepas.households.members import Address
+from almerepas.households.models import Household, Membership, Person
+from almerepas.http.guard import current_actor, require_role
+from almerepas.http.pagination import paginate
+from almerepas.income import assessments
 
 blp = Blueprint("households", __name__, description="Huishoudens (voor consulenten)")
 

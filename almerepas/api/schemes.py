@@ -9,21 +9,16 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from almerepas import audit, clock, schemes
-from almerepas.api import Blueprint
-from almerepas.auth import require_role
-from almerepas.db import get_session, transactional
-from almerepas.errors import NotFound
-from almerepas.models import (
-    Beneficiary,
-    District,
-    MidPeriodEntry,
-    Norm,
-    Period,
-    PostcodeDistrict,
-    Scheme,
-    SchemeKind,
-)
+from almerepas.api.base import Blueprint
+from almerepas.audit import log as audit
+from almerepas.core import clock
+from almerepas.core.errors import NotFound
+from almerepas.core.session import get_session, transactional
+from almerepas.households.models import District, PostcodeDistrict
+from almerepas.http.guard import require_role
+from almerepas.income.models import Norm
+from almerepas.schemes import catalogue as schemes
+from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
 
 blp = Blueprint("schemes", __name__, description="Regelingen, normen en postcodes")
 

@@ -7,21 +7,14 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from almerepas import audit
-from almerepas.api import Blueprint
-from almerepas.auth import (
-    SIGNED_IN,
-    authenticate,
-    current_staff,
-    issue_token,
-    require_role,
-    revoke_token,
-)
-from almerepas.auth.accounts import MAX_PASSWORD_LENGTH
-from almerepas.auth.guard import bearer_token
-from almerepas.auth.tokens import token_record
-from almerepas.db import get_session, transactional
-from almerepas.errors import NotAuthenticated
+from almerepas.api.base import Blueprint
+from almerepas.audit import log as audit
+from almerepas.core.session import get_session, transactional
+from almerepas.http.guard import attempt_login, bearer_token, current_staff, require_role
+from almerepas.staff.accounts import MAX_PASSWORD_LENGTH
+from almerepas.staff.models import StaffUser
+from almerepas.staff.permissions import SIGNED_IN
+from almerepas.staff.tokens import issue_token, revoke_token, token_record
 
 blp = Blueprint("tokens", __name__, description="Inloggen en uitloggen voor medewerkers")
 
@@ -59,17 +52,9 @@ def create_token(body: dict[str, Any]) -> dict[str, Any]:
 
     Na 5 mislukte pogingen op rij is het account 15 minuten geblokkeerd (code account_locked).
     """
+    user_id = attempt_login(body["username"], body["password"], body["totp_code"])
     session = get_session()
-    try:
-        user = authenticate(
-            session,
-            username=body["username"],
-            password=body["password"],
-            totp_code=body["totp_code"],
-        )
-    except NotAuthenticated:
-        session.commit()  # keep the failure count, the lock and the audit event
-        raise
+    user = session.get_one(StaffUser, user_id)
     token = issue_token(session, user)
     record = token_record(session, token)
     assert record is not None  # noqa: S101 - just issued

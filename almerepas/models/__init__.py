@@ -1,9 +1,8 @@
 """Every model, imported here so Alembic and the tests see one metadata."""
 
-from almerepas.models.audit import AuditEvent
-from almerepas.models.income import AgeBand, Children, HouseholdType, IncomeAssessment, Norm
-from almerepas.models.ledger import Account, AccountKind, EntryKind, JournalEntry, Transfer
-from almerepas.models.people import (
+from almerepas.audit.models import AuditEvent
+from almerepas.grants.models import Grant
+from almerepas.households.models import (
     District,
     Household,
     MemberRole,
@@ -11,15 +10,10 @@ from almerepas.models.people import (
     Person,
     PostcodeDistrict,
 )
-from almerepas.models.schemes import (
-    Beneficiary,
-    Grant,
-    MidPeriodEntry,
-    Period,
-    Scheme,
-    SchemeKind,
-)
-from almerepas.models.staff import ApiToken, Role, StaffUser
+from almerepas.income.models import AgeBand, Children, HouseholdType, IncomeAssessment, Norm
+from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
+from almerepas.staff.models import ApiToken, Role, StaffUser
 
 __all__ = [
     "Account",

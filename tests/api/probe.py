@@ -8,9 +8,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy import text
 
-from almerepas.api import Blueprint
-from almerepas.db import get_session, transactional
-from almerepas.errors import InsufficientBalance
+from almerepas.api.base import Blueprint
+from almerepas.core.errors import InsufficientBalance
+from almerepas.core.session import get_session, transactional
 
 blp = Blueprint("probe", __name__)
 

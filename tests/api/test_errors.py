@@ -11,8 +11,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
-from almerepas import migrate
-from almerepas.db import make_engine
+from almerepas.core import migrate
+from almerepas.core.db import make_engine
 from tests.api import probe
 
 PROBLEM = "application/problem+json"

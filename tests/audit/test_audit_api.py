@@ -10,7 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from almerepas import audit, clock
+from almerepas.audit import log as audit
+from almerepas.core import clock
 from almerepas.models import Role
 from tests.factories import make_staff, token_headers
 

@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
-from almerepas import audit
-from almerepas.db import get_session
+from almerepas.audit import log as audit
+from almerepas.core.session import get_session
 from almerepas.models import AuditEvent
 
 BSN = "111222333"  # passes the eleven test
@@ -95,8 +95,9 @@ def test_looks_like_bsn_uses_the_eleven_test() -> None:
 
 
 def test_record_in_a_request_names_the_logged_in_staff_member(app: Flask, db: Session) -> None:
-    from almerepas.auth import SESSION_TOKEN_KEY, issue_token
+    from almerepas.http.guard import SESSION_TOKEN_KEY
     from almerepas.models import Role
+    from almerepas.staff.tokens import issue_token
     from tests.factories import make_staff
 
     user, _password, _secret = make_staff(db, Role.caseworker, app=app)

@@ -9,9 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from almerepas import audit
-from almerepas.auth import SESSION_TOKEN_KEY, issue_token
+from almerepas.audit import log as audit
+from almerepas.http.guard import SESSION_TOKEN_KEY
 from almerepas.models import Role
+from almerepas.staff.tokens import issue_token
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
 

@@ -11,18 +11,8 @@ from flask import Flask
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
-from almerepas.auth import (
-    LOCKOUT,
-    MAX_FAILURES,
-    authenticate,
-    create_staff_user,
-    issue_token,
-    revoke_token,
-    user_for_token,
-)
-from almerepas.auth.accounts import hasher_for
 from almerepas.config import load_config
-from almerepas.errors import (
+from almerepas.core.errors import (
     AccountLocked,
     InvalidStaffUser,
     LoginFailed,
@@ -30,6 +20,14 @@ from almerepas.errors import (
     WeakPassword,
 )
 from almerepas.models import ApiToken, AuditEvent, Role, StaffUser
+from almerepas.staff.accounts import (
+    LOCKOUT,
+    MAX_FAILURES,
+    authenticate,
+    create_staff_user,
+    hasher_for,
+)
+from almerepas.staff.tokens import issue_token, revoke_token, user_for_token
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
 

@@ -11,9 +11,9 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from almerepas.auth import authenticate
-from almerepas.errors import LoginFailed
+from almerepas.core.errors import LoginFailed
 from almerepas.models import Role
+from almerepas.staff.accounts import authenticate
 from tests.factories import make_staff
 
 THREADS = 4  # fewer than five, so the replays do not lock the account

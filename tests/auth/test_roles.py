@@ -14,9 +14,10 @@ from flask import Flask
 from sqlalchemy.orm import Session
 from werkzeug.routing import IntegerConverter, Rule
 
-from almerepas.auth import PERMISSIONS, SESSION_TOKEN_KEY, endpoint_permissions, issue_token
-from almerepas.auth.permissions import ROLE_LABELS
+from almerepas.http.guard import SESSION_TOKEN_KEY, endpoint_permissions
 from almerepas.models import Role, StaffUser
+from almerepas.staff.permissions import PERMISSIONS, ROLE_LABELS
+from almerepas.staff.tokens import issue_token
 from tests.factories import make_staff
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "roles.md"

@@ -136,7 +136,8 @@ def test_logging_out_ends_the_token(client: FlaskClient, db: Session) -> None:
 
 def test_a_page_session_cookie_does_not_open_the_api(app: Flask, db: Session) -> None:
     """The API reads only the bearer header, so a cross-site request riding a cookie gets 401."""
-    from almerepas.auth import SESSION_TOKEN_KEY, issue_token
+    from almerepas.http.guard import SESSION_TOKEN_KEY
+    from almerepas.staff.tokens import issue_token
 
     client = app.test_client()
     user, _password, _secret = make_staff(db, Role.auditor, app=app)

@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from almerepas import grants
+from almerepas.grants import runs as grants
 from almerepas.models import Role
-from almerepas.reference import load_norms, load_postcodes, load_schemes
+from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 from tests.browser.conftest import (
     BOTH_BACKENDS,
     LiveServer,

@@ -6,9 +6,10 @@ import datetime as dt
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from almerepas import clock, periods
+from almerepas.core import clock
 from almerepas.models import MemberRole, Role
-from almerepas.reference import load_norms, load_postcodes, load_schemes
+from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
+from almerepas.schemes import periods
 from tests.browser.conftest import (
     LiveServer,
     axe_check,

@@ -10,7 +10,7 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
-from almerepas import ledger
+from almerepas.ledger import posting as ledger
 from almerepas.models import Account, AccountKind, Grant, JournalEntry
 from tests.fixtures import FrozenClock
 

@@ -8,9 +8,13 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import grants, households, ledger, schemes
-from almerepas.errors import InvalidPeriod, PeriodNotEnded, PeriodTooFarAhead
+from almerepas.core.errors import InvalidPeriod, PeriodNotEnded, PeriodTooFarAhead
+from almerepas.grants import runs as grants
+from almerepas.households import members as households
+from almerepas.ledger import posting as ledger
 from almerepas.models import Grant, JournalEntry, MemberRole
+from almerepas.reference.loaders import seed_schemes
+from almerepas.schemes import catalogue as schemes
 from tests.people import assess, born, make_household
 
 TODAY = dt.date(2026, 11, 23)
@@ -102,7 +106,7 @@ def test_a_new_assessment_above_the_limit_stops_the_next_month(reference: Sessio
 
 def test_a_household_arriving_mid_year_gets_the_full_or_pro_rata_year(reference: Session) -> None:
     schemes.create_scheme(reference, {
-        **schemes.seed_schemes()[1], "code": "prorata", "mid_period_entry": "pro_rata",
+        **seed_schemes()[1], "code": "prorata", "mid_period_entry": "pro_rata",
     })  # fmt: skip
     early = make_household(reference, [(A, born(40)), (C, born(10))], since=dt.date(2020, 1, 1))
     late = make_household(reference, [(A, born(40)), (C, born(10))], since=dt.date(2026, 9, 10))
@@ -133,7 +137,7 @@ def test_first_come_first_served_budget_stops_with_a_reason(reference: Session) 
 
 def test_a_pooled_budget_is_one_account_for_the_households_children(reference: Session) -> None:
     schemes.create_scheme(reference, {
-        **schemes.seed_schemes()[1], "code": "pooled", "beneficiary": "household", "pooled": True,
+        **seed_schemes()[1], "code": "pooled", "beneficiary": "household", "pooled": True,
     })  # fmt: skip
     family = make_household(reference, [(A, born(40)), (C, born(15)), (C, born(9)), (C, born(2))])
     assess(reference, family, (100, 100))
@@ -260,7 +264,7 @@ def test_a_year_grants_only_yearly_schemes_and_none_before_a_scheme_starts(
     reference: Session,
 ) -> None:
     schemes.create_scheme(reference, {
-        **schemes.seed_schemes()[2], "code": "juni", "valid_from": "2026-06-01",
+        **seed_schemes()[2], "code": "juni", "valid_from": "2026-06-01",
     })  # fmt: skip
     family = make_household(reference, [(A, born(40))])
     assess(reference, family, (100, 100))

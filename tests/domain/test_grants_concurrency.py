@@ -11,10 +11,13 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas import assessments, grants, ledger, schemes
-from almerepas.errors import AssessmentOutOfOrder, EntryExists
+from almerepas.core.errors import AssessmentOutOfOrder, EntryExists
+from almerepas.grants import runs as grants
+from almerepas.income import assessments
+from almerepas.ledger import posting as ledger
 from almerepas.models import Grant, Household, IncomeAssessment, MemberRole
-from almerepas.reference import load_norms, load_postcodes, load_schemes
+from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
+from almerepas.schemes import catalogue as schemes
 from tests.people import assess, born, make_household
 
 TODAY = dt.date(2026, 11, 23)

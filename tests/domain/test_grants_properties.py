@@ -11,9 +11,11 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import grants, ledger, schemes
-from almerepas.errors import AssessmentOutOfOrder
+from almerepas.core.errors import AssessmentOutOfOrder
+from almerepas.grants import runs as grants
+from almerepas.ledger import posting as ledger
 from almerepas.models import Grant, Household, MemberRole
+from almerepas.schemes import catalogue as schemes
 from tests.people import assess, born, make_household
 
 TODAY = dt.date(2026, 11, 23)

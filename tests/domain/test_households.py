@@ -8,15 +8,15 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from almerepas import households
-from almerepas.errors import (
+from almerepas.core.errors import (
     BsnInUse,
     InvalidBsn,
     MembershipConflict,
     PostcodeOutsideAlmere,
     ValidationFailed,
 )
-from almerepas.households import Address
+from almerepas.households import members as households
+from almerepas.households.members import Address
 from almerepas.models import District, MemberRole, PostcodeDistrict
 
 VALID_BSN = "111222333"  # passes the elfproef; synthetic

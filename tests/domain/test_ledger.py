@@ -10,8 +10,7 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas import ledger
-from almerepas.errors import (
+from almerepas.core.errors import (
     EmptyEntry,
     EntryExists,
     InsufficientBalance,
@@ -19,7 +18,8 @@ from almerepas.errors import (
     SameAccount,
     UnitMismatch,
 )
-from almerepas.ledger import Leg
+from almerepas.ledger import posting as ledger
+from almerepas.ledger.posting import Leg
 from almerepas.models import AccountKind, EntryKind, JournalEntry, Transfer
 from tests.factories import funded_account, make_account
 
@@ -189,7 +189,7 @@ def test_balances_sum_to_zero_per_unit(db: Session) -> None:
 
 
 def test_opening_an_account_twice_is_refused(db: Session) -> None:
-    from almerepas.errors import AccountExists
+    from almerepas.core.errors import AccountExists
 
     make_account(db, code="funding:test:2026", kind=AccountKind.funding)
     with pytest.raises(AccountExists):

@@ -12,10 +12,11 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from almerepas import ledger, migrate
-from almerepas.db import make_engine
-from almerepas.errors import InsufficientBalance
-from almerepas.ledger import Leg
+from almerepas.core import migrate
+from almerepas.core.db import make_engine
+from almerepas.core.errors import InsufficientBalance
+from almerepas.ledger import posting as ledger
+from almerepas.ledger.posting import Leg
 from almerepas.models import Account, AccountKind, EntryKind
 from tests.conftest import Backend
 from tests.factories import funded_account, make_account

@@ -10,9 +10,9 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import ledger
-from almerepas.errors import InsufficientBalance
-from almerepas.ledger import Leg
+from almerepas.core.errors import InsufficientBalance
+from almerepas.ledger import posting as ledger
+from almerepas.ledger.posting import Leg
 from almerepas.models import Account, AccountKind, EntryKind, Transfer
 
 KINDS = [AccountKind.source, AccountKind.funding, AccountKind.entitlement, AccountKind.payable]

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import norms
-from almerepas.errors import NoNorm, NormImportRefused
+from almerepas.core.errors import NoNorm, NormImportRefused
+from almerepas.income import norms
 from almerepas.models import AgeBand, Children, HouseholdType, MemberRole, Norm
+from almerepas.reference.loaders import SEED_DIR, seed_norm_rows
 from tests.people import assess, born, make_household
 
 SINGLE = (HouseholdType.single, AgeBand.adult, Children.any)
@@ -28,13 +29,13 @@ def test_2026_is_provisional_and_derived_from_the_minimum_wage_rise(reference: S
     assert norm.provisional
     # 136906 x 14.71 / 14.40 = 139853.3..., half up to the cent
     assert norm.amount == 139853
-    published = [r for r in norms.parse_norms_csv((norms.SEED_DIR / "norms.csv").read_text())
+    published = [r for r in norms.parse_norms_csv((SEED_DIR / "norms.csv").read_text())
                  if r.valid_from == dt.date(2025, 7, 1)]  # fmt: skip
     derived = norms.derive_provisional(
         published, valid_from=dt.date(2026, 1, 1), valid_to=dt.date(2026, 12, 31),
         factor=Fraction(1471, 1440), note="",
     )  # fmt: skip
-    shipped = [r for r in norms.seed_rows() if r.provisional]
+    shipped = [r for r in seed_norm_rows() if r.provisional]
     assert sorted((r.key, r.amount) for r in derived) == sorted((r.key, r.amount) for r in shipped)
 
 
@@ -95,8 +96,8 @@ def test_import_refuses_overlaps_and_gaps_and_writes_nothing(reference: Session)
 
 
 def test_import_of_the_same_file_twice_changes_nothing(reference: Session) -> None:
-    again = norms.import_norms(reference, norms.seed_rows())
-    assert again.added == 0 and again.unchanged == len(norms.seed_rows())
+    again = norms.import_norms(reference, seed_norm_rows())
+    assert again.added == 0 and again.unchanged == len(seed_norm_rows())
 
 
 @pytest.mark.parametrize(

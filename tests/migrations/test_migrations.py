@@ -6,8 +6,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
-from almerepas import migrate
-from almerepas.db import Base, make_engine
+from almerepas.core import migrate
+from almerepas.core.db import Base, make_engine
 from tests.conftest import Backend
 
 

@@ -14,8 +14,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from almerepas.auth import SESSION_TOKEN_KEY, issue_token
+from almerepas.http.guard import SESSION_TOKEN_KEY
 from almerepas.models import AuditEvent, Role
+from almerepas.staff.tokens import issue_token
 from tests.factories import make_staff
 
 #: A BSN that passes the eleven test; pages must only ever show it as ******333.

@@ -11,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas.auth import SESSION_TOKEN_KEY, issue_token
+from almerepas.http.guard import SESSION_TOKEN_KEY
 from almerepas.models import Grant, MemberRole, Role
+from almerepas.staff.tokens import issue_token
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
 from tests.people import assess, born, make_household

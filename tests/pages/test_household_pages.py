@@ -10,7 +10,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas import grants, households
+from almerepas.grants import runs as grants
+from almerepas.households import members as households
 from almerepas.models import Household, IncomeAssessment, MemberRole
 from tests.pages.conftest import BSN, actions, field_error, location, page, submit
 from tests.people import assess, born, make_household

@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almerepas import clock
+from almerepas.core import clock
 from almerepas.models import AuditEvent, Role
 from tests.factories import make_staff, token_headers
 
@@ -275,7 +275,7 @@ def test_registering_survives_a_retried_transaction(
     time too (the parsed body must still be whole)."""
     from sqlalchemy.exc import OperationalError
 
-    from almerepas import casework
+    from almerepas.casework import operations as casework
 
     class SerializationFailure(Exception):
         sqlstate = "40001"

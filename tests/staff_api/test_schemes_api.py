@@ -9,8 +9,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almerepas import schemes
 from almerepas.models import AuditEvent, Role
+from almerepas.schemes import catalogue as schemes
 from tests.factories import make_staff, token_headers
 
 

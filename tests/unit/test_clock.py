@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from almerepas import clock
+from almerepas.core import clock
 from almerepas.models import AuditEvent
 from tests.fixtures import FrozenClock
 

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from almerepas import eligibility
-from almerepas.eligibility import Facts
-from almerepas.errors import NoNorm
+from almerepas.core.errors import NoNorm
+from almerepas.income import rules as eligibility
+from almerepas.income.rules import Facts
 from almerepas.models import (
     AgeBand,
     Beneficiary,

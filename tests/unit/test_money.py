@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from almerepas.money import format_cents, parse_euros
+from almerepas.core.money import format_cents, parse_euros
 
 
 @pytest.mark.parametrize(

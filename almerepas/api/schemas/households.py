@@ -1,0 +1,181 @@
+"""Schemas of the caseworker API for households; each lists exactly the fields it exposes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from almerepas.api.schemas.common import PageArgsSchema, PageSchema
+from almerepas.households.models import MemberRole
+from almerepas.income.models import HouseholdType
+
+#: Dates people type: anything outside this range is a typing error, not a date to compute with.
+PLAUSIBLE = validate.Range(
+    min=dt.date(1900, 1, 1), max=dt.date(2100, 12, 31), error="Kies een datum tussen 1900 en 2100"
+)
+
+
+def _day(**kw: Any) -> fields.Date:
+    return fields.Date(validate=PLAUSIBLE, **kw)
+
+
+def _text(max_length: int, *, required: bool = True, **kw: Any) -> fields.String:
+    return fields.String(
+        required=required,
+        validate=[validate.Length(min=1, max=max_length), validate.Regexp(r"^[^\x00-\x1f\x7f]*$")],
+        **kw,
+    )
+
+
+class HouseholdSearchSchema(PageArgsSchema):
+    name = _text(100, required=False, metadata={"description": "Deel van voor- of achternaam"})
+    postcode = _text(7, required=False, metadata={"example": "1315AB"})
+    date_of_birth = _day(data_key="dateOfBirth", metadata={"description": "Van een lid"})
+
+
+class BsnSearchSchema(ma.Schema):
+    bsn = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{9}$"))
+
+
+class AddressSchema(ma.Schema):
+    postcode = _text(7, metadata={"example": "1315 AB"})
+    house_number = fields.Integer(
+        strict=True, required=True, validate=validate.Range(min=1, max=99999)
+    )
+    house_number_suffix = _text(10, required=False, allow_none=True)
+    street = _text(200)
+
+
+class HouseholdInSchema(ma.Schema):
+    address = fields.Nested(AddressSchema, required=True)
+    email = fields.Email(allow_none=True)
+    phone = _text(30, required=False, allow_none=True)
+    language = fields.String(validate=validate.OneOf(["nl", "en"]), load_default="nl")
+    letters_by_post = fields.Boolean(load_default=False)
+
+
+class MemberInSchema(ma.Schema):
+    given_name = _text(100)
+    family_name = _text(150)
+    date_of_birth = _day(required=True)
+    role = fields.Enum(MemberRole, by_value=True, required=True)
+    valid_from = _day(required=True, metadata={"description": "Woont hier vanaf"})
+    bsn = fields.String(validate=validate.Regexp(r"^[0-9]{9}$"), allow_none=True)
+    email = fields.Email(allow_none=True)
+    phone = _text(30, required=False, allow_none=True)
+
+
+class DepartureInSchema(ma.Schema):
+    person_id = fields.Integer(strict=True, required=True)
+    last_day = _day(required=True, metadata={"description": "Laatste dag in dit huishouden"})
+
+
+class MoveOutInSchema(ma.Schema):
+    day = _day(required=True, metadata={"description": "De dag van vertrek uit Almere"})
+
+
+class AssessmentInSchema(ma.Schema):
+    net_income = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=10**9),
+        metadata={"description": "Netto huishoudinkomen per maand, in centen"},
+    )
+    assessed_on = _day(required=True, metadata={"description": "Peildatum van de toets"})
+    valid_from = _day(metadata={"description": "Geldt vanaf (standaard: de peildatum)"})
+    months = fields.Integer(strict=True, validate=validate.Range(min=1, max=36))
+    evidence_ref = _text(200, required=False, allow_none=True)
+
+
+class AssessmentSchema(ma.Schema):
+    id = fields.Integer()
+    assessed_on = fields.Date()
+    valid_from = fields.Date()
+    valid_to = fields.Date()
+    net_income = fields.Integer(metadata={"description": "Centen per maand"})
+    norm_amount = fields.Integer(metadata={"description": "De norm op de peildatum, centen"})
+    norm_provisional = fields.Boolean(attribute="norm.provisional")
+    household_type = fields.Enum(HouseholdType, by_value=True)
+    percentage_bp = fields.Integer(
+        metadata={"description": "Procent van de norm x 100, naar boven"}
+    )
+    assessed_by = fields.String()
+    evidence_ref = fields.String(allow_none=True)
+    superseded_on = fields.Date(allow_none=True)
+
+
+class MemberSchema(ma.Schema):
+    person_id = fields.Integer()
+    given_name = fields.String()
+    family_name = fields.String()
+    date_of_birth = fields.Date()
+    role = fields.String()
+    valid_from = fields.Date()
+    valid_to = fields.Date(allow_none=True)
+    bsn_masked = fields.String(
+        allow_none=True, metadata={"description": "Alleen de laatste 3 cijfers"}
+    )
+
+
+class GrantSchema(ma.Schema):
+    scheme = fields.String()
+    period = fields.String()
+    beneficiary = fields.String()
+    amount = fields.Integer()
+    unit = fields.String()
+    balance = fields.Integer(allow_none=True, metadata={"description": "Wat er nog over is"})
+    expired = fields.Boolean()
+
+
+class HouseholdSummarySchema(ma.Schema):
+    id = fields.Integer()
+    postcode = fields.String()
+    house_number = fields.Integer()
+    house_number_suffix = fields.String(allow_none=True)
+    street = fields.String()
+    district = fields.String()
+    members = fields.List(fields.String(), metadata={"description": "Namen van de huidige leden"})
+
+
+class HouseholdSchema(HouseholdSummarySchema):
+    email = fields.String(allow_none=True)
+    phone = fields.String(allow_none=True)
+    language = fields.String()
+    letters_by_post = fields.Boolean()
+    moved_out_on = fields.Date(allow_none=True)
+    member_history = fields.List(fields.Nested(MemberSchema))
+    assessments = fields.List(fields.Nested(AssessmentSchema))
+    grants = fields.List(fields.Nested(GrantSchema))
+
+
+class HouseholdPageSchema(PageSchema):
+    items = fields.List(fields.Nested(HouseholdSummarySchema), required=True)
+
+
+class EligibilityQuerySchema(ma.Schema):
+    date = _day(metadata={"description": "Peildatum (standaard: vandaag)"})
+
+
+class RuleSchema(ma.Schema):
+    rule = fields.String()
+    ok = fields.Boolean()
+    reason = fields.String()
+
+
+class EligibilityItemSchema(ma.Schema):
+    scheme = fields.String()
+    scheme_name = fields.String()
+    person_id = fields.Integer(allow_none=True)
+    person_name = fields.String(allow_none=True)
+    eligible = fields.Boolean()
+    amount = fields.Integer()
+    unit = fields.String()
+    rules = fields.List(fields.Nested(RuleSchema))
+
+
+class EligibilitySchema(ma.Schema):
+    date = fields.Date()
+    items = fields.List(fields.Nested(EligibilityItemSchema))

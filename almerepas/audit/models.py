@@ -1,0 +1,36 @@
+"""The append-only audit log: every staff change, every batch run, every read of personal data."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import JSON, Index, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from almerepas.core import clock
+from almerepas.core.db import Base
+
+
+class AuditEvent(Base):
+    """Never updated or deleted: PostgreSQL and SQLite triggers refuse it (see the migration)."""
+
+    __tablename__ = "audit_event"
+    __table_args__ = (
+        Index(None, "entity_type", "entity_id"),
+        Index(None, "occurred_at"),
+        Index(None, "actor"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurred_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: ``staff:<username>``, ``cli:<command>`` or ``system``
+    actor: Mapped[str] = mapped_column(String(120))
+    role: Mapped[str | None] = mapped_column(String(20))
+    #: a verb on a noun: ``household.create``, ``household.view``, ``grants.issue``
+    action: Mapped[str] = mapped_column(String(60))
+    entity_type: Mapped[str | None] = mapped_column(String(40))
+    entity_id: Mapped[str | None] = mapped_column(String(40))
+    #: changed fields only: ``{"field": [before, after]}``; never a BSN
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    request_id: Mapped[str | None] = mapped_column(String(64))

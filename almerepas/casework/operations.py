@@ -1,0 +1,193 @@
+"""What a caseworker does to a household, with its audit row: one place for the API and pages.
+
+Each function is a domain operation (flush, never commit) followed by the audit event that
+records it, so a change made through a page and through the API leave the same trace.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from almerepas.audit import log as audit
+from almerepas.households import members as households
+from almerepas.households.members import Address
+from almerepas.households.models import Household, MemberRole, Membership, Person
+from almerepas.income import assessments
+from almerepas.income.models import IncomeAssessment
+
+
+def viewed(session: Session, household: Household) -> None:
+    """Showing a household's personal data is a read the audit log keeps (BIO)."""
+    audit.record(session, action="household.view", entity_type="household", entity_id=household.id)
+
+
+def register_household(
+    session: Session,
+    *,
+    address: Address,
+    email: str | None = None,
+    phone: str | None = None,
+    language: str = "nl",
+    letters_by_post: bool = False,
+) -> Household:
+    household = households.create_household(
+        session,
+        address=address,
+        email=email,
+        phone=phone,
+        language=language,
+        letters_by_post=letters_by_post,
+    )
+    audit.record(
+        session,
+        action="household.create",
+        entity_type="household",
+        entity_id=household.id,
+        changes=audit.changes_between(
+            {},
+            {
+                "street": household.street,
+                "house_number": household.house_number,
+                "house_number_suffix": household.house_number_suffix,
+                "postcode": household.postcode,
+                "district": household.district.value,
+                "email": household.email,
+                "phone": household.phone,
+                "language": household.language,
+                "letters_by_post": household.letters_by_post,
+            },
+        ),
+    )
+    return household
+
+
+def add_person(
+    session: Session,
+    household: Household,
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date,
+    role: MemberRole,
+    valid_from: dt.date,
+    today: dt.date,
+    bsn: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+) -> Person:
+    """A new person moves into the household; the audit row shows the BSN only masked."""
+    person = households.create_person(
+        session,
+        given_name=given_name,
+        family_name=family_name,
+        date_of_birth=date_of_birth,
+        bsn=bsn,
+        email=email,
+        phone=phone,
+        today=today,
+    )
+    households.add_member(session, household, person, role=role, valid_from=valid_from)
+    audit.record(
+        session,
+        action="household.add_member",
+        entity_type="household",
+        entity_id=household.id,
+        changes={
+            "person": [None, person.id],
+            "role": [None, role.value],
+            "bsn": [None, households.mask_bsn(bsn)] if bsn else None,
+        },
+    )
+    return person
+
+
+def assess(
+    session: Session,
+    household: Household,
+    *,
+    net_income: int,
+    assessed_on: dt.date,
+    assessed_by: str,
+    valid_from: dt.date | None = None,
+    months: int = assessments.DEFAULT_MONTHS,
+    evidence_ref: str | None = None,
+) -> IncomeAssessment:
+    start = valid_from or assessed_on
+    before = {
+        a.id: a.valid_to
+        for a in session.scalars(
+            select(IncomeAssessment).where(
+                IncomeAssessment.household_id == household.id, IncomeAssessment.valid_to >= start
+            )
+        )
+    }
+    assessment = assessments.record_assessment(
+        session,
+        household,
+        net_income=net_income,
+        assessed_on=assessed_on,
+        assessed_by=assessed_by,
+        valid_from=valid_from,
+        months=months,
+        evidence_ref=evidence_ref,
+    )
+    audit.record(
+        session,
+        action="assessment.create",
+        entity_type="household",
+        entity_id=household.id,
+        changes={
+            "net_income": [None, assessment.net_income],
+            "percentage_bp": [None, assessment.percentage_bp],
+            "valid_from": [None, assessment.valid_from.isoformat()],
+            # the assessments it supersedes end the day before it starts: before and after
+            **{
+                f"assessment_{old_id}.valid_to": [
+                    old_to.isoformat(),
+                    (start - dt.timedelta(days=1)).isoformat(),
+                ]
+                for old_id, old_to in before.items()
+            },
+        },
+    )
+    return assessment
+
+
+def record_departure(
+    session: Session, household: Household, membership: Membership, *, last_day: dt.date
+) -> None:
+    """Someone leaves the household; the membership keeps its history with an end date."""
+    before = membership.valid_to
+    households.end_membership(session, membership, last_day=last_day)
+    audit.record(
+        session,
+        action="household.departure",
+        entity_type="household",
+        entity_id=household.id,
+        changes={f"person_{membership.person_id}.valid_to": [_iso(before), _iso(last_day)]},
+    )
+
+
+def move_out(session: Session, household: Household, *, day: dt.date) -> None:
+    """The household leaves Almere: it keeps what it has, its memberships end."""
+    before = {m.id: m.valid_to for m in household.memberships}
+    households.move_out_of_almere(session, household, day=day)
+    ends = {
+        f"person_{m.person_id}.valid_to": [_iso(before[m.id]), _iso(m.valid_to)]
+        for m in household.memberships
+        if before[m.id] != m.valid_to
+    }
+    audit.record(
+        session,
+        action="household.move_out",
+        entity_type="household",
+        entity_id=household.id,
+        changes={"moved_out_on": [None, day.isoformat()], **ends},
+    )
+
+
+def _iso(day: dt.date | None) -> str | None:
+    return day.isoformat() if day else None

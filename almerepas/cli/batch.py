@@ -1,0 +1,73 @@
+"""The pattern for batch commands: a progress bar, --dry-run, a summary, a non-zero exit on failure.
+
+A batch runs every step inside one transaction. A dry run does exactly the same work and then
+rolls back, so what it reports is what a real run would change, and it writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import click
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy.orm import Session
+
+from almerepas.core.errors import DomainError
+
+#: A step returns what it did, e.g. "created" or "unchanged"; the summary counts those words.
+Step = tuple[str, Callable[[Session], str]]
+
+console = Console(stderr=True)
+
+
+@dataclass(frozen=True)
+class BatchResult:
+    counts: Counter[str]
+    dry_run: bool
+
+
+def run_batch(title: str, steps: Sequence[Step], session: Session, *, dry_run: bool) -> BatchResult:
+    """Run the steps as one unit of work; commit, or roll back on a dry run or on failure."""
+    counts: Counter[str] = Counter()
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=False,
+    )
+    try:
+        with progress:
+            task = progress.add_task(title, total=len(steps))
+            for label, step in steps:
+                outcome = step(session)
+                counts[f"{label}: {outcome}"] += 1
+                progress.advance(task)
+    except DomainError as exc:
+        session.rollback()
+        console.print(f"[red]Gestopt[/red] ({exc.code}): {exc.detail}. Er is niets opgeslagen.")
+        raise click.exceptions.Exit(1) from exc
+    except BaseException:
+        session.rollback()
+        console.print("[red]Gestopt door een onverwachte fout.[/red] Er is niets opgeslagen.")
+        raise
+    if dry_run:
+        session.rollback()
+    else:
+        session.commit()
+    print_summary(title, counts, dry_run=dry_run)
+    return BatchResult(counts=counts, dry_run=dry_run)
+
+
+def print_summary(title: str, counts: Counter[str], *, dry_run: bool) -> None:
+    table = Table(title=f"{title}{' (proefrun: niets opgeslagen)' if dry_run else ''}")
+    table.add_column("wat")
+    table.add_column("aantal", justify="right")
+    for key in sorted(counts):
+        table.add_row(key, str(counts[key]))
+    console.print(table)

@@ -1,0 +1,158 @@
+"""The one unit of work: every request, command and batch commits here, once, with retry.
+
+Domain operations take a session, flush and never commit. Whoever serves a request or runs a
+command wraps its work in :func:`run_unit_of_work` (through ``@transactional`` for views and
+commands, :func:`in_own_transaction` for what must be kept even when the caller fails): it
+commits once on success, rolls back on an error or an error response, and runs the whole work
+again after a PostgreSQL serialization failure or deadlock. The only module in ``core`` that
+knows Flask: the request's session lives on ``flask.g``.
+"""
+
+from __future__ import annotations
+
+import functools
+import random
+import time
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from flask import Flask, current_app, g
+from sqlalchemy import Engine
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from almerepas.core.db import make_engine
+from almerepas.core.errors import DatabaseBusy, DatabaseUnavailable
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: A step of a batch command returns what it did, e.g. "created" or "unchanged".
+Step = tuple[str, Callable[[Session], str]]
+
+#: PostgreSQL SQLSTATEs after which the whole unit of work may safely run again.
+RETRYABLE_SQLSTATES = {"40001", "40P01"}
+MAX_ATTEMPTS = 5
+#: PostgreSQL SQLSTATEs that mean the server cannot be reached or is starting or stopping.
+UNAVAILABLE_SQLSTATES = {"08000", "08001", "08003", "08006", "57P01", "57P02", "57P03"}
+
+
+def init_app_database(app: Flask) -> None:
+    """Create the engine and session factory for an app; close the request session at teardown."""
+    engine = make_engine(
+        app.config["DATABASE_URL"], sqlite_busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
+    )
+    app.extensions["almerepas.engine"] = engine
+    app.extensions["almerepas.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+
+    @app.teardown_appcontext
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+def get_session() -> Session:
+    """The session of the current request or command; its unit of work commits it."""
+    if "db_session" not in g:
+        g.db_session = current_app.extensions["almerepas.sessionmaker"]()
+    session: Session = g.db_session
+    return session
+
+
+def get_engine() -> Engine:
+    engine: Engine = current_app.extensions["almerepas.engine"]
+    return engine
+
+
+def _sqlstate(exc: DBAPIError) -> str | None:
+    return getattr(exc.orig, "sqlstate", None)
+
+
+def is_sqlite_busy(exc: BaseException) -> bool:
+    return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
+
+
+def translate_db_error(exc: DBAPIError) -> Exception:
+    """Turn a driver error that says 'try again later' into a 503 problem."""
+    if is_sqlite_busy(exc):
+        return DatabaseBusy()
+    if isinstance(exc, OperationalError) and (
+        exc.connection_invalidated
+        or _sqlstate(exc) in UNAVAILABLE_SQLSTATES
+        or "unable to open database" in str(exc.orig)
+    ):
+        return DatabaseUnavailable()
+    return exc
+
+
+def is_error_response(result: object) -> bool:
+    """A page that answers with an error status has refused: what it did must not be kept."""
+    status = getattr(result, "status_code", None)
+    if status is None and isinstance(result, tuple) and len(result) >= 2:
+        status = result[1] if isinstance(result[1], int) else None
+    return isinstance(status, int) and status >= 400
+
+
+def run_unit_of_work(
+    session: Session,
+    work: Callable[[], R],
+    *,
+    dry_run: bool = False,
+    keep_on: tuple[type[BaseException], ...] = (),
+) -> R:
+    """Run ``work`` and commit once; roll back on an error, an error response or a dry run.
+
+    :param keep_on: refusals that are themselves a change of state (a failed login counts
+        towards the lock-out): commit what the work flushed, then raise them.
+
+    PostgreSQL serialization failures and deadlocks run the whole work again with jittered
+    backoff; this is safe because no unit of work talks to the outside world before it commits.
+    """
+    for attempt in range(1, MAX_ATTEMPTS + 1):
+        try:
+            try:
+                result = work()
+            except keep_on:
+                session.commit()
+                raise
+            if dry_run or is_error_response(result):
+                session.rollback()
+            else:
+                session.commit()
+            return result
+        except DBAPIError as exc:
+            session.rollback()
+            if _sqlstate(exc) in RETRYABLE_SQLSTATES and attempt < MAX_ATTEMPTS:
+                time.sleep(random.uniform(0.01, 0.2) * attempt)  # noqa: S311 - jitter only
+                continue
+            raise translate_db_error(exc) from exc
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def transactional(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a view or command as one unit of work on the request's session."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        return run_unit_of_work(get_session(), lambda: func(*args, **kwargs))
+
+    return wrapper
+
+
+def in_own_transaction(
+    work: Callable[[Session], R], *, keep_on: tuple[type[BaseException], ...] = ()
+) -> R:
+    """Run ``work`` in a session of its own, committed whatever happens to the request after.
+
+    For what must be kept although the request itself is refused: a login attempt. The request's
+    own session must hold no row locks the work needs.
+    """
+    session: Session = current_app.extensions["almerepas.sessionmaker"]()
+    try:
+        return run_unit_of_work(session, lambda: work(session), keep_on=keep_on)
+    finally:
+        session.close()

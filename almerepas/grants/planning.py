@@ -1,0 +1,255 @@
+"""Who a grant run would give what: candidates with the scheme's verdict, without writing.
+
+Planning reads plain rows, not ORM objects: a run looks at every resident of the city, and
+loading tens of thousands of objects with their relationships costs more than the grants.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import NamedTuple
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from almerepas.core.money import half_up
+from almerepas.households.models import Household, Membership, Person
+from almerepas.income import rules as eligibility
+from almerepas.income.models import IncomeAssessment
+from almerepas.income.rules import Facts, RuleResult
+from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
+from almerepas.schemes.periods import PeriodSpan
+
+
+@dataclass
+class Candidate:
+    beneficiary_key: str
+    household_id: int
+    person_id: int | None
+    reference_date: dt.date
+    amount: int
+    results: list[RuleResult]
+
+    @property
+    def eligible(self) -> bool:
+        return eligibility.is_eligible(self.results)
+
+    @property
+    def first_reason(self) -> str:
+        return next((str(r.reason) for r in self.results if not r.ok), "")
+
+
+class Member(NamedTuple):
+    household_id: int
+    person_id: int
+    valid_from: dt.date
+    valid_to: dt.date | None
+    born: dt.date
+    moved_out_on: dt.date | None
+
+    def active_on(self, day: dt.date) -> bool:
+        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
+
+
+class Income(NamedTuple):
+    valid_from: dt.date
+    valid_to: dt.date
+    net_income: int
+    norm: int
+
+
+def _members(
+    session: Session, span: PeriodSpan, household_id: int | None = None
+) -> dict[int, list[Member]]:
+    """Everyone living in a household at some point in the period, grouped by household."""
+    query = (
+        select(
+            Membership.household_id,
+            Membership.person_id,
+            Membership.valid_from,
+            Membership.valid_to,
+            Person.date_of_birth,
+            Household.moved_out_on,
+        )
+        .join(Person, Person.id == Membership.person_id)
+        .join(Household, Household.id == Membership.household_id)
+        .where(Membership.valid_from <= span.end)
+        .where(or_(Membership.valid_to.is_(None), Membership.valid_to >= span.start))
+        .order_by(Membership.household_id, Membership.id)
+    )
+    if household_id is not None:
+        query = query.where(Membership.household_id == household_id)
+    by_household: dict[int, list[Member]] = defaultdict(list)
+    for row in session.execute(query):
+        by_household[row[0]].append(Member(*row))
+    return by_household
+
+
+def _incomes(
+    session: Session, span: PeriodSpan, household_id: int | None = None
+) -> dict[int, list[Income]]:
+    query = (
+        select(
+            IncomeAssessment.household_id,
+            IncomeAssessment.valid_from,
+            IncomeAssessment.valid_to,
+            IncomeAssessment.net_income,
+            IncomeAssessment.norm_amount,
+        )
+        .where(IncomeAssessment.valid_from <= span.end, IncomeAssessment.valid_to >= span.start)
+        .order_by(IncomeAssessment.valid_from)
+    )
+    if household_id is not None:
+        query = query.where(IncomeAssessment.household_id == household_id)
+    by_household: dict[int, list[Income]] = defaultdict(list)
+    for owner, valid_from, valid_to, net_income, norm in session.execute(query):
+        by_household[owner].append(Income(valid_from, valid_to, net_income, norm))
+    return by_household
+
+
+def _facts(
+    member: Member,
+    incomes: list[Income],
+    day: dt.date,
+    *,
+    born: dt.date | None = None,
+    eligible_children: int = 0,
+) -> Facts:
+    valid = [i for i in incomes if i.valid_from <= day <= i.valid_to]
+    income = valid[-1] if valid else None
+    return Facts(
+        reference_date=day,
+        in_almere=member.moved_out_on is None or member.moved_out_on >= day,
+        born=born,
+        net_income=income.net_income if income else None,
+        norm=income.norm if income else None,
+        eligible_children=eligible_children,
+    )
+
+
+def _amount(scheme: Scheme, span: PeriodSpan, reference: dt.date, units: int = 1) -> int:
+    amount = scheme.amount * units
+    if (
+        span.kind == Period.year
+        and reference > span.start
+        and scheme.mid_period_entry == MidPeriodEntry.pro_rata
+    ):
+        return half_up(Fraction(amount * span.months_from(reference), 12))
+    return amount
+
+
+def _age_fits(scheme: Scheme, born: dt.date, day: dt.date) -> bool:
+    age = eligibility.age_on(born, day)
+    return (scheme.min_age is None or age >= scheme.min_age) and (
+        scheme.max_age is None or age <= scheme.max_age
+    )
+
+
+def _reference_days(
+    first: dt.date, incomes: list[Income], span: PeriodSpan, lives_there: Callable[[dt.date], bool]
+) -> list[dt.date]:
+    """The first day, then every later day in the period on which a new assessment starts, as
+    long as the beneficiary still lives in the household then."""
+    later = sorted({i.valid_from for i in incomes if first < i.valid_from <= span.end})
+    return [day for day in [first, *later] if lives_there(day)]
+
+
+def _anyone_on(members: list[Member], day: dt.date) -> bool:
+    return any(m.active_on(day) for m in members)
+
+
+def _judge(days: list[dt.date], candidate_on: Callable[[dt.date], Candidate]) -> Candidate | None:
+    """The verdict on the first day on which the candidate is eligible, else on the first day."""
+    verdicts = []
+    for day in days:
+        verdicts.append(candidate_on(day))
+        if verdicts[-1].eligible:
+            return verdicts[-1]
+    return verdicts[0] if verdicts else None
+
+
+def _household_candidate(
+    scheme: Scheme, span: PeriodSpan, owner: int, members: list[Member], known: list[Income],
+    day: dt.date,
+) -> Candidate:  # fmt: skip
+    children = (
+        sum(1 for m in members if m.active_on(day) and _age_fits(scheme, m.born, day))
+        if scheme.pooled
+        else 0
+    )
+    facts = _facts(members[0], known, day, eligible_children=children)
+    amount = _amount(scheme, span, day, children if scheme.pooled else 1)
+    return Candidate(
+        f"household:{owner}", owner, None, day, amount, eligibility.check(scheme, facts)
+    )
+
+
+def _person_candidate(
+    scheme: Scheme, span: PeriodSpan, owner: int, member: Member, known: list[Income],
+    day: dt.date,
+) -> Candidate:  # fmt: skip
+    facts = _facts(member, known, day, born=member.born)
+    return Candidate(
+        f"person:{member.person_id}", owner, member.person_id, day,
+        _amount(scheme, span, day), eligibility.check(scheme, facts),
+    )  # fmt: skip
+
+
+def plan(
+    session: Session,
+    scheme: Scheme,
+    span: PeriodSpan,
+    *,
+    household_id: int | None = None,
+    on: dt.date | None = None,
+) -> list[Candidate]:
+    """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
+
+    The reference date is the first day of the period, or the day the scheme or the person's
+    membership starts if that is later (a newcomer during a yearly period). Someone who is not
+    eligible then but becomes so through an assessment that starts later in the period (a first
+    application in March) is judged on that assessment's first day instead, if they still live
+    there. A person who moved during the period is judged in each household in date order; the
+    first in which they are eligible counts. ``on`` judges no earlier than that day (the
+    eligibility page), with amounts as the period's grant run would give them.
+    """
+    if scheme.kind == SchemeKind.offer:
+        return []
+    opens = max(span.start, scheme.valid_from, on or span.start)
+    if opens > span.end:
+        return []
+    incomes = _incomes(session, span, household_id)
+    households = _members(session, span, household_id)
+    candidates: list[Candidate] = []
+    if scheme.beneficiary == Beneficiary.household:
+        for owner, members in households.items():
+            known = incomes.get(owner, [])
+            first = max(opens, min(m.valid_from for m in members))
+            days = _reference_days(first, known, span, functools.partial(_anyone_on, members))
+            judge = functools.partial(_household_candidate, scheme, span, owner, members, known)
+            if (found := _judge(days, judge)) is not None:
+                candidates.append(found)
+        return candidates
+    by_person: dict[int, list[tuple[int, Member]]] = defaultdict(list)
+    for owner, members in households.items():
+        for member in members:
+            by_person[member.person_id].append((owner, member))
+    for stays in by_person.values():
+        verdicts = []
+        for owner, member in sorted(stays, key=lambda stay: stay[1].valid_from):
+            known = incomes.get(owner, [])
+            first = max(opens, member.valid_from)
+            days = _reference_days(first, known, span, member.active_on)
+            judge = functools.partial(_person_candidate, scheme, span, owner, member, known)
+            if (found := _judge(days, judge)) is not None:
+                verdicts.append(found)
+                if found.eligible:
+                    break
+        if verdicts:
+            candidates.append(verdicts[-1] if verdicts[-1].eligible else verdicts[0])
+    return candidates

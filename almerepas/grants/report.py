@@ -1,0 +1,52 @@
+"""One household's eligibility for every scheme on a day, with a plain reason per rule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from almerepas.grants.planning import plan
+from almerepas.households.models import Household
+from almerepas.schemes import periods
+from almerepas.schemes.models import Scheme, SchemeKind
+
+
+def household_eligibility(
+    session: Session, household: Household, day: dt.date
+) -> list[dict[str, Any]]:
+    """Per scheme and beneficiary (a member, or the household): eligible or not, and why."""
+    schemes = session.scalars(
+        select(Scheme)
+        .where(Scheme.kind != SchemeKind.offer, Scheme.valid_from <= day)
+        .where(or_(Scheme.valid_to.is_(None), Scheme.valid_to >= day))
+        .order_by(Scheme.code)
+    )
+    names = {
+        m.person_id: f"{m.person.given_name} {m.person.family_name}" for m in household.memberships
+    }
+    rows: list[dict[str, Any]] = []
+    for scheme in schemes:
+        span = periods.span_for(scheme.period, periods.PeriodSpan(day, day, scheme.period))
+        # The verdict on the day asked about; the amount as the period's grant run gives it.
+        for candidate in plan(session, scheme, span, household_id=household.id, on=day):
+            rows.append(
+                {
+                    "scheme": scheme.code,
+                    "scheme_name": scheme.name_nl,
+                    "person_id": candidate.person_id,
+                    "person_name": names.get(candidate.person_id, "")
+                    if candidate.person_id
+                    else None,
+                    "eligible": candidate.eligible,
+                    "amount": candidate.amount,
+                    "unit": scheme.unit,
+                    "rules": [
+                        {"rule": r.rule, "ok": r.ok, "reason": str(r.reason)}
+                        for r in candidate.results
+                    ],
+                }
+            )
+    return rows

@@ -1,0 +1,268 @@
+"""Grant runs: give every eligible person or household a scheme's amount for a period, once.
+
+A run is idempotent: the unique key (scheme, beneficiary, period) and the ledger's natural keys
+make a re-run grant nothing twice. It works in batches, so a city's worth of grants is a few
+statements per thousand people rather than several per person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import cast
+
+from sqlalchemy import Table, bindparam, insert, or_, select
+from sqlalchemy.orm import Session
+
+from almerepas.core import clock
+from almerepas.core.errors import InsufficientBalance, NotFound, PeriodNotEnded
+from almerepas.grants.funding import ensure_funding
+from almerepas.grants.models import Grant
+from almerepas.grants.planning import Candidate, plan
+from almerepas.ledger import posting as ledger
+from almerepas.ledger.models import Account, AccountKind, EntryKind
+from almerepas.ledger.posting import Move
+from almerepas.schemes import periods
+from almerepas.schemes.models import Period, Scheme, SchemeKind
+from almerepas.schemes.periods import PeriodSpan
+
+BATCH_SIZE = 1000
+
+
+@dataclass
+class SchemeRun:
+    """What a run did (or, on a dry run, would do) for one scheme."""
+
+    scheme: str
+    period: str
+    unit: str
+    granted: int = 0
+    amount: int = 0
+    already_granted: int = 0
+    not_eligible: int = 0
+    budget_exhausted: int = 0
+    reasons: Counter[str] = field(default_factory=Counter)
+
+
+def active_schemes(session: Session, span: PeriodSpan, codes: Sequence[str] | None) -> list[Scheme]:
+    query = select(Scheme).where(
+        Scheme.kind != SchemeKind.offer,
+        Scheme.valid_from <= span.end,
+        or_(Scheme.valid_to.is_(None), Scheme.valid_to >= span.start),
+    )
+    if codes:
+        query = query.where(Scheme.code.in_(codes))
+    return list(session.scalars(query.order_by(Scheme.code)))
+
+
+def _grant_rows(
+    scheme: Scheme, span: PeriodSpan, batch: Sequence[Candidate], accounts: Sequence[int | None],
+    entries: Sequence[int | None],
+) -> list[dict[str, object]]:  # fmt: skip
+    label = span.label
+    return [
+        {
+            "scheme_id": scheme.id,
+            "period": label,
+            "beneficiary_key": c.beneficiary_key,
+            "person_id": c.person_id,
+            "household_id": None if c.person_id else c.household_id,
+            "amount": c.amount,
+            "account_id": account_id,
+            "entry_id": entry_id,
+            "created_at": clock.now(),
+        }
+        for c, account_id, entry_id in zip(batch, accounts, entries, strict=True)
+    ]
+
+
+def _account_specs(
+    scheme: Scheme, span: PeriodSpan, batch: Sequence[Candidate]
+) -> list[tuple[str, str]]:
+    return [
+        (
+            f"entitlement:{scheme.code}:{span.label}:{c.beneficiary_key.replace(':', '-')}",
+            f"{scheme.name_nl} {span.label}",
+        )
+        for c in batch
+    ]
+
+
+def _post_batch(
+    session: Session,
+    scheme: Scheme,
+    span: PeriodSpan,
+    batch: list[Candidate],
+    actor: str,
+    funding: Account,
+) -> None:
+    label = span.label
+    account_ids = ledger.open_accounts(
+        session, _account_specs(scheme, span, batch), kind=AccountKind.entitlement, unit=scheme.unit
+    )
+    entry_ids = ledger.post_many(
+        session,
+        kind=EntryKind.grant,
+        moves=[
+            Move(
+                f"grant:{scheme.code}:{label}:{c.beneficiary_key}", funding.id, account_id, c.amount
+            )
+            for c, account_id in zip(batch, account_ids, strict=True)
+        ],
+        actor=actor,
+        effective_at=clock.local_moment(span.start),
+    )
+    session.execute(insert(Grant), _grant_rows(scheme, span, batch, account_ids, entry_ids))
+
+
+def issue_scheme(
+    session: Session,
+    scheme: Scheme,
+    span: PeriodSpan,
+    *,
+    actor: str,
+    progress: Callable[[int], None] | None = None,
+    batch_size: int = BATCH_SIZE,
+) -> SchemeRun:
+    run = SchemeRun(scheme=scheme.code, period=span.label, unit=scheme.unit)
+    # Two runs of one scheme at once: the second waits here until the first commits, and then
+    # finds everything granted (PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE).
+    session.execute(select(Scheme.id).where(Scheme.id == scheme.id).with_for_update())
+    done = set(
+        session.scalars(
+            select(Grant.beneficiary_key).where(
+                Grant.scheme_id == scheme.id, Grant.period == span.label
+            )
+        )
+    )
+    todo: list[Candidate] = []
+    for candidate in plan(session, scheme, span):
+        if candidate.beneficiary_key in done:
+            run.already_granted += 1
+        elif not candidate.eligible or (candidate.amount == 0 and scheme.kind != SchemeKind.right):
+            run.not_eligible += 1
+            run.reasons[candidate.first_reason or "nothing to grant"] += 1
+        else:
+            todo.append(candidate)
+
+    funding: Account | None = None
+    exhausted = False
+    for start in range(0, len(todo), batch_size):
+        batch = todo[start : start + batch_size]
+        if exhausted:
+            run.budget_exhausted += len(batch)
+            continue
+        if scheme.kind == SchemeKind.right:
+            session.execute(
+                insert(Grant),
+                _grant_rows(scheme, span, batch, [None] * len(batch), [None] * len(batch)),
+            )
+            granted = len(batch)
+        else:
+            funding = funding or ensure_funding(session, scheme, span.start.year)
+            try:
+                with session.begin_nested():
+                    _post_batch(session, scheme, span, batch, actor, funding)
+                granted = len(batch)
+            except InsufficientBalance:
+                # Not enough budget for the whole batch: first come, first served, one by one.
+                granted = 0
+                for candidate in batch:
+                    try:
+                        with session.begin_nested():
+                            _post_batch(session, scheme, span, [candidate], actor, funding)
+                        granted += 1
+                    except InsufficientBalance:
+                        exhausted = True
+                        break
+                run.budget_exhausted += len(batch) - granted
+        run.granted += granted
+        run.amount += sum(c.amount for c in batch[:granted])
+        if progress:
+            progress(len(batch))
+    if run.budget_exhausted:
+        run.reasons["Het budget van deze regeling is op."] += run.budget_exhausted
+    return run
+
+
+def issue(
+    session: Session,
+    *,
+    period: str,
+    actor: str,
+    today: dt.date,
+    schemes: Sequence[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> list[SchemeRun]:
+    """Grant every scheme for the period that contains ``period`` (a month or a year)."""
+    requested = periods.parse(period)
+    if schemes:
+        known = set(session.scalars(select(Scheme.code).where(Scheme.code.in_(schemes))))
+        if unknown := sorted(set(schemes) - known):
+            raise NotFound(detail=f"Deze regeling bestaat niet: {', '.join(unknown)}.")
+    # A month asks for its month and its year; a year asks for the yearly schemes only.
+    work = [
+        (scheme, periods.span_for(scheme.period, requested))
+        for scheme in active_schemes(session, requested, schemes)
+        if not (requested.kind == Period.year and scheme.period == Period.month)
+    ]
+    for _scheme, span in work:  # refuse before granting anything
+        periods.check_not_too_far(span, today)
+    return [
+        issue_scheme(session, scheme, span, actor=actor, progress=progress) for scheme, span in work
+    ]
+
+
+@dataclass
+class ExpiryRun:
+    scheme: str
+    period: str
+    expired: int = 0
+    returned: int = 0
+
+
+def expire(session: Session, *, period: str, actor: str, today: dt.date) -> list[ExpiryRun]:
+    """Move what is left of each grant of an ended period back to the funding account, once."""
+    span = periods.parse(period)
+    if span.end >= today:
+        raise PeriodNotEnded(detail=f"Periode {span.label} loopt tot en met {span.end}.")
+    rows = session.execute(
+        select(Grant.id, Grant.scheme_id, Account.id, Account.balance)
+        .join(Account, Account.id == Grant.account_id)
+        .where(Grant.period == span.label, Grant.expired_at.is_(None))
+        .order_by(Grant.id)
+    ).all()
+    schemes = {s.id: s for s in session.scalars(select(Scheme))}
+    runs: dict[int, ExpiryRun] = {}
+    funding: dict[int, int] = {}
+    at = clock.local_moment(span.end, dt.time(23, 59))
+    grants_table = cast(Table, Grant.__table__)
+    for start in range(0, len(rows), BATCH_SIZE):
+        batch = rows[start : start + BATCH_SIZE]
+        moves = []
+        for grant_id, scheme_id, account_id, balance in batch:
+            run = runs.setdefault(scheme_id, ExpiryRun(schemes[scheme_id].code, span.label))
+            run.expired += 1
+            if balance > 0:
+                if scheme_id not in funding:
+                    funding[scheme_id] = ensure_funding(
+                        session, schemes[scheme_id], span.start.year
+                    ).id
+                moves.append(Move(f"expiry:{grant_id}", account_id, funding[scheme_id], balance))
+                run.returned += balance
+        entry_ids = ledger.post_many(
+            session, kind=EntryKind.expiry, moves=moves, actor=actor, effective_at=at
+        )
+        entry_of = {
+            int(m.natural_key.split(":")[1]): e for m, e in zip(moves, entry_ids, strict=True)
+        }
+        session.connection().execute(
+            grants_table.update()
+            .where(grants_table.c.id == bindparam("grant"))
+            .values(expired_at=bindparam("at"), expiry_entry_id=bindparam("entry")),
+            [{"grant": row[0], "at": clock.now(), "entry": entry_of.get(row[0])} for row in batch],
+        )
+    session.expire_all()
+    return list(runs.values())

@@ -1,0 +1,222 @@
+"""Households and their members: addresses in Almere, districts, BSNs, moving in and out."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from almerepas.core import clock, crypto
+from almerepas.core.errors import (
+    BsnInUse,
+    InvalidBsn,
+    MembershipConflict,
+    NotFound,
+    PostcodeOutsideAlmere,
+    ValidationFailed,
+)
+from almerepas.households.models import (
+    District,
+    Household,
+    MemberRole,
+    Membership,
+    Person,
+    PostcodeDistrict,
+)
+
+POSTCODE = re.compile(r"^\s*([1-9][0-9]{3})\s*([A-Za-z]{2})\s*$")
+BSN_PURPOSE = "bsn"
+
+
+def normalise_postcode(raw: str) -> str:
+    """``1315 ab`` -> ``1315AB``; raises ValidationFailed when it is not a Dutch postcode."""
+    match = POSTCODE.match(raw or "")
+    if not match:
+        raise ValidationFailed(
+            detail="Vul een postcode in zoals 1315 AB.",
+            errors=[{"field": "postcode", "in": "json", "detail": "Geen geldige postcode."}],
+        )
+    return f"{match.group(1)}{match.group(2).upper()}"
+
+
+def district_for(session: Session, postcode: str) -> District:
+    """The district of a normalised postcode; unknown when Almere's table cannot place it.
+
+    A PC4 that is not in the table at all is not in Almere, and is refused.
+    """
+    row = session.get(PostcodeDistrict, postcode[:4])
+    if row is None:
+        raise PostcodeOutsideAlmere(postcode=postcode)
+    return row.district or District.unknown
+
+
+def is_valid_bsn(bsn: str) -> bool:
+    """The eleven test (elfproef) for a 9-digit BSN."""
+    if not re.fullmatch(r"[0-9]{9}", bsn):
+        return False
+    total = sum(int(d) * w for d, w in zip(bsn[:8], range(9, 1, -1), strict=True))
+    return (total - int(bsn[8])) % 11 == 0 and bsn != "000000000"
+
+
+def mask_bsn(bsn: str) -> str:
+    """Show only the last three digits, as staff screens do."""
+    return "******" + bsn[-3:]
+
+
+def bsn_hash(bsn: str) -> str:
+    return crypto.keyed_hash(bsn, BSN_PURPOSE)
+
+
+def set_bsn(session: Session, person: Person, bsn: str) -> None:
+    bsn = bsn.strip()
+    if not is_valid_bsn(bsn):
+        raise InvalidBsn()
+    digest = bsn_hash(bsn)
+    other = session.scalar(select(Person.id).where(Person.bsn_hash == digest))
+    if other is not None and other != person.id:
+        raise BsnInUse()
+    try:
+        with session.begin_nested():  # someone else may be registering the same BSN right now
+            person.bsn_encrypted = crypto.encrypt(bsn)
+            person.bsn_hash = digest
+            session.flush()
+    except IntegrityError as exc:
+        raise BsnInUse() from exc
+
+
+def reveal_bsn(person: Person) -> str | None:
+    return crypto.decrypt(person.bsn_encrypted) if person.bsn_encrypted else None
+
+
+def find_person_by_bsn(session: Session, bsn: str) -> Person | None:
+    if not is_valid_bsn(bsn.strip()):
+        raise InvalidBsn()
+    return session.scalar(select(Person).where(Person.bsn_hash == bsn_hash(bsn.strip())))
+
+
+@dataclass(frozen=True)
+class Address:
+    postcode: str
+    house_number: int
+    street: str
+    house_number_suffix: str | None = None
+
+
+def create_household(
+    session: Session,
+    *,
+    address: Address,
+    email: str | None = None,
+    phone: str | None = None,
+    language: str = "nl",
+    letters_by_post: bool = False,
+) -> Household:
+    postcode = normalise_postcode(address.postcode)
+    household = Household(
+        postcode=postcode,
+        house_number=address.house_number,
+        house_number_suffix=address.house_number_suffix or None,
+        street=address.street.strip(),
+        district=district_for(session, postcode),
+        email=email,
+        phone=phone,
+        language=language,
+        letters_by_post=letters_by_post,
+        created_at=clock.now(),
+    )
+    session.add(household)
+    session.flush()
+    return household
+
+
+def change_address(session: Session, household: Household, address: Address) -> None:
+    postcode = normalise_postcode(address.postcode)
+    household.district = district_for(session, postcode)
+    household.postcode = postcode
+    household.house_number = address.house_number
+    household.house_number_suffix = address.house_number_suffix or None
+    household.street = address.street.strip()
+    session.flush()
+
+
+def create_person(
+    session: Session,
+    *,
+    given_name: str,
+    family_name: str,
+    date_of_birth: dt.date,
+    bsn: str | None = None,
+    email: str | None = None,
+    phone: str | None = None,
+    today: dt.date | None = None,
+) -> Person:
+    if date_of_birth > (today or clock.today()):
+        raise ValidationFailed(
+            detail="De geboortedatum ligt in de toekomst.",
+            errors=[{"field": "date_of_birth", "in": "json", "detail": "Ligt in de toekomst."}],
+        )
+    person = Person(
+        given_name=given_name.strip(),
+        family_name=family_name.strip(),
+        date_of_birth=date_of_birth,
+        email=email,
+        phone=phone,
+        created_at=clock.now(),
+    )
+    session.add(person)
+    session.flush()
+    if bsn:
+        set_bsn(session, person, bsn)
+    return person
+
+
+def add_member(
+    session: Session,
+    household: Household,
+    person: Person,
+    *,
+    role: MemberRole,
+    valid_from: dt.date,
+) -> Membership:
+    """Move a person into a household; they may be in only one household on any day."""
+    for membership in person.memberships:
+        if membership.valid_to is None or membership.valid_to >= valid_from:
+            raise MembershipConflict(detail=f"{person.given_name} woont op die datum al ergens.")
+    membership = Membership(
+        household=household, person=person, role=role, valid_from=valid_from, valid_to=None
+    )
+    session.add(membership)
+    session.flush()
+    return membership
+
+
+def end_membership(session: Session, membership: Membership, *, last_day: dt.date) -> None:
+    """Move a person out: the membership ends on ``last_day``; history is kept."""
+    if last_day < membership.valid_from:
+        raise ValidationFailed(detail="De einddatum ligt voor de begindatum.")
+    membership.valid_to = last_day
+    session.flush()
+
+
+def move_out_of_almere(session: Session, household: Household, *, day: dt.date) -> None:
+    """The household left Almere on ``day``: it keeps what it has and gets nothing new."""
+    household.moved_out_on = day
+    for membership in household.memberships:
+        if membership.valid_to is None or membership.valid_to > day:
+            membership.valid_to = day
+    session.flush()
+
+
+def members_on(household: Household, day: dt.date) -> list[Membership]:
+    return [m for m in household.memberships if m.active_on(day)]
+
+
+def get_household(session: Session, household_id: int) -> Household:
+    household = session.get(Household, household_id)
+    if household is None:
+        raise NotFound()
+    return household

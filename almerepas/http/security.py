@@ -1,0 +1,43 @@
+"""Headers every response carries: the API version, the request id, security and language."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_babel import get_locale
+
+from almerepas.http.problems import request_id
+
+
+def init_app(app: Flask) -> None:
+    """ADR: API-Version on every response; security headers (ADR transport rules, BIO)."""
+
+    @app.after_request
+    def _headers(response: Response) -> Response:
+        response.headers["API-Version"] = app.config["API_VERSION"]
+        response.headers["X-Request-ID"] = request_id()
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["X-Frame-Options"] = "DENY"
+        response.headers["Referrer-Policy"] = "same-origin"
+        if request.path == "/api/v1/docs":
+            # Swagger UI starts itself with an inline script.
+            csp = "default-src 'self'; script-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+            csp += "style-src 'self' 'unsafe-inline'; frame-ancestors 'none'"
+        else:
+            csp = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
+            csp += "form-action 'self'"
+        response.headers["Content-Security-Policy"] = csp
+        if request.path.startswith("/api/"):
+            response.headers["Cache-Control"] = "no-store"
+        response.headers["Content-Language"] = str(get_locale() or "nl")
+        response.vary.add("Accept-Language")
+        lang = request.args.get("lang")
+        if lang and lang in app.config["LANGUAGES"] and request.cookies.get("lang") != lang:
+            response.set_cookie(
+                "lang",
+                lang,
+                max_age=365 * 24 * 3600,
+                samesite="Lax",
+                secure=app.config["SESSION_COOKIE_SECURE"],
+                httponly=True,
+            )
+        return response

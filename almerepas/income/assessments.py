@@ -1,0 +1,103 @@
+"""Income assessments: a household's net income against the norm on the assessment date."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from almerepas.core import clock
+from almerepas.core.errors import AssessmentOutOfOrder, InvalidAmount, ValidationFailed
+from almerepas.households.members import members_on
+from almerepas.households.models import Household, MemberRole
+from almerepas.income import norms
+from almerepas.income import rules as eligibility
+from almerepas.income.models import IncomeAssessment
+from almerepas.ledger.posting import require_quantity
+from almerepas.schemes.periods import add_months
+
+DEFAULT_MONTHS = 12
+
+
+def composition(household: Household, day: dt.date) -> tuple[list[dt.date], int]:
+    """Birth dates of the applicant and partner, and the number of children under 18."""
+    members = members_on(household, day)
+    adults = [
+        m.person.date_of_birth
+        for m in sorted(members, key=lambda m: m.role != MemberRole.applicant)
+        if m.role in (MemberRole.applicant, MemberRole.partner)
+    ]
+    children = sum(
+        1
+        for m in members
+        if m.role == MemberRole.child and eligibility.age_on(m.person.date_of_birth, day) < 18
+    )
+    return adults, children
+
+
+def record_assessment(
+    session: Session,
+    household: Household,
+    *,
+    net_income: int,
+    assessed_on: dt.date,
+    assessed_by: str,
+    valid_from: dt.date | None = None,
+    months: int = DEFAULT_MONTHS,
+    evidence_ref: str | None = None,
+) -> IncomeAssessment:
+    """Record an assessment; it supersedes the current one from its own start date.
+
+    :raises NoNorm: no norm applies on the assessment date.
+    """
+    if isinstance(net_income, bool) or not isinstance(net_income, int) or net_income < 0:
+        raise InvalidAmount(detail="Het inkomen moet een heel aantal centen zijn, 0 of meer.")
+    require_quantity(months)
+    start = valid_from or assessed_on
+    # Serialise assessments of one household: the supersede below reads, then writes.
+    session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
+    adults, children = composition(household, assessed_on)
+    if not adults:
+        raise ValidationFailed(detail="Het huishouden heeft op die datum geen aanvrager.")
+    norm = norms.norm_for(session, eligibility.norm_key(adults, children, assessed_on), assessed_on)
+
+    previous = session.scalars(
+        select(IncomeAssessment)
+        .where(IncomeAssessment.household_id == household.id)
+        .where(IncomeAssessment.valid_to >= start)
+        .order_by(IncomeAssessment.valid_from)
+    ).all()
+    for old in previous:
+        if old.valid_from >= start:
+            raise AssessmentOutOfOrder()
+        old.valid_to = start - dt.timedelta(days=1)
+        old.superseded_on = start
+
+    assessment = IncomeAssessment(
+        household_id=household.id,
+        assessed_on=assessed_on,
+        valid_from=start,
+        valid_to=add_months(start, months) - dt.timedelta(days=1),
+        net_income=net_income,
+        norm_id=norm.id,
+        norm_amount=norm.amount,
+        household_type=norm.household_type,
+        percentage_bp=eligibility.percentage_bp(net_income, norm.amount),
+        assessed_by=assessed_by,
+        evidence_ref=evidence_ref,
+        created_at=clock.now(),
+    )
+    session.add(assessment)
+    session.flush()
+    return assessment
+
+
+def assessment_on(session: Session, household_id: int, day: dt.date) -> IncomeAssessment | None:
+    return session.scalar(
+        select(IncomeAssessment)
+        .where(IncomeAssessment.household_id == household_id)
+        .where(IncomeAssessment.valid_from <= day, IncomeAssessment.valid_to >= day)
+        .order_by(IncomeAssessment.valid_from.desc())
+        .limit(1)
+    )

@@ -1,0 +1,95 @@
+"""The legal social minimum (norms) and income assessments against it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from almerepas.core import clock
+from almerepas.core.db import Base, str_enum
+
+
+class HouseholdType(enum.StrEnum):
+    single = "single"
+    single_parent = "single_parent"
+    couple = "couple"
+    #: a couple where one partner is 18-20 and the other 21 or older
+    couple_mixed = "couple_mixed"
+
+
+class AgeBand(enum.StrEnum):
+    young = "18-20"
+    adult = "21-pension"
+    pension = "pension"
+    mixed = "18-20+21-pension"
+
+
+class Children(enum.StrEnum):
+    """Whether the norm depends on children: only for couples under 21 in the Participatiewet."""
+
+    any = "any"
+    none = "none"
+    one_or_more = "one_or_more"
+
+
+class Norm(Base):
+    """A net monthly social-minimum amount (including holiday allowance) for a period."""
+
+    __tablename__ = "norm"
+    __table_args__ = (
+        UniqueConstraint("household_type", "age_band", "children", "valid_from"),
+        CheckConstraint("valid_to >= valid_from", name="valid_period"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_type: Mapped[HouseholdType] = mapped_column(str_enum(HouseholdType, "household_type"))
+    age_band: Mapped[AgeBand] = mapped_column(str_enum(AgeBand, "age_band"))
+    children: Mapped[Children] = mapped_column(str_enum(Children, "children"))
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+    #: net per month in cents, including the 5% holiday allowance
+    amount: Mapped[int]
+    #: derived, not published; replaced when the published half-year is imported
+    provisional: Mapped[bool] = mapped_column(default=False)
+    source: Mapped[str | None] = mapped_column(String(1000))
+    note: Mapped[str | None] = mapped_column(String(1000))
+
+
+class IncomeAssessment(Base):
+    """A household's net monthly income compared with the norm that applied on the assessment date.
+
+    A newer assessment supersedes this one from its own ``valid_from``; rows are never deleted.
+    """
+
+    __tablename__ = "income_assessment"
+    __table_args__ = (
+        CheckConstraint("net_income >= 0", name="income_not_negative"),
+        CheckConstraint("valid_to >= valid_from", name="valid_period"),
+        CheckConstraint("percentage_bp >= 0", name="percentage_not_negative"),
+        # Two assessments cannot start on the same day: one decision per household per day.
+        UniqueConstraint("household_id", "valid_from"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"))
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    valid_to: Mapped[dt.date] = mapped_column(Date)
+    #: net household income per month, cents
+    net_income: Mapped[int]
+    norm_id: Mapped[int] = mapped_column(ForeignKey("norm.id"))
+    #: the norm amount, copied so the decision stays readable if norms are corrected later
+    norm_amount: Mapped[int]
+    household_type: Mapped[HouseholdType] = mapped_column(str_enum(HouseholdType, "household_type"))
+    #: income as a percentage of the norm in hundredths of a percent, rounded up (see eligibility)
+    percentage_bp: Mapped[int]
+    assessed_by: Mapped[str] = mapped_column(String(120))
+    evidence_ref: Mapped[str | None] = mapped_column(String(200))
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    superseded_on: Mapped[dt.date | None] = mapped_column(Date)
+
+    norm: Mapped[Norm] = relationship(lazy="joined")

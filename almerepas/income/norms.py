@@ -1,0 +1,257 @@
+"""Social-minimum norms as data: import, derive provisional rows, look up the one that applies."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import itertools
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from almerepas.core.errors import NoNorm, NormImportRefused
+from almerepas.core.money import half_up
+from almerepas.income.models import AgeBand, Children, HouseholdType, IncomeAssessment, Norm
+
+NormKey = tuple[HouseholdType, AgeBand, Children]
+
+
+@dataclass(frozen=True)
+class NormRow:
+    household_type: HouseholdType
+    age_band: AgeBand
+    children: Children
+    valid_from: dt.date
+    valid_to: dt.date
+    amount: int
+    provisional: bool = False
+    source: str | None = None
+    note: str | None = None
+
+    @property
+    def key(self) -> NormKey:
+        return (self.household_type, self.age_band, self.children)
+
+
+def parse_norms_csv(text: str) -> list[NormRow]:
+    """Read the norms CSV (columns as in seed/norms.csv); raise NormImportRefused on bad rows."""
+    rows = []
+    for line, record in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        try:
+            amount = record["norm_cents"].strip()
+            if not amount.isdigit():
+                raise ValueError(f"norm_cents must be whole cents, not {amount!r}")
+            row = NormRow(
+                household_type=HouseholdType(record["household_type"].strip()),
+                age_band=AgeBand(record["age_band"].strip()),
+                children=Children(record["children"].strip()),
+                valid_from=dt.date.fromisoformat(record["valid_from"].strip()),
+                valid_to=dt.date.fromisoformat(record["valid_to"].strip()),
+                amount=int(amount),
+                provisional=(record.get("provisional") or "").strip().lower() in ("yes", "true"),
+                source=" ; ".join(
+                    s for s in (record.get("source_url"), record.get("cross_check_url")) if s
+                )
+                or None,
+                note=(record.get("note") or "").strip() or None,
+            )
+        except (KeyError, ValueError) as exc:
+            raise NormImportRefused(detail=f"regel {line}: {exc}") from exc
+        if row.valid_to < row.valid_from or row.amount <= 0:
+            raise NormImportRefused(detail=f"regel {line}: periode of bedrag klopt niet")
+        rows.append(row)
+    return rows
+
+
+def derive_provisional(
+    base: Sequence[NormRow], *, valid_from: dt.date, valid_to: dt.date, factor: Fraction, note: str
+) -> list[NormRow]:
+    """Scale published rows by ``factor`` (half up to the cent) and mark them provisional."""
+    return [
+        NormRow(
+            household_type=row.household_type,
+            age_band=row.age_band,
+            children=row.children,
+            valid_from=valid_from,
+            valid_to=valid_to,
+            amount=half_up(row.amount * factor),
+            provisional=True,
+            source=row.source,
+            note=note,
+        )
+        for row in base
+    ]
+
+
+def _check_series(rows: Iterable[NormRow]) -> None:
+    """Per key, periods may neither overlap nor leave a gap."""
+    by_key: dict[NormKey, list[NormRow]] = defaultdict(list)
+    for row in rows:
+        by_key[row.key].append(row)
+    for key, series in by_key.items():
+        series.sort(key=lambda r: r.valid_from)
+        for before, after in itertools.pairwise(series):
+            label = "/".join(k.value for k in key)
+            if after.valid_from <= before.valid_to:
+                raise NormImportRefused(
+                    detail=f"{label}: {after.valid_from} overlapt met de periode "
+                    f"tot {before.valid_to}"
+                )
+            if after.valid_from != before.valid_to + dt.timedelta(days=1):
+                raise NormImportRefused(
+                    detail=f"{label}: gat tussen {before.valid_to} en {after.valid_from}"
+                )
+
+
+def _row_of(norm: Norm) -> NormRow:
+    return NormRow(
+        norm.household_type,
+        norm.age_band,
+        norm.children,
+        norm.valid_from,
+        norm.valid_to,
+        norm.amount,
+        norm.provisional,
+        norm.source,
+        norm.note,
+    )
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    added: int
+    replaced_provisional: int
+    unchanged: int
+
+
+def _refuse_duplicates(rows: Sequence[NormRow]) -> None:
+    seen: set[tuple[NormKey, dt.date]] = set()
+    for row in rows:
+        if (row.key, row.valid_from) in seen:
+            raise NormImportRefused(
+                detail=f"{'/'.join(k.value for k in row.key)} vanaf {row.valid_from} staat er "
+                "twee keer in"
+            )
+        seen.add((row.key, row.valid_from))
+
+
+def _uncovered(norm: Norm, published: Sequence[NormRow]) -> list[NormRow]:
+    """The parts of a provisional norm's period that no published row covers."""
+    pieces = [(norm.valid_from, norm.valid_to)]
+    for row in published:
+        if row.key != (norm.household_type, norm.age_band, norm.children):
+            continue
+        cut = []
+        for start, end in pieces:
+            if row.valid_to < start or end < row.valid_from:
+                cut.append((start, end))
+                continue
+            if start < row.valid_from:
+                cut.append((start, row.valid_from - dt.timedelta(days=1)))
+            if row.valid_to < end:
+                cut.append((row.valid_to + dt.timedelta(days=1), end))
+        pieces = cut
+    kept = _row_of(norm)
+    return [
+        NormRow(*kept.key, start, end, kept.amount, True, kept.source, kept.note)
+        for start, end in pieces
+    ]
+
+
+def import_norms(session: Session, rows: Sequence[NormRow]) -> ImportResult:
+    """Add published (or provisional) rows; published rows replace the provisional ones they
+    overlap, and what a provisional row covered beyond them stays provisional.
+
+    Refuses, writing nothing, when the input names a period twice, when the result would overlap
+    or leave a gap in any series, or when a published row would change a published amount.
+    Assessments made on a replaced provisional norm keep their own copy of its amount and are
+    linked to the row that now covers their date.
+    """
+    _refuse_duplicates(rows)
+    existing = list(session.scalars(select(Norm)))
+    published = [r for r in rows if not r.provisional]
+    replaced = [
+        n
+        for n in existing
+        if n.provisional
+        and any(
+            r.key == (n.household_type, n.age_band, n.children)
+            and r.valid_from <= n.valid_to
+            and n.valid_from <= r.valid_to
+            for r in published
+        )
+    ]
+    remainders = [piece for n in replaced for piece in _uncovered(n, published)]
+    kept = {(_row_of(n).key, n.valid_from): n for n in existing if n not in replaced}
+    incoming = {(r.key, r.valid_from): r for r in rows}
+    unchanged = 0
+    for ident, row in list(incoming.items()):
+        current = kept.get(ident)
+        if current is None:
+            continue
+        if current.amount == row.amount and current.valid_to == row.valid_to:
+            unchanged += 1
+            del incoming[ident]
+        elif not current.provisional:
+            raise NormImportRefused(
+                detail=f"{'/'.join(k.value for k in row.key)} vanaf {row.valid_from} is al "
+                "gepubliceerd met een ander bedrag"
+            )
+    new_rows = list(incoming.values()) + remainders
+    _check_series([_row_of(n) for n in kept.values()] + new_rows)
+    # A replaced provisional row becomes the new row that starts on its first day (so its id,
+    # which assessments point to, lives on); the other new rows are inserted.
+    starts = {(n.household_type, n.age_band, n.children, n.valid_from): n for n in replaced}
+    added: list[Norm] = []
+    for row in new_rows:
+        norm = starts.pop((*row.key, row.valid_from), None) or Norm()
+        norm.household_type, norm.age_band, norm.children = row.key
+        norm.valid_from, norm.valid_to, norm.amount = row.valid_from, row.valid_to, row.amount
+        norm.provisional, norm.source, norm.note = row.provisional, row.source, row.note
+        if norm.id is None:
+            added.append(norm)
+    session.flush()
+    session.add_all(added)
+    session.flush()
+    for old in replaced:
+        for new in added:
+            if (new.household_type, new.age_band, new.children) == (
+                old.household_type,
+                old.age_band,
+                old.children,
+            ):
+                session.execute(
+                    update(IncomeAssessment)
+                    .where(IncomeAssessment.norm_id == old.id)
+                    .where(IncomeAssessment.assessed_on.between(new.valid_from, new.valid_to))
+                    .values(norm_id=new.id)
+                )
+    for leftover in starts.values():  # no new row starts where it did: its dates moved on
+        session.delete(leftover)
+    session.flush()
+    return ImportResult(
+        added=len(incoming), replaced_provisional=len(replaced), unchanged=unchanged
+    )
+
+
+def norm_for(session: Session, key: NormKey, on: dt.date) -> Norm:
+    """The norm for this household composition on this date; raises NoNorm when there is none."""
+    household_type, age_band, children = key
+    candidates = session.scalars(
+        select(Norm).where(
+            Norm.household_type == household_type,
+            Norm.age_band == age_band,
+            Norm.children.in_([children, Children.any]),
+            Norm.valid_from <= on,
+            Norm.valid_to >= on,
+        )
+    ).all()
+    if not candidates:
+        raise NoNorm(detail=f"Er is geen norm voor {on.isoformat()}.", on=on.isoformat())
+    # A row for this exact number of children wins over one that holds for any.
+    return sorted(candidates, key=lambda n: n.children == Children.any)[0]

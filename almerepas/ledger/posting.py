@@ -1,0 +1,402 @@
+"""The only code that writes journal entries and changes balances. Flushes, never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Literal, cast
+
+from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from almerepas.core import clock
+from almerepas.core.errors import (
+    AccountExists,
+    AccountNotFound,
+    EmptyEntry,
+    EntryExists,
+    InsufficientBalance,
+    InvalidAmount,
+    SameAccount,
+    UnitMismatch,
+)
+from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+
+EUR = "EUR"
+
+#: Kinds whose balance may never go below zero unless a caller says otherwise.
+BOUNDED_KINDS = frozenset({AccountKind.funding, AccountKind.entitlement})
+
+
+@dataclass(frozen=True)
+class Leg:
+    """One transfer of an entry to be posted: ``amount`` moves from ``debit`` to ``credit``."""
+
+    debit: Account
+    credit: Account
+    amount: int
+
+
+def require_quantity(amount: object) -> int:
+    """Return ``amount`` if it is a positive integer; refuse floats, bools, Decimals and zero."""
+    if isinstance(amount, bool) or not isinstance(amount, int):
+        raise InvalidAmount(amount_type=type(amount).__name__)
+    if amount <= 0:
+        raise InvalidAmount()
+    return amount
+
+
+def open_account(
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: AccountKind,
+    unit: str = EUR,
+    min_balance: Literal["by_kind"] | int | None = "by_kind",
+) -> Account:
+    """Create an account; funding and entitlement accounts are bounded at zero by default."""
+    if session.scalar(select(Account.id).where(Account.code == code)) is not None:
+        raise AccountExists(code=code)
+    if min_balance == "by_kind":
+        min_balance = 0 if kind in BOUNDED_KINDS else None
+    if min_balance is not None and (
+        isinstance(min_balance, bool) or not isinstance(min_balance, int)
+    ):
+        raise InvalidAmount()
+    account = Account(
+        code=code, name=name[:200], kind=kind, unit=unit, min_balance=min_balance, balance=0
+    )
+    session.add(account)
+    session.flush()
+    return account
+
+
+def get_account(session: Session, code: str) -> Account | None:
+    return session.scalar(select(Account).where(Account.code == code))
+
+
+def account_by_code(session: Session, code: str) -> Account:
+    """The account with this code; raises AccountNotFound."""
+    account = get_account(session, code)
+    if account is None:
+        raise AccountNotFound(code=code)
+    return account
+
+
+def ensure_account(
+    session: Session, *, code: str, name: str, kind: AccountKind, unit: str = EUR
+) -> Account:
+    """The account with this code, opened with the default bounds if it does not exist yet."""
+    return get_account(session, code) or open_account(
+        session, code=code, name=name, kind=kind, unit=unit
+    )
+
+
+def get_entry(session: Session, natural_key: str) -> JournalEntry | None:
+    return session.scalar(select(JournalEntry).where(JournalEntry.natural_key == natural_key))
+
+
+def _validate(legs: Sequence[Leg]) -> None:
+    if not legs:
+        raise EmptyEntry()
+    for leg in legs:
+        require_quantity(leg.amount)
+        if leg.debit.id == leg.credit.id:
+            raise SameAccount(account=leg.debit.code)
+        if leg.debit.unit != leg.credit.unit:
+            raise UnitMismatch(debit=leg.debit.code, credit=leg.credit.code)
+
+
+def _net_deltas(legs: Iterable[Leg]) -> dict[int, int]:
+    deltas: dict[int, int] = defaultdict(int)
+    for leg in legs:
+        deltas[leg.debit.id] -= leg.amount
+        deltas[leg.credit.id] += leg.amount
+    return deltas
+
+
+def post_entry(
+    session: Session,
+    *,
+    kind: EntryKind,
+    natural_key: str,
+    legs: Sequence[Leg],
+    actor: str,
+    idempotency_key: str | None = None,
+    effective_at: dt.datetime | None = None,
+    memo: str | None = None,
+) -> JournalEntry:
+    """Post one balanced entry, or refuse it and leave nothing behind.
+
+    Each balance changes through a conditional UPDATE that checks the minimum in the same
+    statement, so two concurrent debits can never both pass on a stale balance (PostgreSQL
+    re-evaluates the WHERE after a concurrent commit; SQLite writers are serialised by
+    BEGIN IMMEDIATE). Accounts are updated in id order so PostgreSQL row locks are always taken
+    in the same order and concurrent entries cannot deadlock.
+
+    :raises InsufficientBalance: a bounded account would go below its minimum.
+    :raises EntryExists: an entry with this natural key (or idempotency key) was posted before.
+    """
+    _validate(legs)
+    deltas = _net_deltas(legs)
+    by_id = {leg.debit.id: leg.debit for leg in legs} | {leg.credit.id: leg.credit for leg in legs}
+
+    # A savepoint makes a refusal atomic: an earlier leg's update is undone with it.
+    savepoint = session.begin_nested()
+    try:
+        entry = JournalEntry(
+            kind=kind,
+            natural_key=natural_key,
+            idempotency_key=idempotency_key,
+            created_by=actor,
+            created_at=clock.now(),
+            effective_at=effective_at or clock.now(),
+            memo=memo,
+        )
+        session.add(entry)
+        # Insert the entry first: a duplicate key fails here, before any balance is touched.
+        session.flush()
+        for account_id in sorted(deltas):
+            delta = deltas[account_id]
+            if delta == 0:
+                continue
+            result = session.execute(
+                update(Account)
+                .where(Account.id == account_id)
+                .where(
+                    (Account.min_balance.is_(None))
+                    | (Account.balance + delta >= Account.min_balance)
+                )
+                .values(balance=Account.balance + delta)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != 1:  # type: ignore[attr-defined]
+                raise InsufficientBalance(account=by_id[account_id].code)
+        session.add_all(
+            Transfer(
+                entry=entry,
+                debit_account_id=leg.debit.id,
+                credit_account_id=leg.credit.id,
+                unit=leg.debit.unit,
+                amount=leg.amount,
+            )
+            for leg in legs
+        )
+        session.flush()
+    except IntegrityError as exc:
+        savepoint.rollback()
+        if "natural_key" in str(exc.orig) or "idempotency_key" in str(exc.orig):
+            raise EntryExists(natural_key=natural_key) from exc
+        raise
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    for account in by_id.values():
+        session.expire(account, ["balance"])
+    return entry
+
+
+# -- checks ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Drift:
+    """An account whose cached balance differs from the sum of its transfers."""
+
+    code: str
+    cached: int
+    computed: int
+
+
+def computed_balances(session: Session) -> dict[int, int]:
+    """Credits minus debits per account, summed from the transfers themselves."""
+    balances: dict[int, int] = defaultdict(int)
+    for column, sign in ((Transfer.credit_account_id, 1), (Transfer.debit_account_id, -1)):
+        rows = session.execute(select(column, func.sum(Transfer.amount)).group_by(column))
+        for account_id, total in rows:
+            balances[account_id] += sign * int(total)
+    return dict(balances)
+
+
+def find_drift(session: Session) -> list[Drift]:
+    """Every account whose cached balance is not the sum of its transfers (should be none)."""
+    computed = computed_balances(session)
+    rows = session.execute(select(Account.id, Account.code, Account.balance))
+    return [
+        Drift(code=code, cached=balance, computed=computed.get(account_id, 0))
+        for account_id, code, balance in rows
+        if balance != computed.get(account_id, 0)
+    ]
+
+
+def unit_totals(session: Session) -> dict[str, int]:
+    """The sum of all cached balances per unit; double entry keeps every one at zero."""
+    rows = session.execute(select(Account.unit, func.sum(Account.balance)).group_by(Account.unit))
+    return {unit: int(total) for unit, total in rows}
+
+
+# -- many entries at once -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Move:
+    """One one-transfer entry of a batch: ``amount`` from ``debit_id`` to ``credit_id``."""
+
+    natural_key: str
+    debit_id: int
+    credit_id: int
+    amount: int
+
+
+def _apply_deltas(session: Session, deltas: dict[int, int], codes: dict[int, str]) -> None:
+    """Change many balances in a few statements: one guarded UPDATE per distinct delta.
+
+    Every account whose delta is negative is guarded in the same statement as in post_entry;
+    if any of them would go below its minimum the UPDATE touches fewer rows than asked and the
+    whole batch is refused.
+    """
+    by_delta: dict[int, list[int]] = defaultdict(list)
+    for account_id, delta in deltas.items():
+        if delta:
+            by_delta[delta].append(account_id)
+    for delta in sorted(by_delta):  # debits (negative) first, so a refusal comes early
+        ids = sorted(by_delta[delta])
+        query = update(Account).where(Account.id.in_(ids))
+        if delta < 0:
+            query = query.where(
+                (Account.min_balance.is_(None)) | (Account.balance + delta >= Account.min_balance)
+            )
+        result = session.execute(
+            query.values(balance=Account.balance + delta).execution_options(
+                synchronize_session=False
+            )
+        )
+        if result.rowcount != len(ids):  # type: ignore[attr-defined]
+            short = session.scalar(
+                select(Account.code)
+                .where(Account.id.in_(ids), Account.min_balance.is_not(None))
+                .where(Account.balance + delta < Account.min_balance)
+                .order_by(Account.id)
+                .limit(1)
+            )
+            raise InsufficientBalance(account=short or codes.get(ids[0], ""))
+
+
+def post_many(
+    session: Session,
+    *,
+    kind: EntryKind,
+    moves: Sequence[Move],
+    actor: str,
+    effective_at: dt.datetime | None = None,
+    memo: str | None = None,
+) -> list[int]:
+    """Post many one-transfer entries in a handful of statements (grant runs, expiries).
+
+    The same rules as post_entry, for the batch as a whole: if any move is refused, none is
+    posted (the caller may then post one by one, first come first served). Returns the entry ids
+    in the order of ``moves``.
+    """
+    if not moves:
+        return []
+    ids: set[int] = set()
+    for move in moves:
+        require_quantity(move.amount)
+        if move.debit_id == move.credit_id:
+            raise SameAccount()
+        ids.update((move.debit_id, move.credit_id))
+    accounts = {
+        row.id: row
+        for row in session.execute(
+            select(Account.id, Account.unit, Account.code).where(Account.id.in_(ids))
+        )
+    }
+    if set(accounts) != ids:
+        raise AccountNotFound()
+    deltas: dict[int, int] = defaultdict(int)
+    for move in moves:
+        if accounts[move.debit_id].unit != accounts[move.credit_id].unit:
+            raise UnitMismatch(debit=accounts[move.debit_id].code)
+        deltas[move.debit_id] -= move.amount
+        deltas[move.credit_id] += move.amount
+    at = effective_at or clock.now()
+    entries = cast(Table, JournalEntry.__table__)
+
+    savepoint = session.begin_nested()
+    try:
+        connection = session.connection()
+        entry_ids = list(
+            connection.scalars(
+                insert(entries).returning(entries.c.id, sort_by_parameter_order=True),
+                [
+                    {
+                        "kind": kind,
+                        "natural_key": move.natural_key,
+                        "created_by": actor,
+                        "created_at": clock.now(),
+                        "effective_at": at,
+                        "memo": memo,
+                    }
+                    for move in moves
+                ],
+            )
+        )
+        _apply_deltas(session, deltas, {i: a.code for i, a in accounts.items()})
+        connection.execute(
+            insert(cast(Table, Transfer.__table__)),
+            [
+                {
+                    "entry_id": entry_id,
+                    "debit_account_id": move.debit_id,
+                    "credit_account_id": move.credit_id,
+                    "unit": accounts[move.debit_id].unit,
+                    "amount": move.amount,
+                }
+                for entry_id, move in zip(entry_ids, moves, strict=True)
+            ],
+        )
+    except IntegrityError as exc:
+        savepoint.rollback()
+        if "natural_key" in str(exc.orig):
+            raise EntryExists() from exc
+        raise
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    for account in session.identity_map.values():
+        if isinstance(account, Account) and account.id in ids:
+            session.expire(account, ["balance"])
+    return entry_ids
+
+
+def open_accounts(
+    session: Session, specs: Sequence[tuple[str, str]], *, kind: AccountKind, unit: str
+) -> list[int]:
+    """Open many bounded accounts at once, given (code, name) pairs; returns their ids in order."""
+    if not specs:
+        return []
+    min_balance = 0 if kind in BOUNDED_KINDS else None
+    table = cast(Table, Account.__table__)
+    return list(
+        session.connection().scalars(
+            insert(table).returning(table.c.id, sort_by_parameter_order=True),
+            [
+                {
+                    "code": code,
+                    "name": name[:200],
+                    "kind": kind,
+                    "unit": unit,
+                    "min_balance": min_balance,
+                    "balance": 0,
+                    "created_at": clock.now(),
+                }
+                for code, name in specs
+            ],
+        )
+    )

@@ -1,0 +1,95 @@
+"""Reference data every installation needs: postcodes by district, norms, and the seed schemes.
+
+Loading is idempotent: rows that exist are left alone (a caseworker's postcode correction, a
+scheme changed by staff), so running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from almerepas.core.session import Step
+from almerepas.households.models import District, PostcodeDistrict
+from almerepas.income import norms
+from almerepas.schemes import catalogue as schemes
+from almerepas.schemes.models import Scheme
+
+#: The reference data shipped with the code; SOURCES.md says where each file comes from.
+SEED_DIR = Path(__file__).with_name("seed")
+
+#: The reference data shipped with the code; SOURCES.md says where each file comes from.
+SEED_DIR = Path(__file__).with_name("seed")
+
+DISTRICTS_BY_NAME = {
+    "Almere Stad": District.stad,
+    "Almere Haven": District.haven,
+    "Almere Buiten": District.buiten,
+    "Almere Poort": District.poort,
+    "Almere Hout": District.hout,
+    "Almere Pampus": District.pampus,
+}
+
+
+def load_postcodes(session: Session) -> str:
+    existing = set(session.scalars(select(PostcodeDistrict.pc4)))
+    added = 0
+    with (SEED_DIR / "postcodes.csv").open(encoding="utf-8") as f:
+        for row in csv.DictReader(f):
+            if row["pc4"] in existing:
+                continue
+            session.add(
+                PostcodeDistrict(
+                    pc4=row["pc4"],
+                    district=DISTRICTS_BY_NAME.get(row["district"]),
+                    confidence=row["confidence"],
+                    source=row["source_url"][:500],
+                    note=(row["note"] or None) and row["note"][:500],
+                )
+            )
+            added += 1
+    session.flush()
+    return f"{added} added" if added else "unchanged"
+
+
+def load_norms(session: Session) -> str:
+    result = norms.import_norms(session, seed_norm_rows())
+    return f"{result.added} added" if result.added else "unchanged"
+
+
+def load_schemes(session: Session) -> str:
+    existing = set(session.scalars(select(Scheme.code)))
+    added = 0
+    for data in seed_schemes():
+        if data["code"] not in existing:
+            schemes.create_scheme(session, data)
+            added += 1
+    return f"{added} added" if added else "unchanged"
+
+
+def seed_norm_rows() -> list[norms.NormRow]:
+    """The published norms shipped with the code, plus the provisional ones derived from them."""
+    rows = norms.parse_norms_csv((SEED_DIR / "norms.csv").read_text(encoding="utf-8"))
+    rows += norms.parse_norms_csv((SEED_DIR / "norms_provisional.csv").read_text(encoding="utf-8"))
+    return rows
+
+
+def seed_schemes() -> list[dict[str, Any]]:
+    """The schemes Almere runs today, as a new installation starts with them."""
+    data: list[dict[str, Any]] = json.loads((SEED_DIR / "schemes.json").read_text("utf-8"))
+    return data
+
+
+def reference_steps() -> list[Step]:
+    loaders: list[tuple[str, Callable[[Session], str]]] = [
+        ("postcodes", load_postcodes),
+        ("normen", load_norms),
+        ("regelingen", load_schemes),
+    ]
+    return loaders

@@ -1,0 +1,54 @@
+"""The one table of who may do what; docs/roles.md explains it and tests walk it."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+from almerepas.staff.models import Role
+
+caseworker, finance, policy = Role.caseworker, Role.finance, Role.policy
+administrator, auditor = Role.administrator, Role.auditor
+EVERY_ROLE = frozenset(Role)
+
+#: Any logged-in staff member, whatever the role: the landing page, logging out.
+SIGNED_IN = "signed_in"
+
+#: permission name -> the roles that have it. An endpoint declares one name with
+#: ``@require_role("households.read")``; an unknown name fails at import time.
+#: The auditor only ever gets read permissions.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    SIGNED_IN: EVERY_ROLE,
+    # Personal data of households: only the caseworker works with it; the auditor may check it.
+    "households.read": frozenset({caseworker, auditor}),
+    # Looking someone up by BSN is the most sensitive search: caseworkers only.
+    "households.search_bsn": frozenset({caseworker}),
+    "households.write": frozenset({caseworker}),
+    "assessments.write": frozenset({caseworker}),
+    "eligibility.read": frozenset({caseworker, auditor}),
+    # A preview changes nothing: policy staff see what a rule costs, finance checks before a run.
+    "grants.preview": frozenset({finance, policy, auditor}),
+    # A grant run moves money out of a scheme's budget: finance only.
+    "grants.run": frozenset({finance}),
+    "schemes.read": EVERY_ROLE,
+    # Schemes are configuration (design brief: administrators keep schemes, partners, keys).
+    "schemes.write": frozenset({administrator}),
+    "norms.write": frozenset({administrator}),
+    # Linking a postcode to a district happens while registering a household.
+    "postcodes.write": frozenset({caseworker}),
+    "audit.read": frozenset({auditor}),
+    "staff.manage": frozenset({administrator}),
+}
+
+#: Dutch role names for pages (English through the catalogue).
+ROLE_LABELS = {
+    caseworker: _l("Consulent"),
+    finance: _l("Financieel medewerker"),
+    policy: _l("Beleidsmedewerker"),
+    administrator: _l("Beheerder"),
+    auditor: _l("Auditor"),
+}
+
+
+def allowed(role: Role, permission: str) -> bool:
+    """True when ``role`` has ``permission``; an unknown permission is a programming error."""
+    return role in PERMISSIONS[permission]

@@ -1,0 +1,17 @@
+"""Server-rendered pages for residents and staff: plain HTML that works without JavaScript."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+# households and household_forms add their routes to the caseworker blueprint.
+from almerepas.web import caseworker, grant_runs, household_forms, households, public, staff
+
+__all__ = ["household_forms", "households"]
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(public.blp)
+    staff.init_app(app)
+    app.register_blueprint(caseworker.blp)
+    grant_runs.init_app(app)

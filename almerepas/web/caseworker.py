@@ -1,0 +1,156 @@
+"""The caseworker pages' blueprint and what its reading and changing pages share.
+
+Labels for enums, the Dutch date format the forms use, and small checks on typed text.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from typing import Any
+
+from flask import Blueprint, Response
+from flask_babel import format_date, get_locale, ngettext
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup
+
+from almerepas.casework import operations as casework
+from almerepas.core import clock
+from almerepas.core.money import format_cents
+from almerepas.core.session import get_session
+from almerepas.households.models import District, Household, MemberRole
+from almerepas.http.guard import current_staff
+from almerepas.income.models import HouseholdType
+from almerepas.income.rules import format_percentage
+from almerepas.schemes.models import Scheme
+from almerepas.staff.permissions import allowed
+
+blp = Blueprint("caseworker", __name__, url_prefix="/medewerkers/huishoudens")
+
+Errors = list[tuple[str, str]]
+PAGE_SIZE = 20
+SEARCH_FIELDS = ("naam", "postcode", "geboortedatum")
+
+DISTRICT_LABELS = {
+    District.stad: _l("Almere Stad"),
+    District.haven: _l("Almere Haven"),
+    District.buiten: _l("Almere Buiten"),
+    District.poort: _l("Almere Poort"),
+    District.hout: _l("Almere Hout"),
+    District.pampus: _l("Almere Pampus"),
+    District.unknown: _l("Onbekend stadsdeel"),
+}
+MEMBER_ROLE_LABELS = {
+    MemberRole.applicant: _l("Aanvrager"),
+    MemberRole.partner: _l("Partner"),
+    MemberRole.child: _l("Kind"),
+    MemberRole.other: _l("Ander lid van het huishouden"),
+}
+HOUSEHOLD_TYPE_LABELS = {
+    HouseholdType.single: _l("alleenstaande"),
+    HouseholdType.single_parent: _l("alleenstaande ouder"),
+    HouseholdType.couple: _l("paar"),
+    HouseholdType.couple_mixed: _l("paar, één partner jonger dan 21"),
+}
+
+
+@blp.after_request
+def _no_store(response: Response) -> Response:
+    """Personal data must not stay behind in a browser cache or a shared proxy."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {
+        "may": may,
+        "district_label": lambda value: DISTRICT_LABELS.get(District(value), value),
+        "member_role_label": lambda value: MEMBER_ROLE_LABELS.get(MemberRole(value), value),
+        "household_type_label": lambda v: HOUSEHOLD_TYPE_LABELS.get(HouseholdType(v), v),
+        "euros": format_cents,
+        "quantity": quantity,
+        "percentage": format_percentage,
+        "day": show_day,
+        "when": when,
+        "period_label": period_label,
+    }
+
+
+# -- small helpers, for the reading and the changing pages -------------------------------------
+
+
+def may(permission: str) -> bool:
+    """Whether the logged-in staff member has ``permission``: pages hide what a role may not do."""
+    user = current_staff()
+    return user is not None and allowed(user.role, permission)
+
+
+def today() -> dt.date:
+    """Today in Almere, not in UTC: a form filled in at 00:30 defaults to the right date."""
+    return clock.today()
+
+
+def show_day(day: dt.date | None) -> str:
+    """A date as Dutch forms write it (15-03-2026), the same format the forms ask for."""
+    return day.strftime("%d-%m-%Y") if day else ""
+
+
+def when(day: dt.date | None) -> Markup:
+    """A date for display: machine-readable, and never broken over two lines at a hyphen."""
+    if day is None:
+        return Markup("")
+    return Markup('<time datetime="{}">{}</time>').format(day.isoformat(), show_day(day))
+
+
+def period_label(period: str) -> str:
+    """A grant period for people: ``2026-03`` is "maart 2026", a year stays a year."""
+    if len(period) == 7:
+        return str(format_date(dt.date.fromisoformat(f"{period}-01"), "MMMM yyyy"))
+    return period
+
+
+_DMY = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
+_YMD = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
+
+
+def parse_day(text: str) -> dt.date:
+    """A date typed as 15-03-2026 (also 15/3/2026 or 2026-03-15); ValueError otherwise."""
+    text = text.strip()
+    if match := _DMY.fullmatch(text):
+        day, month, year = (int(part) for part in match.groups())
+    elif match := _YMD.fullmatch(text):
+        year, month, day = (int(part) for part in match.groups())
+    else:
+        raise ValueError(f"not a date: {text!r}")
+    if not 1900 <= year <= 2200:
+        raise ValueError(f"year out of range: {year}")
+    return dt.date(year, month, day)
+
+
+def is_plain(value: str, max_length: int) -> bool:
+    """Text that may be stored or searched: not too long, no control characters."""
+    return len(value) <= max_length and not any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+def quantity(amount: int, unit: str) -> str:
+    """An amount in its unit for people: ``€ 1.234,50``, ``3 pakken``."""
+    if unit == "EUR":
+        return format_cents(amount)
+    if unit == "PACK":
+        return str(ngettext("%(num)s pak", "%(num)s pakken", amount))
+    return f"{amount} {unit}"
+
+
+def address_line(household: Household) -> str:
+    suffix = f" {household.house_number_suffix}" if household.house_number_suffix else ""
+    return f"{household.street} {household.house_number}{suffix}"
+
+
+def scheme_name(scheme: Scheme) -> str:
+    return scheme.name_en if str(get_locale() or "nl") == "en" else scheme.name_nl
+
+
+def record_view(household: Household) -> None:
+    """Every page that shows a household's personal data is in the audit log, as in the API."""
+    casework.viewed(get_session(), household)

@@ -1,0 +1,359 @@
+"""Caseworker pages that change data: register a household, add a member, record an assessment.
+
+Each form is checked as a whole on submit; every problem is named at its field and in the
+summary on top, and what was typed comes back, except a BSN: that never goes into page HTML,
+so the caseworker types it again. Nothing is written unless everything is right; a success
+writes the same audit events as the API and goes back to the household page.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from typing import Any
+
+from flask import flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+
+from almerepas.casework import operations as casework
+from almerepas.core.errors import (
+    AssessmentOutOfOrder,
+    BsnInUse,
+    DomainError,
+    InvalidBsn,
+    NoNorm,
+    PostcodeOutsideAlmere,
+    ValidationFailed,
+)
+from almerepas.core.money import parse_euros
+from almerepas.core.session import get_session, transactional
+from almerepas.households import members as households
+from almerepas.households.members import Address
+from almerepas.households.models import Household, MemberRole, Person
+from almerepas.http.guard import current_actor, require_role
+from almerepas.income.rules import format_percentage
+from almerepas.web.caseworker import (
+    MEMBER_ROLE_LABELS,
+    Errors,
+    address_line,
+    blp,
+    is_plain,
+    parse_day,
+    record_view,
+    show_day,
+    today,
+)
+
+HOUSEHOLD_FIELDS = ("street", "house_number", "house_number_suffix", "postcode")
+PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "role", "valid_from", "bsn")
+ASSESSMENT_FIELDS = ("net_income", "assessed_on", "evidence_ref")
+#: Above this a typed monthly income is a typing error (and it keeps the column in range).
+MAX_MONTHLY_INCOME = 100_000_000
+
+
+class Form:
+    """What was typed, the errors found so far, and helpers that check one field each."""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        self.names = names
+        self.values = {name: request.form.get(name, "").strip() for name in names}
+        self.values.pop("bsn", None)  # never echoed back
+        self.bsn = re.sub(r"[\s.]", "", request.form.get("bsn", ""))
+        self.errors: Errors = []
+
+    def error(self, name: str, message: str) -> None:
+        if name not in dict(self.errors):
+            self.errors.append((name, message))
+
+    def text(self, name: str, max_length: int, missing: str | None) -> str:
+        """Required text when ``missing`` is a message, otherwise optional."""
+        value = self.values[name]
+        if not value and missing:
+            self.error(name, missing)
+        elif not is_plain(value, max_length):
+            self.error(name, _("Gebruik hoogstens %(n)s gewone tekens.", n=max_length))
+        return value
+
+    def day(self, name: str, missing: str, example: str) -> dt.date | None:
+        if not self.values[name]:
+            self.error(name, missing)
+            return None
+        try:
+            return parse_day(self.values[name])
+        except ValueError:
+            message = _("Vul een datum in zoals %(example)s (dag-maand-jaar).", example=example)
+            self.error(name, message)
+            return None
+
+    def sorted_errors(self) -> Errors:
+        """In the order of the fields on the page, so the summary reads top to bottom."""
+        return sorted(self.errors, key=lambda e: self.names.index(e[0]))
+
+    def render(self, template: str, status: int, **context: Any) -> tuple[str, int]:
+        if self.errors and self.bsn and "bsn" in self.names:
+            self.error(
+                "bsn",
+                _(
+                    "Vul het burgerservicenummer opnieuw in. "
+                    "Wij zetten het niet terug in het formulier."
+                ),
+            )
+        errors = self.sorted_errors()
+        html = render_template(
+            template, form=self.values, errors=errors, field_errors=dict(errors), **context
+        )
+        return html, status
+
+
+def _person(form: Form, *, with_role: bool) -> dict[str, Any]:
+    """Check the fields of a person; returns what create_person and add_member need."""
+    given = form.text("given_name", 100, _("Vul de voornaam in."))
+    family = form.text("family_name", 150, _("Vul de achternaam in."))
+    born = form.day("date_of_birth", _("Vul de geboortedatum in."), "15-03-1980")
+    if born is not None and born > today():
+        form.error("date_of_birth", _("De geboortedatum ligt in de toekomst. Controleer de datum."))
+    role = MemberRole.applicant
+    if with_role:
+        try:
+            role = MemberRole(form.values["role"])
+        except ValueError:
+            form.error("role", _("Kies wie deze persoon is in het huishouden."))
+    since = form.day("valid_from", _("Vul in sinds wanneer deze persoon hier woont."), "01-03-2026")
+    if born is not None and since is not None and since < born:
+        form.error("valid_from", _("Deze datum ligt voor de geboortedatum. Controleer de datum."))
+    if form.bsn and not households.is_valid_bsn(form.bsn):
+        form.error("bsn", _("Dit burgerservicenummer klopt niet. Controleer de 9 cijfers."))
+    return {"given_name": given, "family_name": family, "date_of_birth": born, "role": role,
+            "valid_from": since, "bsn": form.bsn or None}  # fmt: skip
+
+
+def _add_person(household: Household, person: dict[str, Any]) -> Person:
+    """Create the person and move them in (casework writes ``household.add_member``)."""
+    return casework.add_person(
+        get_session(),
+        household,
+        given_name=person["given_name"],
+        family_name=person["family_name"],
+        date_of_birth=person["date_of_birth"],
+        role=person["role"],
+        valid_from=person["valid_from"],
+        bsn=person["bsn"],
+        today=today(),
+    )
+
+
+def _attempt(form: Form, work: Callable[[], Any], fields: Refusals) -> Any:
+    """Run the domain work; a known refusal becomes a field error and nothing is written."""
+    try:
+        return work()
+    except DomainError as exc:
+        for kind, (name, message) in fields.items():
+            if isinstance(exc, kind):
+                get_session().rollback()
+                form.error(name, message)
+                return None
+        raise
+
+
+Refusals = dict[type[DomainError], tuple[str, str]]
+
+
+def _bsn_refusals() -> Refusals:
+    in_use = _(
+        "Dit burgerservicenummer hoort al bij iemand anders. Zoek die persoon op met het nummer."
+    )
+    return {
+        BsnInUse: ("bsn", in_use),
+        InvalidBsn: ("bsn", _("Dit burgerservicenummer klopt niet. Controleer de 9 cijfers.")),
+    }
+
+
+# -- register a household ---------------------------------------------------------------------
+
+
+@blp.route("/nieuw", methods=["GET", "POST"])
+@require_role("households.write")
+@transactional
+def new_household() -> ResponseReturnValue:
+    """Register a household at an address in Almere, with its applicant."""
+    names = HOUSEHOLD_FIELDS + tuple(n for n in PERSON_FIELDS if n != "role")
+    form = Form(names)
+    if request.method == "GET":
+        form.values["valid_from"] = show_day(today())
+        return form.render("caseworker/new_household.html", 200)
+
+    street = form.text("street", 200, _("Vul de straat in."))
+    number = form.values["house_number"]
+    if not number:
+        form.error("house_number", _("Vul het huisnummer in."))
+    elif not (number.isdigit() and 1 <= int(number) <= 99999):
+        form.error(
+            "house_number",
+            _("Vul alleen het nummer in, bijvoorbeeld 12. Een letter gaat bij 'toevoeging'."),
+        )
+    suffix = form.text("house_number_suffix", 10, None)
+    postcode = _almere_postcode(form)
+    person = _person(form, with_role=False)
+    if form.errors:
+        return form.render("caseworker/new_household.html", 400)
+
+    def work() -> Household:
+        session = get_session()
+        address = Address(postcode=postcode, house_number=int(number), street=street,
+                          house_number_suffix=suffix or None)  # fmt: skip
+        household = casework.register_household(session, address=address)
+        _add_person(household, person)
+        return household
+
+    household = _attempt(form, work, _bsn_refusals())
+    if household is None:
+        return form.render("caseworker/new_household.html", 400)
+    flash(_("Het huishouden is ingeschreven."))
+    return redirect(url_for("caseworker.household", household_id=household.id), 303)
+
+
+def _almere_postcode(form: Form) -> str:
+    """A postcode in Almere, normalised; a clear error at the field for anything else."""
+    typed = form.values["postcode"]
+    if not typed:
+        form.error("postcode", _("Vul de postcode in, bijvoorbeeld 1315 AB."))
+        return ""
+    try:
+        postcode = households.normalise_postcode(typed)
+        households.district_for(get_session(), postcode)
+    except ValidationFailed:
+        form.error("postcode", _("Vul een postcode in zoals 1315 AB: 4 cijfers en 2 letters."))
+        return ""
+    except PostcodeOutsideAlmere:
+        form.error(
+            "postcode",
+            _(
+                "Deze postcode ligt niet in Almere. "
+                "Alleen inwoners van Almere kunnen een Almerepas krijgen."
+            ),
+        )
+        return ""
+    return postcode
+
+
+# -- add a member -----------------------------------------------------------------------------
+
+
+@blp.route("/<int:household_id>/leden/nieuw", methods=["GET", "POST"])
+@require_role("households.write")
+@transactional
+def new_member(household_id: int) -> ResponseReturnValue:
+    """Add someone to a household from a date: a partner, a child, another member."""
+    household = households.get_household(get_session(), household_id)
+    form = Form(PERSON_FIELDS)
+    roles = list(MEMBER_ROLE_LABELS.items())
+    context = {"household": household, "address": address_line(household), "roles": roles}
+    if request.method == "GET":
+        form.values["valid_from"] = show_day(today())
+        record_view(household)
+        return form.render("caseworker/new_member.html", 200, **context)
+
+    person = _person(form, with_role=True)
+    if not form.errors:
+        _attempt(form, lambda: _add_person(household, person), _bsn_refusals())
+    if form.errors:
+        record_view(household)
+        return form.render("caseworker/new_member.html", 400, **context)
+    flash(_("%(name)s is toegevoegd aan het huishouden.", name=person["given_name"]))
+    return redirect(url_for("caseworker.household", household_id=household.id), 303)
+
+
+# -- record an income assessment --------------------------------------------------------------
+
+
+@blp.route("/<int:household_id>/inkomenstoets", methods=["GET", "POST"])
+@require_role("assessments.write")
+@transactional
+def new_assessment(household_id: int) -> ResponseReturnValue:
+    """Record the household's net monthly income; it is compared with the norm on that date."""
+    household = households.get_household(get_session(), household_id)
+    form = Form(ASSESSMENT_FIELDS)
+    context = {"household": household, "address": address_line(household)}
+    if request.method == "GET":
+        form.values["assessed_on"] = show_day(today())
+        record_view(household)
+        return form.render("caseworker/new_assessment.html", 200, **context)
+
+    income = _income(form)
+    assessed_on = form.day("assessed_on", _("Vul de peildatum in."), "01-03-2026")
+    evidence = form.text("evidence_ref", 200, None)
+    assessment = None
+    if not form.errors and income is not None and assessed_on is not None:
+
+        def work() -> Any:
+            return casework.assess(
+                get_session(),
+                household,
+                net_income=income,
+                assessed_on=assessed_on,
+                evidence_ref=evidence or None,
+                assessed_by=current_actor(),
+            )
+
+        assessment = _attempt(form, work, _assessment_refusals())
+    if assessment is None:
+        record_view(household)
+        return form.render("caseworker/new_assessment.html", 400, **context)
+    flash(
+        _(
+            "De inkomenstoets is vastgelegd. Het inkomen is %(pct)s van het sociaal minimum.",
+            pct=format_percentage(assessment.percentage_bp),
+        )
+    )
+    return redirect(url_for("caseworker.household", household_id=household.id), 303)
+
+
+def _income(form: Form) -> int | None:
+    typed = form.values["net_income"]
+    if not typed:
+        form.error(
+            "net_income", _("Vul het netto inkomen per maand in. Geen inkomen? Vul dan 0 in.")
+        )
+        return None
+    try:
+        cents = parse_euros(typed)
+    except ValueError:
+        form.error(
+            "net_income",
+            _(
+                "Vul een bedrag in euro's in, zoals 1.234,56. "
+                "Gebruik hoogstens 2 cijfers achter de komma."
+            ),
+        )
+        return None
+    if cents < 0:
+        form.error(
+            "net_income", _("Het inkomen kan niet negatief zijn. Geen inkomen? Vul dan 0 in.")
+        )
+    elif cents > MAX_MONTHLY_INCOME:
+        form.error(
+            "net_income",
+            _("Dit bedrag is te hoog voor een inkomen per maand. Controleer het bedrag."),
+        )
+    return cents
+
+
+def _assessment_refusals() -> Refusals:
+    no_norm = _(
+        "Voor deze peildatum is er geen sociaal minimum (norm) bekend. "
+        "Kies een andere datum, of vraag de beheerder om de normen aan te vullen."
+    )
+    later = _(
+        "Er is al een inkomenstoets die op of na deze datum begint. Kies een latere peildatum."
+    )
+    no_applicant = _(
+        "Op deze datum woont er geen aanvrager in het huishouden. "
+        "Kies een andere datum of voeg eerst de aanvrager toe."
+    )
+    return {
+        NoNorm: ("assessed_on", no_norm),
+        AssessmentOutOfOrder: ("assessed_on", later),
+        ValidationFailed: ("assessed_on", no_applicant),
+    }

@@ -1,0 +1,220 @@
+"""Caseworker pages that read: find households, open one, see what it is entitled to and why.
+
+They do what the JSON API in almerepas.api.households does, for people: plain HTML without
+JavaScript, the same domain functions and the same audit events (every page that shows a
+household's personal data writes ``household.view``). A BSN is only ever POSTed and only shown
+masked. The pages that change data are in almerepas.web.household_forms, on the same blueprint.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from flask import render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import func, or_, select
+
+from almerepas.audit import log as audit
+from almerepas.core.errors import InvalidBsn, ValidationFailed
+from almerepas.core.session import get_session, transactional
+from almerepas.grants.queries import household_detail, household_summary
+from almerepas.grants.report import household_eligibility
+from almerepas.households import members as households
+from almerepas.households.models import Household, Membership, Person
+from almerepas.http.guard import require_role
+from almerepas.http.pagination import paginate
+from almerepas.schemes.models import Scheme
+from almerepas.web.caseworker import (
+    PAGE_SIZE,
+    SEARCH_FIELDS,
+    Errors,
+    address_line,
+    blp,
+    is_plain,
+    parse_day,
+    record_view,
+    scheme_name,
+    show_day,
+    today,
+)
+
+# -- finding a household ----------------------------------------------------------------------
+
+
+@blp.route("")
+@require_role("households.read")
+@transactional
+def search() -> ResponseReturnValue:
+    """Search by name, postcode or date of birth (GET, so results can be paged and linked)."""
+    form = {key: request.args.get(key, "").strip() for key in SEARCH_FIELDS}
+    if not any(key in request.args for key in SEARCH_FIELDS):
+        return _search_page(form, [])
+
+    errors: Errors = []
+    if not is_plain(form["naam"], 100):
+        errors.append(("naam", _("Gebruik hoogstens %(n)s gewone tekens.", n=100)))
+    postcode = None
+    if form["postcode"]:
+        try:
+            postcode = households.normalise_postcode(form["postcode"])
+        except ValidationFailed:
+            errors.append(("postcode", _("Vul een postcode in zoals 1315 AB.")))
+    born = None
+    if form["geboortedatum"]:
+        try:
+            born = parse_day(form["geboortedatum"])
+        except ValueError:
+            errors.append(
+                ("geboortedatum", _("Vul de geboortedatum in zoals 15-03-1980 (dag-maand-jaar)."))
+            )
+    if not errors and not (form["naam"] or postcode or born):
+        errors.append(("naam", _("Vul een naam, een postcode of een geboortedatum in.")))
+    if errors:
+        return _search_page(form, errors, status=400)
+
+    query = select(Household).order_by(Household.street, Household.house_number, Household.id)
+    if form["naam"] or born:
+        people = select(Membership.household_id).join(Person, Person.id == Membership.person_id)
+        if form["naam"]:
+            name = form["naam"].lower()  # % and _ are letters here, not wildcards
+            people = people.where(
+                or_(
+                    func.lower(Person.family_name).contains(name, autoescape=True),
+                    func.lower(Person.given_name).contains(name, autoescape=True),
+                    func.lower(Person.given_name + " " + Person.family_name).contains(
+                        name, autoescape=True
+                    ),
+                )
+            )
+        if born:
+            people = people.where(Person.date_of_birth == born)
+        query = query.where(Household.id.in_(people))
+    if postcode:
+        query = query.where(Household.postcode == postcode)
+    number = request.args.get("pagina", "1")
+    page = int(number) if number.isdigit() and 0 < int(number) <= 100_000 else 1
+    result = paginate(get_session(), query, page=page, page_size=PAGE_SIZE)
+    audit.record(
+        get_session(),
+        action="household.search",
+        changes={
+            "criteria": {
+                "name": bool(form["naam"]),
+                "postcode": postcode,
+                "date_of_birth": bool(born),
+            }
+        },
+    )
+
+    def page_url(number: int) -> str:
+        args: dict[str, Any] = {**form, "pagina": number}
+        return url_for("caseworker.search", **args)
+
+    return _search_page(
+        form,
+        [],
+        results=[household_summary(h) for h in result.items],
+        result=result,
+        page_url=page_url,
+    )
+
+
+@blp.route("/bsn", methods=["POST"])
+@require_role("households.search_bsn")
+@transactional
+def search_by_bsn() -> ResponseReturnValue:
+    """Find a person by BSN: POSTed so the number never lands in a URL, a log or the history."""
+    bsn = re.sub(r"[\s.]", "", request.form.get("bsn", ""))
+    if not bsn:
+        return _search_page({}, [("bsn", _("Vul het burgerservicenummer in (9 cijfers)."))], 400)
+    try:
+        person = households.find_person_by_bsn(get_session(), bsn)
+    except InvalidBsn:
+        error = _("Dit burgerservicenummer klopt niet. Controleer de 9 cijfers.")
+        return _search_page({}, [("bsn", error)], status=400)
+    found = [m.household for m in person.memberships] if person else []
+    audit.record(get_session(), action="household.search_bsn", changes={"found": len(found)})
+    return _search_page({}, [], results=[household_summary(h) for h in found], by_bsn=True)
+
+
+def _search_page(
+    form: dict[str, str], errors: Errors, status: int = 200, **context: Any
+) -> tuple[str, int]:
+    context.setdefault("results", None)
+    html = render_template(
+        "caseworker/search.html", form=form, errors=errors, field_errors=dict(errors), **context
+    )
+    return html, status
+
+
+# -- one household ----------------------------------------------------------------------------
+
+
+@blp.route("/<int:household_id>")
+@require_role("households.read")
+@transactional
+def household(household_id: int) -> str:
+    """The household: address, members, income assessments and what it was granted."""
+    session = get_session()
+    found = households.get_household(session, household_id)
+    record_view(found)
+    detail = household_detail(session, found)
+    schemes = {s.code: s for s in session.scalars(select(Scheme))}
+    names = {
+        m["person_id"]: f"{m['given_name']} {m['family_name']}" for m in detail["member_history"]
+    }
+
+    def beneficiary(key: str) -> str:
+        kind, _sep, number = key.partition(":")
+        if kind == "person" and number.isdigit():
+            return names.get(int(number), key)
+        return str(_("Het hele huishouden"))
+
+    return render_template(
+        "caseworker/household.html",
+        household=found,
+        detail=detail,
+        address=address_line(found),
+        schemes=schemes,
+        scheme_name=scheme_name,
+        beneficiary=beneficiary,
+        on=today(),
+    )
+
+
+@blp.route("/<int:household_id>/regelingen")
+@require_role("eligibility.read")
+@transactional
+def eligibility(household_id: int) -> ResponseReturnValue:
+    """Which schemes each member is entitled to on a day, and the reason for every unmet rule."""
+    session = get_session()
+    found = households.get_household(session, household_id)
+    typed = request.args.get("datum", "").strip()
+    errors: Errors = []
+    day = today()
+    if typed:
+        try:
+            day = parse_day(typed)
+        except ValueError:
+            errors.append(("datum", _("Vul een datum in zoals 15-03-2026 (dag-maand-jaar).")))
+    record_view(found)
+    rows = [] if errors else household_eligibility(session, found, day)
+    schemes = {s.code: s for s in session.scalars(select(Scheme))}
+    grouped: dict[str, list[dict[str, Any]]] = {}
+    for row in rows:
+        grouped.setdefault(row["scheme"], []).append(row)
+    html = render_template(
+        "caseworker/eligibility.html",
+        household=found,
+        address=address_line(found),
+        form={"datum": typed or show_day(day)},
+        errors=errors,
+        field_errors=dict(errors),
+        on=day,
+        grouped=grouped,
+        schemes=schemes,
+        scheme_name=scheme_name,
+    )
+    return html, 400 if errors else 200

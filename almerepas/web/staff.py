@@ -1,0 +1,255 @@
+"""Staff pages: log in and out, the landing page, the audit log. Plain HTML, no JavaScript.
+
+A page session is a server-side token (the same kind as an API token) kept in the signed
+session cookie, so logging out or revoking it ends the session at once. Every form carries a
+CSRF token (Flask-WTF); the JSON API is exempt because it reads only bearer tokens.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zoneinfo
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
+
+from almerepas.audit import log as audit
+from almerepas.core.errors import AccountLocked, CsrfFailed, NotAuthenticated
+from almerepas.core.session import get_session, transactional
+from almerepas.http.extensions import csrf
+from almerepas.http.guard import (
+    SESSION_TOKEN_KEY,
+    attempt_login,
+    current_staff,
+    require_role,
+    safe_next,
+)
+from almerepas.http.pagination import paginate
+from almerepas.http.problems import handle_domain_error
+from almerepas.staff.models import Role, StaffUser
+from almerepas.staff.permissions import ROLE_LABELS, SIGNED_IN, allowed
+from almerepas.staff.tokens import issue_token, revoke_token
+
+blp = Blueprint("staff", __name__)
+
+#: Links on the landing page: (endpoint, label, permission). A link shows only to roles that
+#: have the permission. Add yours here.
+STAFF_LINKS: list[tuple[str, Any, str]] = [
+    ("caseworker.search", _l("Een huishouden zoeken"), "households.read"),
+    ("caseworker.new_household", _l("Een huishouden inschrijven"), "households.write"),
+    ("staff.audit_log", _l("Auditlog bekijken"), "audit.read"),
+    ("grant_runs_pages.page", _l("Toekenningen bekijken en uitvoeren"), "grants.preview"),
+]
+
+AUDIT_PAGE_SIZE = 50
+CODE = re.compile(r"[0-9]{6}")
+
+Errors = list[tuple[str, str]]
+
+
+def init_app(app: Flask) -> None:
+    """CSRF for every page form (not the API), its refusal as a clear page, and the blueprint."""
+    csrf.init_app(app)
+    app.before_request(_protect_forms)
+    app.register_error_handler(CSRFError, _csrf_failed)
+    app.register_blueprint(blp)
+    app.jinja_env.globals["role_label"] = role_label
+
+
+def _protect_forms() -> None:
+    if current_app.config.get("WTF_CSRF_ENABLED", True) and not request.path.startswith("/api/"):
+        csrf.protect()
+
+
+def _csrf_failed(_error: CSRFError) -> Response:
+    return handle_domain_error(CsrfFailed())
+
+
+def role_label(role: Role | str | None) -> str:
+    """The Dutch (or translated) name of a role, for pages."""
+    try:
+        return str(ROLE_LABELS[Role(role)]) if role else ""
+    except ValueError:
+        return str(role)
+
+
+def _is_plain(value: str, max_length: int) -> bool:
+    """Text that may go into a query: not too long, no control characters (a NUL breaks SQL)."""
+    return len(value) <= max_length and not any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
+# -- logging in and out ---------------------------------------------------------------------------
+
+
+@blp.route("/inloggen", methods=["GET", "POST"])
+@transactional
+def login() -> ResponseReturnValue:
+    """One form: username, password and the 6-digit code; errors keep what was typed."""
+    next_url = safe_next(request.values.get("next"))
+    if request.method == "GET":
+        if current_staff() is not None:
+            return redirect(next_url or url_for("staff.home"), 303)
+        return _login_page({}, [], next_url)
+
+    form = {
+        "username": request.form.get("username", "").strip(),
+        "code": request.form.get("code", "").replace(" ", ""),
+    }
+    password = request.form.get("password", "")
+    errors: Errors = []
+    if not form["username"]:
+        errors.append(("username", _("Vul uw gebruikersnaam in.")))
+    if not password:
+        errors.append(("password", _("Vul uw wachtwoord in.")))
+    if not CODE.fullmatch(form["code"]):
+        errors.append(("code", _("Vul de code van 6 cijfers uit uw app in, bijvoorbeeld 123456.")))
+    if errors:
+        return _login_page(form, errors, next_url, status=400)
+
+    refused = [
+        ("username", _("Inloggen lukt niet. Controleer uw gebruikersnaam, wachtwoord en code."))
+    ]
+    if not _is_plain(form["username"], 80):
+        return _login_page(form, refused, next_url, status=401)
+    try:
+        user_id = attempt_login(form["username"], password, form["code"])
+    except AccountLocked as exc:
+        return _login_page(form, [("username", str(exc.title))], next_url, status=401)
+    except NotAuthenticated:
+        return _login_page(form, refused, next_url, status=401)
+    db = get_session()
+    user = db.get_one(StaffUser, user_id)
+
+    previous = session.get(SESSION_TOKEN_KEY)
+    if isinstance(previous, str):
+        revoke_token(db, previous)  # logging in again ends the session it replaces
+    token = issue_token(db, user)
+    session.clear()  # a new session at login: nothing from before survives (session fixation)
+    session.permanent = True
+    session[SESSION_TOKEN_KEY] = token
+    return redirect(next_url or url_for("staff.home"), 303)
+
+
+def _login_page(
+    form: dict[str, str], errors: Errors, next_url: str | None, *, status: int = 200
+) -> tuple[str, int]:
+    html = render_template(
+        "staff/login.html",
+        form=form,
+        errors=errors,
+        field_errors=dict(errors),
+        next_url=next_url,
+    )
+    return html, status
+
+
+@blp.route("/uitloggen", methods=["POST"])
+@transactional
+def logout() -> ResponseReturnValue:
+    """End the session: the token is revoked, so a copied cookie no longer works either."""
+    token = session.get(SESSION_TOKEN_KEY)
+    user = current_staff()
+    if isinstance(token, str) and revoke_token(get_session(), token) and user is not None:
+        audit.record(
+            get_session(), action="staff.logout", entity_type="staff_user", entity_id=user.id
+        )
+    session.clear()
+    flash(_("U bent uitgelogd."))
+    return redirect(url_for("staff.login"), 303)
+
+
+# -- the landing page ---------------------------------------------------------------------------
+
+
+@blp.route("/medewerkers")
+@require_role(SIGNED_IN)
+def home() -> str:
+    """Who is logged in, and the links this role may follow."""
+    user = current_staff()
+    assert user is not None  # noqa: S101 - require_role let us in
+    links = [
+        (url_for(endpoint), label)
+        for endpoint, label, permission in STAFF_LINKS
+        if allowed(user.role, permission)
+    ]
+    return render_template("staff/home.html", user=user, links=links)
+
+
+# -- the audit log ------------------------------------------------------------------------------
+
+AUDIT_TEXT_FILTERS = {"actor": 120, "action": 60, "entityType": 40, "entityId": 40}
+
+
+@blp.route("/medewerkers/audit")
+@require_role("audit.read")
+def audit_log() -> ResponseReturnValue:
+    """The audit log as a table, newest first, with a filter form that works by GET."""
+    form = {key: request.args.get(key, "").strip() for key in (*AUDIT_TEXT_FILTERS, "from", "to")}
+    errors: Errors = []
+    for key, max_length in AUDIT_TEXT_FILTERS.items():
+        if not _is_plain(form[key], max_length):
+            errors.append((key, _("Gebruik hoogstens %(n)s gewone tekens.", n=max_length)))
+    zone = zoneinfo.ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
+    since, until = _day(form["from"], zone, errors, "from"), _day(form["to"], zone, errors, "to")
+    if until is not None:
+        until += dt.timedelta(days=1)  # "to" on the page includes that whole day
+    if since is not None and until is not None and until <= since:
+        errors.append(("to", _("De datum 'tot en met' moet op of na de datum 'vanaf' liggen.")))
+
+    page_number = request.args.get("page", "1")
+    page = int(page_number) if page_number.isdigit() and 0 < int(page_number) <= 100_000 else 1
+    result = None
+    if not errors:
+        query = audit.events_query(
+            actor=form["actor"] or None,
+            action=form["action"] or None,
+            entity_type=form["entityType"] or None,
+            entity_id=form["entityId"] or None,
+            since=since,
+            until=until,
+        )
+        result = paginate(get_session(), query, page=page, page_size=AUDIT_PAGE_SIZE)
+
+    def page_url(number: int) -> str:
+        args: dict[str, Any] = {**request.args.to_dict(), "page": number}
+        return url_for("staff.audit_log", **args)
+
+    html = render_template(
+        "staff/audit.html",
+        form=form,
+        errors=errors,
+        field_errors=dict(errors),
+        result=result,
+        page_url=page_url,
+    )
+    return html, 400 if errors else 200
+
+
+def _day(value: str, zone: dt.tzinfo, errors: Errors, field: str) -> dt.datetime | None:
+    """The start of a local day typed as yyyy-mm-dd, in UTC; an error when it is not a date."""
+    if not value:
+        return None
+    try:
+        day = dt.date.fromisoformat(value)
+        if not 1970 <= day.year <= 9998:
+            raise ValueError(value)
+    except ValueError:
+        errors.append((field, _("Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-03-15.")))
+        return None
+    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.UTC)
