@@ -25,9 +25,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from almerepas import create_app
 from almerepas.core import migrate
 from almerepas.core.db import make_engine
+from tests.factories import TEST_SECRET_KEY
 from tests.pg_cluster import ClusterUnavailable, start_cluster
 
-pytest_plugins = ["tests.fixtures", "tests.people"]
+pytest_plugins = ["tests.fixtures"]
 
 PG_ENV = "ALMEREPAS_TEST_POSTGRES_URL"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -57,6 +58,12 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 
 
 _cluster_key = pytest.StashKey[Any]()
+#: Test apps use the keys of tests.factories.KEYS, whatever the developer's environment says.
+TEST_KEYS: dict[str, object] = {
+    "SECRET_KEY": TEST_SECRET_KEY,
+    "ENCRYPTION_KEYS": [],
+    "HASH_KEY": None,
+}
 
 
 def _worker() -> str:
@@ -168,7 +175,9 @@ def make_app() -> Iterator[Callable[..., Flask]]:
     apps: list[Flask] = []
 
     def build(database_url: str, **config: Any) -> Flask:
-        app = create_app({"ENV": "test", "DATABASE_URL": database_url, "TESTING": True, **config})
+        app = create_app(
+            {"ENV": "test", "DATABASE_URL": database_url, "TESTING": True, **TEST_KEYS, **config}
+        )
         apps.append(app)
         return app
 

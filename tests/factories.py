@@ -1,14 +1,62 @@
-"""Small helpers that make ledger fixtures with the fewest lines."""
+"""Factories: plain functions that make rows with the fewest lines (no pytest fixtures here).
+
+- ledger: ``make_account``, ``funded_account``
+- staff: ``make_staff``, ``totp_now``, ``login_headers``, ``staff_headers``, ``token_headers``
+- households: ``make_household``, ``assess``, ``born``
+- reference data by name: ``seed_scheme``
+
+Shared fixtures (frozen clock, ``reference``, ``count_queries``...) live in tests/fixtures.py.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
+import itertools
 import uuid
+from contextlib import AbstractContextManager, nullcontext
+from typing import TYPE_CHECKING, Any
 
+import pyotp
+from flask import has_app_context
 from sqlalchemy.orm import Session
 
+from almerepas.audit.log import Actor
+from almerepas.core import clock
+from almerepas.core.crypto import Keyring
+from almerepas.households import members as households
+from almerepas.households.members import Address
+from almerepas.income import assessments, norms
+from almerepas.income import rules as eligibility
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.posting import EUR, Leg
-from almerepas.models import Account, AccountKind, EntryKind
+from almerepas.models import (
+    Account,
+    AccountKind,
+    EntryKind,
+    Household,
+    IncomeAssessment,
+    MemberRole,
+)
+from almerepas.reference.loaders import seed_schemes
+from almerepas.staff.accounts import create_staff_user
+from almerepas.staff.tokens import issue_token
+
+if TYPE_CHECKING:
+    from flask import Flask
+    from flask.testing import FlaskClient
+
+    from almerepas.models import Role, StaffUser
+
+
+#: Every test app is made with this secret (tests/conftest.py), so the keys the factories
+#: encrypt with are the keys the app decrypts with, with or without an app at hand.
+TEST_SECRET_KEY = "almerepas-test-secret-not-for-production"
+KEYS = Keyring.from_config(secret_key=TEST_SECRET_KEY, argon2_profile="cheapest")
+#: Who acts in a test that calls an operation directly.
+TEST_ACTOR = Actor("test")
+
+
+# -- ledger (almerepas.ledger) ------------------------------------------------------------------
 
 
 def make_account(
@@ -42,15 +90,7 @@ def funded_account(session: Session, balance: int, unit: str = EUR) -> tuple[Acc
     return source, account
 
 
-# -- staff accounts (almerepas.auth) ------------------------------------------------------------
-
-from typing import TYPE_CHECKING  # noqa: E402 - appended section
-
-if TYPE_CHECKING:
-    from flask import Flask
-    from flask.testing import FlaskClient
-
-    from almerepas.models import Role, StaffUser
+# -- staff accounts (almerepas.staff) -----------------------------------------------------------
 
 STAFF_PASSWORD = "correct horse battery staple"
 
@@ -68,12 +108,6 @@ def make_staff(
     Needs an app context (the TOTP secret is encrypted with the app's key): call it inside
     ``with app.app_context():`` or pass ``app=``.
     """
-    from contextlib import AbstractContextManager, nullcontext
-
-    from flask import has_app_context
-
-    from almerepas.staff.accounts import create_staff_user
-
     context: AbstractContextManager[object] = (
         app.app_context() if app is not None and not has_app_context() else nullcontext()
     )
@@ -84,17 +118,14 @@ def make_staff(
             display_name="Test Medewerker",
             role=role,
             password=password,
-            actor="test",
+            actor=Actor("test"),
+            keys=KEYS,
         )
     return user, password, secret
 
 
 def totp_now(secret: str) -> str:
     """The code an authenticator app shows now (almerepas.clock.now, so frozen time works)."""
-    import pyotp
-
-    from almerepas.core import clock
-
     return pyotp.TOTP(secret).at(clock.now())
 
 
@@ -120,6 +151,66 @@ def staff_headers(client: FlaskClient, session: Session, role: Role | str) -> di
 
 def token_headers(session: Session, user: StaffUser) -> dict[str, str]:
     """Headers with a token issued directly (no password hashing, no TOTP): fast, for loops."""
-    from almerepas.staff.tokens import issue_token
-
     return {"Authorization": f"Bearer {issue_token(session, user)}"}
+
+
+# -- households, persons and assessments (almerepas.households, almerepas.income) --------------
+
+_numbers = itertools.count(1)
+
+
+def make_household(
+    session: Session,
+    members: list[tuple[MemberRole, dt.date]],
+    *,
+    postcode: str = "1315 AB",
+    since: dt.date = dt.date(2020, 1, 1),
+) -> Household:
+    """A household at a numbered address with members (role, birth date) living there since.
+
+    Needs the postcodes of the ``reference`` fixture (tests/fixtures.py).
+    """
+    household = households.create_household(
+        session,
+        address=Address(postcode=postcode, house_number=next(_numbers), street="Stadhuisplein"),
+    )
+    for n, (role, born) in enumerate(members):
+        person = households.create_person(
+            session, given_name=f"Lid{n}", family_name="Test", date_of_birth=born, keys=KEYS
+        )
+        households.add_member(session, household, person, role=role, valid_from=max(since, born))
+    session.refresh(household)
+    return household
+
+
+def assess(
+    session: Session,
+    household: Household,
+    percent_of_norm: tuple[int, int],
+    *,
+    on: dt.date = dt.date(2026, 1, 1),
+) -> IncomeAssessment:
+    """Assess at numerator/denominator of the applicable norm, in cents rounded down."""
+    adults, children = assessments.composition(household, on)
+    norm = norms.norm_for(session, eligibility.norm_key(adults, children, on), on)
+    numerator, denominator = percent_of_norm
+    income = norm.amount * numerator // denominator
+    return assessments.record_assessment(
+        session, household, net_income=income, assessed_on=on, assessed_by="test"
+    )
+
+
+def born(years_before: int, on: dt.date = dt.date(2026, 1, 1)) -> dt.date:
+    """A birth date that makes someone exactly ``years_before`` years old on ``on``."""
+    return on.replace(year=on.year - years_before)
+
+
+# -- reference data by name (almerepas/reference/seed) ------------------------------------------
+
+
+def seed_scheme(code: str) -> dict[str, Any]:
+    """The seed scheme with ``code``, as schemes.json ships it (a fresh copy to change freely)."""
+    by_code = {scheme["code"]: scheme for scheme in seed_schemes()}
+    if code not in by_code:
+        raise KeyError(f"no seed scheme {code!r}; there are {sorted(by_code)}")
+    return dict(by_code[code])

@@ -1,14 +1,23 @@
-"""Shared fixtures beside tests/conftest.py: the frozen clock and an app context."""
+"""Shared fixtures beside tests/conftest.py: the frozen clock, an app context, reference data and
+a count of SQL statements. Factories (plain functions that make rows) are in tests/factories.py.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import re
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass, field
+from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import Connection, event
+from sqlalchemy.orm import Session
 
 from almerepas.core import clock
+from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 
 #: A Monday morning in March, far from any period boundary, unless a test sets its own moment.
 START = dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=dt.UTC)
@@ -45,3 +54,75 @@ def app_context(app: Flask) -> Iterator[Flask]:
     """Domain code that encrypts (TOTP secrets) needs the app's key, so an app context."""
     with app.app_context():
         yield app
+
+
+@pytest.fixture
+def reference(db: Session, app: Flask) -> Session:
+    """Postcodes, norms and the seed schemes, inside the test's transaction."""
+    with app.app_context():
+        load_postcodes(db)
+        load_norms(db)
+        load_schemes(db)
+    return db
+
+
+# -- counting SQL statements --------------------------------------------------------------------
+
+#: Transaction bookkeeping, counted apart: every commit of a view or of the test's session is a
+#: SAVEPOINT and a RELEASE inside the test's outer transaction, which production does not send.
+SAVEPOINT_PREFIXES = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
+
+
+@dataclass
+class QueryCount:
+    """What ran on the test's connection inside one ``with count_queries()`` block."""
+
+    #: the SQL statements sent, savepoint bookkeeping left out: what a hot path is held to
+    sql: list[str] = field(default_factory=list)
+    #: SAVEPOINT / RELEASE SAVEPOINT / ROLLBACK TO SAVEPOINT statements, counted apart
+    savepoints: list[str] = field(default_factory=list)
+
+    @property
+    def statements(self) -> int:
+        return len(self.sql)
+
+    def __repr__(self) -> str:
+        return f"QueryCount(statements={self.statements}, savepoints={len(self.savepoints)})"
+
+    def report(self) -> str:
+        """The statements, numbered and without their column lists, for an assertion message."""
+        short = (
+            re.sub(r"^SELECT .+? FROM ", "SELECT ... FROM ", " ".join(s.split())) for s in self.sql
+        )
+        return "\n".join(f"{n}. {statement}" for n, statement in enumerate(short, 1))
+
+
+CountQueries = Callable[[], AbstractContextManager[QueryCount]]
+
+
+@pytest.fixture
+def count_queries(connection: Connection) -> CountQueries:
+    """``with count_queries() as counted: ...`` counts the SQL statements sent on the test's
+    connection (``before_cursor_execute``): the app's sessions, ``db`` and ``reference`` all use
+    it. ``counted.statements`` leaves out SAVEPOINT/RELEASE, which are in
+    ``counted.savepoints``; ``counted.report()`` lists the statements for a failure message.
+    """
+
+    @contextmanager
+    def counting() -> Iterator[QueryCount]:
+        counted = QueryCount()
+
+        def record(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            text = statement.lstrip()
+            if text.upper().startswith(SAVEPOINT_PREFIXES):
+                counted.savepoints.append(text)
+            else:
+                counted.sql.append(text)
+
+        event.listen(connection, "before_cursor_execute", record)
+        try:
+            yield counted
+        finally:
+            event.remove(connection, "before_cursor_execute", record)
+
+    return counting

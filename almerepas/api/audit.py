@@ -11,9 +11,10 @@ from marshmallow import fields, validate, validates_schema
 from almerepas.api.base import Blueprint
 from almerepas.api.schemas.common import PageArgsSchema, PageSchema
 from almerepas.audit import log as audit
+from almerepas.core.paging import paginate
 from almerepas.core.session import get_session
 from almerepas.http.guard import require_role
-from almerepas.http.pagination import paginate
+from almerepas.http.pagination import link_header
 
 blp = Blueprint("audit", __name__, description="Het auditlog (alleen voor auditors)")
 
@@ -95,4 +96,4 @@ def list_audit_events(
         "page_size": result.page_size,
         "total": result.total,
     }
-    return body, 200, {"Link": result.link_header()}
+    return body, 200, {"Link": link_header(result)}

@@ -10,8 +10,9 @@ from sqlalchemy import select
 
 from almerepas.api.base import Blueprint
 from almerepas.api.schemas.common import PageArgsSchema, PageSchema
+from almerepas.core.paging import paginate
 from almerepas.core.session import get_session
-from almerepas.http.pagination import paginate
+from almerepas.http.pagination import link_header
 from almerepas.ledger.models import Account, AccountKind
 
 blp = Blueprint("funding", __name__, description="Budgetten van de regelingen")
@@ -43,4 +44,4 @@ def list_funding_accounts(page: int, page_size: int) -> tuple[dict[str, Any], in
         "page_size": result.page_size,
         "total": result.total,
     }
-    return body, 200, {"Link": result.link_header()}
+    return body, 200, {"Link": link_header(result)}

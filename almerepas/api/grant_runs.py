@@ -8,11 +8,11 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from almerepas.api.base import Blueprint
-from almerepas.audit import log as audit
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import runs as grants
 from almerepas.http.guard import current_actor, require_role
+from almerepas.http.reasons import counted
 
 blp = Blueprint("grant_runs", __name__, description="Toekennen en laten vervallen per periode")
 
@@ -75,7 +75,7 @@ class ExpirySchema(ma.Schema):
 
 
 def _summary(runs: list[grants.SchemeRun]) -> list[dict[str, Any]]:
-    return [{**run.__dict__, "reasons": dict(run.reasons)} for run in runs]
+    return [{**run.__dict__, "reasons": dict(counted(run.reasons))} for run in runs]
 
 
 @blp.route("/grant-runs/preview")
@@ -85,13 +85,9 @@ def _summary(runs: list[grants.SchemeRun]) -> list[dict[str, Any]]:
 @transactional
 def preview(period: str, scheme: list[str] | None = None) -> dict[str, Any]:
     """Laat zien wat een toekenning zou doen, zonder iets op te slaan."""
-    session = get_session()
-    with session.begin_nested() as savepoint:
-        runs = grants.issue(
-            session, period=period, actor=current_actor(), today=clock.today(), schemes=scheme
-        )
-        savepoint.rollback()
-    audit.record(session, action="grants.preview", changes={"period": period})
+    runs = grants.preview(
+        get_session(), period=period, actor=current_actor(), today=clock.today(), schemes=scheme
+    )
     return {"period": period, "dry_run": True, "runs": _summary(runs)}
 
 
@@ -110,18 +106,7 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
         today=clock.today(),
         schemes=body.get("schemes"),
     )
-    summary = _summary(runs)
-    audit.record(
-        session,
-        action="grants.issue",
-        changes={
-            "run": {
-                "period": body["period"],
-                "granted": {r["scheme"]: r["granted"] for r in summary},
-            }
-        },
-    )
-    return {"period": body["period"], "dry_run": False, "runs": summary}
+    return {"period": body["period"], "dry_run": False, "runs": _summary(runs)}
 
 
 @blp.route("/grant-expiries", methods=["POST"])
@@ -133,9 +118,4 @@ def expire(body: dict[str, Any]) -> dict[str, Any]:
     """Laat wat over is van een afgelopen periode teruggaan naar het budget."""
     session = get_session()
     runs = grants.expire(session, period=body["period"], actor=current_actor(), today=clock.today())
-    audit.record(
-        session,
-        action="grants.expire",
-        changes={"run": {"period": body["period"], "expired": sum(r.expired for r in runs)}},
-    )
     return {"period": body["period"], "runs": [r.__dict__ for r in runs]}

@@ -10,7 +10,6 @@ import datetime as dt
 from typing import Any
 
 from flask.typing import ResponseReturnValue
-from sqlalchemy import func, or_, select
 
 from almerepas.api.base import Blueprint
 from almerepas.api.schemas.households import (
@@ -31,21 +30,24 @@ from almerepas.audit import log as audit
 from almerepas.casework import operations as casework
 from almerepas.core import clock
 from almerepas.core.errors import NotFound
-from almerepas.core.session import get_session, transactional
+from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.grants.queries import household_detail, household_summary
 from almerepas.grants.report import household_eligibility
 from almerepas.households import members as households
+from almerepas.households import search
 from almerepas.households.members import Address
-from almerepas.households.models import Household, Membership, Person
+from almerepas.households.models import Household
+from almerepas.households.search import Criteria
 from almerepas.http.guard import current_actor, require_role
-from almerepas.http.pagination import paginate
+from almerepas.http.pagination import link_header
+from almerepas.http.reasons import worded
 from almerepas.income import assessments
 
 blp = Blueprint("households", __name__, description="Huishoudens (voor consulenten)")
 
 
 def _opened(household: Household) -> None:
-    casework.viewed(get_session(), household)
+    casework.viewed(get_session(), household, actor=current_actor())
 
 
 @blp.route("/households")
@@ -61,34 +63,12 @@ def search_households(
     date_of_birth: dt.date | None = None,
 ) -> ResponseReturnValue:
     """Zoek huishoudens op naam, postcode of geboortedatum van een lid."""
-    session = get_session()
-    query = select(Household).order_by(Household.id)
-    if name or date_of_birth:
-        people = select(Membership.household_id).join(Person, Person.id == Membership.person_id)
-        if name:
-            like = f"%{name.lower()}%"
-            people = people.where(
-                or_(
-                    func.lower(Person.family_name).like(like),
-                    func.lower(Person.given_name).like(like),
-                )
-            )
-        if date_of_birth:
-            people = people.where(Person.date_of_birth == date_of_birth)
-        query = query.where(Household.id.in_(people))
-    if postcode:
-        query = query.where(Household.postcode == households.normalise_postcode(postcode))
-    result = paginate(session, query, page=page, page_size=page_size)
-    audit.record(
-        session,
-        action="household.search",
-        changes={
-            "criteria": {
-                "name": bool(name),
-                "postcode": postcode,
-                "date_of_birth": bool(date_of_birth),
-            }
-        },
+    result = search.search_households(
+        get_session(),
+        Criteria(name=name, postcode=postcode, date_of_birth=date_of_birth),
+        page=page,
+        page_size=page_size,
+        actor=current_actor(),
     )
     body = {
         "items": [household_summary(h) for h in result.items],
@@ -96,7 +76,7 @@ def search_households(
         "page_size": result.page_size,
         "total": result.total,
     }
-    return body, 200, {"Link": result.link_header()}
+    return body, 200, {"Link": link_header(result)}
 
 
 @blp.route("/households/_search", methods=["POST"])
@@ -107,9 +87,11 @@ def search_households(
 def search_by_bsn(body: dict[str, Any]) -> dict[str, Any]:
     """Zoek een huishouden op burgerservicenummer (in de body, nooit in de URL)."""
     session = get_session()
-    person = households.find_person_by_bsn(session, body["bsn"])
+    person = households.find_person_by_bsn(session, body["bsn"], keys=get_keys())
     found = [m.household for m in person.memberships] if person else []
-    audit.record(session, action="household.search_bsn", changes={"found": len(found)})
+    audit.record(
+        session, actor=current_actor(), action="household.search_bsn", changes={"found": len(found)}
+    )
     return {
         "items": [household_summary(h) for h in found],
         "page": 1,
@@ -127,8 +109,10 @@ def create_household(body: dict[str, Any]) -> dict[str, Any]:
     """Registreer een huishouden met zijn adres in Almere."""
     session = get_session()
     contact = {key: value for key, value in body.items() if key != "address"}
-    household = casework.register_household(session, address=Address(**body["address"]), **contact)
-    return household_detail(session, household)
+    household = casework.register_household(
+        session, address=Address(**body["address"]), **contact, actor=current_actor()
+    )
+    return household_detail(session, household, keys=get_keys())
 
 
 @blp.route("/households/<int:household_id>")
@@ -140,7 +124,7 @@ def get_household(household_id: int) -> dict[str, Any]:
     session = get_session()
     household = households.get_household(session, household_id)
     _opened(household)
-    return household_detail(session, household)
+    return household_detail(session, household, keys=get_keys())
 
 
 @blp.route("/households/<int:household_id>/members", methods=["POST"])
@@ -152,9 +136,16 @@ def add_member(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     """Voeg iemand toe aan een huishouden, vanaf een datum."""
     session = get_session()
     household = households.get_household(session, household_id)
-    casework.add_person(session, household, **body, today=clock.today())
+    casework.add_person(
+        session,
+        household,
+        **body,
+        today=clock.today(),
+        keys=get_keys(),
+        actor=current_actor(),
+    )
     session.refresh(household)
-    return household_detail(session, household)
+    return household_detail(session, household, keys=get_keys())
 
 
 @blp.route("/households/<int:household_id>/departures", methods=["POST"])
@@ -174,8 +165,10 @@ def record_departure(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     ]
     if not current:
         raise NotFound(detail="Deze persoon woont op die dag niet in dit huishouden.")
-    casework.record_departure(session, household, current[0], last_day=body["last_day"])
-    return household_detail(session, household)
+    casework.record_departure(
+        session, household, current[0], last_day=body["last_day"], actor=current_actor()
+    )
+    return household_detail(session, household, keys=get_keys())
 
 
 @blp.route("/households/<int:household_id>/move-outs", methods=["POST"])
@@ -187,8 +180,8 @@ def record_move_out(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     """Het huishouden vertrekt uit Almere: het houdt wat het heeft en krijgt daarna niets nieuws."""
     session = get_session()
     household = households.get_household(session, household_id)
-    casework.move_out(session, household, day=body["day"])
-    return household_detail(session, household)
+    casework.move_out(session, household, day=body["day"], actor=current_actor())
+    return household_detail(session, household, keys=get_keys())
 
 
 @blp.route("/households/<int:household_id>/assessments", methods=["POST"])
@@ -208,7 +201,7 @@ def record_assessment(body: dict[str, Any], household_id: int) -> Any:
         valid_from=body.get("valid_from"),
         months=body.get("months", assessments.DEFAULT_MONTHS),
         evidence_ref=body.get("evidence_ref"),
-        assessed_by=current_actor(),
+        actor=current_actor(),
     )
     return assessment
 
@@ -224,4 +217,4 @@ def eligibility(household_id: int, date: dt.date | None = None) -> dict[str, Any
     household = households.get_household(session, household_id)
     _opened(household)
     day = date or clock.today()
-    return {"date": day, "items": household_eligibility(session, household, day)}
+    return {"date": day, "items": worded(household_eligibility(session, household, day))}

@@ -10,12 +10,11 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 
 from almerepas.api.base import Blueprint
-from almerepas.audit import log as audit
 from almerepas.core import clock
-from almerepas.core.errors import NotFound
 from almerepas.core.session import get_session, transactional
+from almerepas.households import members as households
 from almerepas.households.models import District, PostcodeDistrict
-from almerepas.http.guard import require_role
+from almerepas.http.guard import current_actor, require_role
 from almerepas.income.models import Norm
 from almerepas.schemes import catalogue as schemes
 from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
@@ -125,14 +124,7 @@ def list_schemes() -> dict[str, Any]:
 def create_scheme(body: dict[str, Any]) -> dict[str, Any]:
     """Maak een nieuwe regeling: dat zijn gegevens, geen code."""
     session = get_session()
-    scheme = schemes.create_scheme(session, body)
-    audit.record(
-        session,
-        action="scheme.create",
-        entity_type="scheme",
-        entity_id=scheme.code,
-        changes={key: [None, _plain(value)] for key, value in _dump(scheme).items()},
-    )
+    scheme = schemes.create_scheme(session, body, actor=current_actor())
     return _dump(scheme)
 
 
@@ -145,22 +137,8 @@ def change_scheme(body: dict[str, Any], code: str) -> dict[str, Any]:
     """Wijzig een regeling. Toekenningen die al gedaan zijn, veranderen niet mee."""
     session = get_session()
     scheme = schemes.get_scheme(session, code)
-    diff = schemes.update_scheme(session, scheme, body)
-    audit.record(
-        session,
-        action="scheme.change",
-        entity_type="scheme",
-        entity_id=code,
-        changes={key: [_plain(a), _plain(b)] for key, (a, b) in diff.items()},
-    )
+    schemes.update_scheme(session, scheme, body, actor=current_actor())
     return _dump(scheme)
-
-
-def _plain(value: Any) -> Any:
-    """Audit rows are JSON: dates and enums as text."""
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    return getattr(value, "value", value)
 
 
 @blp.route("/norms")
@@ -199,21 +177,4 @@ def list_postcodes() -> dict[str, Any]:
 @transactional
 def correct_postcode(body: dict[str, Any], pc4: str) -> PostcodeDistrict:
     """Verbeter het stadsdeel van een postcode. Bestaande huishoudens houden hun stadsdeel."""
-    session = get_session()
-    row = session.get(PostcodeDistrict, pc4)
-    if row is None:
-        raise NotFound(detail=f"Postcode {pc4} ligt niet in Almere.")
-    before = row.district.value if row.district else None
-    row.district = body["district"]
-    row.confidence = "corrected"
-    event = audit.record(
-        session,
-        action="postcode.correct",
-        entity_type="postcode",
-        entity_id=pc4,
-        changes={"district": [before, body["district"].value]},
-    )
-    row.corrected_by = event.actor
-    row.corrected_at = clock.now()
-    session.flush()
-    return row
+    return households.correct_district(get_session(), pc4, body["district"], actor=current_actor())

@@ -8,13 +8,12 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from almerepas.api.base import Blueprint
-from almerepas.audit import log as audit
 from almerepas.core.session import get_session, transactional
-from almerepas.http.guard import attempt_login, bearer_token, current_staff, require_role
+from almerepas.http.guard import attempt_login, bearer_token, current_actor, require_role
 from almerepas.staff.accounts import MAX_PASSWORD_LENGTH
 from almerepas.staff.models import StaffUser
 from almerepas.staff.permissions import SIGNED_IN
-from almerepas.staff.tokens import issue_token, revoke_token, token_record
+from almerepas.staff.tokens import issue_token, log_out, token_record
 
 blp = Blueprint("tokens", __name__, description="Inloggen en uitloggen voor medewerkers")
 
@@ -69,7 +68,5 @@ def delete_current_token() -> None:
     """Log uit: het token waarmee u dit verzoek doet werkt daarna niet meer."""
     session = get_session()
     token = bearer_token()
-    if token is not None and revoke_token(session, token):
-        user = current_staff()
-        entity_id = user.id if user is not None else None
-        audit.record(session, action="staff.logout", entity_type="staff_user", entity_id=entity_id)
+    if token is not None:
+        log_out(session, token, actor=current_actor())

@@ -1,8 +1,8 @@
 """Write and query the append-only audit log: who did what, when, with before and after.
 
-``record`` fills in the actor, role and request id from the current request, so a view only
-says what happened. A BSN never reaches the log: any key with "bsn" in its name is masked, and
-so is any string that looks like a valid BSN (nine digits that pass the eleven test).
+Every row names its ``Actor`` (who, in which role, in which request), passed in by the caller.
+A BSN never reaches the log: any key with "bsn" in its name is masked, and so is any string
+that looks like a valid BSN (nine digits that pass the eleven test).
 """
 
 from __future__ import annotations
@@ -12,53 +12,59 @@ import decimal
 import enum
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
-from flask import has_request_context
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit.models import AuditEvent
 from almerepas.core import clock
+from almerepas.core.elfproef import passes_eleven_test
 
 MASK = "***"
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who acts, as the audit log writes it, and the request it came with.
+
+    ``name`` is ``staff:<username>``, ``cli:<command>``, ``anonymous`` (a request without a
+    login) or ``system``. The faces make it (almerepas.http.guard.current_actor for requests);
+    operations take it as a parameter and write it on every row they record.
+    """
+
+    name: str
+    role: str | None = None
+    request_id: str | None = None
+
+    def as_staff(self, username: str, role: str) -> Actor:
+        """The same request, now acting as the staff member who just logged in."""
+        return Actor(f"staff:{username}", role, self.request_id)
+
+
+SYSTEM = Actor("system")
 
 
 def record(
     session: Session,
     *,
+    actor: Actor,
     action: str,
     entity_type: str | None = None,
     entity_id: str | int | None = None,
     changes: Mapping[str, Any] | None = None,
-    actor: str | None = None,
-    role: str | None = None,
 ) -> AuditEvent:
-    """Add one audit event and flush it; the caller's commit makes it permanent.
-
-    ``actor`` defaults to ``staff:<username>`` of the logged-in staff member, ``anonymous`` in a
-    request without one, and ``system`` outside a request. The CLI passes ``cli:<command>``.
-    """
-    request_id: str | None = None
-    if has_request_context():
-        from almerepas.http.guard import current_staff
-        from almerepas.http.problems import request_id as current_request_id
-
-        request_id = current_request_id()
-        if actor is None:
-            user = current_staff()
-            if user is not None:
-                actor = f"staff:{user.username}"
-                role = role or user.role.value
+    """Add one audit event and flush it; the caller's commit makes it permanent."""
     event = AuditEvent(
         occurred_at=clock.now(),
-        actor=(actor or ("anonymous" if has_request_context() else "system"))[:120],
-        role=role,
+        actor=actor.name[:120],
+        role=actor.role,
         action=action,
         entity_type=entity_type,
         entity_id=None if entity_id is None else str(entity_id),
         changes=scrub(dict(changes)) if changes else None,
-        request_id=request_id,
+        request_id=actor.request_id,
     )
     session.add(event)
     session.flush()
@@ -77,12 +83,8 @@ def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict
 
 
 def looks_like_bsn(value: str) -> bool:
-    """Nine digits that pass the eleven test (elfproef) that every BSN passes."""
-    if len(value) != 9 or not (value.isascii() and value.isdigit()):
-        return False
-    digits = [int(c) for c in value]
-    total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - digits[8]
-    return total % 11 == 0
+    """Could be a BSN: masked even when it is not one (000000000 passes the test too)."""
+    return passes_eleven_test(value)
 
 
 def scrub(value: Any, *, key: str = "") -> Any:

@@ -12,6 +12,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
+from almerepas.core.crypto import Keyring
 from almerepas.households import members as households
 from almerepas.households.members import Address
 from almerepas.households.models import Household, MemberRole, Membership, Person
@@ -19,9 +21,15 @@ from almerepas.income import assessments
 from almerepas.income.models import IncomeAssessment
 
 
-def viewed(session: Session, household: Household) -> None:
+def viewed(session: Session, household: Household, *, actor: Actor) -> None:
     """Showing a household's personal data is a read the audit log keeps (BIO)."""
-    audit.record(session, action="household.view", entity_type="household", entity_id=household.id)
+    audit.record(
+        session,
+        actor=actor,
+        action="household.view",
+        entity_type="household",
+        entity_id=household.id,
+    )
 
 
 def register_household(
@@ -32,6 +40,7 @@ def register_household(
     phone: str | None = None,
     language: str = "nl",
     letters_by_post: bool = False,
+    actor: Actor,
 ) -> Household:
     household = households.create_household(
         session,
@@ -43,6 +52,7 @@ def register_household(
     )
     audit.record(
         session,
+        actor=actor,
         action="household.create",
         entity_type="household",
         entity_id=household.id,
@@ -77,6 +87,8 @@ def add_person(
     bsn: str | None = None,
     email: str | None = None,
     phone: str | None = None,
+    keys: Keyring,
+    actor: Actor,
 ) -> Person:
     """A new person moves into the household; the audit row shows the BSN only masked."""
     person = households.create_person(
@@ -88,10 +100,12 @@ def add_person(
         email=email,
         phone=phone,
         today=today,
+        keys=keys,
     )
     households.add_member(session, household, person, role=role, valid_from=valid_from)
     audit.record(
         session,
+        actor=actor,
         action="household.add_member",
         entity_type="household",
         entity_id=household.id,
@@ -110,7 +124,7 @@ def assess(
     *,
     net_income: int,
     assessed_on: dt.date,
-    assessed_by: str,
+    actor: Actor,
     valid_from: dt.date | None = None,
     months: int = assessments.DEFAULT_MONTHS,
     evidence_ref: str | None = None,
@@ -129,13 +143,14 @@ def assess(
         household,
         net_income=net_income,
         assessed_on=assessed_on,
-        assessed_by=assessed_by,
+        assessed_by=actor.name,
         valid_from=valid_from,
         months=months,
         evidence_ref=evidence_ref,
     )
     audit.record(
         session,
+        actor=actor,
         action="assessment.create",
         entity_type="household",
         entity_id=household.id,
@@ -157,13 +172,19 @@ def assess(
 
 
 def record_departure(
-    session: Session, household: Household, membership: Membership, *, last_day: dt.date
+    session: Session,
+    household: Household,
+    membership: Membership,
+    *,
+    last_day: dt.date,
+    actor: Actor,
 ) -> None:
     """Someone leaves the household; the membership keeps its history with an end date."""
     before = membership.valid_to
     households.end_membership(session, membership, last_day=last_day)
     audit.record(
         session,
+        actor=actor,
         action="household.departure",
         entity_type="household",
         entity_id=household.id,
@@ -171,7 +192,7 @@ def record_departure(
     )
 
 
-def move_out(session: Session, household: Household, *, day: dt.date) -> None:
+def move_out(session: Session, household: Household, *, day: dt.date, actor: Actor) -> None:
     """The household leaves Almere: it keeps what it has, its memberships end."""
     before = {m.id: m.valid_to for m in household.memberships}
     households.move_out_of_almere(session, household, day=day)
@@ -182,6 +203,7 @@ def move_out(session: Session, household: Household, *, day: dt.date) -> None:
     }
     audit.record(
         session,
+        actor=actor,
         action="household.move_out",
         entity_type="household",
         entity_id=household.id,

@@ -7,7 +7,7 @@ rolls back, so what it reports is what a real run would change, and it writes no
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import click
@@ -17,9 +17,8 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from almerepas.core.errors import DomainError
-
-#: A step returns what it did, e.g. "created" or "unchanged"; the summary counts those words.
-Step = tuple[str, Callable[[Session], str]]
+from almerepas.core.session import Step, run_unit_of_work
+from almerepas.http.i18n import translate
 
 console = Console(stderr=True)
 
@@ -32,34 +31,35 @@ class BatchResult:
 
 def run_batch(title: str, steps: Sequence[Step], session: Session, *, dry_run: bool) -> BatchResult:
     """Run the steps as one unit of work; commit, or roll back on a dry run or on failure."""
-    counts: Counter[str] = Counter()
-    progress = Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        console=console,
-        transient=False,
-    )
-    try:
+
+    def work() -> Counter[str]:
+        counts: Counter[str] = Counter()  # afresh when the unit of work runs again after a retry
+        progress = Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
+        )
         with progress:
             task = progress.add_task(title, total=len(steps))
             for label, step in steps:
                 outcome = step(session)
                 counts[f"{label}: {outcome}"] += 1
                 progress.advance(task)
+        return counts
+
+    try:
+        counts = run_unit_of_work(session, work, dry_run=dry_run)
     except DomainError as exc:
-        session.rollback()
-        console.print(f"[red]Gestopt[/red] ({exc.code}): {exc.detail}. Er is niets opgeslagen.")
+        console.print(
+            f"[red]Gestopt[/red] ({exc.code}): {translate(exc.detail)}. Er is niets opgeslagen."
+        )
         raise click.exceptions.Exit(1) from exc
     except BaseException:
-        session.rollback()
         console.print("[red]Gestopt door een onverwachte fout.[/red] Er is niets opgeslagen.")
         raise
-    if dry_run:
-        session.rollback()
-    else:
-        session.commit()
     print_summary(title, counts, dry_run=dry_run)
     return BatchResult(counts=counts, dry_run=dry_run)
 

@@ -5,9 +5,11 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from almerepas.audit.log import Actor
 from almerepas.cli.batch import console
 from almerepas.core.errors import DomainError
-from almerepas.core.session import get_session
+from almerepas.core.session import get_keys, get_session, run_unit_of_work
+from almerepas.http.i18n import translate
 from almerepas.staff.accounts import create_staff_user, provisioning_uri
 from almerepas.staff.models import Role
 
@@ -37,22 +39,21 @@ def staff_create(
         password = click.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
     session = get_session()
     try:
-        user, secret = create_staff_user(
+        user, secret = run_unit_of_work(
             session,
-            username=username,
-            display_name=display_name,
-            role=role,
-            password=password,
-            email=email,
-            actor="cli:staff create",
+            lambda: create_staff_user(
+                session,
+                username=username,
+                display_name=display_name,
+                role=role,
+                password=password,
+                email=email,
+                keys=get_keys(),
+                actor=Actor("cli:staff create"),
+            ),
         )
-        session.commit()
     except DomainError as exc:
-        session.rollback()
-        raise click.ClickException(f"{exc.detail} ({exc.code})") from exc
-    except BaseException:
-        session.rollback()
-        raise
+        raise click.ClickException(f"{translate(exc.detail)} ({exc.code})") from exc
     console.print(f"Account gemaakt: {user.username} ({user.role.value}).")
     console.print("Zet deze sleutel in de authenticator-app. Hij wordt maar één keer getoond.")
     click.echo(f"TOTP-sleutel: {secret}")

@@ -3,9 +3,12 @@
 Domain operations take a session, flush and never commit. Whoever serves a request or runs a
 command wraps its work in :func:`run_unit_of_work` (through ``@transactional`` for views and
 commands, :func:`in_own_transaction` for what must be kept even when the caller fails): it
-commits once on success, rolls back on an error or an error response, and runs the whole work
-again after a PostgreSQL serialization failure or deadlock. The only module in ``core`` that
-knows Flask: the request's session lives on ``flask.g``.
+commits once on success, rolls back when the work raises, and runs the whole work again after a
+PostgreSQL serialization failure or deadlock. A page that catches a refusal to show it as a form
+error answers 400 and commits what it did do (the audit row of the household it showed): so an
+operation that can be refused halfway is atomic itself (a savepoint), never the caller's care.
+
+The only module in ``core`` that knows Flask: the request's session lives on ``flask.g``.
 """
 
 from __future__ import annotations
@@ -21,6 +24,7 @@ from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
+from almerepas.core.crypto import Keyring
 from almerepas.core.db import make_engine
 from almerepas.core.errors import DatabaseBusy, DatabaseUnavailable
 
@@ -44,6 +48,12 @@ def init_app_database(app: Flask) -> None:
     )
     app.extensions["almerepas.engine"] = engine
     app.extensions["almerepas.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
+    app.extensions["almerepas.keys"] = Keyring.from_config(
+        secret_key=app.config["SECRET_KEY"],
+        encryption_keys=app.config.get("ENCRYPTION_KEYS") or [],
+        hash_key=app.config.get("HASH_KEY"),
+        argon2_profile=app.config.get("ARGON2_PROFILE", "rfc_9106_low_memory"),
+    )
 
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
@@ -58,6 +68,12 @@ def get_session() -> Session:
         g.db_session = current_app.extensions["almerepas.sessionmaker"]()
     session: Session = g.db_session
     return session
+
+
+def get_keys() -> Keyring:
+    """The app's keys for personal data at rest, made from its configuration at start-up."""
+    keys: Keyring = current_app.extensions["almerepas.keys"]
+    return keys
 
 
 def get_engine() -> Engine:
@@ -86,14 +102,6 @@ def translate_db_error(exc: DBAPIError) -> Exception:
     return exc
 
 
-def is_error_response(result: object) -> bool:
-    """A page that answers with an error status has refused: what it did must not be kept."""
-    status = getattr(result, "status_code", None)
-    if status is None and isinstance(result, tuple) and len(result) >= 2:
-        status = result[1] if isinstance(result[1], int) else None
-    return isinstance(status, int) and status >= 400
-
-
 def run_unit_of_work(
     session: Session,
     work: Callable[[], R],
@@ -101,7 +109,7 @@ def run_unit_of_work(
     dry_run: bool = False,
     keep_on: tuple[type[BaseException], ...] = (),
 ) -> R:
-    """Run ``work`` and commit once; roll back on an error, an error response or a dry run.
+    """Run ``work`` and commit once; roll back when it raises, or for a dry run.
 
     :param keep_on: refusals that are themselves a change of state (a failed login counts
         towards the lock-out): commit what the work flushed, then raise them.
@@ -116,7 +124,7 @@ def run_unit_of_work(
             except keep_on:
                 session.commit()
                 raise
-            if dry_run or is_error_response(result):
+            if dry_run:
                 session.rollback()
             else:
                 session.commit()

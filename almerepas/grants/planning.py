@@ -21,7 +21,7 @@ from almerepas.core.money import half_up
 from almerepas.households.models import Household, Membership, Person
 from almerepas.income import rules as eligibility
 from almerepas.income.models import IncomeAssessment
-from almerepas.income.rules import Facts, RuleResult
+from almerepas.income.rules import Facts, Reason, RuleResult
 from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
 from almerepas.schemes.periods import PeriodSpan
 
@@ -40,8 +40,9 @@ class Candidate:
         return eligibility.is_eligible(self.results)
 
     @property
-    def first_reason(self) -> str:
-        return next((str(r.reason) for r in self.results if not r.ok), "")
+    def first_reason(self) -> Reason | None:
+        """Why not, by the first rule that is not met; None when every rule is."""
+        return next((r.reason for r in self.results if not r.ok), None)
 
 
 class Member(NamedTuple):

@@ -9,9 +9,10 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from almerepas.core import clock
+from almerepas.core.crypto import Keyring
 from almerepas.grants.models import Grant
 from almerepas.households.members import mask_bsn, reveal_bsn
 from almerepas.households.models import Household
@@ -36,11 +37,11 @@ def household_summary(household: Household) -> dict[str, Any]:
     }
 
 
-def household_detail(session: Session, household: Household) -> dict[str, Any]:
+def household_detail(session: Session, household: Household, *, keys: Keyring) -> dict[str, Any]:
     """Everything a caseworker sees of a household; the BSN only masked."""
     history = []
     for membership in household.memberships:
-        bsn = reveal_bsn(membership.person)
+        bsn = reveal_bsn(membership.person, keys=keys)
         history.append(
             {
                 "person_id": membership.person_id,
@@ -56,6 +57,7 @@ def household_detail(session: Session, household: Household) -> dict[str, Any]:
     person_ids = [m.person_id for m in household.memberships]
     grants = session.scalars(
         select(Grant)
+        .options(joinedload(Grant.account))  # the balance, without one query per grant
         .where((Grant.household_id == household.id) | (Grant.person_id.in_(person_ids)))
         .order_by(Grant.period.desc(), Grant.id)
         .limit(200)

@@ -44,8 +44,7 @@ def household_eligibility(
                     "amount": candidate.amount,
                     "unit": scheme.unit,
                     "rules": [
-                        {"rule": r.rule, "ok": r.ok, "reason": str(r.reason)}
-                        for r in candidate.results
+                        {"rule": r.rule, "ok": r.ok, "reason": r.reason} for r in candidate.results
                     ],
                 }
             )

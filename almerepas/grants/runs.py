@@ -16,12 +16,17 @@ from typing import cast
 from sqlalchemy import Table, bindparam, insert, or_, select
 from sqlalchemy.orm import Session
 
+from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
 from almerepas.core import clock
-from almerepas.core.errors import InsufficientBalance, NotFound, PeriodNotEnded
+from almerepas.core.errors import NotFound
+from almerepas.grants.errors import PeriodNotEnded
 from almerepas.grants.funding import ensure_funding
 from almerepas.grants.models import Grant
 from almerepas.grants.planning import Candidate, plan
+from almerepas.income.rules import Reason
 from almerepas.ledger import posting as ledger
+from almerepas.ledger.errors import InsufficientBalance
 from almerepas.ledger.models import Account, AccountKind, EntryKind
 from almerepas.ledger.posting import Move
 from almerepas.schemes import periods
@@ -43,7 +48,7 @@ class SchemeRun:
     already_granted: int = 0
     not_eligible: int = 0
     budget_exhausted: int = 0
-    reasons: Counter[str] = field(default_factory=Counter)
+    reasons: Counter[Reason] = field(default_factory=Counter)
 
 
 def active_schemes(session: Session, span: PeriodSpan, codes: Sequence[str] | None) -> list[Scheme]:
@@ -143,7 +148,7 @@ def issue_scheme(
             run.already_granted += 1
         elif not candidate.eligible or (candidate.amount == 0 and scheme.kind != SchemeKind.right):
             run.not_eligible += 1
-            run.reasons[candidate.first_reason or "nothing to grant"] += 1
+            run.reasons[candidate.first_reason or Reason.of("nothing_to_grant")] += 1
         else:
             todo.append(candidate)
 
@@ -183,7 +188,7 @@ def issue_scheme(
         if progress:
             progress(len(batch))
     if run.budget_exhausted:
-        run.reasons["Het budget van deze regeling is op."] += run.budget_exhausted
+        run.reasons[Reason.of("budget_exhausted")] += run.budget_exhausted
     return run
 
 
@@ -191,12 +196,15 @@ def issue(
     session: Session,
     *,
     period: str,
-    actor: str,
+    actor: Actor,
     today: dt.date,
     schemes: Sequence[str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> list[SchemeRun]:
-    """Grant every scheme for the period that contains ``period`` (a month or a year)."""
+    """Grant every scheme for the period that contains ``period`` (a month or a year).
+
+    Writes one ``grants.issue`` audit row, the same whether a page, the API or the CLI asked.
+    """
     requested = periods.parse(period)
     if schemes:
         known = set(session.scalars(select(Scheme.code).where(Scheme.code.in_(schemes))))
@@ -210,9 +218,40 @@ def issue(
     ]
     for _scheme, span in work:  # refuse before granting anything
         periods.check_not_too_far(span, today)
-    return [
-        issue_scheme(session, scheme, span, actor=actor, progress=progress) for scheme, span in work
-    ]
+    # All schemes or none: a refusal halfway leaves nothing booked, also when the caller
+    # catches it to show a page and commits what else it did.
+    with session.begin_nested():
+        runs = [
+            issue_scheme(session, scheme, span, actor=actor.name, progress=progress)
+            for scheme, span in work
+        ]
+    audit.record(
+        session,
+        actor=actor,
+        action="grants.issue",
+        changes={"run": {"period": period, "granted": {r.scheme: r.granted for r in runs}}},
+    )
+    return runs
+
+
+def preview(
+    session: Session,
+    *,
+    period: str,
+    actor: Actor,
+    today: dt.date,
+    schemes: Sequence[str] | None = None,
+) -> list[SchemeRun]:
+    """What ``issue`` would grant, worked out in full and then rolled back: nothing is kept.
+
+    Only the ``grants.preview`` audit row stays: looking at who would get what is a read of
+    personal data that the log keeps.
+    """
+    with session.begin_nested() as savepoint:
+        runs = issue(session, period=period, actor=actor, today=today, schemes=schemes)
+        savepoint.rollback()
+    audit.record(session, actor=actor, action="grants.preview", changes={"period": period})
+    return runs
 
 
 @dataclass
@@ -223,8 +262,11 @@ class ExpiryRun:
     returned: int = 0
 
 
-def expire(session: Session, *, period: str, actor: str, today: dt.date) -> list[ExpiryRun]:
-    """Move what is left of each grant of an ended period back to the funding account, once."""
+def expire(session: Session, *, period: str, actor: Actor, today: dt.date) -> list[ExpiryRun]:
+    """Move what is left of each grant of an ended period back to the funding account, once.
+
+    Writes one ``grants.expire`` audit row, whoever asked.
+    """
     span = periods.parse(period)
     if span.end >= today:
         raise PeriodNotEnded(detail=f"Periode {span.label} loopt tot en met {span.end}.")
@@ -253,7 +295,7 @@ def expire(session: Session, *, period: str, actor: str, today: dt.date) -> list
                 moves.append(Move(f"expiry:{grant_id}", account_id, funding[scheme_id], balance))
                 run.returned += balance
         entry_ids = ledger.post_many(
-            session, kind=EntryKind.expiry, moves=moves, actor=actor, effective_at=at
+            session, kind=EntryKind.expiry, moves=moves, actor=actor.name, effective_at=at
         )
         entry_of = {
             int(m.natural_key.split(":")[1]): e for m, e in zip(moves, entry_ids, strict=True)
@@ -265,4 +307,11 @@ def expire(session: Session, *, period: str, actor: str, today: dt.date) -> list
             [{"grant": row[0], "at": clock.now(), "entry": entry_of.get(row[0])} for row in batch],
         )
     session.expire_all()
-    return list(runs.values())
+    expired = list(runs.values())
+    audit.record(
+        session,
+        actor=actor,
+        action="grants.expire",
+        changes={"run": {"period": period, "expired": sum(r.expired for r in expired)}},
+    )
+    return expired

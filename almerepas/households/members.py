@@ -10,14 +10,17 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas.core import clock, crypto
-from almerepas.core.errors import (
+from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
+from almerepas.core import clock
+from almerepas.core.crypto import Keyring
+from almerepas.core.elfproef import passes_eleven_test
+from almerepas.core.errors import NotFound, ValidationFailed
+from almerepas.households.errors import (
     BsnInUse,
     InvalidBsn,
     MembershipConflict,
-    NotFound,
     PostcodeOutsideAlmere,
-    ValidationFailed,
 )
 from almerepas.households.models import (
     District,
@@ -55,11 +58,8 @@ def district_for(session: Session, postcode: str) -> District:
 
 
 def is_valid_bsn(bsn: str) -> bool:
-    """The eleven test (elfproef) for a 9-digit BSN."""
-    if not re.fullmatch(r"[0-9]{9}", bsn):
-        return False
-    total = sum(int(d) * w for d, w in zip(bsn[:8], range(9, 1, -1), strict=True))
-    return (total - int(bsn[8])) % 11 == 0 and bsn != "000000000"
+    """Nine digits that pass the eleven test; 000000000 passes it but is no one's BSN."""
+    return passes_eleven_test(bsn) and bsn != "000000000"
 
 
 def mask_bsn(bsn: str) -> str:
@@ -67,35 +67,35 @@ def mask_bsn(bsn: str) -> str:
     return "******" + bsn[-3:]
 
 
-def bsn_hash(bsn: str) -> str:
-    return crypto.keyed_hash(bsn, BSN_PURPOSE)
+def bsn_hash(bsn: str, *, keys: Keyring) -> str:
+    return keys.keyed_hash(bsn, BSN_PURPOSE)
 
 
-def set_bsn(session: Session, person: Person, bsn: str) -> None:
+def set_bsn(session: Session, person: Person, bsn: str, *, keys: Keyring) -> None:
     bsn = bsn.strip()
     if not is_valid_bsn(bsn):
         raise InvalidBsn()
-    digest = bsn_hash(bsn)
+    digest = bsn_hash(bsn, keys=keys)
     other = session.scalar(select(Person.id).where(Person.bsn_hash == digest))
     if other is not None and other != person.id:
         raise BsnInUse()
     try:
         with session.begin_nested():  # someone else may be registering the same BSN right now
-            person.bsn_encrypted = crypto.encrypt(bsn)
+            person.bsn_encrypted = keys.encrypt(bsn)
             person.bsn_hash = digest
             session.flush()
     except IntegrityError as exc:
         raise BsnInUse() from exc
 
 
-def reveal_bsn(person: Person) -> str | None:
-    return crypto.decrypt(person.bsn_encrypted) if person.bsn_encrypted else None
+def reveal_bsn(person: Person, *, keys: Keyring) -> str | None:
+    return keys.decrypt(person.bsn_encrypted) if person.bsn_encrypted else None
 
 
-def find_person_by_bsn(session: Session, bsn: str) -> Person | None:
+def find_person_by_bsn(session: Session, bsn: str, *, keys: Keyring) -> Person | None:
     if not is_valid_bsn(bsn.strip()):
         raise InvalidBsn()
-    return session.scalar(select(Person).where(Person.bsn_hash == bsn_hash(bsn.strip())))
+    return session.scalar(select(Person).where(Person.bsn_hash == bsn_hash(bsn.strip(), keys=keys)))
 
 
 @dataclass(frozen=True)
@@ -153,6 +153,7 @@ def create_person(
     email: str | None = None,
     phone: str | None = None,
     today: dt.date | None = None,
+    keys: Keyring,
 ) -> Person:
     if date_of_birth > (today or clock.today()):
         raise ValidationFailed(
@@ -170,7 +171,7 @@ def create_person(
     session.add(person)
     session.flush()
     if bsn:
-        set_bsn(session, person, bsn)
+        set_bsn(session, person, bsn, keys=keys)
     return person
 
 
@@ -220,3 +221,27 @@ def get_household(session: Session, household_id: int) -> Household:
     if household is None:
         raise NotFound()
     return household
+
+
+def correct_district(
+    session: Session, pc4: str, district: District, *, actor: Actor
+) -> PostcodeDistrict:
+    """Put a postcode in the right district; households registered before keep theirs."""
+    row = session.get(PostcodeDistrict, pc4)
+    if row is None:
+        raise NotFound(detail=f"Postcode {pc4} ligt niet in Almere.")
+    before = row.district.value if row.district else None
+    row.district = district
+    row.confidence = "corrected"
+    row.corrected_by = actor.name[:120]
+    row.corrected_at = clock.now()
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="postcode.correct",
+        entity_type="postcode",
+        entity_id=pc4,
+        changes={"district": [before, district.value]},
+    )
+    return row

@@ -14,9 +14,12 @@ from typing import Any, TypeVar, cast
 
 from flask import Flask, Response, g, redirect, request, session, url_for
 
-from almerepas.core.errors import Forbidden, NotAuthenticated
-from almerepas.core.session import get_session, in_own_transaction
+from almerepas.audit.log import Actor
+from almerepas.core.session import get_keys, get_session, in_own_transaction
+from almerepas.http.errors import Forbidden
+from almerepas.http.problems import request_id
 from almerepas.staff.accounts import authenticate
+from almerepas.staff.errors import NotAuthenticated
 from almerepas.staff.models import StaffUser
 from almerepas.staff.permissions import PERMISSIONS
 from almerepas.staff.tokens import user_for_token
@@ -57,10 +60,12 @@ def current_staff() -> StaffUser | None:
     return user
 
 
-def current_actor() -> str:
-    """Who is acting, as the ledger and the audit log write it: ``staff:<username>``."""
+def current_actor() -> Actor:
+    """Who is acting in this request, for the audit log: the staff member, or anonymous."""
     user = current_staff()
-    return f"staff:{user.username}" if user else "anonymous"
+    if user is None:
+        return Actor("anonymous", request_id=request_id())
+    return Actor(f"staff:{user.username}", user.role.value, request_id())
 
 
 def require_role(permission: str) -> Callable[[F], F]:
@@ -139,7 +144,14 @@ def attempt_login(username: str, password: str, totp_code: str) -> int:
     """
     return in_own_transaction(
         lambda session: (
-            authenticate(session, username=username, password=password, totp_code=totp_code).id
+            authenticate(
+                session,
+                username=username,
+                password=password,
+                totp_code=totp_code,
+                keys=get_keys(),
+                origin=current_actor(),
+            ).id
         ),
         keep_on=(NotAuthenticated,),
     )

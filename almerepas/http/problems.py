@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException
 
 from almerepas.core.errors import DomainError
 from almerepas.core.session import translate_db_error
+from almerepas.http.i18n import translate
 
 PROBLEM_MIME = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -138,7 +139,12 @@ def handle_domain_error(error: DomainError) -> Response:
     errors = error.extensions.get("errors")
     extensions = {"errors": errors} if errors else {}
     return _render(
-        error.status, error.code, str(error.title), str(error.detail), headers=headers, **extensions
+        error.status,
+        error.code,
+        translate(error.title),
+        translate(error.detail),
+        headers=headers,
+        **extensions,
     )
 
 

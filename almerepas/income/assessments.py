@@ -8,12 +8,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.core import clock
-from almerepas.core.errors import AssessmentOutOfOrder, InvalidAmount, ValidationFailed
+from almerepas.core.errors import ValidationFailed
 from almerepas.households.members import members_on
 from almerepas.households.models import Household, MemberRole
 from almerepas.income import norms
 from almerepas.income import rules as eligibility
+from almerepas.income.errors import AssessmentOutOfOrder
 from almerepas.income.models import IncomeAssessment
+from almerepas.ledger.errors import InvalidAmount
 from almerepas.ledger.posting import require_quantity
 from almerepas.schemes.periods import add_months
 

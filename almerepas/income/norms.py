@@ -14,8 +14,10 @@ from fractions import Fraction
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from almerepas.core.errors import NoNorm, NormImportRefused
+from almerepas.audit import log as audit
+from almerepas.audit.log import SYSTEM, Actor
 from almerepas.core.money import half_up
+from almerepas.income.errors import NoNorm, NormImportRefused
 from almerepas.income.models import AgeBand, Children, HouseholdType, IncomeAssessment, Norm
 
 NormKey = tuple[HouseholdType, AgeBand, Children]
@@ -163,14 +165,20 @@ def _uncovered(norm: Norm, published: Sequence[NormRow]) -> list[NormRow]:
     ]
 
 
-def import_norms(session: Session, rows: Sequence[NormRow]) -> ImportResult:
+def import_norms(
+    session: Session,
+    rows: Sequence[NormRow],
+    *,
+    actor: Actor = SYSTEM,
+    source: str | None = None,
+) -> ImportResult:
     """Add published (or provisional) rows; published rows replace the provisional ones they
     overlap, and what a provisional row covered beyond them stays provisional.
 
     Refuses, writing nothing, when the input names a period twice, when the result would overlap
     or leave a gap in any series, or when a published row would change a published amount.
     Assessments made on a replaced provisional norm keep their own copy of its amount and are
-    linked to the row that now covers their date.
+    linked to the row that now covers their date. Writes ``norms.import`` with the counts.
     """
     _refuse_duplicates(rows)
     existing = list(session.scalars(select(Norm)))
@@ -234,9 +242,16 @@ def import_norms(session: Session, rows: Sequence[NormRow]) -> ImportResult:
     for leftover in starts.values():  # no new row starts where it did: its dates moved on
         session.delete(leftover)
     session.flush()
-    return ImportResult(
+    result = ImportResult(
         added=len(incoming), replaced_provisional=len(replaced), unchanged=unchanged
     )
+    audit.record(
+        session,
+        actor=actor,
+        action="norms.import",
+        changes={"run": {"file": source, **result.__dict__}},
+    )
+    return result
 
 
 def norm_for(session: Session, key: NormKey, on: dt.date) -> Norm:

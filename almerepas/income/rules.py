@@ -13,12 +13,11 @@ import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from flask_babel import LazyString
-from flask_babel import lazy_gettext as _
-
-from almerepas.core.errors import NoNorm
+from almerepas.core.i18n import N_
 from almerepas.core.money import ceil_div
+from almerepas.income.errors import NoNorm
 from almerepas.income.models import AgeBand, Children, HouseholdType
 from almerepas.income.norms import NormKey
 from almerepas.schemes.models import Scheme
@@ -56,7 +55,7 @@ def _band(born: dt.date, day: dt.date) -> AgeBand:
 def norm_key(adults: Sequence[dt.date], children: int, day: dt.date) -> NormKey:
     """The norm that fits a household: its adults' birth dates and its number of minor children."""
     if not adults or any(age_on(born, day) < 18 for born in adults):
-        raise NoNorm(detail=_("Er is geen norm voor een aanvrager jonger dan 18 jaar."))
+        raise NoNorm(detail=N_("Er is geen norm voor een aanvrager jonger dan 18 jaar."))
     kids = Children.one_or_more if children else Children.none
     if len(adults) == 1:
         band = _band(adults[0], day)
@@ -83,19 +82,34 @@ def within_limit(net_income: int, norm: int, max_percent: int) -> bool:
     return net_income * 100 <= max_percent * norm
 
 
-def format_percentage(bp: int) -> str:
-    whole, rest = divmod(bp, 100)
-    return f"{whole}%" if rest == 0 else f"{whole},{rest:02d}".rstrip("0") + "%"
+@dataclass(frozen=True)
+class Reason:
+    """Why a rule is met or not, as a code with parameters; the faces word it (http/reasons.py).
+
+    Codes: valid_on, not_valid_on (day), lives_in_almere, not_in_almere, children_of_age (n),
+    no_children_of_age, no_assessment, income_within, income_above (bp: basis points of the
+    norm, max: the scheme's limit in percent), no_birth_date, age_from (low, age),
+    age_between (low, high, age); and for grant runs nothing_to_grant, budget_exhausted.
+    """
+
+    code: str
+    params: tuple[tuple[str, Any], ...] = ()
+
+    @classmethod
+    def of(cls, code: str, **params: Any) -> Reason:
+        return cls(code, tuple(sorted(params.items())))
+
+    def param(self, name: str) -> Any:
+        return dict(self.params)[name]
 
 
 @dataclass(frozen=True)
 class RuleResult:
-    """One rule of a scheme, whether it is met, and why, in words a resident understands."""
+    """One rule of a scheme, whether it is met, and why."""
 
     rule: str
     ok: bool
-    #: lazy: formatted (and translated) only when someone reads it
-    reason: LazyString | str
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -113,18 +127,13 @@ class Facts:
 def check(scheme: Scheme, facts: Facts) -> list[RuleResult]:
     """Every rule of the scheme with its outcome; eligible when all are ok."""
     day = facts.reference_date
+    valid = scheme.valid_from <= day and (scheme.valid_to is None or day <= scheme.valid_to)
     results = [
-        RuleResult(
-            "valid",
-            scheme.valid_from <= day and (scheme.valid_to is None or day <= scheme.valid_to),
-            _("De regeling geldt op %(day)s.", day=day.strftime("%d-%m-%Y"))
-            if scheme.valid_from <= day and (scheme.valid_to is None or day <= scheme.valid_to)
-            else _("De regeling geldt niet op %(day)s.", day=day.strftime("%d-%m-%Y")),
-        ),
+        RuleResult("valid", valid, Reason.of("valid_on" if valid else "not_valid_on", day=day)),
         RuleResult(
             "residence",
             facts.in_almere,
-            _("Woont in Almere.") if facts.in_almere else _("Woont niet (meer) in Almere."),
+            Reason.of("lives_in_almere" if facts.in_almere else "not_in_almere"),
         ),
     ]
     if scheme.max_income_percent is not None:
@@ -136,9 +145,9 @@ def check(scheme: Scheme, facts: Facts) -> list[RuleResult]:
                 RuleResult(
                     "age",
                     ok,
-                    _("Er zijn %(n)s kinderen van de goede leeftijd.", n=facts.eligible_children)
+                    Reason.of("children_of_age", n=facts.eligible_children)
                     if ok
-                    else _("Er zijn geen kinderen van de goede leeftijd in het huishouden."),
+                    else Reason.of("no_children_of_age"),
                 )
             )
         else:
@@ -148,41 +157,24 @@ def check(scheme: Scheme, facts: Facts) -> list[RuleResult]:
 
 def _income_rule(max_percent: int, facts: Facts) -> RuleResult:
     if facts.net_income is None or facts.norm is None:
-        return RuleResult("income", False, _("Er is geen geldige inkomenstoets op deze datum."))
-    shown = format_percentage(percentage_bp(facts.net_income, facts.norm))
-    if within_limit(facts.net_income, facts.norm, max_percent):
-        return RuleResult(
-            "income",
-            True,
-            _(
-                "Het inkomen is %(pct)s van het sociaal minimum. De grens is %(max)s%%.",
-                pct=shown,
-                max=max_percent,
-            ),
-        )
+        return RuleResult("income", False, Reason.of("no_assessment"))
+    bp = percentage_bp(facts.net_income, facts.norm)
+    ok = within_limit(facts.net_income, facts.norm, max_percent)
     return RuleResult(
-        "income",
-        False,
-        _(
-            "Het inkomen is %(pct)s van het sociaal minimum. Dat is boven de grens van %(max)s%%.",
-            pct=shown,
-            max=max_percent,
-        ),
+        "income", ok, Reason.of("income_within" if ok else "income_above", bp=bp, max=max_percent)
     )
 
 
 def _age_rule(scheme: Scheme, facts: Facts) -> RuleResult:
     if facts.born is None:
-        return RuleResult("age", False, _("De geboortedatum is niet bekend."))
+        return RuleResult("age", False, Reason.of("no_birth_date"))
     age = age_on(facts.born, facts.reference_date)
     low = scheme.min_age if scheme.min_age is not None else 0
     high = scheme.max_age
     ok = age >= low and (high is None or age <= high)
     if high is None:
-        rule = _("Vanaf %(low)s jaar.", low=low)
-    else:
-        rule = _("Voor %(low)s tot en met %(high)s jaar.", low=low, high=high)
-    return RuleResult("age", ok, _("%(rule)s Deze persoon is %(age)s.", rule=rule, age=age))
+        return RuleResult("age", ok, Reason.of("age_from", low=low, age=age))
+    return RuleResult("age", ok, Reason.of("age_between", low=low, high=high, age=age))
 
 
 def is_eligible(results: Sequence[RuleResult]) -> bool:

@@ -13,7 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from almerepas.core import clock
-from almerepas.core.errors import (
+from almerepas.ledger.errors import (
     AccountExists,
     AccountNotFound,
     EmptyEntry,

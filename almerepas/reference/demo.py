@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas.core import crypto
-from almerepas.core.errors import NoNorm
+from almerepas.audit.log import Actor
+from almerepas.core.crypto import Keyring
 from almerepas.core.session import Step
 from almerepas.grants import runs as grants
 from almerepas.grants.funding import ensure_funding
@@ -26,13 +26,14 @@ from almerepas.households.members import Address
 from almerepas.households.models import Household, MemberRole
 from almerepas.income import assessments, norms
 from almerepas.income import rules as eligibility
+from almerepas.income.errors import NoNorm
 from almerepas.reference.loaders import reference_steps
 from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme
 from almerepas.staff.accounts import create_staff_user
 from almerepas.staff.models import Role, StaffUser
 
-ACTOR = "cli:demo"
+ACTOR = Actor("cli:demo")
 GIVEN = (
     "Anna", "Mohamed", "Sanne", "Daan", "Fatima", "Kevin", "Priya", "Joost", "Aylin", "Bram",
     "Naima", "Thijs", "Esra", "Ruben", "Lotte", "Youssef", "Mila", "Sem", "Zeynep", "Lucas",
@@ -64,6 +65,7 @@ class DemoPlan:
     seed: int
     households: int
     today: dt.date
+    keys: Keyring
 
 
 def _households_step(plan: DemoPlan) -> Callable[[Session], str]:
@@ -96,6 +98,7 @@ def _households_step(plan: DemoPlan) -> Callable[[Session], str]:
                     family_name=family,
                     date_of_birth=born,
                     today=plan.today,
+                    keys=plan.keys,
                 )
                 households.add_member(
                     session,
@@ -123,7 +126,7 @@ def _assess(session: Session, household: Household, percent: int, on: dt.date) -
         household,
         net_income=norm.amount * percent // 100,
         assessed_on=on,
-        assessed_by=ACTOR,
+        assessed_by=ACTOR.name,
         evidence_ref="demo",
     )
 
@@ -162,7 +165,11 @@ DEMO_STAFF = (
 )
 
 
-def _staff_step(session: Session) -> str:
+def _staff_step(plan: DemoPlan) -> Callable[[Session], str]:
+    return lambda session: _make_staff(session, plan.keys)
+
+
+def _make_staff(session: Session, keys: Keyring) -> str:
     existing = set(session.scalars(select(StaffUser.username)))
     made = 0
     for username, name, role in DEMO_STAFF:
@@ -173,27 +180,30 @@ def _staff_step(session: Session) -> str:
                 display_name=name,
                 role=role,
                 password=DEMO_PASSWORD,
+                keys=keys,
                 actor=ACTOR,
             )
             made += 1
     return f"{made} created" if made else "unchanged"
 
 
-def demo_logins(session: Session) -> list[tuple[str, str, str, str]]:
+def demo_logins(session: Session, *, keys: Keyring) -> list[tuple[str, str, str, str]]:
     """(username, role, password, TOTP secret) of each demo account, for the serve command."""
     users = session.scalars(
         select(StaffUser).where(StaffUser.username.in_([u for u, _, _ in DEMO_STAFF]))
     )
     return [
-        (u.username, u.role.value, DEMO_PASSWORD, crypto.decrypt(u.totp_secret_encrypted))
+        (u.username, u.role.value, DEMO_PASSWORD, keys.decrypt(u.totp_secret_encrypted))
         for u in users
     ]
 
 
-def demo_steps(*, year: int, seed: int, households: int, today: dt.date) -> list[Step]:
-    plan = DemoPlan(year=year, seed=seed, households=households, today=today)
+def demo_steps(
+    *, year: int, seed: int, households: int, today: dt.date, keys: Keyring
+) -> list[Step]:
+    plan = DemoPlan(year=year, seed=seed, households=households, today=today, keys=keys)
     steps = list(reference_steps())
-    steps.append(("medewerkers", _staff_step))
+    steps.append(("medewerkers", _staff_step(plan)))
     steps.append(("huishoudens", _households_step(plan)))
     steps.append(("toekenningen", _grants_step(plan)))
     return steps

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import csv
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from almerepas.audit.log import SYSTEM, Actor
 from almerepas.core.session import Step
 from almerepas.households.models import District, PostcodeDistrict
 from almerepas.income import norms
@@ -58,17 +58,17 @@ def load_postcodes(session: Session) -> str:
     return f"{added} added" if added else "unchanged"
 
 
-def load_norms(session: Session) -> str:
-    result = norms.import_norms(session, seed_norm_rows())
+def load_norms(session: Session, *, actor: Actor = SYSTEM) -> str:
+    result = norms.import_norms(session, seed_norm_rows(), actor=actor, source="seed")
     return f"{result.added} added" if result.added else "unchanged"
 
 
-def load_schemes(session: Session) -> str:
+def load_schemes(session: Session, *, actor: Actor = SYSTEM) -> str:
     existing = set(session.scalars(select(Scheme.code)))
     added = 0
     for data in seed_schemes():
         if data["code"] not in existing:
-            schemes.create_scheme(session, data)
+            schemes.create_scheme(session, data, actor=actor)
             added += 1
     return f"{added} added" if added else "unchanged"
 
@@ -86,10 +86,10 @@ def seed_schemes() -> list[dict[str, Any]]:
     return data
 
 
-def reference_steps() -> list[Step]:
-    loaders: list[tuple[str, Callable[[Session], str]]] = [
+def reference_steps(*, actor: Actor = SYSTEM) -> list[Step]:
+    """Postcodes, norms and schemes, each a step of a batch; the audit rows name ``actor``."""
+    return [
         ("postcodes", load_postcodes),
-        ("normen", load_norms),
-        ("regelingen", load_schemes),
+        ("normen", lambda session: load_norms(session, actor=actor)),
+        ("regelingen", lambda session: load_schemes(session, actor=actor)),
     ]
-    return loaders

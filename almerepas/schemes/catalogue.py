@@ -8,7 +8,10 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almerepas.core.errors import InvalidScheme, NotFound
+from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
+from almerepas.core.errors import NotFound
+from almerepas.schemes.errors import InvalidScheme
 from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
 
 #: Fields a scheme has, in the order staff see them; the API schemas list the same.
@@ -76,7 +79,8 @@ def validate(data: dict[str, Any]) -> None:
         refuse("valid_to", "De einddatum ligt voor de begindatum.")
 
 
-def create_scheme(session: Session, data: dict[str, Any]) -> Scheme:
+def create_scheme(session: Session, data: dict[str, Any], *, actor: Actor) -> Scheme:
+    """Make a scheme from its fields, refused with the field named when it cannot work."""
     values = _coerce({key: data.get(key) for key in FIELDS})
     values.setdefault("pooled", False)
     values["pooled"] = bool(values["pooled"])
@@ -87,11 +91,19 @@ def create_scheme(session: Session, data: dict[str, Any]) -> Scheme:
     scheme = Scheme(**values)
     session.add(scheme)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="scheme.create",
+        entity_type="scheme",
+        entity_id=scheme.code,
+        changes={key: [None, _plain(getattr(scheme, key))] for key in FIELDS},
+    )
     return scheme
 
 
 def update_scheme(
-    session: Session, scheme: Scheme, changes: dict[str, Any]
+    session: Session, scheme: Scheme, changes: dict[str, Any], *, actor: Actor
 ) -> dict[str, list[Any]]:
     """Apply changes; grants already made keep their amounts (they are their own rows)."""
     if "code" in changes and changes["code"] != scheme.code:
@@ -104,7 +116,22 @@ def update_scheme(
             diff[key] = [getattr(scheme, key), value]
             setattr(scheme, key, value)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="scheme.change",
+        entity_type="scheme",
+        entity_id=scheme.code,
+        changes={key: [_plain(a), _plain(b)] for key, (a, b) in diff.items()},
+    )
     return diff
+
+
+def _plain(value: Any) -> Any:
+    """Audit rows are JSON: dates and enums as text."""
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return getattr(value, "value", value)
 
 
 def get_scheme(session: Session, code: str) -> Scheme:

@@ -7,7 +7,7 @@ import datetime as dt
 import re
 from dataclasses import dataclass
 
-from almerepas.core.errors import InvalidPeriod, PeriodTooFarAhead
+from almerepas.schemes.errors import InvalidPeriod, PeriodTooFarAhead
 from almerepas.schemes.models import Period
 
 

@@ -1,8 +1,9 @@
 """Staff accounts: argon2id passwords, TOTP as second factor, lock-out after repeated failures.
 
 Domain functions: they take the session, flush and never commit. ``authenticate`` flushes the
-failure counter before it raises; the caller commits that too, because a refused login is a
-change of state (the counter, the lock, the audit event).
+failure counter before it raises; the caller commits that too (in a transaction of its own:
+almerepas.http.guard.attempt_login), because a refused login is a change of state (the counter,
+the lock, the audit event).
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ from typing import NoReturn
 from urllib.parse import quote
 
 import pyotp
-from argon2 import PasswordHasher, profiles
+from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
-from almerepas.core import clock, crypto
-from almerepas.core.errors import (
+from almerepas.audit.log import Actor
+from almerepas.core import clock
+from almerepas.core.crypto import Keyring
+from almerepas.staff.errors import (
     AccountLocked,
     InvalidStaffUser,
     LoginFailed,
@@ -41,22 +43,8 @@ LOCKOUT = dt.timedelta(minutes=15)
 TOTP_VALID_WINDOW = 1
 TOTP_ISSUER = "Almerepas"
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
-
-#: argon2id parameter sets by name (config ARGON2_PROFILE). Production uses RFC 9106's
-#: low-memory profile (t=3, m=64 MiB, p=4); only the test suite uses the cheapest one.
-ARGON2_PROFILES = {
-    "rfc_9106_low_memory": profiles.RFC_9106_LOW_MEMORY,
-    "cheapest": profiles.CHEAPEST,
-}
-
-
-@functools.cache
-def hasher_for(profile: str) -> PasswordHasher:
-    return PasswordHasher.from_parameters(ARGON2_PROFILES[profile])
-
-
-def _hasher() -> PasswordHasher:
-    return hasher_for(current_app.config.get("ARGON2_PROFILE", "rfc_9106_low_memory"))
+#: Who tries to log in, when the face does not say which request it came with.
+ANONYMOUS = Actor("anonymous")
 
 
 @functools.cache
@@ -85,7 +73,8 @@ def create_staff_user(
     role: Role | str,
     password: str,
     email: str | None = None,
-    actor: str | None = None,
+    keys: Keyring,
+    actor: Actor,
 ) -> tuple[StaffUser, str]:
     """Create an account and return it with its TOTP secret, which is shown to the user once."""
     username = normalise_username(username)
@@ -112,8 +101,8 @@ def create_staff_user(
         display_name=display_name,
         email=email,
         role=role,
-        password_hash=_hasher().hash(password),
-        totp_secret_encrypted=crypto.encrypt(secret),
+        password_hash=keys.password_hasher.hash(password),
+        totp_secret_encrypted=keys.encrypt(secret),
         totp_last_step=None,
         failed_logins=0,
         locked_until=None,
@@ -140,23 +129,19 @@ def provisioning_uri(secret: str, username: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=quote(username), issuer_name=TOTP_ISSUER)
 
 
-def _password_matches_hash(password_hash: str, password: str) -> bool:
+def _password_matches(hasher: PasswordHasher, password_hash: str, password: str) -> bool:
     try:
-        return _hasher().verify(password_hash, password)
+        return hasher.verify(password_hash, password)
     except (VerificationError, InvalidHashError):
         return False
 
 
-def _password_matches(user: StaffUser, password: str) -> bool:
-    return _password_matches_hash(user.password_hash, password)
-
-
-def _totp_step(user: StaffUser, code: str, moment: dt.datetime) -> int | None:
+def _totp_step(user: StaffUser, code: str, moment: dt.datetime, keys: Keyring) -> int | None:
     """The time step ``code`` belongs to, if it is valid now and newer than the last one used."""
     code = code.replace(" ", "")
     if not (len(code) == 6 and code.isascii() and code.isdigit()):
         return None
-    totp = pyotp.TOTP(crypto.decrypt(user.totp_secret_encrypted))
+    totp = pyotp.TOTP(keys.decrypt(user.totp_secret_encrypted))
     current = totp.timecode(moment)
     for step in range(current - TOTP_VALID_WINDOW, current + TOTP_VALID_WINDOW + 1):
         if hmac.compare_digest(totp.generate_otp(step), code):
@@ -173,7 +158,15 @@ def locked_for(user: StaffUser, moment: dt.datetime) -> dt.timedelta | None:
     return user.locked_until - moment
 
 
-def authenticate(session: Session, *, username: str, password: str, totp_code: str) -> StaffUser:
+def authenticate(
+    session: Session,
+    *,
+    username: str,
+    password: str,
+    totp_code: str,
+    keys: Keyring,
+    origin: Actor = ANONYMOUS,
+) -> StaffUser:
     """Check password and TOTP code; count failures and lock the account after five in a row.
 
     An unknown user, an inactive one, a wrong password and a wrong or replayed code all get the
@@ -190,35 +183,37 @@ def authenticate(session: Session, *, username: str, password: str, totp_code: s
         .execution_options(populate_existing=True)
     ).one_or_none()
     if user is None or not user.active:
-        _password_matches_hash(_dummy_hash(_hasher()), password)
+        _password_matches(keys.password_hasher, _dummy_hash(keys.password_hasher), password)
         raise LoginFailed()
     remaining = locked_for(user, moment)
     if remaining is not None:
         raise AccountLocked(retry_after=int(remaining.total_seconds()) + 1)
 
-    step = _totp_step(user, totp_code, moment) if _password_matches(user, password) else None
+    password_ok = _password_matches(keys.password_hasher, user.password_hash, password)
+    step = _totp_step(user, totp_code, moment, keys) if password_ok else None
     if step is None:
-        _count_failure(session, user, moment)
+        _count_failure(session, user, moment, origin)
 
     user.totp_last_step = step
     user.failed_logins = 0
     user.locked_until = None
     user.last_login_at = moment
-    if _hasher().check_needs_rehash(user.password_hash):
-        user.password_hash = _hasher().hash(password)
+    if keys.password_hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = keys.password_hasher.hash(password)
     session.flush()
     audit.record(
         session,
         action="staff.login",
         entity_type="staff_user",
         entity_id=str(user.id),
-        actor=f"staff:{user.username}",
-        role=user.role.value,
+        actor=origin.as_staff(user.username, user.role.value),
     )
     return user
 
 
-def _count_failure(session: Session, user: StaffUser, moment: dt.datetime) -> NoReturn:
+def _count_failure(
+    session: Session, user: StaffUser, moment: dt.datetime, origin: Actor
+) -> NoReturn:
     """Count a failed login, lock after MAX_FAILURES in a row, flush, and refuse."""
     user.failed_logins += 1
     locked = user.failed_logins >= MAX_FAILURES
@@ -231,7 +226,7 @@ def _count_failure(session: Session, user: StaffUser, moment: dt.datetime) -> No
         action="staff.lock" if locked else "staff.login_failed",
         entity_type="staff_user",
         entity_id=str(user.id),
-        actor="anonymous",
+        actor=origin,
     )
     if locked:
         raise AccountLocked(retry_after=int(LOCKOUT.total_seconds()))

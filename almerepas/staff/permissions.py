@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
-
+from almerepas.core.i18n import N_
 from almerepas.staff.models import Role
 
 caseworker, finance, policy = Role.caseworker, Role.finance, Role.policy
@@ -39,13 +38,13 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "staff.manage": frozenset({administrator}),
 }
 
-#: Dutch role names for pages (English through the catalogue).
+#: Dutch role names, marked for translation; the pages show them in the request's language.
 ROLE_LABELS = {
-    caseworker: _l("Consulent"),
-    finance: _l("Financieel medewerker"),
-    policy: _l("Beleidsmedewerker"),
-    administrator: _l("Beheerder"),
-    auditor: _l("Auditor"),
+    caseworker: N_("Consulent"),
+    finance: N_("Financieel medewerker"),
+    policy: N_("Beleidsmedewerker"),
+    administrator: N_("Beheerder"),
+    auditor: N_("Auditor"),
 }
 
 

@@ -8,6 +8,8 @@ import secrets
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.crypto import sha256_hex
 from almerepas.staff.models import ApiToken, StaffUser
@@ -58,4 +60,19 @@ def revoke_token(session: Session, token: str) -> bool:
         return False
     record.revoked_at = clock.now()
     session.flush()
+    return True
+
+
+def log_out(session: Session, token: str, *, actor: Actor) -> bool:
+    """End the token the staff member works with, and write ``staff.logout``; False if none."""
+    record = token_record(session, token)
+    if not revoke_token(session, token) or record is None:
+        return False
+    audit.record(
+        session,
+        actor=actor,
+        action="staff.logout",
+        entity_type="staff_user",
+        entity_id=record.staff_user_id,
+    )
     return True

@@ -6,7 +6,6 @@ Labels for enums, the Dutch date format the forms use, and small checks on typed
 from __future__ import annotations
 
 import datetime as dt
-import re
 from typing import Any
 
 from flask import Blueprint, Response
@@ -19,15 +18,14 @@ from almerepas.core import clock
 from almerepas.core.money import format_cents
 from almerepas.core.session import get_session
 from almerepas.households.models import District, Household, MemberRole
-from almerepas.http.guard import current_staff
+from almerepas.http.guard import current_actor, current_staff
+from almerepas.http.reasons import format_percentage
 from almerepas.income.models import HouseholdType
-from almerepas.income.rules import format_percentage
 from almerepas.schemes.models import Scheme
 from almerepas.staff.permissions import allowed
 
 blp = Blueprint("caseworker", __name__, url_prefix="/medewerkers/huishoudens")
 
-Errors = list[tuple[str, str]]
 PAGE_SIZE = 20
 SEARCH_FIELDS = ("naam", "postcode", "geboortedatum")
 
@@ -110,29 +108,6 @@ def period_label(period: str) -> str:
     return period
 
 
-_DMY = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
-_YMD = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
-
-
-def parse_day(text: str) -> dt.date:
-    """A date typed as 15-03-2026 (also 15/3/2026 or 2026-03-15); ValueError otherwise."""
-    text = text.strip()
-    if match := _DMY.fullmatch(text):
-        day, month, year = (int(part) for part in match.groups())
-    elif match := _YMD.fullmatch(text):
-        year, month, day = (int(part) for part in match.groups())
-    else:
-        raise ValueError(f"not a date: {text!r}")
-    if not 1900 <= year <= 2200:
-        raise ValueError(f"year out of range: {year}")
-    return dt.date(year, month, day)
-
-
-def is_plain(value: str, max_length: int) -> bool:
-    """Text that may be stored or searched: not too long, no control characters."""
-    return len(value) <= max_length and not any(ord(c) < 32 or ord(c) == 127 for c in value)
-
-
 def quantity(amount: int, unit: str) -> str:
     """An amount in its unit for people: ``€ 1.234,50``, ``3 pakken``."""
     if unit == "EUR":
@@ -153,4 +128,4 @@ def scheme_name(scheme: Scheme) -> str:
 
 def record_view(household: Household) -> None:
     """Every page that shows a household's personal data is in the audit log, as in the API."""
-    casework.viewed(get_session(), household)
+    casework.viewed(get_session(), household, actor=current_actor())

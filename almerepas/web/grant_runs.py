@@ -6,12 +6,13 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
-from almerepas.audit import log as audit
 from almerepas.core import clock
 from almerepas.core.errors import DomainError
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import runs as grants
 from almerepas.http.guard import current_actor, current_staff, require_role
+from almerepas.http.i18n import translate
+from almerepas.http.reasons import counted
 from almerepas.schemes import periods
 from almerepas.staff.permissions import allowed
 from almerepas.web.caseworker import quantity
@@ -40,6 +41,7 @@ def _render(period: str, runs: list[grants.SchemeRun] | None, errors: list[tuple
         period=period,
         runs=runs,
         amount=_amount,
+        counted=counted,
         errors=errors,
         field_errors=dict(errors),
         may_run=user is not None and allowed(user.role, "grants.run"),
@@ -54,14 +56,12 @@ def page() -> ResponseReturnValue:
     period = request.args.get("periode", "").strip()
     if not period:
         return _render(_default_period(), None, [])
-    session = get_session()
     try:
-        with session.begin_nested() as savepoint:
-            runs = grants.issue(session, period=period, actor=current_actor(), today=clock.today())
-            savepoint.rollback()
+        runs = grants.preview(
+            get_session(), period=period, actor=current_actor(), today=clock.today()
+        )
     except DomainError as exc:
-        return _render(period, None, [("periode", str(exc.detail))]), 400
-    audit.record(session, action="grants.preview", changes={"period": period})
+        return _render(period, None, [("periode", translate(exc.detail))]), 400
     return _render(period, runs, [])
 
 
@@ -75,12 +75,7 @@ def run() -> ResponseReturnValue:
     try:
         runs = grants.issue(session, period=period, actor=current_actor(), today=clock.today())
     except DomainError as exc:
-        return _render(period, None, [("periode", str(exc.detail))]), 400
+        return _render(period, None, [("periode", translate(exc.detail))]), 400
     granted = sum(r.granted for r in runs)
-    audit.record(
-        session,
-        action="grants.issue",
-        changes={"run": {"period": period, "granted": {r.scheme: r.granted for r in runs}}},
-    )
     flash(_("Klaar: %(n)s toekenningen voor %(period)s.", n=granted, period=period))
     return redirect(url_for("grant_runs_pages.page", periode=period), 303)

@@ -18,33 +18,25 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from almerepas.casework import operations as casework
-from almerepas.core.errors import (
-    AssessmentOutOfOrder,
-    BsnInUse,
-    DomainError,
-    InvalidBsn,
-    NoNorm,
-    PostcodeOutsideAlmere,
-    ValidationFailed,
-)
+from almerepas.core.errors import DomainError, ValidationFailed
 from almerepas.core.money import parse_euros
-from almerepas.core.session import get_session, transactional
+from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.households import members as households
+from almerepas.households.errors import BsnInUse, InvalidBsn, PostcodeOutsideAlmere
 from almerepas.households.members import Address
 from almerepas.households.models import Household, MemberRole, Person
 from almerepas.http.guard import current_actor, require_role
-from almerepas.income.rules import format_percentage
+from almerepas.http.reasons import format_percentage
+from almerepas.income.errors import AssessmentOutOfOrder, NoNorm
 from almerepas.web.caseworker import (
     MEMBER_ROLE_LABELS,
-    Errors,
     address_line,
     blp,
-    is_plain,
-    parse_day,
     record_view,
     show_day,
     today,
 )
+from almerepas.web.forms import Errors, is_plain, parse_day
 
 HOUSEHOLD_FIELDS = ("street", "house_number", "house_number_suffix", "postcode")
 PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "role", "valid_from", "bsn")
@@ -141,6 +133,8 @@ def _add_person(household: Household, person: dict[str, Any]) -> Person:
         valid_from=person["valid_from"],
         bsn=person["bsn"],
         today=today(),
+        keys=get_keys(),
+        actor=current_actor(),
     )
 
 
@@ -203,7 +197,7 @@ def new_household() -> ResponseReturnValue:
         session = get_session()
         address = Address(postcode=postcode, house_number=int(number), street=street,
                           house_number_suffix=suffix or None)  # fmt: skip
-        household = casework.register_household(session, address=address)
+        household = casework.register_household(session, address=address, actor=current_actor())
         _add_person(household, person)
         return household
 
@@ -294,7 +288,7 @@ def new_assessment(household_id: int) -> ResponseReturnValue:
                 net_income=income,
                 assessed_on=assessed_on,
                 evidence_ref=evidence or None,
-                assessed_by=current_actor(),
+                actor=current_actor(),
             )
 
         assessment = _attempt(form, work, _assessment_refusals())

@@ -14,31 +14,30 @@ from typing import Any
 from flask import render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
-from sqlalchemy import func, or_, select
+from sqlalchemy import select
 
 from almerepas.audit import log as audit
-from almerepas.core.errors import InvalidBsn, ValidationFailed
-from almerepas.core.session import get_session, transactional
+from almerepas.core.errors import ValidationFailed
+from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.grants.queries import household_detail, household_summary
 from almerepas.grants.report import household_eligibility
 from almerepas.households import members as households
-from almerepas.households.models import Household, Membership, Person
-from almerepas.http.guard import require_role
-from almerepas.http.pagination import paginate
+from almerepas.households.errors import InvalidBsn
+from almerepas.households.search import Criteria, search_households
+from almerepas.http.guard import current_actor, require_role
+from almerepas.http.reasons import worded
 from almerepas.schemes.models import Scheme
 from almerepas.web.caseworker import (
     PAGE_SIZE,
     SEARCH_FIELDS,
-    Errors,
     address_line,
     blp,
-    is_plain,
-    parse_day,
     record_view,
     scheme_name,
     show_day,
     today,
 )
+from almerepas.web.forms import Errors, is_plain, page_number, parse_day
 
 # -- finding a household ----------------------------------------------------------------------
 
@@ -74,38 +73,12 @@ def search() -> ResponseReturnValue:
     if errors:
         return _search_page(form, errors, status=400)
 
-    query = select(Household).order_by(Household.street, Household.house_number, Household.id)
-    if form["naam"] or born:
-        people = select(Membership.household_id).join(Person, Person.id == Membership.person_id)
-        if form["naam"]:
-            name = form["naam"].lower()  # % and _ are letters here, not wildcards
-            people = people.where(
-                or_(
-                    func.lower(Person.family_name).contains(name, autoescape=True),
-                    func.lower(Person.given_name).contains(name, autoescape=True),
-                    func.lower(Person.given_name + " " + Person.family_name).contains(
-                        name, autoescape=True
-                    ),
-                )
-            )
-        if born:
-            people = people.where(Person.date_of_birth == born)
-        query = query.where(Household.id.in_(people))
-    if postcode:
-        query = query.where(Household.postcode == postcode)
-    number = request.args.get("pagina", "1")
-    page = int(number) if number.isdigit() and 0 < int(number) <= 100_000 else 1
-    result = paginate(get_session(), query, page=page, page_size=PAGE_SIZE)
-    audit.record(
+    result = search_households(
         get_session(),
-        action="household.search",
-        changes={
-            "criteria": {
-                "name": bool(form["naam"]),
-                "postcode": postcode,
-                "date_of_birth": bool(born),
-            }
-        },
+        Criteria(name=form["naam"] or None, postcode=postcode, date_of_birth=born),
+        page=page_number(request.args.get("pagina", "1")),
+        page_size=PAGE_SIZE,
+        actor=current_actor(),
     )
 
     def page_url(number: int) -> str:
@@ -130,12 +103,17 @@ def search_by_bsn() -> ResponseReturnValue:
     if not bsn:
         return _search_page({}, [("bsn", _("Vul het burgerservicenummer in (9 cijfers)."))], 400)
     try:
-        person = households.find_person_by_bsn(get_session(), bsn)
+        person = households.find_person_by_bsn(get_session(), bsn, keys=get_keys())
     except InvalidBsn:
         error = _("Dit burgerservicenummer klopt niet. Controleer de 9 cijfers.")
         return _search_page({}, [("bsn", error)], status=400)
     found = [m.household for m in person.memberships] if person else []
-    audit.record(get_session(), action="household.search_bsn", changes={"found": len(found)})
+    audit.record(
+        get_session(),
+        actor=current_actor(),
+        action="household.search_bsn",
+        changes={"found": len(found)},
+    )
     return _search_page({}, [], results=[household_summary(h) for h in found], by_bsn=True)
 
 
@@ -160,7 +138,7 @@ def household(household_id: int) -> str:
     session = get_session()
     found = households.get_household(session, household_id)
     record_view(found)
-    detail = household_detail(session, found)
+    detail = household_detail(session, found, keys=get_keys())
     schemes = {s.code: s for s in session.scalars(select(Scheme))}
     names = {
         m["person_id"]: f"{m['given_name']} {m['family_name']}" for m in detail["member_history"]
@@ -200,7 +178,7 @@ def eligibility(household_id: int) -> ResponseReturnValue:
         except ValueError:
             errors.append(("datum", _("Vul een datum in zoals 15-03-2026 (dag-maand-jaar).")))
     record_view(found)
-    rows = [] if errors else household_eligibility(session, found, day)
+    rows = [] if errors else worded(household_eligibility(session, found, day))
     schemes = {s.code: s for s in session.scalars(select(Scheme))}
     grouped: dict[str, list[dict[str, Any]]] = {}
     for row in rows:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import zoneinfo
 from typing import Any
 
 from flask import (
@@ -30,21 +29,26 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 
 from almerepas.audit import log as audit
-from almerepas.core.errors import AccountLocked, CsrfFailed, NotAuthenticated
+from almerepas.core import clock
+from almerepas.core.paging import paginate
 from almerepas.core.session import get_session, transactional
+from almerepas.http.errors import CsrfFailed
 from almerepas.http.extensions import csrf
 from almerepas.http.guard import (
     SESSION_TOKEN_KEY,
     attempt_login,
+    current_actor,
     current_staff,
     require_role,
     safe_next,
 )
-from almerepas.http.pagination import paginate
+from almerepas.http.i18n import translate
 from almerepas.http.problems import handle_domain_error
+from almerepas.staff.errors import AccountLocked, NotAuthenticated
 from almerepas.staff.models import Role, StaffUser
 from almerepas.staff.permissions import ROLE_LABELS, SIGNED_IN, allowed
-from almerepas.staff.tokens import issue_token, revoke_token
+from almerepas.staff.tokens import issue_token, log_out, revoke_token
+from almerepas.web.forms import Errors, is_plain, page_number, parse_day
 
 blp = Blueprint("staff", __name__)
 
@@ -59,8 +63,6 @@ STAFF_LINKS: list[tuple[str, Any, str]] = [
 
 AUDIT_PAGE_SIZE = 50
 CODE = re.compile(r"[0-9]{6}")
-
-Errors = list[tuple[str, str]]
 
 
 def init_app(app: Flask) -> None:
@@ -84,14 +86,9 @@ def _csrf_failed(_error: CSRFError) -> Response:
 def role_label(role: Role | str | None) -> str:
     """The Dutch (or translated) name of a role, for pages."""
     try:
-        return str(ROLE_LABELS[Role(role)]) if role else ""
+        return translate(ROLE_LABELS[Role(role)]) if role else ""
     except ValueError:
         return str(role)
-
-
-def _is_plain(value: str, max_length: int) -> bool:
-    """Text that may go into a query: not too long, no control characters (a NUL breaks SQL)."""
-    return len(value) <= max_length and not any(ord(c) < 32 or ord(c) == 127 for c in value)
 
 
 # -- logging in and out ---------------------------------------------------------------------------
@@ -125,12 +122,12 @@ def login() -> ResponseReturnValue:
     refused = [
         ("username", _("Inloggen lukt niet. Controleer uw gebruikersnaam, wachtwoord en code."))
     ]
-    if not _is_plain(form["username"], 80):
+    if not is_plain(form["username"], 80):
         return _login_page(form, refused, next_url, status=401)
     try:
         user_id = attempt_login(form["username"], password, form["code"])
     except AccountLocked as exc:
-        return _login_page(form, [("username", str(exc.title))], next_url, status=401)
+        return _login_page(form, [("username", translate(exc.title))], next_url, status=401)
     except NotAuthenticated:
         return _login_page(form, refused, next_url, status=401)
     db = get_session()
@@ -164,11 +161,8 @@ def _login_page(
 def logout() -> ResponseReturnValue:
     """End the session: the token is revoked, so a copied cookie no longer works either."""
     token = session.get(SESSION_TOKEN_KEY)
-    user = current_staff()
-    if isinstance(token, str) and revoke_token(get_session(), token) and user is not None:
-        audit.record(
-            get_session(), action="staff.logout", entity_type="staff_user", entity_id=user.id
-        )
+    if isinstance(token, str):
+        log_out(get_session(), token, actor=current_actor())
     session.clear()
     flash(_("U bent uitgelogd."))
     return redirect(url_for("staff.login"), 303)
@@ -203,17 +197,15 @@ def audit_log() -> ResponseReturnValue:
     form = {key: request.args.get(key, "").strip() for key in (*AUDIT_TEXT_FILTERS, "from", "to")}
     errors: Errors = []
     for key, max_length in AUDIT_TEXT_FILTERS.items():
-        if not _is_plain(form[key], max_length):
+        if not is_plain(form[key], max_length):
             errors.append((key, _("Gebruik hoogstens %(n)s gewone tekens.", n=max_length)))
-    zone = zoneinfo.ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    since, until = _day(form["from"], zone, errors, "from"), _day(form["to"], zone, errors, "to")
+    since, until = _day(form["from"], errors, "from"), _day(form["to"], errors, "to")
     if until is not None:
         until += dt.timedelta(days=1)  # "to" on the page includes that whole day
     if since is not None and until is not None and until <= since:
         errors.append(("to", _("De datum 'tot en met' moet op of na de datum 'vanaf' liggen.")))
 
-    page_number = request.args.get("page", "1")
-    page = int(page_number) if page_number.isdigit() and 0 < int(page_number) <= 100_000 else 1
+    page = page_number(request.args.get("page", "1"))
     result = None
     if not errors:
         query = audit.events_query(
@@ -241,15 +233,13 @@ def audit_log() -> ResponseReturnValue:
     return html, 400 if errors else 200
 
 
-def _day(value: str, zone: dt.tzinfo, errors: Errors, field: str) -> dt.datetime | None:
-    """The start of a local day typed as yyyy-mm-dd, in UTC; an error when it is not a date."""
+def _day(value: str, errors: Errors, field: str) -> dt.datetime | None:
+    """The start of a day in Almere, typed as a date, in UTC; an error when it is not a date."""
     if not value:
         return None
     try:
-        day = dt.date.fromisoformat(value)
-        if not 1970 <= day.year <= 9998:
-            raise ValueError(value)
+        day = parse_day(value)
     except ValueError:
         errors.append((field, _("Vul een datum in als jjjj-mm-dd, bijvoorbeeld 2026-03-15.")))
         return None
-    return dt.datetime.combine(day, dt.time.min, tzinfo=zone).astimezone(dt.UTC)
+    return clock.local_moment(day).astimezone(dt.UTC)

@@ -9,8 +9,8 @@ from marshmallow import fields, validate
 from sqlalchemy import text
 
 from almerepas.api.base import Blueprint
-from almerepas.core.errors import InsufficientBalance
 from almerepas.core.session import get_session, transactional
+from almerepas.ledger.errors import InsufficientBalance
 
 blp = Blueprint("probe", __name__)
 

@@ -2,11 +2,30 @@
 
 from __future__ import annotations
 
+import re
+from urllib.parse import parse_qs, urlsplit
+
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from almerepas.models import AccountKind
 from tests.factories import make_account
+
+LINK = re.compile(r'<([^>]*)>; rel="([a-z]+)"')
+
+
+def link_pages(header: str) -> list[tuple[str, int]]:
+    """(rel, page) for each link of an RFC 8288 Link header, in the order sent; every link must
+    be to the funding list with the page size asked for (2)."""
+    links = LINK.findall(header)
+    assert ", ".join(f'<{url}>; rel="{rel}"' for url, rel in links) == header  # nothing else
+    pages = []
+    for url, rel in links:
+        parts = urlsplit(url)
+        query = parse_qs(parts.query)
+        assert parts.path == "/api/v1/funding-accounts" and query["pageSize"] == ["2"], url
+        pages.append((rel, int(query["page"][0])))
+    return pages
 
 
 def test_pages_link_to_each_other_and_list_only_funding(client: FlaskClient, db: Session) -> None:
@@ -20,12 +39,11 @@ def test_pages_link_to_each_other_and_list_only_funding(client: FlaskClient, db:
     body = first.get_json()
     assert [a["code"] for a in body["items"]] == ["funding:s0:2026", "funding:s1:2026"]
     assert body["total"] == 5 and body["page"] == 1 and body["page_size"] == 2
-    links = first.headers["Link"]
-    assert 'rel="next"' in links and 'rel="prev"' not in links
-    assert "page=3" in links.split('rel="next"')[-1] or 'page=3>; rel="last"' in links
+    assert link_pages(first.headers["Link"]) == [("first", 1), ("next", 2), ("last", 3)]
 
-    last = client.get("/api/v1/funding-accounts?pageSize=2&page=3").get_json()
-    assert [a["code"] for a in last["items"]] == ["funding:s4:2026"]
+    last = client.get("/api/v1/funding-accounts?pageSize=2&page=3")
+    assert [a["code"] for a in last.get_json()["items"]] == ["funding:s4:2026"]
+    assert link_pages(last.headers["Link"]) == [("first", 1), ("prev", 2), ("last", 3)]
     all_codes = [
         a["code"]
         for p in (1, 2, 3)

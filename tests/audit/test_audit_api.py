@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask import Flask
@@ -11,6 +13,7 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.models import Role
 from tests.factories import make_staff, token_headers
@@ -36,8 +39,11 @@ def seed(db: Session) -> None:
         ("staff:anna", "household.view", "3"),
     ]
     for hour, (actor, action, entity_id) in enumerate(rows):
-        with clock.frozen(lambda hour=hour: T0 + dt.timedelta(hours=hour)):
-            audit.record(db, action=action, entity_type="apitest", entity_id=entity_id, actor=actor)
+        moment = T0 + dt.timedelta(hours=hour)
+        with clock.frozen(lambda moment=moment: moment):
+            audit.record(
+                db, actor=Actor(actor), action=action, entity_type="apitest", entity_id=entity_id
+            )
 
 
 def get(client: FlaskClient, headers: dict[str, str], **query: Any) -> Any:
@@ -83,8 +89,16 @@ def test_pages_and_link_header(client: FlaskClient, db: Session, auditor: dict[s
     first = get(client, auditor, pageSize=3)
     body = first.get_json()
     assert (body["page"], body["page_size"], body["total"]) == (1, 3, 7)
-    assert 'rel="next"' in first.headers["Link"] and "page=2" in first.headers["Link"]
-    assert "entityType=apitest" in first.headers["Link"]
+    links = {
+        rel: parse_qs(urlsplit(url).query)
+        for url, rel in re.findall(r'<([^>]*)>; rel="([a-z]+)"', first.headers["Link"])
+    }
+    assert {rel: query["page"] for rel, query in links.items()} == {
+        "first": ["1"],
+        "next": ["2"],
+        "last": ["3"],
+    }
+    assert all(q["entityType"] == ["apitest"] and q["pageSize"] == ["3"] for q in links.values())
     last = get(client, auditor, pageSize=3, page=3).get_json()
     assert [e["entity_id"] for e in last["items"]] == ["1"]  # the oldest one
     seen = [
@@ -104,8 +118,7 @@ def test_each_event_shows_exactly_its_fields(
         entity_type="apitest",
         entity_id=9,
         changes={"street": ["A", "B"]},
-        actor="staff:anna",
-        role="caseworker",
+        actor=Actor("staff:anna", "caseworker"),
     )
     item = get(client, auditor).get_json()["items"][0]
     assert set(item) == {

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
+from almerepas.audit.log import SYSTEM, Actor
 from almerepas.core.session import get_session
 from almerepas.models import AuditEvent
 
@@ -20,7 +21,9 @@ BSN = "111222333"  # passes the eleven test
 
 
 def test_audit_events_cannot_be_changed_or_deleted(db: Session) -> None:
-    event = audit.record(db, action="test.append_only", entity_type="test", entity_id=1)
+    event = audit.record(
+        db, actor=SYSTEM, action="test.append_only", entity_type="test", entity_id=1
+    )
     for statement in (
         "UPDATE audit_event SET actor = 'someone else' WHERE id = :id",
         "DELETE FROM audit_event WHERE id = :id",
@@ -34,10 +37,10 @@ def test_audit_events_cannot_be_changed_or_deleted(db: Session) -> None:
     assert actor == "system"
 
 
-def test_record_outside_a_request_is_the_system_or_the_named_actor(db: Session) -> None:
-    event = audit.record(db, action="test.batch")
+def test_record_writes_the_actor_it_is_given(db: Session) -> None:
+    event = audit.record(db, actor=SYSTEM, action="test.batch")
     assert (event.actor, event.role, event.request_id) == ("system", None, None)
-    event = audit.record(db, action="test.cli", actor="cli:staff create")
+    event = audit.record(db, action="test.cli", actor=Actor("cli:staff create"))
     assert event.actor == "cli:staff create"
     assert event.occurred_at.tzinfo is not None
 
@@ -68,7 +71,9 @@ def test_no_bsn_reaches_the_audit_log(db: Session) -> None:
         "colour": Colour.red,
         "amount": 12345,
     }
-    event = audit.record(db, action="test.bsn", entity_type="person", entity_id=7, changes=changes)
+    event = audit.record(
+        db, actor=SYSTEM, action="test.bsn", entity_type="person", entity_id=7, changes=changes
+    )
     stored = db.execute(
         text("SELECT changes FROM audit_event WHERE id = :id"), {"id": event.id}
     ).scalar_one()
@@ -94,8 +99,8 @@ def test_looks_like_bsn_uses_the_eleven_test() -> None:
     assert not audit.looks_like_bsn("١١١٢٢٢٣٣٣")  # other scripts' digits are not a BSN
 
 
-def test_record_in_a_request_names_the_logged_in_staff_member(app: Flask, db: Session) -> None:
-    from almerepas.http.guard import SESSION_TOKEN_KEY
+def test_the_actor_of_a_request_is_the_logged_in_staff_member(app: Flask, db: Session) -> None:
+    from almerepas.http.guard import SESSION_TOKEN_KEY, current_actor
     from almerepas.models import Role
     from almerepas.staff.tokens import issue_token
     from tests.factories import make_staff
@@ -106,7 +111,13 @@ def test_record_in_a_request_names_the_logged_in_staff_member(app: Flask, db: Se
     with app.test_request_context("/medewerkers", headers=headers) as ctx:
         ctx.session[SESSION_TOKEN_KEY] = token
         session = get_session()  # the request's own session, as a view would use
-        audit.record(session, action="household.view", entity_type="household", entity_id=3)
+        audit.record(
+            session,
+            actor=current_actor(),
+            action="household.view",
+            entity_type="household",
+            entity_id=3,
+        )
         session.commit()
     event = db.scalars(select(AuditEvent).where(AuditEvent.action == "household.view")).one()
     assert event.actor == f"staff:{user.username}"

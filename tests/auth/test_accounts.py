@@ -12,23 +12,23 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
 from almerepas.config import load_config
-from almerepas.core.errors import (
-    AccountLocked,
-    InvalidStaffUser,
-    LoginFailed,
-    UsernameTaken,
-    WeakPassword,
-)
+from almerepas.core.crypto import hasher_for
 from almerepas.models import ApiToken, AuditEvent, Role, StaffUser
 from almerepas.staff.accounts import (
     LOCKOUT,
     MAX_FAILURES,
     authenticate,
     create_staff_user,
-    hasher_for,
+)
+from almerepas.staff.errors import (
+    AccountLocked,
+    InvalidStaffUser,
+    LoginFailed,
+    UsernameTaken,
+    WeakPassword,
 )
 from almerepas.staff.tokens import issue_token, revoke_token, user_for_token
-from tests.factories import make_staff
+from tests.factories import KEYS, TEST_ACTOR, make_staff
 from tests.fixtures import FrozenClock
 
 pytestmark = pytest.mark.usefixtures("app_context")
@@ -39,7 +39,7 @@ def code_at(secret: str, clock: FrozenClock, steps: int = 0) -> str:
 
 
 def login(db: Session, user: StaffUser, password: str, code: str) -> StaffUser:
-    return authenticate(db, username=user.username, password=password, totp_code=code)
+    return authenticate(db, username=user.username, password=password, totp_code=code, keys=KEYS)
 
 
 def test_password_is_an_argon2id_hash_and_only_the_right_one_works(
@@ -65,10 +65,22 @@ def test_totp_secret_is_encrypted_at_rest(db: Session) -> None:
 def test_password_rule_is_at_least_12_characters(db: Session) -> None:
     with pytest.raises(WeakPassword):
         create_staff_user(
-            db, username="kort", display_name="K", role=Role.policy, password="elf tekens!"
+            db,
+            username="kort",
+            display_name="K",
+            role=Role.policy,
+            password="elf tekens!",
+            keys=KEYS,
+            actor=TEST_ACTOR,
         )
     user, _secret = create_staff_user(
-        db, username="lang", display_name="L", role="policy", password="twaalf teken"
+        db,
+        username="lang",
+        display_name="L",
+        role="policy",
+        password="twaalf teken",
+        keys=KEYS,
+        actor=TEST_ACTOR,
     )
     assert user.role is Role.policy
 
@@ -126,7 +138,9 @@ def test_unknown_user_wrong_password_and_wrong_code_look_the_same(
     refusals = []
     for username, attempt_password, attempt_code in attempts:
         with pytest.raises(LoginFailed) as refused:
-            authenticate(db, username=username, password=attempt_password, totp_code=attempt_code)
+            authenticate(
+                db, username=username, password=attempt_password, totp_code=attempt_code, keys=KEYS
+            )
         error = refused.value
         refusals.append((type(error), error.code, error.status, str(error.detail)))
     assert len(set(refusals)) == 1

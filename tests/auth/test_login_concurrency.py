@@ -11,10 +11,10 @@ from flask import Flask
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
-from almerepas.core.errors import LoginFailed
 from almerepas.models import Role
 from almerepas.staff.accounts import authenticate
-from tests.factories import make_staff
+from almerepas.staff.errors import LoginFailed
+from tests.factories import KEYS, make_staff
 
 THREADS = 4  # fewer than five, so the replays do not lock the account
 
@@ -37,7 +37,9 @@ def test_a_code_cannot_be_used_twice_even_at_the_same_moment(
         with app.app_context(), Session(fresh_engine) as session:
             start.wait()
             try:
-                authenticate(session, username=username, password=password, totp_code=code)
+                authenticate(
+                    session, username=username, password=password, totp_code=code, keys=KEYS
+                )
                 session.commit()
                 result = "ok"
             except LoginFailed:

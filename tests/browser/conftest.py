@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from almerepas import create_app
-from tests.conftest import IN_CI, Backend
+from tests.conftest import IN_CI, TEST_KEYS, Backend
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page
@@ -115,7 +115,7 @@ class LiveServer:
 @pytest.fixture
 def live_server(backend: Backend) -> Iterator[LiveServer]:
     """create_app() on a fresh migrated database, served by werkzeug in a background thread."""
-    app = create_app({"ENV": "test", "DATABASE_URL": backend.fresh_database()})
+    app = create_app({"ENV": "test", "DATABASE_URL": backend.fresh_database(), **TEST_KEYS})
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="live-server", daemon=True

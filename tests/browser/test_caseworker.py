@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from almerepas.audit.log import Actor
 from almerepas.grants import runs as grants
 from almerepas.models import Role
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
@@ -133,7 +134,7 @@ def test_the_caseworker_pages_pass_axe_also_with_errors(
     page.get_by_label("Peildatum").fill("01-03-2026")
     page.get_by_role("button", name="Inkomenstoets vastleggen").click()
     with live_server.app.app_context(), live_server.session() as session:
-        grants.issue(session, period="2026-03", actor="test", today=dt.date(2026, 3, 1))
+        grants.issue(session, period="2026-03", actor=Actor("test"), today=dt.date(2026, 3, 1))
         session.commit()
 
     page.goto("/medewerkers/huishoudens?naam=bakker&postcode=&geboortedatum=")

@@ -17,8 +17,7 @@ from tests.browser.conftest import (
     login_as,
     require_playwright,
 )
-from tests.factories import make_staff
-from tests.people import assess, born, make_household
+from tests.factories import assess, born, make_household, make_staff
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page

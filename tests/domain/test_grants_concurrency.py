@@ -11,14 +11,16 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas.core.errors import AssessmentOutOfOrder, EntryExists
+from almerepas.audit.log import Actor
 from almerepas.grants import runs as grants
 from almerepas.income import assessments
+from almerepas.income.errors import AssessmentOutOfOrder
 from almerepas.ledger import posting as ledger
+from almerepas.ledger.errors import EntryExists
 from almerepas.models import Grant, Household, IncomeAssessment, MemberRole
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 from almerepas.schemes import catalogue as schemes
-from tests.people import assess, born, make_household
+from tests.factories import TEST_ACTOR, assess, born, make_household
 
 TODAY = dt.date(2026, 11, 23)
 RUNS = 4
@@ -30,7 +32,9 @@ def test_concurrent_runs_grant_once_and_keep_the_budget(app: Flask, fresh_engine
         load_norms(session)
         load_schemes(session)
         fund = schemes.get_scheme(session, "volwassenenfonds")
-        schemes.update_scheme(session, fund, {"annual_budget": 5 * 700_00})  # room for 5 of 12
+        schemes.update_scheme(
+            session, fund, {"annual_budget": 5 * 700_00}, actor=TEST_ACTOR
+        )  # room for 5 of 12
         for _ in range(12):
             household = make_household(session, [(MemberRole.applicant, born(30))])
             assess(session, household, (100, 100), on=dt.date(2026, 3, 1))
@@ -43,7 +47,7 @@ def test_concurrent_runs_grant_once_and_keep_the_budget(app: Flask, fresh_engine
         with app.test_request_context(), Session(fresh_engine) as session:
             barrier.wait(timeout=30)
             try:
-                result = grants.issue(session, period="2026-12", actor="race", today=TODAY)
+                result = grants.issue(session, period="2026-12", actor=Actor("race"), today=TODAY)
                 session.commit()
                 outcomes.append(f"granted {sum(r.granted for r in result)}")
             except (EntryExists, IntegrityError):

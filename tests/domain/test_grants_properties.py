@@ -11,12 +11,13 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas.core.errors import AssessmentOutOfOrder
+from almerepas.audit.log import Actor
 from almerepas.grants import runs as grants
+from almerepas.income.errors import AssessmentOutOfOrder
 from almerepas.ledger import posting as ledger
 from almerepas.models import Grant, Household, MemberRole
 from almerepas.schemes import catalogue as schemes
-from tests.people import assess, born, make_household
+from tests.factories import TEST_ACTOR, assess, born, make_household
 
 TODAY = dt.date(2026, 11, 23)
 A, C = MemberRole.applicant, MemberRole.child
@@ -35,6 +36,7 @@ class GrantMachine(RuleBasedStateMachine):
         schemes.update_scheme(
             self.session, schemes.get_scheme(self.session, "volwassenenfonds"),
             {"annual_budget": 3_000_00},
+            actor=TEST_ACTOR,
         )  # fmt: skip
         for ages in ([35, 12], [70], [19, 5], [45, 16, 11]):
             household = make_household(
@@ -50,15 +52,15 @@ class GrantMachine(RuleBasedStateMachine):
 
     @rule(month=st.integers(1, 12))
     def grant_month(self, month: int) -> None:
-        grants.issue(self.session, period=f"2026-{month:02d}", actor="p", today=TODAY)
+        grants.issue(self.session, period=f"2026-{month:02d}", actor=Actor("p"), today=TODAY)
 
     @rule()
     def grant_year(self) -> None:
-        grants.issue(self.session, period="2026", actor="p", today=TODAY)
+        grants.issue(self.session, period="2026", actor=Actor("p"), today=TODAY)
 
     @rule(month=st.integers(1, 10))
     def expire_month(self, month: int) -> None:
-        grants.expire(self.session, period=f"2026-{month:02d}", actor="p", today=TODAY)
+        grants.expire(self.session, period=f"2026-{month:02d}", actor=Actor("p"), today=TODAY)
 
     @invariant()
     def ledger_balances(self) -> None:

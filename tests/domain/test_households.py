@@ -8,16 +8,17 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from almerepas.core.errors import (
+from almerepas.core.errors import ValidationFailed
+from almerepas.households import members as households
+from almerepas.households.errors import (
     BsnInUse,
     InvalidBsn,
     MembershipConflict,
     PostcodeOutsideAlmere,
-    ValidationFailed,
 )
-from almerepas.households import members as households
 from almerepas.households.members import Address
 from almerepas.models import District, MemberRole, PostcodeDistrict
+from tests.factories import KEYS
 
 VALID_BSN = "111222333"  # passes the elfproef; synthetic
 
@@ -73,22 +74,24 @@ def test_bsn_is_encrypted_at_rest_and_found_by_keyed_hash(reference: Session) ->
     person = households.create_person(
         reference, given_name="Anna", family_name="Bos", date_of_birth=dt.date(1990, 1, 1),
         bsn=VALID_BSN,
+        keys=KEYS,
     )  # fmt: skip
     stored = reference.execute(
         text("SELECT bsn_encrypted, bsn_hash FROM person WHERE id = :id"), {"id": person.id}
     ).one()
     assert VALID_BSN.encode() not in bytes(stored[0])
     assert VALID_BSN not in stored[1]
-    assert households.reveal_bsn(person) == VALID_BSN
-    assert households.find_person_by_bsn(reference, VALID_BSN) is person
+    assert households.reveal_bsn(person, keys=KEYS) == VALID_BSN
+    assert households.find_person_by_bsn(reference, VALID_BSN, keys=KEYS) is person
     assert households.mask_bsn(VALID_BSN) == "******333"
     with pytest.raises(BsnInUse):
         households.create_person(
             reference, given_name="B", family_name="C", date_of_birth=dt.date(1990, 1, 1),
             bsn=VALID_BSN,
+            keys=KEYS,
         )  # fmt: skip
     with pytest.raises(InvalidBsn):
-        households.find_person_by_bsn(reference, "123")
+        households.find_person_by_bsn(reference, "123", keys=KEYS)
 
 
 def test_a_birth_date_in_the_future_is_refused(reference: Session) -> None:
@@ -96,6 +99,7 @@ def test_a_birth_date_in_the_future_is_refused(reference: Session) -> None:
         households.create_person(
             reference, given_name="A", family_name="B", date_of_birth=dt.date(2030, 1, 1),
             today=dt.date(2026, 11, 23),
+            keys=KEYS,
         )  # fmt: skip
 
 
@@ -103,7 +107,7 @@ def test_people_move_in_and_out_with_history(reference: Session) -> None:
     first = households.create_household(reference, address=Address("1315AB", 1, "Weg"))
     second = households.create_household(reference, address=Address("1361AB", 2, "Weg"))
     person = households.create_person(
-        reference, given_name="A", family_name="B", date_of_birth=dt.date(1990, 1, 1)
+        reference, given_name="A", family_name="B", date_of_birth=dt.date(1990, 1, 1), keys=KEYS
     )
     stay = households.add_member(
         reference, first, person, role=MemberRole.applicant, valid_from=dt.date(2020, 1, 1)

@@ -10,7 +10,8 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas.core.errors import (
+from almerepas.ledger import posting as ledger
+from almerepas.ledger.errors import (
     EmptyEntry,
     EntryExists,
     InsufficientBalance,
@@ -18,7 +19,6 @@ from almerepas.core.errors import (
     SameAccount,
     UnitMismatch,
 )
-from almerepas.ledger import posting as ledger
 from almerepas.ledger.posting import Leg
 from almerepas.models import AccountKind, EntryKind, JournalEntry, Transfer
 from tests.factories import funded_account, make_account
@@ -189,7 +189,7 @@ def test_balances_sum_to_zero_per_unit(db: Session) -> None:
 
 
 def test_opening_an_account_twice_is_refused(db: Session) -> None:
-    from almerepas.core.errors import AccountExists
+    from almerepas.ledger.errors import AccountExists
 
     make_account(db, code="funding:test:2026", kind=AccountKind.funding)
     with pytest.raises(AccountExists):

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from almerepas.core import migrate
 from almerepas.core.db import make_engine
-from almerepas.core.errors import InsufficientBalance
 from almerepas.ledger import posting as ledger
+from almerepas.ledger.errors import InsufficientBalance
 from almerepas.ledger.posting import Leg
 from almerepas.models import Account, AccountKind, EntryKind
 from tests.conftest import Backend

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas.core.errors import NoNorm, NormImportRefused
 from almerepas.income import norms
+from almerepas.income.errors import NoNorm, NormImportRefused
 from almerepas.models import AgeBand, Children, HouseholdType, MemberRole, Norm
 from almerepas.reference.loaders import SEED_DIR, seed_norm_rows
-from tests.people import assess, born, make_household
+from tests.factories import assess, born, make_household
 
 SINGLE = (HouseholdType.single, AgeBand.adult, Children.any)
 HEADER = "valid_from,valid_to,household_type,age_band,children,norm_cents\n"

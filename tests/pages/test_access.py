@@ -11,9 +11,8 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from almerepas.models import Household, MemberRole, Role
-from tests.factories import make_staff
+from tests.factories import make_household, make_staff
 from tests.pages.conftest import BROWSER_ACCEPT, BSN, SignIn, location, page, submit
-from tests.people import make_household
 
 
 @pytest.fixture

@@ -14,9 +14,8 @@ from sqlalchemy.orm import Session
 from almerepas.http.guard import SESSION_TOKEN_KEY
 from almerepas.models import Grant, MemberRole, Role
 from almerepas.staff.tokens import issue_token
-from tests.factories import make_staff
+from tests.factories import assess, born, make_household, make_staff
 from tests.fixtures import FrozenClock
-from tests.people import assess, born, make_household
 
 NOW = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 

@@ -10,11 +10,12 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from almerepas.audit.log import Actor
 from almerepas.grants import runs as grants
 from almerepas.households import members as households
 from almerepas.models import Household, IncomeAssessment, MemberRole
+from tests.factories import KEYS, assess, born, make_household
 from tests.pages.conftest import BSN, actions, field_error, location, page, submit
-from tests.people import assess, born, make_household
 
 A, C = MemberRole.applicant, MemberRole.child
 NOT_AN_AMOUNT = (
@@ -33,6 +34,7 @@ def parent(reference: Session, app: Flask) -> Household:
             family_name="Bakker",
             date_of_birth=dt.date(1990, 4, 1),
             bsn=BSN,
+            keys=KEYS,
         )
     households.add_member(reference, household, person, role=A, valid_from=dt.date(2024, 1, 1))
     reference.refresh(household)
@@ -168,7 +170,7 @@ def test_the_household_page_shows_grants_with_what_is_left(
 ) -> None:
     family = make_household(reference, [(A, born(40)), (C, born(12))])
     assess(reference, family, (110, 100))
-    grants.issue(reference, period="2026-03", actor="test", today=dt.date(2026, 3, 1))
+    grants.issue(reference, period="2026-03", actor=Actor("test"), today=dt.date(2026, 3, 1))
     html = page(caseworker.get(f"/medewerkers/huishoudens/{family.id}"))
     assert "Stadsfonds sport en cultuur" in html and "€ 800,00" in html
     assert "Gratis menstruatieproducten" in html and "3 pakken" in html

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.models import AuditEvent, Household, MemberRole
+from tests.factories import make_household
 from tests.pages.conftest import (
     BSN,
     OTHER_BSN,
@@ -18,7 +19,6 @@ from tests.pages.conftest import (
     page,
     submit,
 )
-from tests.people import make_household
 
 NEW = "/medewerkers/huishoudens/nieuw"
 

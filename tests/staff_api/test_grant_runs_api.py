@@ -10,9 +10,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.models import Grant, JournalEntry, MemberRole, Role
-from tests.factories import make_staff, token_headers
+from tests.factories import assess, born, make_household, make_staff, token_headers
 from tests.fixtures import FrozenClock
-from tests.people import assess, born, make_household
 
 TODAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
 

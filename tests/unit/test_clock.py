@@ -36,9 +36,9 @@ def test_freezing_reaches_a_function_bound_before_the_freeze(frozen_clock: Froze
     # Model column defaults hold the function itself; they must see the frozen moment too.
     default = AuditEvent.__table__.c.occurred_at.default
     assert default is not None
-    assert default.arg(None) == frozen_clock.moment  # type: ignore[attr-defined]
+    assert default.arg(None) == frozen_clock.moment
     frozen_clock.advance(days=400)
-    assert default.arg(None) == frozen_clock.moment  # type: ignore[attr-defined]
+    assert default.arg(None) == frozen_clock.moment
 
 
 def test_the_wall_clock_returns_after_a_freeze() -> None:

@@ -1,0 +1,54 @@
+"""`almerepas reference load` and `almerepas norms import`: the data every installation needs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+from flask.cli import with_appcontext
+from sqlalchemy.orm import Session
+
+from almerepas.audit.log import Actor
+from almerepas.cli.batch import run_batch
+from almerepas.core.session import get_session
+from almerepas.income import norms
+from almerepas.reference.loaders import reference_steps
+
+
+@click.group()
+def reference() -> None:
+    """Referentiegegevens: postcodes, normen, regelingen."""
+
+
+@reference.command("load")
+@click.option("--dry-run", is_flag=True, help="Laat zien wat er zou veranderen; sla niets op.")
+@with_appcontext
+def reference_load(dry_run: bool) -> None:
+    """Laad postcodes, normen en regelingen. Nog een keer draaien verandert niets."""
+    steps = reference_steps(actor=Actor("cli:reference-load"))
+    run_batch("Referentiegegevens laden", steps, get_session(), dry_run=dry_run)
+
+
+@click.group("norms")
+def norms_group() -> None:
+    """Normen van het sociaal minimum."""
+
+
+@norms_group.command("import")
+@click.argument("csv_file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--dry-run", is_flag=True, help="Controleer en laat zien wat er zou veranderen.")
+@with_appcontext
+def norms_import(csv_file: str, dry_run: bool) -> None:
+    """Lees gepubliceerde normen in (CSV). Weigert overlap en gaten; vervangt voorlopige normen."""
+
+    def step(session: Session) -> str:
+        rows = norms.parse_norms_csv(Path(csv_file).read_text(encoding="utf-8"))
+        result = norms.import_norms(
+            session, rows, actor=Actor("cli:norms-import"), source=Path(csv_file).name
+        )
+        return (
+            f"{result.added} toegevoegd, {result.replaced_provisional} voorlopige vervangen, "
+            f"{result.unchanged} ongewijzigd"
+        )
+
+    run_batch("Normen inlezen", [("normen", step)], get_session(), dry_run=dry_run)

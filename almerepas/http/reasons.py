@@ -1,0 +1,88 @@
+"""The words for the domain's reasons: why a rule is met or not, in the request's language.
+
+The domain says *why* as a code with parameters (almerepas.income.rules.Reason); the pages, the
+API and the CLI word it here, so they all say the same. The Dutch text is the message id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Any
+
+from flask_babel import gettext
+
+from almerepas.income.rules import Reason
+
+
+def _(msgid: str, **params: Any) -> str:
+    return str(gettext(msgid, **params))
+
+
+def format_percentage(bp: int) -> str:
+    """Basis points as people write a percentage in Dutch: 125,3% (no trailing zeros)."""
+    whole, rest = divmod(bp, 100)
+    return f"{whole}%" if rest == 0 else f"{whole},{rest:02d}".rstrip("0") + "%"
+
+
+def reason_text(reason: Reason) -> str:
+    """One reason in words a resident understands."""
+    p = dict(reason.params)
+    day = p["day"].strftime("%d-%m-%Y") if isinstance(p.get("day"), dt.date) else None
+    match reason.code:
+        case "valid_on":
+            return _("De regeling geldt op %(day)s.", day=day)
+        case "not_valid_on":
+            return _("De regeling geldt niet op %(day)s.", day=day)
+        case "lives_in_almere":
+            return _("Woont in Almere.")
+        case "not_in_almere":
+            return _("Woont niet (meer) in Almere.")
+        case "children_of_age":
+            return _("Er zijn %(n)s kinderen van de goede leeftijd.", n=p["n"])
+        case "no_children_of_age":
+            return _("Er zijn geen kinderen van de goede leeftijd in het huishouden.")
+        case "no_assessment":
+            return _("Er is geen geldige inkomenstoets op deze datum.")
+        case "income_within":
+            return _(
+                "Het inkomen is %(pct)s van het sociaal minimum. De grens is %(max)s%%.",
+                pct=format_percentage(p["bp"]),
+                max=p["max"],
+            )
+        case "income_above":
+            return _(
+                "Het inkomen is %(pct)s van het sociaal minimum. "
+                "Dat is boven de grens van %(max)s%%.",
+                pct=format_percentage(p["bp"]),
+                max=p["max"],
+            )
+        case "no_birth_date":
+            return _("De geboortedatum is niet bekend.")
+        case "age_from":
+            rule = _("Vanaf %(low)s jaar.", low=p["low"])
+            return _("%(rule)s Deze persoon is %(age)s.", rule=rule, age=p["age"])
+        case "age_between":
+            rule = _("Voor %(low)s tot en met %(high)s jaar.", low=p["low"], high=p["high"])
+            return _("%(rule)s Deze persoon is %(age)s.", rule=rule, age=p["age"])
+        case "budget_exhausted":
+            return _("Het budget van deze regeling is op.")
+        case "nothing_to_grant":
+            return _("Er is niets toe te kennen.")
+    raise KeyError(f"no wording for reason {reason.code!r}")
+
+
+def worded(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Eligibility rows (almerepas.grants.report) with every rule's reason in words."""
+    return [
+        row | {"rules": [rule | {"reason": reason_text(rule["reason"])} for rule in row["rules"]]}
+        for row in rows
+    ]
+
+
+def counted(reasons: Counter[Reason]) -> Counter[str]:
+    """A grant run's reasons for not granting, in words, with how often each occurred."""
+    worded_reasons: Counter[str] = Counter()
+    for reason, count in reasons.items():
+        worded_reasons[reason_text(reason)] += count
+    return worded_reasons

@@ -1,0 +1,24 @@
+"""Refusals about norms and income assessments."""
+
+from __future__ import annotations
+
+from almerepas.core.errors import DomainError
+from almerepas.core.i18n import N_
+
+
+class NoNorm(DomainError):
+    code = "no_norm"
+    status = 400
+    title = N_("Er is geen norm voor deze datum")
+
+
+class NormImportRefused(DomainError):
+    code = "norm_import_refused"
+    status = 400
+    title = N_("De normen zijn niet ingelezen")
+
+
+class AssessmentOutOfOrder(DomainError):
+    code = "assessment_out_of_order"
+    status = 409
+    title = N_("Er is al een inkomenstoets die op of na deze datum begint")
