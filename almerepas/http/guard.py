@@ -141,7 +141,11 @@ def attempt_login(username: str, password: str, totp_code: str) -> int:
     A refused login is a change of state (the failure count, the lock, the audit event) that
     must be kept although the request answers 401, so it commits on its own, before the
     request's session holds any lock. The caller issues the token in the request's session.
+    Who tries is anonymous until the login succeeds, also in a browser or with a token of an
+    earlier login: looking that up would read through the request's session, and on SQLite that
+    read holds the write lock this transaction waits for.
     """
+    origin = Actor("anonymous", request_id=request_id())
     return in_own_transaction(
         lambda session: (
             authenticate(
@@ -150,7 +154,7 @@ def attempt_login(username: str, password: str, totp_code: str) -> int:
                 password=password,
                 totp_code=totp_code,
                 keys=get_keys(),
-                origin=current_actor(),
+                origin=origin,
             ).id
         ),
         keep_on=(NotAuthenticated,),

@@ -24,9 +24,6 @@ from almerepas.schemes.models import Scheme
 #: The reference data shipped with the code; SOURCES.md says where each file comes from.
 SEED_DIR = Path(__file__).with_name("seed")
 
-#: The reference data shipped with the code; SOURCES.md says where each file comes from.
-SEED_DIR = Path(__file__).with_name("seed")
-
 DISTRICTS_BY_NAME = {
     "Almere Stad": District.stad,
     "Almere Haven": District.haven,

@@ -64,15 +64,18 @@ def revoke_token(session: Session, token: str) -> bool:
 
 
 def log_out(session: Session, token: str, *, actor: Actor) -> bool:
-    """End the token the staff member works with, and write ``staff.logout``; False if none."""
-    record = token_record(session, token)
-    if not revoke_token(session, token) or record is None:
+    """End the token the staff member works with, and write ``staff.logout``; False if none.
+
+    An expired or unknown token is ended without a row: no one was logged in with it.
+    """
+    user = user_for_token(session, token)
+    if not revoke_token(session, token) or user is None:
         return False
     audit.record(
         session,
         actor=actor,
         action="staff.logout",
         entity_type="staff_user",
-        entity_id=record.staff_user_id,
+        entity_id=user.id,
     )
     return True

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.models import AuditEvent, Household, MemberRole
 from tests.factories import make_household
-from tests.pages.conftest import (
+from tests.web.conftest import (
     BSN,
     OTHER_BSN,
     actions,

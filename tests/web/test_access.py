@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.models import Household, MemberRole, Role
 from tests.factories import make_household, make_staff
-from tests.pages.conftest import BROWSER_ACCEPT, BSN, SignIn, location, page, submit
+from tests.web.conftest import BROWSER_ACCEPT, BSN, SignIn, location, page, submit
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from almerepas.grants import runs as grants
 from almerepas.households import members as households
 from almerepas.models import Household, IncomeAssessment, MemberRole
 from tests.factories import KEYS, assess, born, make_household
-from tests.pages.conftest import BSN, actions, field_error, location, page, submit
+from tests.web.conftest import BSN, actions, field_error, location, page, submit
 
 A, C = MemberRole.applicant, MemberRole.child
 NOT_AN_AMOUNT = (
