@@ -289,6 +289,26 @@ def test_people_leave_and_households_move_out_with_history(
     assert all(m["valid_to"] is not None for m in body["member_history"])
 
 
+def test_a_move_out_before_someone_moved_in_is_refused_not_a_database_conflict(
+    client: FlaskClient, caseworker: dict[str, str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by the fuzz: the membership would end before it began (was a 409 'conflict')."""
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"])  # lives there from 2024-01-01
+
+    moved = client.post(
+        f"/api/v1/households/{household['id']}/move-outs",
+        json={"day": "2023-12-31"},
+        headers=caseworker,
+    )
+    assert moved.status_code == 400, moved.get_json(force=True)
+    assert moved.get_json(force=True)["code"] == "validation_failed"
+    assert "integrity error" not in caplog.text
+    opened = client.get(f"/api/v1/households/{household['id']}", headers=caseworker).get_json()
+    assert opened["moved_out_on"] is None
+    assert [m["valid_to"] for m in opened["member_history"]] == [None]
+
+
 def test_eligibility_shows_the_amount_a_newcomer_would_get(
     client: FlaskClient, caseworker: dict[str, str], reference: Session
 ) -> None:
