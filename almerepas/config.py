@@ -52,6 +52,14 @@ def load_config(
             "(python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key())')"
         )
 
+    hash_key = env.get("ALMEREPAS_HASH_KEY") or None
+    if environment == "production" and not hash_key:
+        raise ConfigError(
+            "ALMEREPAS_HASH_KEY is required in production: a long random value of its own, so "
+            "that rotating ALMEREPAS_SECRET_KEY does not change every BSN's lookup key "
+            "(a planned change: set the new key, then run 'almerepas keys rehash')"
+        )
+
     config: dict[str, Any] = {
         "ENV": environment,
         "SECRET_KEY": secret_key,
@@ -59,8 +67,9 @@ def load_config(
         "REDIS_URL": env.get("ALMEREPAS_REDIS_URL") or None,
         # Fernet keys for personal data at rest, newest first; derived from SECRET_KEY if unset.
         "ENCRYPTION_KEYS": encryption_keys,
-        # Key for the keyed hashes used to look up a BSN; derived from SECRET_KEY if unset.
-        "HASH_KEY": env.get("ALMEREPAS_HASH_KEY") or None,
+        # Key for the keyed hashes used to look up a BSN; required in production, derived from
+        # SECRET_KEY elsewhere.
+        "HASH_KEY": hash_key,
         # Largest request body we accept; anything bigger is a 413 problem.
         "MAX_CONTENT_LENGTH": int(env.get("ALMEREPAS_MAX_CONTENT_LENGTH", 64 * 1024)),
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("ALMEREPAS_SQLITE_BUSY_TIMEOUT_MS", 5000)),

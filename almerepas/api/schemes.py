@@ -12,6 +12,7 @@ from sqlalchemy import select
 from almerepas.api.base import Blueprint
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
+from almerepas.grants import scheme_changes
 from almerepas.households import members as households
 from almerepas.households.models import District, PostcodeDistrict
 from almerepas.http.guard import current_actor, require_role
@@ -134,10 +135,14 @@ def create_scheme(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(200, SchemeSchema)
 @transactional
 def change_scheme(body: dict[str, Any], code: str) -> dict[str, Any]:
-    """Wijzig een regeling. Toekenningen die al gedaan zijn, veranderen niet mee."""
+    """Wijzig een regeling. Toekenningen die al gedaan zijn, veranderen niet mee.
+
+    Na de eerste toekenning liggen voor wie ze is, de soort, de eenheid en de periode vast
+    (code scheme_has_grants): maak dan een nieuwe regeling die op een datum begint.
+    """
     session = get_session()
     scheme = schemes.get_scheme(session, code)
-    schemes.update_scheme(session, scheme, body, actor=current_actor())
+    scheme_changes.change_scheme(session, scheme, body, actor=current_actor())
     return _dump(scheme)
 
 

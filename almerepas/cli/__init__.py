@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from almerepas.cli import database, demo, grants, ledger, reference, staff
+from almerepas.cli import database, demo, grants, keys, ledger, reference, staff
 
 
 def register_commands(app: Flask) -> None:
@@ -16,6 +16,7 @@ def register_commands(app: Flask) -> None:
         reference.reference,
         reference.norms_group,
         grants.grants_group,
+        keys.keys_group,
         staff.staff_group,
     ):
         app.cli.add_command(group)

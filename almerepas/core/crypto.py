@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher, profiles
-from cryptography.fernet import Fernet, MultiFernet
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
@@ -45,6 +45,8 @@ class Keyring:
     """The keys for data at rest and the password-hashing parameters, made once per app."""
 
     fernet: MultiFernet
+    #: the key new data is encrypted with (the first of ALMEREPAS_ENCRYPTION_KEY)
+    newest: Fernet
     hash_key: str
     password_hasher: PasswordHasher
 
@@ -60,13 +62,23 @@ class Keyring:
         fernets = [Fernet(k) for k in encryption_keys] or [
             Fernet(base64.urlsafe_b64encode(_derive(secret_key, b"fernet")))
         ]
-        return cls(MultiFernet(fernets), hash_key or secret_key, hasher_for(argon2_profile))
+        return cls(
+            MultiFernet(fernets), fernets[0], hash_key or secret_key, hasher_for(argon2_profile)
+        )
 
     def encrypt(self, value: str) -> bytes:
         return self.fernet.encrypt(value.encode())
 
     def decrypt(self, token: bytes) -> str:
         return self.fernet.decrypt(token).decode()
+
+    def is_current(self, token: bytes) -> bool:
+        """Whether ``token`` is encrypted with the newest key (older keys only decrypt)."""
+        try:
+            self.newest.decrypt(token)
+        except InvalidToken:
+            return False
+        return True
 
     def keyed_hash(self, value: str, purpose: str) -> str:
         """HMAC-SHA256 of ``value`` under a key for ``purpose``: stable lookups, no way back."""

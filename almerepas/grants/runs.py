@@ -134,7 +134,14 @@ def issue_scheme(
     run = SchemeRun(scheme=scheme.code, period=span.label, unit=scheme.unit)
     # Two runs of one scheme at once: the second waits here until the first commits, and then
     # finds everything granted (PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE).
-    session.execute(select(Scheme.id).where(Scheme.id == scheme.id).with_for_update())
+    # What the run decides on (budget, amount, rules) is read again once the lock is held: an
+    # administrator may have cut the budget while this run waited.
+    session.scalars(
+        select(Scheme)
+        .where(Scheme.id == scheme.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()  # the rows must be loaded for the object to be refreshed
     done = set(
         session.scalars(
             select(Grant.beneficiary_key).where(

@@ -245,3 +245,28 @@ def correct_district(
         changes={"district": [before, district.value]},
     )
     return row
+
+
+def rehash_bsns(session: Session, *, keys: Keyring, actor: Actor) -> int:
+    """Every stored BSN again under ``keys``: its lookup hash, and encrypted with the newest key.
+
+    For a planned change of ALMEREPAS_HASH_KEY or ALMEREPAS_ENCRYPTION_KEY (the old encryption
+    key must still be in the list, after the new one). Returns how many persons changed.
+    """
+    changed = 0
+    people = session.scalars(
+        select(Person).where(Person.bsn_encrypted.is_not(None)).order_by(Person.id)
+    )
+    for person in people:
+        assert person.bsn_encrypted is not None  # noqa: S101 - selected so
+        bsn = keys.decrypt(person.bsn_encrypted)
+        digest = bsn_hash(bsn, keys=keys)
+        current = keys.is_current(person.bsn_encrypted)
+        if digest != person.bsn_hash or not current:
+            person.bsn_hash = digest
+            if not current:
+                person.bsn_encrypted = keys.encrypt(bsn)
+            changed += 1
+    session.flush()
+    audit.record(session, actor=actor, action="keys.rehash", changes={"persons": changed})
+    return changed

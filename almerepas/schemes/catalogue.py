@@ -22,7 +22,7 @@ FIELDS = (
 )  # fmt: skip
 
 
-def _coerce(data: dict[str, Any]) -> dict[str, Any]:
+def coerce(data: dict[str, Any]) -> dict[str, Any]:
     out = dict(data)
     converters = {
         "kind": SchemeKind,
@@ -81,7 +81,7 @@ def validate(data: dict[str, Any]) -> None:
 
 def create_scheme(session: Session, data: dict[str, Any], *, actor: Actor) -> Scheme:
     """Make a scheme from its fields, refused with the field named when it cannot work."""
-    values = _coerce({key: data.get(key) for key in FIELDS})
+    values = coerce({key: data.get(key) for key in FIELDS})
     values.setdefault("pooled", False)
     values["pooled"] = bool(values["pooled"])
     values["mid_period_entry"] = values["mid_period_entry"] or MidPeriodEntry.full
@@ -108,10 +108,10 @@ def update_scheme(
     """Apply changes; grants already made keep their amounts (they are their own rows)."""
     if "code" in changes and changes["code"] != scheme.code:
         raise InvalidScheme(detail="De code van een regeling verandert nooit.")
-    merged = {key: getattr(scheme, key) for key in FIELDS} | _coerce(changes)
+    merged = {key: getattr(scheme, key) for key in FIELDS} | coerce(changes)
     validate(merged)
     diff = {}
-    for key, value in _coerce(changes).items():
+    for key, value in coerce(changes).items():
         if getattr(scheme, key) != value:
             diff[key] = [getattr(scheme, key), value]
             setattr(scheme, key, value)

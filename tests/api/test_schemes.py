@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import pytest
@@ -9,10 +10,11 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almerepas.models import AuditEvent, Role
+from almerepas.models import AuditEvent, MemberRole, Role
 from almerepas.reference.loaders import seed_schemes
 from almerepas.schemes import catalogue as schemes
-from tests.factories import make_staff, token_headers
+from tests.factories import assess, born, make_household, make_staff, token_headers
+from tests.fixtures import FrozenClock
 
 
 def headers_for(client: FlaskClient, session: Session, role: Role) -> dict[str, str]:
@@ -100,3 +102,62 @@ def test_a_caseworker_corrects_a_postcode(client: FlaskClient, reference: Sessio
     )
     bad = client.put("/api/v1/postcodes/1331", json={"district": "amsterdam"}, headers=caseworker)
     assert bad.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"beneficiary": "person"}, "beneficiary"),  # would grant the same month twice
+        ({"unit": "PACK", "kind": "quota"}, "unit"),  # would stop every run at unit_mismatch
+        ({"period": "year"}, "period"),
+    ],
+)
+def test_who_a_scheme_pays_is_fixed_once_it_has_granted(
+    client: FlaskClient,
+    reference: Session,
+    frozen_clock: FrozenClock,
+    change: dict[str, Any],
+    field: str,
+) -> None:
+    """Issue 8.3: after its first grant a scheme keeps its beneficiary, kind, unit and period."""
+    frozen_clock.set(dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC))
+    household = make_household(reference, [(MemberRole.applicant, born(40))])
+    assess(reference, household, (100, 100), on=dt.date(2026, 3, 1))
+    finance = headers_for(client, reference, Role.finance)
+    ran = client.post("/api/v1/grant-runs", json={"period": "2026-03"}, headers=finance)
+    assert {r["scheme"]: r["granted"] for r in ran.get_json()["runs"]}["supermarkt"] == 1
+
+    admin = headers_for(client, reference, Role.administrator)
+    refused = client.patch("/api/v1/schemes/supermarkt", json=change, headers=admin)
+    assert refused.status_code == 409, refused.get_json(force=True)
+    problem = refused.get_json(force=True)
+    assert problem["code"] == "scheme_has_grants"
+    assert field in [e["field"] for e in problem["errors"]]
+    assert "nieuwe regeling" in problem["detail"]
+    scheme = client.get("/api/v1/schemes", headers=admin).get_json()["items"]
+    supermarkt = next(s for s in scheme if s["code"] == "supermarkt")
+    assert (supermarkt["beneficiary"], supermarkt["unit"], supermarkt["period"]) == (
+        "household",
+        "EUR",
+        "month",
+    )
+    # What only shapes new grants may still change, and the next run goes on as before.
+    assert (
+        client.patch(
+            "/api/v1/schemes/supermarkt", json={"amount": 60_00}, headers=admin
+        ).status_code
+        == 200
+    )
+    again = client.post("/api/v1/grant-runs", json={"period": "2026-04"}, headers=finance)
+    assert again.status_code == 201, again.get_json(force=True)
+
+
+def test_a_scheme_without_grants_may_still_change_whom_it_pays(
+    client: FlaskClient, reference: Session
+) -> None:
+    admin = headers_for(client, reference, Role.administrator)
+    response = client.patch(
+        "/api/v1/schemes/supermarkt", json={"beneficiary": "person"}, headers=admin
+    )
+    assert response.status_code == 200, response.get_json(force=True)
+    assert response.get_json()["beneficiary"] == "person"

@@ -25,16 +25,19 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
             tmp_path, environ={"ALMEREPAS_ENV": "production", "ALMEREPAS_SECRET_KEY": "s" * 40}
         )
     key = Fernet.generate_key().decode()
-    config = load_config(
-        tmp_path,
-        environ={
-            "ALMEREPAS_ENV": "production",
-            "ALMEREPAS_SECRET_KEY": "s" * 40,
-            "ALMEREPAS_ENCRYPTION_KEY": key,
-        },
-    )
+    production = {
+        "ALMEREPAS_ENV": "production",
+        "ALMEREPAS_SECRET_KEY": "s" * 40,
+        "ALMEREPAS_ENCRYPTION_KEY": key,
+    }
+    # Issue 8.11: a BSN's lookup key derived from the session secret would change every BSN
+    # hash when that secret is rotated; production names its own.
+    with pytest.raises(ConfigError, match="ALMEREPAS_HASH_KEY"):
+        load_config(tmp_path, environ=production)
+    config = load_config(tmp_path, environ=production | {"ALMEREPAS_HASH_KEY": "h" * 40})
     assert config["SECRET_KEY"] == "s" * 40
     assert config["ENCRYPTION_KEYS"] == [key]
+    assert config["HASH_KEY"] == "h" * 40
     assert config["SESSION_COOKIE_SECURE"] is True
 
 

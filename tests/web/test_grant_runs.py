@@ -8,11 +8,11 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.orm import Session
 
 from almerepas.http.guard import SESSION_TOKEN_KEY
-from almerepas.models import Grant, MemberRole, Role
+from almerepas.models import Grant, JournalEntry, MemberRole, Role
 from almerepas.staff.tokens import issue_token
 from tests.factories import assess, born, make_household, make_staff
 from tests.fixtures import FrozenClock
@@ -88,3 +88,27 @@ def test_a_period_too_far_ahead_is_told_at_the_field(app: Flask, city: Session) 
 
 def test_caseworkers_may_not_see_grant_runs(app: Flask, city: Session) -> None:
     assert logged_in(app, city, Role.caseworker).get("/medewerkers/toekenningen").status_code == 403
+
+
+def test_a_run_refused_halfway_from_the_page_books_nothing(app: Flask, city: Session) -> None:
+    """Issue 8.1: the page catches the refusal to show it, and still commits its request: the
+    schemes granted before the failing one must not stay booked."""
+    client = logged_in(app, city, Role.finance)
+    preview = client.get("/medewerkers/toekenningen?periode=2026-11").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', preview)
+    assert token is not None
+    data = {"periode": "2026-11", "csrf_token": token.group(1)}
+    assert client.post("/medewerkers/toekenningen", data=data).status_code == 303
+    # A scheme whose unit no longer matches its funding account, as a change made before such
+    # changes were refused left it: its grants fail, and it comes after others in the run.
+    city.execute(text("UPDATE scheme SET unit = 'PACK' WHERE code = 'supermarkt'"))
+    before = (grants(city), entries(city))
+
+    refused = client.post("/medewerkers/toekenningen", data=data | {"periode": "2026-12"})
+    assert refused.status_code == 400
+    assert "unit_mismatch" not in refused.get_data(as_text=True)  # words, not a code
+    assert (grants(city), entries(city)) == before
+
+
+def entries(session: Session) -> int:
+    return session.scalar(select(func.count()).select_from(JournalEntry)) or 0
