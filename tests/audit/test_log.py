@@ -16,6 +16,7 @@ from almerepas.audit import log as audit
 from almerepas.audit.log import SYSTEM, Actor
 from almerepas.core.session import get_session
 from almerepas.models import AuditEvent
+from tests.conftest import Backend
 
 BSN = "111222333"  # passes the eleven test
 
@@ -35,6 +36,55 @@ def test_audit_events_cannot_be_changed_or_deleted(db: Session) -> None:
         text("SELECT actor FROM audit_event WHERE id = :id"), {"id": event.id}
     ).scalar_one()
     assert actor == "system"
+
+
+#: Statements that would overwrite an existing row by inserting one with its id. SQLite's REPLACE
+#: conflict resolution deletes the old row without firing delete triggers (recursive_triggers is
+#: off); PostgreSQL's upsert updates it.
+_COLUMNS = "(id, occurred_at, actor, action, entity_type, entity_id)"
+_FORGED = "VALUES (:id, '2026-01-01 00:00:00', 'forger', 'test.forged', 'test', '1')"
+OVERWRITES = {
+    "sqlite": [
+        f"INSERT OR REPLACE INTO audit_event {_COLUMNS} {_FORGED}",
+        f"REPLACE INTO audit_event {_COLUMNS} {_FORGED}",
+        f"INSERT INTO audit_event {_COLUMNS} {_FORGED} "
+        "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor",
+        f"INSERT OR IGNORE INTO audit_event {_COLUMNS} {_FORGED}",
+    ],
+    "postgresql": [
+        f"INSERT INTO audit_event {_COLUMNS} {_FORGED} "
+        "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor, action = excluded.action",
+    ],
+}
+
+
+def test_an_insert_cannot_overwrite_an_audit_event(backend: Backend, db: Session) -> None:
+    event = audit.record(
+        db, actor=SYSTEM, action="test.append_only", entity_type="test", entity_id=1
+    )
+    for statement in OVERWRITES[backend.name]:
+        with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+            db.execute(text(statement), {"id": event.id})
+    row = db.execute(
+        text("SELECT actor, action, entity_id FROM audit_event WHERE id = :id"), {"id": event.id}
+    ).one()
+    assert tuple(row) == ("system", "test.append_only", "1")
+    assert db.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == 1
+    # A new row still gets the next id, and UPDATE and DELETE stay refused.
+    assert audit.record(db, actor=SYSTEM, action="test.next").id > event.id
+    for statement in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+            db.execute(text(statement))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_audit_event_cannot_take_an_id_below_one(backend: Backend, db: Session) -> None:
+    """SQLite only: a new row's id is -1 while its BEFORE INSERT triggers run, so a real row with
+    id -1 would make every later insert look like an overwrite. PostgreSQL has no such case."""
+    for forged_id in (-1, 0):
+        with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+            db.execute(text(f"INSERT INTO audit_event {_COLUMNS} {_FORGED}"), {"id": forged_id})
+    assert audit.record(db, actor=SYSTEM, action="test.after_forgery").id >= 1
 
 
 def test_record_writes_the_actor_it_is_given(db: Session) -> None:
