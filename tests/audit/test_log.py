@@ -21,7 +21,9 @@ from tests.conftest import Backend
 BSN = "111222333"  # passes the eleven test
 
 
-def test_audit_events_cannot_be_changed_or_deleted(db: Session) -> None:
+def test_audit_events_cannot_be_changed_or_deleted(owner_db: Session) -> None:
+    """The triggers hold even for the schema's owner (the application role has no such rights)."""
+    db = owner_db
     event = audit.record(
         db, actor=SYSTEM, action="test.append_only", entity_type="test", entity_id=1
     )
@@ -58,7 +60,9 @@ OVERWRITES = {
 }
 
 
-def test_an_insert_cannot_overwrite_an_audit_event(backend: Backend, db: Session) -> None:
+def test_an_insert_cannot_overwrite_an_audit_event(backend: Backend, owner_db: Session) -> None:
+    """Refused by the triggers, so even for the schema's owner."""
+    db = owner_db
     event = audit.record(
         db, actor=SYSTEM, action="test.append_only", entity_type="test", entity_id=1
     )
@@ -174,3 +178,42 @@ def test_the_actor_of_a_request_is_the_logged_in_staff_member(app: Flask, db: Se
     assert event.role == "caseworker"
     assert event.request_id == "request-id-12345"
     assert event.entity_id == "3"
+
+
+#: What the application's database role must not be able to do to the audit log: PostgreSQL
+#: refuses each for want of a right ("permission denied") or of ownership ("must be owner"),
+#: before any trigger runs.
+NOT_FOR_THE_APPLICATION = [
+    "ALTER TABLE audit_event DISABLE TRIGGER ALL",
+    "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only",
+    "DROP TRIGGER audit_event_append_only ON audit_event",
+    "ALTER TABLE audit_event RENAME TO audit_event_old",
+    "DROP TABLE audit_event",
+    "UPDATE audit_event SET actor = 'someone else'",
+    f"INSERT INTO audit_event {_COLUMNS} VALUES (1, now(), 'forger', 'test.forged', 'test', '1') "
+    "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor",
+    "DELETE FROM audit_event",
+    "TRUNCATE audit_event",
+    "SELECT setval('audit_event_id_seq', 1)",
+    "UPDATE alembic_version SET version_num = 'x'",
+]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("statement", NOT_FOR_THE_APPLICATION)
+def test_the_application_role_can_only_read_and_add_audit_events(
+    backend: Backend, db: Session, statement: str
+) -> None:
+    """The suite's sessions connect as the application role, as production should (README)."""
+    event = audit.record(db, actor=SYSTEM, action="test.app_role", entity_type="test", entity_id=1)
+    with pytest.raises(DBAPIError, match=r"permission denied|must be owner"), db.begin_nested():
+        db.execute(text(statement))
+    assert db.execute(text("SELECT actor FROM audit_event")).scalars().all() == ["system"]
+    assert db.get(AuditEvent, event.id) is event
+    owner, superuser = db.execute(
+        text(
+            "SELECT pg_has_role(current_user, tableowner, 'MEMBER'), rolsuper FROM pg_tables "
+            "JOIN pg_roles ON rolname = current_user WHERE tablename = 'audit_event'"
+        )
+    ).one()
+    assert (owner, superuser) == (False, False)
