@@ -64,6 +64,9 @@ def load_config(
         "ENV": environment,
         "SECRET_KEY": secret_key,
         "DATABASE_URL": env.get("ALMEREPAS_DATABASE_URL") or _default_database_url(instance_path),
+        # The schema owner's URL for `almerepas db upgrade|downgrade|check`; none: DATABASE_URL.
+        # On PostgreSQL a separate owner leaves the app row rights only (README, Configuration).
+        "MIGRATION_DATABASE_URL": env.get("ALMEREPAS_MIGRATION_DATABASE_URL") or None,
         "REDIS_URL": env.get("ALMEREPAS_REDIS_URL") or None,
         # Fernet keys for personal data at rest, newest first; derived from SECRET_KEY if unset.
         "ENCRYPTION_KEYS": encryption_keys,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+from almerepas.core import migrate
 from almerepas.core.db import Base, make_engine
 from almerepas.models import *  # noqa: F403 - every model must be on the metadata
 
@@ -21,6 +22,11 @@ def run(connection: object) -> None:
     )
     with context.begin_transaction():
         context.run_migrations()
+        app_role = config.attributes.get("app_role")
+        if app_role:
+            # The rights follow the schema: every run grants the application role its rights
+            # on the tables as they are now (almerepas.core.migrate.grant_app_role).
+            migrate.grant_app_role(connection, app_role, target_metadata)  # type: ignore[arg-type]
 
 
 connection = config.attributes.get("connection")

@@ -3,6 +3,11 @@
 PostgreSQL comes from ALMEREPAS_TEST_POSTGRES_URL, or from a throwaway cluster this session
 starts (tests/pg_cluster.py) and stops by PID at the end, also when tests fail. Under CI=true a
 missing PostgreSQL is an error, never a skip.
+
+On PostgreSQL the suite runs as production should (README, Configuration): the migrations run
+as the role that owns the schema (``PG_OWNER``), and every app, session and engine of the tests
+connects as the application role (``PG_APP``), which has row rights only and may only read and
+add audit events. So the whole suite shows that the app needs no more.
 """
 
 from __future__ import annotations
@@ -31,6 +36,11 @@ from tests.pg_cluster import ClusterUnavailable, start_cluster
 pytest_plugins = ["tests.fixtures"]
 
 PG_ENV = "ALMEREPAS_TEST_POSTGRES_URL"
+#: The roles of the test databases on PostgreSQL: the schema's owner and the application.
+PG_OWNER = "almerepas_test_owner"
+PG_APP = "almerepas_test_app"
+#: Ignored by the throwaway cluster (trust); lets the roles log in to a server that checks.
+PG_ROLE_PASSWORD = "almerepas-test"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _pg_problem: str | None = None
 
@@ -72,12 +82,18 @@ def _worker() -> str:
 
 @dataclass
 class Backend:
-    """One database product, with a pristine migrated template to copy fresh databases from."""
+    """One database product, with a pristine migrated template to copy fresh databases from.
+
+    On PostgreSQL a database is owned by ``PG_OWNER``; :meth:`fresh_database` hands out the URL
+    of the application role ``PG_APP``, :meth:`owner_url` the owner's URL of the same database.
+    SQLite has no roles: every URL is the file's.
+    """
 
     name: str
     workdir: Path
     admin_url: str | None = None
     _template: str | None = None
+    _roles_made: bool = False
 
     def _pg_admin(self, sql: str) -> None:
         engine = make_engine(str(self.admin_url), isolation_level="AUTOCOMMIT")
@@ -85,37 +101,66 @@ class Backend:
             conn.execute(text(sql))
         engine.dispose()
 
+    def _make_roles(self) -> None:
+        """The two login roles, once per cluster (other sessions may have made them already)."""
+        if self._roles_made:
+            return
+        for role in (PG_OWNER, PG_APP):
+            self._pg_admin(
+                f"DO $$ BEGIN CREATE ROLE {role} LOGIN PASSWORD '{PG_ROLE_PASSWORD}'; "
+                "EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$"
+            )
+        self._roles_made = True
+
+    def _url(self, database: str, role: str) -> str:
+        url = make_url(str(self.admin_url)).set(
+            database=database, username=role, password=PG_ROLE_PASSWORD
+        )
+        return url.render_as_string(hide_password=False)
+
+    def owner_url(self, url: str) -> str:
+        """The same database, as the role that owns its schema and runs the migrations."""
+        if self.name == "sqlite":
+            return url
+        return self._url(make_url(url).database or "", PG_OWNER)
+
+    def app_url(self, url: str) -> str:
+        """The same database, as the application role (row rights only)."""
+        if self.name == "sqlite":
+            return url
+        return self._url(make_url(url).database or "", PG_APP)
+
     def empty_database(self) -> str:
-        """The URL of a new, empty database."""
+        """The URL of a new, empty database, as its owner."""
         name = f"almerepas_{_worker()}_{uuid.uuid4().hex[:10]}"
         if self.name == "sqlite":
             return f"sqlite:///{self.workdir / (name + '.sqlite3')}"
-        self._pg_admin(f'CREATE DATABASE "{name}"')
-        return (
-            make_url(str(self.admin_url)).set(database=name).render_as_string(hide_password=False)
-        )
+        self._make_roles()
+        self._pg_admin(f'CREATE DATABASE "{name}" OWNER {PG_OWNER}')
+        return self._url(name, PG_OWNER)
 
     def template_url(self) -> str:
+        """A database at the migration head (as its owner) that fresh databases are copied from."""
         if self._template is None:
             url = self.empty_database()
             engine = make_engine(url)
-            migrate.upgrade(engine)
+            migrate.upgrade(engine, app_role=PG_APP if self.name == "postgresql" else None)
             engine.dispose()
             self._template = url
         return self._template
 
     def fresh_database(self) -> str:
-        """A new database at the migration head, copied from the template (fast)."""
+        """A new database at the migration head, copied from the template (fast), as the app."""
         template = self.template_url()
         if self.name == "sqlite":
             target = self.workdir / f"fresh_{uuid.uuid4().hex[:10]}.sqlite3"
             shutil.copyfile(make_url(template).database or "", target)
             return f"sqlite:///{target}"
         name = f"almerepas_{_worker()}_{uuid.uuid4().hex[:10]}"
-        self._pg_admin(f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}"')
-        return (
-            make_url(str(self.admin_url)).set(database=name).render_as_string(hide_password=False)
+        self._pg_admin(
+            f'CREATE DATABASE "{name}" TEMPLATE "{make_url(template).database}" OWNER {PG_OWNER}'
         )
+        return self._url(name, PG_APP)
 
 
 @pytest.fixture(scope="session", params=["sqlite", "postgresql"])
@@ -170,13 +215,42 @@ def db(session_factory: Callable[[], Session]) -> Iterator[Session]:
 
 
 @pytest.fixture
+def owner_db(backend: Backend, database_url: str) -> Iterator[Session]:
+    """A session as the schema's owner on the shared test database, rolled back after the test.
+
+    For what the owner may do and the application role may not, such as proving that the audit
+    log's triggers hold even for the owner. It does not see the rows of ``db`` (another
+    connection); on SQLite it is just another connection to the same file.
+    """
+    engine = make_engine(backend.owner_url(database_url))
+    conn = engine.connect()
+    outer = conn.begin()
+    session = Session(bind=conn, join_transaction_mode="create_savepoint")
+    yield session
+    session.close()
+    outer.rollback()
+    conn.close()
+    engine.dispose()
+
+
+@pytest.fixture
 def make_app() -> Iterator[Callable[..., Flask]]:
-    """Build apps on any database URL; their engines are disposed after the test."""
+    """Build apps on any database URL; their engines are disposed after the test.
+
+    ``MIGRATION_DATABASE_URL`` is none unless given (the `db` commands then use the app's URL).
+    """
     apps: list[Flask] = []
 
     def build(database_url: str, **config: Any) -> Flask:
         app = create_app(
-            {"ENV": "test", "DATABASE_URL": database_url, "TESTING": True, **TEST_KEYS, **config}
+            {
+                "ENV": "test",
+                "DATABASE_URL": database_url,
+                "MIGRATION_DATABASE_URL": None,
+                "TESTING": True,
+                **TEST_KEYS,
+                **config,
+            }
         )
         apps.append(app)
         return app
@@ -188,9 +262,16 @@ def make_app() -> Iterator[Callable[..., Flask]]:
 
 @pytest.fixture
 def app(
-    make_app: Callable[..., Flask], database_url: str, session_factory: Callable[[], Session]
+    make_app: Callable[..., Flask],
+    backend: Backend,
+    database_url: str,
+    session_factory: Callable[[], Session],
 ) -> Flask:
-    app = make_app(database_url)
+    """The app on the shared test database; on PostgreSQL its `db` commands run as the owner."""
+    owner_url = backend.owner_url(database_url)
+    app = make_app(
+        database_url, MIGRATION_DATABASE_URL=None if owner_url == database_url else owner_url
+    )
     app.extensions["almerepas.sessionmaker"] = session_factory
     return app
 

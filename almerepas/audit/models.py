@@ -13,13 +13,16 @@ from almerepas.core.db import Base
 
 
 class AuditEvent(Base):
-    """Never updated or deleted: PostgreSQL and SQLite triggers refuse it (see the migration)."""
+    """Never updated or deleted: PostgreSQL and SQLite triggers refuse it (see the migrations),
+    and on PostgreSQL the application role may only read and insert (``insert_only``, granted
+    by ``almerepas.core.migrate.grant_app_role``)."""
 
     __tablename__ = "audit_event"
     __table_args__ = (
         Index(None, "entity_type", "entity_id"),
         Index(None, "occurred_at"),
         Index(None, "actor"),
+        {"info": {"insert_only": True}},
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from typing import Any
 
@@ -11,6 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 from werkzeug.exceptions import HTTPException
 
+from almerepas.core.elfproef import passes_eleven_test
 from almerepas.core.errors import DomainError
 from almerepas.core.session import translate_db_error
 from almerepas.http.i18n import translate
@@ -53,12 +55,28 @@ def _http_titles() -> dict[int, str]:
     }
 
 
+#: A client's request id: ASCII letters, digits, - and _ (a UUID is one), 8 to 64 of them.
+REQUEST_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")
+
+
+def is_well_formed_request_id(value: str) -> bool:
+    """Whether a client's X-Request-ID may be kept: it goes unscrubbed into every audit row of
+    the request, the response header and the log lines, so only plain ASCII, and never nine
+    digits that could be a BSN (also when - or _ split them)."""
+    if not REQUEST_ID.fullmatch(value):
+        return False
+    digit_runs = re.findall(r"[0-9]+", value.replace("-", "").replace("_", ""))
+    return not any(passes_eleven_test(run) for run in digit_runs)
+
+
 def request_id() -> str:
-    """The id of this request, echoed in X-Request-ID and in 5xx problems for support."""
+    """The id of this request, echoed in X-Request-ID and in 5xx problems for support.
+
+    The client's X-Request-ID when it is well formed, otherwise a UUID of our own.
+    """
     if "request_id" not in g:
         incoming = request.headers.get("X-Request-ID", "")
-        valid = 8 <= len(incoming) <= 64 and all(c.isalnum() or c in "-_" for c in incoming)
-        g.request_id = incoming if valid else str(uuid.uuid4())
+        g.request_id = incoming if is_well_formed_request_id(incoming) else str(uuid.uuid4())
     rid: str = g.request_id
     return rid
 

@@ -16,11 +16,14 @@ from almerepas.audit import log as audit
 from almerepas.audit.log import SYSTEM, Actor
 from almerepas.core.session import get_session
 from almerepas.models import AuditEvent
+from tests.conftest import Backend
 
 BSN = "111222333"  # passes the eleven test
 
 
-def test_audit_events_cannot_be_changed_or_deleted(db: Session) -> None:
+def test_audit_events_cannot_be_changed_or_deleted(owner_db: Session) -> None:
+    """The triggers hold even for the schema's owner (the application role has no such rights)."""
+    db = owner_db
     event = audit.record(
         db, actor=SYSTEM, action="test.append_only", entity_type="test", entity_id=1
     )
@@ -35,6 +38,57 @@ def test_audit_events_cannot_be_changed_or_deleted(db: Session) -> None:
         text("SELECT actor FROM audit_event WHERE id = :id"), {"id": event.id}
     ).scalar_one()
     assert actor == "system"
+
+
+#: Statements that would overwrite an existing row by inserting one with its id. SQLite's REPLACE
+#: conflict resolution deletes the old row without firing delete triggers (recursive_triggers is
+#: off); PostgreSQL's upsert updates it.
+_COLUMNS = "(id, occurred_at, actor, action, entity_type, entity_id)"
+_FORGED = "VALUES (:id, '2026-01-01 00:00:00', 'forger', 'test.forged', 'test', '1')"
+OVERWRITES = {
+    "sqlite": [
+        f"INSERT OR REPLACE INTO audit_event {_COLUMNS} {_FORGED}",
+        f"REPLACE INTO audit_event {_COLUMNS} {_FORGED}",
+        f"INSERT INTO audit_event {_COLUMNS} {_FORGED} "
+        "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor",
+        f"INSERT OR IGNORE INTO audit_event {_COLUMNS} {_FORGED}",
+    ],
+    "postgresql": [
+        f"INSERT INTO audit_event {_COLUMNS} {_FORGED} "
+        "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor, action = excluded.action",
+    ],
+}
+
+
+def test_an_insert_cannot_overwrite_an_audit_event(backend: Backend, owner_db: Session) -> None:
+    """Refused by the triggers, so even for the schema's owner."""
+    db = owner_db
+    event = audit.record(
+        db, actor=SYSTEM, action="test.append_only", entity_type="test", entity_id=1
+    )
+    for statement in OVERWRITES[backend.name]:
+        with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+            db.execute(text(statement), {"id": event.id})
+    row = db.execute(
+        text("SELECT actor, action, entity_id FROM audit_event WHERE id = :id"), {"id": event.id}
+    ).one()
+    assert tuple(row) == ("system", "test.append_only", "1")
+    assert db.execute(text("SELECT count(*) FROM audit_event")).scalar_one() == 1
+    # A new row still gets the next id, and UPDATE and DELETE stay refused.
+    assert audit.record(db, actor=SYSTEM, action="test.next").id > event.id
+    for statement in ("UPDATE audit_event SET actor = 'x'", "DELETE FROM audit_event"):
+        with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+            db.execute(text(statement))
+
+
+@pytest.mark.parametrize("backend", ["sqlite"], indirect=True)
+def test_an_audit_event_cannot_take_an_id_below_one(backend: Backend, db: Session) -> None:
+    """SQLite only: a new row's id is -1 while its BEFORE INSERT triggers run, so a real row with
+    id -1 would make every later insert look like an overwrite. PostgreSQL has no such case."""
+    for forged_id in (-1, 0):
+        with pytest.raises(DBAPIError, match="append-only"), db.begin_nested():
+            db.execute(text(f"INSERT INTO audit_event {_COLUMNS} {_FORGED}"), {"id": forged_id})
+    assert audit.record(db, actor=SYSTEM, action="test.after_forgery").id >= 1
 
 
 def test_record_writes_the_actor_it_is_given(db: Session) -> None:
@@ -124,3 +178,42 @@ def test_the_actor_of_a_request_is_the_logged_in_staff_member(app: Flask, db: Se
     assert event.role == "caseworker"
     assert event.request_id == "request-id-12345"
     assert event.entity_id == "3"
+
+
+#: What the application's database role must not be able to do to the audit log: PostgreSQL
+#: refuses each for want of a right ("permission denied") or of ownership ("must be owner"),
+#: before any trigger runs.
+NOT_FOR_THE_APPLICATION = [
+    "ALTER TABLE audit_event DISABLE TRIGGER ALL",
+    "ALTER TABLE audit_event DISABLE TRIGGER audit_event_append_only",
+    "DROP TRIGGER audit_event_append_only ON audit_event",
+    "ALTER TABLE audit_event RENAME TO audit_event_old",
+    "DROP TABLE audit_event",
+    "UPDATE audit_event SET actor = 'someone else'",
+    f"INSERT INTO audit_event {_COLUMNS} VALUES (1, now(), 'forger', 'test.forged', 'test', '1') "
+    "ON CONFLICT (id) DO UPDATE SET actor = excluded.actor",
+    "DELETE FROM audit_event",
+    "TRUNCATE audit_event",
+    "SELECT setval('audit_event_id_seq', 1)",
+    "UPDATE alembic_version SET version_num = 'x'",
+]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+@pytest.mark.parametrize("statement", NOT_FOR_THE_APPLICATION)
+def test_the_application_role_can_only_read_and_add_audit_events(
+    backend: Backend, db: Session, statement: str
+) -> None:
+    """The suite's sessions connect as the application role, as production should (README)."""
+    event = audit.record(db, actor=SYSTEM, action="test.app_role", entity_type="test", entity_id=1)
+    with pytest.raises(DBAPIError, match=r"permission denied|must be owner"), db.begin_nested():
+        db.execute(text(statement))
+    assert db.execute(text("SELECT actor FROM audit_event")).scalars().all() == ["system"]
+    assert db.get(AuditEvent, event.id) is event
+    owner, superuser = db.execute(
+        text(
+            "SELECT pg_has_role(current_user, tableowner, 'MEMBER'), rolsuper FROM pg_tables "
+            "JOIN pg_roles ON rolname = current_user WHERE tablename = 'audit_event'"
+        )
+    ).one()
+    assert (owner, superuser) == (False, False)

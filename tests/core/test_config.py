@@ -13,6 +13,7 @@ from almerepas.config import DEV_SECRET_KEY, ConfigError, load_config
 def test_defaults_need_nothing_installed(tmp_path: Path) -> None:
     config = load_config(tmp_path, environ={})
     assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'almerepas.sqlite3'}"
+    assert config["MIGRATION_DATABASE_URL"] is None  # the db commands then use DATABASE_URL
     assert config["REDIS_URL"] is None
     assert config["ENV"] == "development"
 
@@ -46,11 +47,13 @@ def test_environment_variables_are_read(tmp_path: Path) -> None:
         tmp_path,
         environ={
             "ALMEREPAS_DATABASE_URL": "postgresql+psycopg://u@db/almerepas",
+            "ALMEREPAS_MIGRATION_DATABASE_URL": "postgresql+psycopg://owner@db/almerepas",
             "ALMEREPAS_REDIS_URL": "redis://127.0.0.1:6379/0",
             "ALMEREPAS_MAX_CONTENT_LENGTH": "1024",
         },
     )
     assert config["DATABASE_URL"] == "postgresql+psycopg://u@db/almerepas"
+    assert config["MIGRATION_DATABASE_URL"] == "postgresql+psycopg://owner@db/almerepas"
     assert config["REDIS_URL"] == "redis://127.0.0.1:6379/0"
     assert config["MAX_CONTENT_LENGTH"] == 1024
     assert config["SECRET_KEY"] == DEV_SECRET_KEY
