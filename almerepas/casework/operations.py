@@ -194,6 +194,7 @@ def record_departure(
 
 def move_out(session: Session, household: Household, *, day: dt.date, actor: Actor) -> None:
     """The household leaves Almere: it keeps what it has, its memberships end."""
+    left_before = household.moved_out_on
     before = {m.id: m.valid_to for m in household.memberships}
     households.move_out_of_almere(session, household, day=day)
     ends = {
@@ -207,7 +208,7 @@ def move_out(session: Session, household: Household, *, day: dt.date, actor: Act
         action="household.move_out",
         entity_type="household",
         entity_id=household.id,
-        changes={"moved_out_on": [None, day.isoformat()], **ends},
+        changes={"moved_out_on": [_iso(left_before), day.isoformat()], **ends},
     )
 
 

@@ -234,3 +234,16 @@ def test_search_by_bsn_is_posted_and_shows_no_number(
     assert field_error(page(wrong), "bsn") == (
         "Dit burgerservicenummer klopt niet. Controleer de 9 cijfers."
     )
+
+
+def test_an_applicant_cannot_live_here_before_their_birth(
+    caseworker: FlaskClient, reference: Session
+) -> None:
+    response = submit(
+        caseworker, NEW, applicant(date_of_birth="01-04-1990", valid_from="31-03-1990")
+    )
+    assert response.status_code == 400
+    assert field_error(page(response), "valid_from") == (
+        "Deze datum ligt voor de geboortedatum. Controleer de datum."
+    )
+    assert households_count(reference) == 0 and actions(reference) == []
