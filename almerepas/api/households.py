@@ -26,7 +26,6 @@ from almerepas.api.schemas.households import (
     MemberInSchema,
     MoveOutInSchema,
 )
-from almerepas.audit import log as audit
 from almerepas.casework import operations as casework
 from almerepas.core import clock
 from almerepas.core.errors import NotFound
@@ -68,6 +67,7 @@ def search_households(
         Criteria(name=name, postcode=postcode, date_of_birth=date_of_birth),
         page=page,
         page_size=page_size,
+        today=clock.today(),
         actor=current_actor(),
     )
     body = {
@@ -86,11 +86,8 @@ def search_households(
 @transactional
 def search_by_bsn(body: dict[str, Any]) -> dict[str, Any]:
     """Zoek een huishouden op burgerservicenummer (in de body, nooit in de URL)."""
-    session = get_session()
-    person = households.find_person_by_bsn(session, body["bsn"], keys=get_keys())
-    found = [m.household for m in person.memberships] if person else []
-    audit.record(
-        session, actor=current_actor(), action="household.search_bsn", changes={"found": len(found)}
+    found = search.search_by_bsn(
+        get_session(), body["bsn"], keys=get_keys(), today=clock.today(), actor=current_actor()
     )
     return {
         "items": [household_summary(h) for h in found],

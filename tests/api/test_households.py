@@ -606,3 +606,96 @@ def test_nothing_starts_after_the_household_moved_out(
     assessed = client.post(url, json={"net_income": 100000, "assessed_on": "2026-06-01"},
                            headers=caseworker)  # fmt: skip
     assert assessed.status_code == 201, assessed.get_json()
+
+
+# -- audit rows that say what changed and whose data was shown (issue 8, item 8) --------------
+
+
+def test_adding_a_member_records_who_moved_in_and_when(
+    client: FlaskClient, caseworker: dict[str, str], reference: Session, frozen_clock: FrozenClock
+) -> None:
+    household = register(client, caseworker)
+    added = add(client, caseworker, household["id"], bsn="111222333", email="sara@example.org")
+    sara = added.get_json()["member_history"][0]
+    add(client, caseworker, household["id"], given_name="Ilias", date_of_birth="2016-05-05",
+        role="child", valid_from="2025-02-01")  # fmt: skip
+
+    rows = [e.changes for e in audit_actions(reference, "household.add_member")]
+    assert rows[0] == {
+        "person": [None, sara["person_id"]],
+        "role": [None, "applicant"],
+        "given_name": [None, "Sara"],
+        "family_name": [None, "Bakker"],
+        "date_of_birth": [None, "1990-04-01"],
+        "valid_from": [None, "2024-01-01"],
+        "email": [None, "sara@example.org"],
+        "bsn": [None, "***"],  # that it was given, never which
+    }
+    assert rows[1] is not None and "bsn" not in rows[1]
+    assert (rows[1]["given_name"], rows[1]["valid_from"]) == ([None, "Ilias"], [None, "2025-02-01"])
+
+
+def test_an_assessment_records_its_dates_its_evidence_and_the_end_of_the_one_before(
+    client: FlaskClient, caseworker: dict[str, str], reference: Session, frozen_clock: FrozenClock
+) -> None:
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"])
+    url = f"/api/v1/households/{household['id']}/assessments"
+    first = client.post(url, json={"net_income": 100000, "assessed_on": "2026-01-01"},
+                        headers=caseworker).get_json()  # fmt: skip
+    second = client.post(
+        url,
+        json={"net_income": 90000, "assessed_on": "2026-02-20", "valid_from": "2026-03-01",
+              "months": 6, "evidence_ref": "loonstrook februari"},
+        headers=caseworker,
+    ).get_json()  # fmt: skip
+
+    rows = [e.changes for e in audit_actions(reference, "assessment.create")]
+    assert rows[1] == {
+        "assessment": [None, second["id"]],
+        "assessed_on": [None, "2026-02-20"],
+        "valid_from": [None, "2026-03-01"],
+        "valid_to": [None, "2026-08-31"],
+        "net_income": [None, 90000],
+        "norm_amount": [None, 139853],
+        "household_type": [None, "single"],
+        "percentage_bp": [None, second["percentage_bp"]],
+        "evidence_ref": [None, "loonstrook februari"],
+        f"assessment_{first['id']}.valid_to": ["2026-12-31", "2026-02-28"],
+        f"assessment_{first['id']}.superseded_on": [None, "2026-03-01"],
+    }
+    assert rows[0] is not None and "evidence_ref" not in rows[0]
+    assert rows[0]["assessment"] == [None, first["id"]]
+
+
+def test_a_search_records_whose_data_it_showed(
+    client: FlaskClient, caseworker: dict[str, str], reference: Session, frozen_clock: FrozenClock
+) -> None:
+    first = register(client, caseworker)
+    sara = add(client, caseworker, first["id"], family_name="Yilmaz", bsn="123456782").get_json()
+    tom = add(client, caseworker, first["id"], given_name="Tom", role="partner").get_json()
+    second = register(client, caseworker, house_number=14)
+    eva = add(client, caseworker, second["id"], given_name="Eva", family_name="Yilmaz").get_json()
+    people = {m["given_name"]: m["person_id"]
+              for h in (tom, eva) for m in h["member_history"]}  # fmt: skip
+
+    client.get("/api/v1/households?name=yilmaz", headers=caseworker)
+    client.get("/api/v1/households?name=nobody", headers=caseworker)
+    client.post("/api/v1/households/_search", json={"bsn": "123456782"}, headers=caseworker)
+    client.post("/api/v1/households/_search", json={"bsn": "111222333"}, headers=caseworker)
+
+    searches = [e.changes for e in audit_actions(reference, "household.search")]
+    assert searches == [
+        {"criteria": {"name": True, "postcode": None, "date_of_birth": False},
+         "households": [first["id"], second["id"]],
+         "persons": [people["Sara"], people["Tom"], people["Eva"]]},
+        {"criteria": {"name": True, "postcode": None, "date_of_birth": False},
+         "households": [], "persons": []},
+    ]  # fmt: skip
+    by_bsn = [e.changes for e in audit_actions(reference, "household.search_bsn")]
+    assert by_bsn == [
+        {"found": 1, "person": sara["member_history"][0]["person_id"],
+         "households": [first["id"]], "persons": [people["Sara"], people["Tom"]]},
+        {"found": 0, "person": None, "households": [], "persons": []},
+    ]  # fmt: skip
+    assert "yilmaz" not in str(searches).lower() and "123456782" not in str(by_bsn)
