@@ -7,6 +7,7 @@ records it, so a change made through a page and through the API leave the same t
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -102,18 +103,30 @@ def add_person(
         today=today,
         keys=keys,
     )
-    households.add_member(session, household, person, role=role, valid_from=valid_from)
+    membership = households.add_member(session, household, person, role=role, valid_from=valid_from)
+    # What was written, as household.create does: a change must be readable from the log even
+    # after the person's row changes. Never the BSN: only that one was given ("***").
     audit.record(
         session,
         actor=actor,
         action="household.add_member",
         entity_type="household",
         entity_id=household.id,
-        changes={
-            "person": [None, person.id],
-            "role": [None, role.value],
-            "bsn": [None, households.mask_bsn(bsn)] if bsn else None,
-        },
+        changes=audit.changes_between(
+            {},
+            {
+                "person": person.id,
+                "role": role.value,
+                "given_name": person.given_name,
+                "family_name": person.family_name,
+                "date_of_birth": person.date_of_birth,
+                "valid_from": membership.valid_from,
+                "valid_to": membership.valid_to,
+                "email": person.email,
+                "phone": person.phone,
+                "bsn": households.mask_bsn(bsn) if bsn else None,
+            },
+        ),
     )
     return person
 
@@ -130,8 +143,9 @@ def assess(
     evidence_ref: str | None = None,
 ) -> IncomeAssessment:
     start = valid_from or assessed_on
+    # Loaded before, changed in place by record_assessment: the same objects, before and after.
     before = {
-        a.id: a.valid_to
+        a: (a.valid_to, a.superseded_on)
         for a in session.scalars(
             select(IncomeAssessment).where(
                 IncomeAssessment.household_id == household.id, IncomeAssessment.valid_to >= start
@@ -148,6 +162,14 @@ def assess(
         months=months,
         evidence_ref=evidence_ref,
     )
+    # The assessments it supersedes end the day before it starts: before and after, as set.
+    superseded: dict[str, list[Any]] = {}
+    for old, (old_to, old_superseded_on) in before.items():
+        superseded[f"assessment_{old.id}.valid_to"] = [_iso(old_to), _iso(old.valid_to)]
+        superseded[f"assessment_{old.id}.superseded_on"] = [
+            _iso(old_superseded_on),
+            _iso(old.superseded_on),
+        ]
     audit.record(
         session,
         actor=actor,
@@ -155,17 +177,21 @@ def assess(
         entity_type="household",
         entity_id=household.id,
         changes={
-            "net_income": [None, assessment.net_income],
-            "percentage_bp": [None, assessment.percentage_bp],
-            "valid_from": [None, assessment.valid_from.isoformat()],
-            # the assessments it supersedes end the day before it starts: before and after
-            **{
-                f"assessment_{old_id}.valid_to": [
-                    old_to.isoformat(),
-                    (start - dt.timedelta(days=1)).isoformat(),
-                ]
-                for old_id, old_to in before.items()
-            },
+            **audit.changes_between(
+                {},
+                {
+                    "assessment": assessment.id,
+                    "assessed_on": assessment.assessed_on,
+                    "valid_from": assessment.valid_from,
+                    "valid_to": assessment.valid_to,
+                    "net_income": assessment.net_income,
+                    "norm_amount": assessment.norm_amount,
+                    "household_type": assessment.household_type,
+                    "percentage_bp": assessment.percentage_bp,
+                    "evidence_ref": assessment.evidence_ref,
+                },
+            ),
+            **superseded,
         },
     )
     return assessment
@@ -194,6 +220,7 @@ def record_departure(
 
 def move_out(session: Session, household: Household, *, day: dt.date, actor: Actor) -> None:
     """The household leaves Almere: it keeps what it has, its memberships end."""
+    left_before = household.moved_out_on
     before = {m.id: m.valid_to for m in household.memberships}
     households.move_out_of_almere(session, household, day=day)
     ends = {
@@ -207,7 +234,7 @@ def move_out(session: Session, household: Household, *, day: dt.date, actor: Act
         action="household.move_out",
         entity_type="household",
         entity_id=household.id,
-        changes={"moved_out_on": [None, day.isoformat()], **ends},
+        changes={"moved_out_on": [_iso(left_before), day.isoformat()], **ends},
     )
 
 

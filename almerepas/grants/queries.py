@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
 from almerepas.grants.models import Grant
-from almerepas.households.members import mask_bsn, reveal_bsn
+from almerepas.households.members import mask_bsn, members_on, reveal_bsn
 from almerepas.households.models import Household
 from almerepas.income.models import IncomeAssessment
 
@@ -29,10 +29,8 @@ def household_summary(household: Household) -> dict[str, Any]:
         "house_number_suffix": household.house_number_suffix,
         "street": household.street,
         "district": household.district.value,
-        "members": [
-            f"{m.person.given_name} {m.person.family_name}"
-            for m in household.memberships
-            if m.active_on(today)
+        "members": [  # households.search.shown records these as the people a result shows
+            f"{m.person.given_name} {m.person.family_name}" for m in members_on(household, today)
         ],
     }
 

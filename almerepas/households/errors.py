@@ -28,3 +28,49 @@ class MembershipConflict(DomainError):
     code = "membership_conflict"
     status = 409
     title = N_("Deze persoon woont op die datum al in een huishouden")
+
+
+class MovedInBeforeBirth(DomainError):
+    """Someone cannot live anywhere before their birth; they would count as a child."""
+
+    code = "moved_in_before_birth"
+    status = 400
+    title = N_("De datum van inwonen ligt voor de geboortedatum")
+
+
+class SecondApplicant(DomainError):
+    """A household has one applicant on any day: the norm is the applicant's (and partner's)."""
+
+    code = "second_applicant"
+    status = 409
+    title = N_("Dit huishouden heeft op die datum al een aanvrager")
+
+
+class SecondPartner(DomainError):
+    """A household has at most one partner: the norm knows one or two adults, never three."""
+
+    code = "second_partner"
+    status = 409
+    title = N_("Dit huishouden heeft op die datum al een partner")
+
+
+class MoveOutBeforeMoveIn(DomainError):
+    """A move-out or departure on a day before someone moved in."""
+
+    code = "move_out_before_move_in"
+    status = 409
+    title = N_("De vertrekdatum ligt voor de dag waarop iemand hier kwam wonen")
+
+
+class AlreadyMovedOut(DomainError):
+    code = "already_moved_out"
+    status = 409
+    title = N_("Dit huishouden is al uit Almere vertrokken")
+
+
+class HouseholdMovedOut(DomainError):
+    """Someone moving in, or an assessment starting, after the household left Almere."""
+
+    code = "household_moved_out"
+    status = 409
+    title = N_("Dit huishouden woont op die datum niet meer in Almere")

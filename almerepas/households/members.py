@@ -15,12 +15,19 @@ from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
 from almerepas.core.elfproef import passes_eleven_test
-from almerepas.core.errors import NotFound, ValidationFailed
+from almerepas.core.errors import DomainError, NotFound, ValidationFailed
+from almerepas.core.i18n import N_
 from almerepas.households.errors import (
+    AlreadyMovedOut,
     BsnInUse,
+    HouseholdMovedOut,
     InvalidBsn,
     MembershipConflict,
+    MovedInBeforeBirth,
+    MoveOutBeforeMoveIn,
     PostcodeOutsideAlmere,
+    SecondApplicant,
+    SecondPartner,
 )
 from almerepas.households.models import (
     District,
@@ -175,6 +182,27 @@ def create_person(
     return person
 
 
+#: The roles the norm counts (income.assessments.composition): at most one of each on any day.
+NORM_ROLES: dict[MemberRole, tuple[type[DomainError], str]] = {
+    MemberRole.applicant: (
+        SecondApplicant,
+        N_(
+            "Er is maar één aanvrager tegelijk. Vul eerst de laatste dag van de huidige "
+            "aanvrager in, of kies een andere rol."
+        ),
+    ),
+    MemberRole.partner: (
+        SecondPartner,
+        N_(
+            "Een huishouden heeft hoogstens één aanvrager en één partner. Voeg andere "
+            "volwassenen toe als ander lid van het huishouden."
+        ),
+    ),
+}
+#: What to do when a date lies after the household left Almere.
+AFTER_MOVE_OUT = N_("Kies een datum op of voor de dag waarop het huishouden vertrok.")
+
+
 def add_member(
     session: Session,
     household: Household,
@@ -183,28 +211,65 @@ def add_member(
     role: MemberRole,
     valid_from: dt.date,
 ) -> Membership:
-    """Move a person into a household; they may be in only one household on any day."""
+    """Move a person into a household from ``valid_from``.
+
+    Refused: before the person's birth (they would count as a child), after the household left
+    Almere, while the person lives elsewhere, and a second applicant or a second partner on any
+    day (see ``NORM_ROLES``). Someone added to a household that has left Almere, from a day
+    before that, leaves with it: their membership ends on the household's move-out day.
+    """
+    if valid_from < person.date_of_birth:
+        raise MovedInBeforeBirth(
+            errors=[{"field": "valid_from", "in": "json", "detail": "Ligt voor de geboortedatum."}]
+        )
+    left = household.moved_out_on
+    if left is not None and valid_from > left:
+        raise HouseholdMovedOut(detail=AFTER_MOVE_OUT)
     for membership in person.memberships:
         if membership.valid_to is None or membership.valid_to >= valid_from:
             raise MembershipConflict(detail=f"{person.given_name} woont op die datum al ergens.")
+    if role in NORM_ROLES:
+        for other in household.memberships:
+            if other.role == role and _overlaps(other, valid_from, left):
+                refusal, detail = NORM_ROLES[role]
+                raise refusal(detail=detail)
     membership = Membership(
-        household=household, person=person, role=role, valid_from=valid_from, valid_to=None
+        household=household, person=person, role=role, valid_from=valid_from, valid_to=left
     )
     session.add(membership)
     session.flush()
     return membership
 
 
+def _overlaps(membership: Membership, start: dt.date, end: dt.date | None) -> bool:
+    """Whether the membership shares a day with ``start`` up to ``end`` (None: open-ended)."""
+    starts_in_time = end is None or membership.valid_from <= end
+    return starts_in_time and (membership.valid_to is None or membership.valid_to >= start)
+
+
 def end_membership(session: Session, membership: Membership, *, last_day: dt.date) -> None:
     """Move a person out: the membership ends on ``last_day``; history is kept."""
     if last_day < membership.valid_from:
-        raise ValidationFailed(detail="De einddatum ligt voor de begindatum.")
+        raise MoveOutBeforeMoveIn(
+            detail=N_("Kies een laatste dag op of na de dag waarop deze persoon hier kwam wonen.")
+        )
     membership.valid_to = last_day
     session.flush()
 
 
 def move_out_of_almere(session: Session, household: Household, *, day: dt.date) -> None:
-    """The household left Almere on ``day``: it keeps what it has and gets nothing new."""
+    """The household left Almere on ``day``: it keeps what it has and gets nothing new.
+
+    Once: a second move-out is refused. Refused too when someone moved in after ``day``.
+    """
+    if household.moved_out_on is not None:
+        raise AlreadyMovedOut()
+    if any(m.valid_from > day for m in household.memberships):
+        raise MoveOutBeforeMoveIn(
+            detail=N_(
+                "Kies een vertrekdatum op of na de dag waarop de laatste persoon hier kwam wonen."
+            )
+        )
     household.moved_out_on = day
     for membership in household.memberships:
         if membership.valid_to is None or membership.valid_to > day:

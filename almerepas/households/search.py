@@ -2,13 +2,17 @@
 
 A household is found by part of a member's name (given name, family name, or both as written),
 by its postcode, or by a member's date of birth; criteria narrow each other. What is typed is
-matched as text: ``%`` and ``_`` are letters, not wildcards. Results come in address order, and
-every search is in the audit log (which criteria were used; never the name typed).
+matched as text: ``%`` and ``_`` are letters, not wildcards. Results come in address order.
+
+Every search is in the audit log with whose data it showed: the households on the page and the
+people it names (the members living there today, as a result row lists them), by id. Not what
+was typed: the criteria only as "a name was searched for", never the name or a BSN.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,8 +21,9 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
+from almerepas.core.crypto import Keyring
 from almerepas.core.paging import Page, paginate
-from almerepas.households.members import normalise_postcode
+from almerepas.households.members import find_person_by_bsn, members_on, normalise_postcode
 from almerepas.households.models import Household, Membership, Person
 
 
@@ -59,7 +64,13 @@ def households_query(criteria: Criteria) -> Select[Any]:
 
 
 def search_households(
-    session: Session, criteria: Criteria, *, page: int, page_size: int, actor: Actor
+    session: Session,
+    criteria: Criteria,
+    *,
+    page: int,
+    page_size: int,
+    today: dt.date,
+    actor: Actor,
 ) -> Page[Household]:
     """One page of the households found, and the ``household.search`` audit row."""
     postcode = normalise_postcode(criteria.postcode) if criteria.postcode else None
@@ -73,7 +84,41 @@ def search_households(
                 "name": bool(criteria.name),
                 "postcode": postcode,
                 "date_of_birth": bool(criteria.date_of_birth),
-            }
+            },
+            **shown(result.items, today),
         },
     )
     return result
+
+
+def search_by_bsn(
+    session: Session, bsn: str, *, keys: Keyring, today: dt.date, actor: Actor
+) -> list[Household]:
+    """Every household the person with this BSN lived in, and the ``household.search_bsn`` row.
+
+    :raises InvalidBsn: ``bsn`` is not nine digits that pass the eleven test.
+    """
+    person = find_person_by_bsn(session, bsn, keys=keys)
+    found = [m.household for m in person.memberships] if person else []
+    audit.record(
+        session,
+        actor=actor,
+        action="household.search_bsn",
+        changes={
+            "found": len(found),
+            "person": person.id if person else None,
+            **shown(found, today),
+        },
+    )
+    return found
+
+
+def shown(households: Sequence[Household], today: dt.date) -> dict[str, list[int]]:
+    """Whose data a list of results shows, by id: the households and the members it names.
+
+    A result row (``grants.queries.household_summary``) names the members living there today.
+    """
+    return {
+        "households": [h.id for h in households],
+        "persons": [m.person_id for h in households for m in members_on(h, today)],
+    }

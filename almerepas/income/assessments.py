@@ -9,7 +9,8 @@ from sqlalchemy.orm import Session
 
 from almerepas.core import clock
 from almerepas.core.errors import ValidationFailed
-from almerepas.households.members import members_on
+from almerepas.households.errors import HouseholdMovedOut
+from almerepas.households.members import AFTER_MOVE_OUT, members_on
 from almerepas.households.models import Household, MemberRole
 from almerepas.income import norms
 from almerepas.income import rules as eligibility
@@ -52,11 +53,15 @@ def record_assessment(
     """Record an assessment; it supersedes the current one from its own start date.
 
     :raises NoNorm: no norm applies on the assessment date.
+    :raises HouseholdMovedOut: it is dated, or starts, after the household left Almere.
     """
     if isinstance(net_income, bool) or not isinstance(net_income, int) or net_income < 0:
         raise InvalidAmount(detail="Het inkomen moet een heel aantal centen zijn, 0 of meer.")
     require_quantity(months)
     start = valid_from or assessed_on
+    left = household.moved_out_on
+    if left is not None and max(start, assessed_on) > left:
+        raise HouseholdMovedOut(detail=AFTER_MOVE_OUT)
     # Serialise assessments of one household: the supersede below reads, then writes.
     session.execute(select(Household.id).where(Household.id == household.id).with_for_update())
     adults, children = composition(household, assessed_on)

@@ -22,7 +22,15 @@ from almerepas.core.errors import DomainError, ValidationFailed
 from almerepas.core.money import parse_euros
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.households import members as households
-from almerepas.households.errors import BsnInUse, InvalidBsn, PostcodeOutsideAlmere
+from almerepas.households.errors import (
+    BsnInUse,
+    HouseholdMovedOut,
+    InvalidBsn,
+    MovedInBeforeBirth,
+    PostcodeOutsideAlmere,
+    SecondApplicant,
+    SecondPartner,
+)
 from almerepas.households.members import Address
 from almerepas.households.models import Household, MemberRole, Person
 from almerepas.http.guard import current_actor, require_role
@@ -113,8 +121,6 @@ def _person(form: Form, *, with_role: bool) -> dict[str, Any]:
         except ValueError:
             form.error("role", _("Kies wie deze persoon is in het huishouden."))
     since = form.day("valid_from", _("Vul in sinds wanneer deze persoon hier woont."), "01-03-2026")
-    if born is not None and since is not None and since < born:
-        form.error("valid_from", _("Deze datum ligt voor de geboortedatum. Controleer de datum."))
     if form.bsn and not households.is_valid_bsn(form.bsn):
         form.error("bsn", _("Dit burgerservicenummer klopt niet. Controleer de 9 cijfers."))
     return {"given_name": given, "family_name": family, "date_of_birth": born, "role": role,
@@ -154,14 +160,45 @@ def _attempt(form: Form, work: Callable[[], Any], fields: Refusals) -> Any:
 Refusals = dict[type[DomainError], tuple[str, str]]
 
 
-def _bsn_refusals() -> Refusals:
+def _person_refusals() -> Refusals:
+    """What add_member and create_person refuse, at the field to change."""
     in_use = _(
         "Dit burgerservicenummer hoort al bij iemand anders. Zoek die persoon op met het nummer."
     )
     return {
         BsnInUse: ("bsn", in_use),
         InvalidBsn: ("bsn", _("Dit burgerservicenummer klopt niet. Controleer de 9 cijfers.")),
+        MovedInBeforeBirth: (
+            "valid_from",
+            _("Deze datum ligt voor de geboortedatum. Controleer de datum."),
+        ),
     }
+
+
+def _member_refusals(household: Household) -> Refusals:
+    """Adding someone to an existing household: also who else lives there, and whether it left."""
+    partner = _(
+        "Dit huishouden heeft op die datum al een partner. "
+        "Kies 'Ander lid van het huishouden' voor andere volwassenen."
+    )
+    return _person_refusals() | {
+        SecondApplicant: (
+            "role",
+            _("Dit huishouden heeft op die datum al een aanvrager. Kies een andere rol."),
+        ),
+        SecondPartner: ("role", partner),
+        HouseholdMovedOut: ("valid_from", _moved_out(household)),
+    }
+
+
+def _moved_out(household: Household) -> str:
+    return str(
+        _(
+            "Dit huishouden is op %(day)s uit Almere vertrokken. "
+            "Kies een datum op of voor die dag.",
+            day=show_day(household.moved_out_on),
+        )
+    )
 
 
 # -- register a household ---------------------------------------------------------------------
@@ -201,7 +238,7 @@ def new_household() -> ResponseReturnValue:
         _add_person(household, person)
         return household
 
-    household = _attempt(form, work, _bsn_refusals())
+    household = _attempt(form, work, _person_refusals())
     if household is None:
         return form.render("caseworker/new_household.html", 400)
     flash(_("Het huishouden is ingeschreven."))
@@ -251,7 +288,7 @@ def new_member(household_id: int) -> ResponseReturnValue:
 
     person = _person(form, with_role=True)
     if not form.errors:
-        _attempt(form, lambda: _add_person(household, person), _bsn_refusals())
+        _attempt(form, lambda: _add_person(household, person), _member_refusals(household))
     if form.errors:
         record_view(household)
         return form.render("caseworker/new_member.html", 400, **context)
@@ -291,7 +328,7 @@ def new_assessment(household_id: int) -> ResponseReturnValue:
                 actor=current_actor(),
             )
 
-        assessment = _attempt(form, work, _assessment_refusals())
+        assessment = _attempt(form, work, _assessment_refusals(household))
     if assessment is None:
         record_view(household)
         return form.render("caseworker/new_assessment.html", 400, **context)
@@ -334,7 +371,7 @@ def _income(form: Form) -> int | None:
     return cents
 
 
-def _assessment_refusals() -> Refusals:
+def _assessment_refusals(household: Household) -> Refusals:
     no_norm = _(
         "Voor deze peildatum is er geen sociaal minimum (norm) bekend. "
         "Kies een andere datum, of vraag de beheerder om de normen aan te vullen."
@@ -347,6 +384,7 @@ def _assessment_refusals() -> Refusals:
         "Kies een andere datum of voeg eerst de aanvrager toe."
     )
     return {
+        HouseholdMovedOut: ("assessed_on", _moved_out(household)),
         NoNorm: ("assessed_on", no_norm),
         AssessmentOutOfOrder: ("assessed_on", later),
         ValidationFailed: ("assessed_on", no_applicant),

@@ -16,12 +16,12 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from almerepas.audit import log as audit
 from almerepas.core.errors import ValidationFailed
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.grants.queries import household_detail, household_summary
 from almerepas.grants.report import household_eligibility
 from almerepas.households import members as households
+from almerepas.households import search as household_search
 from almerepas.households.errors import InvalidBsn
 from almerepas.households.search import Criteria, search_households
 from almerepas.http.guard import current_actor, require_role
@@ -78,6 +78,7 @@ def search() -> ResponseReturnValue:
         Criteria(name=form["naam"] or None, postcode=postcode, date_of_birth=born),
         page=page_number(request.args.get("pagina", "1")),
         page_size=PAGE_SIZE,
+        today=today(),
         actor=current_actor(),
     )
 
@@ -103,17 +104,12 @@ def search_by_bsn() -> ResponseReturnValue:
     if not bsn:
         return _search_page({}, [("bsn", _("Vul het burgerservicenummer in (9 cijfers)."))], 400)
     try:
-        person = households.find_person_by_bsn(get_session(), bsn, keys=get_keys())
+        found = household_search.search_by_bsn(
+            get_session(), bsn, keys=get_keys(), today=today(), actor=current_actor()
+        )
     except InvalidBsn:
         error = _("Dit burgerservicenummer klopt niet. Controleer de 9 cijfers.")
         return _search_page({}, [("bsn", error)], status=400)
-    found = [m.household for m in person.memberships] if person else []
-    audit.record(
-        get_session(),
-        actor=current_actor(),
-        action="household.search_bsn",
-        changes={"found": len(found)},
-    )
     return _search_page({}, [], results=[household_summary(h) for h in found], by_bsn=True)
 
 

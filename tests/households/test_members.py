@@ -11,14 +11,22 @@ from sqlalchemy.orm import Session
 from almerepas.core.errors import ValidationFailed
 from almerepas.households import members as households
 from almerepas.households.errors import (
+    AlreadyMovedOut,
     BsnInUse,
+    HouseholdMovedOut,
     InvalidBsn,
     MembershipConflict,
+    MovedInBeforeBirth,
+    MoveOutBeforeMoveIn,
     PostcodeOutsideAlmere,
+    SecondApplicant,
+    SecondPartner,
 )
 from almerepas.households.members import Address
-from almerepas.models import District, MemberRole, PostcodeDistrict
+from almerepas.models import District, Household, MemberRole, Person, PostcodeDistrict
 from tests.factories import KEYS
+
+A, P, C, OTHER = MemberRole.applicant, MemberRole.partner, MemberRole.child, MemberRole.other
 
 VALID_BSN = "111222333"  # passes the elfproef; synthetic
 
@@ -123,3 +131,107 @@ def test_people_move_in_and_out_with_history(reference: Session) -> None:
     assert [m.household_id for m in person.memberships] == [first.id, second.id]
     assert households.members_on(first, dt.date(2023, 6, 1))[0].person is person
     assert households.members_on(first, dt.date(2024, 6, 1)) == []
+
+
+# -- who may live in a household, and when -----------------------------------------------------
+
+
+def person(session: Session, born: dt.date = dt.date(1990, 1, 1)) -> Person:
+    return households.create_person(
+        session, given_name="A", family_name="B", date_of_birth=born, keys=KEYS
+    )
+
+
+def household(session: Session, *members: tuple[MemberRole, dt.date]) -> Household:
+    """A household with members (role, moved in on), each born on 1 January 1990."""
+    made = households.create_household(session, address=Address("1315AB", 1, "Weg"))
+    for role, since in members:
+        households.add_member(session, made, person(session), role=role, valid_from=since)
+    return made
+
+
+def test_nobody_moves_in_before_their_birth(reference: Session) -> None:
+    home = household(reference, (A, dt.date(2020, 1, 1)))
+    baby = person(reference, born=dt.date(2026, 2, 15))
+    with pytest.raises(MovedInBeforeBirth) as refused:
+        households.add_member(reference, home, baby, role=C, valid_from=dt.date(2026, 2, 14))
+    assert [e["field"] for e in refused.value.extensions["errors"]] == ["valid_from"]
+    assert len(home.memberships) == 1
+    households.add_member(reference, home, baby, role=C, valid_from=dt.date(2026, 2, 15))
+
+
+@pytest.mark.parametrize(
+    ("present", "role", "since", "refusal"),
+    [
+        ([(A, dt.date(2020, 1, 1))], A, dt.date(2024, 1, 1), SecondApplicant),
+        ([(A, dt.date(2020, 1, 1))], A, dt.date(2019, 1, 1), SecondApplicant),  # moved in before
+        ([(A, dt.date(2020, 1, 1)), (P, dt.date(2020, 1, 1))], P, dt.date(2024, 1, 1),
+         SecondPartner),
+        ([(P, dt.date(2020, 1, 1))], P, dt.date(2024, 1, 1), SecondPartner),
+    ],
+)  # fmt: skip
+def test_one_applicant_and_one_partner_at_a_time(
+    reference: Session,
+    present: list[tuple[MemberRole, dt.date]],
+    role: MemberRole,
+    since: dt.date,
+    refusal: type[Exception],
+) -> None:
+    home = household(reference, *present)
+    with pytest.raises(refusal):
+        households.add_member(reference, home, person(reference), role=role, valid_from=since)
+    assert len(home.memberships) == len(present)
+
+
+def test_other_adults_and_children_are_not_limited(reference: Session) -> None:
+    home = household(reference, (A, dt.date(2020, 1, 1)), (P, dt.date(2020, 1, 1)))
+    for role in (OTHER, OTHER, C, C):
+        households.add_member(
+            reference, home, person(reference, dt.date(2000, 1, 1)), role=role,
+            valid_from=dt.date(2024, 1, 1),
+        )  # fmt: skip
+    assert len(home.memberships) == 6
+
+
+def test_a_new_applicant_after_the_last_one_left(reference: Session) -> None:
+    home = household(reference, (A, dt.date(2020, 1, 1)))
+    households.end_membership(reference, home.memberships[0], last_day=dt.date(2023, 12, 31))
+    with pytest.raises(SecondApplicant):
+        households.add_member(
+            reference, home, person(reference), role=A, valid_from=dt.date(2023, 12, 31)
+        )
+    households.add_member(
+        reference, home, person(reference), role=A, valid_from=dt.date(2024, 1, 1)
+    )
+
+
+def test_nobody_leaves_before_they_moved_in(reference: Session) -> None:
+    home = household(reference, (A, dt.date(2020, 1, 1)), (P, dt.date(2024, 6, 1)))
+    with pytest.raises(MoveOutBeforeMoveIn):
+        households.move_out_of_almere(reference, home, day=dt.date(2024, 5, 31))
+    with pytest.raises(MoveOutBeforeMoveIn):
+        households.end_membership(reference, home.memberships[1], last_day=dt.date(2024, 5, 31))
+    assert home.moved_out_on is None and [m.valid_to for m in home.memberships] == [None, None]
+    households.move_out_of_almere(reference, home, day=dt.date(2024, 6, 1))
+
+
+def test_a_household_moves_out_once(reference: Session) -> None:
+    home = household(reference, (A, dt.date(2020, 1, 1)))
+    households.move_out_of_almere(reference, home, day=dt.date(2026, 6, 30))
+    for day in (dt.date(2026, 8, 31), dt.date(2026, 5, 31)):
+        with pytest.raises(AlreadyMovedOut):
+            households.move_out_of_almere(reference, home, day=day)
+    assert home.moved_out_on == dt.date(2026, 6, 30)
+    assert home.memberships[0].valid_to == dt.date(2026, 6, 30)
+
+
+def test_after_the_move_out_nobody_moves_in(reference: Session) -> None:
+    home = household(reference, (A, dt.date(2020, 1, 1)))
+    households.move_out_of_almere(reference, home, day=dt.date(2026, 6, 30))
+    with pytest.raises(HouseholdMovedOut):
+        households.add_member(reference, home, person(reference), role=C,
+                              valid_from=dt.date(2026, 7, 1))  # fmt: skip
+    earlier = households.add_member(
+        reference, home, person(reference), role=C, valid_from=dt.date(2026, 6, 30)
+    )
+    assert earlier.valid_to == dt.date(2026, 6, 30)  # ends with everyone else's

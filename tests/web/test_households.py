@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from almerepas.audit.log import Actor
 from almerepas.grants import runs as grants
@@ -208,3 +209,69 @@ def test_an_unknown_household_is_a_404_page(caseworker: FlaskClient, reference: 
     response = caseworker.get("/medewerkers/huishoudens/999999")
     assert response.status_code == 404
     assert "Dit bestaat niet" in page(response)
+
+
+def new_member(client: FlaskClient, household: Household, **changes: str) -> TestResponse:
+    form = {"given_name": "Tom", "family_name": "Bakker", "date_of_birth": "01-02-1988",
+            "role": "partner", "valid_from": "01-01-2025", "bsn": ""} | changes  # fmt: skip
+    return submit(client, f"/medewerkers/huishoudens/{household.id}/leden/nieuw", form)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "message"),
+    [
+        ({"role": "partner"}, {"role": "applicant"},
+         "Dit huishouden heeft op die datum al een aanvrager. Kies een andere rol."),
+        ({"role": "partner"}, {"role": "partner"},
+         "Dit huishouden heeft op die datum al een partner. Kies 'Ander lid van het huishouden' "
+         "voor andere volwassenen."),
+    ],
+)  # fmt: skip
+def test_a_second_applicant_or_partner_is_named_at_the_role(
+    caseworker: FlaskClient,
+    parent: Household,
+    reference: Session,
+    first: dict[str, str],
+    second: dict[str, str],
+    message: str,
+) -> None:
+    location(new_member(caseworker, parent, **first))
+    response = new_member(caseworker, parent, given_name="Eva", **second)
+    assert response.status_code == 400
+    html = page(response)
+    assert field_error(html, "role") == message
+    assert 'value="Eva"' in html
+    assert actions(reference) == ["household.add_member", "household.view"]
+    other = new_member(caseworker, parent, given_name="Eva", role="other")
+    assert location(other) == f"/medewerkers/huishoudens/{parent.id}"
+
+
+def test_nobody_moves_in_before_their_birth_on_the_page(
+    caseworker: FlaskClient, parent: Household, reference: Session
+) -> None:
+    response = new_member(caseworker, parent, role="child", date_of_birth="15-02-2026",
+                          valid_from="01-01-2026")  # fmt: skip
+    assert response.status_code == 400
+    assert field_error(page(response), "valid_from") == (
+        "Deze datum ligt voor de geboortedatum. Controleer de datum."
+    )
+    assert actions(reference) == ["household.view"]
+
+
+def test_after_the_move_out_nobody_moves_in_and_no_assessment_starts(
+    caseworker: FlaskClient, parent: Household, reference: Session
+) -> None:
+    households.move_out_of_almere(reference, parent, day=dt.date(2025, 12, 31))
+    expected = (
+        "Dit huishouden is op 31-12-2025 uit Almere vertrokken. Kies een datum op of voor die dag."
+    )
+    response = new_member(caseworker, parent, role="child", date_of_birth="05-05-2016",
+                          valid_from="01-01-2026")  # fmt: skip
+    assert response.status_code == 400
+    assert field_error(page(response), "valid_from") == expected
+
+    path = f"/medewerkers/huishoudens/{parent.id}/inkomenstoets"
+    late = submit(caseworker, path, {"net_income": "1200", "assessed_on": "01-01-2026"})
+    assert late.status_code == 400
+    assert field_error(page(late), "assessed_on") == expected
+    assert actions(reference) == ["household.view", "household.view"]

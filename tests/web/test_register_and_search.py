@@ -196,8 +196,11 @@ def test_search_by_name_postcode_and_birth_date_with_pages(
     ).all()
     assert len(searches) == 3
     assert searches[-1].changes == {
-        "criteria": {"name": False, "postcode": "1361AA", "date_of_birth": False}
+        "criteria": {"name": False, "postcode": "1361AA", "date_of_birth": False},
+        "households": [yilmaz.id],  # whose data the page showed, by id
+        "persons": [yilmaz.memberships[0].person_id],
     }
+    assert searches[0].changes is not None and len(searches[0].changes["households"]) == 20
 
 
 def test_a_search_with_nothing_or_something_wrong_says_what_to_fix(
@@ -225,7 +228,14 @@ def test_search_by_bsn_is_posted_and_shows_no_number(
     html = page(response)
     assert "1 huishouden gevonden." in html and f'href="{target}"' in html
     assert BSN not in html
-    assert actions(reference)[-1] == "household.search_bsn"
+    household = reference.scalars(select(Household)).one()
+    searched = reference.scalars(
+        select(AuditEvent).where(AuditEvent.action == "household.search_bsn")
+    ).one()
+    sara = household.memberships[0].person_id
+    assert searched.changes == {
+        "found": 1, "person": sara, "households": [household.id], "persons": [sara]
+    }  # fmt: skip
 
     nobody = page(submit(caseworker, "/medewerkers/huishoudens/bsn", {"bsn": OTHER_BSN}))
     assert "0 huishoudens gevonden." in nobody and OTHER_BSN not in nobody
@@ -234,3 +244,16 @@ def test_search_by_bsn_is_posted_and_shows_no_number(
     assert field_error(page(wrong), "bsn") == (
         "Dit burgerservicenummer klopt niet. Controleer de 9 cijfers."
     )
+
+
+def test_an_applicant_cannot_live_here_before_their_birth(
+    caseworker: FlaskClient, reference: Session
+) -> None:
+    response = submit(
+        caseworker, NEW, applicant(date_of_birth="01-04-1990", valid_from="31-03-1990")
+    )
+    assert response.status_code == 400
+    assert field_error(page(response), "valid_from") == (
+        "Deze datum ligt voor de geboortedatum. Controleer de datum."
+    )
+    assert households_count(reference) == 0 and actions(reference) == []
