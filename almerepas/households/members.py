@@ -227,7 +227,7 @@ def add_member(
         raise HouseholdMovedOut(detail=AFTER_MOVE_OUT)
     for membership in person.memberships:
         if membership.valid_to is None or membership.valid_to >= valid_from:
-            raise MembershipConflict(detail=f"{person.given_name} woont op die datum al ergens.")
+            raise MembershipConflict()  # no name: a refusal never carries personal data
     if role in NORM_ROLES:
         for other in household.memberships:
             if other.role == role and _overlaps(other, valid_from, left):
