@@ -6,24 +6,34 @@ import http
 from typing import Any
 
 import flask_smorest
-from flask import jsonify, request
+from flask import Request, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest.utils import prepare_response
-from marshmallow import RAISE
-from webargs.flaskparser import FlaskParser
+from marshmallow import RAISE, missing
+from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.exceptions import NotAcceptable, UnsupportedMediaType
 
 from almerepas.api.schemas.common import ProblemSchema
 from almerepas.http.problems import PROBLEM_MIME
+from almerepas.http.request_input import load_json
 
 API_PREFIX = "/api/v1"
 
 
 class Parser(FlaskParser):
-    """Invalid input is a 400 (ADR /core/error-handling/invalid-input), unknown query keys too."""
+    """Invalid input is a 400 (ADR /core/error-handling/invalid-input), unknown query keys too.
+
+    JSON bodies are read by almerepas.http.request_input.load_json: too deep, a lone surrogate or an
+    unreadable number is a 400 there, before the schema sees the body.
+    """
 
     DEFAULT_VALIDATION_STATUS = 400
     DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
+
+    def _raw_load_json(self, req: Request) -> Any:
+        if not is_json_request(req):
+            return missing
+        return load_json(req.get_data(cache=True))
 
 
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]

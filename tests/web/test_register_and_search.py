@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import urlencode
 
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -234,3 +236,27 @@ def test_search_by_bsn_is_posted_and_shows_no_number(
     assert field_error(page(wrong), "bsn") == (
         "Dit burgerservicenummer klopt niet. Controleer de 9 cijfers."
     )
+
+
+def test_text_that_is_not_utf8_is_refused_before_the_search(
+    caseworker: FlaskClient, reference: Session
+) -> None:
+    """%ED%A0%80 is a lone surrogate written as UTF-8: werkzeug used to read it as that text."""
+    before = len(actions(reference))
+    response = caseworker.get("/medewerkers/huishoudens?naam=%ED%A0%80")
+    assert response.status_code == 400
+    assert "De invoer klopt niet" in page(response)
+    assert len(actions(reference)) == before
+
+
+def test_a_form_post_that_is_not_utf8_writes_nothing(
+    caseworker: FlaskClient, reference: Session
+) -> None:
+    home = caseworker.get("/medewerkers").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', home)
+    assert match
+    form = urlencode(applicant(csrf_token=match.group(1))) + "&street=Stad%ED%A0%80plein"
+    response = caseworker.post(NEW, data=form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "De invoer klopt niet" in page(response)
+    assert households_count(reference) == 0
