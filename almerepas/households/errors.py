@@ -28,3 +28,19 @@ class MembershipConflict(DomainError):
     code = "membership_conflict"
     status = 409
     title = N_("Deze persoon woont op die datum al in een huishouden")
+
+
+class BsnInNameSearch(DomainError):
+    """A name search with a BSN in it: the number would travel in a URL and land in logs."""
+
+    code = "bsn_in_name_search"
+    status = 400
+    title = N_("Zoek niet op burgerservicenummer in het veld voor de naam")
+    detail_text = N_(
+        "Dit lijkt een burgerservicenummer. Zoek daarop apart: in de API met "
+        "POST /api/v1/households/_search (het nummer in de body), op de zoekpagina met het veld "
+        "'Burgerservicenummer'. Zo komt het nummer niet in een webadres of een logbestand."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.detail_text)

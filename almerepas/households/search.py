@@ -4,6 +4,10 @@ A household is found by part of a member's name (given name, family name, or bot
 by its postcode, or by a member's date of birth; criteria narrow each other. What is typed is
 matched as text: ``%`` and ``_`` are letters, not wildcards. Results come in address order, and
 every search is in the audit log (which criteria were used; never the name typed).
+
+A name with a BSN in it (nine digits, also as 123 456 782) is refused with BsnInNameSearch
+before anything is read or written: the name travels in a URL (GET), a BSN never may. Whoever
+has the number searches by it with the BSN search, which is a POST.
 """
 
 from __future__ import annotations
@@ -17,7 +21,9 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
+from almerepas.core.elfproef import contains_bsn
 from almerepas.core.paging import Page, paginate
+from almerepas.households.errors import BsnInNameSearch
 from almerepas.households.members import normalise_postcode
 from almerepas.households.models import Household, Membership, Person
 
@@ -62,6 +68,8 @@ def search_households(
     session: Session, criteria: Criteria, *, page: int, page_size: int, actor: Actor
 ) -> Page[Household]:
     """One page of the households found, and the ``household.search`` audit row."""
+    if criteria.name and contains_bsn(criteria.name):
+        raise BsnInNameSearch()
     postcode = normalise_postcode(criteria.postcode) if criteria.postcode else None
     result = paginate(session, households_query(criteria), page=page, page_size=page_size)
     audit.record(

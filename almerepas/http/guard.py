@@ -11,10 +11,12 @@ import copy
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
+from urllib.parse import unquote_plus
 
 from flask import Flask, Response, g, redirect, request, session, url_for
 
 from almerepas.audit.log import Actor
+from almerepas.core.elfproef import contains_bsn
 from almerepas.core.session import get_keys, get_session, in_own_transaction
 from almerepas.http.errors import Forbidden
 from almerepas.http.problems import request_id
@@ -97,7 +99,10 @@ def require_role(permission: str) -> Callable[[F], F]:
 
 
 def _here() -> str:
-    """This page's path with its query, to come back to after logging in."""
+    """This page's path with its query, to come back to after logging in; without the query
+    when it holds a BSN (a search that will be refused), which must not travel on in a URL."""
+    if contains_bsn(unquote_plus(request.query_string.decode("latin-1"))):
+        return request.path
     return request.full_path.rstrip("?")
 
 

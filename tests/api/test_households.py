@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.core import clock
@@ -430,3 +431,35 @@ def test_audit_rows_show_before_and_after(
     moved = events["household.move_out"]
     assert moved["moved_out_on"] == [None, "2026-09-30"]
     assert [None, "2026-09-30"] in moved.values() and len(moved) == 2
+
+
+BSN_SHAPES = ["111222333", "111 222 333", "111.222.333", "Bakker 111222333", "123456789"]
+
+
+@pytest.mark.parametrize("name", BSN_SHAPES)
+def test_a_bsn_in_the_name_search_is_refused_without_echoing_it(
+    client: FlaskClient,
+    caseworker: dict[str, str],
+    reference: Session,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    """A BSN belongs in the body of POST /households/_search, never in a URL; the refusal says
+    so, and neither the answer, the audit log nor the log holds the number."""
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"], bsn="111222333")
+    before = reference.scalar(select(func.count()).select_from(AuditEvent))
+    with caplog.at_level(logging.DEBUG):
+        response = client.get("/api/v1/households", query_string={"name": name}, headers=caseworker)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json(force=True)
+    assert problem["code"] == "bsn_in_name_search"
+    assert "POST /api/v1/households/_search" in problem["detail"]
+    text = response.get_data(as_text=True)
+    digits = name.split()[-1].replace(".", "").replace(" ", "")
+    for shape in (name, digits, digits[:3], name.split()[-1]):
+        if shape[0].isdigit():
+            assert shape not in text
+    assert reference.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert digits not in caplog.text and name not in caplog.text

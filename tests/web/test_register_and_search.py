@@ -6,15 +6,18 @@ import datetime as dt
 import re
 from urllib.parse import urlencode
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas.models import AuditEvent, Household, MemberRole
+from almerepas.models import AuditEvent, Household, MemberRole, Role
 from tests.factories import make_household
 from tests.web.conftest import (
     BSN,
     OTHER_BSN,
+    SignIn,
     actions,
     field_error,
     location,
@@ -236,6 +239,49 @@ def test_search_by_bsn_is_posted_and_shows_no_number(
     assert field_error(page(wrong), "bsn") == (
         "Dit burgerservicenummer klopt niet. Controleer de 9 cijfers."
     )
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [("naam", "111 222 333"), ("naam", "Bakker 111.222.333"), ("naam", "123456789"),
+     ("postcode", "111222333"), ("geboortedatum", "111222333")],
+)  # fmt: skip
+def test_a_bsn_typed_into_the_name_search_is_refused_and_never_shown(
+    caseworker: FlaskClient, reference: Session, field: str, typed: str
+) -> None:
+    """The search is a GET, so the browser already sent the number in the URL: the page refuses
+    it, points to the BSN search (a POST), and does not put it in the page or the audit log."""
+    make_household(reference, [(MemberRole.applicant, dt.date(1985, 6, 1))])
+    before = len(actions(reference))
+    response = caseworker.get("/medewerkers/huishoudens", query_string={field: typed})
+    assert response.status_code == 400
+    html = page(response)
+    assert field_error(html, field) == (
+        "Dit lijkt een burgerservicenummer. Zoek daarop hieronder, bij 'Zoeken op "
+        "burgerservicenummer': dan komt het nummer niet in de adresbalk."
+    )
+    digits = "".join(c for c in typed if c.isdigit())
+    for shape in (typed, digits, typed.split()[-1], typed.replace(" ", "+")):
+        assert shape not in html
+    assert "111" not in html and "123456" not in html  # not in a link (the language switch) either
+    assert len(actions(reference)) == before
+
+
+def test_the_auditor_is_told_there_is_no_bsn_search_for_them(
+    sign_in: SignIn, reference: Session
+) -> None:
+    auditor = sign_in(Role.auditor)
+    response = auditor.get("/medewerkers/huishoudens", query_string={"naam": "111222333"})
+    assert response.status_code == 400
+    assert field_error(page(response), "naam") == (
+        "Dit lijkt een burgerservicenummer. Daarop kunt u hier niet zoeken."
+    )
+
+
+def test_logging_in_again_does_not_carry_a_bsn_in_the_return_address(app: Flask) -> None:
+    response = app.test_client().get("/medewerkers/huishoudens?naam=111+222+333&postcode=")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/inloggen?next=/medewerkers/huishoudens"
 
 
 def test_text_that_is_not_utf8_is_refused_before_the_search(

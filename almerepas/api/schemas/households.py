@@ -27,7 +27,14 @@ BSN = r"^[0-9]{9}$"
 
 
 class HouseholdSearchSchema(PageArgsSchema):
-    name = text(100, required=False, metadata={"description": "Deel van voor- of achternaam"})
+    name = text(
+        100,
+        required=False,
+        metadata={
+            "description": "Deel van voor- of achternaam. Geen burgerservicenummer: zoek daarop "
+            "met POST /households/_search (code bsn_in_name_search)"
+        },
+    )
     postcode = text(7, required=False, metadata={"example": "1315AB"})
     date_of_birth = _day(data_key="dateOfBirth", metadata={"description": "Van een lid"})
 
