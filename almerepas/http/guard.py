@@ -14,6 +14,7 @@ from typing import Any, TypeVar, cast
 from urllib.parse import unquote_plus
 
 from flask import Flask, Response, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from almerepas.audit.log import Actor
 from almerepas.core.elfproef import contains_bsn
@@ -77,25 +78,32 @@ def require_role(permission: str) -> Callable[[F], F]:
     with the wrong role: 403. Put it directly under ``@blp.route`` so it runs before the
     arguments are parsed; it also documents 401, 403 and the bearer scheme in OpenAPI.
     """
-    roles = PERMISSIONS[permission]  # KeyError at import time for a misspelt permission
+    PERMISSIONS[permission]  # KeyError at import time for a misspelt permission
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = current_staff()
-            if user is None:
-                if is_api_request():
-                    raise NotAuthenticated()
-                return redirect(url_for("staff.login", next=_here()), 303)
-            if user.role not in roles:
-                raise Forbidden()
-            return view(*args, **kwargs)
+            refusal = enforce(permission)
+            return refusal if refusal is not None else view(*args, **kwargs)
 
         wrapper.permission = permission  # type: ignore[attr-defined]
         _document(wrapper)
         return cast(F, wrapper)
 
     return decorator
+
+
+def enforce(permission: str) -> BaseResponse | None:
+    """None when this request's staff member has ``permission``; otherwise what @require_role
+    answers: 401 (raised) on the API, a redirect to the login page for pages; 403 (raised)."""
+    user = current_staff()
+    if user is None:
+        if is_api_request():
+            raise NotAuthenticated()
+        return redirect(url_for("staff.login", next=_here()), 303)
+    if user.role not in PERMISSIONS[permission]:
+        raise Forbidden()
+    return None
 
 
 def _here() -> str:

@@ -433,6 +433,24 @@ def test_audit_rows_show_before_and_after(
     assert [None, "2026-09-30"] in moved.values() and len(moved) == 2
 
 
+def test_percent_and_underscore_in_a_name_are_letters_not_wildcards(
+    client: FlaskClient, caseworker: dict[str, str]
+) -> None:
+    household = register(client, caseworker)
+    assert add(client, caseworker, household["id"], family_name="Bakker").status_code == 201
+
+    def found(name: str) -> list[int]:
+        response = client.get("/api/v1/households", query_string={"name": name}, headers=caseworker)
+        assert response.status_code == 200, response.get_json()
+        return [h["id"] for h in response.get_json()["items"]]
+
+    assert found("akk") == [household["id"]]
+    assert found("%") == []
+    assert found("_") == []
+    assert found("a_k") == []  # as a LIKE pattern it would match "akk" in Bakker
+    assert found("b%r") == []
+
+
 BSN_SHAPES = ["111222333", "111 222 333", "111.222.333", "Bakker 111222333", "123456789"]
 
 
