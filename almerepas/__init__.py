@@ -13,7 +13,7 @@ from swagger_ui_bundle import swagger_ui_path
 from almerepas import api, cli, partners, web
 from almerepas.config import load_config
 from almerepas.core.session import init_app_database
-from almerepas.http import security
+from almerepas.http import request_input, security
 from almerepas.http.extensions import babel, select_locale
 from almerepas.http.problems import register_error_handlers
 
@@ -36,6 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     security.init_app(app)
     api.init_api(app)
+    request_input.init_app(app)  # after the API's 415 and 406
     app.register_blueprint(partners.blp)
     web.init_app(app)
     cli.register_commands(app)

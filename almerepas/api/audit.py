@@ -6,10 +6,10 @@ import datetime as dt
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate, validates_schema
+from marshmallow import fields, validates_schema
 
 from almerepas.api.base import Blueprint
-from almerepas.api.schemas.common import PageArgsSchema, PageSchema
+from almerepas.api.schemas.common import PageArgsSchema, PageSchema, text
 from almerepas.audit import log as audit
 from almerepas.core.paging import paginate
 from almerepas.core.session import get_session
@@ -18,15 +18,11 @@ from almerepas.http.pagination import link_header
 
 blp = Blueprint("audit", __name__, description="Het auditlog (alleen voor auditors)")
 
-#: Printable text only: a NUL or other control character is refused as input, never sent to SQL.
-PLAIN_TEXT = validate.Regexp(r"^[^\x00-\x1f\x7f]*$", error="Gebruik alleen gewone tekens")
-
 
 def _text(max_length: int, description: str, data_key: str | None = None) -> fields.String:
-    return fields.String(
-        data_key=data_key,
-        validate=[validate.Length(min=1, max=max_length), PLAIN_TEXT],
-        metadata={"description": description},
+    """Printable text only: a NUL or other control character is refused, never sent to SQL."""
+    return text(
+        max_length, required=False, data_key=data_key, metadata={"description": description}
     )
 
 

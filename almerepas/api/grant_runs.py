@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import marshmallow as ma
-from marshmallow import fields, validate
+from marshmallow import fields
 
 from almerepas.api.base import Blueprint
+from almerepas.api.schemas.common import matching, text
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import runs as grants
@@ -16,9 +17,9 @@ from almerepas.http.reasons import counted
 
 blp = Blueprint("grant_runs", __name__, description="Toekennen en laten vervallen per periode")
 
-PERIOD = fields.String(
+PERIOD = matching(
+    r"^[0-9]{4}(-[0-9]{2})?$",
     required=True,
-    validate=validate.Regexp(r"^\d{4}(-\d{2})?$"),
     metadata={"description": "2027-01 (maand) of 2027 (jaar)", "example": "2027-01"},
 )
 
@@ -26,14 +27,14 @@ PERIOD = fields.String(
 class RunQuerySchema(ma.Schema):
     period = PERIOD
     scheme = fields.List(
-        fields.String(validate=validate.Length(min=1, max=40)),
+        text(40),
         metadata={"description": "Alleen deze regeling(en)"},
     )
 
 
 class RunInSchema(ma.Schema):
     period = PERIOD
-    schemes = fields.List(fields.String(validate=validate.Length(min=1, max=40)))
+    schemes = fields.List(text(40))
 
 
 class ExpiryInSchema(ma.Schema):

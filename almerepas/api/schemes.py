@@ -10,6 +10,7 @@ from marshmallow import fields, validate
 from sqlalchemy import select
 
 from almerepas.api.base import Blueprint
+from almerepas.api.schemas.common import matching, text
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import scheme_changes
@@ -28,11 +29,11 @@ Whole = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min
 class SchemeSchema(ma.Schema):
     """What staff see of and send for a scheme; amounts in cents or units, percentages whole."""
 
-    code = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9-]{1,39}$"))
-    name_nl = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    name_en = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    description_nl = fields.String(required=True, validate=validate.Length(min=1, max=2000))
-    description_en = fields.String(required=True, validate=validate.Length(min=1, max=2000))
+    code = matching(r"^[a-z][a-z0-9-]{1,39}$", required=True)
+    name_nl = text(200)
+    name_en = text(200)
+    description_nl = text(2000, multiline=True)
+    description_en = text(2000, multiline=True)
     kind = fields.Enum(SchemeKind, by_value=True, required=True)
     beneficiary = fields.Enum(Beneficiary, by_value=True, required=True)
     max_income_percent = fields.Integer(
@@ -46,7 +47,7 @@ class SchemeSchema(ma.Schema):
         validate=validate.Range(min=0, max=10**9),
         metadata={"description": "Per toekenning: centen (budget, kortingsplafond) of eenheden"},
     )
-    unit = fields.String(required=True, validate=validate.Regexp(r"^[A-Z]{2,12}$"))
+    unit = matching(r"^[A-Z]{2,12}$", required=True)
     discount_percent = fields.Integer(
         strict=True, allow_none=True, validate=validate.Range(min=1, max=100)
     )

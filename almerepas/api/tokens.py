@@ -8,6 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from almerepas.api.base import Blueprint
+from almerepas.api.schemas.common import matching
 from almerepas.core.session import get_session, transactional
 from almerepas.http.guard import attempt_login, bearer_token, current_actor, require_role
 from almerepas.staff.accounts import MAX_PASSWORD_LENGTH
@@ -19,17 +20,13 @@ blp = Blueprint("tokens", __name__, description="Inloggen en uitloggen voor mede
 
 
 class TokenRequestSchema(ma.Schema):
-    username = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,80}$"),
-        metadata={"example": "j.jansen"},
-    )
+    username = matching(r"^[A-Za-z0-9._-]{1,80}$", required=True, metadata={"example": "j.jansen"})
     password = fields.String(
         required=True, validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH)
     )
-    totp_code = fields.String(
+    totp_code = matching(
+        r"^[0-9]{6}$",
         required=True,
-        validate=validate.Regexp(r"^[0-9]{6}$"),
         metadata={"description": "De code van 6 cijfers uit de authenticator-app"},
     )
 

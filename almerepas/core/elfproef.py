@@ -1,6 +1,16 @@
-"""The eleven test (elfproef) every BSN passes: one implementation for checking and for masking."""
+"""The eleven test (elfproef) every BSN passes: one implementation for checking and for masking.
+
+Also what a BSN looks like when someone types it where it does not belong (a name search):
+nine digits, written together or in groups with spaces or dots (123 456 782, 123.456.782).
+"""
 
 from __future__ import annotations
+
+import re
+
+#: Nine digits, each separated from the next by at most one space or dot, with no digit
+#: directly before or after: a BSN as people write it, also inside other text.
+_BSN_SHAPED = re.compile(r"(?<![0-9])[0-9](?:[ .]?[0-9]){8}(?![0-9])")
 
 
 def passes_eleven_test(value: str) -> bool:
@@ -10,3 +20,9 @@ def passes_eleven_test(value: str) -> bool:
     digits = [int(c) for c in value]
     total = sum(d * w for d, w in zip(digits[:8], range(9, 1, -1), strict=True)) - digits[8]
     return total % 11 == 0
+
+
+def contains_bsn(text: str) -> bool:
+    """True when ``text`` holds nine digits written like a BSN, whether or not they pass the
+    eleven test: a BSN with one digit wrong is still almost someone's number."""
+    return _BSN_SHAPED.search(text) is not None

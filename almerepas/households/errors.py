@@ -74,3 +74,19 @@ class HouseholdMovedOut(DomainError):
     code = "household_moved_out"
     status = 409
     title = N_("Dit huishouden woont op die datum niet meer in Almere")
+
+
+class BsnInNameSearch(DomainError):
+    """A name search with a BSN in it: the number would travel in a URL and land in logs."""
+
+    code = "bsn_in_name_search"
+    status = 400
+    title = N_("Zoek niet op burgerservicenummer in het veld voor de naam")
+    detail_text = N_(
+        "Dit lijkt een burgerservicenummer. Zoek daarop apart: in de API met "
+        "POST /api/v1/households/_search (het nummer in de body), op de zoekpagina met het veld "
+        "'Burgerservicenummer'. Zo komt het nummer niet in een webadres of een logbestand."
+    )
+
+    def __init__(self) -> None:
+        super().__init__(self.detail_text)

@@ -7,6 +7,10 @@ matched as text: ``%`` and ``_`` are letters, not wildcards. Results come in add
 Every search is in the audit log with whose data it showed: the households on the page and the
 people it names (the members living there today, as a result row lists them), by id. Not what
 was typed: the criteria only as "a name was searched for", never the name or a BSN.
+
+A name with a BSN in it (nine digits, also as 123 456 782) is refused with BsnInNameSearch
+before anything is read or written: the name travels in a URL (GET), a BSN never may. Whoever
+has the number searches by it with the BSN search, which is a POST.
 """
 
 from __future__ import annotations
@@ -22,7 +26,9 @@ from sqlalchemy.orm import Session
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.core.crypto import Keyring
+from almerepas.core.elfproef import contains_bsn
 from almerepas.core.paging import Page, paginate
+from almerepas.households.errors import BsnInNameSearch
 from almerepas.households.members import find_person_by_bsn, members_on, normalise_postcode
 from almerepas.households.models import Household, Membership, Person
 
@@ -73,6 +79,8 @@ def search_households(
     actor: Actor,
 ) -> Page[Household]:
     """One page of the households found, and the ``household.search`` audit row."""
+    if criteria.name and contains_bsn(criteria.name):
+        raise BsnInNameSearch()
     postcode = normalise_postcode(criteria.postcode) if criteria.postcode else None
     result = paginate(session, households_query(criteria), page=page, page_size=page_size)
     audit.record(

@@ -1,4 +1,5 @@
-"""Refusals of the HTTP faces themselves: a role that may not, a form without its CSRF token."""
+"""Refusals of the HTTP faces themselves: a role that may not, a form without its CSRF token,
+JSON nested too deep."""
 
 from __future__ import annotations
 
@@ -18,3 +19,11 @@ class CsrfFailed(DomainError):
     code = "csrf_failed"
     status = 400
     title = N_("Dit formulier is verlopen. Laad de pagina opnieuw en probeer het nog een keer.")
+
+
+class JsonTooDeep(DomainError):
+    """A JSON body nested deeper than any request needs (http.request_input.MAX_JSON_DEPTH)."""
+
+    code = "json_too_deep"
+    status = 400
+    title = N_("De JSON is te diep genest")

@@ -11,10 +11,13 @@ import copy
 import functools
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
+from urllib.parse import unquote_plus
 
 from flask import Flask, Response, g, redirect, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
 
 from almerepas.audit.log import Actor
+from almerepas.core.elfproef import contains_bsn
 from almerepas.core.session import get_keys, get_session, in_own_transaction
 from almerepas.http.errors import Forbidden
 from almerepas.http.problems import request_id
@@ -75,19 +78,13 @@ def require_role(permission: str) -> Callable[[F], F]:
     with the wrong role: 403. Put it directly under ``@blp.route`` so it runs before the
     arguments are parsed; it also documents 401, 403 and the bearer scheme in OpenAPI.
     """
-    roles = PERMISSIONS[permission]  # KeyError at import time for a misspelt permission
+    PERMISSIONS[permission]  # KeyError at import time for a misspelt permission
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
-            user = current_staff()
-            if user is None:
-                if is_api_request():
-                    raise NotAuthenticated()
-                return redirect(url_for("staff.login", next=_here()), 303)
-            if user.role not in roles:
-                raise Forbidden()
-            return view(*args, **kwargs)
+            refusal = enforce(permission)
+            return refusal if refusal is not None else view(*args, **kwargs)
 
         wrapper.permission = permission  # type: ignore[attr-defined]
         _document(wrapper)
@@ -96,8 +93,24 @@ def require_role(permission: str) -> Callable[[F], F]:
     return decorator
 
 
+def enforce(permission: str) -> BaseResponse | None:
+    """None when this request's staff member has ``permission``; otherwise what @require_role
+    answers: 401 (raised) on the API, a redirect to the login page for pages; 403 (raised)."""
+    user = current_staff()
+    if user is None:
+        if is_api_request():
+            raise NotAuthenticated()
+        return redirect(url_for("staff.login", next=_here()), 303)
+    if user.role not in PERMISSIONS[permission]:
+        raise Forbidden()
+    return None
+
+
 def _here() -> str:
-    """This page's path with its query, to come back to after logging in."""
+    """This page's path with its query, to come back to after logging in; without the query
+    when it holds a BSN (a search that will be refused), which must not travel on in a URL."""
+    if contains_bsn(unquote_plus(request.query_string.decode("latin-1"))):
+        return request.path
     return request.full_path.rstrip("?")
 
 

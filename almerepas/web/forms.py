@@ -6,17 +6,15 @@ import datetime as dt
 import re
 
 from almerepas.core.paging import MAX_PAGE
+from almerepas.core.text import is_plain
+
+__all__ = ["Errors", "is_plain", "page_number", "parse_day"]
 
 #: (field name, message) pairs, shown beside the field and in the summary at the top.
 Errors = list[tuple[str, str]]
 
 _DMY = re.compile(r"([0-9]{1,2})[-/.]([0-9]{1,2})[-/.]([0-9]{4})")
 _YMD = re.compile(r"([0-9]{4})-([0-9]{1,2})-([0-9]{1,2})")
-
-
-def is_plain(value: str, max_length: int) -> bool:
-    """Text that may be stored or searched: not too long, no control characters (NUL breaks SQL)."""
-    return len(value) <= max_length and not any(ord(c) < 32 or ord(c) == 127 for c in value)
 
 
 def parse_day(text: str) -> dt.date:

@@ -16,6 +16,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from almerepas.core.elfproef import contains_bsn
 from almerepas.core.errors import ValidationFailed
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.grants.queries import household_detail, household_summary
@@ -32,6 +33,7 @@ from almerepas.web.caseworker import (
     SEARCH_FIELDS,
     address_line,
     blp,
+    may,
     record_view,
     scheme_name,
     show_day,
@@ -51,7 +53,9 @@ def search() -> ResponseReturnValue:
     if not any(key in request.args for key in SEARCH_FIELDS):
         return _search_page(form, [])
 
-    errors: Errors = []
+    errors = _bsn_typed(form)
+    if errors:
+        return _search_page(form, errors, status=400)
     if not is_plain(form["naam"], 100):
         errors.append(("naam", _("Gebruik hoogstens %(n)s gewone tekens.", n=100)))
     postcode = None
@@ -93,6 +97,24 @@ def search() -> ResponseReturnValue:
         result=result,
         page_url=page_url,
     )
+
+
+def _bsn_typed(form: dict[str, str]) -> Errors:
+    """A BSN typed into a search field: refused at that field and blanked, so that it is not
+    shown again nor carried on in a link (households/search.py refuses it in a name, too)."""
+    if may("households.search_bsn"):
+        message = _(
+            "Dit lijkt een burgerservicenummer. Zoek daarop hieronder, bij 'Zoeken op "
+            "burgerservicenummer': dan komt het nummer niet in de adresbalk."
+        )
+    else:
+        message = _("Dit lijkt een burgerservicenummer. Daarop kunt u hier niet zoeken.")
+    errors: Errors = []
+    for key in SEARCH_FIELDS:
+        if contains_bsn(form[key]):
+            form[key] = ""
+            errors.append((key, message))
+    return errors
 
 
 @blp.route("/bsn", methods=["POST"])

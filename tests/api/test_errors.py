@@ -10,10 +10,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from almerepas.core import migrate
 from almerepas.core.db import make_engine
+from almerepas.models import Role
 from tests.api import probe
+from tests.factories import make_household, make_staff, token_headers
 
 PROBLEM = "application/problem+json"
 
@@ -128,3 +131,46 @@ def test_a_busy_sqlite_database_is_a_503_with_retry_after(
     engine.dispose()
     assert_problem(response, 503, "database_busy")
     assert response.headers["Retry-After"] == "2"
+
+
+@pytest.mark.parametrize(
+    ("path", "role"),
+    [
+        ("/api/v1/schemes", Role.policy),
+        ("/api/v1/postcodes", Role.caseworker),
+        ("/api/v1/health", None),
+        ("/api/v1/households/{id}", Role.caseworker),
+        ("/api/v1/households", Role.caseworker),
+    ],
+)
+def test_every_view_refuses_unknown_query_keys(
+    client: FlaskClient, reference: Session, path: str, role: Role | None
+) -> None:
+    """Also views that declare no query arguments: a typo (?pagesize=) is never ignored."""
+    headers = {}
+    if role is not None:
+        user, _, _ = make_staff(reference, role, app=client.application)
+        headers = token_headers(reference, user)
+    path = path.replace("{id}", str(make_household(reference, []).id))
+    response = client.get(path, query_string={"sort": "code", "pagesize": "5"}, headers=headers)
+    body = assert_problem(response, 400, "validation_failed")
+    assert sorted((e["field"], e["in"]) for e in body["errors"]) == [
+        ("pagesize", "query"),
+        ("sort", "query"),
+    ]
+    # ?lang= is the one key every view takes (docs/errors.md): the language of the answer.
+    english = client.get(path, query_string={"lang": "en", "x": "1"}, headers=headers)
+    assert english.get_json(force=True)["title"] == "The input is not correct"
+    assert client.get(path, query_string={"lang": "en"}, headers=headers).status_code == 200
+
+
+def test_unknown_query_keys_come_after_the_login_check(client: FlaskClient) -> None:
+    """As on views with query arguments: who may not call a view learns nothing about its keys."""
+    assert_problem(client.get("/api/v1/schemes?sort=code"), 401, "unauthorized")
+    assert_problem(client.get("/api/v1/households?sort=code"), 401, "unauthorized")
+
+
+def test_a_view_without_query_arguments_documents_the_400(client: FlaskClient) -> None:
+    document = client.get("/api/v1/openapi.json").get_json()
+    for path in ("/schemes", "/postcodes", "/health", "/households/{household_id}"):
+        assert "400" in document["paths"][path]["get"]["responses"], path

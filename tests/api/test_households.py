@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.core import clock
@@ -699,3 +700,53 @@ def test_a_search_records_whose_data_it_showed(
         {"found": 0, "person": None, "households": [], "persons": []},
     ]  # fmt: skip
     assert "yilmaz" not in str(searches).lower() and "123456782" not in str(by_bsn)
+
+
+def test_percent_and_underscore_in_a_name_are_letters_not_wildcards(
+    client: FlaskClient, caseworker: dict[str, str]
+) -> None:
+    household = register(client, caseworker)
+    assert add(client, caseworker, household["id"], family_name="Bakker").status_code == 201
+
+    def found(name: str) -> list[int]:
+        response = client.get("/api/v1/households", query_string={"name": name}, headers=caseworker)
+        assert response.status_code == 200, response.get_json()
+        return [h["id"] for h in response.get_json()["items"]]
+
+    assert found("akk") == [household["id"]]
+    assert found("%") == []
+    assert found("_") == []
+    assert found("a_k") == []  # as a LIKE pattern it would match "akk" in Bakker
+    assert found("b%r") == []
+
+
+BSN_SHAPES = ["111222333", "111 222 333", "111.222.333", "Bakker 111222333", "123456789"]
+
+
+@pytest.mark.parametrize("name", BSN_SHAPES)
+def test_a_bsn_in_the_name_search_is_refused_without_echoing_it(
+    client: FlaskClient,
+    caseworker: dict[str, str],
+    reference: Session,
+    caplog: pytest.LogCaptureFixture,
+    name: str,
+) -> None:
+    """A BSN belongs in the body of POST /households/_search, never in a URL; the refusal says
+    so, and neither the answer, the audit log nor the log holds the number."""
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"], bsn="111222333")
+    before = reference.scalar(select(func.count()).select_from(AuditEvent))
+    with caplog.at_level(logging.DEBUG):
+        response = client.get("/api/v1/households", query_string={"name": name}, headers=caseworker)
+    assert response.status_code == 400
+    assert response.mimetype == "application/problem+json"
+    problem = response.get_json(force=True)
+    assert problem["code"] == "bsn_in_name_search"
+    assert "POST /api/v1/households/_search" in problem["detail"]
+    text = response.get_data(as_text=True)
+    digits = name.split()[-1].replace(".", "").replace(" ", "")
+    for shape in (name, digits, digits[:3], name.split()[-1]):
+        if shape[0].isdigit():
+            assert shape not in text
+    assert reference.scalar(select(func.count()).select_from(AuditEvent)) == before
+    assert digits not in caplog.text and name not in caplog.text

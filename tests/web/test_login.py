@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import re
+from urllib.parse import urlencode
 
 import html5lib
 import pyotp
 import pytest
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from almerepas.models import Role
+from almerepas.models import AuditEvent, Role, StaffUser
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
 
@@ -206,3 +208,26 @@ def test_the_wrong_role_gets_a_403_page(
     response = client.get("/medewerkers/audit", headers={"Accept": "text/html"})
     assert response.status_code == 403
     assert "U mag dit niet doen" in response.get_data(as_text=True)
+
+
+def test_a_password_that_is_not_utf8_is_refused_before_the_login_is_tried(
+    client: FlaskClient, db: Session, staff: tuple[str, str, str], frozen_clock: FrozenClock
+) -> None:
+    """%ED%A0%80 is a lone surrogate written as UTF-8. It used to be read as the text
+    "%ED%A0%80" and counted as a wrong password; no login attempt is made with it now."""
+    username, _password, secret = staff
+    form = urlencode(
+        {"username": username, "code": code(secret, frozen_clock), "csrf_token": csrf_token(client)}
+    )
+    events = db.scalar(select(func.count()).select_from(AuditEvent))
+    response = client.post(
+        "/inloggen",
+        data=form + "&password=%ED%A0%80",
+        content_type="application/x-www-form-urlencoded",
+    )
+    assert response.status_code == 400
+    assert "De invoer klopt niet" in response.get_data(as_text=True)
+    user = db.scalars(select(StaffUser).where(StaffUser.username == username)).one()
+    db.refresh(user)
+    assert user.failed_logins == 0
+    assert db.scalar(select(func.count()).select_from(AuditEvent)) == events

@@ -3,16 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from urllib.parse import urlencode
 
+import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas.models import AuditEvent, Household, MemberRole
+from almerepas.models import AuditEvent, Household, MemberRole, Role
 from tests.factories import make_household
 from tests.web.conftest import (
     BSN,
     OTHER_BSN,
+    SignIn,
     actions,
     field_error,
     location,
@@ -257,3 +262,70 @@ def test_an_applicant_cannot_live_here_before_their_birth(
         "Deze datum ligt voor de geboortedatum. Controleer de datum."
     )
     assert households_count(reference) == 0 and actions(reference) == []
+
+
+@pytest.mark.parametrize(
+    ("field", "typed"),
+    [("naam", "111 222 333"), ("naam", "Bakker 111.222.333"), ("naam", "123456789"),
+     ("postcode", "111222333"), ("geboortedatum", "111222333")],
+)  # fmt: skip
+def test_a_bsn_typed_into_the_name_search_is_refused_and_never_shown(
+    caseworker: FlaskClient, reference: Session, field: str, typed: str
+) -> None:
+    """The search is a GET, so the browser already sent the number in the URL: the page refuses
+    it, points to the BSN search (a POST), and does not put it in the page or the audit log."""
+    make_household(reference, [(MemberRole.applicant, dt.date(1985, 6, 1))])
+    before = len(actions(reference))
+    response = caseworker.get("/medewerkers/huishoudens", query_string={field: typed})
+    assert response.status_code == 400
+    html = page(response)
+    assert field_error(html, field) == (
+        "Dit lijkt een burgerservicenummer. Zoek daarop hieronder, bij 'Zoeken op "
+        "burgerservicenummer': dan komt het nummer niet in de adresbalk."
+    )
+    digits = "".join(c for c in typed if c.isdigit())
+    for shape in (typed, digits, typed.split()[-1], typed.replace(" ", "+")):
+        assert shape not in html
+    assert "111" not in html and "123456" not in html  # not in a link (the language switch) either
+    assert len(actions(reference)) == before
+
+
+def test_the_auditor_is_told_there_is_no_bsn_search_for_them(
+    sign_in: SignIn, reference: Session
+) -> None:
+    auditor = sign_in(Role.auditor)
+    response = auditor.get("/medewerkers/huishoudens", query_string={"naam": "111222333"})
+    assert response.status_code == 400
+    assert field_error(page(response), "naam") == (
+        "Dit lijkt een burgerservicenummer. Daarop kunt u hier niet zoeken."
+    )
+
+
+def test_logging_in_again_does_not_carry_a_bsn_in_the_return_address(app: Flask) -> None:
+    response = app.test_client().get("/medewerkers/huishoudens?naam=111+222+333&postcode=")
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/inloggen?next=/medewerkers/huishoudens"
+
+
+def test_text_that_is_not_utf8_is_refused_before_the_search(
+    caseworker: FlaskClient, reference: Session
+) -> None:
+    """%ED%A0%80 is a lone surrogate written as UTF-8: werkzeug used to read it as that text."""
+    before = len(actions(reference))
+    response = caseworker.get("/medewerkers/huishoudens?naam=%ED%A0%80")
+    assert response.status_code == 400
+    assert "De invoer klopt niet" in page(response)
+    assert len(actions(reference)) == before
+
+
+def test_a_form_post_that_is_not_utf8_writes_nothing(
+    caseworker: FlaskClient, reference: Session
+) -> None:
+    home = caseworker.get("/medewerkers").get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', home)
+    assert match
+    form = urlencode(applicant(csrf_token=match.group(1))) + "&street=Stad%ED%A0%80plein"
+    response = caseworker.post(NEW, data=form, content_type="application/x-www-form-urlencoded")
+    assert response.status_code == 400
+    assert "De invoer klopt niet" in page(response)
+    assert households_count(reference) == 0

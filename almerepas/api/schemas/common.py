@@ -1,9 +1,63 @@
-"""Schemas shared by every audience: the problem body and pagination."""
+"""Schemas shared by every audience: the problem body, pagination, and the checks on text."""
 
 from __future__ import annotations
 
+from typing import Any, overload
+
 import marshmallow as ma
 from marshmallow import fields, validate
+
+from almerepas.core import text as plain_text
+
+#: Every e-mail column is 254 characters (RFC 5321's longest address).
+MAX_EMAIL_LENGTH = 254
+
+
+class Pattern(validate.Regexp):
+    """marshmallow's Regexp matched against the whole value.
+
+    ``re.match`` lets ``$`` match before a trailing newline, so ``^[0-9]{9}$`` accepted
+    ``"111222333\n"``. The pattern stays as written for OpenAPI, where ``$`` is the end.
+    """
+
+    @overload
+    def __call__(self, value: str) -> str: ...
+
+    @overload
+    def __call__(self, value: bytes) -> bytes: ...
+
+    def __call__(self, value: str | bytes) -> str | bytes:
+        if self.regex.fullmatch(value) is None:  # type: ignore[arg-type]
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
+#: No control characters (a trailing newline neither) in one line of text.
+PLAIN = Pattern(plain_text.PLAIN, error="Gebruik alleen gewone tekens, zonder regeleinde of tab.")
+#: Text of several lines: newlines and tabs are fine, other control characters (NUL) not.
+MULTILINE = Pattern(plain_text.MULTILINE, error="Gebruik alleen gewone tekens.")
+
+
+def text(
+    max_length: int, *, required: bool = True, multiline: bool = False, **kw: Any
+) -> fields.String:
+    """A text field that fits its column on every database: 1 to ``max_length`` characters,
+    no control characters (newlines only where ``multiline``)."""
+    return fields.String(
+        required=required,
+        validate=[validate.Length(min=1, max=max_length), MULTILINE if multiline else PLAIN],
+        **kw,
+    )
+
+
+def matching(pattern: str, **kw: Any) -> fields.String:
+    """A string that matches ``pattern`` entirely."""
+    return fields.String(validate=Pattern(pattern), **kw)
+
+
+def email(**kw: Any) -> fields.Email:
+    """An e-mail address that fits the column on PostgreSQL as on SQLite."""
+    return fields.Email(validate=[validate.Length(max=MAX_EMAIL_LENGTH), PLAIN], **kw)
 
 
 class FieldErrorSchema(ma.Schema):

@@ -8,7 +8,8 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from almerepas.api.schemas.common import PageArgsSchema, PageSchema
+from almerepas.api.schemas.common import PageArgsSchema, PageSchema, matching, text
+from almerepas.api.schemas.common import email as email_address
 from almerepas.households.models import MemberRole
 from almerepas.income.models import HouseholdType
 
@@ -22,50 +23,52 @@ def _day(**kw: Any) -> fields.Date:
     return fields.Date(validate=PLAUSIBLE, **kw)
 
 
-def _text(max_length: int, *, required: bool = True, **kw: Any) -> fields.String:
-    return fields.String(
-        required=required,
-        validate=[validate.Length(min=1, max=max_length), validate.Regexp(r"^[^\x00-\x1f\x7f]*$")],
-        **kw,
-    )
+BSN = r"^[0-9]{9}$"
 
 
 class HouseholdSearchSchema(PageArgsSchema):
-    name = _text(100, required=False, metadata={"description": "Deel van voor- of achternaam"})
-    postcode = _text(7, required=False, metadata={"example": "1315AB"})
+    name = text(
+        100,
+        required=False,
+        metadata={
+            "description": "Deel van voor- of achternaam. Geen burgerservicenummer: zoek daarop "
+            "met POST /households/_search (code bsn_in_name_search)"
+        },
+    )
+    postcode = text(7, required=False, metadata={"example": "1315AB"})
     date_of_birth = _day(data_key="dateOfBirth", metadata={"description": "Van een lid"})
 
 
 class BsnSearchSchema(ma.Schema):
-    bsn = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{9}$"))
+    bsn = matching(BSN, required=True)
 
 
 class AddressSchema(ma.Schema):
-    postcode = _text(7, metadata={"example": "1315 AB"})
+    postcode = text(7, metadata={"example": "1315 AB"})
     house_number = fields.Integer(
         strict=True, required=True, validate=validate.Range(min=1, max=99999)
     )
-    house_number_suffix = _text(10, required=False, allow_none=True)
-    street = _text(200)
+    house_number_suffix = text(10, required=False, allow_none=True)
+    street = text(200)
 
 
 class HouseholdInSchema(ma.Schema):
     address = fields.Nested(AddressSchema, required=True)
-    email = fields.Email(allow_none=True)
-    phone = _text(30, required=False, allow_none=True)
+    email = email_address(allow_none=True)
+    phone = text(30, required=False, allow_none=True)
     language = fields.String(validate=validate.OneOf(["nl", "en"]), load_default="nl")
     letters_by_post = fields.Boolean(load_default=False)
 
 
 class MemberInSchema(ma.Schema):
-    given_name = _text(100)
-    family_name = _text(150)
+    given_name = text(100)
+    family_name = text(150)
     date_of_birth = _day(required=True)
     role = fields.Enum(MemberRole, by_value=True, required=True)
     valid_from = _day(required=True, metadata={"description": "Woont hier vanaf"})
-    bsn = fields.String(validate=validate.Regexp(r"^[0-9]{9}$"), allow_none=True)
-    email = fields.Email(allow_none=True)
-    phone = _text(30, required=False, allow_none=True)
+    bsn = matching(BSN, allow_none=True)
+    email = email_address(allow_none=True)
+    phone = text(30, required=False, allow_none=True)
 
 
 class DepartureInSchema(ma.Schema):
@@ -87,7 +90,7 @@ class AssessmentInSchema(ma.Schema):
     assessed_on = _day(required=True, metadata={"description": "Peildatum van de toets"})
     valid_from = _day(metadata={"description": "Geldt vanaf (standaard: de peildatum)"})
     months = fields.Integer(strict=True, validate=validate.Range(min=1, max=36))
-    evidence_ref = _text(200, required=False, allow_none=True)
+    evidence_ref = text(200, required=False, allow_none=True)
 
 
 class AssessmentSchema(ma.Schema):
