@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import functools
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,21 +30,86 @@ def age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+@dataclass(frozen=True)
+class PensionCohort:
+    """People born from ``born_from`` to ``born_to`` (both inclusive) reach the state pension
+    (AOW) age of ``years`` and ``months`` in calendar ``year``, as AOW art. 7a fixes it."""
+
+    born_from: dt.date
+    born_to: dt.date
+    year: int
+    years: int
+    months: int
+    source: str
+
+    def pension_date(self, born: dt.date) -> dt.date:
+        return add_months(born, 12 * self.years + self.months)
+
+
 @functools.cache
-def _pension_ages() -> tuple[tuple[dt.date, int, int], ...]:
+def pension_cohorts() -> tuple[PensionCohort, ...]:
+    """The table in ``state_pension_age.csv``, checked: contiguous, each cohort in its year."""
     with (Path(__file__).with_name("state_pension_age.csv")).open(encoding="utf-8") as f:
         rows = [
-            (dt.date.fromisoformat(r["valid_from"]), int(r["years"]), int(r["months"]))
+            PensionCohort(
+                born_from=dt.date.fromisoformat(r["born_from"]),
+                born_to=dt.date.fromisoformat(r["born_to"]),
+                year=int(r["year"]),
+                years=int(r["years"]),
+                months=int(r["months"]),
+                source=r["source"],
+            )
             for r in csv.DictReader(f)
         ]
-    return tuple(sorted(rows))
+    cohorts = tuple(sorted(rows, key=lambda c: c.born_from))
+    for before, after in itertools.pairwise(cohorts):
+        if after.born_from != before.born_to + dt.timedelta(days=1):
+            raise ValueError(f"state_pension_age.csv: gap or overlap before {after.born_from}")
+        if (after.years, after.months) < (before.years, before.months):
+            raise ValueError(f"state_pension_age.csv: pension age goes down at {after.born_from}")
+    for c in cohorts:
+        years = {c.pension_date(c.born_from).year, c.pension_date(c.born_to).year}
+        if not c.source or years != {c.year}:
+            raise ValueError(f"state_pension_age.csv: cohort from {c.born_from} is not in {c.year}")
+    return cohorts
+
+
+_UNKNOWN_PENSION_AGE = N_(
+    "Voor deze geboortedatum en deze datum staat de AOW-leeftijd niet in onze tabel."
+)
+
+
+def pension_date(born: dt.date) -> dt.date:
+    """The day someone born on ``born`` reaches state pension (AOW) age: fixed by the birth date.
+
+    :raises NoNorm: the birth date is outside the cohorts the law has fixed so far.
+    """
+    for cohort in pension_cohorts():
+        if cohort.born_from <= born <= cohort.born_to:
+            return cohort.pension_date(born)
+    raise NoNorm(detail=_UNKNOWN_PENSION_AGE)
 
 
 def has_pension_age(born: dt.date, day: dt.date) -> bool:
-    """Whether someone has reached the state pension (AOW) age on ``day`` (data: seed CSV)."""
-    applicable = [(y, m) for start, y, m in _pension_ages() if start <= day]
-    years, months = applicable[-1] if applicable else _pension_ages()[0][1:]
-    return add_months(born, 12 * years + months) <= day
+    """Whether someone has reached state pension (AOW) age on ``day``; once true, always true.
+
+    Born before the first cohort: reached a lower pension age before that cohort's year (so
+    known only from then on). Born after the last: the pension age is at least the last one
+    fixed (art. 7a never lowers it), so not reached before that; after that it is not yet law.
+
+    :raises NoNorm: the law does not yet say (or the table does not hold) the answer.
+    """
+    cohorts = pension_cohorts()
+    first, last = cohorts[0], cohorts[-1]
+    if born < first.born_from:
+        if day >= dt.date(first.year, 1, 1):
+            return True
+        raise NoNorm(detail=_UNKNOWN_PENSION_AGE)
+    if born > last.born_to:
+        if day < last.pension_date(born):
+            return False
+        raise NoNorm(detail=_UNKNOWN_PENSION_AGE)
+    return pension_date(born) <= day
 
 
 def _band(born: dt.date, day: dt.date) -> AgeBand:
