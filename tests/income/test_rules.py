@@ -159,7 +159,7 @@ def test_norm_key_follows_the_household(
 
 
 def test_pension_age_is_data_and_counts_months() -> None:
-    # 67 years in 2027; 67 years and 3 months from 2028 (seed/state_pension_age.csv).
+    # Born 1960: 67 (in 2027); born 1961: 67 years and 3 months (income/state_pension_age.csv).
     assert eligibility.has_pension_age(dt.date(1960, 1, 1), dt.date(2027, 1, 1))
     assert not eligibility.has_pension_age(dt.date(1961, 1, 1), dt.date(2028, 1, 1))
     assert eligibility.has_pension_age(dt.date(1961, 1, 1), dt.date(2028, 4, 1))
