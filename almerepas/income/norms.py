@@ -1,4 +1,10 @@
-"""Social-minimum norms as data: import, derive provisional rows, look up the one that applies."""
+"""Social-minimum norms as data: import, correct, look up the one that applies.
+
+Derived (provisional) rows are a fallback only, for a half-year whose table is not published
+yet: back-tested on 2024-2026, scaling by the minimum-wage rise missed the published amounts by
+up to EUR 3 in January and EUR 22 in July. A published table replaces them on import, and a
+derived row is refused for a period that is already published.
+"""
 
 from __future__ import annotations
 
@@ -73,7 +79,12 @@ def parse_norms_csv(text: str) -> list[NormRow]:
 def derive_provisional(
     base: Sequence[NormRow], *, valid_from: dt.date, valid_to: dt.date, factor: Fraction, note: str
 ) -> list[NormRow]:
-    """Scale published rows by ``factor`` (half up to the cent) and mark them provisional."""
+    """FALLBACK for a half-year not yet published: scale the rows of the last published one by
+    ``factor`` (half up to the cent) and mark them provisional.
+
+    Never for a half-year whose table exists: ``import_norms`` refuses derived rows that overlap
+    published ones, and replaces derived rows with the published table when it comes.
+    """
     return [
         NormRow(
             household_type=row.household_type,
@@ -252,6 +263,88 @@ def import_norms(
         changes={"run": {"file": source, **result.__dict__}},
     )
     return result
+
+
+@dataclass(frozen=True)
+class NormCorrection:
+    """A published amount that was wrong: ``wrong`` becomes ``right`` for the row of ``key``
+    that starts on ``valid_from``."""
+
+    key: NormKey
+    valid_from: dt.date
+    wrong: int
+    right: int
+    source: str | None
+    note: str | None
+
+
+def parse_corrections_csv(text: str) -> list[NormCorrection]:
+    """Read a corrections CSV (columns as in seed/norm_corrections.csv)."""
+    corrections = []
+    for line, record in enumerate(csv.DictReader(io.StringIO(text)), start=2):
+        try:
+            wrong, right = record["wrong_cents"].strip(), record["norm_cents"].strip()
+            if not (wrong.isdigit() and right.isdigit()):
+                raise ValueError("wrong_cents and norm_cents must be whole cents")
+            corrections.append(
+                NormCorrection(
+                    key=(
+                        HouseholdType(record["household_type"].strip()),
+                        AgeBand(record["age_band"].strip()),
+                        Children(record["children"].strip()),
+                    ),
+                    valid_from=dt.date.fromisoformat(record["valid_from"].strip()),
+                    wrong=int(wrong),
+                    right=int(right),
+                    source=" ; ".join(
+                        s for s in (record.get("source_url"), record.get("cross_check_url")) if s
+                    )
+                    or None,
+                    note=(record.get("note") or "").strip() or None,
+                )
+            )
+        except (KeyError, ValueError) as exc:
+            raise NormImportRefused(detail=f"regel {line}: {exc}") from exc
+    return corrections
+
+
+def correct_norms(
+    session: Session, corrections: Sequence[NormCorrection], *, actor: Actor = SYSTEM
+) -> int:
+    """Set each published amount that still holds its known wrong value to the right one.
+
+    ``import_norms`` refuses to change a published amount (a typo in a file must not rewrite
+    history); a correction names both the wrong and the right amount, so it changes only the row
+    it was reviewed for, and running it again changes nothing. An amount that is neither (an
+    installation imported its own figure) is left alone. Assessments keep the amount they were
+    decided with (``norm_amount``). Writes ``norms.correct`` per corrected row; returns how many.
+    """
+    corrected = 0
+    for correction in corrections:
+        household_type, age_band, children = correction.key
+        norm = session.scalars(
+            select(Norm).where(
+                Norm.household_type == household_type,
+                Norm.age_band == age_band,
+                Norm.children == children,
+                Norm.valid_from == correction.valid_from,
+                Norm.provisional.is_(False),
+            )
+        ).one_or_none()
+        if norm is None or norm.amount != correction.wrong:
+            continue
+        norm.amount, norm.source, norm.note = correction.right, correction.source, correction.note
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="norms.correct",
+            entity_type="norm",
+            entity_id=norm.id,
+            changes={"amount": [correction.wrong, correction.right]},
+        )
+        corrected += 1
+    return corrected
 
 
 def norm_for(session: Session, key: NormKey, on: dt.date) -> Norm:

@@ -56,8 +56,17 @@ def load_postcodes(session: Session) -> str:
 
 
 def load_norms(session: Session, *, actor: Actor = SYSTEM) -> str:
+    """Correct the published amounts known to be wrong, then add the seed norms: an installation
+    that loaded an older seed gets the newly published tables (they replace its provisional
+    rows) and the corrections by running ``reference load`` again."""
+    corrections = norms.parse_corrections_csv(
+        (SEED_DIR / "norm_corrections.csv").read_text(encoding="utf-8")
+    )
+    corrected = norms.correct_norms(session, corrections, actor=actor)
     result = norms.import_norms(session, seed_norm_rows(), actor=actor, source="seed")
-    return f"{result.added} added" if result.added else "unchanged"
+    done = [f"{result.added} added"] if result.added else []
+    done += [f"{corrected} corrected"] if corrected else []
+    return ", ".join(done) or "unchanged"
 
 
 def load_schemes(session: Session, *, actor: Actor = SYSTEM) -> str:
@@ -70,10 +79,15 @@ def load_schemes(session: Session, *, actor: Actor = SYSTEM) -> str:
     return f"{added} added" if added else "unchanged"
 
 
+#: The published norm tables shipped with the code, oldest first; a new year is a new file.
+NORM_FILES = ("norms.csv", "norms_2026.csv")
+
+
 def seed_norm_rows() -> list[norms.NormRow]:
-    """The published norms shipped with the code, plus the provisional ones derived from them."""
-    rows = norms.parse_norms_csv((SEED_DIR / "norms.csv").read_text(encoding="utf-8"))
-    rows += norms.parse_norms_csv((SEED_DIR / "norms_provisional.csv").read_text(encoding="utf-8"))
+    """The published norms shipped with the code (no derived rows: every table is published)."""
+    rows: list[norms.NormRow] = []
+    for name in NORM_FILES:
+        rows += norms.parse_norms_csv((SEED_DIR / name).read_text(encoding="utf-8"))
     return rows
 
 

@@ -49,15 +49,15 @@ def test_a_caseworker_registers_assesses_and_sees_eligibility(
                 role="child")  # fmt: skip
     assert child.status_code == 201
 
-    # Exactly 110% of the single-parent norm on 1 March 2026 (provisional 139853 cents).
+    # Exactly 110% of the single-parent norm on 1 March 2026 (published: 140150 cents).
     assessed = client.post(
         f"/api/v1/households/{household['id']}/assessments",
-        json={"net_income": 153838, "assessed_on": "2026-03-01", "evidence_ref": "loonstrook-03"},
+        json={"net_income": 154165, "assessed_on": "2026-03-01", "evidence_ref": "loonstrook-03"},
         headers=caseworker,
     )
     assert assessed.status_code == 201, assessed.get_json()
     body = assessed.get_json()
-    assert body["norm_amount"] == 139853 and body["norm_provisional"] is True
+    assert body["norm_amount"] == 140150 and body["norm_provisional"] is False
     assert body["percentage_bp"] == 11000
     assert body["valid_to"] == "2027-02-28"
 
@@ -472,13 +472,13 @@ def test_nobody_moves_in_before_they_are_born(
     assert [name for name, *_ in members_of(client, caseworker, household["id"])] == ["Sara", "Tom"]
     assert len(audit_actions(reference, "household.add_member")) == 2
 
-    # 130% of the norm of a couple of 18-20 without children (provisional 2026: 690,51).
+    # 130% of the norm of a couple of 18-20 without children (published 2026: 691,98).
     assessed = client.post(
         f"/api/v1/households/{household['id']}/assessments",
-        json={"net_income": 89766, "assessed_on": "2026-01-01"},
+        json={"net_income": 89957, "assessed_on": "2026-01-01"},
         headers=caseworker,
     ).get_json()
-    assert (assessed["norm_amount"], assessed["percentage_bp"]) == (69051, 13000)
+    assert (assessed["norm_amount"], assessed["percentage_bp"]) == (69198, 13000)
 
     born_today = add(client, caseworker, household["id"], given_name="Noor", role="child",
                      date_of_birth="2026-02-15", valid_from="2026-02-15")  # fmt: skip
@@ -529,7 +529,7 @@ def test_a_third_adult_is_not_a_second_partner(
         json={"net_income": 100000, "assessed_on": "2026-03-01"},
         headers=caseworker,
     ).get_json()
-    assert assessed["household_type"] == "couple" and assessed["norm_amount"] == 199790
+    assert assessed["household_type"] == "couple" and assessed["norm_amount"] == 200213
 
 
 def test_a_move_out_or_departure_before_the_move_in_is_refused(
@@ -658,7 +658,7 @@ def test_an_assessment_records_its_dates_its_evidence_and_the_end_of_the_one_bef
         "valid_from": [None, "2026-03-01"],
         "valid_to": [None, "2026-08-31"],
         "net_income": [None, 90000],
-        "norm_amount": [None, 139853],
+        "norm_amount": [None, 140150],
         "household_type": [None, "single"],
         "percentage_bp": [None, second["percentage_bp"]],
         "evidence_ref": [None, "loonstrook februari"],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from fractions import Fraction
 from typing import Any
 
 import pytest
@@ -10,8 +11,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from almerepas.income import norms
 from almerepas.models import AuditEvent, MemberRole, Role
-from almerepas.reference.loaders import seed_schemes
+from almerepas.reference.loaders import seed_norm_rows, seed_schemes
 from almerepas.schemes import catalogue as schemes
 from tests.factories import assess, born, make_household, make_staff, token_headers
 from tests.fixtures import FrozenClock
@@ -83,7 +85,19 @@ def test_norms_on_a_date_show_which_are_provisional(
     policy = headers_for(client, reference, Role.policy)
     published = client.get("/api/v1/norms?date=2025-07-01", headers=policy).get_json()["items"]
     assert published and not any(n["provisional"] for n in published)
-    provisional = client.get("/api/v1/norms?date=2026-07-01", headers=policy).get_json()["items"]
+    july_2026 = client.get("/api/v1/norms?date=2026-07-01", headers=policy).get_json()["items"]
+    assert july_2026 and not any(n["provisional"] for n in july_2026)
+    # A half-year not yet published, derived as a fallback, shows as provisional.
+    derived = norms.derive_provisional(
+        [r for r in seed_norm_rows() if r.valid_from == dt.date(2026, 7, 1)],
+        valid_from=dt.date(2027, 1, 1),
+        valid_to=dt.date(2027, 6, 30),
+        factor=Fraction(1471, 1440),
+        note="PROVISIONAL",
+    )
+    norms.import_norms(reference, derived)
+    reference.commit()
+    provisional = client.get("/api/v1/norms?date=2027-03-01", headers=policy).get_json()["items"]
     assert provisional and all(n["provisional"] for n in provisional)
 
 

@@ -90,9 +90,9 @@ def test_a_caseworker_registers_a_family_and_sees_the_child_is_entitled(
     expect(members).to_contain_text("******333")
     expect(page.locator("body")).not_to_contain_text("111222333")
 
-    # Exactly 110% of the single-parent norm on 1 March 2026 (€ 1.398,53, provisional).
+    # Exactly 110% of the single-parent norm on 1 March 2026 (€ 1.401,50, published).
     page.get_by_role("link", name="Een inkomenstoets vastleggen").click()
-    page.get_by_label("Netto inkomen").fill("1.538,38")
+    page.get_by_label("Netto inkomen").fill("1.541,65")
     page.get_by_label("Peildatum").fill("01-03-2026")
     page.get_by_label("Bewijs").fill("loonstrook februari 2026")
     page.get_by_role("button", name="Inkomenstoets vastleggen").click()
@@ -100,8 +100,9 @@ def test_a_caseworker_registers_a_family_and_sees_the_child_is_entitled(
         "De inkomenstoets is vastgelegd. Het inkomen is 110% van het sociaal minimum."
     )
     assessment = page.get_by_role("table", name="Netto inkomen per maand").get_by_role("row").nth(1)
-    expect(assessment).to_contain_text("€ 1.538,38")
-    expect(assessment).to_contain_text("€ 1.398,53 (alleenstaande ouder) voorlopig")
+    expect(assessment).to_contain_text("€ 1.541,65")
+    expect(assessment).to_contain_text("€ 1.401,50 (alleenstaande ouder)")
+    expect(assessment).not_to_contain_text("voorlopig")
     expect(assessment).to_contain_text("110%")
 
     page.get_by_role("link", name="Bekijk de regelingen van dit huishouden").click()

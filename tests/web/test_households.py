@@ -105,21 +105,22 @@ def test_an_assessment_at_exactly_110_percent(
     form = page(caseworker.get(path))
     assert "in euro (bijvoorbeeld 1.234,56)" in form
 
-    # 110% of the provisional single-parent norm on 1 March 2026 (€ 1.398,53).
+    # 110% of the published single-parent norm on 1 March 2026 (€ 1.401,50, Participatiewet
+    # as of 2026-01-01, reference/seed/norms_2026.csv).
     data = {
-        "net_income": "1.538,38",
+        "net_income": "1.541,65",
         "assessed_on": "01-03-2026",
         "evidence_ref": "loonstrook maart",
     }
     target = location(submit(caseworker, path, data))
     html = page(caseworker.get(target))
     assert "Het inkomen is 110% van het sociaal minimum." in html
-    assert "€ 1.538,38" in html and "€ 1.398,53" in html and "alleenstaande ouder" in html
-    assert '<strong class="tag">voorlopig</strong>' in html
+    assert "€ 1.541,65" in html and "€ 1.401,50" in html and "alleenstaande ouder" in html
+    assert '<strong class="tag">voorlopig</strong>' not in html
     assert '>01-03-2026</time> tot en met <time datetime="2027-02-28">' in html
     assert "loonstrook maart" in html
     recorded = reference.scalars(select(IncomeAssessment)).one()
-    assert recorded.net_income == 153838 and recorded.percentage_bp == 11000
+    assert recorded.net_income == 154165 and recorded.percentage_bp == 11000
     assert recorded.assessed_by.startswith("staff:")
     assert "assessment.create" in actions(reference)
 
