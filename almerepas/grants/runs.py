@@ -155,7 +155,7 @@ def issue_scheme(
             run.already_granted += 1
         elif not candidate.eligible or (candidate.amount == 0 and scheme.kind != SchemeKind.right):
             run.not_eligible += 1
-            run.reasons[candidate.first_reason or Reason.of("nothing_to_grant")] += 1
+            run.reasons[candidate.deciding_reason or Reason.of("nothing_to_grant")] += 1
         else:
             todo.append(candidate)
 
