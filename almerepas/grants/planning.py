@@ -247,8 +247,8 @@ def plan(
     started. ``on`` judges no earlier than that day (the
     eligibility page), with amounts as the period's grant run would give them.
     """
-    if scheme.kind == SchemeKind.offer:
-        return []
+    if scheme.kind == SchemeKind.offer or not scheme.active:
+        return []  # offers are never granted; an inactive scheme is not running
     opens = max(span.start, scheme.valid_from, on or span.start)
     if opens > span.end:
         return []

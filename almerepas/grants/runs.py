@@ -53,6 +53,7 @@ class SchemeRun:
 
 def active_schemes(session: Session, span: PeriodSpan, codes: Sequence[str] | None) -> list[Scheme]:
     query = select(Scheme).where(
+        Scheme.active.is_(True),
         Scheme.kind != SchemeKind.offer,
         Scheme.valid_from <= span.end,
         or_(Scheme.valid_to.is_(None), Scheme.valid_to >= span.start),
