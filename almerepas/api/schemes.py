@@ -59,6 +59,12 @@ class SchemeSchema(ma.Schema):
     mid_period_entry = fields.Enum(MidPeriodEntry, by_value=True, load_default=MidPeriodEntry.full)
     valid_from = fields.Date(required=True)
     valid_to = fields.Date(allow_none=True)
+    active = fields.Boolean(
+        load_default=True,
+        metadata={
+            "description": "Aan: de regeling loopt. Uit: niemand krijgt haar, wat de data ook zijn"
+        },
+    )
 
 
 class SchemeChangeSchema(SchemeSchema):

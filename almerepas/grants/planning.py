@@ -40,9 +40,14 @@ class Candidate:
         return eligibility.is_eligible(self.results)
 
     @property
-    def first_reason(self) -> Reason | None:
-        """Why not, by the first rule that is not met; None when every rule is."""
-        return next((r.reason for r in self.results if not r.ok), None)
+    def deciding_reason(self) -> Reason | None:
+        """Why not: the first rule that is not met, in the order of ``check``; None when every
+        rule is. A missing assessment is named only when no other rule fails: someone too old
+        for the scheme is refused for their age, assessed or not."""
+        failing = [r.reason for r in self.results if not r.ok]
+        known = [reason for reason in failing if reason.code != "no_assessment"]
+        chosen = known or failing
+        return chosen[0] if chosen else None
 
 
 class Member(NamedTuple):
@@ -164,14 +169,34 @@ def _anyone_on(members: list[Member], day: dt.date) -> bool:
     return any(m.active_on(day) for m in members)
 
 
+def _lacks_assessment(candidate: Candidate) -> bool:
+    return any(not r.ok and r.reason.code == "no_assessment" for r in candidate.results)
+
+
+def deciding(verdicts: list[Candidate]) -> Candidate | None:
+    """The verdict that decides, from verdicts in date order (reference days, households).
+
+    The first eligible verdict, if any. Otherwise the first verdict made with an income
+    assessment in hand: a day on which there was no assessment yet does not decide when a later
+    day of the period has one, because an application from that day would be judged on that
+    assessment (its income above the limit, say). Only when no verdict has an assessment (or
+    the scheme has no income test) is it the first verdict.
+    """
+    for candidate in verdicts:
+        if candidate.eligible:
+            return candidate
+    chosen = [c for c in verdicts if not _lacks_assessment(c)] or verdicts
+    return chosen[0] if chosen else None
+
+
 def _judge(days: list[dt.date], candidate_on: Callable[[dt.date], Candidate]) -> Candidate | None:
-    """The verdict on the first day on which the candidate is eligible, else on the first day."""
+    """The deciding verdict over the reference days: see ``deciding``."""
     verdicts = []
     for day in days:
         verdicts.append(candidate_on(day))
         if verdicts[-1].eligible:
-            return verdicts[-1]
-    return verdicts[0] if verdicts else None
+            break
+    return deciding(verdicts)
 
 
 def _household_candidate(
@@ -216,11 +241,14 @@ def plan(
     eligible then but becomes so through an assessment that starts later in the period (a first
     application in March) is judged on that assessment's first day instead, if they still live
     there. A person who moved during the period is judged in each household in date order; the
-    first in which they are eligible counts. ``on`` judges no earlier than that day (the
+    first in which they are eligible counts. Someone eligible on none of these days gets the
+    verdict that decides (``deciding``): the first made with an income assessment, so the
+    reason is "above the limit" rather than "no assessment" on a day before the assessment
+    started. ``on`` judges no earlier than that day (the
     eligibility page), with amounts as the period's grant run would give them.
     """
-    if scheme.kind == SchemeKind.offer:
-        return []
+    if scheme.kind == SchemeKind.offer or not scheme.active:
+        return []  # offers are never granted; an inactive scheme is not running
     opens = max(span.start, scheme.valid_from, on or span.start)
     if opens > span.end:
         return []
@@ -251,6 +279,6 @@ def plan(
                 verdicts.append(found)
                 if found.eligible:
                     break
-        if verdicts:
-            candidates.append(verdicts[-1] if verdicts[-1].eligible else verdicts[0])
+        if (found := deciding(verdicts)) is not None:
+            candidates.append(found)
     return candidates

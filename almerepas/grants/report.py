@@ -20,7 +20,8 @@ def household_eligibility(
     """Per scheme and beneficiary (a member, or the household): eligible or not, and why."""
     schemes = session.scalars(
         select(Scheme)
-        .where(Scheme.kind != SchemeKind.offer, Scheme.valid_from <= day)
+        .where(Scheme.active.is_(True), Scheme.kind != SchemeKind.offer)
+        .where(Scheme.valid_from <= day)
         .where(or_(Scheme.valid_to.is_(None), Scheme.valid_to >= day))
         .order_by(Scheme.code)
     )

@@ -53,6 +53,7 @@ class SchemeRun:
 
 def active_schemes(session: Session, span: PeriodSpan, codes: Sequence[str] | None) -> list[Scheme]:
     query = select(Scheme).where(
+        Scheme.active.is_(True),
         Scheme.kind != SchemeKind.offer,
         Scheme.valid_from <= span.end,
         or_(Scheme.valid_to.is_(None), Scheme.valid_to >= span.start),
@@ -155,7 +156,7 @@ def issue_scheme(
             run.already_granted += 1
         elif not candidate.eligible or (candidate.amount == 0 and scheme.kind != SchemeKind.right):
             run.not_eligible += 1
-            run.reasons[candidate.first_reason or Reason.of("nothing_to_grant")] += 1
+            run.reasons[candidate.deciding_reason or Reason.of("nothing_to_grant")] += 1
         else:
             todo.append(candidate)
 

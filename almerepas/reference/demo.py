@@ -135,7 +135,7 @@ def _grants_step(plan: DemoPlan) -> Callable[[Session], str]:
     """A year of activity: every month up to today granted, ended months expired."""
 
     def step(session: Session) -> str:
-        for scheme in session.scalars(select(Scheme)):
+        for scheme in session.scalars(select(Scheme).where(Scheme.active.is_(True))):
             if scheme.valid_from.year <= plan.year and (
                 scheme.valid_to is None or scheme.valid_to.year >= plan.year
             ):

@@ -18,7 +18,7 @@ from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme
 FIELDS = (
     "code", "name_nl", "name_en", "description_nl", "description_en", "kind", "beneficiary",
     "max_income_percent", "min_age", "max_age", "amount", "unit", "discount_percent", "period",
-    "pooled", "annual_budget", "mid_period_entry", "valid_from", "valid_to",
+    "pooled", "annual_budget", "mid_period_entry", "valid_from", "valid_to", "active",
 )  # fmt: skip
 
 
@@ -85,6 +85,7 @@ def create_scheme(session: Session, data: dict[str, Any], *, actor: Actor) -> Sc
     values.setdefault("pooled", False)
     values["pooled"] = bool(values["pooled"])
     values["mid_period_entry"] = values["mid_period_entry"] or MidPeriodEntry.full
+    values["active"] = values["active"] is None or bool(values["active"])  # running unless off
     validate(values)
     if session.scalar(select(Scheme.id).where(Scheme.code == values["code"])) is not None:
         raise InvalidScheme(detail=f"Er is al een regeling met code {values['code']}.")

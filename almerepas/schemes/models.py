@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Date, String, Text
+from sqlalchemy import CheckConstraint, Date, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
 
 from almerepas.core import clock
@@ -81,5 +81,8 @@ class Scheme(Base):
     )
     valid_from: Mapped[dt.date] = mapped_column(Date)
     valid_to: Mapped[dt.date | None] = mapped_column(Date)
+    #: switched on by the gemeente: an inactive scheme is not running, whatever its dates
+    #: (no grant run grants it, no eligibility page or API offers it)
+    active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now, onupdate=clock.now)

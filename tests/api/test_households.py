@@ -311,6 +311,35 @@ def test_a_move_out_before_someone_moved_in_is_refused_not_a_database_conflict(
     assert [m["valid_to"] for m in opened["member_history"]] == [None]
 
 
+def test_eligibility_before_the_first_assessment_gives_the_reason_that_decides(
+    client: FlaskClient, caseworker: dict[str, str], reference: Session
+) -> None:
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"])
+    add(client, caseworker, household["id"], given_name="Ilias", date_of_birth="2016-05-05",
+        role="child")  # fmt: skip
+    assessed = client.post(  # 143% of the single-parent norm, from 1 March
+        f"/api/v1/households/{household['id']}/assessments",
+        json={"net_income": 200000, "assessed_on": "2026-03-01"},
+        headers=caseworker,
+    )
+    assert assessed.status_code == 201, assessed.get_json()
+    eligible = client.get(
+        f"/api/v1/households/{household['id']}/eligibility?date=2026-02-01", headers=caseworker
+    ).get_json()
+    ilias = next(
+        i
+        for i in eligible["items"]
+        if i["scheme"] == "stadsfonds" and i["person_name"] == "Ilias Bakker"
+    )
+    assert ilias["eligible"] is False
+    failing = {r["rule"]: r["reason"] for r in ilias["rules"] if not r["ok"]}
+    assert list(failing) == ["income"]
+    assert failing["income"] == (
+        "Het inkomen is 143,01% van het sociaal minimum. Dat is boven de grens van 110%."
+    )
+
+
 def test_eligibility_shows_the_amount_a_newcomer_would_get(
     client: FlaskClient, caseworker: dict[str, str], reference: Session
 ) -> None:

@@ -203,6 +203,31 @@ def test_a_first_assessment_in_march_still_gets_the_years_budget(reference: Sess
     assert grant.amount == 800_00  # mid_period_entry "full"
 
 
+def test_the_refusal_names_the_deciding_reason_not_the_missing_assessment_before_it(
+    reference: Session,
+) -> None:
+    # No assessment on 1 January; from 1 March one at 130%, above the limit of 110%.
+    family = make_household(reference, [(A, born(40)), (C, born(9))])
+    assess(reference, family, (130, 100), on=dt.date(2026, 3, 1))
+    result = run(reference, "2026-03", "stadsfonds")["stadsfonds"]
+    assert result.granted == 0
+    assert {r.code for r in result.reasons} == {"income_above"}
+    assert sum(result.reasons.values()) == 2  # the child and the parent
+    assert all(r.param("max") == 110 and r.param("bp") >= 13000 for r in result.reasons)
+
+
+def test_without_any_assessment_in_the_period_the_reason_is_the_missing_assessment(
+    reference: Session,
+) -> None:
+    make_household(reference, [(A, born(40)), (C, born(9))])
+    result = run(reference, "2026-03", "stadsfonds")["stadsfonds"]
+    # The parent is too old assessed or not: the age decides, not the missing assessment.
+    assert result.reasons == {
+        Reason.of("no_assessment"): 1,
+        Reason.of("age_between", low=4, high=17, age=40): 1,
+    }
+
+
 def test_a_refused_run_grants_nothing_at_all(reference: Session) -> None:
     family = make_household(reference, [(A, born(40)), (C, born(9))])
     assess(reference, family, (100, 100))

@@ -206,6 +206,22 @@ def test_eligibility_per_member_with_the_reason(
     )
 
 
+def test_eligibility_before_the_first_assessment_gives_the_reason_that_decides(
+    caseworker: FlaskClient, parent: Household, reference: Session
+) -> None:
+    add_child(caseworker, parent)
+    path = f"/medewerkers/huishoudens/{parent.id}/inkomenstoets"
+    # 143% of the single-parent norm, from 1 March; nothing was assessed before that.
+    location(submit(caseworker, path, {"net_income": "2000,00", "assessed_on": "01-03-2026"}))
+
+    html = page(caseworker.get(f"/medewerkers/huishoudens/{parent.id}/regelingen?datum=2026-02-01"))
+    stadsfonds = html[html.index("Stadsfonds sport en cultuur") :]
+    stadsfonds = stadsfonds[: stadsfonds.index("</table>")]
+    ilias = stadsfonds[stadsfonds.index("<bdi>Ilias Bakker</bdi>") :]
+    assert "Nee" in ilias and "Dat is boven de grens van 110%." in ilias
+    assert "Er is geen geldige inkomenstoets" not in stadsfonds
+
+
 def test_an_unknown_household_is_a_404_page(caseworker: FlaskClient, reference: Session) -> None:
     response = caseworker.get("/medewerkers/huishoudens/999999")
     assert response.status_code == 404
