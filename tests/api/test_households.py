@@ -318,7 +318,7 @@ def test_eligibility_before_the_first_assessment_gives_the_reason_that_decides(
     add(client, caseworker, household["id"])
     add(client, caseworker, household["id"], given_name="Ilias", date_of_birth="2016-05-05",
         role="child")  # fmt: skip
-    assessed = client.post(  # 143% of the single-parent norm, from 1 March
+    assessed = client.post(  # 142.71% of the published 2026 single-parent norm, from 1 March
         f"/api/v1/households/{household['id']}/assessments",
         json={"net_income": 200000, "assessed_on": "2026-03-01"},
         headers=caseworker,
@@ -336,7 +336,7 @@ def test_eligibility_before_the_first_assessment_gives_the_reason_that_decides(
     failing = {r["rule"]: r["reason"] for r in ilias["rules"] if not r["ok"]}
     assert list(failing) == ["income"]
     assert failing["income"] == (
-        "Het inkomen is 143,01% van het sociaal minimum. Dat is boven de grens van 110%."
+        "Het inkomen is 142,71% van het sociaal minimum. Dat is boven de grens van 110%."
     )
 
 

@@ -211,7 +211,7 @@ def test_eligibility_before_the_first_assessment_gives_the_reason_that_decides(
 ) -> None:
     add_child(caseworker, parent)
     path = f"/medewerkers/huishoudens/{parent.id}/inkomenstoets"
-    # 143% of the single-parent norm, from 1 March; nothing was assessed before that.
+    # Above 110% of the single-parent norm from 1 March; nothing was assessed before that.
     location(submit(caseworker, path, {"net_income": "2000,00", "assessed_on": "01-03-2026"}))
 
     html = page(caseworker.get(f"/medewerkers/huishoudens/{parent.id}/regelingen?datum=2026-02-01"))
