@@ -31,7 +31,7 @@ from sqlalchemy import Engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
-from almerepas import create_app  # noqa: E402
+from almerepas.audit.log import Actor  # noqa: E402
 from almerepas.core import migrate  # noqa: E402
 from almerepas.core.db import make_engine  # noqa: E402
 from almerepas.grants import runs as grants  # noqa: E402
@@ -47,7 +47,7 @@ SCHEME = "menstruatie"  # a quota for everyone aged 10 and over: every person ge
 def populate(engine: Engine, persons: int) -> None:
     """Households of three adults-or-teens at 100% of the norm, written directly (not timed)."""
     households = persons // 3
-    with Session(engine) as session, create_app({"ENV": "test"}).test_request_context():
+    with Session(engine) as session:  # the domain needs no app and no request
         load_postcodes(session)
         load_norms(session)
         load_schemes(session)
@@ -106,9 +106,9 @@ def populate(engine: Engine, persons: int) -> None:
 
 
 def run_grants(engine: Engine) -> int:
-    with Session(engine) as session, create_app({"ENV": "test"}).test_request_context():
+    with Session(engine) as session:
         (result,) = grants.issue(
-            session, period=PERIOD, actor="bench", today=TODAY, schemes=[SCHEME]
+            session, period=PERIOD, actor=Actor("bench"), today=TODAY, schemes=[SCHEME]
         )
         session.commit()
         assert ledger.find_drift(session) == []
