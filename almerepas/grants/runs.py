@@ -49,6 +49,8 @@ class SchemeRun:
     not_eligible: int = 0
     budget_exhausted: int = 0
     reasons: Counter[Reason] = field(default_factory=Counter)
+    #: the eligible ones refused because the budget was spent, in queue order
+    waiting: list[Candidate] = field(default_factory=list, repr=False)
 
 
 def active_schemes(session: Session, span: PeriodSpan, codes: Sequence[str] | None) -> list[Scheme]:
@@ -159,13 +161,15 @@ def issue_scheme(
             run.reasons[candidate.deciding_reason or Reason.of("nothing_to_grant")] += 1
         else:
             todo.append(candidate)
+    # First come, first served: by the day of the assessment the verdict rests on (queue_key).
+    todo.sort(key=lambda c: c.queue_key)
 
     funding: Account | None = None
     exhausted = False
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
         if exhausted:
-            run.budget_exhausted += len(batch)
+            run.waiting.extend(batch)
             continue
         if scheme.kind == SchemeKind.right:
             session.execute(
@@ -190,11 +194,12 @@ def issue_scheme(
                     except InsufficientBalance:
                         exhausted = True
                         break
-                run.budget_exhausted += len(batch) - granted
+                run.waiting.extend(batch[granted:])
         run.granted += granted
         run.amount += sum(c.amount for c in batch[:granted])
         if progress:
             progress(len(batch))
+    run.budget_exhausted = len(run.waiting)
     if run.budget_exhausted:
         run.reasons[Reason.of("budget_exhausted")] += run.budget_exhausted
     return run
