@@ -8,11 +8,12 @@ import marshmallow as ma
 from marshmallow import fields
 
 from almerepas.api.base import Blueprint
-from almerepas.api.schemas.common import matching, text
+from almerepas.api.schemas.common import PageArgsSchema, PageSchema, matching, text
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import runs as grants
 from almerepas.http.guard import current_actor, require_role
+from almerepas.http.pagination import link_header
 from almerepas.http.reasons import counted
 
 blp = Blueprint("grant_runs", __name__, description="Toekennen en laten vervallen per periode")
@@ -75,6 +76,29 @@ class ExpirySchema(ma.Schema):
     runs = fields.List(fields.Nested(ExpiryRunSchema))
 
 
+class WaitingQuerySchema(PageArgsSchema):
+    period = PERIOD
+
+
+class WaitingSchema(ma.Schema):
+    position = fields.Integer(required=True, metadata={"description": "Plaats op de wachtlijst"})
+    beneficiary = fields.String(required=True, metadata={"example": "person:12"})
+    household_id = fields.Integer(required=True)
+    person_id = fields.Integer(allow_none=True, metadata={"description": "Leeg: het huishouden"})
+    assessed_on = fields.Date(
+        allow_none=True, metadata={"description": "Datum van de inkomenstoets: bepaalt de volgorde"}
+    )
+    assessment_id = fields.Integer(allow_none=True)
+    reference_date = fields.Date(required=True, metadata={"description": "Beoordeeld op"})
+    amount = fields.Integer(required=True, metadata={"description": "In centen of eenheden"})
+
+
+class WaitingPageSchema(PageSchema):
+    scheme = fields.String(required=True)
+    period = fields.String(required=True)
+    items = fields.List(fields.Nested(WaitingSchema), required=True)
+
+
 def _summary(runs: list[grants.SchemeRun]) -> list[dict[str, Any]]:
     return [{**run.__dict__, "reasons": dict(counted(run.reasons))} for run in runs]
 
@@ -120,3 +144,46 @@ def expire(body: dict[str, Any]) -> dict[str, Any]:
     session = get_session()
     runs = grants.expire(session, period=body["period"], actor=current_actor(), today=clock.today())
     return {"period": body["period"], "runs": [r.__dict__ for r in runs]}
+
+
+@blp.route("/schemes/<code>/waiting-list")
+@require_role("grants.waiting_list")
+@blp.arguments(WaitingQuerySchema, location="query", as_kwargs=True)
+@blp.response(200, WaitingPageSchema, headers={"Link": {"schema": {"type": "string"}}})
+@transactional
+def waiting_list(
+    code: str, period: str, page: int, page_size: int
+) -> tuple[dict[str, Any], int, dict[str, str]]:
+    """Toon wie recht heeft maar niets kreeg omdat het budget op is, in volgorde van de
+    inkomenstoets. Zonder namen of BSN."""
+    result = grants.waiting_list(
+        get_session(),
+        scheme_code=code,
+        period=period,
+        actor=current_actor(),
+        today=clock.today(),
+        page=page,
+        page_size=page_size,
+    )
+    first = (result.page - 1) * result.page_size + 1
+    body = {
+        "scheme": code,
+        "period": period,
+        "page": result.page,
+        "page_size": result.page_size,
+        "total": result.total,
+        "items": [
+            {
+                "position": first + n,
+                "beneficiary": c.beneficiary_key,
+                "household_id": c.household_id,
+                "person_id": c.person_id,
+                "assessed_on": c.assessed_on,
+                "assessment_id": c.assessment_id,
+                "reference_date": c.reference_date,
+                "amount": c.amount,
+            }
+            for n, c in enumerate(result.items)
+        ],
+    }
+    return body, 200, {"Link": link_header(result)}

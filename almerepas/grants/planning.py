@@ -34,6 +34,26 @@ class Candidate:
     reference_date: dt.date
     amount: int
     results: list[RuleResult]
+    #: the assessment the verdict rests on (None when there was none that day): its date and id
+    assessed_on: dt.date | None = None
+    assessment_id: int | None = None
+
+    @property
+    def queue_key(self) -> tuple[bool, dt.date, int, int, int]:
+        """Place in a budget's queue: first come, first served.
+
+        There are no applications yet, so "come" is the day the household was assessed: the
+        ``assessed_on`` of the assessment the verdict rests on; ties by that assessment's id,
+        then household id, then person id. A verdict without an assessment (a scheme with no
+        income test) comes after every assessed one, by household and person id.
+        """
+        return (
+            self.assessed_on is None,
+            self.assessed_on or dt.date.max,
+            self.assessment_id or 0,
+            self.household_id,
+            self.person_id or 0,
+        )
 
     @property
     def eligible(self) -> bool:
@@ -67,6 +87,8 @@ class Income(NamedTuple):
     valid_to: dt.date
     net_income: int
     norm: int
+    id: int
+    assessed_on: dt.date
 
 
 def _members(
@@ -106,16 +128,24 @@ def _incomes(
             IncomeAssessment.valid_to,
             IncomeAssessment.net_income,
             IncomeAssessment.norm_amount,
+            IncomeAssessment.id,
+            IncomeAssessment.assessed_on,
         )
         .where(IncomeAssessment.valid_from <= span.end, IncomeAssessment.valid_to >= span.start)
-        .order_by(IncomeAssessment.valid_from)
+        .order_by(IncomeAssessment.valid_from, IncomeAssessment.id)
     )
     if household_id is not None:
         query = query.where(IncomeAssessment.household_id == household_id)
     by_household: dict[int, list[Income]] = defaultdict(list)
-    for owner, valid_from, valid_to, net_income, norm in session.execute(query):
-        by_household[owner].append(Income(valid_from, valid_to, net_income, norm))
+    for owner, valid_from, valid_to, net_income, norm, id_, assessed_on in session.execute(query):
+        by_household[owner].append(Income(valid_from, valid_to, net_income, norm, id_, assessed_on))
     return by_household
+
+
+def _income_on(incomes: list[Income], day: dt.date) -> Income | None:
+    """The assessment that holds on ``day``: of overlapping ones, the one that starts last."""
+    valid = [i for i in incomes if i.valid_from <= day <= i.valid_to]
+    return valid[-1] if valid else None
 
 
 def _facts(
@@ -126,8 +156,7 @@ def _facts(
     born: dt.date | None = None,
     eligible_children: int = 0,
 ) -> Facts:
-    valid = [i for i in incomes if i.valid_from <= day <= i.valid_to]
-    income = valid[-1] if valid else None
+    income = _income_on(incomes, day)
     return Facts(
         reference_date=day,
         in_almere=member.moved_out_on is None or member.moved_out_on >= day,
@@ -210,9 +239,11 @@ def _household_candidate(
     )
     facts = _facts(members[0], known, day, eligible_children=children)
     amount = _amount(scheme, span, day, children if scheme.pooled else 1)
+    income = _income_on(known, day)
     return Candidate(
-        f"household:{owner}", owner, None, day, amount, eligibility.check(scheme, facts)
-    )
+        f"household:{owner}", owner, None, day, amount, eligibility.check(scheme, facts),
+        income.assessed_on if income else None, income.id if income else None,
+    )  # fmt: skip
 
 
 def _person_candidate(
@@ -220,9 +251,11 @@ def _person_candidate(
     day: dt.date,
 ) -> Candidate:  # fmt: skip
     facts = _facts(member, known, day, born=member.born)
+    income = _income_on(known, day)
     return Candidate(
         f"person:{member.person_id}", owner, member.person_id, day,
         _amount(scheme, span, day), eligibility.check(scheme, facts),
+        income.assessed_on if income else None, income.id if income else None,
     )  # fmt: skip
 
 

@@ -20,6 +20,7 @@ from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.errors import NotFound
+from almerepas.core.paging import Page
 from almerepas.grants.errors import PeriodNotEnded
 from almerepas.grants.funding import ensure_funding
 from almerepas.grants.models import Grant
@@ -49,6 +50,8 @@ class SchemeRun:
     not_eligible: int = 0
     budget_exhausted: int = 0
     reasons: Counter[Reason] = field(default_factory=Counter)
+    #: the eligible ones refused because the budget was spent, in queue order
+    waiting: list[Candidate] = field(default_factory=list, repr=False)
 
 
 def active_schemes(session: Session, span: PeriodSpan, codes: Sequence[str] | None) -> list[Scheme]:
@@ -159,13 +162,15 @@ def issue_scheme(
             run.reasons[candidate.deciding_reason or Reason.of("nothing_to_grant")] += 1
         else:
             todo.append(candidate)
+    # First come, first served: by the day of the assessment the verdict rests on (queue_key).
+    todo.sort(key=lambda c: c.queue_key)
 
     funding: Account | None = None
     exhausted = False
     for start in range(0, len(todo), batch_size):
         batch = todo[start : start + batch_size]
         if exhausted:
-            run.budget_exhausted += len(batch)
+            run.waiting.extend(batch)
             continue
         if scheme.kind == SchemeKind.right:
             session.execute(
@@ -190,11 +195,12 @@ def issue_scheme(
                     except InsufficientBalance:
                         exhausted = True
                         break
-                run.budget_exhausted += len(batch) - granted
+                run.waiting.extend(batch[granted:])
         run.granted += granted
         run.amount += sum(c.amount for c in batch[:granted])
         if progress:
             progress(len(batch))
+    run.budget_exhausted = len(run.waiting)
     if run.budget_exhausted:
         run.reasons[Reason.of("budget_exhausted")] += run.budget_exhausted
     return run
@@ -260,6 +266,51 @@ def preview(
         savepoint.rollback()
     audit.record(session, actor=actor, action="grants.preview", changes={"period": period})
     return runs
+
+
+def waiting_list(
+    session: Session,
+    *,
+    scheme_code: str,
+    period: str,
+    actor: Actor,
+    today: dt.date,
+    page: int = 1,
+    page_size: int = 20,
+) -> Page[Candidate]:
+    """Who is eligible for a budget-capped scheme in the period but refused because the budget
+    is spent, in queue order (``Candidate.queue_key``: the day they were assessed first).
+
+    Kept in no table: the scheme's run for the period is worked out in full and rolled back, as
+    ``preview`` does, and its refused ones are the list. After a run that is exactly who it
+    refused for the budget (less anyone who has since become ineligible; more if the budget was
+    cut); before a run it is who a run now would refuse. A scheme without a budget has an empty
+    list. Writes one ``grants.waiting_list`` audit row naming the people and households shown,
+    by id: ids of residents are personal data.
+    """
+    scheme = session.scalar(select(Scheme).where(Scheme.code == scheme_code))
+    if scheme is None:
+        raise NotFound(detail=f"Er is geen regeling met code {scheme_code}.")
+    span = periods.span_for(scheme.period, periods.parse(period))
+    periods.check_not_too_far(span, today)
+    with session.begin_nested() as savepoint:
+        run = issue_scheme(session, scheme, span, actor=actor.name)
+        savepoint.rollback()
+    items = run.waiting[(page - 1) * page_size : page * page_size]
+    audit.record(
+        session,
+        actor=actor,
+        action="grants.waiting_list",
+        entity_type="scheme",
+        entity_id=scheme.code,
+        changes={
+            "period": span.label,
+            "total": len(run.waiting),
+            "households": [c.household_id for c in items],
+            "persons": [c.person_id for c in items if c.person_id is not None],
+        },
+    )
+    return Page(items=items, page=page, page_size=page_size, total=len(run.waiting))
 
 
 @dataclass

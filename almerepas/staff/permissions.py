@@ -26,6 +26,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "eligibility.read": frozenset({caseworker, auditor}),
     # A preview changes nothing: policy staff see what a rule costs, finance checks before a run.
     "grants.preview": frozenset({finance, policy, auditor}),
+    # Who waits for a spent budget, by id and date, no names: policy staff decide on budgets.
+    "grants.waiting_list": frozenset({policy}),
     # A grant run moves money out of a scheme's budget: finance only.
     "grants.run": frozenset({finance}),
     "schemes.read": EVERY_ROLE,

@@ -134,6 +134,10 @@ def valid_requests(household_id: int, child_id: int) -> dict[str, list[dict[str,
             {"body": {"period": "2026"}},
             {"body": {"period": "2026-03", "schemes": ["ov"]}},
         ],
+        "GET /schemes/{code}/waiting-list": [
+            {"query": {"period": "2026"}},
+            {"query": {"period": "2026-03", "page": 2, "pageSize": 1}},
+        ],
         "POST /grant-expiries": [{"body": {"period": "2025"}}, {"body": {"period": "2025-12"}}],
         "GET /audit-events": [
             {"query": {"action": "household.view"}},

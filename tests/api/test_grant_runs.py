@@ -9,8 +9,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas.models import Grant, JournalEntry, MemberRole, Role
-from tests.factories import assess, born, make_household, make_staff, token_headers
+from almerepas.models import AuditEvent, Grant, JournalEntry, MemberRole, Role
+from almerepas.schemes import catalogue as schemes
+from tests.factories import TEST_ACTOR, assess, born, make_household, make_staff, token_headers
 from tests.fixtures import FrozenClock
 
 TODAY = dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
@@ -123,3 +124,86 @@ def test_a_scheme_with_a_long_name_still_grants(client: FlaskClient, city: Sessi
     finance = as_role(client, city, Role.finance)
     response = client.post("/api/v1/grant-runs", json={"period": "2026-12"}, headers=finance)
     assert response.status_code == 201
+
+
+@pytest.fixture
+def queue(reference: Session, app: object) -> list[int]:
+    """Issue 9.8: four adults assessed on days out of step with the order they were entered; the
+    adult fund's budget covers two. The adults' person ids in the order they were assessed."""
+    with app.test_request_context():  # type: ignore[attr-defined]
+        fund = schemes.get_scheme(reference, "volwassenenfonds")
+        schemes.update_scheme(reference, fund, {"annual_budget": 2 * 700_00}, actor=TEST_ACTOR)
+        assessed = []
+        for day in (
+            dt.date(2026, 2, 20),
+            dt.date(2026, 1, 10),
+            dt.date(2026, 2, 1),
+            dt.date(2026, 1, 20),
+        ):
+            adult = make_household(reference, [(MemberRole.applicant, born(30))])
+            assess(reference, adult, (125, 100), on=day)
+            assessed.append((day, adult.memberships[0].person_id))
+    return [person for _day, person in sorted(assessed)]
+
+
+def test_policy_sees_who_waits_for_a_spent_budget_in_assessment_order(
+    client: FlaskClient, reference: Session, queue: list[int]
+) -> None:
+    first, second, third, fourth = queue
+    finance = as_role(client, reference, Role.finance)
+    done = client.post(
+        "/api/v1/grant-runs",
+        json={"period": "2026", "schemes": ["volwassenenfonds"]},
+        headers=finance,
+    )
+    assert done.status_code == 201, done.get_json()
+    (fund,) = done.get_json()["runs"]
+    assert (fund["granted"], fund["budget_exhausted"]) == (2, 2)
+    assert fund["reasons"]["Het budget van deze regeling is op."] == 2
+    granted = reference.scalars(select(Grant.person_id)).all()
+    assert set(granted) == {first, second}
+
+    policy = as_role(client, reference, Role.policy)
+    shown = client.get("/api/v1/schemes/volwassenenfonds/waiting-list?period=2026", headers=policy)
+    assert shown.status_code == 200, shown.get_json()
+    body = shown.get_json()
+    assert (body["total"], body["period"]) == (2, "2026")
+    assert [i["person_id"] for i in body["items"]] == [third, fourth]
+    assert [i["assessed_on"] for i in body["items"]] == ["2026-02-01", "2026-02-20"]
+    assert [i["position"] for i in body["items"]] == [1, 2]
+    assert not {"name", "given_name", "family_name", "bsn", "bsn_masked"} & set(body["items"][0])
+    assert reference.scalars(select(Grant.person_id)).all() == granted  # looking grants nothing
+
+    second_page = client.get(
+        "/api/v1/schemes/volwassenenfonds/waiting-list?period=2026&page=2&pageSize=1",
+        headers=policy,
+    )
+    assert [i["person_id"] for i in second_page.get_json()["items"]] == [fourth]
+    assert second_page.get_json()["items"][0]["position"] == 2
+    assert 'rel="prev"' in second_page.headers["Link"]
+
+    rows = reference.scalars(
+        select(AuditEvent).where(AuditEvent.action == "grants.waiting_list").order_by(AuditEvent.id)
+    ).all()
+    assert [r.changes["persons"] for r in rows if r.changes] == [[third, fourth], [fourth]]
+
+
+@pytest.mark.parametrize("role", [Role.caseworker, Role.finance])
+def test_only_policy_sees_the_waiting_list(
+    client: FlaskClient, reference: Session, queue: list[int], role: Role
+) -> None:
+    shown = client.get(
+        "/api/v1/schemes/volwassenenfonds/waiting-list?period=2026",
+        headers=as_role(client, reference, role),
+    )
+    assert shown.status_code == 403
+
+
+def test_the_waiting_list_of_an_unknown_scheme_is_404(
+    client: FlaskClient, reference: Session
+) -> None:
+    shown = client.get(
+        "/api/v1/schemes/nope/waiting-list?period=2026",
+        headers=as_role(client, reference, Role.policy),
+    )
+    assert shown.status_code == 404

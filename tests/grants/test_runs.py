@@ -143,6 +143,33 @@ def test_first_come_first_served_budget_stops_with_a_reason(reference: Session) 
     assert ledger.find_drift(reference) == []
 
 
+def _four_adults_assessed_out_of_order(session: Session) -> list[int]:
+    """Four single adults, inserted in an order other than the days they were assessed; a
+    budget for two. Returns the adults' person ids in the order they were assessed."""
+    fund = schemes.get_scheme(session, "volwassenenfonds")
+    schemes.update_scheme(session, fund, {"annual_budget": 2 * 700_00}, actor=TEST_ACTOR)
+    days = [dt.date(2026, 2, 20), dt.date(2026, 1, 10), dt.date(2026, 2, 1), dt.date(2026, 1, 20)]
+    assessed = []
+    for day in days:
+        adult = make_household(session, [(A, born(30))])
+        assess(session, adult, (125, 100), on=day)
+        assessed.append((day, adult.memberships[0].person_id))
+    return [person_id for _day, person_id in sorted(assessed)]
+
+
+def test_a_budget_goes_to_those_assessed_first_not_to_the_lowest_ids(reference: Session) -> None:
+    """Issue 9.8: first come, first served is the day of the assessment, not database order."""
+    first, second, third, fourth = _four_adults_assessed_out_of_order(reference)
+
+    result = run(reference, "2026", "volwassenenfonds")["volwassenenfonds"]
+
+    assert (result.granted, result.budget_exhausted) == (2, 2)
+    assert result.reasons[Reason.of("budget_exhausted")] == 2
+    granted = {g.person_id for g in grants_of(reference, "volwassenenfonds", "2026")}
+    assert granted == {first, second}
+    assert [c.person_id for c in result.waiting] == [third, fourth]
+
+
 def test_a_pooled_budget_is_one_account_for_the_households_children(reference: Session) -> None:
     schemes.create_scheme(reference, {
         **seed_scheme("stadsfonds"), "code": "pooled", "beneficiary": "household", "pooled": True,
