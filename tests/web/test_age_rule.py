@@ -20,6 +20,7 @@ from almerepas.audit.log import Actor
 from almerepas.grants import runs as grants
 from almerepas.income import rules
 from almerepas.models import Grant, MemberRole, Role, Scheme
+from almerepas.reference.loaders import seed_schemes
 from almerepas.schemes import catalogue as schemes
 from tests.factories import (
     TEST_ACTOR,
@@ -108,6 +109,7 @@ def test_rules_api_page_and_run_give_the_same_answer(
         caseworker.get(f"/medewerkers/huishoudens/{family.id}/regelingen?datum={asked:%d-%m-%Y}")
     )
     assert _on_page(html) is eligible, "page"
+    assert "Zo beslist de toekenning voor de periode waarin" in html  # not "on that day"
 
     grants.issue(
         reference, period="2026", actor=Actor("test"), today=dt.date(2026, 12, 31),
@@ -115,3 +117,23 @@ def test_rules_api_page_and_run_give_the_same_answer(
     )  # fmt: skip
     granted = reference.scalars(select(Grant.person_id).where(Grant.scheme_id == scheme.id))
     assert (child in set(granted)) is eligible, "grant run"
+
+
+def test_the_seed_judges_age_as_docs_eligibility_md_explains() -> None:
+    """Children's schemes count a birthday anywhere in the period; the adult fund starts the
+    year after someone turns 18, who keeps the children's fund that year (no double budget)."""
+    shipped = {s["code"]: s.get("age_rule", "reference_day") for s in seed_schemes()}
+    assert shipped["stadsfonds"] == shipped["menstruatie"] == shipped["vroegschool"] == "any_day"
+    assert shipped["volwassenenfonds"] == "reference_day"
+
+
+def test_a_child_who_turns_4_in_march_gets_the_seed_sport_budget(reference: Session) -> None:
+    family = make_household(
+        reference, [(MemberRole.applicant, born(40)), (MemberRole.child, D("2022-03-15"))]
+    )
+    assess(reference, family, (110, 100))
+    (run,) = grants.issue(
+        reference, period="2026", actor=Actor("test"), today=dt.date(2026, 11, 23),
+        schemes=["stadsfonds"],
+    )  # fmt: skip
+    assert (run.granted, run.amount) == (1, 800_00)
