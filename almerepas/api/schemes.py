@@ -19,7 +19,14 @@ from almerepas.households.models import District, PostcodeDistrict
 from almerepas.http.guard import current_actor, require_role
 from almerepas.income.models import Norm
 from almerepas.schemes import catalogue as schemes
-from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
+from almerepas.schemes.models import (
+    AgeRule,
+    Beneficiary,
+    MidPeriodEntry,
+    Period,
+    Scheme,
+    SchemeKind,
+)
 
 blp = Blueprint("schemes", __name__, description="Regelingen, normen en postcodes")
 
@@ -41,6 +48,15 @@ class SchemeSchema(ma.Schema):
     )
     min_age = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=130))
     max_age = fields.Integer(strict=True, allow_none=True, validate=validate.Range(min=0, max=130))
+    age_rule = fields.Enum(
+        AgeRule,
+        by_value=True,
+        load_default=AgeRule.reference_day,
+        metadata={
+            "description": "reference_day: de leeftijd op de peildatum; any_day: de leeftijd "
+            "past op een dag van de periode"
+        },
+    )
     amount = fields.Integer(
         strict=True,
         required=True,

@@ -152,6 +152,7 @@ def _facts(
     member: Member,
     incomes: list[Income],
     day: dt.date,
+    span: PeriodSpan,
     *,
     born: dt.date | None = None,
     eligible_children: int = 0,
@@ -164,6 +165,7 @@ def _facts(
         net_income=income.net_income if income else None,
         norm=income.norm if income else None,
         eligible_children=eligible_children,
+        period_end=span.end,
     )
 
 
@@ -178,11 +180,8 @@ def _amount(scheme: Scheme, span: PeriodSpan, reference: dt.date, units: int = 1
     return amount
 
 
-def _age_fits(scheme: Scheme, born: dt.date, day: dt.date) -> bool:
-    age = eligibility.age_on(born, day)
-    return (scheme.min_age is None or age >= scheme.min_age) and (
-        scheme.max_age is None or age <= scheme.max_age
-    )
+def _age_fits(scheme: Scheme, born: dt.date, day: dt.date, span: PeriodSpan) -> bool:
+    return eligibility.age_fits(scheme, born, day, span.end)[0]
 
 
 def _reference_days(
@@ -233,11 +232,11 @@ def _household_candidate(
     day: dt.date,
 ) -> Candidate:  # fmt: skip
     children = (
-        sum(1 for m in members if m.active_on(day) and _age_fits(scheme, m.born, day))
+        sum(1 for m in members if m.active_on(day) and _age_fits(scheme, m.born, day, span))
         if scheme.pooled
         else 0
     )
-    facts = _facts(members[0], known, day, eligible_children=children)
+    facts = _facts(members[0], known, day, span, eligible_children=children)
     amount = _amount(scheme, span, day, children if scheme.pooled else 1)
     income = _income_on(known, day)
     return Candidate(
@@ -250,7 +249,7 @@ def _person_candidate(
     scheme: Scheme, span: PeriodSpan, owner: int, member: Member, known: list[Income],
     day: dt.date,
 ) -> Candidate:  # fmt: skip
-    facts = _facts(member, known, day, born=member.born)
+    facts = _facts(member, known, day, span, born=member.born)
     income = _income_on(known, day)
     return Candidate(
         f"person:{member.person_id}", owner, member.person_id, day,
@@ -265,7 +264,6 @@ def plan(
     span: PeriodSpan,
     *,
     household_id: int | None = None,
-    on: dt.date | None = None,
 ) -> list[Candidate]:
     """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
 
@@ -277,12 +275,14 @@ def plan(
     first in which they are eligible counts. Someone eligible on none of these days gets the
     verdict that decides (``deciding``): the first made with an income assessment, so the
     reason is "above the limit" rather than "no assessment" on a day before the assessment
-    started. ``on`` judges no earlier than that day (the
-    eligibility page), with amounts as the period's grant run would give them.
+    started. Age is judged as the scheme's ``age_rule`` says, over the reference day and the
+    rest of the period. The eligibility page and API ask this same question for the period that
+    contains the day asked about (``grants/report.py``), so they never promise what the run
+    refuses.
     """
     if scheme.kind == SchemeKind.offer or not scheme.active:
         return []  # offers are never granted; an inactive scheme is not running
-    opens = max(span.start, scheme.valid_from, on or span.start)
+    opens = max(span.start, scheme.valid_from)
     if opens > span.end:
         return []
     incomes = _incomes(session, span, household_id)

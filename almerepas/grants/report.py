@@ -1,4 +1,7 @@
-"""One household's eligibility for every scheme on a day, with a plain reason per rule."""
+"""One household's eligibility for every scheme in the period of a day, with a reason per rule.
+
+The verdict is the grant run's for the period that contains the day (``plan``), not a judgement
+on the day itself: a page must not promise a budget the run then refuses."""
 
 from __future__ import annotations
 
@@ -31,8 +34,9 @@ def household_eligibility(
     rows: list[dict[str, Any]] = []
     for scheme in schemes:
         span = periods.span_for(scheme.period, periods.PeriodSpan(day, day, scheme.period))
-        # The verdict on the day asked about; the amount as the period's grant run gives it.
-        for candidate in plan(session, scheme, span, household_id=household.id, on=day):
+        # The question the grant run asks for the period that contains the day: the same
+        # reference days, the same age rule, the same amount.
+        for candidate in plan(session, scheme, span, household_id=household.id):
             rows.append(
                 {
                     "scheme": scheme.code,

@@ -21,7 +21,7 @@ from almerepas.core.money import ceil_div
 from almerepas.income.errors import NoNorm
 from almerepas.income.models import AgeBand, Children, HouseholdType
 from almerepas.income.norms import NormKey
-from almerepas.schemes.models import Scheme
+from almerepas.schemes.models import AgeRule, Scheme
 from almerepas.schemes.periods import add_months
 
 
@@ -188,6 +188,31 @@ class Facts:
     net_income: int | None = None  #: from the assessment valid on the reference date
     norm: int | None = None
     eligible_children: int = 0  #: for pooled budgets
+    #: the last day of the period judged; a scheme whose ``age_rule`` is ``any_day`` looks at
+    #: every day from ``reference_date`` to it (None: the reference date only)
+    period_end: dt.date | None = None
+
+
+def age_fits(
+    scheme: Scheme, born: dt.date, day: dt.date, period_end: dt.date | None
+) -> tuple[bool, int]:
+    """Whether the scheme's age range holds, as its ``age_rule`` says, and the age to show.
+
+    ``reference_day``: the age on ``day``. ``any_day``: the range holds on some day from ``day``
+    to ``period_end``; ages only grow, so that is when the age on the last day is not below the
+    range and the age on the first is not above it. The age shown is the first that fits, or
+    when none does the one closest to the range (the oldest when too young, else the youngest).
+    """
+    low = scheme.min_age if scheme.min_age is not None else 0
+    high = scheme.max_age
+    first = age_on(born, day)
+    last = first
+    if scheme.age_rule == AgeRule.any_day and period_end is not None and period_end > day:
+        last = age_on(born, period_end)
+    ok = last >= low and (high is None or first <= high)
+    if ok:
+        return True, max(first, low)
+    return False, last if last < low else first
 
 
 def check(scheme: Scheme, facts: Facts) -> list[RuleResult]:
@@ -234,10 +259,9 @@ def _income_rule(max_percent: int, facts: Facts) -> RuleResult:
 def _age_rule(scheme: Scheme, facts: Facts) -> RuleResult:
     if facts.born is None:
         return RuleResult("age", False, Reason.of("no_birth_date"))
-    age = age_on(facts.born, facts.reference_date)
+    ok, age = age_fits(scheme, facts.born, facts.reference_date, facts.period_end)
     low = scheme.min_age if scheme.min_age is not None else 0
     high = scheme.max_age
-    ok = age >= low and (high is None or age <= high)
     if high is None:
         return RuleResult("age", ok, Reason.of("age_from", low=low, age=age))
     return RuleResult("age", ok, Reason.of("age_between", low=low, high=high, age=age))

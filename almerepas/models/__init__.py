@@ -12,13 +12,21 @@ from almerepas.households.models import (
 )
 from almerepas.income.models import AgeBand, Children, HouseholdType, IncomeAssessment, Norm
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
-from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
+from almerepas.schemes.models import (
+    AgeRule,
+    Beneficiary,
+    MidPeriodEntry,
+    Period,
+    Scheme,
+    SchemeKind,
+)
 from almerepas.staff.models import ApiToken, Role, StaffUser
 
 __all__ = [
     "Account",
     "AccountKind",
     "AgeBand",
+    "AgeRule",
     "ApiToken",
     "AuditEvent",
     "Beneficiary",

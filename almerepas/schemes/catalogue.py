@@ -12,13 +12,20 @@ from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.core.errors import NotFound
 from almerepas.schemes.errors import InvalidScheme
-from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
+from almerepas.schemes.models import (
+    AgeRule,
+    Beneficiary,
+    MidPeriodEntry,
+    Period,
+    Scheme,
+    SchemeKind,
+)
 
 #: Fields a scheme has, in the order staff see them; the API schemas list the same.
 FIELDS = (
     "code", "name_nl", "name_en", "description_nl", "description_en", "kind", "beneficiary",
-    "max_income_percent", "min_age", "max_age", "amount", "unit", "discount_percent", "period",
-    "pooled", "annual_budget", "mid_period_entry", "valid_from", "valid_to", "active",
+    "max_income_percent", "min_age", "max_age", "age_rule", "amount", "unit", "discount_percent",
+    "period", "pooled", "annual_budget", "mid_period_entry", "valid_from", "valid_to", "active",
 )  # fmt: skip
 
 
@@ -29,6 +36,7 @@ def coerce(data: dict[str, Any]) -> dict[str, Any]:
         "beneficiary": Beneficiary,
         "period": Period,
         "mid_period_entry": MidPeriodEntry,
+        "age_rule": AgeRule,
     }
     for key, cls in converters.items():
         if isinstance(out.get(key), str):
@@ -85,6 +93,7 @@ def create_scheme(session: Session, data: dict[str, Any], *, actor: Actor) -> Sc
     values.setdefault("pooled", False)
     values["pooled"] = bool(values["pooled"])
     values["mid_period_entry"] = values["mid_period_entry"] or MidPeriodEntry.full
+    values["age_rule"] = values["age_rule"] or AgeRule.reference_day
     values["active"] = values["active"] is None or bool(values["active"])  # running unless off
     validate(values)
     if session.scalar(select(Scheme.id).where(Scheme.code == values["code"])) is not None:

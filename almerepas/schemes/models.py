@@ -37,6 +37,17 @@ class MidPeriodEntry(enum.StrEnum):
     pro_rata = "pro_rata"
 
 
+class AgeRule(enum.StrEnum):
+    """How a scheme judges age (``min_age``, ``max_age``) for a period."""
+
+    #: the age on the reference day: the period's first day, or the later day someone arrives
+    #: or an assessment starts (a child who turns 4 in March waits for next year)
+    reference_day = "reference_day"
+    #: the age condition holds on any day from the reference day to the period's last day
+    #: (a child who turns 4 in March gets that year's budget)
+    any_day = "any_day"
+
+
 class Scheme(Base):
     __tablename__ = "scheme"
     __table_args__ = (
@@ -63,9 +74,14 @@ class Scheme(Base):
     beneficiary: Mapped[Beneficiary] = mapped_column(str_enum(Beneficiary, "beneficiary"))
     #: the highest income percentage of the social minimum that is eligible (inclusive)
     max_income_percent: Mapped[int | None]
-    #: age range, inclusive, on the reference date: the first day of the period
+    #: age range, inclusive, judged as ``age_rule`` says
     min_age: Mapped[int | None]
     max_age: Mapped[int | None]
+    age_rule: Mapped[AgeRule] = mapped_column(
+        str_enum(AgeRule, "age_rule"),
+        default=AgeRule.reference_day,
+        server_default=AgeRule.reference_day.value,
+    )
     #: what one grant gives: cents (budget, discount cap) or units (quota); 0 for a right
     amount: Mapped[int] = mapped_column(default=0)
     #: ``EUR`` or a unit such as ``PACK``

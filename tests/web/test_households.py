@@ -196,7 +196,7 @@ def test_eligibility_per_member_with_the_reason(
     assert ilias.index("Ja") < ilias.index("€ 800,00")
     sara = stadsfonds[stadsfonds.index("<bdi>Sara Bakker</bdi>") : stadsfonds.index("<bdi>Ilias")]
     assert "Nee" in sara and "Voor 4 tot en met 17 jaar. Deze persoon is 35." in sara
-    assert 'value="2026-03-15"' in html and ">15-03-2026</time>." in html
+    assert 'value="2026-03-15"' in html and ">15-03-2026</time> valt." in html
     assert actions(reference)[-1] == "household.view"
 
     wrong = caseworker.get(f"/medewerkers/huishoudens/{parent.id}/regelingen?datum=15-15-2026")
