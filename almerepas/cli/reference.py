@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import run_batch
 from almerepas.core.session import get_session
+from almerepas.grants import norm_changes
 from almerepas.income import norms
 from almerepas.reference.loaders import reference_steps
 
@@ -41,8 +43,15 @@ def norms_group() -> None:
 def norms_import(csv_file: str, dry_run: bool) -> None:
     """Lees gepubliceerde normen in (CSV). Weigert overlap en gaten; vervangt voorlopige normen."""
 
+    # What the verdicts were before the import, for the second step to compare with.
+    starts: list[dt.date] = []
+    before: norm_changes.Verdicts = {}
+
     def step(session: Session) -> str:
         rows = norms.parse_norms_csv(Path(csv_file).read_text(encoding="utf-8"))
+        starts[:] = [row.valid_from for row in rows]
+        before.clear()
+        before.update(norm_changes.verdicts(session, starts))
         result = norms.import_norms(
             session, rows, actor=Actor("cli:norms-import"), source=Path(csv_file).name
         )
@@ -51,4 +60,9 @@ def norms_import(csv_file: str, dry_run: bool) -> None:
             f"{result.unchanged} ongewijzigd"
         )
 
-    run_batch("Normen inlezen", [("normen", step)], get_session(), dry_run=dry_run)
+    def decisions(session: Session) -> str:
+        after = norm_changes.verdicts(session, starts)
+        return f"{len(norm_changes.changed_households(before, after))} huishoudens anders"
+
+    steps = [("normen", step), ("besluiten", decisions)]
+    run_batch("Normen inlezen", steps, get_session(), dry_run=dry_run)

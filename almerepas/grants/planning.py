@@ -18,9 +18,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from almerepas.core.money import half_up
-from almerepas.households.models import Household, Membership, Person
+from almerepas.households.models import Household, MemberRole, Membership, Person
 from almerepas.income import rules as eligibility
+from almerepas.income.errors import NoNorm
 from almerepas.income.models import IncomeAssessment
+from almerepas.income.norms import NormTable, norm_table
 from almerepas.income.rules import Facts, Reason, RuleResult
 from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
 from almerepas.schemes.periods import PeriodSpan
@@ -73,6 +75,7 @@ class Candidate:
 class Member(NamedTuple):
     household_id: int
     person_id: int
+    role: MemberRole
     valid_from: dt.date
     valid_to: dt.date | None
     born: dt.date
@@ -86,9 +89,42 @@ class Income(NamedTuple):
     valid_from: dt.date
     valid_to: dt.date
     net_income: int
-    norm: int
+    norm: int  #: the norm the caseworker saw at assessment: used only when the day has none
     id: int
     assessed_on: dt.date
+
+
+class Norms:
+    """The norm of a household on a day: its composition on that day (applicant, partner,
+    children under 18) and the norm valid then, from a table read once per run."""
+
+    def __init__(self, table: NormTable, households: dict[int, list[Member]]) -> None:
+        self.table = table
+        self.households = households
+        self._known: dict[tuple[int, dt.date], int | None] = {}
+
+    def on(self, household_id: int, day: dt.date) -> int | None:
+        if (household_id, day) not in self._known:
+            self._known[household_id, day] = self._work_out(household_id, day)
+        return self._known[household_id, day]
+
+    def _work_out(self, household_id: int, day: dt.date) -> int | None:
+        present = [m for m in self.households.get(household_id, []) if m.active_on(day)]
+        adults = [
+            m.born
+            for m in sorted(present, key=lambda m: m.role != MemberRole.applicant)
+            if m.role in (MemberRole.applicant, MemberRole.partner)
+        ]
+        children = sum(
+            1
+            for m in present
+            if m.role == MemberRole.child and eligibility.age_on(m.born, day) < 18
+        )
+        try:
+            key = eligibility.norm_key(adults, children, day)
+        except NoNorm:
+            return None
+        return self.table.latest(key, day)
 
 
 def _members(
@@ -99,6 +135,7 @@ def _members(
         select(
             Membership.household_id,
             Membership.person_id,
+            Membership.role,
             Membership.valid_from,
             Membership.valid_to,
             Person.date_of_birth,
@@ -151,19 +188,27 @@ def _income_on(incomes: list[Income], day: dt.date) -> Income | None:
 def _facts(
     member: Member,
     incomes: list[Income],
+    norms: Norms,
     day: dt.date,
     span: PeriodSpan,
     *,
     born: dt.date | None = None,
     eligible_children: int = 0,
 ) -> Facts:
+    """The income of the assessment valid on the day, against the norm of that day for the
+    household as it is then (``Norms``); the norm seen at assessment only when the day has no
+    norm (no applicant that day, or an age the pension-age table does not cover)."""
     income = _income_on(incomes, day)
+    norm = None
+    if income is not None:
+        norm = norms.on(member.household_id, day)
+        norm = income.norm if norm is None else norm
     return Facts(
         reference_date=day,
         in_almere=member.moved_out_on is None or member.moved_out_on >= day,
         born=born,
         net_income=income.net_income if income else None,
-        norm=income.norm if income else None,
+        norm=norm,
         eligible_children=eligible_children,
         period_end=span.end,
     )
@@ -228,15 +273,15 @@ def _judge(days: list[dt.date], candidate_on: Callable[[dt.date], Candidate]) ->
 
 
 def _household_candidate(
-    scheme: Scheme, span: PeriodSpan, owner: int, members: list[Member], known: list[Income],
-    day: dt.date,
+    scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, members: list[Member],
+    known: list[Income], day: dt.date,
 ) -> Candidate:  # fmt: skip
     children = (
         sum(1 for m in members if m.active_on(day) and _age_fits(scheme, m.born, day, span))
         if scheme.pooled
         else 0
     )
-    facts = _facts(members[0], known, day, span, eligible_children=children)
+    facts = _facts(members[0], known, norms, day, span, eligible_children=children)
     amount = _amount(scheme, span, day, children if scheme.pooled else 1)
     income = _income_on(known, day)
     return Candidate(
@@ -246,10 +291,10 @@ def _household_candidate(
 
 
 def _person_candidate(
-    scheme: Scheme, span: PeriodSpan, owner: int, member: Member, known: list[Income],
-    day: dt.date,
+    scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, member: Member,
+    known: list[Income], day: dt.date,
 ) -> Candidate:  # fmt: skip
-    facts = _facts(member, known, day, span, born=member.born)
+    facts = _facts(member, known, norms, day, span, born=member.born)
     income = _income_on(known, day)
     return Candidate(
         f"person:{member.person_id}", owner, member.person_id, day,
@@ -264,6 +309,7 @@ def plan(
     span: PeriodSpan,
     *,
     household_id: int | None = None,
+    table: NormTable | None = None,
 ) -> list[Candidate]:
     """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
 
@@ -279,6 +325,10 @@ def plan(
     rest of the period. The eligibility page and API ask this same question for the period that
     contains the day asked about (``grants/report.py``), so they never promise what the run
     refuses.
+
+    Income is measured against the norm valid on the reference day for the household as it is
+    composed that day, not the norm copied onto the assessment. ``table`` is the norm table
+    (``norm_table``), read here when not given: one query, never one per person.
     """
     if scheme.kind == SchemeKind.offer or not scheme.active:
         return []  # offers are never granted; an inactive scheme is not running
@@ -287,13 +337,16 @@ def plan(
         return []
     incomes = _incomes(session, span, household_id)
     households = _members(session, span, household_id)
+    norms = Norms(table if table is not None else norm_table(session), households)
     candidates: list[Candidate] = []
     if scheme.beneficiary == Beneficiary.household:
         for owner, members in households.items():
             known = incomes.get(owner, [])
             first = max(opens, min(m.valid_from for m in members))
             days = _reference_days(first, known, span, functools.partial(_anyone_on, members))
-            judge = functools.partial(_household_candidate, scheme, span, owner, members, known)
+            judge = functools.partial(
+                _household_candidate, scheme, span, norms, owner, members, known
+            )
             if (found := _judge(days, judge)) is not None:
                 candidates.append(found)
         return candidates
@@ -307,7 +360,7 @@ def plan(
             known = incomes.get(owner, [])
             first = max(opens, member.valid_from)
             days = _reference_days(first, known, span, member.active_on)
-            judge = functools.partial(_person_candidate, scheme, span, owner, member, known)
+            judge = functools.partial(_person_candidate, scheme, span, norms, owner, member, known)
             if (found := _judge(days, judge)) is not None:
                 verdicts.append(found)
                 if found.eligible:

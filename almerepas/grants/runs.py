@@ -25,6 +25,7 @@ from almerepas.grants.errors import PeriodNotEnded
 from almerepas.grants.funding import ensure_funding
 from almerepas.grants.models import Grant
 from almerepas.grants.planning import Candidate, plan
+from almerepas.income.norms import NormTable, norm_table
 from almerepas.income.rules import Reason
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.errors import InsufficientBalance
@@ -134,6 +135,7 @@ def issue_scheme(
     actor: str,
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
+    norms: NormTable | None = None,
 ) -> SchemeRun:
     run = SchemeRun(scheme=scheme.code, period=span.label, unit=scheme.unit)
     # Two runs of one scheme at once: the second waits here until the first commits, and then
@@ -154,7 +156,7 @@ def issue_scheme(
         )
     )
     todo: list[Candidate] = []
-    for candidate in plan(session, scheme, span):
+    for candidate in plan(session, scheme, span, table=norms):
         if candidate.beneficiary_key in done:
             run.already_granted += 1
         elif not candidate.eligible or (candidate.amount == 0 and scheme.kind != SchemeKind.right):
@@ -234,9 +236,10 @@ def issue(
         periods.check_not_too_far(span, today)
     # All schemes or none: a refusal halfway leaves nothing booked, also when the caller
     # catches it to show a page and commits what else it did.
+    norms = norm_table(session)  # once per run: every scheme judges against the same norms
     with session.begin_nested():
         runs = [
-            issue_scheme(session, scheme, span, actor=actor.name, progress=progress)
+            issue_scheme(session, scheme, span, actor=actor.name, progress=progress, norms=norms)
             for scheme, span in work
         ]
     audit.record(

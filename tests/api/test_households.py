@@ -340,6 +340,34 @@ def test_eligibility_before_the_first_assessment_gives_the_reason_that_decides(
     )
 
 
+def test_eligibility_measures_last_years_assessment_against_the_norm_of_the_day(
+    client: FlaskClient, caseworker: dict[str, str], reference: Session
+) -> None:
+    household = register(client, caseworker)
+    add(client, caseworker, household["id"])
+    add(client, caseworker, household["id"], given_name="Ilias", date_of_birth="2016-05-05",
+        role="child")  # fmt: skip
+    assessed = client.post(  # 112,49% of the single-parent norm of December 2025
+        f"/api/v1/households/{household['id']}/assessments",
+        json={"net_income": 154000, "assessed_on": "2025-12-01"},
+        headers=caseworker,
+    )
+    assert assessed.status_code == 201, assessed.get_json()
+    assert assessed.get_json()["percentage_bp"] == 11249  # what the caseworker saw, kept
+    eligible = client.get(
+        f"/api/v1/households/{household['id']}/eligibility?date=2026-03-15", headers=caseworker
+    ).get_json()
+    ilias = next(
+        i
+        for i in eligible["items"]
+        if i["scheme"] == "stadsfonds" and i["person_name"] == "Ilias Bakker"
+    )
+    assert ilias["eligible"] is True
+    income = next(r["reason"] for r in ilias["rules"] if r["rule"] == "income")
+    # against the published norm of 2026 (EUR 1.401,50)
+    assert income == "Het inkomen is 109,89% van het sociaal minimum. De grens is 110%."
+
+
 def test_eligibility_shows_the_amount_a_newcomer_would_get(
     client: FlaskClient, caseworker: dict[str, str], reference: Session
 ) -> None:

@@ -12,6 +12,7 @@ from almerepas.audit.log import Actor
 from almerepas.grants import runs as grants
 from almerepas.grants.errors import PeriodNotEnded
 from almerepas.households import members as households
+from almerepas.income import assessments
 from almerepas.income.rules import Reason
 from almerepas.ledger import posting as ledger
 from almerepas.models import Grant, JournalEntry, MemberRole
@@ -90,6 +91,60 @@ def test_a_child_turning_18_keeps_the_running_year(reference: Session) -> None:
     assert run(reference, "2026", "stadsfonds")["stadsfonds"].granted == 1
     (grant,) = grants_of(reference, "stadsfonds", "2026")
     assert grant.account is not None and grant.account.balance == 800_00
+
+
+def test_an_assessment_from_last_year_is_judged_against_the_norm_of_the_reference_day(
+    reference: Session,
+) -> None:
+    # A single parent at EUR 1.540 a month, assessed in December 2025: 112,49% of that month's
+    # single-parent norm (EUR 1.369,06), but 109,89% of the published January 2026 norm
+    # (EUR 1.401,50, reference/seed/norms_2026.csv). The 2026 run judges on 1 January 2026.
+    family = make_household(reference, [(A, born(35)), (C, born(12))])
+    assessment = assessments.record_assessment(
+        reference, family, net_income=154000, assessed_on=dt.date(2025, 12, 1), assessed_by="t"
+    )
+    assert (assessment.norm_amount, assessment.percentage_bp) == (136906, 11249)
+
+    result = run(reference, "2026", "stadsfonds")["stadsfonds"]
+    assert result.granted == 1, result.reasons
+    reference.refresh(assessment)  # what the caseworker saw stays as it was
+    assert (assessment.norm_amount, assessment.percentage_bp) == (136906, 11249)
+
+
+def test_the_norm_is_that_of_the_households_composition_on_the_reference_day(
+    reference: Session,
+) -> None:
+    # Assessed on 1 January 2026 as a couple of 45 and 20 with a child of 17: the norm for a
+    # mixed couple with children, EUR 1.747,49. EUR 1.700 is 97,28% of it. The child turns 18 on
+    # 15 February; from then the norm is the one without children, EUR 1.347,06: 126,21%.
+    family = make_household(
+        reference, [(A, born(45)), (P, dt.date(2005, 6, 1)), (C, dt.date(2008, 2, 15))]
+    )
+    assessments.record_assessment(
+        reference, family, net_income=170000, assessed_on=dt.date(2026, 1, 1), assessed_by="t"
+    )
+    assert run(reference, "2026-01", "ov")["ov"].granted == 3
+    march = run(reference, "2026-03", "ov")["ov"]
+    assert march.granted == 0
+    assert march.reasons == {Reason.of("income_above", bp=12621, max=120): 3}
+
+
+def test_a_partner_who_leaves_changes_the_norm_from_the_next_reference_day(
+    reference: Session,
+) -> None:
+    # A couple of 40 and 38 at EUR 1.800: 89,91% of the couple norm (EUR 2.002,13). The partner
+    # leaves on 31 March; in April the applicant alone is judged against the single norm
+    # (EUR 1.401,50): 128,44%, above the 120% of the bus pass.
+    family = make_household(reference, [(A, born(40)), (P, born(38))])
+    assessments.record_assessment(
+        reference, family, net_income=180000, assessed_on=dt.date(2026, 1, 1), assessed_by="t"
+    )
+    partner = next(m for m in family.memberships if m.role == P)
+    households.end_membership(reference, partner, last_day=dt.date(2026, 3, 31))
+    assert run(reference, "2026-03", "ov")["ov"].granted == 2
+    april = run(reference, "2026-04", "ov")["ov"]
+    assert april.granted == 0
+    assert april.reasons == {Reason.of("income_above", bp=12844, max=120): 1}
 
 
 def test_moving_out_stops_grants_from_the_next_period(reference: Session) -> None:

@@ -222,6 +222,22 @@ def test_eligibility_before_the_first_assessment_gives_the_reason_that_decides(
     assert "Er is geen geldige inkomenstoets" not in stadsfonds
 
 
+def test_the_eligibility_page_measures_last_years_assessment_against_the_norm_of_the_day(
+    caseworker: FlaskClient, parent: Household, reference: Session
+) -> None:
+    add_child(caseworker, parent)
+    path = f"/medewerkers/huishoudens/{parent.id}/inkomenstoets"
+    # 112,49% of the single-parent norm of December 2025; 109,89% of the 2026 one.
+    location(submit(caseworker, path, {"net_income": "1540,00", "assessed_on": "01-12-2025"}))
+
+    html = page(caseworker.get(f"/medewerkers/huishoudens/{parent.id}/regelingen?datum=2026-03-15"))
+    stadsfonds = html[html.index("Stadsfonds sport en cultuur") :]
+    stadsfonds = stadsfonds[: stadsfonds.index("</table>")]
+    ilias = stadsfonds[stadsfonds.index("<bdi>Ilias Bakker</bdi>") :]
+    assert ilias.index("Ja") < ilias.index("€ 800,00")
+    assert "Het inkomen is 109,89% van het sociaal minimum. De grens is 110%." in ilias
+
+
 def test_an_unknown_household_is_a_404_page(caseworker: FlaskClient, reference: Session) -> None:
     response = caseworker.get("/medewerkers/huishoudens/999999")
     assert response.status_code == 404
