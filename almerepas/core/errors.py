@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from almerepas.core.i18n import N_, Message
+from almerepas.core.i18n import N_
 
 
 class DomainError(Exception):
@@ -22,7 +22,7 @@ class DomainError(Exception):
     #: Dutch, marked with N_: the face translates it for the request's language
     title: ClassVar[str] = N_("Dit kan niet")
 
-    def __init__(self, detail: str | Message | None = None, **extensions: Any) -> None:
+    def __init__(self, detail: str | None = None, **extensions: Any) -> None:
         self.detail = detail if detail is not None else self.title
         self.extensions = extensions
         super().__init__(str(self.detail))
