@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask import Flask
 
-from almerepas.api import audit, funding, grant_runs, health, households, schemes, tokens
+from almerepas.api import (
+    audit,
+    funding,
+    grant_runs,
+    health,
+    households,
+    policy,
+    schemes,
+    tokens,
+)
 from almerepas.api.base import API_PREFIX, Api, check_content_negotiation
 from almerepas.http.guard import SECURITY_SCHEME, add_www_authenticate
 
@@ -24,6 +33,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(households.blp, url_prefix=API_PREFIX)
     api.register_blueprint(schemes.blp, url_prefix=API_PREFIX)
     api.register_blueprint(grant_runs.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(policy.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
     return api

@@ -40,7 +40,6 @@ from almerepas.households.search import Criteria
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.pagination import link_header
 from almerepas.http.reasons import worded
-from almerepas.income import assessments
 
 blp = Blueprint("households", __name__, description="Huishoudens (voor consulenten)")
 
@@ -196,7 +195,9 @@ def record_assessment(body: dict[str, Any], household_id: int) -> Any:
         net_income=body["net_income"],
         assessed_on=body["assessed_on"],
         valid_from=body.get("valid_from"),
-        months=body.get("months", assessments.DEFAULT_MONTHS),
+        months=body.get("months"),
+        assets=body.get("assets"),
+        youth_supplement=body.get("youth_supplement", False),
         evidence_ref=body.get("evidence_ref"),
         actor=current_actor(),
     )

@@ -139,8 +139,10 @@ def assess(
     assessed_on: dt.date,
     actor: Actor,
     valid_from: dt.date | None = None,
-    months: int = assessments.DEFAULT_MONTHS,
+    months: int | None = None,
     evidence_ref: str | None = None,
+    assets: int | None = None,
+    youth_supplement: bool = False,
 ) -> IncomeAssessment:
     start = valid_from or assessed_on
     # Loaded before, changed in place by record_assessment: the same objects, before and after.
@@ -161,6 +163,8 @@ def assess(
         valid_from=valid_from,
         months=months,
         evidence_ref=evidence_ref,
+        assets=assets,
+        youth_supplement=youth_supplement,
     )
     # The assessments it supersedes end the day before it starts: before and after, as set.
     superseded: dict[str, list[Any]] = {}
@@ -189,6 +193,9 @@ def assess(
                     "household_type": assessment.household_type,
                     "percentage_bp": assessment.percentage_bp,
                     "evidence_ref": assessment.evidence_ref,
+                    "assets": assessment.assets,
+                    "youth_supplement": assessment.youth_supplement,
+                    "income_period": assessment.income_period,
                 },
             ),
             **superseded,

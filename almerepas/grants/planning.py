@@ -21,8 +21,9 @@ from almerepas.core.money import half_up
 from almerepas.households.models import Household, MemberRole, Membership, Person
 from almerepas.income import rules as eligibility
 from almerepas.income.errors import NoNorm
-from almerepas.income.models import IncomeAssessment
+from almerepas.income.models import HouseholdType, IncomeAssessment
 from almerepas.income.norms import NormTable, norm_table
+from almerepas.income.policy import OutsideFamily, Policy, load_policy
 from almerepas.income.rules import Facts, Reason, RuleResult
 from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
 from almerepas.schemes.periods import PeriodSpan
@@ -92,23 +93,42 @@ class Income(NamedTuple):
     norm: int  #: the norm the caseworker saw at assessment: used only when the day has none
     id: int
     assessed_on: dt.date
+    assets: int | None
+    youth_supplement: bool
 
 
 class Norms:
     """The norm of a household on a day: its composition on that day (applicant, partner,
-    children under 18) and the norm valid then, from a table read once per run."""
+    children under 18) and the norm valid then, from a table read once per run, with the youth
+    supplement when the assessment grants it and the gemeente's choices (``Policy``)."""
 
-    def __init__(self, table: NormTable, households: dict[int, list[Member]]) -> None:
+    def __init__(
+        self, table: NormTable, households: dict[int, list[Member]], policy: Policy
+    ) -> None:
         self.table = table
         self.households = households
-        self._known: dict[tuple[int, dt.date], int | None] = {}
+        self.policy = policy
+        self._known: dict[tuple[int, dt.date, bool], tuple[int, HouseholdType] | None] = {}
 
-    def on(self, household_id: int, day: dt.date) -> int | None:
-        if (household_id, day) not in self._known:
-            self._known[household_id, day] = self._work_out(household_id, day)
-        return self._known[household_id, day]
+    def on(self, household_id: int, day: dt.date, supplement: bool = False) -> int | None:
+        found = self._lookup(household_id, day, supplement)
+        return found[0] if found else None
 
-    def _work_out(self, household_id: int, day: dt.date) -> int | None:
+    def household_type(self, household_id: int, day: dt.date) -> HouseholdType | None:
+        found = self._lookup(household_id, day, False)
+        return found[1] if found else None
+
+    def _lookup(
+        self, household_id: int, day: dt.date, supplement: bool
+    ) -> tuple[int, HouseholdType] | None:
+        key = (household_id, day, supplement)
+        if key not in self._known:
+            self._known[key] = self._work_out(household_id, day, supplement)
+        return self._known[key]
+
+    def _work_out(
+        self, household_id: int, day: dt.date, supplement: bool
+    ) -> tuple[int, HouseholdType] | None:
         present = [m for m in self.households.get(household_id, []) if m.active_on(day)]
         adults = [
             m.born
@@ -120,11 +140,14 @@ class Norms:
             for m in present
             if m.role == MemberRole.child and eligibility.age_on(m.born, day) < 18
         )
+        youth_norm = self.policy.youth_norm
         try:
-            key = eligibility.norm_key(adults, children, day)
+            key = eligibility.norm_key(adults, children, day, youth_norm)
+            extra = eligibility.supplement(adults, day, youth_norm, supplement)
         except NoNorm:
             return None
-        return self.table.latest(key, day)
+        amount = self.table.latest(key, day)
+        return None if amount is None else (amount + extra, key[0])
 
 
 def _members(
@@ -167,6 +190,8 @@ def _incomes(
             IncomeAssessment.norm_amount,
             IncomeAssessment.id,
             IncomeAssessment.assessed_on,
+            IncomeAssessment.assets,
+            IncomeAssessment.youth_supplement,
         )
         .where(IncomeAssessment.valid_from <= span.end, IncomeAssessment.valid_to >= span.start)
         .order_by(IncomeAssessment.valid_from, IncomeAssessment.id)
@@ -174,8 +199,8 @@ def _incomes(
     if household_id is not None:
         query = query.where(IncomeAssessment.household_id == household_id)
     by_household: dict[int, list[Income]] = defaultdict(list)
-    for owner, valid_from, valid_to, net_income, norm, id_, assessed_on in session.execute(query):
-        by_household[owner].append(Income(valid_from, valid_to, net_income, norm, id_, assessed_on))
+    for row in session.execute(query):
+        by_household[row[0]].append(Income(*row[1:]))
     return by_household
 
 
@@ -192,26 +217,46 @@ def _facts(
     day: dt.date,
     span: PeriodSpan,
     *,
-    born: dt.date | None = None,
+    person: bool = False,
     eligible_children: int = 0,
 ) -> Facts:
     """The income of the assessment valid on the day, against the norm of that day for the
     household as it is then (``Norms``); the norm seen at assessment only when the day has no
-    norm (no applicant that day, or an age the pension-age table does not cover)."""
+    norm (no applicant that day, or an age the pension-age table does not cover). For a person
+    scheme (``person``), also whether the person may use the household's assessment at all."""
     income = _income_on(incomes, day)
-    norm = None
+    norm = asset_limit = None
     if income is not None:
-        norm = norms.on(member.household_id, day)
+        norm = norms.on(member.household_id, day, income.youth_supplement)
         norm = income.norm if norm is None else norm
+        household_type = norms.household_type(member.household_id, day)
+        if household_type is not None:
+            asset_limit = norms.policy.asset_limit_for(household_type)
     return Facts(
         reference_date=day,
         in_almere=member.moved_out_on is None or member.moved_out_on >= day,
-        born=born,
+        born=member.born if person else None,
         net_income=income.net_income if income else None,
         norm=norm,
         eligible_children=eligible_children,
         period_end=span.end,
+        assets=income.assets if income else None,
+        asset_limit=asset_limit,
+        outside_family=_outside_family(member, day, norms.policy) if person else None,
     )
+
+
+def _outside_family(member: Member, day: dt.date, policy: Policy) -> str | None:
+    """ "lodger" or "adult_child" when the settings say this person needs their own assessment."""
+    if member.role == MemberRole.other and policy.lodgers == OutsideFamily.own_assessment:
+        return "lodger"
+    if (
+        member.role == MemberRole.child
+        and eligibility.age_on(member.born, day) >= 18
+        and policy.adult_children == OutsideFamily.own_assessment
+    ):
+        return "adult_child"
+    return None
 
 
 def _amount(scheme: Scheme, span: PeriodSpan, reference: dt.date, units: int = 1) -> int:
@@ -294,7 +339,7 @@ def _person_candidate(
     scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, member: Member,
     known: list[Income], day: dt.date,
 ) -> Candidate:  # fmt: skip
-    facts = _facts(member, known, norms, day, span, born=member.born)
+    facts = _facts(member, known, norms, day, span, person=True)
     income = _income_on(known, day)
     return Candidate(
         f"person:{member.person_id}", owner, member.person_id, day,
@@ -310,6 +355,7 @@ def plan(
     *,
     household_id: int | None = None,
     table: NormTable | None = None,
+    policy: Policy | None = None,
 ) -> list[Candidate]:
     """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
 
@@ -328,7 +374,8 @@ def plan(
 
     Income is measured against the norm valid on the reference day for the household as it is
     composed that day, not the norm copied onto the assessment. ``table`` is the norm table
-    (``norm_table``), read here when not given: one query, never one per person.
+    (``norm_table``), read here when not given: one query, never one per person; ``policy``
+    the gemeente's choices (``load_policy``), likewise.
     """
     if scheme.kind == SchemeKind.offer or not scheme.active:
         return []  # offers are never granted; an inactive scheme is not running
@@ -337,7 +384,11 @@ def plan(
         return []
     incomes = _incomes(session, span, household_id)
     households = _members(session, span, household_id)
-    norms = Norms(table if table is not None else norm_table(session), households)
+    norms = Norms(
+        table if table is not None else norm_table(session),
+        households,
+        policy if policy is not None else load_policy(session),
+    )
     candidates: list[Candidate] = []
     if scheme.beneficiary == Beneficiary.household:
         for owner, members in households.items():

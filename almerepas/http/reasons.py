@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import gettext
 
+from almerepas.core.money import format_cents
 from almerepas.income.rules import Reason
 
 
@@ -57,6 +58,26 @@ def reason_text(reason: Reason) -> str:
                 pct=format_percentage(p["bp"]),
                 max=p["max"],
             )
+        case "own_assessment_needed" if p["who"] == "lodger":
+            return _(
+                "Woont in het huishouden, maar hoort niet bij het gezin. "
+                "Daarvoor is een eigen inkomenstoets nodig."
+            )
+        case "own_assessment_needed":
+            return _("Is 18 jaar of ouder. Daarvoor is een eigen inkomenstoets nodig.")
+        case "student":
+            return _("Krijgt studiefinanciering. Studenten krijgen deze regeling niet.")
+        case "assets_within":
+            return _(
+                "Het vermogen is niet hoger dan de grens van %(limit)s.",
+                limit=format_cents(p["limit"]),
+            )
+        case "assets_above":
+            return _(
+                "Het vermogen is hoger dan de grens van %(limit)s.", limit=format_cents(p["limit"])
+            )
+        case "assets_not_assessed":
+            return _("Het vermogen is bij deze toets niet gevraagd.")
         case "no_birth_date":
             return _("De geboortedatum is niet bekend.")
         case "age_from":

@@ -14,13 +14,12 @@ from almerepas.households.members import AFTER_MOVE_OUT, members_on
 from almerepas.households.models import Household, MemberRole
 from almerepas.income import norms
 from almerepas.income import rules as eligibility
-from almerepas.income.errors import AssessmentOutOfOrder
+from almerepas.income.errors import AssessmentOutOfOrder, AssetLimitNotSet
 from almerepas.income.models import IncomeAssessment
+from almerepas.income.policy import Policy, YouthNorm, load_policy
 from almerepas.ledger.errors import InvalidAmount
 from almerepas.ledger.posting import require_quantity
 from almerepas.schemes.periods import add_months
-
-DEFAULT_MONTHS = 12
 
 
 def composition(household: Household, day: dt.date) -> tuple[list[dt.date], int]:
@@ -47,17 +46,29 @@ def record_assessment(
     assessed_on: dt.date,
     assessed_by: str,
     valid_from: dt.date | None = None,
-    months: int = DEFAULT_MONTHS,
+    months: int | None = None,
     evidence_ref: str | None = None,
+    assets: int | None = None,
+    youth_supplement: bool = False,
+    policy: Policy | None = None,
 ) -> IncomeAssessment:
     """Record an assessment; it supersedes the current one from its own start date.
 
+    ``months`` defaults to the ``assessment_months`` setting; ``assets`` is asked exactly when
+    the gemeente has an asset limit; ``youth_supplement`` adds art. 20(3) to the norm of an 18-20
+    year old applicant or partner whose parents cannot support them.
+
     :raises NoNorm: no norm applies on the assessment date.
     :raises HouseholdMovedOut: it is dated, or starts, after the household left Almere.
+    :raises AssetLimitNotSet: assets given while there is no limit.
+    :raises ValidationFailed: assets missing under a limit; a supplement nobody can have.
     """
     if isinstance(net_income, bool) or not isinstance(net_income, int) or net_income < 0:
         raise InvalidAmount(detail="Het inkomen moet een heel aantal centen zijn, 0 of meer.")
+    policy = policy if policy is not None else load_policy(session)
+    months = policy.assessment_months if months is None else months
     require_quantity(months)
+    _check_assets(assets, policy)
     start = valid_from or assessed_on
     left = household.moved_out_on
     if left is not None and max(start, assessed_on) > left:
@@ -67,7 +78,13 @@ def record_assessment(
     adults, children = composition(household, assessed_on)
     if not adults:
         raise ValidationFailed(detail="Het huishouden heeft op die datum geen aanvrager.")
-    norm = norms.norm_for(session, eligibility.norm_key(adults, children, assessed_on), assessed_on)
+    key = eligibility.norm_key(adults, children, assessed_on, policy.youth_norm)
+    norm = norms.norm_for(session, key, assessed_on)
+    if youth_supplement:
+        _check_supplement(adults, assessed_on, policy)
+    norm_amount = norm.amount + eligibility.supplement(
+        adults, assessed_on, policy.youth_norm, youth_supplement
+    )
 
     previous = session.scalars(
         select(IncomeAssessment)
@@ -88,16 +105,55 @@ def record_assessment(
         valid_to=add_months(start, months) - dt.timedelta(days=1),
         net_income=net_income,
         norm_id=norm.id,
-        norm_amount=norm.amount,
+        norm_amount=norm_amount,
         household_type=norm.household_type,
-        percentage_bp=eligibility.percentage_bp(net_income, norm.amount),
+        percentage_bp=eligibility.percentage_bp(net_income, norm_amount),
         assessed_by=assessed_by,
         evidence_ref=evidence_ref,
+        assets=assets,
+        youth_supplement=youth_supplement,
+        income_period=policy.income_period.value,
         created_at=clock.now(),
     )
     session.add(assessment)
     session.flush()
     return assessment
+
+
+def _field_error(field: str, detail: str) -> ValidationFailed:
+    return ValidationFailed(
+        detail=detail, errors=[{"field": field, "in": "json", "detail": detail}]
+    )
+
+
+def _check_assets(assets: int | None, policy: Policy) -> None:
+    if assets is None:
+        if policy.asset_limit is not None:
+            raise _field_error(
+                "assets", "Er is een vermogensgrens: vul het vermogen van het huishouden in."
+            )
+        return
+    if isinstance(assets, bool) or not isinstance(assets, int) or assets < 0:
+        raise _field_error("assets", "Het vermogen is een heel aantal centen, 0 of meer.")
+    if policy.asset_limit is None:
+        raise AssetLimitNotSet(
+            detail="De gemeente heeft geen vermogensgrens. Laat het vermogen leeg.",
+            errors=[{"field": "assets", "in": "json", "detail": "Laat het vermogen leeg."}],
+        )
+
+
+def _check_supplement(adults: list[dt.date], day: dt.date, policy: Policy) -> None:
+    if policy.youth_norm != YouthNorm.statutory:
+        raise _field_error(
+            "youth_supplement",
+            "De gemeente gebruikt de jongerennorm niet, dus er is geen aanvulling voor jongeren.",
+        )
+    if not eligibility.young_adults(adults, day):
+        raise _field_error(
+            "youth_supplement",
+            "De aanvulling voor jongeren is alleen voor een aanvrager of partner van 18, 19 of "
+            "20 jaar.",
+        )
 
 
 def assessment_on(session: Session, household_id: int, day: dt.date) -> IncomeAssessment | None:

@@ -22,3 +22,9 @@ class AssessmentOutOfOrder(DomainError):
     code = "assessment_out_of_order"
     status = 409
     title = N_("Er is al een inkomenstoets die op of na deze datum begint")
+
+
+class AssetLimitNotSet(DomainError):
+    code = "asset_limit_not_set"
+    status = 400
+    title = N_("Er is geen vermogensgrens: vul geen vermogen in")

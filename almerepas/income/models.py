@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from typing import Any
 
-from sqlalchemy import CheckConstraint, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, Date, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from almerepas.core import clock
@@ -70,6 +71,7 @@ class IncomeAssessment(Base):
         CheckConstraint("net_income >= 0", name="income_not_negative"),
         CheckConstraint("valid_to >= valid_from", name="valid_period"),
         CheckConstraint("percentage_bp >= 0", name="percentage_not_negative"),
+        CheckConstraint("assets IS NULL OR assets >= 0", name="assets_not_negative"),
         # Two assessments cannot start on the same day: one decision per household per day.
         UniqueConstraint("household_id", "valid_from"),
     )
@@ -89,7 +91,25 @@ class IncomeAssessment(Base):
     percentage_bp: Mapped[int]
     assessed_by: Mapped[str] = mapped_column(String(120))
     evidence_ref: Mapped[str | None] = mapped_column(String(200))
+    #: the household's assets in cents (art. 34), asked only while an asset limit is set
+    assets: Mapped[int | None]
+    #: the caseworker found that the parents of an 18-20 year old cannot support them, so the
+    #: youth norm gets the supplement of art. 20(3)
+    youth_supplement: Mapped[bool] = mapped_column(default=False, server_default=false())
+    #: the period the monthly income was averaged over (the ``income_period`` setting then)
+    income_period: Mapped[str] = mapped_column(String(20), default="month", server_default="month")
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     superseded_on: Mapped[dt.date | None] = mapped_column(Date)
 
     norm: Mapped[Norm] = relationship(lazy="joined")
+
+
+class PolicySetting(Base):
+    """A choice the gemeente made (income/policy.py); a key without a row has its default."""
+
+    __tablename__ = "policy_setting"
+
+    key: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+    changed_by: Mapped[str] = mapped_column(String(120))
+    changed_at: Mapped[dt.datetime] = mapped_column(default=clock.now)

@@ -21,6 +21,7 @@ from almerepas.core.money import ceil_div
 from almerepas.income.errors import NoNorm
 from almerepas.income.models import AgeBand, Children, HouseholdType
 from almerepas.income.norms import NormKey
+from almerepas.income.policy import YouthNorm
 from almerepas.schemes.models import AgeRule, Scheme
 from almerepas.schemes.periods import add_months
 
@@ -112,23 +113,35 @@ def has_pension_age(born: dt.date, day: dt.date) -> bool:
     return pension_date(born) <= day
 
 
-def _band(born: dt.date, day: dt.date) -> AgeBand:
+def _band(born: dt.date, day: dt.date, youth_norm: YouthNorm) -> AgeBand:
     if has_pension_age(born, day):
         return AgeBand.pension
-    return AgeBand.young if age_on(born, day) < 21 else AgeBand.adult
+    if age_on(born, day) < 21 and youth_norm == YouthNorm.statutory:
+        return AgeBand.young
+    return AgeBand.adult
 
 
-def norm_key(adults: Sequence[dt.date], children: int, day: dt.date) -> NormKey:
-    """The norm that fits a household: its adults' birth dates and its number of minor children."""
+def norm_key(
+    adults: Sequence[dt.date],
+    children: int,
+    day: dt.date,
+    youth_norm: YouthNorm = YouthNorm.statutory,
+) -> NormKey:
+    """The norm that fits a household: its adults' birth dates and its number of minor children.
+
+    The age band follows the birthday: an 18-20 year old is measured against the norm of 21
+    and older from the day they turn 21, not from their next assessment. With the ``adult``
+    youth norm (a gemeente's choice) nobody is measured against the youth norms.
+    """
     if not adults or any(age_on(born, day) < 18 for born in adults):
         raise NoNorm(detail=N_("Er is geen norm voor een aanvrager jonger dan 18 jaar."))
     kids = Children.one_or_more if children else Children.none
     if len(adults) == 1:
-        band = _band(adults[0], day)
+        band = _band(adults[0], day, youth_norm)
         if children:
             return (HouseholdType.single_parent, band, Children.one_or_more)
         return (HouseholdType.single, band, Children.any)
-    bands = {_band(born, day) for born in adults[:2]}
+    bands = {_band(born, day, youth_norm) for born in adults[:2]}
     if AgeBand.pension in bands:
         return (HouseholdType.couple, AgeBand.pension, Children.any)
     if bands == {AgeBand.adult}:
@@ -136,6 +149,50 @@ def norm_key(adults: Sequence[dt.date], children: int, day: dt.date) -> NormKey:
     if bands == {AgeBand.young}:
         return (HouseholdType.couple, AgeBand.young, kids)
     return (HouseholdType.couple_mixed, AgeBand.mixed, kids)
+
+
+@functools.cache
+def youth_supplements() -> tuple[tuple[dt.date, int, str], ...]:
+    """The art. 20(3) amounts from ``youth_supplement.csv``: (valid from, cents, source)."""
+    with (Path(__file__).with_name("youth_supplement.csv")).open(encoding="utf-8") as f:
+        rows = [
+            (dt.date.fromisoformat(r["valid_from"]), int(r["amount"]), r["source"])
+            for r in csv.DictReader(f)
+        ]
+    if not rows or any(amount <= 0 or not source for _, amount, source in rows):
+        raise ValueError("youth_supplement.csv: every row needs a positive amount and a source")
+    return tuple(sorted(rows))
+
+
+def youth_supplement_on(day: dt.date) -> int:
+    """The monthly supplement for an 18-20 year old whose parents cannot support them.
+
+    Each row holds until the next one; the last until a newer one is shipped.
+
+    :raises NoNorm: the day is before the first amount in the table.
+    """
+    known = [amount for valid_from, amount, _ in youth_supplements() if valid_from <= day]
+    if not known:
+        raise NoNorm(
+            detail=N_("Voor deze datum staat de aanvulling voor jongeren niet in onze tabel.")
+        )
+    return known[-1]
+
+
+def young_adults(adults: Sequence[dt.date], day: dt.date) -> int:
+    """How many of the applicant and partner are 18, 19 or 20 on ``day``."""
+    return sum(1 for born in adults[:2] if 18 <= age_on(born, day) < 21)
+
+
+def supplement(
+    adults: Sequence[dt.date], day: dt.date, youth_norm: YouthNorm, granted: bool
+) -> int:
+    """What art. 20(3) adds to the norm on ``day``: one supplement per 18-20 year old adult, when
+    the assessment grants it and the gemeente uses the youth norms at all."""
+    if not granted or youth_norm != YouthNorm.statutory:
+        return 0
+    young = young_adults(adults, day)
+    return young * youth_supplement_on(day) if young else 0
 
 
 def percentage_bp(net_income: int, norm: int) -> int:
@@ -154,8 +211,10 @@ class Reason:
 
     Codes: valid_on, not_valid_on (day), lives_in_almere, not_in_almere, children_of_age (n),
     no_children_of_age, no_assessment, income_within, income_above (bp: basis points of the
-    norm, max: the scheme's limit in percent), no_birth_date, age_from (low, age),
-    age_between (low, high, age); and for grant runs nothing_to_grant, budget_exhausted.
+    norm, max: the scheme's limit in percent), own_assessment_needed (who: lodger or
+    adult_child), student, assets_within, assets_above (limit: cents), assets_not_assessed,
+    no_birth_date, age_from (low, age), age_between (low, high, age); and for grant runs
+    nothing_to_grant, budget_exhausted.
     """
 
     code: str
@@ -191,6 +250,14 @@ class Facts:
     #: the last day of the period judged; a scheme whose ``age_rule`` is ``any_day`` looks at
     #: every day from ``reference_date`` to it (None: the reference date only)
     period_end: dt.date | None = None
+    #: the assessment's asset figure, and the gemeente's limit for the household (None: none)
+    assets: int | None = None
+    asset_limit: int | None = None
+    #: "lodger" or "adult_child" when the person may not use the household's assessment for a
+    #: person scheme (the ``lodgers`` and ``adult_children`` settings)
+    outside_family: str | None = None
+    #: receives student finance while the ``students`` setting excludes students
+    student_excluded: bool = False
 
 
 def age_fits(
@@ -229,6 +296,8 @@ def check(scheme: Scheme, facts: Facts) -> list[RuleResult]:
     ]
     if scheme.max_income_percent is not None:
         results.append(_income_rule(scheme.max_income_percent, facts))
+        if facts.asset_limit is not None and facts.net_income is not None:
+            results.append(_asset_rule(facts.asset_limit, facts.assets))
     if scheme.min_age is not None or scheme.max_age is not None:
         if scheme.pooled:
             ok = facts.eligible_children > 0
@@ -247,12 +316,29 @@ def check(scheme: Scheme, facts: Facts) -> list[RuleResult]:
 
 
 def _income_rule(max_percent: int, facts: Facts) -> RuleResult:
+    if facts.outside_family is not None:
+        return RuleResult(
+            "income", False, Reason.of("own_assessment_needed", who=facts.outside_family)
+        )
+    if facts.student_excluded:
+        return RuleResult("income", False, Reason.of("student"))
     if facts.net_income is None or facts.norm is None:
         return RuleResult("income", False, Reason.of("no_assessment"))
     bp = percentage_bp(facts.net_income, facts.norm)
     ok = within_limit(facts.net_income, facts.norm, max_percent)
     return RuleResult(
         "income", ok, Reason.of("income_within" if ok else "income_above", bp=bp, max=max_percent)
+    )
+
+
+def _asset_rule(limit: int, assets: int | None) -> RuleResult:
+    """An assessment made before the limit was set has no asset figure: it is not refused for
+    it (a wrong "no" is worse); the next assessment asks for the assets."""
+    if assets is None:
+        return RuleResult("assets", True, Reason.of("assets_not_assessed"))
+    ok = assets <= limit
+    return RuleResult(
+        "assets", ok, Reason.of("assets_within" if ok else "assets_above", limit=limit)
     )
 
 

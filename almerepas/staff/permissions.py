@@ -34,6 +34,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Schemes are configuration (design brief: administrators keep schemes, partners, keys).
     "schemes.write": frozenset({administrator}),
     "norms.write": frozenset({administrator}),
+    # The gemeente's choices on eligibility: everyone may know the rules; policy staff set them.
+    "policy.read": EVERY_ROLE,
+    "policy.write": frozenset({policy}),
     # Linking a postcode to a district happens while registering a household.
     "postcodes.write": frozenset({caseworker}),
     "audit.read": frozenset({auditor}),

@@ -5,7 +5,15 @@ from __future__ import annotations
 from flask import Flask
 
 # households and household_forms add their routes to the caseworker blueprint.
-from almerepas.web import caseworker, grant_runs, household_forms, households, public, staff
+from almerepas.web import (
+    caseworker,
+    grant_runs,
+    household_forms,
+    households,
+    policy,
+    public,
+    staff,
+)
 
 __all__ = ["household_forms", "households"]
 
@@ -15,3 +23,4 @@ def init_app(app: Flask) -> None:
     staff.init_app(app)
     app.register_blueprint(caseworker.blp)
     grant_runs.init_app(app)
+    policy.init_app(app)

@@ -59,6 +59,7 @@ STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("caseworker.new_household", _l("Een huishouden inschrijven"), "households.write"),
     ("staff.audit_log", _l("Auditlog bekijken"), "audit.read"),
     ("grant_runs_pages.page", _l("Toekenningen bekijken en uitvoeren"), "grants.preview"),
+    ("policy_pages.page", _l("Keuzes van de gemeente bekijken"), "policy.read"),
 ]
 
 AUDIT_PAGE_SIZE = 50

@@ -139,6 +139,7 @@ def valid_requests(household_id: int, child_id: int) -> dict[str, list[dict[str,
             {"query": {"period": "2026-03", "page": 2, "pageSize": 1}},
         ],
         "POST /grant-expiries": [{"body": {"period": "2025"}}, {"body": {"period": "2025-12"}}],
+        "PUT /policy-settings/{key}": [{"body": {"value": "household"}}],
         "GET /audit-events": [
             {"query": {"action": "household.view"}},
             {"query": {"from": "2026-01-01T00:00:00Z", "entityType": "household"}},
@@ -174,7 +175,12 @@ def world(client: FlaskClient, reference: Session, frozen_clock: FrozenClock) ->
     )
     assert assessed.status_code == 201, assessed.get_json()
     return World(
-        path_parameters={"household_id": household_id, "code": "stadsfonds", "pc4": "1315"},
+        path_parameters={
+            "household_id": household_id,
+            "code": "stadsfonds",
+            "pc4": "1315",
+            "key": "lodgers",
+        },
         requests=valid_requests(household_id, child_id),
     )
 

@@ -719,6 +719,8 @@ def test_an_assessment_records_its_dates_its_evidence_and_the_end_of_the_one_bef
         "household_type": [None, "single"],
         "percentage_bp": [None, second["percentage_bp"]],
         "evidence_ref": [None, "loonstrook februari"],
+        "youth_supplement": [None, False],
+        "income_period": [None, "month"],
         f"assessment_{first['id']}.valid_to": ["2026-12-31", "2026-02-28"],
         f"assessment_{first['id']}.superseded_on": [None, "2026-03-01"],
     }

@@ -116,7 +116,8 @@ def test_the_norm_is_that_of_the_households_composition_on_the_reference_day(
 ) -> None:
     # Assessed on 1 January 2026 as a couple of 45 and 20 with a child of 17: the norm for a
     # mixed couple with children, EUR 1.747,49. EUR 1.700 is 97,28% of it. The child turns 18 on
-    # 15 February; from then the norm is the one without children, EUR 1.347,06: 126,21%.
+    # 15 February; from then the norm is the one without children, EUR 1.347,06: 126,21%. The
+    # child of 18 is no longer part of the family: it needs its own assessment (the default).
     family = make_household(
         reference, [(A, born(45)), (P, dt.date(2005, 6, 1)), (C, dt.date(2008, 2, 15))]
     )
@@ -126,7 +127,10 @@ def test_the_norm_is_that_of_the_households_composition_on_the_reference_day(
     assert run(reference, "2026-01", "ov")["ov"].granted == 3
     march = run(reference, "2026-03", "ov")["ov"]
     assert march.granted == 0
-    assert march.reasons == {Reason.of("income_above", bp=12621, max=120): 3}
+    assert march.reasons == {
+        Reason.of("income_above", bp=12621, max=120): 2,
+        Reason.of("own_assessment_needed", who="adult_child"): 1,
+    }
 
 
 def test_a_partner_who_leaves_changes_the_norm_from_the_next_reference_day(

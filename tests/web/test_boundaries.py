@@ -3,7 +3,8 @@
 Each case is one household at a boundary: an income exactly at a scheme's limit (inside: the
 limits are whole percentages and "exactly 110 % is inside") and one cent over it, under the
 January and the July 2026 norm; a birthday on the reference day and the day after; a state
-pension (AOW) cohort boundary; a young single parent; a lodger. The rules, the eligibility API,
+pension (AOW) cohort boundary; a young single parent with and without the youth supplement;
+a lodger and a child of 18 under each setting; an asset limit. The rules, the eligibility API,
 the caseworker eligibility page and the grant run must all give the answer the case states.
 
 Amounts are not typed in: they come from the seed norm tables (``norms_2026.csv``, read by key
@@ -16,6 +17,7 @@ import csv
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -26,7 +28,7 @@ from sqlalchemy.orm import Session
 from almerepas.audit.log import Actor
 from almerepas.grants import runs as grants
 from almerepas.grants.planning import plan
-from almerepas.income import assessments, rules
+from almerepas.income import assessments, policy, rules
 from almerepas.models import Grant, MemberRole, Role, Scheme
 from almerepas.reference.loaders import SEED_DIR
 from almerepas.schemes import periods
@@ -85,8 +87,18 @@ class Case:
     #: reference day), to show which norm the answer rests on
     income_norm: Key | None = None
     income_on: dt.date | None = None
+    #: the assessment grants the youth supplement (art. 20(3)), measured against norm + it
+    supplement: bool = False
+    #: policy settings changed before the case (income/policy.py)
+    settings: tuple[tuple[str, Any], ...] = ()
+    #: "lodger" or "adult_child" when the settings send the beneficiary to an own assessment
+    outside: str | None = None
+    #: with an asset limit: the assets are the household's limit plus this many cents
+    assets_over: int | None = None
 
 
+#: the 2026 limits of art. 34 (../shared/data/SOURCES.md), in cents
+STATUTORY_ASSETS = {"single": 800_000, "single_parent": 1_600_000, "couple": 1_600_000}
 MAR, JAN, SEP, JUN = D("2026-03-15"), D("2026-01-15"), D("2026-09-15"), D("2026-06-15")
 ALONE = [(A, ADULT)]
 PARENT_OF_11 = [(A, ADULT), (C, D("2014-06-01"))]
@@ -136,14 +148,21 @@ CASES = [
     Case("ov-mixed-couple-jul-over", "ov", MIXED_COUPLE, SEP, COUPLE_MIXED, 1, False),
     # -- birthdays on the reference day and the day after --------------------------------------
     # the adult fund starts on 1 March 2026 and judges age on that day; an 18-year-old is no
-    # longer a minor child, so the parent is then a single person (the same amount)
+    # longer a minor child, so the parent is then a single person (the same amount); the child
+    # of 18 needs an assessment of their own, unless the gemeente counts adult children in
     Case("volwassenenfonds-18-on-ref-day", "volwassenenfonds",
-         [(A, ADULT), (C, D("2008-03-01"))], JUN, SINGLE, 0, True, 1),
+         [(A, ADULT), (C, D("2008-03-01"))], JUN, SINGLE, 0, False, 1, outside="adult_child"),
+    Case("volwassenenfonds-18-on-ref-day-counted-in", "volwassenenfonds",
+         [(A, ADULT), (C, D("2008-03-01"))], JUN, SINGLE, 0, True, 1,
+         settings=(("adult_children", "household"),)),
+    Case("volwassenenfonds-18-on-ref-day-counted-in-over", "volwassenenfonds",
+         [(A, ADULT), (C, D("2008-03-01"))], JUN, SINGLE, 1, False, 1,
+         settings=(("adult_children", "household"),)),
     Case("volwassenenfonds-18-day-after", "volwassenenfonds",
          [(A, ADULT), (C, D("2008-03-02"))], JUN, PARENT, 0, False, 1),
     # the children's funds count a birthday on any day of the period
     Case("stadsfonds-18-on-ref-day", "stadsfonds",
-         [(A, ADULT), (C, D("2008-01-01"))], JUN, SINGLE, 0, False, 1),
+         [(A, ADULT), (C, D("2008-01-01"))], JUN, SINGLE, 0, False, 1, outside="adult_child"),
     Case("stadsfonds-18-day-after", "stadsfonds",
          [(A, ADULT), (C, D("2008-01-02"))], JUN, PARENT, 0, True, 1),
     Case("stadsfonds-4-on-ref-day", "stadsfonds",
@@ -185,22 +204,50 @@ CASES = [
     Case("ov-couple-partner-aow-day-after", "ov",
          [(A, born(60)), (P, D("1959-03-02"))], MAR, COUPLE, 0, False,
          income_norm=COUPLE_PENSION),
-    # -- a young single parent: the single 18-20 norm; the statutory youth supplement is not
-    #    modelled yet (issue 9 item 5 is open): today's behaviour
-    Case("supermarkt-young-parent-no-supplement-at", "supermarkt", YOUNG_PARENT, MAR,
+    # -- a young single parent: the youth norm, plus the supplement of art. 20(3) when her
+    #    parents cannot support her; without it the same income is above the limit
+    Case("supermarkt-young-parent-at", "supermarkt", YOUNG_PARENT, MAR,
          PARENT_YOUNG, 0, True, HOUSEHOLD),
-    Case("supermarkt-young-parent-no-supplement-over", "supermarkt", YOUNG_PARENT, MAR,
+    Case("supermarkt-young-parent-over", "supermarkt", YOUNG_PARENT, MAR,
          PARENT_YOUNG, 1, False, HOUSEHOLD),
-    Case("ov-young-parent-no-supplement-jul-at", "ov", YOUNG_PARENT, SEP, PARENT_YOUNG, 0,
-         True),
-    Case("ov-young-parent-no-supplement-jul-over", "ov", YOUNG_PARENT, SEP, PARENT_YOUNG, 1,
+    Case("supermarkt-young-parent-supplement-at", "supermarkt", YOUNG_PARENT, MAR,
+         PARENT_YOUNG, 0, True, HOUSEHOLD, supplement=True),
+    Case("supermarkt-young-parent-supplement-over", "supermarkt", YOUNG_PARENT, MAR,
+         PARENT_YOUNG, 1, False, HOUSEHOLD, supplement=True),
+    Case("ov-young-parent-supplement-jul-at", "ov", YOUNG_PARENT, SEP, PARENT_YOUNG, 0,
+         True, supplement=True),
+    Case("ov-young-parent-supplement-jul-over", "ov", YOUNG_PARENT, SEP, PARENT_YOUNG, 1,
+         False, supplement=True),
+    # a gemeente that does not use the youth norm measures her against the adult one
+    Case("ov-young-parent-adult-norm-at", "ov", YOUNG_PARENT, MAR, PARENT, 0, True,
+         settings=(("youth_norm", "adult"),)),
+    Case("ov-young-parent-adult-norm-over", "ov", YOUNG_PARENT, MAR, PARENT, 1, False,
+         settings=(("youth_norm", "adult"),)),
+    # the band changes on the 21st birthday, not at the next assessment: assessed in January
+    # at 20, judged in July at 21 against the adult norm
+    Case("ov-turns-21-after-assessment", "ov", [(A, D("2005-04-10"))], SEP, SINGLE, 0, True),
+    Case("ov-turns-21-after-assessment-over", "ov", [(A, D("2005-04-10"))], SEP, SINGLE, 1,
          False),
-    # -- a lodger (role other) does not change the norm, and is judged on the household's
-    #    assessment (issue 9 item 7 is open): today's behaviour
+    # -- a lodger (role other) does not change the norm; by default he needs an assessment of
+    #    his own for a person scheme; a gemeente may count him in
     Case("supermarkt-lodger-at", "supermarkt", LODGER, MAR, SINGLE, 0, True, HOUSEHOLD),
     Case("supermarkt-lodger-over", "supermarkt", LODGER, MAR, SINGLE, 1, False, HOUSEHOLD),
-    Case("ov-for-the-lodger-at", "ov", LODGER, SEP, SINGLE, 0, True, 1),
-    Case("ov-for-the-lodger-over", "ov", LODGER, SEP, SINGLE, 1, False, 1),
+    Case("ov-for-the-lodger-own-assessment", "ov", LODGER, SEP, SINGLE, 0, False, 1,
+         outside="lodger"),
+    Case("ov-for-the-applicant-with-a-lodger", "ov", LODGER, SEP, SINGLE, 0, True, 0),
+    Case("ov-for-the-lodger-counted-in-at", "ov", LODGER, SEP, SINGLE, 0, True, 1,
+         settings=(("lodgers", "household"),)),
+    Case("ov-for-the-lodger-counted-in-over", "ov", LODGER, SEP, SINGLE, 1, False, 1,
+         settings=(("lodgers", "household"),)),
+    # -- an asset limit: exactly at it is inside, one cent over is out --------------------------
+    Case("ov-assets-at-limit", "ov", ALONE, MAR, SINGLE, 0, True, assets_over=0,
+         settings=(("asset_limit", STATUTORY_ASSETS),)),
+    Case("ov-assets-over-limit", "ov", ALONE, MAR, SINGLE, 0, False, assets_over=1,
+         settings=(("asset_limit", STATUTORY_ASSETS),)),
+    Case("supermarkt-couple-assets-at-limit", "supermarkt", COUPLE_2_KIDS, SEP, COUPLE, 0, True,
+         HOUSEHOLD, assets_over=0, settings=(("asset_limit", STATUTORY_ASSETS),)),
+    Case("supermarkt-couple-assets-over-limit", "supermarkt", COUPLE_2_KIDS, SEP, COUPLE, 0,
+         False, HOUSEHOLD, assets_over=1, settings=(("asset_limit", STATUTORY_ASSETS),)),
 ]
 # fmt: on
 
@@ -237,15 +284,21 @@ def test_rules_api_page_and_run_agree(
     assert limit is not None
     assert limit == seed_scheme(c.scheme)["max_income_percent"]
     period, ref_day, period_end = _period(scheme, c.asked)
-    limit_norm = seed_norm(c.income_norm or c.norm, c.income_on or ref_day)
+    for key, value in c.settings:
+        policy.change_setting(reference, key, value, actor=Actor("test"))
+    extra = rules.youth_supplement_on(c.income_on or ref_day) if c.supplement else 0
+    limit_norm = seed_norm(c.income_norm or c.norm, c.income_on or ref_day) + extra
     income = limit * limit_norm // 100 + c.over
     assert rules.within_limit(income - c.over, limit_norm, limit)
     assert not rules.within_limit(income - c.over + 1, limit_norm, limit)
+    asset_limit = STATUTORY_ASSETS[c.norm[0]] if c.assets_over is not None else None
+    assets = None if asset_limit is None else asset_limit + (c.assets_over or 0)
 
     family = make_household(reference, c.members)
     assessments.record_assessment(
-        reference, family, net_income=income, assessed_on=D("2026-01-01"), assessed_by="test"
-    )
+        reference, family, net_income=income, assessed_on=D("2026-01-01"), assessed_by="test",
+        youth_supplement=c.supplement, assets=assets,
+    )  # fmt: skip
     person = (
         None
         if c.beneficiary is None
@@ -256,7 +309,8 @@ def test_rules_api_page_and_run_agree(
     facts = rules.Facts(
         reference_date=ref_day, in_almere=True,
         born=None if c.beneficiary is None else c.members[c.beneficiary][1],
-        net_income=income, norm=seed_norm(c.norm, ref_day), period_end=period_end,
+        net_income=income, norm=seed_norm(c.norm, ref_day) + extra, period_end=period_end,
+        outside_family=c.outside, assets=assets, asset_limit=asset_limit,
     )  # fmt: skip
     assert rules.is_eligible(rules.check(scheme, facts)) is c.eligible, "rules"
     # ... and these are the facts the run gathers: its reference day and the norm of the case
@@ -266,7 +320,10 @@ def test_rules_api_page_and_run_agree(
     ]
     (income_rule,) = [r for r in planned.results if r.rule == "income"]
     assert planned.reference_date == ref_day
-    assert income_rule.reason.param("bp") == rules.percentage_bp(income, facts.norm or 0)
+    if c.outside is None:
+        assert income_rule.reason.param("bp") == rules.percentage_bp(income, facts.norm or 0)
+    else:
+        assert income_rule.reason == rules.Reason.of("own_assessment_needed", who=c.outside)
 
     user, _, _ = make_staff(reference, Role.caseworker, app=app)
     found = app.test_client().get(

@@ -89,8 +89,23 @@ class AssessmentInSchema(ma.Schema):
     )
     assessed_on = _day(required=True, metadata={"description": "Peildatum van de toets"})
     valid_from = _day(metadata={"description": "Geldt vanaf (standaard: de peildatum)"})
-    months = fields.Integer(strict=True, validate=validate.Range(min=1, max=36))
+    months = fields.Integer(
+        strict=True,
+        validate=validate.Range(min=1, max=36),
+        metadata={"description": "Hoe lang de toets geldt (standaard: de instelling)"},
+    )
     evidence_ref = text(200, required=False, allow_none=True)
+    assets = fields.Integer(
+        strict=True,
+        allow_none=True,
+        validate=validate.Range(min=0, max=10**11),
+        metadata={"description": "Vermogen in centen; alleen als de gemeente een grens heeft"},
+    )
+    youth_supplement = fields.Boolean(
+        metadata={
+            "description": "Ouders kunnen een jongere van 18-20 niet onderhouden (art. 20 lid 3)"
+        }
+    )
 
 
 class AssessmentSchema(ma.Schema):
@@ -108,6 +123,9 @@ class AssessmentSchema(ma.Schema):
     assessed_by = fields.String()
     evidence_ref = fields.String(allow_none=True)
     superseded_on = fields.Date(allow_none=True)
+    assets = fields.Integer(allow_none=True, metadata={"description": "Vermogen, centen"})
+    youth_supplement = fields.Boolean()
+    income_period = fields.String(metadata={"description": "month, three_months, twelve_months"})
 
 
 class MemberSchema(ma.Schema):
