@@ -10,8 +10,16 @@ from almerepas.households.models import (
     Person,
     PostcodeDistrict,
 )
-from almerepas.income.models import AgeBand, Children, HouseholdType, IncomeAssessment, Norm
+from almerepas.income.models import (
+    AgeBand,
+    Children,
+    HouseholdType,
+    IncomeAssessment,
+    Norm,
+    PolicySetting,
+)
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.passes.models import Pass, PassStatus
 from almerepas.schemes.models import (
     AgeRule,
     Beneficiary,
@@ -42,8 +50,11 @@ __all__ = [
     "Membership",
     "MidPeriodEntry",
     "Norm",
+    "Pass",
+    "PassStatus",
     "Period",
     "Person",
+    "PolicySetting",
     "PostcodeDistrict",
     "Role",
     "Scheme",

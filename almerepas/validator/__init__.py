@@ -1,0 +1,1 @@
+"""The offline validation kit: verify pass codes from a cached, signed key and revocation bundle. No Flask, no database: it runs on a bus validator."""
