@@ -9,12 +9,13 @@ from sqlalchemy.orm import Session
 
 from almerepas.core import clock
 from almerepas.core.errors import ValidationFailed
+from almerepas.core.i18n import N_
 from almerepas.households.errors import HouseholdMovedOut
 from almerepas.households.members import AFTER_MOVE_OUT, members_on
 from almerepas.households.models import Household, MemberRole
 from almerepas.income import norms
 from almerepas.income import rules as eligibility
-from almerepas.income.errors import AssessmentOutOfOrder
+from almerepas.income.errors import AssessmentOutOfOrder, MemberNotYetBorn
 from almerepas.income.models import IncomeAssessment
 from almerepas.ledger.errors import InvalidAmount
 from almerepas.ledger.posting import require_quantity
@@ -52,12 +53,22 @@ def record_assessment(
 ) -> IncomeAssessment:
     """Record an assessment; it supersedes the current one from its own start date.
 
+    :raises MemberNotYetBorn: a member on the assessment date was born after it.
     :raises NoNorm: no norm applies on the assessment date.
     :raises HouseholdMovedOut: it is dated, or starts, after the household left Almere.
     """
     if isinstance(net_income, bool) or not isinstance(net_income, int) or net_income < 0:
         raise InvalidAmount(detail="Het inkomen moet een heel aantal centen zijn, 0 of meer.")
     require_quantity(months)
+    present = members_on(household, assessed_on)
+    if any(m.person.date_of_birth > assessed_on for m in present):
+        raise MemberNotYetBorn(
+            detail=N_(
+                "Op de peildatum woont er volgens de gegevens een lid dat dan nog niet geboren "
+                "is. Kies een latere peildatum, of laat de datum van inwonen verbeteren."
+            ),
+            errors=[{"field": "assessed_on", "in": "json", "detail": "Voor de geboortedatum."}],
+        )
     start = valid_from or assessed_on
     left = household.moved_out_on
     if left is not None and max(start, assessed_on) > left:

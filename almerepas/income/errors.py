@@ -22,3 +22,12 @@ class AssessmentOutOfOrder(DomainError):
     code = "assessment_out_of_order"
     status = 409
     title = N_("Er is al een inkomenstoets die op of na deze datum begint")
+
+
+class MemberNotYetBorn(DomainError):
+    """A member on the assessment date whose birth date lies after it: such a membership was
+    possible before ``moved_in_before_birth`` and would count an unborn child in the norm."""
+
+    code = "member_not_yet_born"
+    status = 400
+    title = N_("Een lid van het huishouden is op de peildatum nog niet geboren")
