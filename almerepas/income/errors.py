@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from almerepas.core.errors import DomainError
+from almerepas.core.errors import DomainError, ValidationFailed
 from almerepas.core.i18n import N_
 
 
@@ -22,6 +22,11 @@ class AssessmentOutOfOrder(DomainError):
     code = "assessment_out_of_order"
     status = 409
     title = N_("Er is al een inkomenstoets die op of na deze datum begint")
+
+
+class InvalidIncomeLines(ValidationFailed):
+    """Income per member and kind that cannot be counted; ``errors`` names each field
+    (``lines.2.amount``). The code is validation_failed's, as when the API schema refuses it."""
 
 
 class MemberNotYetBorn(DomainError):

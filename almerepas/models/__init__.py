@@ -10,7 +10,14 @@ from almerepas.households.models import (
     Person,
     PostcodeDistrict,
 )
-from almerepas.income.models import AgeBand, Children, HouseholdType, IncomeAssessment, Norm
+from almerepas.income.models import (
+    AgeBand,
+    Children,
+    HouseholdType,
+    IncomeAssessment,
+    IncomeLine,
+    Norm,
+)
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
 from almerepas.schemes.models import (
     AgeRule,
@@ -37,6 +44,7 @@ __all__ = [
     "Household",
     "HouseholdType",
     "IncomeAssessment",
+    "IncomeLine",
     "JournalEntry",
     "MemberRole",
     "Membership",
