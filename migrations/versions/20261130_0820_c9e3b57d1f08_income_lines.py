@@ -6,9 +6,9 @@ keeps what the caseworker entered (``amount``, ``per`` month or year) and what i
 stays readable when that table changes. Assessments recorded before this revision (and those
 recorded with a total only) have no lines. Downgrading drops the table: the totals stay.
 
-Revision ID: a4c2e8f61b3d
+Revision ID: c9e3b57d1f08
 Revises: 7c3d9e1f2a4b
-Create Date: 2026-11-30 08:00:00.000000+00:00
+Create Date: 2026-11-30 08:20:00.000000+00:00
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "a4c2e8f61b3d"
+revision = "c9e3b57d1f08"
 down_revision = "7c3d9e1f2a4b"
 branch_labels = None
 depends_on = None
