@@ -7,6 +7,7 @@ records it, so a change made through a page and through the API leave the same t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,8 @@ from almerepas.households import members as households
 from almerepas.households.members import Address
 from almerepas.households.models import Household, MemberRole, Membership, Person
 from almerepas.income import assessments
-from almerepas.income.models import IncomeAssessment
+from almerepas.income.lines import IncomeLineInput
+from almerepas.income.models import IncomeAssessment, IncomeLine
 
 
 def viewed(session: Session, household: Household, *, actor: Actor) -> None:
@@ -135,7 +137,8 @@ def assess(
     session: Session,
     household: Household,
     *,
-    net_income: int,
+    net_income: int | None = None,
+    lines: Sequence[IncomeLineInput] | None = None,
     assessed_on: dt.date,
     actor: Actor,
     valid_from: dt.date | None = None,
@@ -158,6 +161,7 @@ def assess(
         session,
         household,
         net_income=net_income,
+        lines=lines,
         assessed_on=assessed_on,
         assessed_by=actor.name,
         valid_from=valid_from,
@@ -196,12 +200,25 @@ def assess(
                     "assets": assessment.assets,
                     "youth_supplement": assessment.youth_supplement,
                     "income_period": assessment.income_period,
+                    # how net_income was made, when it was entered per member and kind
+                    "lines": [_line(line) for line in assessment.lines] or None,
                 },
             ),
             **superseded,
         },
     )
     return assessment
+
+
+def _line(line: IncomeLine) -> dict[str, Any]:
+    return {
+        "person": line.person_id,
+        "kind": line.kind,
+        "amount": line.amount,
+        "per": line.per,
+        "counted": line.counted,
+        "reason": line.reason,
+    }
 
 
 def record_departure(

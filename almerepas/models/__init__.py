@@ -15,6 +15,7 @@ from almerepas.income.models import (
     Children,
     HouseholdType,
     IncomeAssessment,
+    IncomeLine,
     Norm,
     PolicySetting,
 )
@@ -45,6 +46,7 @@ __all__ = [
     "Household",
     "HouseholdType",
     "IncomeAssessment",
+    "IncomeLine",
     "JournalEntry",
     "MemberRole",
     "Membership",

@@ -1,1 +1,2 @@
-"""The offline validation kit: verify pass codes from a cached, signed key and revocation bundle. No Flask, no database: it runs on a bus validator."""
+"""The offline validation kit: verifies pass codes from a cached, signed key and revocation
+bundle. No Flask, no database: it runs on a bus validator."""

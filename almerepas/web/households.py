@@ -176,6 +176,7 @@ def household(household_id: int) -> str:
         schemes=schemes,
         scheme_name=scheme_name,
         beneficiary=beneficiary,
+        names=names,
         on=today(),
     )
 
