@@ -22,6 +22,7 @@ from almerepas.households.models import Household, MemberRole, Membership, Perso
 from almerepas.income import assessments
 from almerepas.income.lines import IncomeLineInput
 from almerepas.income.models import IncomeAssessment, IncomeLine
+from almerepas.income.policy import Policy
 
 
 def viewed(session: Session, household: Household, *, actor: Actor) -> None:
@@ -146,6 +147,7 @@ def assess(
     evidence_ref: str | None = None,
     assets: int | None = None,
     youth_supplement: bool = False,
+    policy: Policy | None = None,
 ) -> IncomeAssessment:
     start = valid_from or assessed_on
     # Loaded before, changed in place by record_assessment: the same objects, before and after.
@@ -169,6 +171,7 @@ def assess(
         evidence_ref=evidence_ref,
         assets=assets,
         youth_supplement=youth_supplement,
+        policy=policy,
     )
     # The assessments it supersedes end the day before it starts: before and after, as set.
     superseded: dict[str, list[Any]] = {}

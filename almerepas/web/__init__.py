@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-# households and household_forms add their routes to the caseworker blueprint.
+# households, household_forms and assessment_forms add their routes to the caseworker blueprint.
 from almerepas.web import (
+    assessment_forms,
     caseworker,
     grant_runs,
     household_forms,
@@ -15,7 +16,7 @@ from almerepas.web import (
     staff,
 )
 
-__all__ = ["household_forms", "households"]
+__all__ = ["assessment_forms", "household_forms", "households"]
 
 
 def init_app(app: Flask) -> None:
