@@ -51,7 +51,7 @@ class Pass(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: digits with a check digit, e.g. ``4821390712655``; unique across all generations
+    #: digits with a check digit, e.g. ``4821390712653``; unique across all generations
     number: Mapped[str] = mapped_column(String(20), unique=True)
     person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
     status: Mapped[PassStatus] = mapped_column(str_enum(PassStatus, "pass_status"))

@@ -63,7 +63,7 @@ def random_number() -> str:
 def normalise_number(text: str) -> str | None:
     """The thirteen digits of a typed pass number, or None when it is not a valid one.
 
-    Spaces and dashes between the digits are allowed ("4821 3907 1265 5", "4821-3907-1265-5").
+    Spaces and dashes between the digits are allowed ("4821 3907 1265 3", "4821-3907-1265-3").
     """
     digits = _SEPARATORS.sub("", text.strip())
     if len(digits) != LENGTH or not digits.isascii() or not digits.isdigit():
@@ -77,5 +77,5 @@ def is_valid_number(text: str) -> bool:
 
 
 def grouped(number: str) -> str:
-    """The number in groups of four for reading out: ``4821 3907 1265 5``."""
+    """The number in groups of four for reading out: ``4821 3907 1265 3``."""
     return " ".join(number[i : i + 4] for i in range(0, len(number), 4))

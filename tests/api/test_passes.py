@@ -150,7 +150,7 @@ def test_block_replace_and_reissue_by_number(
 @pytest.mark.parametrize(
     ("number", "status", "code"),
     [
-        ("4821390712654", 400, "invalid_pass_number"),  # the check digit is 5
+        ("4821390712654", 400, "invalid_pass_number"),  # the check digit is 3
         ("482139071265", 400, "invalid_pass_number"),  # one digit short
         ("abc", 400, "invalid_pass_number"),
         (numbers.with_check_digit("100000000000"), 404, "not_found"),

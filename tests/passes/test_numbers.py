@@ -69,7 +69,8 @@ def test_a_valid_number_is_accepted_as_people_type_it(number: str) -> None:
 
 
 def test_grouped_for_reading_out() -> None:
-    assert numbers.grouped("4821390712655") == "4821 3907 1265 5"
+    assert numbers.is_valid_number("4821 3907 1265 3")  # the example in the docs
+    assert numbers.grouped("4821390712653") == "4821 3907 1265 3"
 
 
 def test_what_is_not_a_pass_number() -> None:

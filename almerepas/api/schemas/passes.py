@@ -17,12 +17,12 @@ class PassSchema(ma.Schema):
     number = fields.String(
         required=True,
         metadata={"description": "13 cijfers, het laatste is een controlecijfer (Damm)",
-                  "example": "4821390712655"},
+                  "example": "4821390712653"},
     )  # fmt: skip
     number_grouped = fields.Function(
         lambda p: numbers.grouped(p.number),
         required=True,
-        metadata={"description": "Om voor te lezen", "example": "4821 3907 1265 5"},
+        metadata={"description": "Om voor te lezen", "example": "4821 3907 1265 3"},
     )
     person_id = fields.Integer(required=True)
     status = fields.Enum(PassStatus, by_value=True, required=True)
