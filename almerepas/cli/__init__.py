@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from almerepas.cli import database, demo, grants, keys, ledger, reference, staff
+from almerepas.cli import cards, database, demo, grants, keys, ledger, passes, reference, staff
 
 
 def register_commands(app: Flask) -> None:
@@ -18,5 +18,7 @@ def register_commands(app: Flask) -> None:
         grants.grants_group,
         keys.keys_group,
         staff.staff_group,
+        passes.passes_group,
+        cards.cards_group,
     ):
         app.cli.add_command(group)

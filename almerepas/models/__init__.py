@@ -20,7 +20,7 @@ from almerepas.income.models import (
     PolicySetting,
 )
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
-from almerepas.passes.models import Pass, PassStatus
+from almerepas.passes.models import BlockReason, CardPrint, Pass, PassStatus
 from almerepas.schemes.models import (
     AgeRule,
     Beneficiary,
@@ -39,6 +39,8 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Beneficiary",
+    "BlockReason",
+    "CardPrint",
     "Children",
     "District",
     "EntryKind",
