@@ -19,6 +19,14 @@ from almerepas.income.models import (
     PolicySetting,
 )
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.passes.credential_models import (
+    Credential,
+    CredentialKind,
+    KeyFamily,
+    KeyStatus,
+    SigningKey,
+    UsedCode,
+)
 from almerepas.passes.models import Pass, PassStatus
 from almerepas.schemes.models import (
     AgeRule,
@@ -39,6 +47,8 @@ __all__ = [
     "AuditEvent",
     "Beneficiary",
     "Children",
+    "Credential",
+    "CredentialKind",
     "District",
     "EntryKind",
     "Grant",
@@ -46,6 +56,8 @@ __all__ = [
     "HouseholdType",
     "IncomeAssessment",
     "JournalEntry",
+    "KeyFamily",
+    "KeyStatus",
     "MemberRole",
     "Membership",
     "MidPeriodEntry",
@@ -59,6 +71,8 @@ __all__ = [
     "Role",
     "Scheme",
     "SchemeKind",
+    "SigningKey",
     "StaffUser",
     "Transfer",
+    "UsedCode",
 ]
