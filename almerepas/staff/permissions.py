@@ -39,6 +39,8 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "policy.write": frozenset({policy}),
     # Linking a postcode to a district happens while registering a household.
     "postcodes.write": frozenset({caseworker}),
+    # Passes: the caseworker helps residents with them; the auditor checks that work.
+    "passes.read": frozenset({caseworker, auditor}),
     "audit.read": frozenset({auditor}),
     "staff.manage": frozenset({administrator}),
 }

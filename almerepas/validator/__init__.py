@@ -6,12 +6,12 @@ it runs on a bus validator with Python, ``cryptography`` and ``pyjwt``. The serv
 (``almerepas.passes.verify``). docs/credentials.md describes the formats and every refusal code.
 """
 
-from almerepas.validator.bundle import ValidatorState, apply_bundle, empty_state
-from almerepas.validator.busclaim import BusKeys
-from almerepas.validator.offline import ReplayCache, Validator
-from almerepas.validator.refusals import Refusal
-from almerepas.validator.registry import KeyRecord, KeyRegistry
-from almerepas.validator.verify import Context, Verified, verify
+from .bundle import ValidatorState, apply_bundle, empty_state
+from .busclaim import BusKeys
+from .offline import ReplayCache, Validator
+from .refusals import Refusal
+from .registry import KeyRecord, KeyRegistry
+from .verify import Context, Verified, verify
 
 __all__ = [
     "BusKeys",

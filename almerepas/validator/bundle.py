@@ -26,11 +26,11 @@ import jwt
 from cryptography.hazmat.primitives.asymmetric import ec
 from jwt.api_jws import PyJWS
 
-from almerepas.validator import formats
-from almerepas.validator import refusals as codes
-from almerepas.validator.encoding import json_object, unb64url
-from almerepas.validator.refusals import Refusal
-from almerepas.validator.registry import KID, KeyRegistry
+from . import formats
+from . import refusals as codes
+from .encoding import json_object, unb64url
+from .refusals import Refusal
+from .registry import KID, KeyRegistry
 
 BUNDLE_VERSION: Final = 1
 BUNDLE_ALGORITHM: Final = "ES256"

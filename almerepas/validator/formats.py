@@ -26,7 +26,7 @@ from __future__ import annotations
 import hashlib
 from typing import Final
 
-from almerepas.validator.encoding import b64url, compact_json
+from .encoding import b64url, compact_json
 
 VERSION: Final = 1
 PHONE: Final = "ph"

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from almerepas.validator import formats
-from almerepas.validator.bundle import TrustRoots, ValidatorState, apply_bundle
-from almerepas.validator.busclaim import BusKeys
-from almerepas.validator.verify import KINDS, Context, Verified, verify
+from . import formats
+from .bundle import TrustRoots, ValidatorState, apply_bundle
+from .busclaim import BusKeys
+from .verify import KINDS, Context, Verified, verify
 
 
 class ReplayCache:

@@ -20,7 +20,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric import ec
 
-from almerepas.validator.encoding import unb64url
+from .encoding import unb64url
 
 KID = re.compile(r"[A-Za-z0-9_-]{1,8}")
 #: family -> the one algorithm its keys have. A registry never holds a symmetric or "none"

@@ -32,12 +32,12 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from jwt.api_jws import PyJWS
 
-from almerepas.validator import formats
-from almerepas.validator import refusals as codes
-from almerepas.validator.busclaim import BusKeys
-from almerepas.validator.encoding import json_object, unb64url
-from almerepas.validator.refusals import Refusal
-from almerepas.validator.registry import SIGNING_FAMILIES, KeyRecord, KeyRegistry
+from . import formats
+from . import refusals as codes
+from .busclaim import BusKeys
+from .encoding import json_object, unb64url
+from .refusals import Refusal
+from .registry import SIGNING_FAMILIES, KeyRecord, KeyRegistry
 
 #: What a code may contain at all: base64url, the JWS dots and the phone code's tildes.
 CODE_TEXT: Final = re.compile(r"[A-Za-z0-9_.~-]+")
