@@ -10,6 +10,7 @@ from almerepas.api import (
     grant_runs,
     health,
     households,
+    keys,
     passes,
     policy,
     schemes,
@@ -36,6 +37,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(grant_runs.blp, url_prefix=API_PREFIX)
     api.register_blueprint(policy.blp, url_prefix=API_PREFIX)
     api.register_blueprint(passes.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(keys.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
     return api

@@ -20,6 +20,14 @@ from almerepas.income.models import (
     PolicySetting,
 )
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.passes.credential_models import (
+    Credential,
+    CredentialKind,
+    KeyFamily,
+    KeyStatus,
+    SigningKey,
+    UsedCode,
+)
 from almerepas.passes.models import BlockReason, CardPrint, Pass, PassStatus
 from almerepas.schemes.models import (
     AgeRule,
@@ -42,6 +50,8 @@ __all__ = [
     "BlockReason",
     "CardPrint",
     "Children",
+    "Credential",
+    "CredentialKind",
     "District",
     "EntryKind",
     "Grant",
@@ -50,6 +60,8 @@ __all__ = [
     "IncomeAssessment",
     "IncomeLine",
     "JournalEntry",
+    "KeyFamily",
+    "KeyStatus",
     "MemberRole",
     "Membership",
     "MidPeriodEntry",
@@ -63,6 +75,8 @@ __all__ = [
     "Role",
     "Scheme",
     "SchemeKind",
+    "SigningKey",
     "StaffUser",
     "Transfer",
+    "UsedCode",
 ]

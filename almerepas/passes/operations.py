@@ -9,7 +9,6 @@ the generations and the validity schedule.
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -21,7 +20,7 @@ from almerepas.core import clock
 from almerepas.core.errors import NotFound, ValidationFailed
 from almerepas.core.i18n import N_
 from almerepas.households.models import Household, Membership, Person
-from almerepas.passes import numbers
+from almerepas.passes import credentials, numbers
 from almerepas.passes.errors import (
     InvalidPassNumber,
     NotLivingInAlmere,
@@ -97,17 +96,7 @@ def _new_number(session: Session) -> str:
 
 
 def _stop_credentials(session: Session, pass_: Pass, *, now: dt.datetime) -> None:
-    """Make every credential of ``pass_`` stop working at once (blocked or replaced).
-
-    ``almerepas.passes.credentials`` (its revocation list) comes with issue10-credentials.
-    """
-    # guard removed when issue10-credentials is merged
-    try:
-        credentials: Any = importlib.import_module("almerepas.passes.credentials")
-    except ModuleNotFoundError as missing:
-        if missing.name != "almerepas.passes.credentials":
-            raise  # a module that credentials itself needs is missing: that is a real error
-        return
+    """Make every credential of ``pass_`` stop working at once (blocked or replaced)."""
     credentials.revoke_pass_credentials(session, pass_, now=now)
 
 

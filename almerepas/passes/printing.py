@@ -9,7 +9,6 @@ credential of its own (``almerepas.passes.credentials.issue_card_credential``), 
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,39 +20,18 @@ from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
 from almerepas.households.models import District, Household, Membership, Person
+from almerepas.passes import credentials
 from almerepas.passes.cards import CardFace, Letter
 from almerepas.passes.errors import NotLivingInAlmere, PassNotActive
 from almerepas.passes.models import CardPrint, Pass, PassStatus
 
-CREDENTIALS = "almerepas.passes.credentials"
 #: Letters about a child's card go to the parents.
 ADULT_AGE = 18
 
 
-class CredentialsUnavailable(RuntimeError):
-    """The card credentials module is not there yet: no card can be printed without a code."""
-
-
-def card_credentials() -> Any | None:
-    """``almerepas.passes.credentials``, or None while it is missing.
-
-    guard removed when issue10-credentials is merged
-    """
-    try:
-        return importlib.import_module(CREDENTIALS)
-    except ModuleNotFoundError as missing:
-        if missing.name != CREDENTIALS:
-            raise
-        return None
-
-
 def issue_card_code(session: Session, pass_: Pass, *, keys: Keyring, now: dt.datetime) -> str:
     """The code printed in the card's QR: a new card credential for ``pass_``."""
-    credentials = card_credentials()
-    if credentials is None:
-        raise CredentialsUnavailable(f"{CREDENTIALS} is missing")
-    code: str = credentials.issue_card_credential(session, pass_, keys=keys, now=now)
-    return code
+    return credentials.issue_card_credential(session, pass_, keys=keys, now=now)
 
 
 def _home(day: dt.date) -> Any:

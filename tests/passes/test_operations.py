@@ -4,8 +4,6 @@ behind, and the audit row each writes. Domain operations, called directly (no ap
 from __future__ import annotations
 
 import datetime as dt
-import sys
-import types
 from typing import Any
 
 import pytest
@@ -17,8 +15,9 @@ from almerepas.audit.log import Actor
 from almerepas.casework import operations as casework
 from almerepas.core.errors import NotFound, ValidationFailed
 from almerepas.models import AuditEvent, Household, MemberRole, Pass, PassStatus, Person
-from almerepas.passes import numbers
+from almerepas.passes import credentials, numbers
 from almerepas.passes import operations as passes
+from almerepas.passes.credential_errors import CredentialRefused
 from almerepas.passes.errors import (
     InvalidPassNumber,
     NotLivingInAlmere,
@@ -28,7 +27,8 @@ from almerepas.passes.errors import (
 )
 from almerepas.passes.models import BlockReason
 from almerepas.passes.queries import household_passes, latest_per_person
-from tests.factories import TEST_ACTOR, make_household
+from almerepas.passes.verify import verify_code
+from tests.factories import KEYS, TEST_ACTOR, make_household
 from tests.fixtures import START, FrozenClock
 
 A, P, C = MemberRole.applicant, MemberRole.partner, MemberRole.child
@@ -294,45 +294,23 @@ def test_household_passes_are_those_of_who_lives_there(
 
 
 # -- stopping credentials ------------------------------------------------------------------------
-# almerepas.passes.credentials comes with the issue10-credentials branch; until it is merged,
-# these tests put a stand-in module of the same name in its place to see that block and replace
-# call its revoke_pass_credentials, and that without it they work and stop nothing.
 
 
-@pytest.fixture
-def revoked(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, str, dt.datetime]]:
-    calls: list[tuple[int, str, dt.datetime]] = []
-    stand_in = types.ModuleType("almerepas.passes.credentials")
-
-    def revoke_pass_credentials(session: Session, pass_: Pass, *, now: dt.datetime) -> None:
-        calls.append((pass_.id, pass_.status.value, now))
-
-    stand_in.revoke_pass_credentials = revoke_pass_credentials  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "almerepas.passes.credentials", stand_in)
-    return calls
-
-
-def test_block_and_replace_stop_the_old_credentials_at_once(
-    reference: Session, family: Household, revoked: list[tuple[int, str, dt.datetime]]
+@pytest.mark.parametrize("how", ["block", "replace"])
+def test_block_and_replace_stop_the_old_card_code_at_once(
+    keyed: Session, family: Household, how: str
 ) -> None:
-    adult = passes.issue_pass(reference, member(family, 0), actor=TEST_ACTOR, now=NOW)
-    child = passes.issue_pass(reference, member(family, 1), actor=TEST_ACTOR, now=NOW)
-    assert revoked == []
-    passes.block_pass(reference, adult, reason=BlockReason.lost, actor=TEST_ACTOR, now=NOW)
+    pass_ = passes.issue_pass(keyed, member(family, 0), actor=TEST_ACTOR, now=NOW)
+    code = credentials.issue_card_credential(keyed, pass_, keys=KEYS, now=NOW)
+    assert verify_code(keyed, code, now=NOW, keys=KEYS).pass_id == pass_.id
     later = NOW + dt.timedelta(minutes=5)
-    passes.replace_pass(reference, child, actor=TEST_ACTOR, now=later)
-    assert revoked == [(adult.id, "blocked", NOW), (child.id, "replaced", later)]
-    passes.replace_pass(reference, adult, actor=TEST_ACTOR, now=later)  # stopped when blocked
-    assert len(revoked) == 2
-
-
-def test_without_the_credentials_module_block_still_works(
-    reference: Session, family: Household, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setitem(sys.modules, "almerepas.passes.credentials", None)  # import fails
-    pass_ = passes.issue_pass(reference, member(family, 0), actor=TEST_ACTOR, now=NOW)
-    passes.block_pass(reference, pass_, reason=BlockReason.lost, actor=TEST_ACTOR, now=NOW)
-    assert pass_.status == PassStatus.blocked
+    if how == "block":
+        passes.block_pass(keyed, pass_, reason=BlockReason.lost, actor=TEST_ACTOR, now=later)
+    else:
+        passes.replace_pass(keyed, pass_, actor=TEST_ACTOR, now=later)
+    with pytest.raises(CredentialRefused) as refused:
+        verify_code(keyed, code, now=later + dt.timedelta(seconds=1), keys=KEYS)
+    assert refused.value.code in {"credential_revoked", f"pass_{pass_.status.value}"}
 
 
 def test_every_operation_writes_exactly_its_own_row(reference: Session, family: Household) -> None:
