@@ -24,6 +24,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "households.write": frozenset({caseworker}),
     "assessments.write": frozenset({caseworker}),
     "eligibility.read": frozenset({caseworker, auditor}),
+    # Passes: the caseworker issues, blocks, replaces and reissues them; the auditor checks.
+    "passes.read": frozenset({caseworker, auditor}),
+    "passes.write": frozenset({caseworker}),
     # A preview changes nothing: policy staff see what a rule costs, finance checks before a run.
     "grants.preview": frozenset({finance, policy, auditor}),
     # Who waits for a spent budget, by id and date, no names: policy staff decide on budgets.
@@ -39,8 +42,6 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "policy.write": frozenset({policy}),
     # Linking a postcode to a district happens while registering a household.
     "postcodes.write": frozenset({caseworker}),
-    # Passes: the caseworker helps residents with them; the auditor checks that work.
-    "passes.read": frozenset({caseworker, auditor}),
     "audit.read": frozenset({auditor}),
     "staff.manage": frozenset({administrator}),
 }
