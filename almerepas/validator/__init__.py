@@ -11,10 +11,11 @@ from .busclaim import BusKeys
 from .offline import ReplayCache, Validator
 from .refusals import Refusal
 from .registry import KeyRecord, KeyRegistry
-from .verify import Context, Verified, verify
+from .verify import CheckedCredentials, Context, Verified, verify
 
 __all__ = [
     "BusKeys",
+    "CheckedCredentials",
     "Context",
     "KeyRecord",
     "KeyRegistry",

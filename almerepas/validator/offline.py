@@ -11,7 +11,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from . import formats
 from .bundle import TrustRoots, ValidatorState, apply_bundle
 from .busclaim import BusKeys
-from .verify import KINDS, Context, Verified, verify
+from .verify import KINDS, CheckedCredentials, Context, Verified, verify
 
 
 class ReplayCache:
@@ -60,6 +60,7 @@ class Validator:
         self.operator_keys = tuple(operator_keys)
         self.kinds = kinds
         self.replay = ReplayCache()
+        self.checked = CheckedCredentials()
         self.state = state or ValidatorState()
         self._context = self._make_context()
 
@@ -84,5 +85,6 @@ class Validator:
             replay=self.replay,
             revocations=self.state.revocations,
             context=self._context,
+            cache=self.checked,
         )
         return Scan(verified, warnings)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections import OrderedDict
 from collections.abc import Container
 from dataclasses import dataclass
 from typing import Any, Final, Protocol
@@ -43,6 +44,7 @@ from .registry import SIGNING_FAMILIES, KeyRecord, KeyRegistry
 CODE_TEXT: Final = re.compile(r"[A-Za-z0-9_.~-]+")
 STEP_TEXT: Final = re.compile(rf"(?:0|[1-9][0-9]{{0,{formats.STEP_DIGITS - 1}}})")
 _JWS: Final = PyJWS()
+_ECDSA: Final = ec.ECDSA(hashes.SHA256())
 KINDS: Final = frozenset({"phone", "card"})
 
 
@@ -76,6 +78,30 @@ class Verified:
     rides_free: bool | None = None
 
 
+#: (key id, claims, device key) of a credential whose issuer signature and claims checked out
+Checked = tuple[str, dict[str, Any], ec.EllipticCurvePublicKey | None]
+
+
+class CheckedCredentials:
+    """Credentials whose issuer signature and claims checked out, by their exact text, with the
+    device key decoded. A validator that sees the same credential again (a phone's next step,
+    a card's next ride) then checks only the holder's signature; the key's status and issuing
+    period, expiry, revocation, the step and replay are checked at every scan all the same.
+    Bounded: the oldest goes first."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self.size = size
+        self._items: OrderedDict[str, Checked] = OrderedDict()
+
+    def get(self, credential: str) -> Checked | None:
+        return self._items.get(credential)
+
+    def put(self, credential: str, checked: Checked) -> None:
+        self._items[credential] = checked
+        if len(self._items) > self.size:
+            self._items.popitem(last=False)
+
+
 def _unix(now: dt.datetime) -> float:
     if now.tzinfo is None:
         raise ValueError("now must be an aware datetime")
@@ -90,14 +116,25 @@ def verify(
     replay: ReplayGuard,
     revocations: Container[str],
     context: Context = Context(),
+    cache: CheckedCredentials | None = None,
 ) -> Verified:
-    """Check ``code`` completely; raise :class:`Refusal` with the first reason it fails."""
+    """Check ``code`` completely; raise :class:`Refusal` with the first reason it fails.
+
+    ``cache``: credentials checked before by this validator (see :class:`CheckedCredentials`).
+    """
     text = _text(code)
     parts = text.split("~")
     if len(parts) not in (1, 3):
         raise Refusal(codes.MALFORMED)
     credential = parts[0]
-    record, claims = _credential(credential, registry)
+    checked = cache.get(credential) if cache is not None else None
+    device: ec.EllipticCurvePublicKey | None = None
+    if checked is None:
+        record, claims = _credential(credential, registry)
+    else:
+        kid, claims, device = checked
+        record = _signing_key(registry, kid)
+        _issued_by(record, claims)
     pseudonym: str = claims["p"]
     kind = formats.KIND_OF_TYPE[claims["t"]]
     if kind not in context.kinds or claims["v"] < context.min_version:
@@ -109,21 +146,19 @@ def verify(
         raise Refusal(codes.NOT_YET_VALID)
     if formats.revocation_hash(pseudonym, claims["g"]) in revocations:
         raise Refusal(codes.REVOKED, pseudonym=pseudonym)
-    result = Verified(
-        kind=kind,
-        pseudonym=pseudonym,
-        generation=claims["g"],
-        kid=record.kid,
-        not_before=claims["n"],
-        expires=claims["e"],
-    )
     if kind == "card":
         if len(parts) != 1:
             raise Refusal(codes.FORMAT_UNSUPPORTED)
-        return result
+        if cache is not None and checked is None:
+            cache.put(credential, (record.kid, claims, None))
+        return Verified(kind, pseudonym, claims["g"], record.kid, claims["n"], claims["e"])
     if len(parts) != 3:
         raise Refusal(codes.HOLDER_PROOF_MISSING)
-    step = _holder_step(credential, parts[1], parts[2], claims["k"])
+    if device is None:
+        device = _device_key(claims["k"])
+    step = _holder_step(credential, parts[1], parts[2], device)
+    if cache is not None and checked is None:
+        cache.put(credential, (record.kid, claims, device))
     now_step = formats.step_of(unix)
     if step < now_step - formats.STEP_WINDOW:
         raise Refusal(codes.STALE)
@@ -140,7 +175,9 @@ def verify(
             expires=claims["e"],
             now=int(unix),
         )
-    return Verified(**{**result.__dict__, "step": step, "rides_free": rides_free})
+    return Verified(
+        kind, pseudonym, claims["g"], record.kid, claims["n"], claims["e"], step, rides_free
+    )
 
 
 def _text(code: str | bytes) -> str:
@@ -173,11 +210,7 @@ def _credential(credential: str, registry: KeyRegistry) -> tuple[KeyRecord, dict
         raise Refusal(codes.UNKNOWN_KEY)
     if not isinstance(alg, str):
         raise Refusal(codes.BAD_ALGORITHM)
-    record = registry.get(kid)
-    if record is None or record.family not in SIGNING_FAMILIES:
-        raise Refusal(codes.UNKNOWN_KEY)
-    if record.status == "revoked":
-        raise Refusal(codes.KEY_REVOKED)
+    record = _signing_key(registry, kid)
     if alg != record.alg:
         raise Refusal(codes.BAD_ALGORITHM)
     if len(segments[2]) != formats.SIGNATURE_CHARS:
@@ -191,6 +224,22 @@ def _credential(credential: str, registry: KeyRegistry) -> tuple[KeyRecord, dict
     except (jwt.DecodeError, jwt.InvalidTokenError, jwt.InvalidKeyError):
         raise Refusal(codes.MALFORMED) from None
     claims = _claims(decoded["payload"])
+    _issued_by(record, claims)
+    return record, claims
+
+
+def _signing_key(registry: KeyRegistry, kid: str) -> KeyRecord:
+    """The key that may have signed a credential: known, a signing key, not revoked."""
+    record = registry.get(kid)
+    if record is None or record.family not in SIGNING_FAMILIES:
+        raise Refusal(codes.UNKNOWN_KEY)
+    if record.status == "revoked":
+        raise Refusal(codes.KEY_REVOKED)
+    return record
+
+
+def _issued_by(record: KeyRecord, claims: dict[str, Any]) -> None:
+    """The key is of the credential type's family and signed it (``n``) in its issuing period."""
     if formats.FAMILY_OF_TYPE[claims["t"]] != record.family:
         raise Refusal(codes.UNKNOWN_KEY)
     issued = claims["n"]
@@ -198,7 +247,6 @@ def _credential(credential: str, registry: KeyRegistry) -> tuple[KeyRecord, dict
         record.issue_until is not None and issued >= record.issue_until
     ):
         raise Refusal(codes.KEY_REVOKED)
-    return record, claims
 
 
 def _is_int(value: Any) -> bool:
@@ -249,7 +297,16 @@ def _b64_of_size(value: Any, size: int) -> bool:
         return False
 
 
-def _holder_step(credential: str, step_text: str, signature_text: str, device_key: str) -> int:
+def _device_key(device_key: str) -> ec.EllipticCurvePublicKey:
+    try:
+        return ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(device_key))
+    except ValueError:
+        raise Refusal(codes.HOLDER_PROOF_INVALID) from None
+
+
+def _holder_step(
+    credential: str, step_text: str, signature_text: str, device: ec.EllipticCurvePublicKey
+) -> int:
     """The step the holder signed, once the holder's signature over it is checked."""
     if not STEP_TEXT.fullmatch(step_text) or len(signature_text) != formats.SIGNATURE_CHARS:
         raise Refusal(codes.MALFORMED)
@@ -258,19 +315,11 @@ def _holder_step(credential: str, step_text: str, signature_text: str, device_ke
     except ValueError:
         raise Refusal(codes.MALFORMED) from None
     step = int(step_text)
-    try:
-        public = ec.EllipticCurvePublicKey.from_encoded_point(ec.SECP256R1(), unb64url(device_key))
-    except ValueError:
-        raise Refusal(codes.HOLDER_PROOF_INVALID) from None
     signature = encode_dss_signature(
         int.from_bytes(raw[:32], "big"), int.from_bytes(raw[32:], "big")
     )
     try:
-        public.verify(
-            signature,
-            formats.holder_signing_input(credential, step),
-            ec.ECDSA(hashes.SHA256()),
-        )
+        device.verify(signature, formats.holder_signing_input(credential, step), _ECDSA)
     except InvalidSignature:
         raise Refusal(codes.HOLDER_PROOF_INVALID) from None
     return step

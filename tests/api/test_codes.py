@@ -11,9 +11,14 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from almerepas.models import KeyFamily, Role
+from almerepas.models import KeyFamily, PassStatus, Role
 from almerepas.passes import keys as signing
-from almerepas.passes.credentials import issue_card_credential, issue_phone_credential
+from almerepas.passes.bundle import trust_root
+from almerepas.passes.credentials import (
+    issue_card_credential,
+    issue_phone_credential,
+    revoke_pass_credentials,
+)
 from almerepas.validator import Validator
 from almerepas.validator.registry import public_key_from_jwk
 from tests.factories import (
@@ -186,8 +191,6 @@ def test_the_bundle_is_public_signed_and_takes_a_cursor(
 
 
 def _root(session: Session) -> dict[str, Any]:
-    from almerepas.passes.bundle import trust_root
-
     return trust_root(session, now=START)
 
 
@@ -197,3 +200,25 @@ def test_without_a_bundle_key_the_bundle_is_a_503_not_a_crash(
     response = client.get("/api/v1/validator/bundle")
     assert (response.status_code, response.get_json()["code"]) == (503, "signing_key_missing")
     assert response.headers["Retry-After"] == "60"
+
+
+@pytest.mark.parametrize(
+    ("change", "code"),
+    [
+        ("revoked", "credential_revoked"),
+        ("blocked", "pass_blocked"),
+        ("replaced", "pass_replaced"),
+        ("expired", "pass_expired"),
+    ],
+)
+def test_a_genuine_code_of_a_pass_that_may_not_be_used_gets_its_code(
+    client: FlaskClient, keyed: Session, desk: dict[str, str], change: str, code: str
+) -> None:
+    pass_ = credential_pass(keyed)
+    card = issue_card_credential(keyed, pass_, keys=KEYS, now=START)
+    revoke_pass_credentials(keyed, pass_, now=START)
+    if change != "revoked":
+        pass_.status = PassStatus(change)
+    keyed.commit()
+    response = verify(client, desk, card)
+    assert (response.status_code, response.get_json()["code"]) == (422, code)

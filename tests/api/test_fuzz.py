@@ -263,6 +263,7 @@ def problem_code(response: Any, codes: set[str]) -> str | None:
     return code
 
 
+@pytest.mark.usefixtures("keyed")  # the signing keys of pass codes: the bundle needs its key
 @pytest.mark.parametrize("role", [None, *Role], ids=lambda r: r or "anonymous")
 def test_api_agrees_with_its_openapi_document(
     app: Flask,

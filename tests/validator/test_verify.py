@@ -16,7 +16,14 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from almerepas.validator import KeyRegistry, Refusal, ReplayCache, refusals, verify
+from almerepas.validator import (
+    CheckedCredentials,
+    KeyRegistry,
+    Refusal,
+    ReplayCache,
+    refusals,
+    verify,
+)
 from almerepas.validator.formats import revocation_hash
 from almerepas.validator.verify import Context
 from tests.factories import device_key, holder_signature, phone_code, step_at
@@ -564,3 +571,60 @@ def test_hand_made_signatures_match_the_contract(keys: Keys) -> None:
     )
     assert decoded["t"] == "cd"
     assert sign_es256(keys.card, b"x") != sign_es256(keys.card, b"x")  # ECDSA is randomised
+
+
+# -- a validator's memory of credentials it checked ---------------------------------------------
+
+
+def test_a_remembered_credential_is_still_checked_for_everything_that_can_change(
+    keys: Keys, device: Any
+) -> None:
+    cache = CheckedCredentials()
+    credential = keys.credential(device, e=NOW_UNIX + HOUR)
+    first = verify(
+        phone_code(device, credential, NOW),
+        registry=keys.registry,
+        now=NOW,
+        replay=ReplayCache(),
+        revocations=frozenset(),
+        cache=cache,
+    )
+    assert cache.get(credential) is not None
+
+    def again(**kw: Any) -> Any:
+        at = kw.pop("now", NOW + dt.timedelta(seconds=30))
+        return verify(
+            phone_code(device, credential, at),
+            **{"registry": keys.registry, "replay": ReplayCache(), "revocations": frozenset(),
+               "cache": cache, "now": at, **kw},
+        )  # fmt: skip
+
+    assert again().pseudonym == first.pseudonym  # from memory: only the holder's signature
+    cases = {
+        refusals.KEY_REVOKED: {"registry": _registry(keys, status="revoked")},
+        refusals.UNKNOWN_KEY: {"registry": KeyRegistry.from_jwks({"keys": [keys.entries[1]]})},
+        refusals.REVOKED: {"revocations": frozenset({revocation_hash(first.pseudonym, 1)})},
+        refusals.EXPIRED: {"now": NOW + dt.timedelta(hours=2)},
+    }
+    for code, changed in cases.items():
+        with pytest.raises(Refusal) as refused:
+            again(**changed)
+        assert refused.value.code == code
+    # another device's proof over the remembered credential is still refused
+    with pytest.raises(Refusal) as refused:
+        verify(
+            phone_code(device_key(), credential, NOW),
+            registry=keys.registry,
+            now=NOW,
+            replay=ReplayCache(),
+            revocations=frozenset(),
+            cache=cache,
+        )
+    assert refused.value.code == refusals.HOLDER_PROOF_INVALID
+
+
+def test_the_memory_is_bounded() -> None:
+    cache = CheckedCredentials(size=2)
+    for name in ("a", "b", "c"):
+        cache.put(name, ("P1", {}, None))
+    assert (cache.get("a"), cache.get("c")) == (None, ("P1", {}, None))
