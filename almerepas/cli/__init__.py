@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from almerepas.cli import database, demo, grants, keys, ledger, reference, staff
+from almerepas.cli import database, demo, grants, keys, ledger, outbox, reference, staff
 
 
 def register_commands(app: Flask) -> None:
@@ -17,6 +17,7 @@ def register_commands(app: Flask) -> None:
         reference.norms_group,
         grants.grants_group,
         keys.keys_group,
+        outbox.outbox_group,
         staff.staff_group,
     ):
         app.cli.add_command(group)

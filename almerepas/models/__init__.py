@@ -2,6 +2,7 @@
 
 from almerepas.audit.models import AuditEvent
 from almerepas.grants.models import Grant
+from almerepas.holders.models import HolderSession, LoginCode
 from almerepas.households.models import (
     District,
     Household,
@@ -19,6 +20,7 @@ from almerepas.income.models import (
     PolicySetting,
 )
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.outbox.models import Channel, Message, MessageStatus
 from almerepas.passes.models import Pass, PassStatus
 from almerepas.schemes.models import (
     AgeRule,
@@ -38,16 +40,21 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Beneficiary",
+    "Channel",
     "Children",
     "District",
     "EntryKind",
     "Grant",
+    "HolderSession",
     "Household",
     "HouseholdType",
     "IncomeAssessment",
     "JournalEntry",
+    "LoginCode",
     "MemberRole",
     "Membership",
+    "Message",
+    "MessageStatus",
     "MidPeriodEntry",
     "Norm",
     "Pass",
