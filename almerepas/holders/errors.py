@@ -46,9 +46,3 @@ class LoginCodeLocked(DomainError):
     code = "login_code_locked"
     status = 401
     title = N_("U heeft 5 keer een verkeerde code ingevuld. Vraag een nieuwe code aan.")
-
-
-class NotLoggedInHolder(DomainError):
-    code = "holder_not_logged_in"
-    status = 401
-    title = N_("U bent niet ingelogd. Log eerst in met een code.")

@@ -8,6 +8,7 @@ from flask import Flask
 from almerepas.web import (
     caseworker,
     grant_runs,
+    holder,
     household_forms,
     households,
     policy,
@@ -24,3 +25,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(caseworker.blp)
     grant_runs.init_app(app)
     policy.init_app(app)
+    holder.init_app(app)
