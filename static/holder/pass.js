@@ -181,12 +181,19 @@ async function tick() {
   updatedLine.hidden = false;
 }
 
+// The service worker keeps this page when it is opened through it; the first visit is not,
+// so the page hands itself over once the worker is there: offline works from the first visit.
+async function keepOffline() {
+  if (!("serviceWorker" in navigator)) return;
+  await navigator.serviceWorker.register(section.dataset.serviceWorker, {
+    scope: section.dataset.scope,
+  });
+  const worker = await navigator.serviceWorker.ready;
+  if (worker.active) worker.active.postMessage({ keep: location.pathname });
+}
+
 async function start() {
-  if ("serviceWorker" in navigator) {
-    navigator.serviceWorker
-      .register(section.dataset.serviceWorker, { scope: section.dataset.scope })
-      .catch(() => {});
-  }
+  keepOffline().catch(() => {});
   current = (await load(number)) || null;
   if (!valid(current) && navigator.onLine) {
     try {

@@ -43,11 +43,25 @@ async function passPage(request) {
     }
     return response;
   } catch (error) {
-    const kept = await cache.match(request);
+    const kept = await cache.match(request, { ignoreVary: true });
     if (kept) return kept;
     throw error;
   }
 }
+
+// A pass page opened before this worker controlled it asks to be kept.
+self.addEventListener("message", (event) => {
+  const path = event.data && event.data.keep;
+  if (typeof path !== "string" || !/^\/mijn\/passen\/[0-9]+$/.test(path)) return;
+  event.waitUntil(
+    fetch(path, { credentials: "same-origin" }).then(async (response) => {
+      if (response.ok && !response.redirected) {
+        const cache = await caches.open(CACHE);
+        await cache.put(new Request(path), response);
+      }
+    }),
+  );
+});
 
 self.addEventListener("fetch", (event) => {
   const request = event.request;
@@ -57,6 +71,8 @@ self.addEventListener("fetch", (event) => {
   if (isPassPage(url, request)) {
     event.respondWith(passPage(request));
   } else if (ASSETS.includes(url.pathname)) {
-    event.respondWith(caches.match(request).then((kept) => kept || fetch(request)));
+    event.respondWith(
+      caches.match(request, { ignoreVary: true }).then((kept) => kept || fetch(request)),
+    );
   }
 });
