@@ -129,7 +129,8 @@ def test_the_holder_logs_in_with_an_e_mailed_code_and_shows_a_rotating_pass_also
     # The network goes; the service worker keeps the page, IndexedDB the key and credential.
     page.wait_for_function("navigator.serviceWorker.controller !== null")
     page.wait_for_function(
-        "caches.open('almerepas-holder-v1').then(c => c.match(location.pathname, {ignoreVary: true})).then(Boolean)"
+        "caches.open('almerepas-holder-v1')"
+        ".then(c => c.match(location.pathname, {ignoreVary: true})).then(Boolean)"
     )
     page.context.set_offline(True)
     page.reload()
