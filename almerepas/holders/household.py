@@ -32,17 +32,17 @@ def membership_on(session: Session, person_id: int, day: dt.date) -> Membership 
 def visible_people(
     session: Session, person: Person, day: dt.date
 ) -> tuple[Household | None, list[Person]]:
-    """The holder's household on ``day`` and the people whose passes the holder sees.
+    """The household whose shared budgets the holder sees (None: none of them) and the people
+    whose passes and budgets the holder sees, on ``day``.
 
-    An applicant or partner sees everyone who lives in the household that day; a child or
-    another member sees only themselves. The holder comes first, the others by birth date.
+    An applicant or partner sees everyone who lives in the household that day, and the budgets
+    of the household as a whole; a child or another member sees only their own. The holder
+    comes first, the others by birth date.
     """
     membership = membership_on(session, person.id, day)
-    if membership is None:
+    if membership is None or membership.role not in HOUSEHOLD_ROLES:
         return None, [person]
     household = membership.household
-    if membership.role not in HOUSEHOLD_ROLES:
-        return household, [person]
     others = sorted(
         (m.person for m in household.memberships if m.active_on(day) and m.person_id != person.id),
         key=lambda p: (p.date_of_birth, p.id),

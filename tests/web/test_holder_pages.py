@@ -254,6 +254,8 @@ def test_a_parent_sees_the_household_budgets_in_plain_words(
     assert "Nog € 800 dit jaar." in html  # the child's sport and culture budget
     assert "/mijn/passen/100000000002" in html  # the child's pass, for the parent
     assert "U bespaarde dit jaar € 0 met de pas." in html
+    assert "Voor het hele huishouden" in html  # the household's own budget, for its adults
+    assert "25% korting. U krijgt deze maand nog € 50 korting." in html
     for word in ("minima", "inkomen", "norm", "%  van"):
         assert word not in html.lower()
 
@@ -263,6 +265,7 @@ def test_a_child_sees_only_her_own_pass(
 ) -> None:
     db = reference
     household = family(db)
+    budgets(db, household, frozen_clock.now().date())
     mother, child = member(household, 0), member(household, 2)
     make_pass(db, mother, "100000000001")
     make_pass(db, child, "100000000002")
@@ -270,6 +273,9 @@ def test_a_child_sees_only_her_own_pass(
     client = signed_in(app, db, child)
     html = page(client.get("/mijn"))
     assert "100000000002" in html and "100000000001" not in html
+    assert "Stadsfonds sport en cultuur" in html  # her own budget
+    assert "Voor het hele huishouden" not in html  # not the household's
+    assert "sociale supermarkt" not in html
     assert client.get("/mijn/passen/100000000001").status_code == 404
 
 
