@@ -4,19 +4,26 @@
 - staff: ``make_staff``, ``totp_now``, ``login_headers``, ``staff_headers``, ``token_headers``
 - households: ``make_household``, ``assess``, ``born``
 - reference data by name: ``seed_scheme``
+- passes and codes: ``credential_pass``, ``device_key``, ``device_jwk``, ``holder_signature``,
+  ``phone_code``, ``step_at``
 
 Shared fixtures (frozen clock, ``reference``, ``count_queries``...) live in tests/fixtures.py.
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import hashlib
 import itertools
 import uuid
 from contextlib import AbstractContextManager, nullcontext
 from typing import TYPE_CHECKING, Any
 
 import pyotp
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from flask import has_app_context
 from sqlalchemy.orm import Session
 
@@ -36,6 +43,8 @@ from almerepas.models import (
     Household,
     IncomeAssessment,
     MemberRole,
+    Pass,
+    PassStatus,
 )
 from almerepas.reference.loaders import seed_schemes
 from almerepas.staff.accounts import create_staff_user
@@ -214,3 +223,76 @@ def seed_scheme(code: str) -> dict[str, Any]:
     if code not in by_code:
         raise KeyError(f"no seed scheme {code!r}; there are {sorted(by_code)}")
     return dict(by_code[code])
+
+
+# -- passes and their codes (almerepas.passes.credentials, almerepas.validator) ----------------
+
+_pass_numbers = itertools.count(1)
+
+
+def credential_pass(
+    session: Session,
+    person_id: int | None = None,
+    *,
+    valid_until: dt.date = dt.date(2026, 12, 31),
+    generation: int = 1,
+) -> Pass:
+    """An active pass for a new person (or ``person_id``), made directly: the pass operations
+    have their own tests. Needs the ``reference`` fixture's postcodes when it makes a person."""
+    if person_id is None:
+        household = make_household(session, [(MemberRole.applicant, dt.date(1990, 4, 1))])
+        person_id = household.memberships[0].person_id
+    pass_ = Pass(
+        number=f"9{next(_pass_numbers):011d}{uuid.uuid4().int % 10}",
+        person_id=person_id,
+        status=PassStatus.active,
+        generation=generation,
+        valid_from=dt.date(2026, 1, 1),
+        valid_until=valid_until,
+        issued_at=clock.now(),
+    )
+    session.add(pass_)
+    session.flush()
+    return pass_
+
+
+def device_key() -> ec.EllipticCurvePrivateKey:
+    """A holder's device key, as the browser makes it with WebCrypto (P-256)."""
+    return ec.generate_private_key(ec.SECP256R1())
+
+
+def device_jwk(device: ec.EllipticCurvePrivateKey) -> dict[str, str]:
+    """The public JWK the holder's page sends, as WebCrypto's exportKey("jwk") gives it."""
+    numbers = device.public_key().public_numbers()
+    return {
+        "kty": "EC",
+        "crv": "P-256",
+        "x": _b64(numbers.x.to_bytes(32, "big")),
+        "y": _b64(numbers.y.to_bytes(32, "big")),
+    }
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def holder_signature(device: ec.EllipticCurvePrivateKey, credential: str, step: int) -> str:
+    """What the holder's page does every 30 seconds, written from the contract (not from the
+    kit): ES256 by the device key over b64url('{"alg":"ES256"}') + "." +
+    b64url('{"h":"<H>","t":<step>}'), H = b64url(sha256(credential)[:16]); the raw r||s
+    signature WebCrypto returns, base64url."""
+    h = _b64(hashlib.sha256(credential.encode("ascii")).digest()[:16])
+    signing_input = _b64(b'{"alg":"ES256"}') + "." + _b64(f'{{"h":"{h}","t":{step}}}'.encode())
+    r, s = decode_dss_signature(device.sign(signing_input.encode(), ec.ECDSA(hashes.SHA256())))
+    return _b64(r.to_bytes(32, "big") + s.to_bytes(32, "big"))
+
+
+def step_at(moment: dt.datetime) -> int:
+    return int(moment.timestamp()) // 30
+
+
+def phone_code(device: ec.EllipticCurvePrivateKey, credential: str, step: int | dt.datetime) -> str:
+    """The phone QR text: ``credential~step~holder signature``."""
+    if isinstance(step, dt.datetime):
+        step = step_at(step)
+    return f"{credential}~{step}~{holder_signature(device, credential, step)}"

@@ -1,6 +1,6 @@
-"""Shared fixtures beside tests/conftest.py: the frozen clock, an app context, reference data,
-a count of SQL statements and a real SMTP server on loopback (``smtp_server``). Factories (plain
-functions that make rows) are in tests/factories.py.
+"""Shared fixtures beside tests/conftest.py: the frozen clock, an app context, reference data (with
+signing keys: ``keyed``), a count of SQL statements and a real SMTP server on loopback
+(``smtp_server``). Factories (plain functions that make rows) are in tests/factories.py.
 """
 
 from __future__ import annotations
@@ -23,7 +23,9 @@ from sqlalchemy import Connection, event
 from sqlalchemy.orm import Session
 
 from almerepas.core import clock
+from almerepas.passes import keys as signing
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
+from tests.factories import KEYS, TEST_ACTOR
 
 #: A Monday morning in March, far from any period boundary, unless a test sets its own moment.
 START = dt.datetime(2026, 3, 2, 9, 0, 0, tzinfo=dt.UTC)
@@ -70,6 +72,14 @@ def reference(db: Session, app: Flask) -> Session:
         load_norms(db)
         load_schemes(db)
     return db
+
+
+@pytest.fixture
+def keyed(reference: Session) -> Session:
+    """``reference`` plus one signing key of every family (phone, card, bundle, bus), made at
+    START: what issuing and checking pass codes needs."""
+    signing.ensure_keys(reference, keys=KEYS, actor=TEST_ACTOR, now=START)
+    return reference
 
 
 # -- counting SQL statements --------------------------------------------------------------------

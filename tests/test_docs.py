@@ -9,6 +9,7 @@ every call in its source that passes a literal status and a literal code.
 from __future__ import annotations
 
 import ast
+import csv
 import functools
 import importlib
 import itertools
@@ -254,3 +255,29 @@ def test_every_audit_action_is_documented() -> None:
     text = AUDIT_MD.read_text(encoding="utf-8")
     missing = {a: files for a, files in sorted(actions.items()) if f"`{a}`" not in text}
     assert not missing, f"document these audit actions in docs/audit.md: {missing}"
+
+
+# -- what counts as income -------------------------------------------------------------------------
+
+ELIGIBILITY_MD = ROOT / "docs" / "eligibility.md"
+
+
+def income_kinds_documented() -> list[list[str]]:
+    """The rows of the kinds table in the "Wat telt als inkomen" section of eligibility.md."""
+    text = ELIGIBILITY_MD.read_text(encoding="utf-8")
+    _before, heading, section = text.partition("\n## Wat telt als inkomen\n")
+    assert heading, "docs/eligibility.md has no '## Wat telt als inkomen' section"
+    section = section.split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| ")]
+    cells = [[cell.strip().strip("`") for cell in row.strip("|").split(" | ")] for row in rows]
+    return [row for row in cells if row[0] != "kind"]
+
+
+def test_every_kind_of_income_is_documented_as_the_table_says() -> None:
+    with (PACKAGE / "income" / "income_kinds.csv").open(encoding="utf-8", newline="") as f:
+        table = [list(row.values()) for row in csv.DictReader(f)]
+    assert len(table) >= 14
+    assert income_kinds_documented() == table, (
+        "docs/eligibility.md, 'Wat telt als inkomen': the table must list income_kinds.csv as it "
+        "is, row for row (kind, label, treatment, minors, rule, source)"
+    )

@@ -10,6 +10,8 @@ from almerepas.api import (
     grant_runs,
     health,
     households,
+    keys,
+    passes,
     policy,
     schemes,
     tokens,
@@ -34,6 +36,8 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(schemes.blp, url_prefix=API_PREFIX)
     api.register_blueprint(grant_runs.blp, url_prefix=API_PREFIX)
     api.register_blueprint(policy.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(passes.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(keys.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
     return api

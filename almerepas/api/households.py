@@ -40,6 +40,7 @@ from almerepas.households.search import Criteria
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.pagination import link_header
 from almerepas.http.reasons import worded
+from almerepas.income.lines import IncomeLineInput
 
 blp = Blueprint("households", __name__, description="Huishoudens (voor consulenten)")
 
@@ -186,13 +187,19 @@ def record_move_out(body: dict[str, Any], household_id: int) -> dict[str, Any]:
 @blp.response(201, AssessmentSchema)
 @transactional
 def record_assessment(body: dict[str, Any], household_id: int) -> Any:
-    """Leg een inkomenstoets vast; die vervangt de vorige vanaf zijn begindatum."""
+    """Leg een inkomenstoets vast; die vervangt de vorige vanaf zijn begindatum.
+
+    Het inkomen per lid en soort (``lines``; wat meetelt volgt uit de tabel in
+    docs/eligibility.md) of alleen het totaal (``net_income``).
+    """
     session = get_session()
     household = households.get_household(session, household_id)
+    lines = body.get("lines")
     assessment = casework.assess(
         session,
         household,
-        net_income=body["net_income"],
+        net_income=body.get("net_income"),
+        lines=None if lines is None else [IncomeLineInput(**line) for line in lines],
         assessed_on=body["assessed_on"],
         valid_from=body.get("valid_from"),
         months=body.get("months"),

@@ -7,6 +7,7 @@ records it, so a change made through a page and through the API leave the same t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -19,7 +20,9 @@ from almerepas.households import members as households
 from almerepas.households.members import Address
 from almerepas.households.models import Household, MemberRole, Membership, Person
 from almerepas.income import assessments
-from almerepas.income.models import IncomeAssessment
+from almerepas.income.lines import IncomeLineInput
+from almerepas.income.models import IncomeAssessment, IncomeLine
+from almerepas.income.policy import Policy
 
 
 def viewed(session: Session, household: Household, *, actor: Actor) -> None:
@@ -135,7 +138,8 @@ def assess(
     session: Session,
     household: Household,
     *,
-    net_income: int,
+    net_income: int | None = None,
+    lines: Sequence[IncomeLineInput] | None = None,
     assessed_on: dt.date,
     actor: Actor,
     valid_from: dt.date | None = None,
@@ -143,6 +147,7 @@ def assess(
     evidence_ref: str | None = None,
     assets: int | None = None,
     youth_supplement: bool = False,
+    policy: Policy | None = None,
 ) -> IncomeAssessment:
     start = valid_from or assessed_on
     # Loaded before, changed in place by record_assessment: the same objects, before and after.
@@ -158,6 +163,7 @@ def assess(
         session,
         household,
         net_income=net_income,
+        lines=lines,
         assessed_on=assessed_on,
         assessed_by=actor.name,
         valid_from=valid_from,
@@ -165,6 +171,7 @@ def assess(
         evidence_ref=evidence_ref,
         assets=assets,
         youth_supplement=youth_supplement,
+        policy=policy,
     )
     # The assessments it supersedes end the day before it starts: before and after, as set.
     superseded: dict[str, list[Any]] = {}
@@ -196,12 +203,25 @@ def assess(
                     "assets": assessment.assets,
                     "youth_supplement": assessment.youth_supplement,
                     "income_period": assessment.income_period,
+                    # how net_income was made, when it was entered per member and kind
+                    "lines": [_line(line) for line in assessment.lines] or None,
                 },
             ),
             **superseded,
         },
     )
     return assessment
+
+
+def _line(line: IncomeLine) -> dict[str, Any]:
+    return {
+        "person": line.person_id,
+        "kind": line.kind,
+        "amount": line.amount,
+        "per": line.per,
+        "counted": line.counted,
+        "reason": line.reason,
+    }
 
 
 def record_departure(

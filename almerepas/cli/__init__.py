@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from almerepas.cli import database, demo, grants, keys, ledger, outbox, reference, staff
+from almerepas.cli import (
+    cards,
+    database,
+    demo,
+    grants,
+    keys,
+    ledger,
+    outbox,
+    passes,
+    reference,
+    staff,
+)
 
 
 def register_commands(app: Flask) -> None:
@@ -19,5 +30,7 @@ def register_commands(app: Flask) -> None:
         keys.keys_group,
         outbox.outbox_group,
         staff.staff_group,
+        passes.passes_group,
+        cards.cards_group,
     ):
         app.cli.add_command(group)

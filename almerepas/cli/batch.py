@@ -53,9 +53,8 @@ def run_batch(title: str, steps: Sequence[Step], session: Session, *, dry_run: b
     try:
         counts = run_unit_of_work(session, work, dry_run=dry_run)
     except DomainError as exc:
-        console.print(
-            f"[red]Gestopt[/red] ({exc.code}): {translate(exc.detail)}. Er is niets opgeslagen."
-        )
+        detail = translate(exc.detail).rstrip(".")
+        console.print(f"[red]Gestopt[/red] ({exc.code}): {detail}. Er is niets opgeslagen.")
         raise click.exceptions.Exit(1) from exc
     except BaseException:
         console.print("[red]Gestopt door een onverwachte fout.[/red] Er is niets opgeslagen.")

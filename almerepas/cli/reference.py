@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import run_batch
-from almerepas.core.session import get_session
+from almerepas.core.session import get_keys, get_session
 from almerepas.grants import norm_changes
 from almerepas.income import norms
 from almerepas.reference.loaders import reference_steps
@@ -26,8 +26,9 @@ def reference() -> None:
 @click.option("--dry-run", is_flag=True, help="Laat zien wat er zou veranderen; sla niets op.")
 @with_appcontext
 def reference_load(dry_run: bool) -> None:
-    """Laad postcodes, normen en regelingen. Nog een keer draaien verandert niets."""
-    steps = reference_steps(actor=Actor("cli:reference-load"))
+    """Laad postcodes, normen, regelingen en de sleutels voor passen. Nog een keer draaien
+    verandert niets."""
+    steps = reference_steps(actor=Actor("cli:reference-load"), keys=get_keys())
     run_batch("Referentiegegevens laden", steps, get_session(), dry_run=dry_run)
 
 

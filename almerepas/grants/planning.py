@@ -21,9 +21,9 @@ from almerepas.core.money import half_up
 from almerepas.households.models import Household, MemberRole, Membership, Person
 from almerepas.income import rules as eligibility
 from almerepas.income.errors import NoNorm
-from almerepas.income.models import HouseholdType, IncomeAssessment
+from almerepas.income.models import HouseholdType, IncomeAssessment, IncomeLine
 from almerepas.income.norms import NormTable, norm_table
-from almerepas.income.policy import OutsideFamily, Policy, load_policy
+from almerepas.income.policy import STUDENT_FINANCE, OutsideFamily, Policy, Students, load_policy
 from almerepas.income.rules import Facts, Reason, RuleResult
 from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
 from almerepas.schemes.periods import PeriodSpan
@@ -95,6 +95,8 @@ class Income(NamedTuple):
     assessed_on: dt.date
     assets: int | None
     youth_supplement: bool
+    #: members with student finance on this assessment (for the ``students`` setting)
+    students: frozenset[int] = frozenset()
 
 
 class Norms:
@@ -198,10 +200,25 @@ def _incomes(
     )
     if household_id is not None:
         query = query.where(IncomeAssessment.household_id == household_id)
+    rows = session.execute(query).all()
+    students = _students(session, [row.id for row in rows])
     by_household: dict[int, list[Income]] = defaultdict(list)
-    for row in session.execute(query):
-        by_household[row[0]].append(Income(*row[1:]))
+    for row in rows:
+        by_household[row[0]].append(Income(*row[1:], students.get(row.id, frozenset())))
     return by_household
+
+
+def _students(session: Session, assessment_ids: list[int]) -> dict[int, frozenset[int]]:
+    """Per assessment, who has student finance on it: one query per run, in chunks."""
+    found: dict[int, set[int]] = defaultdict(set)
+    for start in range(0, len(assessment_ids), 5000):
+        chunk = assessment_ids[start : start + 5000]
+        query = select(IncomeLine.assessment_id, IncomeLine.person_id).where(
+            IncomeLine.kind == STUDENT_FINANCE, IncomeLine.assessment_id.in_(chunk)
+        )
+        for assessment_id, person_id in session.execute(query):
+            found[assessment_id].add(person_id)
+    return {key: frozenset(value) for key, value in found.items()}
 
 
 def _income_on(incomes: list[Income], day: dt.date) -> Income | None:
@@ -243,6 +260,10 @@ def _facts(
         assets=income.assets if income else None,
         asset_limit=asset_limit,
         outside_family=_outside_family(member, day, norms.policy) if person else None,
+        student_excluded=person
+        and income is not None
+        and norms.policy.students == Students.not_eligible
+        and member.person_id in income.students,
     )
 
 

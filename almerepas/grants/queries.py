@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
@@ -62,6 +62,7 @@ def household_detail(session: Session, household: Household, *, keys: Keyring) -
     )
     assessments = session.scalars(
         select(IncomeAssessment)
+        .options(selectinload(IncomeAssessment.lines))  # one more SELECT for all their lines
         .where(IncomeAssessment.household_id == household.id)
         .order_by(IncomeAssessment.valid_from.desc())
     )

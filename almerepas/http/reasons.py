@@ -13,6 +13,8 @@ from typing import Any
 from flask_babel import gettext
 
 from almerepas.core.money import format_cents
+from almerepas.income.lines import income_kinds
+from almerepas.income.models import LineReason
 from almerepas.income.rules import Reason
 
 
@@ -107,3 +109,30 @@ def counted(reasons: Counter[Reason]) -> Counter[str]:
     for reason, count in reasons.items():
         worded_reasons[reason_text(reason)] += count
     return worded_reasons
+
+
+def income_kind_label(kind: str) -> str:
+    """The Dutch label of a kind of income (income_kinds.csv); the code of one no longer there."""
+    found = income_kinds().get(kind)
+    return found.label if found else kind
+
+
+def income_line_reason(reason: LineReason | str, kind: str) -> str:
+    """Why a line of income counts as it does (``income.lines``), short, for the household page."""
+    label = income_kind_label(kind)
+    match LineReason(reason):
+        case LineReason.counts:
+            return _("Telt mee.")
+        case LineReason.excluded_kind:
+            # "kinderbijslag telt niet als inkomen"; an abbreviation (AOW) keeps its capitals
+            name = label[:1].lower() + label[1:] if label[1:2].islower() else label
+            return _("Telt niet mee: %(kind)s telt niet als inkomen.", kind=name)
+        case LineReason.spread_over_year:
+            return _("Per jaar ingevuld: 1/12 telt mee per maand.")
+        case LineReason.minor_earnings:
+            return _("Telt niet mee: verdiensten van een kind onder 18 tellen niet.")
+        case LineReason.not_in_family:
+            return _(
+                "Telt niet mee: deze persoon hoort niet bij het gezin "
+                "(een kamerhuurder, of een kind van 18 jaar of ouder)."
+            )

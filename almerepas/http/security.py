@@ -26,7 +26,8 @@ def init_app(app: Flask) -> None:
             csp = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
             csp += "form-action 'self'"
         response.headers["Content-Security-Policy"] = csp
-        if request.path.startswith("/api/"):
+        if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
+            # Not stored anywhere, unless a view says it is public (the JWKS, GET /keys).
             response.headers["Cache-Control"] = "no-store"
         response.headers["Content-Language"] = str(get_locale() or "nl")
         response.vary.add("Accept-Language")

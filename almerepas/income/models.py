@@ -21,6 +21,28 @@ class HouseholdType(enum.StrEnum):
     couple_mixed = "couple_mixed"
 
 
+class Per(enum.StrEnum):
+    """How an income line's amount was entered: per month, or per year (counted as 1/12)."""
+
+    month = "month"
+    year = "year"
+
+
+class LineReason(enum.StrEnum):
+    """Why an income line counts as it does (``income.lines.count``)."""
+
+    #: counts in full, per month
+    counts = "counts"
+    #: the kind never counts (Participatiewet art. 31 lid 2: child benefit, allowances...)
+    excluded_kind = "excluded_kind"
+    #: entered per year; 1/12 counts per month
+    spread_over_year = "spread_over_year"
+    #: earnings of a member under 18 do not count
+    minor_earnings = "minor_earnings"
+    #: a lodger or a child of 18 or older: not the family of art. 4 Participatiewet
+    not_in_family = "not_in_family"
+
+
 class AgeBand(enum.StrEnum):
     young = "18-20"
     adult = "21-pension"
@@ -102,6 +124,38 @@ class IncomeAssessment(Base):
     superseded_on: Mapped[dt.date | None] = mapped_column(Date)
 
     norm: Mapped[Norm] = relationship(lazy="joined")
+    #: how ``net_income`` was made, when it was entered per member and kind (none: a total only)
+    lines: Mapped[list[IncomeLine]] = relationship(
+        back_populates="assessment", order_by="IncomeLine.id"
+    )
+
+
+class IncomeLine(Base):
+    """One income of one member on an assessment, as entered, with what it counted for.
+
+    The kind's treatment is copied (``per``, ``counted``, ``reason``), so the assessment stays
+    readable when ``income_kinds.csv`` changes later.
+    """
+
+    __tablename__ = "income_line"
+    __table_args__ = (
+        CheckConstraint("amount >= 0", name="amount_not_negative"),
+        CheckConstraint("counted >= 0 AND counted <= amount", name="counted_within_amount"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(ForeignKey("income_assessment.id"), index=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id"))
+    #: a ``kind`` of income_kinds.csv
+    kind: Mapped[str] = mapped_column(String(40))
+    #: cents, as entered: per month, or per year when ``per`` is ``year``
+    amount: Mapped[int]
+    per: Mapped[Per] = mapped_column(str_enum(Per, "income_per"))
+    #: cents per month that count towards ``IncomeAssessment.net_income``
+    counted: Mapped[int]
+    reason: Mapped[LineReason] = mapped_column(str_enum(LineReason, "income_line_reason"))
+
+    assessment: Mapped[IncomeAssessment] = relationship(back_populates="lines")
 
 
 class PolicySetting(Base):

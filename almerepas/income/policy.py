@@ -56,6 +56,9 @@ class IncomePeriod(enum.StrEnum):
     twelve_months = "twelve_months"
 
 
+#: the kind of income (income_kinds.csv) that makes a member a student for the ``students`` setting
+STUDENT_FINANCE = "student_finance"
+
 #: the household types an asset limit names: couple_mixed counts as a couple
 ASSET_TYPES = ("single", "single_parent", "couple")
 

@@ -16,12 +16,21 @@ from almerepas.income.models import (
     Children,
     HouseholdType,
     IncomeAssessment,
+    IncomeLine,
     Norm,
     PolicySetting,
 )
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
 from almerepas.outbox.models import Channel, Message, MessageStatus
-from almerepas.passes.models import Pass, PassStatus
+from almerepas.passes.credential_models import (
+    Credential,
+    CredentialKind,
+    KeyFamily,
+    KeyStatus,
+    SigningKey,
+    UsedCode,
+)
+from almerepas.passes.models import BlockReason, CardPrint, Pass, PassStatus
 from almerepas.schemes.models import (
     AgeRule,
     Beneficiary,
@@ -40,8 +49,12 @@ __all__ = [
     "ApiToken",
     "AuditEvent",
     "Beneficiary",
+    "BlockReason",
+    "CardPrint",
     "Channel",
     "Children",
+    "Credential",
+    "CredentialKind",
     "District",
     "EntryKind",
     "Grant",
@@ -49,7 +62,10 @@ __all__ = [
     "Household",
     "HouseholdType",
     "IncomeAssessment",
+    "IncomeLine",
     "JournalEntry",
+    "KeyFamily",
+    "KeyStatus",
     "LoginCode",
     "MemberRole",
     "Membership",
@@ -66,6 +82,8 @@ __all__ = [
     "Role",
     "Scheme",
     "SchemeKind",
+    "SigningKey",
     "StaffUser",
     "Transfer",
+    "UsedCode",
 ]

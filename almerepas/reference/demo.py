@@ -202,7 +202,7 @@ def demo_steps(
     *, year: int, seed: int, households: int, today: dt.date, keys: Keyring
 ) -> list[Step]:
     plan = DemoPlan(year=year, seed=seed, households=households, today=today, keys=keys)
-    steps = list(reference_steps(actor=ACTOR))
+    steps = list(reference_steps(actor=ACTOR, keys=keys))
     steps.append(("medewerkers", _staff_step(plan)))
     steps.append(("huishoudens", _households_step(plan)))
     steps.append(("toekenningen", _grants_step(plan)))

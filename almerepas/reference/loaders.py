@@ -15,9 +15,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import SYSTEM, Actor
+from almerepas.core import clock
+from almerepas.core.crypto import Keyring
 from almerepas.core.session import Step
 from almerepas.households.models import District, PostcodeDistrict
 from almerepas.income import norms
+from almerepas.passes import keys as signing
 from almerepas.schemes import catalogue as schemes
 from almerepas.schemes.models import Scheme
 
@@ -97,10 +100,20 @@ def seed_schemes() -> list[dict[str, Any]]:
     return data
 
 
-def reference_steps(*, actor: Actor = SYSTEM) -> list[Step]:
-    """Postcodes, norms and schemes, each a step of a batch; the audit rows name ``actor``."""
-    return [
+def load_keys(session: Session, *, keys: Keyring, actor: Actor = SYSTEM) -> str:
+    """A signing key for every family that has none (a new installation); then nothing."""
+    made = signing.ensure_keys(session, keys=keys, actor=actor, now=clock.now())
+    return f"{len(made)} created" if made else "unchanged"
+
+
+def reference_steps(*, actor: Actor = SYSTEM, keys: Keyring | None = None) -> list[Step]:
+    """Postcodes, norms and schemes, each a step of a batch; the audit rows name ``actor``.
+    With ``keys``, also the signing keys that pass codes need."""
+    steps: list[Step] = [
         ("postcodes", load_postcodes),
         ("normen", lambda session: load_norms(session, actor=actor)),
         ("regelingen", lambda session: load_schemes(session, actor=actor)),
     ]
+    if keys is not None:
+        steps.append(("sleutels", lambda session: load_keys(session, keys=keys, actor=actor)))
+    return steps

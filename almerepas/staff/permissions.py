@@ -24,6 +24,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "households.write": frozenset({caseworker}),
     "assessments.write": frozenset({caseworker}),
     "eligibility.read": frozenset({caseworker, auditor}),
+    # Passes: the caseworker issues, blocks, replaces and reissues them, and checks a code at the
+    # desk; the auditor checks that work.
+    "passes.read": frozenset({caseworker, auditor}),
+    "passes.write": frozenset({caseworker}),
     # A preview changes nothing: policy staff see what a rule costs, finance checks before a run.
     "grants.preview": frozenset({finance, policy, auditor}),
     # Who waits for a spent budget, by id and date, no names: policy staff decide on budgets.

@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from flask import Flask
 
-# households and household_forms add their routes to the caseworker blueprint.
+# households, household_forms, assessment_forms and pass_forms add their routes to the caseworker
+# blueprint.
 from almerepas.web import (
+    assessment_forms,
     caseworker,
     grant_runs,
     holder,
     household_forms,
     households,
+    pass_forms,
     policy,
     public,
     staff,
 )
 
-__all__ = ["household_forms", "households"]
+__all__ = ["assessment_forms", "household_forms", "households", "pass_forms"]
 
 
 def init_app(app: Flask) -> None:

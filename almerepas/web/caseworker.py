@@ -19,7 +19,7 @@ from almerepas.core.money import format_cents
 from almerepas.core.session import get_session
 from almerepas.households.models import District, Household, MemberRole
 from almerepas.http.guard import current_actor, current_staff
-from almerepas.http.reasons import format_percentage
+from almerepas.http.reasons import format_percentage, income_kind_label, income_line_reason
 from almerepas.income.models import HouseholdType
 from almerepas.schemes.models import Scheme
 from almerepas.staff.permissions import allowed
@@ -72,6 +72,8 @@ def _helpers() -> dict[str, Any]:
         "day": show_day,
         "when": when,
         "period_label": period_label,
+        "income_kind_label": income_kind_label,
+        "income_line_reason": income_line_reason,
     }
 
 

@@ -1,4 +1,5 @@
-"""Caseworker pages that change data: register a household, add a member, record an assessment.
+"""Caseworker pages that change data: register a household, add a member (the assessment is in
+assessment_forms.py).
 
 Each form is checked as a whole on submit; every problem is named at its field and in the
 summary on top, and what was typed comes back, except a BSN: that never goes into page HTML,
@@ -8,18 +9,14 @@ writes the same audit events as the API and goes back to the household page.
 
 from __future__ import annotations
 
-import datetime as dt
-import re
-from collections.abc import Callable
 from typing import Any
 
-from flask import flash, redirect, render_template, request, url_for
+from flask import flash, redirect, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 
 from almerepas.casework import operations as casework
-from almerepas.core.errors import DomainError, ValidationFailed
-from almerepas.core.money import parse_euros
+from almerepas.core.errors import ValidationFailed
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.households import members as households
 from almerepas.households.errors import (
@@ -34,8 +31,6 @@ from almerepas.households.errors import (
 from almerepas.households.members import Address
 from almerepas.households.models import Household, MemberRole, Person
 from almerepas.http.guard import current_actor, require_role
-from almerepas.http.reasons import format_percentage
-from almerepas.income.errors import AssessmentOutOfOrder, NoNorm
 from almerepas.web.caseworker import (
     MEMBER_ROLE_LABELS,
     address_line,
@@ -44,67 +39,10 @@ from almerepas.web.caseworker import (
     show_day,
     today,
 )
-from almerepas.web.forms import Errors, is_plain, parse_day
+from almerepas.web.forms import Form, Refusals, attempt
 
 HOUSEHOLD_FIELDS = ("street", "house_number", "house_number_suffix", "postcode")
 PERSON_FIELDS = ("given_name", "family_name", "date_of_birth", "role", "valid_from", "bsn")
-ASSESSMENT_FIELDS = ("net_income", "assessed_on", "evidence_ref")
-#: Above this a typed monthly income is a typing error (and it keeps the column in range).
-MAX_MONTHLY_INCOME = 100_000_000
-
-
-class Form:
-    """What was typed, the errors found so far, and helpers that check one field each."""
-
-    def __init__(self, names: tuple[str, ...]) -> None:
-        self.names = names
-        self.values = {name: request.form.get(name, "").strip() for name in names}
-        self.values.pop("bsn", None)  # never echoed back
-        self.bsn = re.sub(r"[\s.]", "", request.form.get("bsn", ""))
-        self.errors: Errors = []
-
-    def error(self, name: str, message: str) -> None:
-        if name not in dict(self.errors):
-            self.errors.append((name, message))
-
-    def text(self, name: str, max_length: int, missing: str | None) -> str:
-        """Required text when ``missing`` is a message, otherwise optional."""
-        value = self.values[name]
-        if not value and missing:
-            self.error(name, missing)
-        elif not is_plain(value, max_length):
-            self.error(name, _("Gebruik hoogstens %(n)s gewone tekens.", n=max_length))
-        return value
-
-    def day(self, name: str, missing: str, example: str) -> dt.date | None:
-        if not self.values[name]:
-            self.error(name, missing)
-            return None
-        try:
-            return parse_day(self.values[name])
-        except ValueError:
-            message = _("Vul een datum in zoals %(example)s (dag-maand-jaar).", example=example)
-            self.error(name, message)
-            return None
-
-    def sorted_errors(self) -> Errors:
-        """In the order of the fields on the page, so the summary reads top to bottom."""
-        return sorted(self.errors, key=lambda e: self.names.index(e[0]))
-
-    def render(self, template: str, status: int, **context: Any) -> tuple[str, int]:
-        if self.errors and self.bsn and "bsn" in self.names:
-            self.error(
-                "bsn",
-                _(
-                    "Vul het burgerservicenummer opnieuw in. "
-                    "Wij zetten het niet terug in het formulier."
-                ),
-            )
-        errors = self.sorted_errors()
-        html = render_template(
-            template, form=self.values, errors=errors, field_errors=dict(errors), **context
-        )
-        return html, status
 
 
 def _person(form: Form, *, with_role: bool) -> dict[str, Any]:
@@ -144,22 +82,6 @@ def _add_person(household: Household, person: dict[str, Any]) -> Person:
     )
 
 
-def _attempt(form: Form, work: Callable[[], Any], fields: Refusals) -> Any:
-    """Run the domain work; a known refusal becomes a field error and nothing is written."""
-    try:
-        return work()
-    except DomainError as exc:
-        for kind, (name, message) in fields.items():
-            if isinstance(exc, kind):
-                get_session().rollback()
-                form.error(name, message)
-                return None
-        raise
-
-
-Refusals = dict[type[DomainError], tuple[str, str]]
-
-
 def _person_refusals() -> Refusals:
     """What add_member and create_person refuse, at the field to change."""
     in_use = _(
@@ -187,11 +109,11 @@ def _member_refusals(household: Household) -> Refusals:
             _("Dit huishouden heeft op die datum al een aanvrager. Kies een andere rol."),
         ),
         SecondPartner: ("role", partner),
-        HouseholdMovedOut: ("valid_from", _moved_out(household)),
+        HouseholdMovedOut: ("valid_from", moved_out(household)),
     }
 
 
-def _moved_out(household: Household) -> str:
+def moved_out(household: Household) -> str:
     return str(
         _(
             "Dit huishouden is op %(day)s uit Almere vertrokken. "
@@ -238,7 +160,7 @@ def new_household() -> ResponseReturnValue:
         _add_person(household, person)
         return household
 
-    household = _attempt(form, work, _person_refusals())
+    household = attempt(form, work, _person_refusals())
     if household is None:
         return form.render("caseworker/new_household.html", 400)
     flash(_("Het huishouden is ingeschreven."))
@@ -288,7 +210,7 @@ def new_member(household_id: int) -> ResponseReturnValue:
 
     person = _person(form, with_role=True)
     if not form.errors:
-        _attempt(form, lambda: _add_person(household, person), _member_refusals(household))
+        attempt(form, lambda: _add_person(household, person), _member_refusals(household))
     if form.errors:
         record_view(household)
         return form.render("caseworker/new_member.html", 400, **context)
@@ -297,95 +219,3 @@ def new_member(household_id: int) -> ResponseReturnValue:
 
 
 # -- record an income assessment --------------------------------------------------------------
-
-
-@blp.route("/<int:household_id>/inkomenstoets", methods=["GET", "POST"])
-@require_role("assessments.write")
-@transactional
-def new_assessment(household_id: int) -> ResponseReturnValue:
-    """Record the household's net monthly income; it is compared with the norm on that date."""
-    household = households.get_household(get_session(), household_id)
-    form = Form(ASSESSMENT_FIELDS)
-    context = {"household": household, "address": address_line(household)}
-    if request.method == "GET":
-        form.values["assessed_on"] = show_day(today())
-        record_view(household)
-        return form.render("caseworker/new_assessment.html", 200, **context)
-
-    income = _income(form)
-    assessed_on = form.day("assessed_on", _("Vul de peildatum in."), "01-03-2026")
-    evidence = form.text("evidence_ref", 200, None)
-    assessment = None
-    if not form.errors and income is not None and assessed_on is not None:
-
-        def work() -> Any:
-            return casework.assess(
-                get_session(),
-                household,
-                net_income=income,
-                assessed_on=assessed_on,
-                evidence_ref=evidence or None,
-                actor=current_actor(),
-            )
-
-        assessment = _attempt(form, work, _assessment_refusals(household))
-    if assessment is None:
-        record_view(household)
-        return form.render("caseworker/new_assessment.html", 400, **context)
-    flash(
-        _(
-            "De inkomenstoets is vastgelegd. Het inkomen is %(pct)s van het sociaal minimum.",
-            pct=format_percentage(assessment.percentage_bp),
-        )
-    )
-    return redirect(url_for("caseworker.household", household_id=household.id), 303)
-
-
-def _income(form: Form) -> int | None:
-    typed = form.values["net_income"]
-    if not typed:
-        form.error(
-            "net_income", _("Vul het netto inkomen per maand in. Geen inkomen? Vul dan 0 in.")
-        )
-        return None
-    try:
-        cents = parse_euros(typed)
-    except ValueError:
-        form.error(
-            "net_income",
-            _(
-                "Vul een bedrag in euro's in, zoals 1.234,56. "
-                "Gebruik hoogstens 2 cijfers achter de komma."
-            ),
-        )
-        return None
-    if cents < 0:
-        form.error(
-            "net_income", _("Het inkomen kan niet negatief zijn. Geen inkomen? Vul dan 0 in.")
-        )
-    elif cents > MAX_MONTHLY_INCOME:
-        form.error(
-            "net_income",
-            _("Dit bedrag is te hoog voor een inkomen per maand. Controleer het bedrag."),
-        )
-    return cents
-
-
-def _assessment_refusals(household: Household) -> Refusals:
-    no_norm = _(
-        "Voor deze peildatum is er geen sociaal minimum (norm) bekend. "
-        "Kies een andere datum, of vraag de beheerder om de normen aan te vullen."
-    )
-    later = _(
-        "Er is al een inkomenstoets die op of na deze datum begint. Kies een latere peildatum."
-    )
-    no_applicant = _(
-        "Op deze datum woont er geen aanvrager in het huishouden. "
-        "Kies een andere datum of voeg eerst de aanvrager toe."
-    )
-    return {
-        HouseholdMovedOut: ("assessed_on", _moved_out(household)),
-        NoNorm: ("assessed_on", no_norm),
-        AssessmentOutOfOrder: ("assessed_on", later),
-        ValidationFailed: ("assessed_on", no_applicant),
-    }

@@ -27,6 +27,7 @@ from almerepas.households.errors import InvalidBsn
 from almerepas.households.search import Criteria, search_households
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.reasons import worded
+from almerepas.passes.queries import household_passes, latest_per_person
 from almerepas.schemes.models import Scheme
 from almerepas.web.caseworker import (
     PAGE_SIZE,
@@ -40,6 +41,7 @@ from almerepas.web.caseworker import (
     today,
 )
 from almerepas.web.forms import Errors, is_plain, page_number, parse_day
+from almerepas.web.pass_forms import pass_rows
 
 # -- finding a household ----------------------------------------------------------------------
 
@@ -152,7 +154,7 @@ def _search_page(
 @require_role("households.read")
 @transactional
 def household(household_id: int) -> str:
-    """The household: address, members, income assessments and what it was granted."""
+    """The household: address, members and their passes, income assessments and grants."""
     session = get_session()
     found = households.get_household(session, household_id)
     record_view(found)
@@ -168,14 +170,20 @@ def household(household_id: int) -> str:
             return names.get(int(number), key)
         return str(_("Het hele huishouden"))
 
+    passes = None
+    if may("passes.read"):
+        latest = latest_per_person(household_passes(session, found.id, today()))
+        passes = pass_rows(found, latest)
     return render_template(
         "caseworker/household.html",
         household=found,
         detail=detail,
+        passes=passes,
         address=address_line(found),
         schemes=schemes,
         scheme_name=scheme_name,
         beneficiary=beneficiary,
+        names=names,
         on=today(),
     )
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-
 revision = "ff67a99ef8ba"
 down_revision = "a4d2c8e6b1f3"
 branch_labels = None

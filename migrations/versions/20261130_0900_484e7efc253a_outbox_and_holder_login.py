@@ -3,7 +3,7 @@
 New tables only; downgrading drops them (pending messages and open holder sessions with them).
 
 Revision ID: 484e7efc253a
-Revises: ff67a99ef8ba
+Revises: cfa315947f34
 Create Date: 2026-11-30 09:00:00.000000+00:00
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "484e7efc253a"
-down_revision = "ff67a99ef8ba"
+down_revision = "cfa315947f34"
 branch_labels = None
 depends_on = None
 
@@ -35,9 +35,7 @@ def upgrade() -> None:
         sa.Column("purpose", sa.String(length=40), nullable=False),
         sa.Column("subject", sa.String(length=200), nullable=True),
         sa.Column("body_encrypted", sa.LargeBinary(), nullable=False),
-        sa.Column(
-            "status", _enum("message_status", "pending", "sent", "failed"), nullable=False
-        ),
+        sa.Column("status", _enum("message_status", "pending", "sent", "failed"), nullable=False),
         sa.Column("attempts", BIGINT, nullable=False),
         sa.Column("next_attempt_at", MOMENT, nullable=False),
         sa.Column("expires_at", MOMENT, nullable=True),
@@ -97,9 +95,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_index(op.f("ix_login_code_person_id"), table_name="login_code")
-    op.drop_index(
-        op.f("ix_login_code_contact_hash_login_code_created_at"), table_name="login_code"
-    )
+    op.drop_index(op.f("ix_login_code_contact_hash_login_code_created_at"), table_name="login_code")
     op.drop_table("login_code")
     op.drop_index(op.f("ix_holder_session_person_id"), table_name="holder_session")
     op.drop_table("holder_session")

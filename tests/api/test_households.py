@@ -102,8 +102,9 @@ def test_search_by_name_postcode_and_bsn_in_the_body(
 
 
 #: GET /households/{id}: the token with its staff member, the household, its members with their
-#: persons (one SELECT ... IN for all of them), the audit row, the grants, the assessments.
-OPEN_HOUSEHOLD_STATEMENTS = 6
+#: persons (one SELECT ... IN for all of them), the audit row, the grants, the assessments, and
+#: the income lines of all of them (one SELECT ... IN; none when there is no assessment).
+OPEN_HOUSEHOLD_STATEMENTS = 7
 
 
 def open_counted(

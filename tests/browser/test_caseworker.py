@@ -90,10 +90,12 @@ def test_a_caseworker_registers_a_family_and_sees_the_child_is_entitled(
     expect(members).to_contain_text("******333")
     expect(page.locator("body")).not_to_contain_text("111222333")
 
-    # Exactly 110% of the single-parent norm on 1 March 2026 (€ 1.401,50, published).
+    # Exactly 110% of the single-parent norm on 1 March 2026 (€ 1.401,50, published): the
+    # wages count, the child benefit does not.
     page.get_by_role("link", name="Een inkomenstoets vastleggen").click()
-    page.get_by_label("Netto inkomen").fill("1.541,65")
     page.get_by_label("Peildatum").fill("01-03-2026")
+    fill_income(page, 1, "Sara Bakker", "Netto loon", "1.541,65")
+    fill_income(page, 2, "Sara Bakker", "Kinderbijslag", "300")
     page.get_by_label("Bewijs").fill("loonstrook februari 2026")
     page.get_by_role("button", name="Inkomenstoets vastleggen").click()
     expect(page.get_by_role("status")).to_have_text(
@@ -104,6 +106,13 @@ def test_a_caseworker_registers_a_family_and_sees_the_child_is_entitled(
     expect(assessment).to_contain_text("€ 1.401,50 (alleenstaande ouder)")
     expect(assessment).not_to_contain_text("voorlopig")
     expect(assessment).to_contain_text("110%")
+    assessment.get_by_role("link", name="per lid en soort").click()
+    how = page.get_by_role("table", name="Zo is het inkomen van de toets van 01-03-2026 berekend")
+    expect(how.get_by_role("row")).to_have_count(4)  # heading, two lines, the total
+    expect(how.get_by_role("row").nth(2)).to_contain_text(
+        "Telt niet mee: kinderbijslag telt niet als inkomen."
+    )
+    expect(how.get_by_role("row").nth(3)).to_contain_text("Inkomen per maand € 1.541,65")
 
     page.get_by_role("link", name="Bekijk de regelingen van dit huishouden").click()
     page.get_by_label("Peildatum").fill("15-03-2026")
@@ -131,8 +140,9 @@ def test_the_caseworker_pages_pass_axe_also_with_errors(
     register_family(page)
     household_url = page.url
     page.get_by_role("link", name="Een inkomenstoets vastleggen").click()
-    page.get_by_label("Netto inkomen").fill("1538,38")
     page.get_by_label("Peildatum").fill("01-03-2026")
+    fill_income(page, 1, "Sara Bakker", "Netto loon", "1538,38")
+    fill_income(page, 2, "Ilias Bakker", "Netto loon", "150")
     page.get_by_role("button", name="Inkomenstoets vastleggen").click()
     with live_server.app.app_context(), live_server.session() as session:
         grants.issue(session, period="2026-03", actor=Actor("test"), today=dt.date(2026, 3, 1))
@@ -161,19 +171,24 @@ def test_the_caseworker_pages_pass_axe_also_with_errors(
     for tab in (page, axe_page):
         tab.set_viewport_size({"width": 1280, "height": 720})
 
-    # The assessment form in its error state: a negative amount and a date that is no date.
+    # The assessment form in its error state: a date that is no date, a row without its kind,
+    # a negative total.
     page.get_by_role("link", name="Een inkomenstoets vastleggen").click()
     fill_wrong_assessment(page)
     summary = page.locator(".error-summary")
     expect(summary).to_be_focused()
     expect(summary.get_by_role("link")).to_have_text(
         [
-            "Het inkomen kan niet negatief zijn. Geen inkomen? Vul dan 0 in.",
             "Vul een datum in zoals 01-03-2026 (dag-maand-jaar).",
+            "Kies de soort inkomen.",
+            "Het inkomen kan niet negatief zijn. Geen inkomen? Vul dan 0 in.",
         ]
     )
     expect(page.get_by_label("Netto inkomen")).to_have_value("-12,50")
     expect(page.get_by_label("Netto inkomen")).to_have_attribute("aria-invalid", "true")
+    row = page.get_by_role("group", name="Inkomen 1")
+    expect(row.get_by_label("Soort inkomen")).to_have_attribute("aria-invalid", "true")
+    expect(row.get_by_label("Bedrag in euro")).to_have_value("200")
     page.screenshot(path=str(folder / "assessment-errors.png"), full_page=True)
     # The error page answers a POST, so axe's tab posts the same wrong form itself.
     axe_page.goto(page.url)
@@ -184,6 +199,18 @@ def test_the_caseworker_pages_pass_axe_also_with_errors(
 
 
 def fill_wrong_assessment(page: Page) -> None:
-    page.get_by_label("Netto inkomen").fill("-12,50")
     page.get_by_label("Peildatum").fill("31-02-2026")
+    fill_income(page, 1, "Sara Bakker", None, "200")
+    page.get_by_label("Netto inkomen").fill("-12,50")
     page.get_by_role("button", name="Inkomenstoets vastleggen").click()
+
+
+def fill_income(page: Page, row: int, who: str, kind: str | None, amount: str) -> None:
+    """One row of the assessment form: a member (by name), a kind (by its label), an amount."""
+    group = page.get_by_role("group", name=f"Inkomen {row}")
+    member = group.get_by_label("Van wie")
+    label = member.locator("option", has_text=who).first.text_content() or who
+    member.select_option(label=label)
+    if kind is not None:
+        group.get_by_label("Soort inkomen").select_option(label=kind)
+    group.get_by_label("Bedrag in euro").fill(amount)

@@ -18,8 +18,14 @@ import pytest
 from sqlalchemy.orm import Session
 
 from almerepas.models import Pass, PassStatus
+from almerepas.passes import keys as signing
+from almerepas.passes.bundle import build_bundle, trust_root
+from almerepas.passes.verify import verify_code
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
+from almerepas.validator import Validator
+from almerepas.validator.registry import public_key_from_jwk
 from tests.browser.conftest import LiveServer, axe_check, describe_violations, require_playwright
+from tests.factories import KEYS, TEST_ACTOR
 from tests.fixtures import START, SmtpServer
 from tests.holders.helpers import EMAIL, family, member
 
@@ -33,7 +39,8 @@ STEP = 30
 
 
 def arrange(live_server: LiveServer, smtp_server: SmtpServer | None = None) -> None:
-    """A family whose mother has an e-mail address and a pass; mail goes to ``smtp_server``."""
+    """A family whose mother has an e-mail address and a pass, and the service's signing keys;
+    mail goes to ``smtp_server``."""
     if smtp_server is not None:
         live_server.app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=smtp_server.port)
     with live_server.app.app_context():
@@ -41,6 +48,7 @@ def arrange(live_server: LiveServer, smtp_server: SmtpServer | None = None) -> N
         load_postcodes(db)
         load_norms(db)
         load_schemes(db)
+        signing.ensure_keys(db, keys=KEYS, actor=TEST_ACTOR, now=START)
         mother = member(family(db), 0)
         db.add(
             Pass(
@@ -105,6 +113,34 @@ def decoded_from_screen(page: Page) -> tuple[str, str]:
     return result.text, result.ec_level
 
 
+def page_moment(page: Page) -> dt.datetime:
+    """The moment on the page's (driven) clock: when the code on it was made."""
+    return dt.datetime.fromtimestamp(page.evaluate("Date.now()") / 1000, dt.UTC)
+
+
+def verified_online(live_server: LiveServer, code: str, moment: dt.datetime) -> str:
+    """The service's one verify function: the pass number the code belongs to."""
+    db = live_server.session()
+    try:
+        verified = verify_code(db, code, now=moment, keys=KEYS)
+        db.commit()
+    finally:
+        db.close()
+    assert verified.kind == "phone"
+    return verified.pass_number
+
+
+def offline_kit(live_server: LiveServer) -> Validator:
+    """A validator as on a bus: the trust root pinned, the bundle fetched once, then no network."""
+    db = live_server.session()
+    try:
+        kit = Validator(public_key_from_jwk(trust_root(db, now=START)))
+        kit.apply(build_bundle(db, since=None, now=START, keys=KEYS), now=START, online=True)
+    finally:
+        db.close()
+    return kit
+
+
 @pytest.mark.usefixtures("frozen_clock")
 def test_the_holder_logs_in_with_an_e_mailed_code_and_shows_a_rotating_pass_also_offline(
     new_page: Callable[..., Page], live_server: LiveServer, smtp_server: SmtpServer
@@ -121,10 +157,14 @@ def test_the_holder_logs_in_with_an_e_mailed_code_and_shows_a_rotating_pass_also
     assert decoded_from_screen(page) == (first, "M")
     assert int(page.locator("canvas#qr").get_attribute("data-version") or 99) <= 15
 
+    assert verified_online(live_server, first, page_moment(page)) == PASS_NUMBER
+    kit = offline_kit(live_server)
+
     page.clock.fast_forward(STEP * 1000)
     second = shown_code(page, previous=first)
     assert holder_signing_input(second)[1] == step + 1
     assert holder_signing_input(second)[0] == holder_signing_input(first)[0]  # same credential
+    assert kit.scan(second, now=page_moment(page)).verified.step == step + 1
 
     # The network goes; the service worker keeps the page, IndexedDB the key and credential.
     page.wait_for_function("navigator.serviceWorker.controller !== null")
@@ -140,12 +180,22 @@ def test_the_holder_logs_in_with_an_e_mailed_code_and_shows_a_rotating_pass_also
     later = shown_code(page, previous=offline)
     assert holder_signing_input(later)[1] > holder_signing_input(second)[1]
     assert decoded_from_screen(page)[0] == later
+    scanned = kit.scan(later, now=page_moment(page))  # the bus validator, offline too
+    assert (scanned.verified.step, scanned.warnings) == (holder_signing_input(later)[1], ())
+    assert verified_online(live_server, offline, page_moment(page)) == PASS_NUMBER
 
 
 def fits(page: Page, width: int = 360) -> None:
     """Nothing sticks out sideways: no horizontal scrolling on a 360-pixel-wide phone."""
     scroll = page.evaluate("document.documentElement.scrollWidth")
-    assert scroll <= width, f"{page.url} is {scroll} px wide"
+    widest = page.evaluate(
+        """w => [...document.querySelectorAll('body *')]
+        .filter(e => e.getBoundingClientRect().right > w)
+        .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+        .slice(0, 5)""",
+        width,
+    )
+    assert scroll <= width, f"{page.url} is {scroll} px wide: {widest}"
 
 
 @pytest.mark.usefixtures("frozen_clock")

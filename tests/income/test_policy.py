@@ -12,9 +12,12 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.core.errors import NotFound, ValidationFailed
+from almerepas.grants.planning import plan
 from almerepas.income import assessments, policy, rules
 from almerepas.income.errors import AssetLimitNotSet, NoNorm
-from almerepas.models import AuditEvent, IncomeAssessment, MemberRole
+from almerepas.income.lines import IncomeLineInput, income_kinds
+from almerepas.models import AuditEvent, IncomeAssessment, MemberRole, Scheme
+from almerepas.schemes import periods
 from tests.factories import TEST_ACTOR, born, make_household
 
 A, C = MemberRole.applicant, MemberRole.child
@@ -179,3 +182,25 @@ def test_the_youth_norm_setting_moves_young_people_to_the_adult_norm() -> None:
     day = dt.date(2026, 3, 1)
     assert rules.norm_key(young, 0, day)[1].value == "18-20"
     assert rules.norm_key(young, 0, day, policy.YouthNorm.adult)[1].value == "21-pension"
+
+
+def test_the_student_kind_is_in_the_table() -> None:
+    assert policy.STUDENT_FINANCE in income_kinds()
+
+
+@pytest.mark.parametrize(("setting", "eligible"), [("counted", True), ("not_eligible", False)])
+def test_a_student_gets_the_bus_pass_unless_the_gemeente_excludes_students(
+    reference: Session, setting: str, eligible: bool
+) -> None:
+    policy.change_setting(reference, "students", setting, actor=TEST_ACTOR)
+    family = make_household(reference, [(A, born(22))])
+    (student,) = family.memberships
+    assessments.record_assessment(
+        reference, family, assessed_on=dt.date(2026, 1, 1), assessed_by="t",
+        lines=[IncomeLineInput(student.person_id, policy.STUDENT_FINANCE, 60_000)],
+    )  # fmt: skip
+    ov = reference.scalars(select(Scheme).where(Scheme.code == "ov")).one()
+    (verdict,) = plan(reference, ov, periods.parse("2026-03"), household_id=family.id)
+    assert verdict.eligible is eligible
+    if not eligible:
+        assert verdict.deciding_reason == rules.Reason.of("student")

@@ -29,6 +29,9 @@ PUBLIC_API_ENDPOINTS = {
     "health.health",  # for load balancers and monitoring
     "funding.list_funding_accounts",  # budgets are public money
     "tokens.create_token",  # logging in
+    "keys.public_keys",  # public keys are public: anyone may check a code's signature
+    # keys and hashed revocations only; partner devices authenticate to it with issue 11
+    "keys.validator_bundle",
 }
 
 

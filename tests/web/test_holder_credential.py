@@ -40,7 +40,8 @@ def ask(client: FlaskClient, number: str = NUMBER, key: object = None, csrf: boo
 
 
 @pytest.fixture
-def mother_client(app: Flask, reference: Session, frozen_clock: FrozenClock) -> FlaskClient:
+def mother_client(app: Flask, keyed: Session, frozen_clock: FrozenClock) -> FlaskClient:
+    reference = keyed
     mother = member(family(reference), 0)
     make_pass(reference, mother, NUMBER)
     make_pass(reference, mother, BLOCKED, PassStatus.blocked)  # lost: its successor is NUMBER

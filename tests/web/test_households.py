@@ -128,7 +128,6 @@ def test_an_assessment_at_exactly_110_percent(
 @pytest.mark.parametrize(
     ("income", "message"),
     [
-        ("", "Vul het netto inkomen per maand in. Geen inkomen? Vul dan 0 in."),
         ("-250", "Het inkomen kan niet negatief zijn. Geen inkomen? Vul dan 0 in."),
         ("veel", NOT_AN_AMOUNT),
         ("1234,567", NOT_AN_AMOUNT),

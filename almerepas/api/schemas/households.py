@@ -11,7 +11,8 @@ from marshmallow import fields, validate
 from almerepas.api.schemas.common import PageArgsSchema, PageSchema, matching, text
 from almerepas.api.schemas.common import email as email_address
 from almerepas.households.models import MemberRole
-from almerepas.income.models import HouseholdType
+from almerepas.income.lines import MAX_AMOUNT, MAX_LINES, income_kinds
+from almerepas.income.models import HouseholdType, LineReason, Per
 
 #: Dates people type: anything outside this range is a typing error, not a date to compute with.
 PLAUSIBLE = validate.Range(
@@ -80,12 +81,47 @@ class MoveOutInSchema(ma.Schema):
     day = _day(required=True, metadata={"description": "De dag van vertrek uit Almere"})
 
 
+class IncomeLineInSchema(ma.Schema):
+    person_id = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=1),
+        metadata={"description": "Een lid van het huishouden op de peildatum"},
+    )
+    kind = fields.String(
+        required=True,
+        validate=validate.OneOf(
+            list(income_kinds()), error="Onbekende soort inkomen. Kies uit: {choices}."
+        ),
+        metadata={"description": "Soort inkomen (docs/eligibility.md, Wat telt als inkomen)"},
+    )
+    amount = fields.Integer(
+        strict=True,
+        required=True,
+        validate=validate.Range(min=0, max=MAX_AMOUNT),
+        metadata={
+            "description": "Netto, in centen: per maand, of per jaar voor holiday_pay en "
+            "self_employed"
+        },
+    )
+
+
 class AssessmentInSchema(ma.Schema):
     net_income = fields.Integer(
         strict=True,
-        required=True,
         validate=validate.Range(min=0, max=10**9),
-        metadata={"description": "Netto huishoudinkomen per maand, in centen"},
+        metadata={
+            "description": "Netto huishoudinkomen per maand, in centen, als alleen het totaal "
+            "bekend is. Geef dit of lines, niet allebei"
+        },
+    )
+    lines = fields.List(
+        fields.Nested(IncomeLineInSchema),
+        validate=validate.Length(min=1, max=MAX_LINES),
+        metadata={
+            "description": "Het inkomen per lid en soort; wat meetelt wordt net_income. "
+            "Geef dit of net_income, niet allebei"
+        },
     )
     assessed_on = _day(required=True, metadata={"description": "Peildatum van de toets"})
     valid_from = _day(metadata={"description": "Geldt vanaf (standaard: de peildatum)"})
@@ -108,6 +144,19 @@ class AssessmentInSchema(ma.Schema):
     )
 
 
+class IncomeLineSchema(ma.Schema):
+    person_id = fields.Integer()
+    kind = fields.String()
+    amount = fields.Integer(metadata={"description": "Centen, zoals ingevuld (zie per)"})
+    per = fields.Enum(Per, by_value=True, metadata={"description": "month of year"})
+    counted = fields.Integer(metadata={"description": "Centen per maand die meetellen"})
+    reason = fields.Enum(
+        LineReason,
+        by_value=True,
+        metadata={"description": "Waarom het zo meetelt (docs/eligibility.md)"},
+    )
+
+
 class AssessmentSchema(ma.Schema):
     id = fields.Integer()
     assessed_on = fields.Date()
@@ -126,6 +175,12 @@ class AssessmentSchema(ma.Schema):
     assets = fields.Integer(allow_none=True, metadata={"description": "Vermogen, centen"})
     youth_supplement = fields.Boolean()
     income_period = fields.String(metadata={"description": "month, three_months, twelve_months"})
+    lines = fields.List(
+        fields.Nested(IncomeLineSchema),
+        metadata={
+            "description": "Hoe net_income is berekend; leeg als alleen het totaal bekend was"
+        },
+    )
 
 
 class MemberSchema(ma.Schema):

@@ -1,0 +1,132 @@
+"""verify_code: the one place the service checks a code, phone or card, online.
+
+It runs the offline kit's ``verify`` (almerepas.validator) with the service's own data: the key
+registry from ``signing_key``, revocations from ``credential``, and a replay guard that inserts
+``(pseudonym, step)`` into ``used_code`` and lets the unique constraint decide (two desks that
+scan the same code at the same moment: one wins, the other gets ``credential_replayed``, also on
+PostgreSQL under concurrency). Then the pass itself: blocked, replaced (or an older generation)
+and expired passes are refused with their own codes, which online take precedence over
+``credential_revoked`` because they tell the desk more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from almerepas.core import clock
+from almerepas.core.crypto import Keyring
+from almerepas.passes import keys as signing
+from almerepas.passes.credential_errors import (
+    BY_CODE,
+    CredentialRevoked,
+    PassBlocked,
+    PassExpired,
+    PassReplaced,
+)
+from almerepas.passes.credential_models import Credential, KeyFamily, UsedCode
+from almerepas.passes.models import PassStatus
+from almerepas.validator import Context, Refusal
+from almerepas.validator import refusals as codes
+from almerepas.validator import verify as kit
+
+#: Online, every kind of code is accepted.
+ONLINE = Context(kinds=frozenset({"phone", "card"}))
+SIGNING_FAMILIES = (KeyFamily.phone, KeyFamily.card)
+
+
+@dataclass(frozen=True)
+class Verified:
+    pass_id: int
+    #: "phone" or "card"
+    kind: str
+    generation: int
+    pseudonym: str
+    pass_number: str
+
+
+class _UsedCodes:
+    """The replay guard on ``used_code``: the first insert of ``(pseudonym, step)`` wins."""
+
+    def __init__(self, session: Session, now: dt.datetime) -> None:
+        self.session = session
+        self.now = now
+
+    def first_use(self, pseudonym: str, step: int) -> bool:
+        try:
+            with self.session.begin_nested():
+                self.session.add(UsedCode(pseudonym=pseudonym, step=step, used_at=self.now))
+        except IntegrityError:
+            return False
+        return True
+
+
+class _Revoked:
+    """Revocation hashes on the service: a credential with ``revoked_at`` set."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __contains__(self, revocation_hash: object) -> bool:
+        if not isinstance(revocation_hash, str):
+            return False
+        found = self.session.scalar(
+            select(Credential.id).where(
+                Credential.revocation_hash == revocation_hash,
+                Credential.revoked_at.is_not(None),
+            )
+        )
+        return found is not None
+
+
+def _credential(session: Session, pseudonym: str) -> Credential | None:
+    return session.scalar(select(Credential).where(Credential.pseudonym == pseudonym))
+
+
+def _check_pass(credential: Credential, *, now: dt.datetime) -> None:
+    pass_ = credential.pass_
+    if pass_.status == PassStatus.blocked:
+        raise PassBlocked()
+    if pass_.status == PassStatus.replaced or credential.generation != pass_.generation:
+        raise PassReplaced()
+    if pass_.status == PassStatus.expired or pass_.valid_until < now.astimezone(clock.LOCAL).date():
+        raise PassExpired()
+
+
+def verify_code(session: Session, code: str, *, now: dt.datetime, keys: Keyring) -> Verified:
+    """The pass a code belongs to, or a ``CredentialRefused`` with the code's refusal.
+
+    ``keys`` is not needed to verify (public keys only); it is part of the signature so that a
+    later check that decrypts something (a partner's device key) changes no caller.
+    """
+    del keys
+    try:
+        result = kit(
+            code,
+            registry=signing.registry(session, SIGNING_FAMILIES, now=now),
+            now=now,
+            replay=_UsedCodes(session, now),
+            revocations=_Revoked(session),
+            context=ONLINE,
+        )
+    except Refusal as refusal:
+        if refusal.code == codes.REVOKED and refusal.pseudonym is not None:
+            revoked = _credential(session, refusal.pseudonym)
+            if revoked is not None:
+                _check_pass(revoked, now=now)
+        raise BY_CODE[refusal.code]() from None
+    credential = _credential(session, result.pseudonym)
+    if credential is None:  # signed by us but never recorded: treat as withdrawn
+        raise CredentialRevoked()
+    _check_pass(credential, now=now)
+    return Verified(
+        pass_id=credential.pass_id,
+        kind=result.kind,
+        generation=result.generation,
+        pseudonym=result.pseudonym,
+        pass_number=credential.pass_.number,
+    )
