@@ -60,6 +60,13 @@ def load_config(
             "(a planned change: set the new key, then run 'almerepas keys rehash')"
         )
 
+    smtp_host = env.get("ALMEREPAS_SMTP_HOST") or None
+    if environment == "production" and not smtp_host:
+        raise ConfigError(
+            "ALMEREPAS_SMTP_HOST is required in production: without a mail server the login "
+            "codes for residents would only be written to the log"
+        )
+
     config: dict[str, Any] = {
         "ENV": environment,
         "SECRET_KEY": secret_key,
@@ -73,6 +80,12 @@ def load_config(
         # Key for the keyed hashes used to look up a BSN; required in production, derived from
         # SECRET_KEY elsewhere.
         "HASH_KEY": hash_key,
+        # Mail to residents (login codes) goes through this SMTP server (almerepas.outbox);
+        # without a host (development, tests) a message is written to the log instead.
+        "SMTP_HOST": smtp_host,
+        "SMTP_PORT": int(env.get("ALMEREPAS_SMTP_PORT", 25)),
+        "SMTP_FROM": env.get("ALMEREPAS_SMTP_FROM", "Almerepas <noreply@almerepas.almere.nl>"),
+        "SMTP_TIMEOUT": float(env.get("ALMEREPAS_SMTP_TIMEOUT", 10)),
         # Largest request body we accept; anything bigger is a 413 problem.
         "MAX_CONTENT_LENGTH": int(env.get("ALMEREPAS_MAX_CONTENT_LENGTH", 64 * 1024)),
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("ALMEREPAS_SQLITE_BUSY_TIMEOUT_MS", 5000)),

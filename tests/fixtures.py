@@ -1,15 +1,20 @@
 """Shared fixtures beside tests/conftest.py: the frozen clock, an app context, reference data (with
-signing keys: ``keyed``) and a count of SQL statements. Factories (plain functions that make
-rows) are in tests/factories.py.
+signing keys: ``keyed``), a count of SQL statements and a real SMTP server on loopback
+(``smtp_server``). Factories (plain functions that make rows) are in tests/factories.py.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
+import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from email import policy as email_policy
+from email.message import EmailMessage
+from email.parser import BytesParser
 from typing import Any
 
 import pytest
@@ -137,3 +142,67 @@ def count_queries(connection: Connection) -> CountQueries:
             event.remove(connection, "before_cursor_execute", record)
 
     return counting
+
+
+# -- a real SMTP server on loopback (almerepas.outbox) -------------------------------------------
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@dataclass
+class SmtpServer:
+    """aiosmtpd on 127.0.0.1: every message it accepted, and a way to stop and start it again."""
+
+    port: int
+    received: list[EmailMessage] = field(default_factory=list)
+    #: an SMTP reply to every RCPT TO instead of accepting it, e.g. "550 no such user"
+    refuse_recipients: str | None = None
+    _controller: Any = None
+
+    async def handle_RCPT(  # aiosmtpd's hook names
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: Any
+    ) -> str:
+        if self.refuse_recipients:
+            return self.refuse_recipients
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, _server: Any, _session: Any, envelope: Any) -> str:
+        message = BytesParser(policy=email_policy.default).parsebytes(envelope.content)
+        self.received.append(message)
+        return "250 Message accepted for delivery"
+
+    def start(self) -> None:
+        from aiosmtpd.controller import Controller  # only the SMTP tests need it
+
+        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        self._controller.start()
+
+    def stop(self) -> None:
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller = None
+
+    def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
+        """The messages received, once there are ``count`` of them (polls; raises on timeout)."""
+        deadline = time.monotonic() + timeout
+        while len(self.received) < count:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"{len(self.received)} of {count} e-mails arrived")
+            time.sleep(0.02)
+        return list(self.received)
+
+
+@pytest.fixture
+def smtp_server() -> Iterator[SmtpServer]:
+    """A real SMTP server (aiosmtpd) on a free loopback port, stopped after the test."""
+    server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()

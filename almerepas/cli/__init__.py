@@ -4,7 +4,18 @@ from __future__ import annotations
 
 from flask import Flask
 
-from almerepas.cli import cards, database, demo, grants, keys, ledger, passes, reference, staff
+from almerepas.cli import (
+    cards,
+    database,
+    demo,
+    grants,
+    keys,
+    ledger,
+    outbox,
+    passes,
+    reference,
+    staff,
+)
 
 
 def register_commands(app: Flask) -> None:
@@ -17,6 +28,7 @@ def register_commands(app: Flask) -> None:
         reference.norms_group,
         grants.grants_group,
         keys.keys_group,
+        outbox.outbox_group,
         staff.staff_group,
         passes.passes_group,
         cards.cards_group,

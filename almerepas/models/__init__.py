@@ -2,6 +2,7 @@
 
 from almerepas.audit.models import AuditEvent
 from almerepas.grants.models import Grant
+from almerepas.holders.models import HolderSession, LoginCode
 from almerepas.households.models import (
     District,
     Household,
@@ -20,6 +21,7 @@ from almerepas.income.models import (
     PolicySetting,
 )
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.outbox.models import Channel, Message, MessageStatus
 from almerepas.passes.credential_models import (
     Credential,
     CredentialKind,
@@ -49,12 +51,14 @@ __all__ = [
     "Beneficiary",
     "BlockReason",
     "CardPrint",
+    "Channel",
     "Children",
     "Credential",
     "CredentialKind",
     "District",
     "EntryKind",
     "Grant",
+    "HolderSession",
     "Household",
     "HouseholdType",
     "IncomeAssessment",
@@ -62,8 +66,11 @@ __all__ = [
     "JournalEntry",
     "KeyFamily",
     "KeyStatus",
+    "LoginCode",
     "MemberRole",
     "Membership",
+    "Message",
+    "MessageStatus",
     "MidPeriodEntry",
     "Norm",
     "Pass",

@@ -1,2 +1,2 @@
-"""Messages to residents (e-mail, SMS): queued in the transaction that causes them, sent after
-commit with retries."""
+"""Messages to residents (e-mail, SMS): written in the transaction that causes them, sent
+after its commit with retries (``sending.py``)."""

@@ -10,6 +10,7 @@ from almerepas.web import (
     assessment_forms,
     caseworker,
     grant_runs,
+    holder,
     household_forms,
     households,
     pass_forms,
@@ -27,3 +28,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(caseworker.blp)
     grant_runs.init_app(app)
     policy.init_app(app)
+    holder.init_app(app)

@@ -35,11 +35,16 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
     # hash when that secret is rotated; production names its own.
     with pytest.raises(ConfigError, match="ALMEREPAS_HASH_KEY"):
         load_config(tmp_path, environ=production)
-    config = load_config(tmp_path, environ=production | {"ALMEREPAS_HASH_KEY": "h" * 40})
+    production["ALMEREPAS_HASH_KEY"] = "h" * 40
+    # Issue 10: without a mail server the residents' login codes would only reach the log.
+    with pytest.raises(ConfigError, match="ALMEREPAS_SMTP_HOST"):
+        load_config(tmp_path, environ=production)
+    config = load_config(tmp_path, environ=production | {"ALMEREPAS_SMTP_HOST": "mail.almere.nl"})
     assert config["SECRET_KEY"] == "s" * 40
     assert config["ENCRYPTION_KEYS"] == [key]
     assert config["HASH_KEY"] == "h" * 40
     assert config["SESSION_COOKIE_SECURE"] is True
+    assert (config["SMTP_HOST"], config["SMTP_PORT"]) == ("mail.almere.nl", 25)
 
 
 def test_environment_variables_are_read(tmp_path: Path) -> None:
