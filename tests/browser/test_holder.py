@@ -28,6 +28,7 @@ from tests.browser.conftest import LiveServer, axe_check, describe_violations, r
 from tests.factories import KEYS, TEST_ACTOR
 from tests.fixtures import START, SmtpServer
 from tests.holders.helpers import EMAIL, family, member
+from tests.qr import read_qr
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -105,11 +106,10 @@ def holder_signing_input(code: str) -> tuple[str, int, str, str]:
 
 def decoded_from_screen(page: Page) -> tuple[str, str]:
     """What a camera would read: the QR on a screenshot of the page, decoded by zxing-cpp."""
-    import zxingcpp
     from PIL import Image
 
     shot = page.locator("canvas#qr").screenshot()
-    [result] = zxingcpp.read_barcodes(Image.open(io.BytesIO(shot)))
+    [result] = read_qr(Image.open(io.BytesIO(shot)))
     return result.text, result.ec_level
 
 

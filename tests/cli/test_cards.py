@@ -11,7 +11,6 @@ import io
 from pathlib import Path
 
 import pytest
-import zxingcpp
 from flask.testing import FlaskCliRunner
 from pypdf import PdfReader
 from sqlalchemy import func, select
@@ -25,6 +24,7 @@ from almerepas.passes import operations as passes
 from almerepas.passes.verify import verify_code
 from tests.factories import KEYS, TEST_ACTOR, make_household
 from tests.fixtures import START, FrozenClock
+from tests.qr import read_qr
 
 A, C = MemberRole.applicant, MemberRole.child
 MM = 72 / 25.4
@@ -76,7 +76,7 @@ def qr_texts(path: Path) -> list[str]:
     found = []
     for page in reader.pages:
         for image in page.images:
-            found += [b.text for b in zxingcpp.read_barcodes(image.image.convert("L"))]
+            found += [b.text for b in read_qr(image.image.convert("L"))]
     return found
 
 

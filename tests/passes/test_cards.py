@@ -21,6 +21,7 @@ from pypdf import PdfReader
 from pypdf._page import PageObject
 
 from almerepas.passes import cards, numbers
+from tests.qr import read_qr
 
 MM = 72 / 25.4
 KEY = ec.generate_private_key(ec.SECP256R1())
@@ -42,7 +43,7 @@ def read(pdf: bytes) -> PdfReader:
 
 def decoded(page: PageObject) -> list[zxingcpp.Barcode]:
     [embedded] = page.images
-    return list(zxingcpp.read_barcodes(embedded.image.convert("L")))
+    return list(read_qr(embedded.image.convert("L")))
 
 
 def words(page: PageObject) -> list[str]:

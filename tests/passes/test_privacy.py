@@ -11,7 +11,6 @@ import re
 from typing import Any
 
 import qrcode
-import zxingcpp
 from qrcode.constants import ERROR_CORRECT_M, ERROR_CORRECT_Q
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -22,6 +21,7 @@ from almerepas.models import Grant, Pass, Scheme
 from almerepas.passes.credentials import issue_card_credential, issue_phone_credential
 from tests.factories import KEYS, credential_pass, device_jwk, device_key, phone_code
 from tests.fixtures import START
+from tests.qr import read_qr
 
 PHONE_CLAIMS = {"v", "t", "p", "g", "k", "n", "e", "b"}
 CARD_CLAIMS = {"v", "t", "p", "g", "n", "e"}
@@ -35,7 +35,7 @@ def scanned(text: str, error_correction: int) -> tuple[str, int, str]:
     symbol.add_data(text)
     symbol.make(fit=True)
     image = symbol.make_image().get_image().convert("L")
-    [read] = zxingcpp.read_barcodes(image)
+    [read] = read_qr(image)
     assert int(read.extra["Version"]) == symbol.version
     return read.text, symbol.version, read.extra["ECLevel"]
 
