@@ -228,6 +228,12 @@ def test_every_holder_page_passes_axe_and_fits_a_360_pixel_phone(
     check()
     width = page.locator("canvas#qr").bounding_box()
     assert width is not None and width["width"] >= 280  # large: most of a small screen
+    page.goto("/mijn")
+    page.get_by_role("button", name="kwijt of gestolen?").first.click()
+    check()
+    page.get_by_role("button", name="Pas blokkeren en een nieuwe maken").click()  # no reason
+    expect(page.locator(".error-summary")).to_be_visible()
+    check()
     assert checked == [
         "mijn/inloggen",
         "mijn/inloggen",
@@ -235,6 +241,8 @@ def test_every_holder_page_passes_axe_and_fits_a_360_pixel_phone(
         "mijn/geschiedenis",
         "mijn/waar",
         f"mijn/passen/{PASS_NUMBER}",
+        f"mijn/passen/{PASS_NUMBER}/kwijt",
+        f"mijn/passen/{PASS_NUMBER}/kwijt",
     ]
 
 
