@@ -58,8 +58,10 @@ class Candidate:
             self.person_id or 0,
         )
 
-    @property
+    @functools.cached_property
     def eligible(self) -> bool:
+        """Asked several times per candidate by a run (judging, the budget, the counts); the
+        results never change after planning, so it is worked out once."""
         return eligibility.is_eligible(self.results)
 
     @property
