@@ -96,6 +96,27 @@ def ensure_account(
     )
 
 
+def lock_balances(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
+    """Lock these accounts until the transaction ends and return their balances, as committed.
+
+    For an operation that must take *all* that is left (an expiry): with the rows locked no
+    redemption can change them between this read and the guarded UPDATE that takes the amount,
+    and a redemption that was halfway has committed (PostgreSQL returns the row as it left it).
+    Rows are locked in id order, as post_entry updates them, so the two cannot deadlock. On
+    SQLite the transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Account.id, Account.balance)
+        .where(Account.id.in_(ids))
+        .order_by(Account.id)
+        .with_for_update()
+    )
+    return {account_id: int(balance) for account_id, balance in rows}
+
+
 def get_entry(session: Session, natural_key: str) -> JournalEntry | None:
     return session.scalar(select(JournalEntry).where(JournalEntry.natural_key == natural_key))
 

@@ -1,0 +1,173 @@
+"""An expiry run and redemptions of the same grants at the same moment (issue 11 item 5).
+
+Real threads, each with its own connection, on both databases. The expiry must not fail when a
+redemption got to a grant first, and every cent must end up exactly once: spent, or expired.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+import threading
+import time
+import uuid
+from collections import Counter
+
+from flask import Flask
+from sqlalchemy import Engine, func, select, text
+from sqlalchemy.orm import Session
+
+from almerepas.audit.log import Actor
+from almerepas.core.errors import DomainError
+from almerepas.grants import runs as grants
+from almerepas.ledger import posting as ledger
+from almerepas.models import Account, AccountKind, EntryKind, Grant, MemberRole, Transfer
+from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
+from tests.conftest import Backend
+from tests.factories import assess, born, make_household
+
+PERIOD = "2026-10"
+#: The expiry run of October starts on the first of November, while cashiers are still busy
+#: with the last redemptions of 31 October.
+EXPIRY_DAY = dt.date(2026, 11, 1)
+LAST_MINUTE = dt.datetime(2026, 10, 31, 23, 59, tzinfo=dt.UTC)
+HOUSEHOLDS = 12
+MONTHLY = 50_00  # the supermarket discount cap
+
+
+def _setup(app: Flask, engine: Engine) -> tuple[list[int], int]:
+    """October's supermarket grants for a dozen households; returns grant ids and a payee."""
+    with app.test_request_context(), Session(engine) as session:
+        load_postcodes(session)
+        load_norms(session)
+        load_schemes(session)
+        for _ in range(HOUSEHOLDS):
+            household = make_household(session, [(MemberRole.applicant, born(30))])
+            assess(session, household, (100, 100), on=dt.date(2026, 3, 1))
+        grants.issue(
+            session, period=PERIOD, actor=Actor("test"), today=dt.date(2026, 10, 1),
+            schemes=["supermarkt"],
+        )  # fmt: skip
+        payee = ledger.open_account(
+            session, code="payable:test-partner", name="Testpartner", kind=AccountKind.payable
+        )
+        session.commit()
+        ids = list(session.scalars(select(Grant.id).where(Grant.period == PERIOD)))
+        assert len(ids) == HOUSEHOLDS
+        return ids, payee.id
+
+
+def _spend(session: Session, grant_id: int, payee_id: int, amount: int) -> None:
+    """A redemption of ``amount`` from the grant, as a cashier's request would book it."""
+    grant = session.get_one(Grant, grant_id)
+    assert grant.account is not None
+    ledger.post_entry(
+        session,
+        kind=EntryKind.redemption,
+        natural_key=f"test:redemption:{uuid.uuid4().hex}",
+        legs=[ledger.Leg(grant.account, session.get_one(Account, payee_id), amount)],
+        actor="test",
+        effective_at=LAST_MINUTE,
+    )
+
+
+def _wait_until_blocked(backend: Backend, engine: Engine) -> None:
+    """Until the expiry waits for the open redemption's lock (PostgreSQL), or a moment."""
+    if backend.name != "postgresql":
+        time.sleep(0.3)  # SQLite: the expiry waits for the write lock before it reads
+        return
+    deadline = time.monotonic() + 10
+    with engine.connect() as probe:
+        while time.monotonic() < deadline:
+            waiting = probe.scalar(
+                text(
+                    "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+                    " AND datname = current_database()"
+                )
+            )
+            probe.rollback()
+            if waiting:
+                return
+            time.sleep(0.02)
+    raise AssertionError("the expiry run never waited for the redemption")
+
+
+def test_an_expiry_run_and_redemptions_of_the_same_grants_lose_no_cent(
+    app: Flask, backend: Backend, fresh_engine: Engine
+) -> None:
+    grant_ids, payee_id = _setup(app, fresh_engine)
+    outcomes: Counter[str] = Counter()
+    expiry_errors: list[BaseException] = []
+    lock = threading.Lock()
+    expiry_done = threading.Event()
+
+    # A cashier's redemption is halfway (its balance change made, not yet committed) when the
+    # expiry run starts: the run must wait for it and expire what is left after it.
+    first = Session(fresh_engine)
+    _spend(first, grant_ids[0], payee_id, 12_34)
+
+    def expire() -> None:
+        with Session(fresh_engine) as session:
+            try:
+                grants.expire(session, period=PERIOD, actor=Actor("race"), today=EXPIRY_DAY)
+                session.commit()
+            except BaseException as exc:  # reported by the main thread
+                session.rollback()
+                expiry_errors.append(exc)
+            finally:
+                expiry_done.set()
+
+    def cashier(seed: int) -> None:
+        rng = random.Random(seed)  # noqa: S311 - test data, not secrets
+        while not expiry_done.is_set():
+            with Session(fresh_engine) as session:
+                try:
+                    _spend(session, rng.choice(grant_ids), payee_id, rng.randint(1, 9_99))
+                    session.commit()
+                    result = "redeemed"
+                except DomainError as exc:
+                    session.rollback()
+                    result = exc.code
+            with lock:
+                outcomes[result] += 1
+
+    runner = threading.Thread(target=expire)
+    runner.start()
+    _wait_until_blocked(backend, fresh_engine)
+    cashiers = [threading.Thread(target=cashier, args=(seed,)) for seed in range(4)]
+    for thread in cashiers:
+        thread.start()
+    first.commit()
+    first.close()
+    runner.join(timeout=120)
+    for thread in cashiers:
+        thread.join(timeout=120)
+
+    assert expiry_errors == []  # the batch did not fail on the grant a cashier got to first
+    with Session(fresh_engine) as session:
+        for grant in session.scalars(select(Grant).where(Grant.id.in_(grant_ids))):
+            assert grant.expired_at is not None
+            assert grant.account is not None and grant.account.balance == 0
+            spent = session.scalar(
+                select(func.coalesce(func.sum(Transfer.amount), 0)).where(
+                    Transfer.debit_account_id == grant.account_id,
+                    Transfer.credit_account_id == payee_id,
+                )
+            )
+            expired = 0
+            if grant.expiry_entry_id is not None:
+                expired = (
+                    session.scalar(
+                        select(Transfer.amount).where(Transfer.entry_id == grant.expiry_entry_id)
+                    )
+                    or 0
+                )
+            assert spent + expired == MONTHLY, grant.id  # every cent: spent or expired, once
+        first_spent = session.scalar(
+            select(func.sum(Transfer.amount))
+            .join(Grant, Grant.account_id == Transfer.debit_account_id)
+            .where(Grant.id == grant_ids[0], Transfer.credit_account_id == payee_id)
+        )
+        assert first_spent is not None and first_spent >= 12_34
+        assert ledger.find_drift(session) == []
+        assert set(ledger.unit_totals(session).values()) == {0}
