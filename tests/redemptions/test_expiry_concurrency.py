@@ -22,7 +22,7 @@ from almerepas.core import clock
 from almerepas.core.errors import DomainError
 from almerepas.grants import runs as grants
 from almerepas.ledger import posting as ledger
-from almerepas.models import Account, Grant, MemberRole, Transfer
+from almerepas.models import Account, Grant, JournalEntry, MemberRole, Redemption, Transfer
 from almerepas.redemptions import ledger as redemptions
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 from tests.conftest import Backend
@@ -166,5 +166,86 @@ def test_an_expiry_run_and_redemptions_of_the_same_grants_lose_no_cent(
             .where(Grant.id == grant_ids[0], Transfer.credit_account_id == payee_id)
         )
         assert first_spent is not None and first_spent >= 12_34
+        assert ledger.find_drift(session) == []
+        assert set(ledger.unit_totals(session).values()) == {0}
+
+
+def test_reversals_during_an_expiry_run_never_credit_an_expired_grant(
+    app: Flask, fresh_engine: Engine
+) -> None:
+    """A reversal that meets the run goes to the grant if it comes first (and the run expires
+    it), or to the scheme's funding if the run comes first: never to an expired entitlement."""
+    grant_ids, payee_id = _setup(app, fresh_engine)
+    redemption_ids: list[int] = []
+    with Session(fresh_engine) as session:
+        for grant_id in grant_ids:
+            _spend(session, grant_id, payee_id, 40_00)
+        session.commit()
+        redemption_ids = list(session.scalars(select(Redemption.id).order_by(Redemption.id)))
+    errors: list[BaseException] = []
+    start = threading.Barrier(5)
+
+    def expire() -> None:
+        with Session(fresh_engine) as session:
+            start.wait(timeout=30)
+            try:
+                grants.expire(session, period=PERIOD, actor=Actor("race"), today=EXPIRY_DAY)
+                session.commit()
+            except BaseException as exc:  # reported by the main thread
+                session.rollback()
+                errors.append(exc)
+
+    def clerk(mine: list[int]) -> None:
+        start.wait(timeout=30)
+        for redemption_id in mine * 4:  # four reversals of 10 each: all of the 40
+            with Session(fresh_engine) as session:
+                try:
+                    redemptions.reverse(
+                        session, session.get_one(Redemption, redemption_id), 10_00,
+                        actor=TEST_ACTOR, now=dt.datetime.combine(EXPIRY_DAY, dt.time(8), dt.UTC),
+                    )  # fmt: skip
+                    session.commit()
+                except BaseException as exc:  # reported by the main thread
+                    session.rollback()
+                    errors.append(exc)
+
+    pool = [threading.Thread(target=expire)] + [
+        threading.Thread(target=clerk, args=(redemption_ids[i::4],)) for i in range(4)
+    ]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join(timeout=120)
+
+    assert errors == []
+    with Session(fresh_engine) as session:
+        funding = ledger.account_by_code(session, "funding:supermarkt:2026")
+        for grant in session.scalars(select(Grant).where(Grant.id.in_(grant_ids))):
+            assert grant.expired_at is not None and grant.account is not None
+            assert grant.account.balance == 0  # nothing stays in an expired grant
+            expired = 0
+            if grant.expiry_entry_id is not None:
+                expired = (
+                    session.scalar(
+                        select(Transfer.amount).where(Transfer.entry_id == grant.expiry_entry_id)
+                    )
+                    or 0
+                )
+            redemption = session.scalars(
+                select(Redemption).where(Redemption.grant_id == grant.id)
+            ).one()
+            assert redemption.reversed == 40_00
+            back_to_funding = session.scalar(
+                select(func.coalesce(func.sum(Transfer.amount), 0))
+                .join(JournalEntry, JournalEntry.id == Transfer.entry_id)
+                .where(
+                    JournalEntry.natural_key.like(f"reversal:{redemption.id}:%"),
+                    Transfer.credit_account_id == funding.id,
+                )
+            )
+            # The 10 never spent expired; the 40 came back, to the grant before the run (and
+            # then expired with it) or to funding after it.
+            assert expired + back_to_funding == MONTHLY, grant.id
+        assert ledger.balance_of(session, session.get_one(Account, payee_id)) == 0
         assert ledger.find_drift(session) == []
         assert set(ledger.unit_totals(session).values()) == {0}
