@@ -327,13 +327,19 @@ class ExpiryRun:
 def expire(session: Session, *, period: str, actor: Actor, today: dt.date) -> list[ExpiryRun]:
     """Move what is left of each grant of an ended period back to the funding account, once.
 
+    Redemptions may still be running (a cashier's last sale of the month): the run locks each
+    batch of entitlement accounts first, so it waits for a redemption that is halfway and a new
+    one waits for the run, and then takes what is left, read under that lock, with the ledger's
+    guarded UPDATE. What is left may be 0: the grant expires with no entry. A grant that another
+    run expired meanwhile is skipped. So the batch never fails on a balance a redemption took.
+
     Writes one ``grants.expire`` audit row, whoever asked.
     """
     span = periods.parse(period)
     if span.end >= today:
         raise PeriodNotEnded(detail=f"Periode {span.label} loopt tot en met {span.end}.")
     rows = session.execute(
-        select(Grant.id, Grant.scheme_id, Account.id, Account.balance)
+        select(Grant.id, Grant.scheme_id, Account.id)
         .join(Account, Account.id == Grant.account_id)
         .where(Grant.period == span.label, Grant.expired_at.is_(None))
         .order_by(Grant.id)
@@ -345,10 +351,21 @@ def expire(session: Session, *, period: str, actor: Actor, today: dt.date) -> li
     grants_table = cast(Table, Grant.__table__)
     for start in range(0, len(rows), BATCH_SIZE):
         batch = rows[start : start + BATCH_SIZE]
+        balances = ledger.lock_balances(session, [row[2] for row in batch])
+        # Read after the lock: a run that expired these grants meanwhile has committed.
+        open_ids = set(
+            session.scalars(
+                select(Grant.id).where(
+                    Grant.id.in_([row[0] for row in batch]), Grant.expired_at.is_(None)
+                )
+            )
+        )
+        batch = [row for row in batch if row[0] in open_ids]
         moves = []
-        for grant_id, scheme_id, account_id, balance in batch:
+        for grant_id, scheme_id, account_id in batch:
             run = runs.setdefault(scheme_id, ExpiryRun(schemes[scheme_id].code, span.label))
             run.expired += 1
+            balance = balances[account_id]
             if balance > 0:
                 if scheme_id not in funding:
                     funding[scheme_id] = ensure_funding(
@@ -362,6 +379,8 @@ def expire(session: Session, *, period: str, actor: Actor, today: dt.date) -> li
         entry_of = {
             int(m.natural_key.split(":")[1]): e for m, e in zip(moves, entry_ids, strict=True)
         }
+        if not batch:
+            continue
         session.connection().execute(
             grants_table.update()
             .where(grants_table.c.id == bindparam("grant"))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     String,
     UniqueConstraint,
+    true,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -52,6 +53,10 @@ class Account(Base):
         UniqueConstraint("id", "unit"),  # target of the transfer's (account, unit) foreign keys
         CheckConstraint("min_balance IS NULL OR balance >= min_balance", name="balance_above_min"),
         CheckConstraint("length(unit) BETWEEN 2 AND 12", name="unit_length"),
+        # An account without a cached balance is unbounded: nothing could guard its minimum.
+        CheckConstraint(
+            "cached OR (min_balance IS NULL AND balance = 0)", name="uncached_unbounded"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +70,10 @@ class Account(Base):
     min_balance: Mapped[int | None]
     #: cached sum of credits minus debits; changed only by almerepas.ledger.post_entry
     balance: Mapped[int] = mapped_column(default=0)
+    #: ``False``: no cached balance (``balance`` stays 0); the balance is the sum of the
+    #: transfers. For unbounded accounts that many entries credit at once (a partner's payable),
+    #: so that no single row is updated by every redemption.
+    cached: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
 
 

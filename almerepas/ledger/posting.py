@@ -57,18 +57,30 @@ def open_account(
     kind: AccountKind,
     unit: str = EUR,
     min_balance: Literal["by_kind"] | int | None = "by_kind",
+    cached: bool = True,
 ) -> Account:
-    """Create an account; funding and entitlement accounts are bounded at zero by default."""
+    """Create an account; funding and entitlement accounts are bounded at zero by default.
+
+    ``cached=False`` opens an unbounded account without a cached balance (see Account.cached).
+    """
     if session.scalar(select(Account.id).where(Account.code == code)) is not None:
         raise AccountExists(code=code)
     if min_balance == "by_kind":
-        min_balance = 0 if kind in BOUNDED_KINDS else None
+        min_balance = 0 if kind in BOUNDED_KINDS and cached else None
     if min_balance is not None and (
         isinstance(min_balance, bool) or not isinstance(min_balance, int)
     ):
         raise InvalidAmount()
+    if not cached and min_balance is not None:
+        raise InvalidAmount()  # a bound needs the cached balance that guards it
     account = Account(
-        code=code, name=name[:200], kind=kind, unit=unit, min_balance=min_balance, balance=0
+        code=code,
+        name=name[:200],
+        kind=kind,
+        unit=unit,
+        min_balance=min_balance,
+        balance=0,
+        cached=cached,
     )
     session.add(account)
     session.flush()
@@ -88,12 +100,62 @@ def account_by_code(session: Session, code: str) -> Account:
 
 
 def ensure_account(
-    session: Session, *, code: str, name: str, kind: AccountKind, unit: str = EUR
+    session: Session,
+    *,
+    code: str,
+    name: str,
+    kind: AccountKind,
+    unit: str = EUR,
+    cached: bool = True,
 ) -> Account:
     """The account with this code, opened with the default bounds if it does not exist yet."""
     return get_account(session, code) or open_account(
-        session, code=code, name=name, kind=kind, unit=unit
+        session,
+        code=code,
+        name=name,
+        kind=kind,
+        unit=unit,
+        cached=cached,
     )
+
+
+def balance_of(session: Session, account: Account) -> int:
+    """An account's balance: the cached one, or the sum of its transfers for an uncached one."""
+    if account.cached:
+        session.refresh(account, ["balance"])
+        return account.balance
+    credits = session.scalar(
+        select(func.coalesce(func.sum(Transfer.amount), 0)).where(
+            Transfer.credit_account_id == account.id
+        )
+    )
+    debits = session.scalar(
+        select(func.coalesce(func.sum(Transfer.amount), 0)).where(
+            Transfer.debit_account_id == account.id
+        )
+    )
+    return int(credits or 0) - int(debits or 0)
+
+
+def lock_balances(session: Session, account_ids: Iterable[int]) -> dict[int, int]:
+    """Lock these accounts until the transaction ends and return their balances, as committed.
+
+    For an operation that must take *all* that is left (an expiry): with the rows locked no
+    redemption can change them between this read and the guarded UPDATE that takes the amount,
+    and a redemption that was halfway has committed (PostgreSQL returns the row as it left it).
+    Rows are locked in id order, as post_entry updates them, so the two cannot deadlock. On
+    SQLite the transaction already holds the database's write lock (BEGIN IMMEDIATE).
+    """
+    ids = sorted(set(account_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Account.id, Account.balance)
+        .where(Account.id.in_(ids))
+        .order_by(Account.id)
+        .with_for_update()
+    )
+    return {account_id: int(balance) for account_id, balance in rows}
 
 
 def get_entry(session: Session, natural_key: str) -> JournalEntry | None:
@@ -162,8 +224,8 @@ def post_entry(
         session.flush()
         for account_id in sorted(deltas):
             delta = deltas[account_id]
-            if delta == 0:
-                continue
+            if delta == 0 or not by_id[account_id].cached:
+                continue  # an uncached account's balance is the sum of its transfers
             result = session.execute(
                 update(Account)
                 .where(Account.id == account_id)
@@ -226,7 +288,9 @@ def computed_balances(session: Session) -> dict[int, int]:
 def find_drift(session: Session) -> list[Drift]:
     """Every account whose cached balance is not the sum of its transfers (should be none)."""
     computed = computed_balances(session)
-    rows = session.execute(select(Account.id, Account.code, Account.balance))
+    rows = session.execute(
+        select(Account.id, Account.code, Account.balance).where(Account.cached.is_(True))
+    )
     return [
         Drift(code=code, cached=balance, computed=computed.get(account_id, 0))
         for account_id, code, balance in rows
@@ -235,9 +299,15 @@ def find_drift(session: Session) -> list[Drift]:
 
 
 def unit_totals(session: Session) -> dict[str, int]:
-    """The sum of all cached balances per unit; double entry keeps every one at zero."""
-    rows = session.execute(select(Account.unit, func.sum(Account.balance)).group_by(Account.unit))
-    return {unit: int(total) for unit, total in rows}
+    """The sum of all balances per unit (cached, or summed for an uncached account); double
+    entry keeps every one at zero."""
+    computed = computed_balances(session)
+    totals: dict[str, int] = defaultdict(int)
+    for account_id, unit, balance, cached in session.execute(
+        select(Account.id, Account.unit, Account.balance, Account.cached)
+    ):
+        totals[unit] += int(balance) if cached else computed.get(account_id, 0)
+    return dict(totals)
 
 
 # -- many entries at once -------------------------------------------------------------------
@@ -313,7 +383,9 @@ def post_many(
     accounts = {
         row.id: row
         for row in session.execute(
-            select(Account.id, Account.unit, Account.code).where(Account.id.in_(ids))
+            select(Account.id, Account.unit, Account.code, Account.cached).where(
+                Account.id.in_(ids)
+            )
         )
     }
     if set(accounts) != ids:
@@ -346,7 +418,11 @@ def post_many(
                 ],
             )
         )
-        _apply_deltas(session, deltas, {i: a.code for i, a in accounts.items()})
+        _apply_deltas(
+            session,
+            {i: d for i, d in deltas.items() if accounts[i].cached},
+            {i: a.code for i, a in accounts.items()},
+        )
         connection.execute(
             insert(cast(Table, Transfer.__table__)),
             [

@@ -31,6 +31,7 @@ from almerepas.passes.credential_models import (
     UsedCode,
 )
 from almerepas.passes.models import BlockReason, CardPrint, Pass, PassStatus
+from almerepas.redemptions.models import Redemption
 from almerepas.schemes.models import (
     AgeRule,
     Beneficiary,
@@ -79,6 +80,7 @@ __all__ = [
     "Person",
     "PolicySetting",
     "PostcodeDistrict",
+    "Redemption",
     "Role",
     "Scheme",
     "SchemeKind",

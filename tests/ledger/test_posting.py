@@ -20,7 +20,7 @@ from almerepas.ledger.errors import (
     UnitMismatch,
 )
 from almerepas.ledger.posting import Leg
-from almerepas.models import AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
 from tests.factories import funded_account, make_account
 
 
@@ -201,3 +201,25 @@ def test_funding_and_entitlements_are_bounded_by_default(db: Session) -> None:
     assert make_account(db, AccountKind.entitlement).min_balance == 0
     assert make_account(db, AccountKind.source).min_balance is None
     assert make_account(db, AccountKind.payable).min_balance is None
+
+
+def test_an_uncached_account_is_never_updated_and_sums_its_transfers(db: Session) -> None:
+    """A payee's account keeps no cached balance: no row that every redemption updates."""
+    _, budget = funded_account(db, 100)
+    payee = make_account(db, AccountKind.payable, cached=False)
+    post(db, Leg(budget, payee, 30))
+    post(db, Leg(budget, payee, 20))
+    post(db, Leg(payee, budget, 5))
+    assert db.scalar(select(Account.balance).where(Account.id == payee.id)) == 0
+    assert ledger.balance_of(db, payee) == 45
+    assert ledger.balance_of(db, budget) == 55
+    assert ledger.find_drift(db) == []
+    assert set(ledger.unit_totals(db).values()) == {0}  # the payee counted by its transfers
+
+
+def test_an_uncached_account_cannot_be_bounded(db: Session) -> None:
+    with pytest.raises(InvalidAmount):
+        make_account(db, AccountKind.payable, cached=False, min_balance=0)
+    payee = make_account(db, AccountKind.payable, cached=False)
+    with pytest.raises(IntegrityError), db.begin_nested():
+        db.execute(text("UPDATE account SET min_balance = 0 WHERE id = :id"), {"id": payee.id})
