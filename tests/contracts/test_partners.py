@@ -15,10 +15,12 @@ from almerepas.contracts.errors import (
     ContractOverlaps,
     DeviceRevoked,
     DeviceUnknown,
+    InvalidDevice,
     InvalidIban,
     InvalidKvkNumber,
     KvkNumberTaken,
     LocationOfAnotherPartner,
+    PartnerInactive,
     SchemeNotContractable,
 )
 from almerepas.contracts.models import Contract, Device, Location, Partner, PartnerRole
@@ -224,3 +226,30 @@ def test_offers_show_while_valid_and_ended_ones_disappear(db: Session) -> None:
     offers.end_offer(db, offer, dt.date(2027, 2, 28), actor=TEST_ACTOR)
     assert offers.current_offers(db, dt.date(2027, 3, 1)) == []
     assert actions(db)[-2:] == ["offer.create", "offer.end"]
+
+
+def test_a_partner_that_stopped_gets_no_new_contract_device_or_offer(reference: Session) -> None:
+    partner = make_partner(reference)
+    hall = make_location(reference, partner)
+    partners.deactivate_partner(reference, partner, actor=TEST_ACTOR)
+    with pytest.raises(PartnerInactive):
+        contract(reference, partner, [hall])
+    with pytest.raises(PartnerInactive):
+        devices.create_device(
+            reference, partner, {"name": "Kassa", "location_id": hall.id},
+            keys=KEYS, actor=TEST_ACTOR,
+        )  # fmt: skip
+    assert reference.scalar(select(func.count()).select_from(Contract)) == 0
+
+
+def test_a_device_only_at_an_active_location_of_its_own_partner(db: Session) -> None:
+    ours, theirs = make_partner(db), make_partner(db, kvk_number="87654321")
+    closed = make_location(db, ours, active=False)
+    for location in (make_location(db, theirs), closed):
+        with pytest.raises(InvalidDevice) as refused:
+            devices.create_device(
+                db, ours, {"name": "Kassa", "location_id": location.id},
+                keys=KEYS, actor=TEST_ACTOR,
+            )  # fmt: skip
+        assert refused.value.extensions["errors"][0]["field"] == "location_id"
+    assert db.scalar(select(func.count()).select_from(Device)) == 0
