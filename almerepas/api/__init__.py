@@ -11,6 +11,7 @@ from almerepas.api import (
     health,
     households,
     keys,
+    partners,
     passes,
     policy,
     schemes,
@@ -38,6 +39,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(policy.blp, url_prefix=API_PREFIX)
     api.register_blueprint(passes.blp, url_prefix=API_PREFIX)
     api.register_blueprint(keys.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(partners.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
     return api

@@ -91,14 +91,14 @@ def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
 
-def str_enum(cls: type[enum.StrEnum], name: str) -> Enum:
+def str_enum(cls: type[enum.StrEnum], name: str, *, length: int = 20) -> Enum:
     """Store an enum by value as a string with a CHECK constraint, the same on both databases."""
     return Enum(
         cls,
         name=name,
         native_enum=False,
         create_constraint=True,
-        length=20,
+        length=length,
         values_callable=lambda members: [m.value for m in members],
         validate_strings=True,
     )

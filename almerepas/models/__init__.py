@@ -1,6 +1,19 @@
 """Every model, imported here so Alembic and the tests see one metadata."""
 
 from almerepas.audit.models import AuditEvent
+from almerepas.contracts.models import (
+    Contract,
+    Device,
+    Location,
+    LocationKind,
+    Offer,
+    Partner,
+    PartnerRole,
+    PartnerUser,
+    PayoutMethod,
+    TariffKind,
+    contract_location,
+)
 from almerepas.grants.models import Grant
 from almerepas.holders.models import HolderSession, LoginCode
 from almerepas.households.models import (
@@ -54,8 +67,10 @@ __all__ = [
     "CardPrint",
     "Channel",
     "Children",
+    "Contract",
     "Credential",
     "CredentialKind",
+    "Device",
     "District",
     "EntryKind",
     "Grant",
@@ -67,6 +82,8 @@ __all__ = [
     "JournalEntry",
     "KeyFamily",
     "KeyStatus",
+    "Location",
+    "LocationKind",
     "LoginCode",
     "MemberRole",
     "Membership",
@@ -74,8 +91,13 @@ __all__ = [
     "MessageStatus",
     "MidPeriodEntry",
     "Norm",
+    "Offer",
+    "Partner",
+    "PartnerRole",
+    "PartnerUser",
     "Pass",
     "PassStatus",
+    "PayoutMethod",
     "Period",
     "Person",
     "PolicySetting",
@@ -86,6 +108,8 @@ __all__ = [
     "SchemeKind",
     "SigningKey",
     "StaffUser",
+    "TariffKind",
     "Transfer",
     "UsedCode",
+    "contract_location",
 ]

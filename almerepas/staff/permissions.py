@@ -43,6 +43,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "policy.write": frozenset({policy}),
     # Linking a postcode to a district happens while registering a household.
     "postcodes.write": frozenset({caseworker}),
+    # Partners, contracts, devices and offers (design brief: administrators keep partners and
+    # keys); finance pays partners, policy staff weigh contracts, the auditor checks them.
+    "partners.read": frozenset({administrator, finance, policy, auditor}),
+    "partners.write": frozenset({administrator}),
     "audit.read": frozenset({auditor}),
     "staff.manage": frozenset({administrator}),
 }

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from itertools import groupby
 from urllib.parse import urlencode
 
 from flask import Blueprint, render_template, request
+from flask_babel import get_locale
 
+from almerepas.contracts.offers import current_offers
+from almerepas.core import clock
 from almerepas.core.elfproef import contains_bsn
+from almerepas.core.session import get_session, transactional
 
 blp = Blueprint("web", __name__)
 
@@ -29,3 +34,25 @@ def index() -> str:
 @blp.route("/toegankelijkheid")
 def accessibility() -> str:
     return render_template("accessibility.html")
+
+
+@blp.route("/aanbod")
+@transactional
+def offers() -> str:
+    """The basic pass catalogue: every partner's own discounts valid today, for everyone."""
+    english = str(get_locale() or "nl") == "en"
+    today = clock.today()
+    shown = [
+        {
+            "partner": offer.partner.name,
+            "title": offer.title_en if english else offer.title_nl,
+            "description": offer.description_en if english else offer.description_nl,
+            "conditions": (offer.conditions_en or offer.conditions_nl)
+            if english
+            else offer.conditions_nl,
+            "valid_to": offer.valid_to,
+        }
+        for offer in current_offers(get_session(), today)
+    ]
+    by_partner = [(name, list(items)) for name, items in groupby(shown, key=lambda o: o["partner"])]
+    return render_template("offers.html", by_partner=by_partner)

@@ -105,6 +105,62 @@ NEW_SCHEME = {
 }  # fmt: skip
 
 
+NEW_PARTNER = {"name": "Fuzzclub", "kvk_number": "23456789", "iban": "NL91ABNA0417164300",
+               "payout_method": "sepa"}  # fmt: skip
+NEW_LOCATION = {"name": "Fuzzhal", "street": "Havenstraat", "house_number": "1",
+                "postcode": "1315 AB", "kind": "sport"}  # fmt: skip
+NEW_OFFER = {"title_nl": "10 % korting", "title_en": "10% off", "description_nl": "Aan de kassa",
+             "description_en": "At the desk", "valid_from": "2026-01-01"}  # fmt: skip
+
+
+def partner_requests(location_id: int) -> dict[str, list[dict[str, Any]]]:
+    """Requests on the world's partner (almerepas.api.partners) that an administrator gets a
+    2xx for."""
+    return {
+        "POST /partners": [{"body": NEW_PARTNER}],
+        "PATCH /partners/{partner_id}": [{"body": {"name": "Fuzzclub Haven"}}],
+        "POST /partners/{partner_id}/locations": [{"body": NEW_LOCATION}],
+        "PATCH /partners/{partner_id}/locations/{location_id}": [{"body": {"kind": "culture"}}],
+        "POST /partners/{partner_id}/contracts": [
+            {
+                "body": {
+                    "scheme": "stadsfonds",
+                    "location_ids": [location_id],
+                    "valid_from": "2026-01-01",
+                    "tariff_kind": "amount_redeemed",
+                }
+            },
+            {
+                "body": {
+                    "scheme": "menstruatie",
+                    "location_ids": [location_id],
+                    "valid_from": "2026-01-01",
+                    "tariff_kind": "per_unit",
+                    "tariff": 250,
+                }
+            },
+        ],
+        "PATCH /partners/{partner_id}/contracts/{contract_id}": [
+            {"body": {"valid_to": "2026-12-31"}}
+        ],
+        "POST /partners/{partner_id}/users": [
+            {
+                "body": {
+                    "username": "kassa-fuzz",
+                    "display_name": "Kassa",
+                    "role": "cashier",
+                    "password": "lang-genoeg-wachtwoord",
+                }
+            }
+        ],
+        "POST /partners/{partner_id}/devices": [
+            {"body": {"name": "Kassa 2", "location_id": location_id}}
+        ],
+        "POST /partners/{partner_id}/offers": [{"body": NEW_OFFER}],
+        "PATCH /partners/{partner_id}/offers/{offer_id}": [{"body": {"valid_to": "2026-06-30"}}],
+    }
+
+
 def valid_requests(household_id: int, child_id: int) -> dict[str, list[dict[str, Any]]]:
     """Per operation, requests a role with the permission should get a 2xx (or a 409) for."""
     address = {"postcode": "1315 AB", "house_number": 8, "street": "Stadhuisplein"}
@@ -198,6 +254,7 @@ def world(client: FlaskClient, keyed: Session, frozen_clock: FrozenClock) -> Wor
         headers=headers,
     )
     assert assessed.status_code == 201, assessed.get_json()
+    partner = world_partner(client, reference)
     return World(
         path_parameters={
             "household_id": household_id,
@@ -206,9 +263,38 @@ def world(client: FlaskClient, keyed: Session, frozen_clock: FrozenClock) -> Wor
             "key": "lodgers",
             "person_id": holders[1],  # no pass yet: issuing one succeeds
             "number": holder_pass.get_json()["number"],
+            **partner,
         },
-        requests=valid_requests(household_id, child_id),
+        requests={
+            **valid_requests(household_id, child_id),
+            **partner_requests(partner["location_id"]),
+        },
     )
+
+
+def world_partner(client: FlaskClient, session: Session) -> dict[str, int]:
+    """A partner with a location, an open contract for free travel, a device and an offer."""
+    admin, _, _ = make_staff(session, Role.administrator, app=client.application)
+    headers = token_headers(session, admin)
+
+    def post(url: str, body: dict[str, Any]) -> int:
+        response = client.post(f"/api/v1{url}", json=body, headers=headers)
+        assert response.status_code == 201, response.get_json()
+        return int(response.get_json()["id"])
+
+    partner_id = post("/partners", {**NEW_PARTNER, "kvk_number": "12345678"})
+    location_id = post(f"/partners/{partner_id}/locations", NEW_LOCATION)
+    contract = {"scheme": "ov", "location_ids": [location_id], "valid_from": "2026-01-01",
+                "tariff_kind": "per_ride", "tariff": 90}  # fmt: skip
+    return {
+        "partner_id": partner_id,
+        "location_id": location_id,
+        "contract_id": post(f"/partners/{partner_id}/contracts", contract),
+        "device_id": post(
+            f"/partners/{partner_id}/devices", {"name": "Kassa", "location_id": location_id}
+        ),
+        "offer_id": post(f"/partners/{partner_id}/offers", NEW_OFFER),
+    }
 
 
 def _strategy(

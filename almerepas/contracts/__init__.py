@@ -1,0 +1,1 @@
+"""Partners as data: organisations, locations, contracts, partner users, devices and offers."""

@@ -1,0 +1,107 @@
+"""Devices: a counter device or validator at one location, with its own API key.
+
+The key is made here, returned once and never stored: the database keeps only its keyed hash
+(``Keyring.keyed_hash``, an HMAC under the app's hash key), so a copy of the database does not
+let anyone scan. A device is refused when its key is unknown (``device_unknown``) or revoked,
+or when its partner or location no longer takes part (``device_revoked``).
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
+from almerepas.contracts.errors import DeviceRevoked, DeviceUnknown, InvalidDevice, field_error
+from almerepas.contracts.models import Device, Location, Partner
+from almerepas.contracts.partners import require_active
+from almerepas.core import clock
+from almerepas.core.crypto import Keyring
+from almerepas.core.errors import NotFound
+from almerepas.core.text import is_plain
+
+#: Every device key starts with this, so a leaked one is easy to recognise (secret scanners).
+KEY_PREFIX = "almdev_"
+HASH_PURPOSE = "device-key"
+#: longer input is no key of ours: refused before it is hashed
+MAX_KEY_LENGTH = 200
+
+
+def key_hash(key: str, keys: Keyring) -> str:
+    return keys.keyed_hash(key, HASH_PURPOSE)
+
+
+def get_device(session: Session, partner: Partner, device_id: int) -> Device:
+    device = session.get(Device, device_id)
+    if device is None or device.partner_id != partner.id:
+        raise NotFound(detail=f"Deze partner heeft geen apparaat met nummer {device_id}.")
+    return device
+
+
+def create_device(
+    session: Session,
+    partner: Partner,
+    data: Mapping[str, Any],
+    *,
+    keys: Keyring,
+    actor: Actor,
+) -> tuple[Device, str]:
+    """A new device at one of the partner's active locations, and its key (shown only now)."""
+    require_active(partner)
+    name = str(data.get("name", "")).strip()
+    if not name or not is_plain(name, 200):
+        detail = "Vul een naam in van hoogstens 200 tekens."
+        raise InvalidDevice(detail, **field_error("name", detail))
+    location_id = data.get("location_id")
+    location = session.get(Location, location_id) if isinstance(location_id, int) else None
+    if location is None or location.partner_id != partner.id or not location.active:
+        detail = "Kies een locatie van deze partner die meedoet."
+        raise InvalidDevice(detail, **field_error("location_id", detail))
+    key = KEY_PREFIX + secrets.token_urlsafe(32)
+    device = Device(partner=partner, location=location, name=name, key_hash=key_hash(key, keys))
+    session.add(device)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="device.create",
+        entity_type="partner_device",
+        entity_id=device.id,
+        changes=audit.changes_between(
+            {}, {"partner_id": partner.id, "location_id": location.id, "name": name}
+        ),
+    )
+    return device, key
+
+
+def revoke_device(session: Session, device: Device, *, actor: Actor) -> Device:
+    """Withdraw the device's key at once; revoking twice changes nothing."""
+    if device.revoked_at is None:
+        device.revoked_at = clock.now()
+        session.flush()
+        audit.record(
+            session,
+            actor=actor,
+            action="device.revoke",
+            entity_type="partner_device",
+            entity_id=device.id,
+            changes={"revoked_at": [None, device.revoked_at.isoformat()]},
+        )
+    return device
+
+
+def authenticate_device(session: Session, key: str, keys: Keyring) -> Device:
+    """The device this key belongs to, if it may still scan; refused otherwise."""
+    if not key or len(key) > MAX_KEY_LENGTH:
+        raise DeviceUnknown()
+    device = session.scalar(select(Device).where(Device.key_hash == key_hash(key, keys)))
+    if device is None:
+        raise DeviceUnknown()
+    if device.revoked_at is not None or not device.partner.active or not device.location.active:
+        raise DeviceRevoked()
+    return device
