@@ -108,15 +108,20 @@ def ensure_account(
     unit: str = EUR,
     cached: bool = True,
 ) -> Account:
-    """The account with this code, opened with the default bounds if it does not exist yet."""
-    return get_account(session, code) or open_account(
-        session,
-        code=code,
-        name=name,
-        kind=kind,
-        unit=unit,
-        cached=cached,
-    )
+    """The account with this code, opened with the default bounds if it does not exist yet.
+
+    Safe when several transactions open the same account at once (a partner's first
+    redemptions): the insert runs in a savepoint, and the one that loses the race on the unique
+    code reads the winner's account instead of failing.
+    """
+    found = get_account(session, code)
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            return open_account(session, code=code, name=name, kind=kind, unit=unit, cached=cached)
+    except (IntegrityError, AccountExists):
+        return account_by_code(session, code)
 
 
 def balance_of(session: Session, account: Account) -> int:

@@ -120,3 +120,41 @@ def test_sqlite_deferred_transactions_would_fail_under_contention(tmp_path: Path
             first.commit()
     finally:
         engine.dispose()
+
+
+def test_an_account_opened_by_many_at_once_is_one_account(
+    backend: Backend, fresh_engine: Engine
+) -> None:
+    """A partner's first redemptions arrive together: each opens its payee account if missing.
+    Every caller gets the same account, and none fails on the unique code."""
+    threads = 16 if backend.name == "postgresql" else 4
+    code = f"payable:new-partner-{uuid.uuid4().hex[:8]}:eur"
+    start = threading.Barrier(threads)
+    found: list[int] = []
+    errors: list[BaseException] = []
+    lock = threading.Lock()
+
+    def worker() -> None:
+        start.wait()
+        with Session(fresh_engine) as session:
+            try:
+                account = ledger.ensure_account(
+                    session, code=code, name="Nieuwe partner", kind=AccountKind.payable,
+                    cached=False,
+                )  # fmt: skip
+                session.commit()
+                with lock:
+                    found.append(account.id)
+            except BaseException as exc:
+                with lock:
+                    errors.append(exc)
+
+    workers = [threading.Thread(target=worker) for _ in range(threads)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert errors == []
+    assert len(found) == threads and len(set(found)) == 1
+    with Session(fresh_engine) as session:
+        assert len(session.scalars(select(Account).where(Account.code == code)).all()) == 1
