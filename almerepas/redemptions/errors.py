@@ -36,3 +36,49 @@ class ReversalTooLarge(DomainError):
     code = "reversal_exceeds_redemption"
     status = 409
     title = N_("U kunt niet meer terugzetten dan er nog over is van deze betaling")
+
+
+class NotContracted(DomainError):
+    """This partner has no running contract for the scheme (or for any scheme of this pass)."""
+
+    code = "not_contracted"
+    status = 409
+    title = N_("Deze regeling kunt u hier niet gebruiken")
+
+
+class LocationNotAllowed(DomainError):
+    code = "location_not_allowed"
+    status = 403
+    title = N_("Op deze locatie kunt u deze regeling niet gebruiken")
+
+
+class ScanUnknown(DomainError):
+    code = "scan_unknown"
+    status = 404
+    title = N_("Deze scan is niet bekend. Scan de pas opnieuw.")
+
+
+class ScanExpired(DomainError):
+    code = "scan_expired"
+    status = 409
+    title = N_("Deze scan is te oud. Scan de pas opnieuw.")
+
+
+class ScanUsed(DomainError):
+    """A scan reference is spent by one redemption; a replay of it is refused."""
+
+    code = "scan_used"
+    status = 409
+    title = N_("Met deze scan is al iets afgeschreven. Scan de pas opnieuw.")
+
+
+class PassUnknown(DomainError):
+    code = "pass_unknown"
+    status = 404
+    title = N_("Er is geen Almerepas met dit nummer")
+
+
+class ReversalWindowClosed(DomainError):
+    code = "reversal_window_closed"
+    status = 409
+    title = N_("De termijn om dit terug te draaien is voorbij")
