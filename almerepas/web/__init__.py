@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 # households, household_forms, assessment_forms and pass_forms add their routes to the caseworker
-# blueprint; partner_admin_forms adds its routes to partner_admin's.
+# blueprint; partner_admin_forms and partner_admin_keys add theirs to partner_admin's.
 from almerepas.web import (
     assessment_forms,
     caseworker,
@@ -15,6 +15,7 @@ from almerepas.web import (
     households,
     partner_admin,
     partner_admin_forms,
+    partner_admin_keys,
     pass_forms,
     policy,
     public,
@@ -26,6 +27,7 @@ __all__ = [
     "household_forms",
     "households",
     "partner_admin_forms",
+    "partner_admin_keys",
     "pass_forms",
 ]
 

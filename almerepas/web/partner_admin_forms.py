@@ -1,11 +1,12 @@
-"""Partner pages that make or change something: a partner, a location, a contract, a partner
-user, a device, an offer. Administrators only (``partners.write``).
+"""Partner pages that make or change something: a partner, a location, a contract, an offer
+(a partner user and a device are in almerepas.web.partner_admin_keys). Administrators only
+(``partners.write``).
 
 Each form is checked as a whole on submit: the page checks what was typed (dates, amounts,
 choices), the domain checks the rest (the KvK number, the IBAN with schwifty, overlapping
 contracts) and every refusal is shown at its field and in the summary on top, in Dutch, with
 what was typed kept (never a password). A device's key and a manager's second factor are shown
-on the page that answers the POST, once, and never again: the database does not keep them.
+on the page that answers the POST, once, and never again (almerepas.web.partner_admin_keys).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from almerepas.contracts import agreements, devices, offers, partners, users
+from almerepas.contracts import agreements, offers, partners
 from almerepas.contracts.errors import (
     ContractOverlaps,
     InvalidBic,
@@ -40,24 +41,21 @@ from almerepas.contracts.models import (
     Location,
     LocationKind,
     Partner,
-    PartnerRole,
     PayoutMethod,
     TariffKind,
 )
 from almerepas.core.errors import DomainError, ValidationFailed
 from almerepas.core.money import parse_euros
-from almerepas.core.session import get_keys, get_session, transactional
+from almerepas.core.session import get_session, transactional
 from almerepas.households.members import normalise_postcode
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.i18n import translate
 from almerepas.schemes.models import Scheme, SchemeKind
-from almerepas.staff.accounts import provisioning_uri
 from almerepas.staff.errors import UsernameTaken, WeakPassword
 from almerepas.web.caseworker import scheme_name, show_day, today
 from almerepas.web.forms import Errors, Form, Refusals, attempt, is_plain
 from almerepas.web.partner_admin import (
     LOCATION_KIND_LABELS,
-    PARTNER_ROLE_LABELS,
     PAYOUT_LABELS,
     TARIFF_KIND_LABELS,
     blp,
@@ -67,8 +65,8 @@ from almerepas.web.partner_admin import (
 PARTNER_FIELDS = ("name", "kvk_number", "iban", "bic", "payout_method")
 LOCATION_FIELDS = ("name", "street", "house_number", "postcode", "kind")
 CONTRACT_FIELDS = ("scheme", "location_ids", "valid_from", "valid_to", "tariff_kind", "tariff")
-USER_FIELDS = ("username", "display_name", "role", "password", "second_factor")
-DEVICE_FIELDS = ("name", "location_id")
+
+
 OFFER_FIELDS = ("title_nl", "title_en", "description_nl", "description_en",
                 "conditions_nl", "conditions_en", "valid_from", "valid_to")  # fmt: skip
 
@@ -238,7 +236,7 @@ def new_location(partner_id: int) -> ResponseReturnValue:
     return back(partner, "#locaties")
 
 
-def _active_locations(partner: Partner) -> list[Location]:
+def active_locations(partner: Partner) -> list[Location]:
     query = select(Location).where(Location.partner_id == partner.id, Location.active)
     return list(get_session().scalars(query.order_by(Location.name, Location.id)))
 
@@ -281,7 +279,7 @@ def new_contract(partner_id: int) -> ResponseReturnValue:
             .order_by(Scheme.name_nl)
         )
     )
-    locations = _active_locations(partner)
+    locations = active_locations(partner)
     form = Form(CONTRACT_FIELDS)
     chosen = request.form.getlist("location_ids")
     context = {
@@ -327,88 +325,6 @@ def new_contract(partner_id: int) -> ResponseReturnValue:
         flash(_("Het contract is gemaakt."))
         return back(partner, "#contracten")
     return form.render("partner_admin/contract_form.html", 400, **context)
-
-
-# -- a partner user -----------------------------------------------------------------------------
-
-
-@blp.route("/<int:partner_id>/gebruikers/nieuw", methods=["GET", "POST"])
-@require_role("partners.write")
-@transactional
-def new_user(partner_id: int) -> ResponseReturnValue:
-    """An account for the partner's own staff; a manager's second factor is shown once."""
-    partner = partners.get_partner(get_session(), partner_id)
-    form = Form(USER_FIELDS)
-    form.values.pop("password")  # never sent back
-    context = {"partner": partner, "roles": list(PARTNER_ROLE_LABELS.items())}
-    if request.method == "GET":
-        return form.render("partner_admin/user_form.html", 200, **context)
-    password = request.form.get("password", "")
-    data = {
-        "username": form.text("username", 80, _("Vul een gebruikersnaam in.")),
-        "display_name": form.text("display_name", 200, _("Vul de naam van de gebruiker in.")),
-        "role": choice(form, "role", PartnerRole, _("Kies een rol.")),
-        "password": password,
-        "second_factor": form.values["second_factor"] == "ja",
-    }
-    weak = _("Kies een wachtwoord van minstens 12 tekens.")
-    if not password:
-        form.error("password", weak)
-    made = None
-    if not form.errors:
-        made = attempt(
-            form,
-            lambda: users.create_partner_user(
-                get_session(), partner, data, keys=get_keys(), actor=current_actor()
-            ),
-            refusals(form, "username", WeakPassword=("password", weak)),
-        )
-    if made is None:
-        return form.render("partner_admin/user_form.html", 400, **context)
-    user, secret = made
-    uri = None if secret is None else provisioning_uri(secret, user.username)
-    return form.render(
-        "partner_admin/user_made.html", 200, partner=partner, user=user, secret=secret, uri=uri
-    )
-
-
-# -- a device -----------------------------------------------------------------------------------
-
-
-@blp.route("/<int:partner_id>/apparaten/nieuw", methods=["GET", "POST"])
-@require_role("partners.write")
-@transactional
-def new_device(partner_id: int) -> ResponseReturnValue:
-    """A counter device or validator at a location; its key is shown on the next page only."""
-    partner = partners.get_partner(get_session(), partner_id)
-    locations = _active_locations(partner)
-    form = Form(DEVICE_FIELDS)
-    options = [(str(loc.id), loc.name) for loc in locations]
-    context = {"partner": partner, "locations": options}
-    if request.method == "GET":
-        return form.render("partner_admin/device_form.html", 200, **context)
-    name = form.text("name", 200, _("Vul een naam in voor het apparaat, zoals Kassa 1."))
-    where = choice(form, "location_id", [key for key, _label in options],
-                   _("Kies de locatie van het apparaat."))  # fmt: skip
-    made = None
-    if not form.errors:
-        made = attempt(
-            form,
-            lambda: devices.create_device(
-                get_session(),
-                partner,
-                {"name": name, "location_id": int(where)},
-                keys=get_keys(),
-                actor=current_actor(),
-            ),
-            refusals(form, "name"),
-        )
-    if made is None:
-        return form.render("partner_admin/device_form.html", 400, **context)
-    device, key = made
-    return form.render(
-        "partner_admin/device_key.html", 200, partner=partner, device=device, key=key
-    )
 
 
 # -- an offer -----------------------------------------------------------------------------------

@@ -8,7 +8,6 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -185,9 +184,7 @@ def test_the_list_shows_name_kvk_whether_active_and_counts(
     assert '<td class="number">1</td> <td class="number">3</td>' in second
 
 
-def test_a_partner_page_shows_the_tariffs_in_words(
-    sign_in: SignIn, full_partner: Partner
-) -> None:
+def test_a_partner_page_shows_the_tariffs_in_words(sign_in: SignIn, full_partner: Partner) -> None:
     html = page(sign_in(Role.policy).get(f"{LIST}/{full_partner.id}"))
     assert "NL91 ABNA 0417 1643 00" in html and "SEPA-overboeking" in html
     assert "Havenstraat 12a</bdi>, <bdi>1315 AB" in html

@@ -68,8 +68,9 @@ def test_a_location_form_names_every_wrong_field(
     assert field_error(html, "name") == "Vul de naam van de locatie in."
     assert field_error(html, "postcode") == "Vul de postcode in, bijvoorbeeld 1315 AB."
     assert field_error(html, "kind") == "Kies wat voor locatie het is."
-    wrong = page(submit(admin, path, {"name": "Zwembad", "street": "Kruisstraat",
-                                      "house_number": "3", "postcode": "131 AB", "kind": "zoo"}))  # fmt: skip
+    typed = {"name": "Zwembad", "street": "Kruisstraat", "house_number": "3",
+             "postcode": "131 AB", "kind": "zoo"}  # fmt: skip
+    wrong = page(submit(admin, path, typed))
     assert field_error(wrong, "postcode") == (
         "Vul een postcode in zoals 1315 AB: 4 cijfers en 2 letters."
     )
@@ -82,8 +83,9 @@ def test_a_location_form_names_every_wrong_field(
 
 
 def contract_form(hall: Location, **changes: str) -> dict[str, str]:
-    return {"scheme": "ov", "location_ids": str(hall.id), "valid_from": "01-01-2027",
-            "valid_to": "31-12-2027", "tariff_kind": "per_ride", "tariff": "2,50"} | changes  # fmt: skip
+    form = {"scheme": "ov", "location_ids": str(hall.id), "valid_from": "01-01-2027",
+            "valid_to": "31-12-2027", "tariff_kind": "per_ride", "tariff": "2,50"}  # fmt: skip
+    return form | changes
 
 
 def test_adding_a_contract_with_a_tariff_per_ride(
@@ -95,7 +97,8 @@ def test_adding_a_contract_with_a_tariff_per_ride(
     assert "Stadspas-aanbod" not in form  # offers need no contract
     assert location(submit(admin, path, contract_form(hall))) == f"{LIST}/{club.id}#contracten"
     made = reference.scalars(select(Contract)).one()
-    assert (made.tariff_kind, made.tariff, made.valid_to) == ("per_ride", 250, dt.date(2027, 12, 31))
+    assert (made.tariff_kind, made.tariff) == ("per_ride", 250)
+    assert made.valid_to == dt.date(2027, 12, 31)
     assert "€ 2,50 per rit" in page(admin.get(f"{LIST}/{club.id}"))
     event = audit_row(reference, "contract.create")
     assert event.changes is not None and event.changes["tariff"] == [None, 250]
