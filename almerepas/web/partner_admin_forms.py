@@ -51,7 +51,7 @@ from almerepas.households.members import normalise_postcode
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.i18n import translate
 from almerepas.schemes.models import Scheme, SchemeKind
-from almerepas.staff.errors import UsernameTaken, WeakPassword
+from almerepas.staff.errors import UsernameTaken
 from almerepas.web.caseworker import scheme_name, show_day, today
 from almerepas.web.forms import Errors, Form, Refusals, attempt, is_plain
 from almerepas.web.partner_admin import (
@@ -93,13 +93,9 @@ def at_fields(form: Form, fallback: str) -> Callable[[DomainError], Errors]:
     return errors
 
 
-def refusals(form: Form, fallback: str, **first: tuple[str, str]) -> Refusals:
-    """Every refusal at its field; ``first`` maps an error class name to a fixed field message."""
-    chosen: Refusals = {}
-    special: tuple[type[DomainError], ...] = (WeakPassword, ContractOverlaps, PartnerInactive)
-    for kind in special:
-        if kind.__name__ in first:
-            chosen[kind] = first[kind.__name__]
+def refusals(form: Form, fallback: str, first: Refusals | None = None) -> Refusals:
+    """Every refusal of the domain at the field it names; ``first``: fixed messages that win."""
+    chosen: Refusals = dict(first or {})
     for kind in FIELD_REFUSALS:
         chosen.setdefault(kind, at_fields(form, fallback))
     return chosen
@@ -220,10 +216,11 @@ def new_location(partner_id: int) -> ResponseReturnValue:
     }
     if not form.values["postcode"]:
         form.error("postcode", _("Vul de postcode in, bijvoorbeeld 1315 AB."))
-    domain_check(form, "postcode", normalise_postcode)
-    if "postcode" in dict(form.errors) and form.values["postcode"]:
-        form.errors = [e for e in form.errors if e[0] != "postcode"]
-        form.error("postcode", _("Vul een postcode in zoals 1315 AB: 4 cijfers en 2 letters."))
+    else:
+        try:
+            normalise_postcode(form.values["postcode"])
+        except ValidationFailed:
+            form.error("postcode", _("Vul een postcode in zoals 1315 AB: 4 cijfers en 2 letters."))
     if not form.errors:
         attempt(
             form,
@@ -321,7 +318,7 @@ def new_contract(partner_id: int) -> ResponseReturnValue:
         "Deze partner heeft in deze periode al een contract voor deze regeling op een van "
         "deze locaties. Laat het andere contract eerder eindigen, of kies andere dagen."
     )
-    if attempt(form, work, refusals(form, "scheme", ContractOverlaps=("valid_from", overlaps))):
+    if attempt(form, work, refusals(form, "scheme", {ContractOverlaps: ("valid_from", overlaps)})):
         flash(_("Het contract is gemaakt."))
         return back(partner, "#contracten")
     return form.render("partner_admin/contract_form.html", 400, **context)

@@ -8,21 +8,37 @@ key, and no page, list or audit row shows either. The page is sent with ``no-sto
 
 from __future__ import annotations
 
+import re
+
+import qrcode
+import qrcode.image.svg
 from flask import request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from almerepas.contracts import devices, partners, users
 from almerepas.contracts.models import PartnerRole
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.http.guard import current_actor, require_role
 from almerepas.staff.accounts import provisioning_uri
+from almerepas.staff.errors import WeakPassword
 from almerepas.web.forms import Form, attempt
 from almerepas.web.partner_admin import PARTNER_ROLE_LABELS, blp
 from almerepas.web.partner_admin_forms import active_locations, choice, refusals
 
 USER_FIELDS = ("username", "display_name", "role", "password", "second_factor")
 DEVICE_FIELDS = ("name", "location_id")
+
+
+def qr_svg(text: str, label: str) -> Markup:
+    """``text`` as a QR code in inline SVG (no script, no image request), for a phone to scan."""
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=4)
+    svg = re.sub(r'width="[^"]*" height="[^"]*"', 'width="60mm" height="60mm"',
+                 image.to_string(encoding="unicode"), count=1)  # fmt: skip
+    head = Markup('<svg role="img" aria-label="{}" ').format(label)
+    # qrcode writes only path data: neither the text nor anything typed is in it
+    return head + Markup(svg.removeprefix("<svg "))  # noqa: S704
 
 
 # -- a partner user -----------------------------------------------------------------------------
@@ -57,14 +73,21 @@ def new_user(partner_id: int) -> ResponseReturnValue:
             lambda: users.create_partner_user(
                 get_session(), partner, data, keys=get_keys(), actor=current_actor()
             ),
-            refusals(form, "username", WeakPassword=("password", weak)),
+            refusals(form, "username", {WeakPassword: ("password", weak)}),
         )
     if made is None:
         return form.render("partner_admin/user_form.html", 400, **context)
     user, secret = made
     uri = None if secret is None else provisioning_uri(secret, user.username)
+    qr = None if uri is None else qr_svg(uri, _("QR-code om in de app te scannen"))
     return form.render(
-        "partner_admin/user_made.html", 200, partner=partner, user=user, secret=secret, uri=uri
+        "partner_admin/user_made.html",
+        200,
+        partner=partner,
+        user=user,
+        secret=secret,
+        uri=uri,
+        qr=qr,
     )
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 
-import pyotp
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from PIL import Image, ImageDraw
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from almerepas.contracts.models import Contract, Device, Location, Offer, Partne
 from almerepas.core.session import get_keys
 from almerepas.models import AuditEvent, Role
 from tests.factories import TEST_ACTOR
+from tests.qr import read_qr
 from tests.web.conftest import SignIn, field_error, location, page, submit
 from tests.web.test_partner_admin import LIST, make_location, make_partner, page_actions
 
@@ -36,6 +37,18 @@ def hall(reference: Session, club: Partner) -> Location:
 @pytest.fixture
 def admin(sign_in: SignIn) -> FlaskClient:
     return sign_in(Role.administrator)
+
+
+def scanned(html: str) -> list[str]:
+    """What a phone reads from the inline SVG QR code on a page (its modules drawn as pixels)."""
+    svg = html.split("<svg", 1)[1].split("</svg>", 1)[0]
+    side = float(re.findall(r'viewBox="0 0 ([0-9.]+)', svg)[0])
+    image = Image.new("L", (int(side * 10), int(side * 10)), 255)
+    draw = ImageDraw.Draw(image)
+    for x, y, right, bottom in re.findall(r"M([0-9.]+),([0-9.]+)H([0-9.]+)V([0-9.]+)H", svg):
+        box = (float(x) * 10, float(y) * 10, float(right) * 10 - 1, float(bottom) * 10 - 1)
+        draw.rectangle(box, fill=0)
+    return [symbol.text for symbol in read_qr(image)]
 
 
 def audit_row(session: Session, action: str) -> AuditEvent:
@@ -161,7 +174,7 @@ def test_an_overlapping_contract_is_refused_at_the_dates(
 
 
 def test_a_manager_gets_a_second_factor_shown_once(
-    admin: FlaskClient, reference: Session, club: Partner
+    app: Flask, admin: FlaskClient, reference: Session, club: Partner
 ) -> None:
     path = f"{LIST}/{club.id}/gebruikers/nieuw"
     typed = {"username": "Jan.Manager", "display_name": "Jan Jansen", "role": "manager",
@@ -174,9 +187,14 @@ def test_a_manager_gets_a_second_factor_shown_once(
     assert secret, html
     assert "Deze sleutel wordt nooit meer getoond." in html
     assert "otpauth://totp/" in html
+    assert 'role="img" aria-label="QR-code om in de app te scannen"' in html
+    [uri] = scanned(html)
+    assert uri.startswith("otpauth://totp/") and f"secret={secret.group(1)}" in uri
     user = reference.scalars(select(PartnerUser)).one()
-    assert user.username == "jan.manager" and user.totp_secret_encrypted is not None
-    assert pyotp.TOTP(secret.group(1)).now()  # a usable base32 secret
+    assert user.username == "jan.manager"
+    with app.app_context():  # the secret shown is the one kept, encrypted
+        assert user.totp_secret_encrypted is not None
+        assert get_keys().decrypt(user.totp_secret_encrypted) == secret.group(1)
     later = page(admin.get(f"{LIST}/{club.id}"))
     assert secret.group(1) not in later and "jan.manager" in later and "Leidinggevende" in later
     event = audit_row(reference, "partner.user_create")
