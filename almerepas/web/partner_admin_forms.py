@@ -65,8 +65,6 @@ from almerepas.web.partner_admin import (
 PARTNER_FIELDS = ("name", "kvk_number", "iban", "bic", "payout_method")
 LOCATION_FIELDS = ("name", "street", "house_number", "postcode", "kind")
 CONTRACT_FIELDS = ("scheme", "location_ids", "valid_from", "valid_to", "tariff_kind", "tariff")
-
-
 OFFER_FIELDS = ("title_nl", "title_en", "description_nl", "description_en",
                 "conditions_nl", "conditions_en", "valid_from", "valid_to")  # fmt: skip
 
@@ -291,9 +289,9 @@ def new_contract(partner_id: int) -> ResponseReturnValue:
         return form.render("partner_admin/contract_form.html", 200, **context)
 
     code = choice(form, "scheme", [s.code for s in schemes], _("Kies een regeling."))
-    own = {str(loc.id): loc.id for loc in locations}
-    location_ids = [own[i] for i in chosen if i in own]
-    if not location_ids:
+    # the domain refuses a location of another partner, or one that no longer takes part
+    location_ids = [int(i) for i in chosen if i.isascii() and i.isdigit() and len(i) < 10]
+    if not location_ids or len(location_ids) != len(chosen):
         form.error("location_ids", _("Kies minstens één locatie."))
     valid_from = form.day("valid_from", _("Vul de eerste dag van het contract in."), "01-01-2027")
     valid_to = None

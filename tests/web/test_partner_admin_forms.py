@@ -156,6 +156,17 @@ def test_a_wrong_contract_field_gets_its_dutch_message(
     assert page_actions(reference) == []
 
 
+def test_a_location_of_another_partner_is_refused_by_the_domain_at_the_field(
+    admin: FlaskClient, reference: Session, club: Partner, hall: Location
+) -> None:
+    other = make_location(reference, make_partner(reference, kvk_number="87654321"))
+    typed = contract_form(hall, location_ids=str(other.id))  # a form changed by hand
+    response = submit(admin, f"{LIST}/{club.id}/contracten/nieuw", typed)
+    assert response.status_code == 400
+    assert field_error(page(response), "location_ids") == "Kies alleen locaties van deze partner."
+    assert page_actions(reference) == []
+
+
 def test_an_overlapping_contract_is_refused_at_the_dates(
     admin: FlaskClient, reference: Session, club: Partner, hall: Location
 ) -> None:
