@@ -84,6 +84,14 @@ class ReversalWindowClosed(DomainError):
     title = N_("De termijn om dit terug te draaien is voorbij")
 
 
+class NoEntitlement(DomainError):
+    """The holder has no grant of this scheme this period (too young, not eligible, moved)."""
+
+    code = "no_entitlement"
+    status = 409
+    title = N_("Deze pashouder heeft hier geen tegoed voor")
+
+
 # -- offline rides: each is the ``result`` of one ride in a batch, never a problem of its own,
 # -- except ``too_many_rides``, which refuses the whole batch. docs/redemption.md, Offline rides.
 
@@ -100,14 +108,6 @@ class RideTooOld(DomainError):
     code = "ride_too_old"
     status = 422
     title = N_("Deze rit is te oud om nog te verwerken.")
-
-
-class RideNotEntitled(DomainError):
-    """The holder had no grant of a contracted right for the day of the ride."""
-
-    code = "ride_not_entitled"
-    status = 422
-    title = N_("Met deze pas kon op dat moment niet gratis gereisd worden.")
 
 
 class RideInvalid(DomainError):

@@ -35,7 +35,7 @@ from almerepas.audit.log import Actor
 from almerepas.contracts.models import Device, Location, Partner
 from almerepas.core import clock
 from almerepas.passes.credential_models import Credential
-from almerepas.redemptions.errors import RideInFuture, RideNotEntitled, RideTooOld, TooManyRides
+from almerepas.redemptions.errors import NoEntitlement, RideInFuture, RideTooOld, TooManyRides
 from almerepas.redemptions.models import Ride
 from almerepas.redemptions.ride_checks import (
     KeysAsOf,
@@ -180,7 +180,7 @@ class _Batch:
             return judged
         grant_id = self.grants.find(credential.pass_.person_id, schemes, moment)
         if grant_id is None:
-            judged.result = RideNotEntitled.code
+            judged.result = NoEntitlement.code
         judged.grant_id = grant_id
         return judged
 

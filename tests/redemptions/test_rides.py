@@ -219,8 +219,8 @@ def test_the_holder_needs_the_grant_of_the_month_of_the_ride_or_a_household_gran
     )
 
     assert results(found) == [
-        ("april", "ride_not_entitled", False),
-        ("nothing", "ride_not_entitled", False),
+        ("april", "no_entitlement", False),
+        ("nothing", "no_entitlement", False),
         ("household", "ok", False),
     ]
 
@@ -241,16 +241,16 @@ def test_a_ride_id_sent_again_answers_the_first_result_and_writes_nothing(
 
     assert results(first) == [
         ("a", "ok", False),
-        ("b", "ride_not_entitled", False),
+        ("b", "no_entitlement", False),
         ("a", "ok", True),
-        ("b", "ride_not_entitled", True),
+        ("b", "no_entitlement", True),
     ]
     assert results(again) == [
-        ("b", "ride_not_entitled", True),
+        ("b", "no_entitlement", True),
         ("c", "ok", False),
         ("a", "ok", True),
     ]
-    assert stored(keyed) == {"a": "ok", "b": "ride_not_entitled", "c": "ok"}
+    assert stored(keyed) == {"a": "ok", "b": "no_entitlement", "c": "ok"}
     counts = [
         (e.changes or {}).get("duplicates")
         for e in keyed.scalars(select(AuditEvent).where(AuditEvent.action == "rides.upload"))
@@ -389,6 +389,6 @@ def test_ten_thousand_rides_of_a_hundred_holders_in_one_call(keyed: Session) -> 
     for result in found:
         by_result[result.result] = by_result.get(result.result, 0) + 1
     # holder 0: 50 rides before the block, 50 at or after it; holder 99: no grant
-    assert by_result == {"ok": 9850, "pass_blocked": 50, "ride_not_entitled": 100}
+    assert by_result == {"ok": 9850, "pass_blocked": 50, "no_entitlement": 100}
     assert [r.ride_ref for r in found] == [r.ride_ref for r in rides]
     assert keyed.scalar(select(func.count()).select_from(Ride)) == MAX_RIDES
