@@ -19,7 +19,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Mapping, Sequence
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -34,6 +35,7 @@ from almerepas.validator import refusals as codes
 from almerepas.validator.encoding import json_object, unb64url
 
 T = TypeVar("T")
+ACTIVE = KeyStatus.active.value
 SIGNING_FAMILIES = (KeyFamily.phone, KeyFamily.card)
 #: IN lists are sent in parts of this many values (SQLite's limit is 32766 bind values).
 CHUNK = 5000
@@ -50,26 +52,44 @@ def chunks(values: Sequence[T], size: int = CHUNK) -> Iterable[Sequence[T]]:
         yield values[start : start + size]
 
 
+@dataclass(frozen=True)
+class _KeyFacts:
+    kid: str
+    entry: dict[str, Any]
+    status: str
+    status_changed_at: dt.datetime | None
+    verify_until: dt.datetime | None
+
+    def status_at(self, moment: dt.datetime) -> str:
+        if self.status == ACTIVE:
+            return ACTIVE
+        changed = self.status_changed_at
+        # retired or revoked only after the ride: it was active then
+        return ACTIVE if changed is not None and changed > moment else self.status
+
+
 class KeysAsOf:
     """Key registries as of a moment, one per distinct state of the keys (a batch of rides
     spread over a week needs one or two, not one per ride)."""
 
     def __init__(self, session: Session) -> None:
-        self._keys = list(
-            session.scalars(select(SigningKey).where(SigningKey.family.in_(SIGNING_FAMILIES)))
-        )
+        self._keys = [
+            _KeyFacts(
+                key.kid,
+                signing.jwk_entry(key),
+                key.status.value,
+                key.status_changed_at,
+                key.verify_until,
+            )
+            for key in session.scalars(
+                select(SigningKey).where(SigningKey.family.in_(SIGNING_FAMILIES))
+            )
+        ]
         self._registries: dict[tuple[tuple[str, str], ...], KeyRegistry] = {}
-
-    @staticmethod
-    def _status_at(key: SigningKey, moment: dt.datetime) -> str:
-        changed = key.status_changed_at
-        if key.status != KeyStatus.active and changed is not None and changed > moment:
-            return KeyStatus.active.value  # retired or revoked only after the ride
-        return key.status.value
 
     def at(self, moment: dt.datetime) -> KeyRegistry:
         state = tuple(
-            (key.kid, self._status_at(key, moment))
+            (key.kid, key.status_at(moment))
             for key in self._keys
             if key.verify_until is None or key.verify_until > moment
         )
@@ -77,7 +97,7 @@ class KeysAsOf:
         if registry is None:
             status = dict(state)
             registry = KeyRegistry(
-                KeyRecord.from_jwk({**signing.jwk_entry(key), "status": status[key.kid]})
+                KeyRecord.from_jwk({**key.entry, "status": status[key.kid]})
                 for key in self._keys
                 if key.kid in status
             )
@@ -99,44 +119,99 @@ class RevokedAt:
         return revoked_at is not None and revoked_at <= self.moment
 
 
-def peek_pseudonym(code: str) -> str | None:
+class Peeker:
     """The ``p`` claim of a code, read without checking anything: only to load the credentials
-    of a batch in one query before each code is verified properly."""
-    try:
-        payload = code.split("~", 1)[0].split(".")[1]
-        pseudonym = json_object(unb64url(payload)).get("p")
-    except (IndexError, ValueError, UnicodeError):
-        return None
-    return pseudonym if isinstance(pseudonym, str) and len(pseudonym) <= 22 else None
+    of a batch in one query before each code is verified properly. Remembered per credential
+    (a phone's codes share theirs, a card shows the same one every ride)."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, str | None] = {}
+
+    def __call__(self, code: str) -> str | None:
+        credential = code.split("~", 1)[0]
+        if credential not in self._seen:
+            self._seen[credential] = self._read(credential)
+        return self._seen[credential]
+
+    @staticmethod
+    def _read(credential: str) -> str | None:
+        try:
+            pseudonym = json_object(unb64url(credential.split(".")[1])).get("p")
+        except (IndexError, ValueError, UnicodeError):
+            return None
+        return pseudonym if isinstance(pseudonym, str) and len(pseudonym) <= 22 else None
 
 
-def load_credentials(session: Session, pseudonyms: Iterable[str]) -> dict[str, Credential]:
+@dataclass(frozen=True)
+class CredentialFacts:
+    """What judging a ride needs of a credential and its pass, read once per batch."""
+
+    pseudonym: str
+    revocation_hash: str
+    revoked_at: dt.datetime | None
+    generation: int
+    pass_id: int
+    person_id: int
+    pass_generation: int
+    pass_status: PassStatus
+    pass_changed_at: dt.datetime | None
+    valid_until: dt.date
+
+
+def load_credentials(session: Session, pseudonyms: Iterable[str]) -> dict[str, CredentialFacts]:
     """Credentials by pseudonym, with their passes, in a query per CHUNK pseudonyms."""
     wanted = sorted(set(pseudonyms))
-    found: dict[str, Credential] = {}
+    found: dict[str, CredentialFacts] = {}
     for part in chunks(wanted):
-        for credential in session.scalars(
-            select(Credential).where(Credential.pseudonym.in_(part))
-        ).unique():
-            found[credential.pseudonym] = credential
+        rows = session.execute(
+            select(
+                Credential.pseudonym,
+                Credential.revocation_hash,
+                Credential.revoked_at,
+                Credential.generation,
+                Pass.id,
+                Pass.person_id,
+                Pass.generation,
+                Pass.status,
+                Pass.status_changed_at,
+                Pass.valid_until,
+            )
+            .join(Pass, Pass.id == Credential.pass_id)
+            .where(Credential.pseudonym.in_(part))
+        )
+        for (
+            pseudonym,
+            hash_,
+            revoked,
+            generation,
+            pass_id,
+            person,
+            pass_gen,
+            status,
+            changed,
+            until,
+        ) in rows:
+            found[pseudonym] = CredentialFacts(
+                pseudonym, hash_, revoked, generation, pass_id, person, pass_gen, status, changed,
+                until,
+            )  # fmt: skip
     return found
 
 
-def pass_refusal_at(credential: Credential, moment: dt.datetime) -> str | None:
+def pass_refusal_at(credential: CredentialFacts, moment: dt.datetime) -> str | None:
     """Why the credential's pass did not work at ``moment``, as far as the data tells; None if
     it did."""
-    pass_: Pass = credential.pass_
-    if pass_.valid_until < moment.astimezone(clock.LOCAL).date():
+    if credential.valid_until < moment.astimezone(clock.LOCAL).date():
         return PassExpired.code
-    changed = pass_.status_changed_at
-    if pass_.status != PassStatus.active and (changed is None or changed <= moment):
-        return _BY_STATUS[pass_.status]
-    if credential.generation != pass_.generation:
+    changed = credential.pass_changed_at
+    if credential.pass_status != PassStatus.active and (changed is None or changed <= moment):
+        return _BY_STATUS[credential.pass_status]
+    if credential.generation != credential.pass_generation:
         return PassReplaced.code
     return None
 
 
-def revoked_refusal_at(credential: Credential | None, moment: dt.datetime) -> str:
+def revoked_refusal_at(credential: CredentialFacts | None, moment: dt.datetime) -> str:
     """A credential revoked at the ride: the pass's reason when the pass tells it, as online."""
     if credential is not None and (reason := pass_refusal_at(credential, moment)) is not None:
         return reason
