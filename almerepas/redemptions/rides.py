@@ -24,10 +24,12 @@ executemany, and the batch writes one audit row (``rides.upload``).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
@@ -103,6 +105,20 @@ class _SeenCodes:
             return False
         self.used.add((pseudonym, step))
         return True
+
+
+def _insert(session: Session, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+    """Insert the rides with Core's executemany on the session's connection (the ORM's bulk
+    path costs more than the insert itself for 10,000 rows); a ride id stored meanwhile by
+    another upload is skipped (ON CONFLICT DO NOTHING). The ride ids inserted."""
+    dialect = session.get_bind().dialect.name
+    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    statement = (
+        make(Ride)
+        .on_conflict_do_nothing(index_elements=["partner_id", "ride_ref"])
+        .returning(Ride.ride_ref)
+    )
+    return set(session.connection().execute(statement, rows).scalars())
 
 
 def _stored_results(session: Session, partner: Partner, refs: Sequence[str]) -> dict[str, str]:
@@ -249,30 +265,32 @@ def record_rides(
         batch = _load_batch(session, partner, location, [rides[i] for i in new], now)
         for index in new:
             judged[rides[index].ride_ref] = batch.judge(rides[index])
-        # Core's executemany on the session's connection: the ORM's bulk path costs more than
-        # the insert itself for 10,000 rows.
-        session.connection().execute(
-            insert(Ride),
-            [
-                {
-                    "partner_id": partner.id,
-                    "ride_ref": rides[index].ride_ref,
-                    "location_id": location.id,
-                    "device_id": None if device is None else device.id,
-                    "pass_id": judged[rides[index].ride_ref].pass_id,
-                    "grant_id": judged[rides[index].ride_ref].grant_id,
-                    "line": rides[index].line,
-                    "stop": rides[index].stop,
-                    "ridden_at": rides[index].ridden_at,
-                    "received_at": now,
-                    "result": judged[rides[index].ride_ref].result,
-                    "online": False,
-                    "pseudonym": judged[rides[index].ride_ref].pseudonym,
-                    "step": judged[rides[index].ride_ref].step,
-                }
-                for index in sorted(new)
-            ],
-        )
+        rows = [
+            {
+                "partner_id": partner.id,
+                "ride_ref": rides[index].ride_ref,
+                "location_id": location.id,
+                "device_id": None if device is None else device.id,
+                "pass_id": judged[rides[index].ride_ref].pass_id,
+                "grant_id": judged[rides[index].ride_ref].grant_id,
+                "line": rides[index].line,
+                "stop": rides[index].stop,
+                "ridden_at": rides[index].ridden_at,
+                "received_at": now,
+                "result": judged[rides[index].ride_ref].result,
+                "online": False,
+                "pseudonym": judged[rides[index].ride_ref].pseudonym,
+                "step": judged[rides[index].ride_ref].step,
+            }
+            for index in sorted(new)
+        ]
+        inserted = _insert(session, rows)
+        # Another upload stored some of these rides since we looked (the same batch sent twice
+        # at once): theirs is the first result.
+        raced = sorted(set(judged) - inserted)
+        if raced:
+            stored.update(_stored_results(session, partner, raced))
+            first = {ref: index for ref, index in first.items() if ref not in stored}
     results = [
         RideResult(
             ride.ride_ref,
