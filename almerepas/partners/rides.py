@@ -15,6 +15,7 @@ than 10,000 rides (413 ``too_many_rides``) or is larger than ``MAX_BODY`` (413
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any
 
@@ -34,6 +35,8 @@ from almerepas.redemptions.rides import MAX_RIDES, OK, RideInput, record_rides
 #: A ride takes at most about 650 bytes of JSON (a phone code is about 410 characters, a line
 #: and a stop at their longest); 10,000 of them fit with room to spare.
 MAX_BODY = 8 * 1024 * 1024
+EARLIEST = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+LATEST = dt.datetime(2100, 1, 1, tzinfo=dt.UTC)
 #: What a ride id may be; an invalid ride is answered with its id only when it is one of these.
 RIDE_ID = r"[A-Za-z0-9._-]{1,80}"
 
@@ -66,6 +69,8 @@ class RideInSchema(ma.Schema):
     )
     ridden_at = fields.AwareDateTime(
         required=True,
+        # any time a database column holds in UTC; older than 60 days is ride_too_old
+        validate=validate.Range(min=EARLIEST, max=LATEST),
         metadata={"description": "Wanneer, met tijdzone", "example": "2026-03-02T10:15:00+01:00"},
     )
     line = fields.String(

@@ -97,6 +97,12 @@ def test_a_batch_gets_a_result_per_ride_in_the_order_sent(
         ({"ridden_at": None}, "r-bad", ["ridden_at"]),
         ({"ridden_at": "2026-03-02T09:10:00"}, "r-bad", ["ridden_at"]),  # no time zone
         ({"ridden_at": "yesterday"}, "r-bad", ["ridden_at"]),
+        (
+            {"ridden_at": "9999-12-31T23:59:59-14:00"},
+            "r-bad",
+            ["ridden_at"],
+        ),  # past year 9999 in UTC
+        ({"ridden_at": "0001-01-01T00:00:00+14:00"}, "r-bad", ["ridden_at"]),
         ({"code": ""}, "r-bad", ["code"]),
         ({"ride_id": "a b"}, None, ["ride_id"]),
         ({"ride_id": "x" * 81}, None, ["ride_id"]),
