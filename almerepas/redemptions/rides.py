@@ -28,8 +28,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
@@ -107,18 +107,30 @@ class _SeenCodes:
         return True
 
 
-def _insert(session: Session, rows: Sequence[Mapping[str, Any]]) -> set[str]:
+def _insert(
+    session: Session, partner: Partner, rows: Sequence[Mapping[str, Any]]
+) -> dict[str, str]:
     """Insert the rides with Core's executemany on the session's connection (the ORM's bulk
-    path costs more than the insert itself for 10,000 rows); a ride id stored meanwhile by
-    another upload is skipped (ON CONFLICT DO NOTHING). The ride ids inserted."""
-    dialect = session.get_bind().dialect.name
-    make = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    statement = (
-        make(Ride)
-        .on_conflict_do_nothing(index_elements=["partner_id", "ride_ref"])
-        .returning(Ride.ride_ref)
-    )
-    return set(session.connection().execute(statement, rows).scalars())
+    path, or RETURNING through psycopg, costs more than the insert itself for 10,000 rows).
+
+    Another upload of the same rides at the same moment (a validator that timed out and sent
+    again) makes the insert wait for it on PostgreSQL, then fail on the unique ride id: the
+    savepoint is rolled back, the other upload's results are read, and the rest is inserted.
+    Returns those results, by ride id (empty without a race)."""
+    taken: dict[str, str] = {}
+    for _attempt in range(3):
+        remaining = [row for row in rows if row["ride_ref"] not in taken]
+        try:
+            with session.begin_nested():
+                if remaining:
+                    session.connection().execute(insert(Ride), remaining)
+            return taken
+        except IntegrityError:
+            found = _stored_results(session, partner, [row["ride_ref"] for row in remaining])
+            if not found:
+                raise
+            taken.update(found)
+    raise AssertionError("three uploads of the same rides at once")  # pragma: no cover
 
 
 def _stored_results(session: Session, partner: Partner, refs: Sequence[str]) -> dict[str, str]:
@@ -284,12 +296,9 @@ def record_rides(
             }
             for index in sorted(new)
         ]
-        inserted = _insert(session, rows)
-        # Another upload stored some of these rides since we looked (the same batch sent twice
-        # at once): theirs is the first result.
-        raced = sorted(set(judged) - inserted)
-        if raced:
-            stored.update(_stored_results(session, partner, raced))
+        raced = _insert(session, partner, rows)
+        if raced:  # stored by another upload meanwhile: theirs is the first result
+            stored.update(raced)
             first = {ref: index for ref, index in first.items() if ref not in stored}
     results = [
         RideResult(
