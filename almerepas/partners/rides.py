@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
@@ -165,7 +166,7 @@ def _read(item: object) -> RideInput | list[dict[str, str]]:
 @require_partner()
 @blp.arguments(RideBatchSchema)
 @blp.response(200, RideBatchResultSchema)
-@blp.alt_response(413, response="PAYLOAD_TOO_LARGE")
+@blp.alt_response(413, response=HTTPStatus(413).name)  # too_many_rides, payload_too_large
 def upload_rides(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     """Stuur ritten die een validator offline vastlegde; elke rit krijgt een eigen antwoord.
 
