@@ -106,7 +106,7 @@ ECDSA = ec.ECDSA(hashes.SHA256())
 STEP = 30
 MAX_DURATION = 50
 #: fresh codes made per window: more redemptions a second than two cores are expected to reach
-PAIRS_PER_S_MAX = 400
+PAIRS_PER_S_MAX = 250
 
 
 # -- processes and their CPU --------------------------------------------------------------------
@@ -263,10 +263,15 @@ def seed_ours(engine: Engine, passes: int, devices_wanted: int) -> Seeded:
         )  # fmt: skip
     holders = []
     with Session(engine) as session:
-        for pass_ in session.scalars(select(Pass).order_by(Pass.id)):
-            device = ec.generate_private_key(ec.SECP256R1())
-            token = issue_phone_credential(session, pass_, jwk(device), keys=KEYS, now=now).token
-            holders.append(Holder(device, token))
+        ids = list(session.scalars(select(Pass.id).order_by(Pass.id)))
+        for start in range(0, len(ids), 500):  # a small session: commit and forget per batch
+            batch = session.scalars(select(Pass).where(Pass.id.in_(ids[start : start + 500])))
+            for pass_ in batch:
+                device = ec.generate_private_key(ec.SECP256R1())
+                issued = issue_phone_credential(session, pass_, jwk(device), keys=KEYS, now=now)
+                holders.append(Holder(device, issued.token))
+            session.commit()
+            session.expunge_all()
         scheme = schemes.get_scheme(session, SCHEME)
         partner = partners.create_partner(
             session,
@@ -298,21 +303,25 @@ def seed_ours(engine: Engine, passes: int, devices_wanted: int) -> Seeded:
     return Seeded(holders, keys, time.perf_counter() - started)
 
 
-def fresh_codes(seeded: Seeded, count: int) -> list[str]:
-    """``count`` codes, each of a pass not shown at this step before, for the step after now:
-    valid (window of one step either side) from now until 60 to 90 s from now."""
-    step = int(dt.datetime.now(dt.UTC).timestamp()) // STEP + 1
-    codes: list[str] = []
-    n = len(seeded.holders)
-    for offset in range(n):
-        if len(codes) == count:
+def fresh_codes(seeded: Seeded, count: int, minimum: int) -> list[str]:
+    """Up to ``count`` codes, each of a pass not shown at this step before, for the step after
+    now: valid (one step either side) from now until 60 to 90 s from now. Fewer than
+    ``minimum`` passes free at that step: wait for the next step."""
+    while True:
+        step = int(dt.datetime.now(dt.UTC).timestamp()) // STEP + 1
+        n = len(seeded.holders)
+        free = [
+            seeded.holders[(seeded.last + offset) % n]
+            for offset in range(n)
+            if seeded.holders[(seeded.last + offset) % n].last_step < step
+        ][:count]
+        if len(free) >= minimum:
             break
-        holder = seeded.holders[(seeded.last + offset) % n]
-        if holder.last_step < step:
-            holder.last_step = step
-            codes.append(phone_code(holder.device, holder.credential, step))
-    seeded.last = (seeded.last + len(codes)) % n
-    return codes
+        time.sleep(STEP - dt.datetime.now(dt.UTC).timestamp() % STEP + 0.1)
+    for holder in free:
+        holder.last_step = step
+    seeded.last = (seeded.last + len(free)) % n
+    return [phone_code(holder.device, holder.credential, step) for holder in free]
 
 
 def seed_floor(admin_url: str, work: Path, rows: int, tokens: int) -> tuple[str, Path]:
@@ -466,7 +475,7 @@ def count_statements(
     statuses: Counter[str] = Counter()
     try:
         conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
-        codes = fresh_codes(seeded, pairs)
+        codes = fresh_codes(seeded, pairs, pairs)
         for n, code in enumerate(codes):
             scan, redeem, _ = one_redemption(
                 conn, code, seeded.device_keys[n % len(seeded.device_keys)]
@@ -653,7 +662,7 @@ def main() -> None:
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed: apt-get install -y wrk")
     concurrencies = [int(c) for c in args.concurrency.split(",")]
-    passes = args.passes or (200 if args.quick else int(PAIRS_PER_S_MAX * args.duration) + 500)
+    passes = args.passes or (1000 if args.quick else int(PAIRS_PER_S_MAX * args.duration) + 500)
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
 
     work = Path(tempfile.mkdtemp(prefix="almerepas-bench-"))
@@ -700,7 +709,8 @@ def main() -> None:
                 wrk_args = ["floor", str(tokens)]
             else:
                 codes_file = work / "codes.txt"
-                codes = fresh_codes(seeded, int(PAIRS_PER_S_MAX * seconds) + 100 * c)
+                wanted = min(int(PAIRS_PER_S_MAX * seconds) + 100 * c, len(seeded.holders))
+                codes = fresh_codes(seeded, wanted, wanted // 2)
                 codes_file.write_text("\n".join(codes) + "\n")
                 wrk_args = ["ours", str(codes_file), str(keys_file), SCHEME]
             return run_wrk(started[name], wrk_args, concurrency=c, seconds=seconds, work=work,
