@@ -1,7 +1,17 @@
-"""Everything partner-facing (scanning, redemption, the partner portal). Filled by a later issue."""
+"""Everything partner-facing: the partner API (scan, redeem, reverse) and the portal pages."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, Flask
+from flask_smorest import Api
+
+from almerepas.http.rest import API_PREFIX
+from almerepas.partners import api as partner_api
 
 blp = Blueprint("partners", __name__, url_prefix="/partners")
+
+
+def init_app(app: Flask, api: Api) -> None:
+    """Register the partner API on the app's Api and the partner pages on the app."""
+    api.register_blueprint(partner_api.blp, url_prefix=API_PREFIX)
+    app.register_blueprint(blp)
