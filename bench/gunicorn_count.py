@@ -32,6 +32,7 @@ _SAVEPOINT = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 _UPDATE = re.compile(r"^\s*UPDATE\s+(\S+)\s+SET\s.*?\sWHERE\s(.*)$", re.S | re.I)
 _UPSERT = re.compile(r"ON CONFLICT.*DO UPDATE", re.S | re.I)
 _PARAM = re.compile(r"%\((\w+)\)s")
+_KEY = re.compile(r"(^id|_id|^reference)(_\d+)?$")
 
 _local = threading.local()
 _lock = threading.Lock()
@@ -64,11 +65,9 @@ def _before_cursor(_conn: Any, _cursor: Any, statement: str, params: Any, *_rest
         where = match.group(2) if match else "ON CONFLICT"
         rows = params if isinstance(params, list | tuple) else [params]
         for row in rows:
-            values = (
-                [str(row.get(name)) for name in _PARAM.findall(where)]
-                if isinstance(row, dict)
-                else [str(row)]
-            )
+            names = _PARAM.findall(where)
+            keys = [n for n in names if _KEY.search(n)] or names  # the row's key, not amounts
+            values = [str(row.get(n)) for n in keys] if isinstance(row, dict) else [str(row)]
             _local.updates.append((table, " ".join(where.split())[:120], ",".join(values)))
 
 
