@@ -19,6 +19,7 @@ import os
 import re
 import runpy
 import threading
+import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Any
@@ -106,7 +107,7 @@ def post_worker_init(worker: Any) -> None:
         if profile_prefix:
             import cProfile
 
-            profile = _profiles.setdefault(path, cProfile.Profile())
+            profile = _profiles.setdefault(path, cProfile.Profile(time.thread_time))
             profile.enable()
         try:
             return app(environ, recording_start)

@@ -531,7 +531,9 @@ def count_statements(
         for prof in sorted(work.glob("profile.*.prof")):
             stream = work / (prof.name + ".txt")
             with stream.open("w") as out:
-                pstats.Stats(str(prof), stream=out).sort_stats("cumulative").print_stats(40)
+                stats = pstats.Stats(str(prof), stream=out)
+                stats.sort_stats("cumulative").print_stats(60)
+                stats.sort_stats("tottime").print_stats(30)
             shutil.copy(
                 stream, ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof.txt"
             )
