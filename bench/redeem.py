@@ -506,6 +506,7 @@ def count_statements(
             k: round(paths.get(f"{path} {k}", 0) / n, 2)
             for k in ("statements", "savepoints", "begins", "commits", "rollbacks")
         }
+        per["round_trips"] = round(sum(per.values()), 2)
         result["per_request"][path] = {"requests": n, **per, "sample": samples.get(path, [])}
     # a row every redemption updates: one (table, key) met in (nearly) every redemption
     by_row: Counter[tuple[str, str, str]] = Counter()
@@ -585,15 +586,16 @@ def report(results: dict[str, Any]) -> None:
         )
         for path, p in sql["per_request"].items():
             print(
-                f"  {path}: {p['statements']} statements (+{p['savepoints']} savepoint), "
-                f"{p['begins']} transactions, {p['commits']} commits, {p['rollbacks']} rollbacks"
+                f"  {path}: {p['statements']} statements, {p['savepoints']} SAVEPOINT/RELEASE, "
+                f"{p['begins']} BEGIN, {p['commits']} COMMIT, {p['rollbacks']} ROLLBACK: "
+                f"{p['round_trips']} round trips"
             )
         print(f"  UPDATEs per redemption {sql['updates_per_redemption']}; the most updated rows:")
         for row in sql["hottest_rows"]:
             share = row["share_of_redemptions"]
             print(
-                f"    {row['table']} WHERE {row['where']} = {row['values']}: "
-                f"{row['times']} times ({share:.0%} of redemptions)"
+                f"    {row['table']} ({row['values']}): {row['times']} times "
+                f"({share:.0%} of redemptions)"
             )
         print(f"  a row every redemption updates: {'YES' if sql['shared_hot_row'] else 'no'}")
     print()
