@@ -672,7 +672,10 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="almerepas-bench-"))
     cluster = start_cluster()
     servers: list[Server] = []
-    results: dict[str, Any] = {"measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds")}
+    results: dict[str, Any] = {
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "load_average_at_start": os.getloadavg(),
+    }
     try:
         admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
