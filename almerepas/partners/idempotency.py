@@ -29,6 +29,7 @@ from almerepas.core import clock
 from almerepas.core.errors import DomainError
 from almerepas.core.session import get_session
 from almerepas.http.problems import PROBLEM_MIME, handle_domain_error
+from almerepas.http.request_input import load_json
 from almerepas.partners.auth import Principal
 from almerepas.partners.errors import IdempotencyKeyMissing, IdempotencyKeyReused
 from almerepas.redemptions.models import IdempotencyRecord
@@ -42,10 +43,10 @@ def request_fingerprint() -> str:
     """SHA-256 of method, path and body; a JSON body in a canonical form (key order and
     spacing do not make it another request)."""
     raw = request.get_data(cache=True)
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        body = raw
+    try:  # the app's own reader: depth and number limits, so no input makes this a 500
+        body = json.dumps(load_json(raw), sort_keys=True, separators=(",", ":")).encode()
+    except (DomainError, ValueError):
+        body = raw  # not JSON we read: the view refuses it with its own 400
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
 
