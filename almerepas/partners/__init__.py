@@ -7,6 +7,7 @@ from flask_smorest import Api
 
 from almerepas.http.rest import API_PREFIX
 from almerepas.partners import api as partner_api
+from almerepas.partners import rides
 
 blp = Blueprint("partners", __name__, url_prefix="/partners")
 
@@ -14,4 +15,5 @@ blp = Blueprint("partners", __name__, url_prefix="/partners")
 def init_app(app: Flask, api: Api) -> None:
     """Register the partner API on the app's Api and the partner pages on the app."""
     api.register_blueprint(partner_api.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(rides.blp, url_prefix=API_PREFIX)
     app.register_blueprint(blp)

@@ -5,10 +5,10 @@ CONFLICT DO NOTHING``) in the request's own transaction, so it commits with what
 one statement on the happy path. When the key was kept before, nothing is inserted, the
 savepoint is rolled back and the first answer (same status, same body) is given instead, so a
 repeat writes nothing. Two requests with one key at once: PostgreSQL makes the second insert
-wait for the first's uncommitted key, SQLite has one writer at a time. Refusals (4xx with a
-code) are kept and repeated too; a request that fails otherwise (a 500, a malformed body)
-keeps nothing, so it may be sent again. The same key with another request (method, path or
-body) is ``idempotency_key_reused``.
+wait for the first's uncommitted key, SQLite has one writer at a time. Refusals (404, 409,
+422 with a code) are kept and repeated too; a request refused as bad input (400), or that
+fails otherwise (500), keeps nothing: it may be fixed and sent again with the same key. The
+same key with another request (method, path or body) is ``idempotency_key_reused``.
 """
 
 from __future__ import annotations
@@ -111,6 +111,8 @@ def idempotent(view: F) -> F:
             response = make_response(view(principal, *args, **kwargs))
         except DomainError as error:
             work.rollback()
+            if error.status == 400:  # bad input is not an answer to keep: fix it, send again
+                raise
             response = handle_domain_error(error)
         except BaseException:
             work.rollback()
