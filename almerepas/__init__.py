@@ -38,6 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.init_api(app)
     request_input.init_app(app)  # after the API's 415 and 406
     app.register_blueprint(partners.blp)
+    partners.init_portal(app)
     web.init_app(app)
     cli.register_commands(app)
 
