@@ -1,9 +1,12 @@
-"""Everything partner-facing (scanning, redemption, the partner portal)."""
+"""Everything partner-facing: the partner API (scan, redeem, reverse) and the portal pages."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask
+from flask_smorest import Api
 
+from almerepas.http.rest import API_PREFIX
+from almerepas.partners import api as partner_api
 from almerepas.partners import portal, portal_transactions
 from almerepas.partners.portal_words import JINJA_HELPERS
 
@@ -12,7 +15,9 @@ __all__ = ["portal_transactions"]  # its routes are on portal.blp
 blp = Blueprint("partners", __name__, url_prefix="/partners")
 
 
-def init_portal(app: Flask) -> None:
-    """The partner portal's pages under /partner and the words its templates use."""
+def init_app(app: Flask, api: Api) -> None:
+    """Register the partner API on the app's Api and the partner pages on the app."""
+    api.register_blueprint(partner_api.blp, url_prefix=API_PREFIX)
+    app.register_blueprint(blp)
     app.register_blueprint(portal.blp)
     app.jinja_env.globals.update(portal_words=JINJA_HELPERS)

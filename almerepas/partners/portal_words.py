@@ -5,21 +5,16 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import gettext as _gettext
-from flask_babel import ngettext as _ngettext
 
 from almerepas.core import clock
 from almerepas.core.money import parse_euros
+from almerepas.http.words import english, ngettext
 from almerepas.schemes.models import Scheme, SchemeKind
 
 
 def _(text: str, **params: Any) -> str:
     return str(_gettext(text, **params))
-
-
-def english() -> bool:
-    return str(get_locale() or "nl") == "en"
 
 
 def money(cents: int) -> str:
@@ -35,7 +30,7 @@ def quantity(amount: int, unit: str) -> str:
     if unit == "EUR":
         return money(amount)
     if unit == "PACK":
-        return str(_ngettext("%(num)s pak", "%(num)s pakken", amount))
+        return ngettext("%(num)s pak", "%(num)s pakken", amount)
     return f"{amount} {unit.lower()}"
 
 

@@ -36,7 +36,7 @@ from tests.browser.conftest import (
 )
 from tests.factories import KEYS, TEST_ACTOR
 from tests.fixtures import START
-from tests.partners.support import budget_holder, card_code, make_counter
+from tests.partners.portal_support import budget_holder, card_code, make_counter
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page

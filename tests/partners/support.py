@@ -1,146 +1,121 @@
-"""A partner at a counter and a holder with something to spend there, made the way the staff
-API and a grant run make them. Shared by the portal's page tests and its browser tests."""
+"""A partner's counter and a family to serve at it, made the way the app makes them.
+
+The Sportclub has two locations, Sporthal Haven (where its device stands) and Zwembad Noord;
+its contracts cover the four kinds of scheme at the hall only. The family (a parent and a child
+of 12) has the year's stadsfonds budget for the child and March's supermarket discount,
+period packs and free buses; each has a pass with a printed card code.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from almerepas.audit.log import Actor
 from almerepas.contracts import agreements, devices, partners
-from almerepas.contracts.models import Device, Location, Partner
-from almerepas.grants.models import Grant
-from almerepas.holders.sessions import open_session
-from almerepas.models import Pass, Person
-from almerepas.partners.auth import PAGE_DEVICE_KEY
+from almerepas.contracts.models import Location, Partner
+from almerepas.grants import runs as grants
+from almerepas.households.models import Household
+from almerepas.models import MemberRole, Pass
 from almerepas.passes.credentials import issue_card_credential
-from almerepas.passes.numbers import random_number
 from almerepas.schemes import catalogue as schemes
-from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY
-from tests.factories import KEYS, TEST_ACTOR, credential_pass
+from tests.factories import KEYS, TEST_ACTOR, assess, born, credential_pass, make_household
 from tests.fixtures import START
-from tests.redemptions.support import child_budget, monthly_grant
 
-SPORTCLUB: dict[str, Any] = {
-    "name": "Sportclub Almere",
-    "kvk_number": "12345678",
-    "iban": "NL91 ABNA 0417 1643 00",
-    "payout_method": "sepa",
-}
-BAKERY: dict[str, Any] = {
-    "name": "Bakkerij De Korenbloem",
-    "kvk_number": "87654321",
-    "iban": "NL20 INGB 0001 2345 67",
-    "payout_method": "sepa",
-}
+SCHEMES = ("stadsfonds", "supermarkt", "menstruatie", "ov")
+PLACE = {"street": "Havenstraat", "house_number": "1", "postcode": "1315AB", "kind": "sport"}
+_kvk = iter(range(10_000_000, 99_999_999, 7919))
 
 
 @dataclass
 class Counter:
-    """A partner's location with a paired counter device."""
-
     partner: Partner
-    location: Location
-    device: Device
+    hall: Location
+    pool: Location
+    #: the hall's device key: ``Authorization: Bearer <key>``
     key: str
+    family: Household | None = None
+    passes: dict[str, Pass] = field(default_factory=dict)
+    cards: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.key}"}
 
 
-def make_counter(
-    session: Session,
-    data: dict[str, Any] = SPORTCLUB,
-    schemes_here: tuple[str, ...] = ("stadsfonds",),
-    location_name: str = "Sporthal Haven",
+def open_counter(
+    session: Session, name: str = "Sportclub Almere", schemes_here: tuple[str, ...] = SCHEMES
 ) -> Counter:
-    """A partner with one location, a running contract for each scheme there, and a device."""
-    partner = partners.create_partner(session, data, actor=TEST_ACTOR)
-    location = partners.add_location(
+    partner = partners.create_partner(
         session,
-        partner,
-        {
-            "name": location_name,
-            "street": "Havenstraat",
-            "house_number": "12",
-            "postcode": "1315AB",
-            "kind": "sport",
-        },
+        {"name": name, "kvk_number": str(next(_kvk)), "iban": "NL91ABNA0417164300",
+         "payout_method": "sepa"},
         actor=TEST_ACTOR,
+    )  # fmt: skip
+    hall, pool = (
+        partners.add_location(session, partner, {**PLACE, "name": place}, actor=TEST_ACTOR)
+        for place in ("Sporthal Haven", "Zwembad Noord")
     )
     for code in schemes_here:
         agreements.create_contract(
-            session,
-            partner,
-            scheme=schemes.get_scheme(session, code),
-            location_ids=[location.id],
-            valid_from=dt.date(2026, 1, 1),
-            valid_to=None,
-            tariff_kind="amount_redeemed",
-            tariff=None,
-            actor=TEST_ACTOR,
-        )
-    device, key = devices.create_device(
-        session, partner, {"name": "Kassa 1", "location_id": location.id}, keys=KEYS,
+            session, partner, scheme=schemes.get_scheme(session, code), location_ids=[hall.id],
+            valid_from=dt.date(2026, 1, 1), valid_to=None, tariff_kind="amount_redeemed",
+            tariff=None, actor=TEST_ACTOR,
+        )  # fmt: skip
+    _, key = devices.create_device(
+        session, partner, {"name": "Kassa 1", "location_id": hall.id}, keys=KEYS, actor=TEST_ACTOR
+    )
+    return Counter(partner, hall, pool, key)
+
+
+def serve_family(session: Session, counter: Counter, *, stadsfonds: int = 300_00) -> Counter:
+    """The family, its March and 2026 grants, and a pass with a card code for parent and child."""
+    schemes.update_scheme(
+        session, schemes.get_scheme(session, "stadsfonds"), {"amount": stadsfonds},
         actor=TEST_ACTOR,
     )  # fmt: skip
-    return Counter(partner, location, device, key)
+    family = make_household(
+        session, [(MemberRole.applicant, born(40)), (MemberRole.child, born(12))]
+    )
+    assess(session, family, (100, 100), on=dt.date(2026, 2, 1))
+    for period in ("2026", "2026-03"):
+        grants.issue(
+            session, period=period, actor=Actor("test"), today=dt.date(2026, 3, 1),
+            schemes=list(SCHEMES),
+        )  # fmt: skip
+    counter.family = family
+    for membership in family.memberships:
+        who = "parent" if membership.role == MemberRole.applicant else "child"
+        pass_ = credential_pass(session, membership.person_id)
+        counter.passes[who] = pass_
+        counter.cards[who] = issue_card_credential(session, pass_, keys=KEYS, now=START)
+    return counter
 
 
-@dataclass
-class Holder:
-    grant: Grant
-    pass_: Pass
+def scan(client: FlaskClient, counter: Counter, who: str = "child", **body: Any) -> Any:
+    sent = body or {"code": counter.cards[who]}
+    return client.post("/api/v1/partner/scans", json=sent, headers=counter.headers)
 
 
-def budget_holder(session: Session, amount: int = 300_00) -> Holder:
-    """A child with a yearly sport and culture budget (stadsfonds) and an active pass."""
-    grant = child_budget(session, amount)
-    assert grant.person_id is not None
-    return Holder(grant, _typed_pass(session, grant.person_id))
+_keys = iter(range(1, 10**9))
 
 
-def quota_holder(session: Session, code: str = "menstruatie") -> Holder:
-    grant = monthly_grant(session, code, period="2026-03")
-    assert grant.person_id is not None
-    return Holder(grant, _typed_pass(session, grant.person_id))
+def redeem(
+    client: FlaskClient, counter: Counter, reference: str, scheme: str, *,
+    key: str | None = None, **amounts: Any,
+) -> Any:  # fmt: skip
+    headers = {**counter.headers, "Idempotency-Key": key or f"key-{next(_keys)}"}
+    body = {"scan_reference": reference, "scheme": scheme, **amounts}
+    return client.post("/api/v1/partner/redemptions", json=body, headers=headers)
 
 
-def _typed_pass(session: Session, person_id: int) -> Pass:
-    """An active pass whose number has its check digit, so a cashier can type it."""
-    pass_ = credential_pass(session, person_id)
-    pass_.number = random_number()
-    session.flush()
-    return pass_
-
-
-def card_code(session: Session, pass_: Pass) -> str:
-    """The QR text of the printed card: a real signed code (needs the signing keys)."""
-    return issue_card_credential(session, pass_, keys=KEYS, now=START)
-
-
-def portal_client(app: Flask, counter: Counter) -> FlaskClient:
-    """A test client with the counter device's page session."""
-    client = app.test_client()
-    with client.session_transaction() as cookie:
-        cookie[PAGE_DEVICE_KEY] = counter.key
-    return client
-
-
-def holder_client(app: Flask, session: Session, pass_: Pass) -> FlaskClient:
-    """A test client logged in on Mijn Almerepas as the pass's holder."""
-    client = app.test_client()
-    token = open_session(session, session.get_one(Person, pass_.person_id), now=START)
-    with client.session_transaction() as cookie:
-        cookie[TOKEN_KEY] = token
-        cookie[PERSON_KEY] = pass_.person_id
-    return client
-
-
-def csrf(client: FlaskClient) -> str:
-    html = client.get("/partner").get_data(as_text=True)
-    match = re.search(r'name="csrf_token" value="([^"]+)"', html)
-    assert match, "no CSRF token on the scan page"
-    return match.group(1)
+def scan_and_redeem(
+    client: FlaskClient, counter: Counter, who: str, scheme: str, **amounts: Any
+) -> Any:
+    scanned = scan(client, counter, who)
+    assert scanned.status_code == 201, scanned.get_json()
+    return redeem(client, counter, scanned.get_json()["scan_reference"], scheme, **amounts)

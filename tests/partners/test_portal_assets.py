@@ -11,7 +11,7 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 from tests.conftest import IN_CI
-from tests.partners.support import make_counter, portal_client
+from tests.partners.portal_support import make_counter, portal_client
 
 ROOT = Path(__file__).resolve().parents[2]
 VENDORED = ROOT / "static" / "partners" / "vendor" / "jsqr" / "jsQR.js"

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from almerepas.models import Redemption
 from almerepas.redemptions.at_partner import left_of
 from tests.fixtures import FrozenClock
-from tests.partners.support import (
+from tests.partners.portal_support import (
     Counter,
     Holder,
     budget_holder,

@@ -11,11 +11,12 @@ from flask.typing import ResponseReturnValue
 
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
+from almerepas.http.words import english, quantity
 from almerepas.redemptions.recent import RecentUse, recent_uses
 from almerepas.web.holder.pages import blp
 from almerepas.web.holder.phone import visible_pass
 from almerepas.web.holder.session import current_holder
-from almerepas.web.holder.words import _, english, quantity
+from almerepas.web.holder.words import _
 
 
 def _amount(amount: int, unit: str) -> str:

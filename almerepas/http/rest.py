@@ -1,4 +1,4 @@
-"""flask-smorest wired to our problem+json error shape and strict input parsing."""
+"""flask-smorest wired to our problem+json error shape and strict parsing, for every API face."""
 
 from __future__ import annotations
 
@@ -18,10 +18,10 @@ from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotAcceptable, UnsupportedMediaType
 
-from almerepas.api.schemas.common import ProblemSchema
 from almerepas.http.guard import enforce
 from almerepas.http.problems import PROBLEM_MIME
 from almerepas.http.request_input import load_json
+from almerepas.http.schemas import ProblemSchema
 
 API_PREFIX = "/api/v1"
 

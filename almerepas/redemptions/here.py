@@ -1,0 +1,62 @@
+"""What a pass may be used for at one partner's location on one day: the contracts that run
+there and the holder's grants under them. Shared by scan and redeem so both say the same."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from almerepas.contracts.models import Contract, Location, Partner
+from almerepas.grants.models import Grant
+from almerepas.holders.household import HOUSEHOLD_ROLES, membership_on
+
+
+def running_contracts(session: Session, partner: Partner, day: dt.date) -> list[Contract]:
+    """The partner's contracts that run on ``day``, with their locations and schemes."""
+    return list(
+        session.scalars(
+            select(Contract)
+            .where(
+                Contract.partner_id == partner.id,
+                Contract.valid_from <= day,
+                or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
+            )
+            .options(selectinload(Contract.locations))
+            .order_by(Contract.id)
+        )
+    )
+
+
+def contracted_here(contracts: Iterable[Contract], location: Location) -> list[Contract]:
+    return [c for c in contracts if any(loc.id == location.id for loc in c.locations)]
+
+
+def holder_grants(
+    session: Session, person_id: int, day: dt.date, scheme_ids: Iterable[int]
+) -> list[Grant]:
+    """The grants of this month and this year that the pass of ``person_id`` may use: the
+    person's own and, for an adult of the household, the household's. Expired ones too, so
+    that a redemption can say ``grant_expired`` rather than that there is none."""
+    ids = sorted(set(scheme_ids))
+    if not ids:
+        return []
+    condition = Grant.person_id == person_id
+    membership = membership_on(session, person_id, day)
+    if membership is not None and membership.role in HOUSEHOLD_ROLES:
+        condition = or_(condition, Grant.household_id == membership.household_id)
+    return list(
+        session.scalars(
+            select(Grant)
+            .where(condition, Grant.scheme_id.in_(ids), Grant.period.in_(_labels(day)))
+            .options(selectinload(Grant.account))
+            .order_by(Grant.id)
+        )
+    )
+
+
+def _labels(day: dt.date) -> list[str]:
+    """The labels of the month and the year ``day`` is in (a grant's ``period``)."""
+    return [f"{day:%Y-%m}", f"{day:%Y}"]
