@@ -19,6 +19,7 @@ from typing import Any
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from almerepas.contracts.models import Location
 from almerepas.core import clock
@@ -142,38 +143,44 @@ def _request_hash(fields: dict[str, str]) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
-def _kept_answer(principal: Principal, key: str, fields: dict[str, str]) -> Any:
-    """What an earlier request with this Idempotency-Key booked, to show it again."""
-    record = get_session().scalar(
-        select(IdempotencyRecord).where(
+def _claim(principal: Principal, key: str, fields: dict[str, str]) -> IdempotencyRecord | None:
+    """Claim the page's Idempotency-Key before booking, as partners/idempotency.py does for
+    the API: a second request with it waits for the first to commit. None: it was used."""
+    db = get_session()
+    scope, page_key = f"partner:{principal.partner.id}", f"page:{key}"
+    query = select(IdempotencyRecord).where(
+        IdempotencyRecord.scope == scope, IdempotencyRecord.key == page_key
+    )
+    if db.scalar(query) is not None:
+        return None
+    record = IdempotencyRecord(
+        scope=scope, key=page_key, request_hash=_request_hash(fields), status=0, body=""
+    )
+    try:
+        with db.begin_nested():
+            db.add(record)
+    except IntegrityError:
+        return None  # another request with this key committed while we looked
+    return record
+
+
+def _kept_answer(principal: Principal, key: str, fields: dict[str, str]) -> Redemption | Ride:
+    """What the first request with this Idempotency-Key booked, to show it again."""
+    db = get_session()
+    record = db.scalars(
+        select(IdempotencyRecord)
+        .where(
             IdempotencyRecord.scope == f"partner:{principal.partner.id}",
             IdempotencyRecord.key == f"page:{key}",
         )
-    )
-    if record is None:
-        return None
+        .execution_options(populate_existing=True)
+    ).one()
     if record.request_hash != _request_hash(fields):
         raise IdempotencyKeyReused()
     kept = json.loads(record.body)
-    model = Ride if kept["type"] == "ride" else Redemption
-    return get_session().get(model, kept["id"])
-
-
-def _keep_answer(
-    principal: Principal, key: str, fields: dict[str, str], booked: Redemption | Ride
-) -> None:
-    get_session().add(
-        IdempotencyRecord(
-            scope=f"partner:{principal.partner.id}",
-            key=f"page:{key}",
-            request_hash=_request_hash(fields),
-            status=201,
-            body=json.dumps(
-                {"type": "ride" if isinstance(booked, Ride) else "redemption", "id": booked.id}
-            ),
-        )
-    )
-    get_session().flush()
+    if kept["type"] == "ride":
+        return db.get_one(Ride, kept["id"])
+    return db.get_one(Redemption, kept["id"])
 
 
 @blp.route("/afschrijven", methods=["POST"], endpoint="redeem")
@@ -191,24 +198,18 @@ def redeem(principal: Principal) -> ResponseReturnValue:
     ].strip()
     db = get_session()
     scheme = db.scalar(select(Scheme).where(Scheme.code == fields["scheme"][:40]))
+    quantity = 1
+    if scheme is not None and scheme.kind != SchemeKind.right:
+        try:
+            quantity = parse_quantity(scheme.kind, fields["amount"])
+        except ValueError:
+            refusal = _amount_refusal(scheme.kind)
+            return _answer(principal, "partner/_refused.html", 400, refusal=refusal, again=True)
+    record = _claim(principal, key, fields) if key else None
     try:
-        kept = _kept_answer(principal, key, fields) if key else None
-        if kept is not None:
-            return _redeemed(principal, kept)
+        if key and record is None:
+            return _redeemed(principal, _kept_answer(principal, key, fields))
         location = chosen_location(principal)
-        if scheme is None or scheme.kind == SchemeKind.right:
-            quantity = 1
-        else:
-            try:
-                quantity = parse_quantity(scheme.kind, fields["amount"])
-            except ValueError:
-                return _answer(
-                    principal,
-                    "partner/_refused.html",
-                    400,
-                    refusal=_amount_refusal(scheme.kind),
-                    again=True,
-                )
         booked = redeem_scanned(
             db,
             partner=principal.partner,
@@ -220,11 +221,17 @@ def redeem(principal: Principal) -> ResponseReturnValue:
             actor=principal.actor,
         )
     except DomainError as exc:
+        if record is not None:  # nothing booked: the next attempt may use the key again
+            db.delete(record)
         return _answer(
             principal, "partner/_refused.html", exc.status, refusal=translate(exc.title), again=True
         )
-    if key:
-        _keep_answer(principal, key, fields, booked)
+    if record is not None:
+        record.status = 201
+        record.body = json.dumps(
+            {"type": "ride" if isinstance(booked, Ride) else "redemption", "id": booked.id}
+        )
+        db.flush()
     return _redeemed(principal, booked)
 
 

@@ -22,11 +22,7 @@ from almerepas.http.i18n import translate
 from almerepas.partners.auth import Principal, require_partner_page
 from almerepas.partners.portal import blp, locations_of
 from almerepas.partners.portal_words import _, quantity, scheme_name
-from almerepas.redemptions.at_partner import (
-    DEFAULT_REVERSAL_DAYS,
-    get_redemption,
-    reverse_at_partner,
-)
+from almerepas.redemptions.at_partner import get_redemption, reverse_at_partner
 from almerepas.redemptions.transactions import (
     Filters,
     Transaction,
@@ -40,7 +36,7 @@ PAGE_ROWS = 200
 
 
 def _window_days() -> int:
-    return int(current_app.config.get("PARTNER_REVERSAL_DAYS", DEFAULT_REVERSAL_DAYS))
+    return int(current_app.config["REVERSAL_DAYS"])
 
 
 def _day(name: str, errors: list[str]) -> dt.date | None:
@@ -59,7 +55,8 @@ def _filters(principal: Principal) -> tuple[Filters, list[str]]:
     errors: list[str] = []
     since, until = _day("van", errors), _day("tot", errors)
     raw = request.args.get("locatie", "").strip()
-    location_id = None
+    # A device sees what happened at its own location, as in the partner API.
+    location_id = principal.location.id if principal.location is not None else None
     if raw:
         own = {loc.id for loc in locations_of(principal)}
         if raw.isascii() and raw.isdigit() and int(raw) in own:

@@ -277,3 +277,23 @@ def test_no_reversal_after_the_window(
     )
     assert "De termijn om dit terug te draaien is voorbij" in response.get_data(as_text=True)
     assert left_of(keyed, holder.grant) == 288_00
+
+
+def test_the_same_idempotency_key_for_another_amount_is_refused(
+    cashier: FlaskClient, keyed: Session, holder: Holder
+) -> None:
+    reference = scan_reference(scan(cashier, pass_number=holder.pass_.number)[1])
+    assert redeem(cashier, reference, "stadsfonds", "5,00", key="k-9")[0] == 201
+    status, html = redeem(cashier, reference, "stadsfonds", "50,00", key="k-9")
+    assert status == 422
+    assert "Deze Idempotency-Key is al gebruikt voor een ander verzoek." in html
+    assert left_of(keyed, holder.grant) == 295_00
+
+
+def test_a_refused_attempt_keeps_nothing_so_its_key_may_try_again(
+    cashier: FlaskClient, keyed: Session, holder: Holder
+) -> None:
+    reference = scan_reference(scan(cashier, pass_number=holder.pass_.number)[1])
+    assert redeem(cashier, reference, "stadsfonds", "400,00", key="k-5")[0] == 409
+    assert redeem(cashier, reference, "stadsfonds", "400,00", key="k-5")[0] == 409
+    assert left_of(keyed, holder.grant) == 300_00
