@@ -10,21 +10,23 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.contracts import agreements, devices, partners
 from almerepas.contracts.models import Device, Location, Partner
+from almerepas.grants import runs as grants
 from almerepas.grants.models import Grant
 from almerepas.holders.sessions import open_session
-from almerepas.models import Pass, Person
+from almerepas.models import MemberRole, Pass, Person
 from almerepas.partners.auth import PAGE_DEVICE_KEY
 from almerepas.passes.credentials import issue_card_credential
 from almerepas.passes.numbers import random_number
 from almerepas.schemes import catalogue as schemes
 from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY
-from tests.factories import KEYS, TEST_ACTOR, credential_pass
+from tests.factories import KEYS, TEST_ACTOR, assess, born, credential_pass, make_household
 from tests.fixtures import START
-from tests.redemptions.support import child_budget, monthly_grant
+from tests.redemptions.support import child_budget
 
 SPORTCLUB: dict[str, Any] = {
     "name": "Sportclub Almere",
@@ -103,9 +105,20 @@ def budget_holder(session: Session, amount: int = 300_00) -> Holder:
 
 
 def quota_holder(session: Session, code: str = "menstruatie") -> Holder:
-    grant = monthly_grant(session, code, period="2026-03")
-    assert grant.person_id is not None
-    return Holder(grant, _typed_pass(session, grant.person_id))
+    """An adult with March's grant of a monthly scheme (``menstruatie`` packs, the
+    ``supermarkt`` discount of the household, ``ov`` free buses) and an active pass."""
+    family = make_household(session, [(MemberRole.applicant, born(40))])
+    assess(session, family, (100, 100), on=dt.date(2026, 2, 1))
+    grants.issue(
+        session, period="2026-03", actor=TEST_ACTOR, today=dt.date(2026, 3, 1), schemes=[code]
+    )
+    grant = session.scalars(
+        select(Grant)
+        .where(Grant.scheme_id == schemes.get_scheme(session, code).id, Grant.period == "2026-03")
+        .order_by(Grant.id.desc())
+    ).first()
+    assert grant is not None
+    return Holder(grant, _typed_pass(session, family.memberships[0].person_id))
 
 
 def _typed_pass(session: Session, person_id: int) -> Pass:

@@ -35,7 +35,7 @@ FRAGMENT = {"X-Portal-Answer": "fragment"}
 
 @pytest.fixture
 def counter(keyed: Session) -> Counter:
-    return make_counter(keyed, schemes_here=("stadsfonds", "menstruatie"))
+    return make_counter(keyed, schemes_here=("stadsfonds", "menstruatie", "supermarkt", "ov"))
 
 
 @pytest.fixture
@@ -297,3 +297,26 @@ def test_a_refused_attempt_keeps_nothing_so_its_key_may_try_again(
     assert redeem(cashier, reference, "stadsfonds", "400,00", key="k-5")[0] == 409
     assert redeem(cashier, reference, "stadsfonds", "400,00", key="k-5")[0] == 409
     assert left_of(keyed, holder.grant) == 300_00
+
+
+def test_a_discount_is_computed_from_the_basket(cashier: FlaskClient, keyed: Session) -> None:
+    shopper = quota_holder(keyed, "supermarkt")
+    _status, html = scan(cashier, pass_number=shopper.pass_.number)
+    assert "25% korting. Nog € 50,00 korting over." in html
+    assert "Bedrag van de aankoop in euro" in html
+    status, html = redeem(cashier, scan_reference(html), "supermarkt", "24,80")
+    assert status == 201
+    assert "Korting afgeschreven: € 6,20" in html
+    assert "Aankoop € 24,80, korting € 6,20. De klant betaalt € 18,60." in html
+    assert left_of(keyed, shopper.grant) == 43_80
+
+
+def test_a_right_records_one_ride_without_an_amount(cashier: FlaskClient, keyed: Session) -> None:
+    rider = quota_holder(keyed, "ov")
+    _status, html = scan(cashier, pass_number=rider.pass_.number)
+    assert "Vrij reizen: geen bedrag, één rit per scan." in html
+    assert "Eén rit registreren" in html and 'name="amount"' not in html
+    status, html = redeem(cashier, scan_reference(html), "ov", "")
+    assert (status, "Rit geregistreerd" in html) == (201, True)
+    page = cashier.get("/partner/transacties").get_data(as_text=True)
+    assert "Eén rit" in page
