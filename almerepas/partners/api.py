@@ -130,7 +130,7 @@ def redeem(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     )
     if isinstance(done, Ride):
         return _ride_out(done, body["scheme"], location)
-    return _redemption_out(done, left=at_partner.left_of(session, done.grant))
+    return _redemption_out(done, left=at_partner.left_after(done))
 
 
 def _window() -> dt.timedelta:

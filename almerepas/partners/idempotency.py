@@ -1,11 +1,14 @@
 """``Idempotency-Key`` on partner requests that change money: the first answer, kept.
 
-The key is claimed by inserting its record *first*, in the request's own transaction: a second
-request with the same key waits on the unique index (PostgreSQL) or on the write lock (SQLite,
-BEGIN IMMEDIATE) until the first commits, then finds its record and gets the same status and
-body back, and writes nothing. Refusals (4xx with a code) are kept and repeated too; a request
-that fails otherwise (a 500, a malformed body) keeps nothing, so it may be sent again. The same
-key with another request (method, path or body) is ``idempotency_key_reused``.
+The view runs in a savepoint; then its answer is inserted under the key (``INSERT ... ON
+CONFLICT DO NOTHING``) in the request's own transaction, so it commits with what the view did:
+one statement on the happy path. When the key was kept before, nothing is inserted, the
+savepoint is rolled back and the first answer (same status, same body) is given instead, so a
+repeat writes nothing. Two requests with one key at once: PostgreSQL makes the second insert
+wait for the first's uncommitted key, SQLite has one writer at a time. Refusals (4xx with a
+code) are kept and repeated too; a request that fails otherwise (a 500, a malformed body)
+keeps nothing, so it may be sent again. The same key with another request (method, path or
+body) is ``idempotency_key_reused``.
 """
 
 from __future__ import annotations
@@ -18,7 +21,8 @@ from typing import Any, TypeVar, cast
 
 from flask import Response, make_response, request
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from almerepas.core import clock
@@ -32,8 +36,6 @@ from almerepas.redemptions.models import IdempotencyRecord
 F = TypeVar("F", bound=Callable[..., Any])
 HEADER = "Idempotency-Key"
 MAX_KEY_LENGTH = 200
-#: a record being written; no request ever sees it (it is committed with its answer)
-PENDING = 0
 
 
 def request_fingerprint() -> str:
@@ -58,22 +60,25 @@ def _key() -> str:
     return key
 
 
-def _claim(session: Session, scope: str, key: str, digest: str) -> IdempotencyRecord | None:
-    """Our new record, or None when the key was used before (the caller replays it)."""
-    query = select(IdempotencyRecord).where(
-        IdempotencyRecord.scope == scope, IdempotencyRecord.key == key
+def _keep(session: Session, scope: str, key: str, digest: str, response: Response) -> bool:
+    """Keep the answer under the key; False when the key was kept before (by a request that
+    committed first: its answer is the one to give)."""
+    values = {
+        "scope": scope,
+        "key": key,
+        "request_hash": digest,
+        "status": response.status_code,
+        "body": response.get_data(as_text=True),
+        "created_at": clock.now(),
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    kept = session.scalar(
+        insert(IdempotencyRecord)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(IdempotencyRecord.id)
     )
-    if session.scalar(query) is not None:
-        return None
-    record = IdempotencyRecord(
-        scope=scope, key=key, request_hash=digest, status=PENDING, body="", created_at=clock.now()
-    )
-    try:
-        with session.begin_nested():
-            session.add(record)
-    except IntegrityError:
-        return None  # another request with this key committed while we looked
-    return record
+    return kept is not None
 
 
 def _replay(session: Session, scope: str, key: str, digest: str) -> Response:
@@ -100,17 +105,21 @@ def idempotent(view: F) -> F:
         scope = f"partner:{principal.partner.id}"
         digest = request_fingerprint()
         session = get_session()
-        record = _claim(session, scope, key, digest)
-        if record is None:
-            return _replay(session, scope, key, digest)
+        work = session.begin_nested()
         try:
-            with session.begin_nested():
-                response = make_response(view(principal, *args, **kwargs))
+            response = make_response(view(principal, *args, **kwargs))
         except DomainError as error:
+            work.rollback()
             response = handle_domain_error(error)
-        record.status = response.status_code
-        record.body = response.get_data(as_text=True)
-        session.flush()
+        except BaseException:
+            work.rollback()
+            raise
+        if not _keep(session, scope, key, digest, response):
+            if work.is_active:
+                work.rollback()  # undo what this second request did: the first one counts
+            return _replay(session, scope, key, digest)
+        if work.is_active:
+            work.commit()
         return response
 
     return cast(F, wrapper)

@@ -10,19 +10,20 @@ anywhere leaves nothing, not even the spent reference.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, joinedload
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.contracts.models import Contract, Location, Partner
+from almerepas.contracts.models import Contract, Location, Partner, contract_location
 from almerepas.core import clock
 from almerepas.core.errors import NotFound
 from almerepas.grants.models import Grant
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.models import JournalEntry
-from almerepas.passes.models import Pass
+from almerepas.passes.models import Pass, PassStatus
 from almerepas.passes.verify import check_pass
 from almerepas.redemptions import ledger as booking
 from almerepas.redemptions.errors import (
@@ -37,7 +38,7 @@ from almerepas.redemptions.errors import (
     ScanUnknown,
     ScanUsed,
 )
-from almerepas.redemptions.here import holder_grants, running_contracts
+from almerepas.redemptions.here import adult_households, period_labels, running_contracts
 from almerepas.redemptions.models import Redemption, Ride, Scan
 from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme, SchemeKind
@@ -72,17 +73,13 @@ def redeem_scanned(
     :raises GrantExpired, InsufficientBudget, QuotaExhausted, InvalidAmount: from the ledger.
     """
     ledger.require_quantity(quantity)
+    day = now.astimezone(clock.LOCAL).date()
     with session.begin_nested():
-        scan = _spend(session, partner, reference, now)
+        scan = _spend(session, partner, reference, now, day)
         if scan.location_id != location.id:
             raise LocationNotAllowed()
-        pass_ = session.get(Pass, scan.pass_id)
-        if pass_ is None:  # cannot happen: a scan's pass exists (foreign key)
-            raise ScanUnknown()
-        check_pass(pass_, now=now)  # blocked since the scan: refused now
-        day = now.astimezone(clock.LOCAL).date()
-        scheme = _contracted_scheme(session, partner, location, scheme_code, day)
-        grant = _grant(session, pass_.person_id, scheme, day)
+        grant = _grant_here(session, partner, location, scan.pass_id, scheme_code, day)
+        scheme = grant.scheme
         if scheme.kind == SchemeKind.right:
             return _ride(session, scan, grant, partner, location, now, actor)
         place = booking.Place(partner.id, location.id, scan.id)
@@ -103,52 +100,99 @@ def redeem_scanned(
         )
 
 
-def _spend(session: Session, partner: Partner, reference: str, now: dt.datetime) -> Scan:
-    """Mark the scan used in one guarded statement; say why when that is not possible."""
-    scan_id = session.scalar(
+@dataclass(frozen=True)
+class _Spent:
+    id: int
+    pass_id: int
+    location_id: int
+    device_id: int | None
+
+
+def _spend(
+    session: Session, partner: Partner, reference: str, now: dt.datetime, day: dt.date
+) -> _Spent:
+    """Mark the scan used in one guarded statement, which also checks that its pass is still
+    usable (blocked since the scan: refused); say why when that is not possible."""
+    usable = (
+        select(Pass.id)
+        .where(Pass.id == Scan.pass_id, Pass.status == PassStatus.active, Pass.valid_until >= day)
+        .exists()
+    )
+    row = session.execute(
         update(Scan)
         .where(
             Scan.reference == reference,
             Scan.partner_id == partner.id,
             Scan.used_at.is_(None),
             Scan.expires_at >= now,
+            usable,
         )
         .values(used_at=now)
-        .returning(Scan.id)
+        .returning(Scan.id, Scan.pass_id, Scan.location_id, Scan.device_id)
         .execution_options(synchronize_session=False)
-    )
-    if scan_id is not None:
-        scan = session.get(Scan, scan_id)
-        if scan is not None:
-            return scan
+    ).first()
+    if row is not None:
+        return _Spent(*row)
     found = session.scalar(select(Scan).where(Scan.reference == reference))
     if found is None or found.partner_id != partner.id:
         raise ScanUnknown()  # another partner's reference is not ours to know about
     if found.used_at is not None:
         raise ScanUsed()
-    raise ScanExpired()
+    if found.expires_at < now:
+        raise ScanExpired()
+    check_pass(found.pass_, now=now)  # raises: blocked, replaced or expired since the scan
+    raise ScanUsed()  # unreachable unless the pass changed back meanwhile: scan again
 
 
-def _contracted_scheme(
-    session: Session, partner: Partner, location: Location, scheme_code: str, day: dt.date
-) -> Scheme:
-    contracts: list[Contract] = [
+def _grant_here(
+    session: Session,
+    partner: Partner,
+    location: Location,
+    pass_id: int,
+    scheme_code: str,
+    day: dt.date,
+) -> Grant:
+    """The holder's grant of the scheme this period under a running contract of the partner
+    that covers this location: one statement; the refusal's reason only when there is none."""
+    person = select(Pass.person_id).where(Pass.id == pass_id).scalar_subquery()
+    covered = (
+        select(contract_location.c.location_id)
+        .where(
+            contract_location.c.contract_id == Contract.id,
+            contract_location.c.location_id == location.id,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(Grant, covered)
+        .join(Scheme, Scheme.id == Grant.scheme_id)
+        .join(Contract, Contract.scheme_id == Grant.scheme_id)
+        .where(
+            Contract.partner_id == partner.id,
+            Contract.valid_from <= day,
+            or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
+            Scheme.code == scheme_code,
+            or_(Grant.person_id == person, Grant.household_id.in_(adult_households(person, day))),
+            Grant.period.in_(period_labels(day)),
+        )
+        .options(joinedload(Grant.account))
+        .order_by(Grant.id)
+    ).all()
+    here = [grant for grant, is_covered in rows if is_covered]
+    running = [grant for grant in here if grant.expired_at is None]
+    if running:
+        return running[0]
+    if here:
+        raise GrantExpired()
+    if rows:
+        raise LocationNotAllowed()
+    contracts = [
         c for c in running_contracts(session, partner, day) if c.scheme.code == scheme_code
     ]
     if not contracts:
         raise NotContracted()
     if not any(loc.id == location.id for c in contracts for loc in c.locations):
         raise LocationNotAllowed()
-    return contracts[0].scheme
-
-
-def _grant(session: Session, person_id: int, scheme: Scheme, day: dt.date) -> Grant:
-    grants = holder_grants(session, person_id, day, [scheme.id])
-    running = [g for g in grants if g.expired_at is None]
-    if running:
-        return running[0]
-    if grants:
-        raise GrantExpired()
     raise NoEntitlement()
 
 
@@ -165,7 +209,7 @@ def _capped_discount(session: Session, grant: Grant, basket: int, percent: int) 
 
 def _ride(
     session: Session,
-    scan: Scan,
+    scan: _Spent,
     grant: Grant,
     partner: Partner,
     location: Location,
@@ -237,6 +281,13 @@ def reverse_at_partner(
             raise ReversalTooLarge()
     entry = booking.reverse(session, redemption, amount, actor=actor, now=now)
     return redemption, entry
+
+
+def left_after(redemption: Redemption) -> int | None:
+    """What was left on the grant right after ``redemption``, in this transaction: the balance
+    the ledger's guarded UPDATE returned (no further query)."""
+    account = redemption.grant.account
+    return account.balance if account is not None else None
 
 
 def left_of(session: Session, grant: Grant) -> int | None:

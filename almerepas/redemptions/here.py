@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable
+from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, Select, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from almerepas.contracts.models import Contract, Location, Partner
 from almerepas.grants.models import Grant
-from almerepas.holders.household import HOUSEHOLD_ROLES, membership_on
+from almerepas.holders.household import HOUSEHOLD_ROLES
+from almerepas.households.models import Household, Membership
 
 
 def running_contracts(session: Session, partner: Partner, day: dt.date) -> list[Contract]:
@@ -34,6 +36,22 @@ def contracted_here(contracts: Iterable[Contract], location: Location) -> list[C
     return [c for c in contracts if any(loc.id == location.id for loc in c.locations)]
 
 
+def adult_households(person: ColumnElement[int] | int, day: dt.date) -> Select[Any]:
+    """The household whose shared grants ``person`` may use on ``day``: theirs, when they are
+    one of its adults (a child's pass uses only the child's own grants)."""
+    return (
+        select(Membership.household_id)
+        .join(Household, Household.id == Membership.household_id)
+        .where(
+            Membership.person_id == person,
+            Membership.role.in_(HOUSEHOLD_ROLES),
+            Membership.valid_from <= day,
+            or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
+            or_(Household.moved_out_on.is_(None), Household.moved_out_on > day),
+        )
+    )
+
+
 def holder_grants(
     session: Session, person_id: int, day: dt.date, scheme_ids: Iterable[int]
 ) -> list[Grant]:
@@ -43,20 +61,23 @@ def holder_grants(
     ids = sorted(set(scheme_ids))
     if not ids:
         return []
-    condition = Grant.person_id == person_id
-    membership = membership_on(session, person_id, day)
-    if membership is not None and membership.role in HOUSEHOLD_ROLES:
-        condition = or_(condition, Grant.household_id == membership.household_id)
     return list(
         session.scalars(
             select(Grant)
-            .where(condition, Grant.scheme_id.in_(ids), Grant.period.in_(_labels(day)))
+            .where(
+                or_(
+                    Grant.person_id == person_id,
+                    Grant.household_id.in_(adult_households(person_id, day)),
+                ),
+                Grant.scheme_id.in_(ids),
+                Grant.period.in_(period_labels(day)),
+            )
             .options(selectinload(Grant.account))
             .order_by(Grant.id)
         )
     )
 
 
-def _labels(day: dt.date) -> list[str]:
+def period_labels(day: dt.date) -> list[str]:
     """The labels of the month and the year ``day`` is in (a grant's ``period``)."""
     return [f"{day:%Y-%m}", f"{day:%Y}"]

@@ -122,11 +122,11 @@ def redeem(
             raise QuotaExhausted() from None
         raise InsufficientBudget() from None
     redemption = Redemption(
-        grant_id=grant.id,
-        entry_id=entry.id,
+        grant=grant,
+        entry=entry,
         amount=amount,
         reversed=0,
-        payee_account_id=payee_account.id,
+        payee_account=payee_account,
         reference=reference,
         created_at=now,
         partner_id=place.partner_id if place else None,

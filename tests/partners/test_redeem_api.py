@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.models import Redemption
 from almerepas.redemptions.models import Ride
-from tests.fixtures import FrozenClock
+from tests.fixtures import CountQueries, FrozenClock
 from tests.partners.support import (
     Counter,
     open_counter,
@@ -202,3 +202,23 @@ def test_no_device_key_or_a_revoked_one_gets_a_401(
         devices.revoke_device(keyed, device, actor=TEST_ACTOR)
     revoked = client.post("/api/v1/partner/scans", json=body, headers=counter.headers)
     assert (revoked.status_code, revoked.get_json()["code"]) == (401, "device_revoked")
+
+
+#: The target of issue 11: no more than ten statements for a redemption (SAVEPOINT and RELEASE
+#: not counted): device, scan, grant under contract, payee, four ledger rows, audit, answer.
+REDEEM_STATEMENTS = 10
+
+
+def test_a_redemption_takes_at_most_ten_statements_and_updates_no_shared_row(
+    client: FlaskClient, counter: Counter, count_queries: CountQueries
+) -> None:
+    scan_and_redeem(client, counter, "child", "stadsfonds", amount=1_00)  # opens the payee
+    reference = scan(client, counter).get_json()["scan_reference"]
+    with count_queries() as counted:
+        done = redeem(client, counter, reference, "stadsfonds", amount=2_00)
+    assert done.status_code == 201, done.get_json()
+    assert counted.statements <= REDEEM_STATEMENTS, counted.report()
+    updates = [s for s in counted.sql if s.upper().startswith("UPDATE")]
+    # the scan (this one) and the child's own budget: nothing every redemption would touch
+    assert [u.split()[1] for u in updates] == ["scan", "account"], counted.report()
+    assert "account.id =" in updates[1] and "payable" not in updates[1]
