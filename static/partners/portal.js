@@ -70,8 +70,9 @@
         cache: "no-store",
         signal: controller.signal,
       });
-      if (response.headers.get("X-Portal-Answer") !== "fragment") return null;
-      return await response.text();
+      // Not the portal's answer: the page is stale (logged out, an old CSRF token).
+      if (response.headers.get("X-Portal-Answer") !== "fragment") return { stale: true };
+      return { html: await response.text() };
     } finally {
       clearTimeout(timer);
     }
@@ -92,21 +93,26 @@
       button.disabled = true;
     });
     if (!redeem) state("checking", texts.checkingText);
-    let html = null;
+    let answered = null;
     try {
-      html = await send(form, redeem ? form.dataset.key : null);
+      answered = await send(form, redeem ? form.dataset.key : null);
     } catch (error) {
-      html = null;
+      answered = null;
     }
     form.dataset.busy = "false";
     form.querySelectorAll("button").forEach((button) => {
       button.disabled = false;
     });
-    if (html === null) {
+    if (answered === null) {
       offline();
       return;
     }
-    answer.innerHTML = html;
+    if (answered.stale) {
+      state("offline", texts.staleText, texts.staleHelp);
+      answer.focus();
+      return;
+    }
+    answer.innerHTML = answered.html;
     answer.focus();
     if (!redeem) {
       codeField.value = "";

@@ -270,3 +270,40 @@ def test_an_answer_that_does_not_come_is_not_checked_after_three_seconds(
         "Geen verbinding — deze scan is niet gecontroleerd", timeout=4_500
     )
     expect(answer.locator(".answer-ok")).to_have_count(0)
+
+
+def test_a_page_whose_session_ended_says_not_checked_rather_than_green(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    arranged = arrange(live_server)
+    page = new_page()
+    signed_in(page.context, live_server, {PAGE_DEVICE_KEY: arranged.key})
+    page.goto("/partner")
+    page.context.clear_cookies()  # logged out elsewhere, or the cookie expired
+    page.get_by_label("Pasnummer").fill(arranged.pass_number)
+    page.get_by_role("button", name="Controleer pas").click()
+    answer = page.locator("#answer")
+    expect(answer).to_contain_text("Niet gecontroleerd — deze pagina is verlopen")
+    expect(answer.locator(".answer-ok")).to_have_count(0)
+
+
+def test_the_holders_live_line_passes_axe(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    arranged = arrange(live_server)
+    phone = new_page(bypass_csp=True)
+    signed_in(phone.context, live_server, arranged.holder_cookie)
+    phone.goto(f"/mijn/passen/{arranged.pass_number}")
+    counter = new_page()
+    signed_in(counter.context, live_server, {PAGE_DEVICE_KEY: arranged.key})
+    counter.goto("/partner")
+    counter.get_by_label("Pasnummer").fill(arranged.pass_number)
+    counter.get_by_role("button", name="Controleer pas").click()
+    counter.get_by_label("Bedrag in euro").fill("7,5")
+    counter.get_by_role("button", name="Afschrijven").click()
+    expect(counter.locator("#answer")).to_contain_text("Afgeschreven: € 7,50")
+    line = phone.get_by_role("status").filter(has_text="Zojuist gebruikt bij")
+    expect(line).to_contain_text("Zojuist gebruikt bij Sportclub Almere: € 7,50", timeout=2_000)
+    expect(line).to_contain_text("10:00:00")  # when, on the clock in Almere
+    violations = axe_check(phone)
+    assert violations == [], describe_violations(violations)
