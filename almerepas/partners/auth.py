@@ -20,7 +20,7 @@ from almerepas.contracts.models import Device, Location, Partner, PartnerRole, P
 from almerepas.core.errors import DomainError
 from almerepas.core.session import get_keys, get_session
 from almerepas.http.errors import Forbidden
-from almerepas.http.guard import bearer_token
+from almerepas.http.guard import bearer_token, document_auth
 from almerepas.http.problems import request_id
 from almerepas.partners.errors import LocationRequired, PartnerNotAuthenticated
 from almerepas.redemptions.errors import LocationNotAllowed
@@ -104,6 +104,7 @@ def require_partner(*, manager: bool = False) -> Callable[[F], F]:
             return view(principal, *args, **kwargs)
 
         wrapper.partner_view = True  # type: ignore[attr-defined]
+        document_auth(wrapper)  # 403: a manager-only view, or a location not the caller's
         return cast(F, wrapper)
 
     return decorator

@@ -30,7 +30,7 @@ from almerepas.http.i18n import translate
 from almerepas.partners.auth import Principal, require_partner_page
 from almerepas.partners.errors import IdempotencyKeyReused, LocationRequired
 from almerepas.partners.portal_words import _, parse_quantity
-from almerepas.redemptions.at_partner import left_of, redeem_scanned
+from almerepas.redemptions.at_partner import FIELD_FOR_KIND, left_of, redeem_scanned
 from almerepas.redemptions.models import IdempotencyRecord, Redemption, Ride, Scan
 from almerepas.redemptions.scan import scan_pass
 from almerepas.schemes.models import Scheme, SchemeKind
@@ -217,6 +217,8 @@ def redeem(principal: Principal) -> ResponseReturnValue:
             reference=fields["scan_reference"][:40],
             scheme_code=fields["scheme"][:40],
             quantity=quantity,
+            # the page's one amount field means what the scheme's kind asks for
+            given=FIELD_FOR_KIND.get(scheme.kind) if scheme is not None else None,
             now=clock.now(),
             actor=principal.actor,
         )

@@ -166,8 +166,9 @@ def _safe_cell(text: str) -> str:
 @require_partner_page()
 def reverse(principal: Principal, redemption_id: int) -> ResponseReturnValue:
     """Give back all that is left of a redemption, or the part typed in. Another partner's
-    redemption is as unknown as a missing one (404)."""
-    redemption = get_redemption(get_session(), principal.partner, redemption_id)
+    redemption (or, for a device, another location's) is as unknown as a missing one (404)."""
+    # A device reverses only what happened at its own location, as in the API.
+    redemption = get_redemption(get_session(), principal.partner, redemption_id, principal.location)
     scheme = redemption.grant.scheme
     text = request.form.get("amount", "").strip()
     try:
@@ -177,6 +178,7 @@ def reverse(principal: Principal, redemption_id: int) -> ResponseReturnValue:
             partner=principal.partner,
             redemption_id=redemption_id,
             amount=amount,
+            location=principal.location,
             now=clock.now(),
             actor=principal.actor,
             window_days=_window_days(),

@@ -8,9 +8,9 @@ from collections.abc import Iterable
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
-from almerepas.contracts.models import Contract, Location, Partner
+from almerepas.contracts.models import Contract, Location, Partner, contract_location
 from almerepas.grants.models import Grant
 from almerepas.holders.household import HOUSEHOLD_ROLES
 from almerepas.households.models import Household, Membership
@@ -32,10 +32,6 @@ def running_contracts(session: Session, partner: Partner, day: dt.date) -> list[
     )
 
 
-def contracted_here(contracts: Iterable[Contract], location: Location) -> list[Contract]:
-    return [c for c in contracts if any(loc.id == location.id for loc in c.locations)]
-
-
 def adult_households(person: ColumnElement[int] | int, day: dt.date) -> Select[Any]:
     """The household whose shared grants ``person`` may use on ``day``: theirs, when they are
     one of its adults (a child's pass uses only the child's own grants)."""
@@ -52,15 +48,27 @@ def adult_households(person: ColumnElement[int] | int, day: dt.date) -> Select[A
     )
 
 
+def covered_schemes(partner: Partner, location: Location, day: dt.date) -> Select[Any]:
+    """The ids of the schemes the partner's contracts that run on ``day`` cover at ``location``."""
+    return (
+        select(Contract.scheme_id)
+        .join(contract_location, contract_location.c.contract_id == Contract.id)
+        .where(
+            Contract.partner_id == partner.id,
+            contract_location.c.location_id == location.id,
+            Contract.valid_from <= day,
+            or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
+        )
+    )
+
+
 def holder_grants(
-    session: Session, person_id: int, day: dt.date, scheme_ids: Iterable[int]
+    session: Session, person_id: int, day: dt.date, scheme_ids: Iterable[int] | Select[Any]
 ) -> list[Grant]:
     """The grants of this month and this year that the pass of ``person_id`` may use: the
     person's own and, for an adult of the household, the household's. Expired ones too, so
     that a redemption can say ``grant_expired`` rather than that there is none."""
-    ids = sorted(set(scheme_ids))
-    if not ids:
-        return []
+    ids = scheme_ids if isinstance(scheme_ids, Select) else sorted(set(scheme_ids))
     return list(
         session.scalars(
             select(Grant)
@@ -72,7 +80,7 @@ def holder_grants(
                 Grant.scheme_id.in_(ids),
                 Grant.period.in_(period_labels(day)),
             )
-            .options(selectinload(Grant.account))
+            .options(joinedload(Grant.account))
             .order_by(Grant.id)
         )
     )

@@ -24,7 +24,7 @@ from almerepas.passes.models import Pass
 from almerepas.passes.numbers import normalise_number
 from almerepas.passes.verify import check_pass, verify_code
 from almerepas.redemptions.errors import PassUnknown
-from almerepas.redemptions.here import contracted_here, holder_grants, running_contracts
+from almerepas.redemptions.here import covered_schemes, holder_grants
 from almerepas.redemptions.models import Scan
 from almerepas.schemes.models import SchemeKind
 
@@ -107,8 +107,7 @@ def scan_pass(
 def _redeemables(
     session: Session, partner: Partner, location: Location, person_id: int, day: dt.date
 ) -> list[Redeemable]:
-    contracts = contracted_here(running_contracts(session, partner, day), location)
-    grants = holder_grants(session, person_id, day, (c.scheme_id for c in contracts))
+    grants = holder_grants(session, person_id, day, covered_schemes(partner, location, day))
     found = []
     for grant in grants:
         if grant.expired_at is not None:

@@ -85,7 +85,7 @@ def test_partner_a_sees_nothing_of_partner_b_anywhere(app: Flask, keyed: Session
     )  # fmt: skip
     b_redemption = redeem_scanned(
         keyed, partner=b.partner, location=b.location, reference=spent.scan.reference,
-        scheme_code="stadsfonds", quantity=77_77, now=START, actor=actor,
+        scheme_code="stadsfonds", quantity=77_77, given="amount", now=START, actor=actor,
     )  # fmt: skip
     assert isinstance(b_redemption, Redemption)
     unused = scan_pass(

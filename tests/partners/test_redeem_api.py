@@ -222,3 +222,13 @@ def test_a_redemption_takes_at_most_ten_statements_and_updates_no_shared_row(
     # the scan (this one) and the child's own budget: nothing every redemption would touch
     assert [u.split()[1] for u in updates] == ["scan", "account"], counted.report()
     assert "account.id =" in updates[1] and "payable" not in updates[1]
+
+
+def test_a_scan_takes_at_most_eight_statements_however_many_contracts(
+    client: FlaskClient, counter: Counter, count_queries: CountQueries
+) -> None:
+    with count_queries() as counted:
+        scanned = scan(client, counter)
+    assert scanned.status_code == 201
+    assert len(scanned.get_json()["entitlements"]) == 3
+    assert counted.statements <= 8, counted.report()
