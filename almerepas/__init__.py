@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask, Response, send_from_directory
 from flask_babel import get_locale
+from sqlalchemy.orm import configure_mappers
 from swagger_ui_bundle import swagger_ui_path
 
 from almerepas import api, cli, partners, web
@@ -40,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     partners.init_app(app, rest)
     web.init_app(app)
     cli.register_commands(app)
+    configure_mappers()  # now, not in each worker's first request (a quarter of a second)
 
     @app.route("/static/swagger-ui/<path:filename>")
     def swagger_ui_asset(filename: str) -> Response:

@@ -9,9 +9,9 @@ from marshmallow import fields, validate
 
 from almerepas.http.schemas import PLAIN, PageArgsSchema, PageSchema
 
-#: Longer than any code (about 410 characters); a longer one is refused by verification
-#: itself (credential_malformed), not by a 400.
-MAX_CODE_FIELD = 20_000
+#: Ten times the longest code (about 410 characters): longer is a 400 before verification, and
+#: short enough that even escaped as \uXXXX the body stays under the 64 KiB request limit.
+MAX_CODE_FIELD = 4_000
 #: A basket or a budget redemption above € 100.000 is a typing error, not a sale.
 MAX_CENTS = 10_000_000
 
@@ -122,7 +122,7 @@ class PartnerRedemptionSchema(ma.Schema):
 class RedemptionQuerySchema(PageArgsSchema):
     start = fields.Date(data_key="from", metadata={"description": "Vanaf deze dag"})
     end = fields.Date(data_key="to", metadata={"description": "Tot en met deze dag"})
-    location_id = fields.Integer()
+    location_id = fields.Integer(data_key="locationId")
     scheme = fields.String(validate=[validate.Length(1, 40), PLAIN])
 
 

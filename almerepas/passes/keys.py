@@ -352,10 +352,20 @@ def jwks(session: Session, families: Sequence[KeyFamily], *, now: dt.datetime) -
 
 
 def registry(session: Session, families: Sequence[KeyFamily], *, now: dt.datetime) -> KeyRegistry:
-    """The service's own key registry, from the database, as a validator's bundle would give it."""
+    """The service's own key registry, from the database, as a validator's bundle would give it.
+
+    The rows are read every time (a revoked key stops at once); only the parsing of an entry
+    into a public key object is remembered, by the entry's whole content (status included).
+    """
     return KeyRegistry(
-        KeyRecord.from_jwk(jwk_entry(key)) for key in verifiable(session, families, now=now)
+        _record(json.dumps(jwk_entry(key), sort_keys=True))
+        for key in verifiable(session, families, now=now)
     )
+
+
+@functools.lru_cache(maxsize=256)
+def _record(entry: str) -> KeyRecord:
+    return KeyRecord.from_jwk(json.loads(entry))
 
 
 def all_keys(session: Session) -> list[SigningKey]:

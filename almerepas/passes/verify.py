@@ -47,6 +47,8 @@ class Verified:
     generation: int
     pseudonym: str
     pass_number: str
+    #: the pass itself, as loaded with its credential (no second read)
+    pass_: Pass
 
 
 class _UsedCodes:
@@ -136,4 +138,5 @@ def verify_code(session: Session, code: str, *, now: dt.datetime, keys: Keyring)
         generation=result.generation,
         pseudonym=result.pseudonym,
         pass_number=credential.pass_.number,
+        pass_=credential.pass_,
     )

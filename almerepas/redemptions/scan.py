@@ -73,16 +73,9 @@ def scan_pass(
     """
     if code is not None:
         verified = verify_code(session, code, now=now, keys=keys)
-        pass_id, method = verified.pass_id, verified.kind
-        pass_ = session.get(Pass, pass_id)
-        if pass_ is None:  # cannot happen: a credential's pass exists (foreign key)
-            raise PassUnknown()
+        method, pass_ = verified.kind, verified.pass_
     else:
-        number = normalise_number(pass_number or "")
-        pass_ = session.scalar(select(Pass).where(Pass.number == number)) if number else None
-        if pass_ is None:
-            raise PassUnknown()
-        check_pass(pass_, now=now)
+        pass_ = _typed_pass(session, pass_number or "", now)
         method = "number"
     day = now.astimezone(clock.LOCAL).date()
     scan = Scan(
@@ -102,6 +95,15 @@ def scan_pass(
         redeemables=_redeemables(session, partner, location, pass_.person_id, day),
         offers=[o for o in current_offers(session, day) if o.partner_id == partner.id],
     )
+
+
+def _typed_pass(session: Session, typed: str, now: dt.datetime) -> Pass:
+    number = normalise_number(typed)
+    found = session.scalar(select(Pass).where(Pass.number == number)) if number else None
+    if found is None:
+        raise PassUnknown()
+    check_pass(found, now=now)
+    return found
 
 
 def _redeemables(

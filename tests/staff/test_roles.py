@@ -56,13 +56,40 @@ def url_for_rule(app: Flask, rule: Rule, method: str) -> str:
     return app.url_map.bind("localhost").build(rule.endpoint, values, method=method)
 
 
+def partner_endpoints(app: Flask) -> set[str]:
+    """The endpoints for partners' devices and users (``@require_partner``), not for staff."""
+    return {
+        endpoint
+        for endpoint, view in app.view_functions.items()
+        if getattr(view, "partner_view", False)
+    }
+
+
+def test_partner_endpoints_refuse_staff_and_anyone_without_a_device_key(
+    app: Flask, db: Session
+) -> None:
+    """A staff token is no partner's key: every partner endpoint answers 401 to it."""
+    user = make_staff(db, Role.administrator, app=app)[0]
+    staff = {"Authorization": f"Bearer {issue_token(db, user)}"}
+    found = [rule for rule in app.url_map.iter_rules() if rule.endpoint in partner_endpoints(app)]
+    assert len(found) >= 5
+    for rule in found:
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
+            url = url_for_rule(app, rule, method)
+            for headers in ({}, staff):
+                answer = app.test_client().open(url, method=method, headers=headers)
+                assert answer.status_code == 401, (method, url, answer.get_json())
+                assert answer.get_json()["code"] == "partner_not_authenticated"
+
+
 def test_every_staff_endpoint_declares_a_permission(app: Flask) -> None:
     permissions = endpoint_permissions(app)
     assert set(permissions.values()) <= set(PERMISSIONS)
     for rule in app.url_map.iter_rules():
         if rule.rule.startswith("/api/v1/"):
-            assert rule.endpoint in permissions or rule.endpoint in PUBLIC_API_ENDPOINTS, (
-                f"{rule.rule} has no @require_role and is not listed as public"
+            known = permissions.keys() | PUBLIC_API_ENDPOINTS | partner_endpoints(app)
+            assert rule.endpoint in known, (
+                f"{rule.rule} has no @require_role or @require_partner and is not listed as public"
             )
         if rule.rule.startswith("/medewerkers"):
             assert rule.endpoint in permissions, f"{rule.rule} has no @require_role"

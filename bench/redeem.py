@@ -1,0 +1,796 @@
+"""The partner's scan + redeem path under gunicorn on PostgreSQL, against the perf-probe floor.
+
+    .venv/bin/python bench/redeem.py [--duration 15] [--concurrency 1,16] [--rounds 1] [--quick]
+
+Needs wrk (`apt-get install -y wrk`: 4.1 with LuaJIT) and the PostgreSQL 15 server binaries
+(a throwaway cluster is started as in the test suite: tests/pg_cluster.py, fsync off).
+
+What runs, all on this machine, in one sitting:
+
+- **ours**: ``wsgi:app`` under ``gunicorn -c gunicorn.conf.py`` (the production settings:
+  workers, gthread threads, access log), ALMEREPAS_ENV=production, on a database seeded with the
+  app's own operations, outside the measured window: reference data and signing keys, households
+  with a child each (bulk rows, as bench/grants.py), the grant run for the year's stadsfonds
+  budget, a pass per child with a phone credential (``issue_phone_credential``), one partner
+  with a location, a contract for stadsfonds and one device (key) per load connection.
+  One **redemption** is the pair ``POST /api/v1/partner/scans`` (a fresh phone code: its own
+  pass, signed by the holder's device key for the current time step, so the replay guard never
+  refuses it) and ``POST /api/v1/partner/redemptions`` (the scan_reference from the answer,
+  1 cent, a unique Idempotency-Key).
+- **the floor**: ../shared/research/perf-probe/app.py, unchanged (EdDSA token verify, one ORM
+  transaction of 8 round trips, JSON), under the same gunicorn.conf.py, on its own database
+  (schema.sql, 100,000 budget rows) in the same cluster. One redemption is one request.
+
+The same wrk Lua script (bench/redeem.lua) loads both, one connection per wrk thread; each
+concurrency runs the floor and then ours, ``--rounds`` times. Reported per concurrency: requests
+and redemptions per second, p50/p95/p99 latency of the pair (and of each request), CPU ms per
+redemption of the gunicorn tree and of PostgreSQL (all its processes), wrk's own CPU, and ours as
+a ratio to the floor. Then an untimed phase (bench/gunicorn_count.py, one worker, one request at
+a time) counts the SQL statements of a scan and of a redemption and looks for a row that every
+redemption updates; ``--profile`` adds cProfile of that phase.
+
+Results: a table on stdout and bench/results/redeem.json. The machine is shared: compare ratios.
+Codes are made for the time step after the one a window starts in, so a window may last at most
+50 s (``--duration``). The seed is for the current calendar year (norms ship up to 2026).
+"""
+
+from __future__ import annotations
+
+import argparse
+import base64
+import datetime as dt
+import hashlib
+import http.client
+import json
+import os
+import pstats
+import resource
+import secrets
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from cryptography.fernet import Fernet  # noqa: E402
+from cryptography.hazmat.primitives import hashes  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature  # noqa: E402
+from sqlalchemy import Engine, select, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy.orm import Session  # noqa: E402
+
+from almerepas.audit.log import Actor  # noqa: E402
+from almerepas.contracts import agreements, devices, partners  # noqa: E402
+from almerepas.core import migrate  # noqa: E402
+from almerepas.core.crypto import Keyring  # noqa: E402
+from almerepas.core.db import make_engine  # noqa: E402
+from almerepas.grants import runs as grants  # noqa: E402
+from almerepas.models import Pass  # noqa: E402
+from almerepas.passes import keys as signing  # noqa: E402
+from almerepas.passes.credentials import issue_phone_credential  # noqa: E402
+from almerepas.schemes import catalogue as schemes  # noqa: E402
+from bench.grants import populate  # noqa: E402
+from tests.pg_cluster import start_cluster  # noqa: E402
+
+PROBE = ROOT.parent / "shared" / "research" / "perf-probe"
+LUA = ROOT / "bench" / "redeem.lua"
+BIN = Path(sys.executable).parent
+PG_BIN = Path(os.environ.get("ALMEREPAS_PG_BIN", "/usr/lib/postgresql/15/bin"))
+SCHEME = "stadsfonds"
+ACTOR = Actor("bench")
+#: throwaway production settings for a throwaway database
+SETTINGS = {
+    "ALMEREPAS_ENV": "production",
+    "ALMEREPAS_SECRET_KEY": "bench-" + secrets.token_hex(16),
+    "ALMEREPAS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+    "ALMEREPAS_HASH_KEY": "bench-hash-" + secrets.token_hex(16),
+    "ALMEREPAS_SMTP_HOST": "127.0.0.1",
+}
+KEYS = Keyring.from_config(
+    secret_key=SETTINGS["ALMEREPAS_SECRET_KEY"],
+    encryption_keys=[SETTINGS["ALMEREPAS_ENCRYPTION_KEY"]],
+    hash_key=SETTINGS["ALMEREPAS_HASH_KEY"],
+    argon2_profile="cheapest",
+)
+ECDSA = ec.ECDSA(hashes.SHA256())
+STEP = 30
+MAX_DURATION = 50
+#: fresh codes made per window: more redemptions a second than two cores are expected to reach
+PAIRS_PER_S_MAX = 250
+
+
+# -- processes and their CPU --------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(*roots: int) -> float:
+    """utime + stime of the processes ``roots`` and all their descendants (from /proc)."""
+    procs: dict[int, tuple[int, float]] = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK)
+    tree, grew = set(roots), True
+    while grew:
+        new = {pid for pid, (parent, _) in procs.items() if parent in tree and pid not in tree}
+        tree |= new
+        grew = bool(new)
+    return sum(procs[pid][1] for pid in tree if pid in procs)
+
+
+def free_port() -> int:
+    from tests.fixtures import free_port as port
+
+    return port()
+
+
+@dataclass
+class Server:
+    name: str
+    process: subprocess.Popen[bytes]
+    port: int
+    log: Path
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def start_gunicorn(
+    name: str, app: str, *, cwd: Path, env: dict[str, str], config: Path, ready: str, work: Path
+) -> Server:
+    port = free_port()
+    log = work / f"gunicorn-{name}.log"
+    out = log.open("wb")
+    process = subprocess.Popen(  # noqa: S603 - our own gunicorn
+        [str(BIN / "gunicorn"), "-c", str(config), app],
+        cwd=cwd, env={**os.environ, **env, "ALMEREPAS_BIND": f"127.0.0.1:{port}"},
+        stdout=out, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    server = Server(name, process, port, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} did not start:\n{log.read_text()[-3000:]}")
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
+            conn.request("GET", ready)
+            conn.getresponse().read()
+            conn.close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"{name} did not answer within 60 s:\n{log.read_text()[-3000:]}")
+
+
+# -- seeding ------------------------------------------------------------------------------------
+
+
+def b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+def jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
+    n = key.public_key().public_numbers()
+    return {"kty": "EC", "crv": "P-256", "x": b64(n.x.to_bytes(32, "big")),
+            "y": b64(n.y.to_bytes(32, "big"))}  # fmt: skip
+
+
+def phone_code(device: ec.EllipticCurvePrivateKey, credential: str, step: int) -> str:
+    """What the holder's page shows: ``credential~step~ES256(device, signing input)`` (the
+    contract in almerepas/validator/formats.py, written out as tests/factories.py does)."""
+    h = b64(hashlib.sha256(credential.encode("ascii")).digest()[:16])
+    signing_input = b64(b'{"alg":"ES256"}') + "." + b64(f'{{"h":"{h}","t":{step}}}'.encode())
+    r, s = decode_dss_signature(device.sign(signing_input.encode(), ECDSA))
+    return f"{credential}~{step}~{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
+
+
+@dataclass
+class Holder:
+    device: ec.EllipticCurvePrivateKey
+    credential: str
+    last_step: int = 0
+
+
+@dataclass
+class Seeded:
+    holders: list[Holder]
+    device_keys: list[str]
+    seconds: float
+    last: int = 0  # where the next window starts taking holders
+
+
+def seed_ours(engine: Engine, passes: int, devices_wanted: int) -> Seeded:
+    started = time.perf_counter()
+    now = dt.datetime.now(dt.UTC)
+    today = now.date()
+    year = today.year
+    populate(engine, passes * 3)  # households of three; the child (born 2012) gets stadsfonds
+    with engine.begin() as conn:
+        for table in ("household", "person", "membership"):
+            conn.execute(
+                text(
+                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
+                )
+            )
+    with Session(engine) as session:
+        signing.ensure_keys(session, keys=KEYS, actor=ACTOR, now=now)
+        grants.issue(session, period=str(year), actor=ACTOR, today=today, schemes=[SCHEME])
+        session.commit()
+        children = list(
+            session.scalars(
+                text(
+                    "SELECT g.person_id FROM entitlement_grant g "
+                    "JOIN scheme s ON s.id = g.scheme_id "
+                    "WHERE s.code = :code AND g.person_id IS NOT NULL ORDER BY g.person_id"
+                ),
+                {"code": SCHEME},
+            )
+        )
+    if len(children) < passes:
+        raise RuntimeError(f"the grant run granted {len(children)} children, not {passes}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO pass (number, person_id, status, generation, valid_from, valid_until, "
+                "issued_at) VALUES (:number, :person, 'active', 1, :start, :end, :now)"
+            ),
+            [
+                {"number": f"8{person:012d}", "person": person, "start": dt.date(year, 1, 1),
+                 "end": dt.date(year, 12, 31), "now": now.replace(tzinfo=None)}
+                for person in children[:passes]
+            ],
+        )  # fmt: skip
+    holders = []
+    with Session(engine) as session:
+        ids = list(session.scalars(select(Pass.id).order_by(Pass.id)))
+        for start in range(0, len(ids), 500):  # a small session: commit and forget per batch
+            batch = session.scalars(select(Pass).where(Pass.id.in_(ids[start : start + 500])))
+            for pass_ in batch:
+                device = ec.generate_private_key(ec.SECP256R1())
+                issued = issue_phone_credential(session, pass_, jwk(device), keys=KEYS, now=now)
+                holders.append(Holder(device, issued.token))
+            session.commit()
+            session.expunge_all()
+        scheme = schemes.get_scheme(session, SCHEME)
+        partner = partners.create_partner(
+            session,
+            {"name": "Sportclub Bench", "kvk_number": "12345678",
+             "iban": "NL91 ABNA 0417 1643 00", "payout_method": "sepa"},
+            actor=ACTOR,
+        )  # fmt: skip
+        location = partners.add_location(
+            session, partner,
+            {"name": "Sporthal Haven", "street": "Havenstraat", "house_number": "12a",
+             "postcode": "1315 ab", "kind": "sport"},
+            actor=ACTOR,
+        )  # fmt: skip
+        agreements.create_contract(
+            session, partner, scheme=scheme, location_ids=[location.id],
+            valid_from=dt.date(year, 1, 1), valid_to=None, tariff_kind="amount_redeemed",
+            tariff=None, actor=ACTOR,
+        )  # fmt: skip
+        keys = [
+            devices.create_device(
+                session, partner, {"name": f"Kassa {n}", "location_id": location.id},
+                keys=KEYS, actor=ACTOR,
+            )[1]
+            for n in range(1, devices_wanted + 1)
+        ]  # fmt: skip
+        session.commit()
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        conn.execute(text("VACUUM ANALYZE"))
+    return Seeded(holders, keys, time.perf_counter() - started)
+
+
+def fresh_codes(seeded: Seeded, count: int, minimum: int) -> list[str]:
+    """Up to ``count`` codes, each of a pass not shown at this step before, for the step after
+    now: valid (one step either side) from now until 60 to 90 s from now. Fewer than
+    ``minimum`` passes free at that step: wait for the next step."""
+    while True:
+        step = int(dt.datetime.now(dt.UTC).timestamp()) // STEP + 1
+        n = len(seeded.holders)
+        free = [
+            seeded.holders[(seeded.last + offset) % n]
+            for offset in range(n)
+            if seeded.holders[(seeded.last + offset) % n].last_step < step
+        ][:count]
+        if len(free) >= minimum:
+            break
+        time.sleep(STEP - dt.datetime.now(dt.UTC).timestamp() % STEP + 0.1)
+    for holder in free:
+        holder.last_step = step
+    seeded.last = (seeded.last + len(free)) % n
+    return [phone_code(holder.device, holder.credential, step) for holder in free]
+
+
+def seed_floor(admin_url: str, work: Path, rows: int, tokens: int) -> tuple[str, Path]:
+    url = make_url(admin_url)
+    subprocess.run(  # noqa: S603 - our own cluster's psql
+        [str(PG_BIN / "psql"), "-h", url.host or "127.0.0.1", "-p", str(url.port), "-U",
+         url.username or "postgres", "-d", "floor", "-q", "-v", "ON_ERROR_STOP=1",
+         "-v", f"nrows={rows}", "-f", str(PROBE / "schema.sql")],
+        check=True, capture_output=True,
+    )  # fmt: skip
+    subprocess.run(  # noqa: S603 - the probe's own script
+        [sys.executable, str(PROBE / "gen_tokens.py"), str(tokens)],
+        cwd=work, env={**os.environ, "WORK": str(work)}, check=True,
+    )  # fmt: skip
+    return url.set(database="floor").render_as_string(hide_password=False), work / "tokens.txt"
+
+
+# -- load ---------------------------------------------------------------------------------------
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q / 100 * len(ordered)))]
+
+
+@dataclass
+class Window:
+    target: str
+    concurrency: int
+    seconds: float = 0.0
+    latencies: dict[str, list[float]] = field(default_factory=dict)
+    statuses: Counter[str] = field(default_factory=Counter)
+    errors: dict[str, int] = field(default_factory=dict)
+    exhausted: int = 0
+    app_cpu: float = 0.0
+    db_cpu: float = 0.0
+    wrk_cpu: float = 0.0
+
+    @property
+    def redemptions(self) -> int:
+        return len(self.latencies.get("pair", []))
+
+    @property
+    def requests(self) -> int:
+        return sum(self.statuses.values())
+
+    def summary(self) -> dict[str, Any]:
+        n = max(self.redemptions, 1)
+        ok = sum(v for k, v in self.statuses.items() if k.split(":")[1].startswith("2"))
+        lat = {
+            kind: {f"p{q}": round(percentile(values, q) / 1000, 2) for q in (50, 95, 99)}
+            for kind, values in self.latencies.items()
+            if values
+        }
+        return {
+            "target": self.target,
+            "concurrency": self.concurrency,
+            "seconds": round(self.seconds, 2),
+            "requests": self.requests,
+            "non_2xx": self.requests - ok,
+            "statuses": dict(self.statuses),
+            "socket_errors": {k: v for k, v in self.errors.items() if v},
+            "codes_exhausted": self.exhausted,
+            "redemptions": self.redemptions,
+            "requests_per_s": round(self.requests / self.seconds, 1),
+            "redemptions_per_s": round(self.redemptions / self.seconds, 1),
+            "latency_ms": lat,
+            "app_cpu_ms_per_redemption": round(1000 * self.app_cpu / n, 2),
+            "db_cpu_ms_per_redemption": round(1000 * self.db_cpu / n, 2),
+            "wrk_cpu_ms_per_redemption": round(1000 * self.wrk_cpu / n, 2),
+            "wrk_cpu_share_of_2_cores": round(
+                self.wrk_cpu / self.seconds / (os.cpu_count() or 1), 3
+            ),
+        }
+
+
+def run_wrk(
+    server: Server, args: list[str], *, concurrency: int, seconds: float, work: Path, pg_pid: int
+) -> Window:
+    out = work / f"wrk-{server.name}-{concurrency}-{secrets.token_hex(3)}.txt"
+    cmd = [
+        "wrk", "-t", str(concurrency), "-c", str(concurrency), "-d", f"{max(1, round(seconds))}s",
+        "--timeout", "10s", "-s", str(LUA), f"http://127.0.0.1:{server.port}", "--",
+        args[0], args[1], str(concurrency), secrets.token_hex(4), str(out), *args[2:],
+    ]  # fmt: skip
+    app0, db0 = cpu_seconds(server.process.pid), cpu_seconds(pg_pid)
+    usage0 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    ran = subprocess.run(cmd, capture_output=True, text=True)  # noqa: S603
+    if ran.returncode:
+        raise RuntimeError(f"wrk failed ({ran.returncode}): {ran.stdout}{ran.stderr}")
+    usage1 = resource.getrusage(resource.RUSAGE_CHILDREN)
+    app1, db1 = cpu_seconds(server.process.pid), cpu_seconds(pg_pid)
+    window = Window(server.name, concurrency)
+    window.app_cpu, window.db_cpu = app1 - app0, db1 - db0
+    window.wrk_cpu = (usage1.ru_utime + usage1.ru_stime) - (usage0.ru_utime + usage0.ru_stime)
+    for line in out.read_text().splitlines():
+        kind, *rest = line.split()
+        if kind == "summary" and rest[0] == "duration_us":
+            window.seconds = int(rest[1]) / 1e6
+        elif kind == "error":
+            window.errors[rest[0]] = int(rest[1])
+        elif kind == "status":
+            window.statuses[rest[0]] += int(rest[1])
+        elif kind == "exhausted":
+            window.exhausted += int(rest[0])
+        elif kind in ("scan", "redeem", "pair"):
+            window.latencies.setdefault(kind, []).append(float(rest[0]))
+    out.unlink()
+    return window
+
+
+# -- counting statements (untimed) --------------------------------------------------------------
+
+
+def post(
+    conn: http.client.HTTPConnection, path: str, body: dict[str, Any], headers: dict[str, str]
+) -> tuple[int, dict[str, Any]]:
+    conn.request("POST", path, json.dumps(body), {"Content-Type": "application/json", **headers})
+    response = conn.getresponse()
+    raw = response.read()
+    return response.status, json.loads(raw) if raw else {}
+
+
+def one_redemption(
+    conn: http.client.HTTPConnection, code: str, device_key: str
+) -> tuple[int, int, dict[str, Any]]:
+    auth = {"Authorization": f"Bearer {device_key}"}
+    status, scanned = post(conn, "/api/v1/partner/scans", {"code": code}, auth)
+    if status != 201:
+        return status, 0, scanned
+    status2, redeemed = post(
+        conn, "/api/v1/partner/redemptions",
+        {"scan_reference": scanned["scan_reference"], "scheme": SCHEME, "amount": 1},
+        {**auth, "Idempotency-Key": secrets.token_hex(12)},
+    )  # fmt: skip
+    return status, status2, redeemed
+
+
+def count_statements(
+    seeded: Seeded, env: dict[str, str], work: Path, pairs: int, profile: bool
+) -> dict[str, Any]:
+    """One worker, one request at a time, with bench/gunicorn_count.py's listeners."""
+    counts = work / "sql"
+    extra = {"ALMEREPAS_BENCH_COUNT_SQL": str(counts), "WEB_CONCURRENCY": "1"}
+    if profile:
+        extra["ALMEREPAS_BENCH_PROFILE"] = str(work / "profile")
+    server = start_gunicorn(
+        "count", "wsgi:app", cwd=ROOT, env={**env, **extra},
+        config=ROOT / "bench" / "gunicorn_count.py", ready="/api/v1/health", work=work,
+    )  # fmt: skip
+    statuses: Counter[str] = Counter()
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", server.port, timeout=10)
+        codes = fresh_codes(seeded, pairs, pairs)
+        for n, code in enumerate(codes):
+            scan, redeem, _ = one_redemption(
+                conn, code, seeded.device_keys[n % len(seeded.device_keys)]
+            )
+            statuses[f"scan:{scan}"] += 1
+            statuses[f"redeem:{redeem}"] += 1
+        conn.close()
+    finally:
+        server.stop()
+    files = list(work.glob("sql.*.json"))
+    paths: Counter[str] = Counter()
+    samples: dict[str, list[str]] = {}
+    updates: list[dict[str, Any]] = []
+    for f in files:
+        data = json.loads(f.read_text())
+        for path, c in data["paths"].items():
+            paths.update({f"{path} {k}": v for k, v in c.items()})
+        for path, sample in data["samples"].items():
+            samples.setdefault(path, sample[-1] if sample else [])
+        updates += data["updates"]
+    result: dict[str, Any] = {"pairs": pairs, "statuses": dict(statuses), "per_request": {}}
+    redeemed = statuses.get("redeem:201", 0)
+    for path in ("/api/v1/partner/scans", "/api/v1/partner/redemptions"):
+        n = paths.get(f"{path} requests", 0)
+        if not n:
+            continue
+        per = {
+            k: round(paths.get(f"{path} {k}", 0) / n, 2)
+            for k in ("statements", "savepoints", "begins", "commits", "rollbacks")
+        }
+        per["round_trips"] = round(sum(per.values()), 2)
+        result["per_request"][path] = {"requests": n, **per, "sample": samples.get(path, [])}
+    # a row every redemption updates: one (table, key) met in (nearly) every redemption
+    by_row: Counter[tuple[str, str, str]] = Counter()
+    for u in updates:
+        by_row[(u["table"], u["where"], u["values"])] += u["times"]
+    hottest = by_row.most_common(5)
+    result["updates_per_redemption"] = round(sum(by_row.values()) / max(redeemed, 1), 2)
+    result["hottest_rows"] = [
+        {
+            "table": t,
+            "where": w,
+            "values": v,
+            "times": n,
+            "share_of_redemptions": round(n / max(redeemed, 1), 3),
+        }
+        for (t, w, v), n in hottest
+    ]
+    result["shared_hot_row"] = any(
+        n >= max(redeemed, 1) * 0.5 and redeemed >= 10 for _, n in hottest
+    )
+    if profile:
+        result["profiles"] = {}
+        for prof in sorted(work.glob("profile.*.prof")):
+            stream = work / (prof.name + ".txt")
+            with stream.open("w") as out:
+                stats = pstats.Stats(str(prof), stream=out)
+                stats.sort_stats("cumulative").print_stats(60)
+                stats.sort_stats("tottime").print_stats(30)
+            shutil.copy(
+                stream, ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof.txt"
+            )
+            result["profiles"][prof.name] = str(
+                ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof.txt"
+            )
+    return result
+
+
+# -- the run ------------------------------------------------------------------------------------
+
+
+def fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def report(results: dict[str, Any]) -> None:
+    print()
+    print(f"{'target':<6} {'c':>3} {'req/s':>7} {'redemptions/s':>13} {'p50':>6} {'p95':>6} "
+          f"{'p99':>6} {'app CPU':>8} {'PG CPU':>7} {'wrk CPU':>7} {'non-2xx':>7}")  # fmt: skip
+    print(f"{'':<6} {'':>3} {'':>7} {'':>13} {'ms':>6} {'ms':>6} {'ms':>6} "
+          f"{'ms/red.':>8} {'ms/red.':>7} {'share':>7}")  # fmt: skip
+    for w in results["windows"]:
+        pair = w["latency_ms"].get("pair", {})
+        print(
+            f"{w['target']:<6} {w['concurrency']:>3} {w['requests_per_s']:>7,.0f} "
+            f"{w['redemptions_per_s']:>13,.1f} {fmt(pair.get('p50'))!s:>6} "
+            f"{fmt(pair.get('p95'))!s:>6} {fmt(pair.get('p99'))!s:>6} "
+            f"{w['app_cpu_ms_per_redemption']:>8.2f} {w['db_cpu_ms_per_redemption']:>7.2f} "
+            f"{w['wrk_cpu_share_of_2_cores']:>7.1%} {w['non_2xx']:>7}"
+        )
+        if w["target"] == "ours":
+            for kind in ("scan", "redeem"):
+                lat = w["latency_ms"].get(kind, {})
+                print(f"{'':<6} {'':>3}   {kind:<8} p50 {fmt(lat.get('p50'))} "
+                      f"p95 {fmt(lat.get('p95'))} p99 {fmt(lat.get('p99'))} ms")  # fmt: skip
+    print()
+    print("ours / floor (median over rounds):")
+    for c, r in results["ratios"].items():
+        print(
+            f"  c={c}: throughput {r['throughput']:.2f}, p50 {r['p50']:.2f}, p99 {r['p99']:.2f}, "
+            f"app CPU {r['app_cpu']:.2f}, PG CPU {r['db_cpu']:.2f}"
+        )
+    sql = results.get("sql")
+    if sql:
+        print()
+        print(
+            f"SQL per request (one worker, {sql['pairs']} pairs one at a time; {sql['statuses']}):"
+        )
+        for path, p in sql["per_request"].items():
+            print(
+                f"  {path}: {p['statements']} statements, {p['savepoints']} SAVEPOINT/RELEASE, "
+                f"{p['begins']} BEGIN, {p['commits']} COMMIT, {p['rollbacks']} ROLLBACK: "
+                f"{p['round_trips']} round trips"
+            )
+        print(f"  UPDATEs per redemption {sql['updates_per_redemption']}; the most updated rows:")
+        for row in sql["hottest_rows"]:
+            share = row["share_of_redemptions"]
+            print(
+                f"    {row['table']} ({row['values']}): {row['times']} times "
+                f"({share:.0%} of redemptions)"
+            )
+        print(f"  a row every redemption updates: {'YES' if sql['shared_hot_row'] else 'no'}")
+    print()
+    for line in results["targets"]:
+        print(line)
+
+
+def targets(results: dict[str, Any]) -> list[str]:
+    lines = ["targets (issue 11):"]
+    ours = {w["concurrency"]: w for w in results["windows"] if w["target"] == "ours"}
+    ratios = results["ratios"]
+    if 16 in ratios:
+        t = ratios[16]["throughput"]
+        lines.append(
+            f"  throughput at c=16 >= 0.5 of the floor: {t:.2f} {'met' if t >= 0.5 else 'NOT met'}"
+        )
+    if 16 in ours:
+        p99 = statistics.median(
+            w["latency_ms"]["pair"]["p99"]
+            for w in results["windows"]
+            if w["target"] == "ours" and w["concurrency"] == 16
+        )
+        lines.append(
+            f"  p99 at c=16 < 150 ms (scan + redeem): {p99:.1f} ms "
+            f"{'met' if p99 < 150 else 'NOT met'}"
+        )
+    if 1 in ours:
+        p50 = statistics.median(
+            w["latency_ms"]["pair"]["p50"]
+            for w in results["windows"]
+            if w["target"] == "ours" and w["concurrency"] == 1
+        )
+        lines.append(
+            f"  p50 at c=1 < 15 ms (scan + redeem): {p50:.1f} ms {'met' if p50 < 15 else 'NOT met'}"
+        )
+    sql = results.get("sql")
+    if sql and sql["per_request"]:
+        worst = max(p["statements"] for p in sql["per_request"].values())
+        lines.append(
+            f"  <= 10 SQL statements per request: at most {worst} "
+            f"{'met' if worst <= 10 else 'NOT met'}"
+        )
+        lines.append(
+            f"  no row every redemption updates: {'NOT met' if sql['shared_hot_row'] else 'met'}"
+        )
+    return lines
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--duration", type=float, default=15.0, help="seconds per window (<= 50)")
+    parser.add_argument("--concurrency", default="1,16", help="comma-separated connection counts")
+    parser.add_argument(
+        "--rounds", type=int, default=1, help="floor-then-ours rounds per concurrency"
+    )
+    parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target")
+    parser.add_argument("--passes", type=int, default=0, help="fresh passes to seed (0: enough)")
+    parser.add_argument("--count-pairs", type=int, default=200, help="pairs in the SQL count phase")
+    parser.add_argument("--profile", action="store_true", help="cProfile the SQL count phase")
+    parser.add_argument("--quick", action="store_true", help="smoke run: 2 s windows, few passes")
+    parser.add_argument("--only", choices=["both", "ours", "floor"], default="both")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "redeem.json")
+    args = parser.parse_args()
+    if args.quick:
+        args.duration, args.warmup, args.count_pairs = 2.0, 1.0, 20
+    if not 0 < args.duration <= MAX_DURATION:
+        parser.error(f"--duration must be above 0 and at most {MAX_DURATION} s (codes rotate)")
+    if shutil.which("wrk") is None:
+        parser.error("wrk is not installed: apt-get install -y wrk")
+    concurrencies = [int(c) for c in args.concurrency.split(",")]
+    passes = args.passes or (1000 if args.quick else int(PAIRS_PER_S_MAX * args.duration) + 500)
+    (ROOT / "bench" / "results").mkdir(exist_ok=True)
+
+    work = Path(tempfile.mkdtemp(prefix="almerepas-bench-"))
+    cluster = start_cluster()
+    servers: list[Server] = []
+    results: dict[str, Any] = {
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "load_average_at_start": os.getloadavg(),
+    }
+    try:
+        admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text('CREATE DATABASE "almerepas"'))
+            conn.execute(text('CREATE DATABASE "floor"'))
+        admin.dispose()
+        url = make_url(cluster.url).set(database="almerepas").render_as_string(hide_password=False)
+        engine = make_engine(url)
+        migrate.upgrade(engine)
+        print(f"seeding {passes} passes ...", flush=True)
+        seeded = seed_ours(engine, passes, max(concurrencies))
+        engine.dispose()
+        floor_url, tokens = seed_floor(cluster.url, work, rows=100_000, tokens=20_000)
+        print(f"seeded in {seeded.seconds:.0f} s", flush=True)
+        results["seed"] = {"passes": passes, "seconds": round(seeded.seconds, 1)}
+
+        config = ROOT / "gunicorn.conf.py"
+        env_ours = {**SETTINGS, "ALMEREPAS_DATABASE_URL": url}
+        keys_file = work / "device_keys.txt"
+        keys_file.write_text("\n".join(seeded.device_keys) + "\n")
+        targets_wanted = ["floor", "ours"] if args.only == "both" else [args.only]
+        started: dict[str, Server] = {}
+        if "floor" in targets_wanted:
+            started["floor"] = start_gunicorn(
+                "floor", "app:app", cwd=PROBE, config=config, ready="/", work=work,
+                env={"DB_URL": floor_url, "PASS_PUBKEY": str(work / "pass_pub.pem")},
+            )  # fmt: skip
+            servers.append(started["floor"])
+        if "ours" in targets_wanted:
+            started["ours"] = start_gunicorn(
+                "ours", "wsgi:app", cwd=ROOT, config=config, ready="/api/v1/health", work=work,
+                env=env_ours,
+            )  # fmt: skip
+            servers.append(started["ours"])
+
+        def load(name: str, c: int, seconds: float) -> Window:
+            if name == "floor":
+                wrk_args = ["floor", str(tokens)]
+            else:
+                codes_file = work / "codes.txt"
+                wanted = min(int(PAIRS_PER_S_MAX * seconds) + 100 * c, len(seeded.holders))
+                codes = fresh_codes(seeded, wanted, wanted // 2)
+                codes_file.write_text("\n".join(codes) + "\n")
+                wrk_args = ["ours", str(codes_file), str(keys_file), SCHEME]
+            return run_wrk(started[name], wrk_args, concurrency=c, seconds=seconds, work=work,
+                           pg_pid=cluster.pid)  # fmt: skip
+
+        for name in targets_wanted:  # warm-up: every worker has its connections and imports
+            load(name, min(4, max(concurrencies)), args.warmup)
+        windows = []
+        for c in concurrencies:
+            for _ in range(args.rounds):
+                for name in targets_wanted:
+                    window = load(name, c, args.duration)
+                    windows.append(window.summary())
+                    w = windows[-1]
+                    print(f"  {name} c={c}: {w['redemptions_per_s']} redemptions/s, "
+                          f"pair p50 {w['latency_ms'].get('pair', {}).get('p50')} ms, "
+                          f"non-2xx {w['non_2xx']}", flush=True)  # fmt: skip
+        results["windows"] = windows
+        for server in servers:
+            server.stop()
+        results["ratios"] = {}
+        if args.only == "both":
+            for c in concurrencies:
+                results["ratios"][c] = ratios(windows, c)
+        if "ours" in targets_wanted:
+            print("counting SQL statements ...", flush=True)
+            results["sql"] = count_statements(
+                seeded, env_ours, work, args.count_pairs, args.profile
+            )
+        results["targets"] = targets(results)
+        results["settings"] = {
+            "duration_s": args.duration, "rounds": args.rounds, "concurrency": concurrencies,
+            "gunicorn": "gunicorn.conf.py, WEB_CONCURRENCY="
+            + os.environ.get("WEB_CONCURRENCY", "unset (2 x cores + 1)"),
+            "postgresql": "throwaway cluster (tests/pg_cluster.py): fsync and "
+            "synchronous_commit off",
+            "cores": os.cpu_count(),
+            "load_average_at_end": os.getloadavg(),
+        }  # fmt: skip
+        args.out.write_text(json.dumps(results, indent=2))
+        report(results)
+        print(f"\nwritten to {args.out}")
+    finally:
+        for server in servers:
+            server.stop()
+        cluster.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+#: ours / floor, each the median over the rounds at one concurrency
+RATIOS = {
+    "throughput": "redemptions_per_s",
+    "p50": "latency_ms.pair.p50",
+    "p99": "latency_ms.pair.p99",
+    "app_cpu": "app_cpu_ms_per_redemption",
+    "db_cpu": "db_cpu_ms_per_redemption",
+}
+
+
+def ratios(windows: list[dict[str, Any]], c: int) -> dict[str, float]:
+    def median(target: str, key: str) -> float:
+        values = [_get(w, key) for w in windows if w["target"] == target and w["concurrency"] == c]
+        return statistics.median(values)
+
+    return {name: median("ours", key) / median("floor", key) for name, key in RATIOS.items()}
+
+
+def _get(window: dict[str, Any], key: str) -> float:
+    value: Any = window
+    for part in key.split("."):
+        value = value[part]
+    return float(value)
+
+
+if __name__ == "__main__":
+    main()
