@@ -7,7 +7,10 @@ from flask_smorest import Api
 
 from almerepas.http.rest import API_PREFIX
 from almerepas.partners import api as partner_api
-from almerepas.partners import rides
+from almerepas.partners import portal, portal_transactions, rides
+from almerepas.partners.portal_words import JINJA_HELPERS
+
+__all__ = ["portal_transactions"]  # its routes are on portal.blp
 
 blp = Blueprint("partners", __name__, url_prefix="/partners")
 
@@ -17,3 +20,5 @@ def init_app(app: Flask, api: Api) -> None:
     api.register_blueprint(partner_api.blp, url_prefix=API_PREFIX)
     api.register_blueprint(rides.blp, url_prefix=API_PREFIX)
     app.register_blueprint(blp)
+    app.register_blueprint(portal.blp)
+    app.jinja_env.globals.update(portal_words=JINJA_HELPERS)

@@ -12,11 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from flask import g
+from flask import g, redirect, request, session
 
 from almerepas.audit.log import Actor
 from almerepas.contracts.devices import KEY_PREFIX, authenticate_device
 from almerepas.contracts.models import Device, Location, Partner, PartnerRole, PartnerUser
+from almerepas.core.errors import DomainError
 from almerepas.core.session import get_keys, get_session
 from almerepas.http.errors import Forbidden
 from almerepas.http.guard import bearer_token, document_auth
@@ -104,6 +105,53 @@ def require_partner(*, manager: bool = False) -> Callable[[F], F]:
 
         wrapper.partner_view = True  # type: ignore[attr-defined]
         document_auth(wrapper)  # 403: a manager-only view, or a location not the caller's
+        return cast(F, wrapper)
+
+    return decorator
+
+
+# -- the portal's page session ------------------------------------------------------------------
+# PORTAL (issue 11, item 7): a MINIMAL stand-in until LOGIN's page session lands. It reads a
+# paired counter device's key from the signed session cookie; LOGIN replaces this with the real
+# page session (partner users and paired devices) under the same two names. The merger keeps
+# LOGIN's version of current_page_principal() and require_partner_page().
+
+#: The Flask session key of a paired device's key (stand-in; see above).
+PAGE_DEVICE_KEY = "partner_device_key"
+#: Where a visitor without a partner page session is sent (LOGIN's page).
+PAGE_LOGIN_PATH = "/partner/inloggen"
+
+
+def current_page_principal() -> Principal | None:
+    """The partner device or user of this page request (the session cookie), or None."""
+    if "partner_page_principal" not in g:
+        key = session.get(PAGE_DEVICE_KEY)
+        principal = None
+        if isinstance(key, str) and key.startswith(KEY_PREFIX):
+            try:
+                principal = _principal(key)
+            except DomainError:
+                principal = None  # revoked or unknown: log in again
+        g.partner_page_principal = principal
+    found: Principal | None = g.partner_page_principal
+    return found
+
+
+def require_partner_page(*, manager: bool = False) -> Callable[[F], F]:
+    """Let a portal page run only for a partner (``manager``: only a manager); a visitor goes
+    to the login page. The view gets the principal as its first argument."""
+
+    def decorator(view: F) -> F:
+        @functools.wraps(view)
+        def wrapper(*args: Any, **kwargs: Any) -> Any:
+            principal = current_page_principal()
+            if principal is None:
+                return redirect(f"{PAGE_LOGIN_PATH}?next={request.path}", 303)
+            if manager and not principal.is_manager:
+                raise Forbidden()
+            return view(principal, *args, **kwargs)
+
+        wrapper.partner_view = True  # type: ignore[attr-defined]
         return cast(F, wrapper)
 
     return decorator

@@ -1,11 +1,12 @@
 // Mijn Almerepas service worker, served as /mijn/sw.js (scope /mijn/). It keeps the pass page
 // and its files, so the pass shows and its code keeps changing without a network for the
 // credential's whole life. Logging out clears it (Clear-Site-Data).
-const CACHE = "almerepas-holder-v1";
+const CACHE = "almerepas-holder-v2";
 const ASSETS = [
   "/static/css/almerepas.css",
   "/static/holder/holder.css",
   "/static/holder/pass.js",
+  "/static/holder/recent.js",
   "/static/holder/vendor/qrcode-generator/qrcode.mjs",
 ];
 const NETWORK_WAIT_MS = 4000;
