@@ -1,102 +1,21 @@
-"""flask-smorest wired to our problem+json error shape and strict input parsing."""
+"""flask-smorest wired to our problem+json error shape; the strict Blueprint is in http.smorest."""
 
 from __future__ import annotations
 
-import copy
-import functools
 import http
-from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
-import marshmallow as ma
-from flask import Request, jsonify, request
+from flask import jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest.utils import prepare_response
-from marshmallow import RAISE, missing
-from webargs.flaskparser import FlaskParser, is_json_request
-from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotAcceptable, UnsupportedMediaType
 
 from almerepas.api.schemas.common import ProblemSchema
-from almerepas.http.guard import enforce
 from almerepas.http.problems import PROBLEM_MIME
-from almerepas.http.request_input import load_json
+from almerepas.http.smorest import API_PREFIX, GLOBAL_QUERY_KEYS, Blueprint, Parser
 
-API_PREFIX = "/api/v1"
-
-
-#: The one query key every view takes: the language of the answer (as on the pages).
-GLOBAL_QUERY_KEYS = ("lang",)
-
-
-class Parser(FlaskParser):
-    """Invalid input is a 400 (ADR /core/error-handling/invalid-input), unknown query keys too.
-
-    JSON bodies are read by almerepas.http.request_input.load_json: too deep, a lone surrogate or an
-    unreadable number is a 400 there, before the schema sees the body.
-    """
-
-    DEFAULT_VALIDATION_STATUS = 400
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "query": RAISE}
-
-    def _raw_load_json(self, req: Request) -> Any:
-        if not is_json_request(req):
-            return missing
-        return load_json(req.get_data(cache=True))
-
-    def load_querystring(self, req: Request, schema: ma.Schema) -> Any:
-        args = MultiDict(req.args)
-        for key in GLOBAL_QUERY_KEYS:
-            args.poplist(key)
-        return self._makeproxy(args, schema)
-
-
-class _NoQuery(ma.Schema):
-    """The query of a view that declares no query arguments: any key is unknown."""
-
-
-def _declares_query(view: Callable[..., Any]) -> bool:
-    parameters = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
-    return any(parameter.get("in") == "query" for parameter in parameters)
-
-
-def _refusing_query_keys(view: Callable[..., Any]) -> Callable[..., Any]:
-    """``view``, refusing unknown query keys as a view with query arguments does: after the
-    permission check (401 and 403 come first), a 400 validation_failed naming each key."""
-    permission = getattr(view, "permission", None)
-
-    @functools.wraps(view)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        if permission is not None and (refusal := enforce(permission)) is not None:
-            return refusal
-        Blueprint.ARGUMENTS_PARSER.parse(_NoQuery(), location="query")
-        return view(*args, **kwargs)
-
-    doc = copy.deepcopy(getattr(view, "_apidoc", {}))
-    doc.setdefault("response", {}).setdefault("responses", {}).setdefault(400, []).append(
-        "BAD_REQUEST"
-    )
-    wrapper._apidoc = doc  # type: ignore[attr-defined]
-    return wrapper
-
-
-class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
-    """flask-smorest's Blueprint with our parser; every view refuses unknown query keys."""
-
-    ARGUMENTS_PARSER = Parser()
-
-    def add_url_rule(
-        self,
-        rule: str,
-        endpoint: str | None = None,
-        view_func: Callable[..., Any] | None = None,
-        provide_automatic_options: bool | None = None,
-        **options: Any,
-    ) -> None:
-        if view_func is not None and not _declares_query(view_func):
-            view_func = _refusing_query_keys(view_func)
-        super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+__all__ = ["API_PREFIX", "GLOBAL_QUERY_KEYS", "Api", "Blueprint", "Parser"]
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]
