@@ -37,7 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
     api.init_api(app)
     request_input.init_app(app)  # after the API's 415 and 406
-    app.register_blueprint(partners.blp)
+    partners.init_app(app)  # after the API: its JSON views join the same Api
     web.init_app(app)
     cli.register_commands(app)
 
