@@ -75,13 +75,21 @@ def _openapi_path(rule: str) -> str:
     return re.sub(r"<(?:[^:<>]+:)?([^<>]+)>", r"{\1}", rule.removeprefix(API_PREFIX))
 
 
+#: What operation_permissions names an operation of the partner API (@require_partner): no
+#: staff token opens it, so every principal of this fuzz gets 401 there.
+PARTNER_ONLY = "partner"
+
+
 def operation_permissions(app: Flask) -> dict[tuple[str, str], str | None]:
-    """(METHOD, OpenAPI path) -> the permission its view requires, None for a public one."""
+    """(METHOD, OpenAPI path) -> the permission its view requires, None for a public one,
+    PARTNER_ONLY for one that only a partner's device or user may call."""
     found: dict[tuple[str, str], str | None] = {}
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith(API_PREFIX):
             continue
-        permission = getattr(app.view_functions[rule.endpoint], "permission", None)
+        view = app.view_functions[rule.endpoint]
+        permission = PARTNER_ONLY if getattr(view, "partner_view", False) else None
+        permission = getattr(view, "permission", permission)
         for method in rule.methods or ():
             found[(method, _openapi_path(rule.rule))] = permission
     return found
@@ -375,7 +383,10 @@ def test_api_agrees_with_its_openapi_document(
     seen: dict[str, Counter[tuple[int, str | None]]] = {}
     for operation in operations:
         permission = permissions[(operation.method.upper(), operation.path)]
-        allowed = permission is None or (role is not None and role in PERMISSIONS[permission])
+        partner_only = permission == PARTNER_ONLY
+        allowed = not partner_only and (
+            permission is None or (role is not None and role in PERMISSIONS[permission])
+        )
         logs_out = operation.label == "DELETE /tokens/current"
 
         def headers_for_case(logs_out: bool = logs_out) -> dict[str, str]:
@@ -396,8 +407,9 @@ def test_api_agrees_with_its_openapi_document(
             failures.append(f"{label}: never got past the guard: {sorted(statuses)}")
         # A path parameter with a control character is refused as 400 before anyone is asked
         # who they are (http/request_input.py); everything else must meet the guard.
-        if not allowed and (refusal not in statuses or statuses - {refusal, 400}):
-            failures.append(f"{label}: not refused with {refusal}: {sorted(statuses)}")
+        expected = 401 if partner_only else refusal
+        if not allowed and (expected not in statuses or statuses - {expected, 400}):
+            failures.append(f"{label}: not refused with {expected}: {sorted(statuses)}")
     for name, counted in sorted(seen.items()):  # shown with -s, for a look at what was reached
         print(f"{role or 'anonymous':>13} {name:<50} {dict(sorted(counted.items()))}")
     assert not failures, "\n\n".join(failures)
