@@ -35,9 +35,9 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["get_locale"] = get_locale
     register_error_handlers(app)
     security.init_app(app)
-    api.init_api(app)
+    rest = api.init_api(app)
     request_input.init_app(app)  # after the API's 415 and 406
-    partners.init_app(app)  # after the API: its JSON views join the same Api
+    partners.init_app(app, rest)
     web.init_app(app)
     cli.register_commands(app)
 

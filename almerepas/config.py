@@ -86,6 +86,8 @@ def load_config(
         "SMTP_PORT": int(env.get("ALMEREPAS_SMTP_PORT", 25)),
         "SMTP_FROM": env.get("ALMEREPAS_SMTP_FROM", "Almerepas <noreply@almerepas.almere.nl>"),
         "SMTP_TIMEOUT": float(env.get("ALMEREPAS_SMTP_TIMEOUT", 10)),
+        # How many days a partner may reverse a redemption (issue 11: default 30).
+        "REVERSAL_DAYS": int(env.get("ALMEREPAS_REVERSAL_DAYS", 30)),
         # Largest request body we accept; anything bigger is a 413 problem.
         "MAX_CONTENT_LENGTH": int(env.get("ALMEREPAS_MAX_CONTENT_LENGTH", 64 * 1024)),
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("ALMEREPAS_SQLITE_BUSY_TIMEOUT_MS", 5000)),

@@ -50,6 +50,7 @@ from almerepas.models import (
     Pass,
     PassStatus,
 )
+from almerepas.passes.numbers import with_check_digit
 from almerepas.reference.loaders import seed_schemes
 from almerepas.staff.accounts import create_staff_user
 from almerepas.staff.tokens import issue_token
@@ -316,7 +317,7 @@ def credential_pass(
         household = make_household(session, [(MemberRole.applicant, dt.date(1990, 4, 1))])
         person_id = household.memberships[0].person_id
     pass_ = Pass(
-        number=f"9{next(_pass_numbers):011d}{uuid.uuid4().int % 10}",
+        number=with_check_digit(f"9{next(_pass_numbers):07d}{uuid.uuid4().int % 10**4:04d}"),
         person_id=person_id,
         status=PassStatus.active,
         generation=generation,

@@ -17,8 +17,8 @@ from almerepas.api import (
     schemes,
     tokens,
 )
-from almerepas.api.base import API_PREFIX, Api, check_content_negotiation
 from almerepas.http.guard import SECURITY_SCHEME, add_www_authenticate
+from almerepas.http.rest import API_PREFIX, Api, check_content_negotiation
 
 
 def init_api(app: Flask) -> Api:

@@ -8,13 +8,13 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validates_schema
 
-from almerepas.api.base import Blueprint
-from almerepas.api.schemas.common import PageArgsSchema, PageSchema, text
 from almerepas.audit import log as audit
 from almerepas.core.paging import paginate
 from almerepas.core.session import get_session
 from almerepas.http.guard import require_role
 from almerepas.http.pagination import link_header
+from almerepas.http.rest import Blueprint
+from almerepas.http.schemas import PageArgsSchema, PageSchema, text
 
 blp = Blueprint("audit", __name__, description="Het auditlog (alleen voor auditors)")
 

@@ -8,11 +8,11 @@ import marshmallow as ma
 from marshmallow import fields
 from sqlalchemy import select
 
-from almerepas.api.base import Blueprint
-from almerepas.api.schemas.common import PageArgsSchema, PageSchema
 from almerepas.core.paging import paginate
 from almerepas.core.session import get_session
 from almerepas.http.pagination import link_header
+from almerepas.http.rest import Blueprint
+from almerepas.http.schemas import PageArgsSchema, PageSchema
 from almerepas.ledger.models import Account, AccountKind
 
 blp = Blueprint("funding", __name__, description="Budgetten van de regelingen")

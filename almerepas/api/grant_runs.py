@@ -7,14 +7,14 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
-from almerepas.api.base import Blueprint
-from almerepas.api.schemas.common import PageArgsSchema, PageSchema, matching, text
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import runs as grants
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.pagination import link_header
 from almerepas.http.reasons import counted
+from almerepas.http.rest import Blueprint
+from almerepas.http.schemas import PageArgsSchema, PageSchema, matching, text
 
 blp = Blueprint("grant_runs", __name__, description="Toekennen en laten vervallen per periode")
 

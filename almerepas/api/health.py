@@ -9,10 +9,10 @@ from marshmallow import fields
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from almerepas.api.base import Blueprint
 from almerepas.core.errors import DatabaseUnavailable, MigrationsPending
 from almerepas.core.migrate import current_revisions, head_revisions
 from almerepas.core.session import get_engine
+from almerepas.http.rest import Blueprint
 
 blp = Blueprint("health", __name__, description="Werkt de dienst?")
 

@@ -11,7 +11,6 @@ from typing import Any
 
 from flask.typing import ResponseReturnValue
 
-from almerepas.api.base import Blueprint
 from almerepas.api.schemas.households import (
     AssessmentInSchema,
     AssessmentSchema,
@@ -40,6 +39,7 @@ from almerepas.households.search import Criteria
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.pagination import link_header
 from almerepas.http.reasons import worded
+from almerepas.http.rest import Blueprint
 from almerepas.income.lines import IncomeLineInput
 
 blp = Blueprint("households", __name__, description="Huishoudens (voor consulenten)")

@@ -17,10 +17,10 @@ import marshmallow as ma
 from flask import Response, jsonify
 from marshmallow import fields, validate
 
-from almerepas.api.base import Blueprint
 from almerepas.core import clock
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.http.guard import require_role
+from almerepas.http.rest import Blueprint
 from almerepas.passes import bundle
 from almerepas.passes import keys as signing
 from almerepas.passes.credential_models import KeyFamily

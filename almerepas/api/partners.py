@@ -14,8 +14,6 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from almerepas.api.base import Blueprint
-from almerepas.api.schemas.common import text
 from almerepas.contracts import agreements, devices, offers, partners, users
 from almerepas.contracts.models import (
     Contract,
@@ -31,6 +29,8 @@ from almerepas.contracts.models import (
 )
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.http.guard import current_actor, require_role
+from almerepas.http.rest import Blueprint
+from almerepas.http.schemas import text
 from almerepas.schemes import catalogue as schemes
 from almerepas.staff.accounts import provisioning_uri
 

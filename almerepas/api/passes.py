@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from almerepas.api.base import Blueprint
 from almerepas.api.schemas.passes import (
     BlockInSchema,
     HouseholdPassesSchema,
@@ -24,6 +23,7 @@ from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.households import members as households
 from almerepas.http.guard import current_actor, require_role
+from almerepas.http.rest import Blueprint
 from almerepas.passes import operations as passes
 from almerepas.passes.models import Pass
 from almerepas.passes.queries import household_passes

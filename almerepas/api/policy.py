@@ -7,10 +7,10 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields
 
-from almerepas.api.base import Blueprint
 from almerepas.core.session import get_session, transactional
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.i18n import translate
+from almerepas.http.rest import Blueprint
 from almerepas.income import policy
 
 blp = Blueprint("policy", __name__, description="Keuzes van de gemeente (beleidsinstellingen)")

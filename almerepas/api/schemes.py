@@ -9,14 +9,14 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy import select
 
-from almerepas.api.base import Blueprint
-from almerepas.api.schemas.common import matching, text
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import scheme_changes
 from almerepas.households import members as households
 from almerepas.households.models import District, PostcodeDistrict
 from almerepas.http.guard import current_actor, require_role
+from almerepas.http.rest import Blueprint
+from almerepas.http.schemas import matching, text
 from almerepas.income.models import Norm
 from almerepas.schemes import catalogue as schemes
 from almerepas.schemes.models import (

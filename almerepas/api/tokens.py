@@ -7,10 +7,10 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from almerepas.api.base import Blueprint
-from almerepas.api.schemas.common import matching
 from almerepas.core.session import get_session, transactional
 from almerepas.http.guard import attempt_login, bearer_token, current_actor, require_role
+from almerepas.http.rest import Blueprint
+from almerepas.http.schemas import matching
 from almerepas.staff.accounts import MAX_PASSWORD_LENGTH
 from almerepas.staff.models import StaffUser
 from almerepas.staff.permissions import SIGNED_IN

@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
@@ -99,7 +99,11 @@ def authenticate_device(session: Session, key: str, keys: Keyring) -> Device:
     """The device this key belongs to, if it may still scan; refused otherwise."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DeviceUnknown()
-    device = session.scalar(select(Device).where(Device.key_hash == key_hash(key, keys)))
+    device = session.scalar(
+        select(Device)
+        .where(Device.key_hash == key_hash(key, keys))
+        .options(joinedload(Device.partner), joinedload(Device.location))
+    )
     if device is None:
         raise DeviceUnknown()
     if device.revoked_at is not None or not device.partner.active or not device.location.active:

@@ -11,6 +11,7 @@ from typing import Literal, cast
 from sqlalchemy import Table, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.core import clock
 from almerepas.ledger.errors import (
@@ -213,6 +214,7 @@ def post_entry(
     by_id = {leg.debit.id: leg.debit for leg in legs} | {leg.credit.id: leg.credit for leg in legs}
 
     # A savepoint makes a refusal atomic: an earlier leg's update is undone with it.
+    after: dict[int, int] = {}
     savepoint = session.begin_nested()
     try:
         entry = JournalEntry(
@@ -231,7 +233,7 @@ def post_entry(
             delta = deltas[account_id]
             if delta == 0 or not by_id[account_id].cached:
                 continue  # an uncached account's balance is the sum of its transfers
-            result = session.execute(
+            balance = session.scalar(
                 update(Account)
                 .where(Account.id == account_id)
                 .where(
@@ -239,10 +241,12 @@ def post_entry(
                     | (Account.balance + delta >= Account.min_balance)
                 )
                 .values(balance=Account.balance + delta)
+                .returning(Account.balance)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != 1:  # type: ignore[attr-defined]
+            if balance is None:
                 raise InsufficientBalance(account=by_id[account_id].code)
+            after[account_id] = balance
         session.add_all(
             Transfer(
                 entry=entry,
@@ -263,8 +267,11 @@ def post_entry(
         savepoint.rollback()
         raise
     savepoint.commit()
-    for account in by_id.values():
-        session.expire(account, ["balance"])
+    for account_id, account in by_id.items():
+        if account_id in after:  # the balance this entry left, as the UPDATE returned it
+            set_committed_value(account, "balance", after[account_id])
+        else:
+            session.expire(account, ["balance"])
     return entry
 
 

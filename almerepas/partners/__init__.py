@@ -1,18 +1,20 @@
-"""Everything partner-facing (scanning, redemption, the partner portal). Filled by a later issue."""
+"""Everything partner-facing: the partner API (scan, redeem, reverse, log in), the portal."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask
+from flask_smorest import Api
 
-from almerepas.http.smorest import API_PREFIX
+from almerepas.http.rest import API_PREFIX
+from almerepas.partners import api as partner_api
 from almerepas.partners import login, login_pages
 
 blp = Blueprint("partners", __name__, url_prefix="/partners")
 
 
-def init_app(app: Flask) -> None:
-    """The partner API's blueprints on the app's Api (made by almerepas.api), and the pages."""
-    api = app.extensions["almerepas.api"]
+def init_app(app: Flask, api: Api) -> None:
+    """Register the partner API on the app's Api and the partner pages on the app."""
+    api.register_blueprint(partner_api.blp, url_prefix=API_PREFIX)
     api.register_blueprint(login.blp, url_prefix=API_PREFIX)
     app.register_blueprint(blp)
     app.register_blueprint(login_pages.blp)

@@ -17,24 +17,24 @@ from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.http.errors import Forbidden
 from almerepas.http.guard import SECURITY_SCHEME, bearer_token
-from almerepas.http.smorest import Blueprint
+from almerepas.http.rest import Blueprint
+from almerepas.http.schemas import matching
 from almerepas.partners.auth import Principal, attempt_partner_login, require_partner
+from almerepas.partners.schemas import PartnerRef
 from almerepas.staff.accounts import MAX_PASSWORD_LENGTH
 
 blp = Blueprint("partner_tokens", __name__, description="Inloggen en uitloggen voor partners")
 
 
 class PartnerTokenRequestSchema(ma.Schema):
-    username = fields.String(
-        required=True,
-        validate=validate.Regexp(r"^[A-Za-z0-9._-]{1,80}$"),
-        metadata={"example": "kassa.sporthal"},
+    username = matching(
+        r"^[A-Za-z0-9._-]{1,80}$", required=True, metadata={"example": "kassa.sporthal"}
     )
     password = fields.String(
         required=True, validate=validate.Length(min=1, max=MAX_PASSWORD_LENGTH)
     )
-    totp_code = fields.String(
-        validate=validate.Regexp(r"^[0-9]{6}$"),
+    totp_code = matching(
+        r"^[0-9]{6}$",
         metadata={
             "description": "De code van 6 cijfers uit de authenticator-app; verplicht voor een "
             "beheerder en voor een kassamedewerker met een app"
@@ -42,17 +42,12 @@ class PartnerTokenRequestSchema(ma.Schema):
     )
 
 
-class PartnerRefSchema(ma.Schema):
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-
-
 class PartnerTokenSchema(ma.Schema):
     token = fields.String(
         required=True, metadata={"description": "Stuur mee als Authorization: Bearer <token>"}
     )
     expires_at = fields.AwareDateTime(required=True, metadata={"description": "Geldig tot (UTC)"})
-    partner = fields.Nested(PartnerRefSchema, required=True)
+    partner = fields.Nested(PartnerRef, required=True)
     role = fields.String(
         required=True, metadata={"description": "cashier (kassa) of manager (beheerder)"}
     )

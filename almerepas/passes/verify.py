@@ -29,7 +29,7 @@ from almerepas.passes.credential_errors import (
     PassReplaced,
 )
 from almerepas.passes.credential_models import Credential, KeyFamily, UsedCode
-from almerepas.passes.models import PassStatus
+from almerepas.passes.models import Pass, PassStatus
 from almerepas.validator import Context, Refusal
 from almerepas.validator import refusals as codes
 from almerepas.validator import verify as kit
@@ -89,9 +89,16 @@ def _credential(session: Session, pseudonym: str) -> Credential | None:
 
 def _check_pass(credential: Credential, *, now: dt.datetime) -> None:
     pass_ = credential.pass_
+    if pass_.status != PassStatus.blocked and credential.generation != pass_.generation:
+        raise PassReplaced()
+    check_pass(pass_, now=now)
+
+
+def check_pass(pass_: Pass, *, now: dt.datetime) -> None:
+    """Refuse a pass that is blocked, replaced or expired (also for a typed pass number)."""
     if pass_.status == PassStatus.blocked:
         raise PassBlocked()
-    if pass_.status == PassStatus.replaced or credential.generation != pass_.generation:
+    if pass_.status == PassStatus.replaced:
         raise PassReplaced()
     if pass_.status == PassStatus.expired or pass_.valid_until < now.astimezone(clock.LOCAL).date():
         raise PassExpired()

@@ -82,3 +82,11 @@ class ReversalWindowClosed(DomainError):
     code = "reversal_window_closed"
     status = 409
     title = N_("De termijn om dit terug te draaien is voorbij")
+
+
+class NoEntitlement(DomainError):
+    """The holder has no grant of this scheme this period (too young, not eligible, moved)."""
+
+    code = "no_entitlement"
+    status = 409
+    title = N_("Deze pashouder heeft hier geen tegoed voor")

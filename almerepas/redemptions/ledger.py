@@ -15,6 +15,7 @@ grant's own, and no row that every redemption would update.
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -38,6 +39,17 @@ from almerepas.redemptions.errors import (
 from almerepas.redemptions.models import Redemption
 from almerepas.schemes import periods
 from almerepas.schemes.models import SchemeKind
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a redemption happened: the partner, its location and the scan it came from."""
+
+    partner_id: int
+    location_id: int
+    scan_id: int | None = None
+    #: a discount: the basket it was computed from, in cents
+    basket_amount: int | None = None
 
 
 def payee_account(session: Session, code: str, *, unit: str = EUR) -> Account:
@@ -74,6 +86,7 @@ def redeem(
     actor: Actor,
     now: dt.datetime,
     reference: str,
+    place: Place | None = None,
 ) -> Redemption:
     """Take ``amount`` (cents, or units of a quota) from the grant and give it to the payee.
 
@@ -83,6 +96,8 @@ def redeem(
     :raises InsufficientBudget: a budget or discount has less left than ``amount``.
     :raises QuotaExhausted: a quota has fewer units left than ``amount``.
     :raises EntryExists: a redemption with this ``reference`` was booked before.
+
+    ``place`` says where it happened (a partner's scan); without it, nowhere in particular.
     """
     ledger.require_quantity(amount)
     account = grant.account
@@ -107,13 +122,17 @@ def redeem(
             raise QuotaExhausted() from None
         raise InsufficientBudget() from None
     redemption = Redemption(
-        grant_id=grant.id,
-        entry_id=entry.id,
+        grant=grant,
+        entry=entry,
         amount=amount,
         reversed=0,
-        payee_account_id=payee_account.id,
+        payee_account=payee_account,
         reference=reference,
         created_at=now,
+        partner_id=place.partner_id if place else None,
+        location_id=place.location_id if place else None,
+        scan_id=place.scan_id if place else None,
+        basket_amount=place.basket_amount if place else None,
     )
     session.add(redemption)
     session.flush()

@@ -8,8 +8,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from sqlalchemy import text
 
-from almerepas.api.base import Blueprint
 from almerepas.core.session import get_session, transactional
+from almerepas.http.rest import Blueprint
 from almerepas.ledger.errors import InsufficientBalance
 
 blp = Blueprint("probe", __name__)

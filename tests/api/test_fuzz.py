@@ -29,9 +29,9 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from sqlalchemy.orm import Session
 
-from almerepas.api.base import API_PREFIX
 from almerepas.core.errors import DomainError
 from almerepas.http.problems import HTTP_CODES, PROBLEM_MIME
+from almerepas.http.rest import API_PREFIX
 from almerepas.models import Role, StaffUser
 from almerepas.staff.permissions import PERMISSIONS
 from tests.factories import make_staff, token_headers

@@ -24,6 +24,7 @@ from tests.factories import (
 from tests.fixtures import FrozenClock
 
 TOKENS = "/api/v1/partner/tokens"
+ME = "/api/v1/partner/me"
 CURRENT = "/api/v1/partner/tokens/current"
 
 
@@ -38,7 +39,7 @@ def bearer(token: str) -> dict[str, str]:
 
 def principal_of(app: Flask, token: str) -> Principal | None:
     """Whom the partner API takes a request with this bearer token for."""
-    with app.test_request_context("/api/v1/partner/me", headers=bearer(token)):
+    with app.test_request_context(ME, headers=bearer(token)):
         return current_principal()
 
 
@@ -54,7 +55,13 @@ def test_a_cashier_logs_in_and_the_token_names_the_partner_and_role(
     assert body["role"] == "cashier"
     assert body["expires_at"] == "2026-03-02T17:00:00+00:00"  # 8 hours after 09:00
 
-    with app.test_request_context("/api/v1/partner/me", headers=bearer(body["token"])):
+    me = client.get(ME, headers=bearer(body["token"]))
+    assert (me.status_code, me.get_json()) == (
+        200,
+        {"partner": {"id": partner.id, "name": "Zwembad De Meerkoet"}, "location": None,
+         "role": "cashier"},
+    )  # fmt: skip
+    with app.test_request_context(ME, headers=bearer(body["token"])):
         principal = current_principal()
         assert principal is not None and principal.user is not None
         assert (principal.partner.id, principal.user.id) == (partner.id, user.id)
@@ -86,6 +93,8 @@ def test_a_manager_logs_in_only_with_the_code_from_the_app(
     )
     assert response.status_code == 201
     assert response.get_json()["role"] == "manager"
+    me = client.get(ME, headers=bearer(response.get_json()["token"]))
+    assert me.get_json()["role"] == "manager"
     principal = principal_of(app, response.get_json()["token"])
     assert principal is not None and principal.is_manager
 
@@ -117,8 +126,11 @@ def test_logging_out_ends_the_token(
     user, password, _secret = make_partner_user(db, partner)
     login = client.post(TOKENS, json={"username": user.username, "password": password})
     token = login.get_json()["token"]
+    assert client.get(ME, headers=bearer(token)).status_code == 200
     assert client.delete(CURRENT, headers=bearer(token)).status_code == 204
     assert principal_of(app, token) is None
+    after = client.get(ME, headers=bearer(token))
+    assert (after.status_code, after.get_json()["code"]) == (401, "partner_not_authenticated")
     again = client.delete(CURRENT, headers=bearer(token))
     assert (again.status_code, again.get_json()["code"]) == (401, "partner_not_authenticated")
     logout = db.scalars(select(AuditEvent).where(AuditEvent.action == "partner.user_logout")).one()
@@ -156,6 +168,7 @@ def test_a_deactivated_user_or_partner_cannot_log_in_and_its_tokens_stop_working
     else:
         partners.deactivate_partner(db, partner, actor=TEST_ACTOR)
     assert principal_of(app, token) is None
+    assert client.get(ME, headers=bearer(token)).status_code == 401
     assert client.delete(CURRENT, headers=bearer(token)).status_code == 401
     refused = client.post(TOKENS, json=credentials)
     assert (refused.status_code, refused.get_json()["code"]) == (401, "unauthorized")

@@ -8,9 +8,9 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from almerepas.api.schemas.common import PageArgsSchema, PageSchema, matching, text
-from almerepas.api.schemas.common import email as email_address
 from almerepas.households.models import MemberRole
+from almerepas.http.schemas import PageArgsSchema, PageSchema, matching, text
+from almerepas.http.schemas import email as email_address
 from almerepas.income.lines import MAX_AMOUNT, MAX_LINES, income_kinds
 from almerepas.income.models import HouseholdType, LineReason, Per
 

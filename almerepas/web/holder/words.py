@@ -5,15 +5,13 @@ Plain B1 sentences. Never a tier or an income: a budget is "tegoed".
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask_babel import get_locale
 from flask_babel import gettext as _gettext
-from flask_babel import ngettext as _ngettext
 
 from almerepas.holders.overview import Entitlement, HistoryLine
 from almerepas.households.models import Person
+from almerepas.http.words import day, english, money, quantity
 from almerepas.ledger.models import EntryKind
 from almerepas.passes.models import PassStatus
 from almerepas.schemes.models import Period, Scheme, SchemeKind
@@ -23,44 +21,12 @@ def _(text: str, **params: Any) -> str:
     return str(_gettext(text, **params))
 
 
-def ngettext(singular: str, plural: str, num: int) -> str:
-    return str(_ngettext(singular, plural, num))
-
-
-def english() -> bool:
-    return str(get_locale() or "nl") == "en"
-
-
-def money(cents: int) -> str:
-    """``€ 120`` or ``€ 120,50`` in Dutch, ``€120`` or ``€120.50`` in English."""
-    sign = "-" if cents < 0 else ""
-    euros, rest = divmod(abs(cents), 100)
-    if english():
-        whole = f"{euros:,}"
-        return f"{sign}€{whole}" + (f".{rest:02d}" if rest else "")
-    whole = f"{euros:,}".replace(",", ".")
-    return f"{sign}€ {whole}" + (f",{rest:02d}" if rest else "")
-
-
-def day(value: dt.date) -> str:
-    return value.strftime("%d-%m-%Y")
-
-
 def scheme_name(scheme: Scheme) -> str:
     return scheme.name_en if english() else scheme.name_nl
 
 
 def scheme_description(scheme: Scheme) -> str:
     return scheme.description_en if english() else scheme.description_nl
-
-
-def quantity(amount: int, unit: str) -> str:
-    """An amount in its unit: money, or a number of packs."""
-    if unit == "EUR":
-        return money(amount)
-    if unit == "PACK":
-        return ngettext("%(num)s pak", "%(num)s pakken", amount)
-    return f"{amount} {unit.lower()}"
 
 
 def left(entitlement: Entitlement) -> str:

@@ -1,25 +1,27 @@
-"""flask-smorest's Blueprint with strict input parsing, for every JSON API face.
-
-The staff API (``almerepas/api``) and the partner API (``almerepas/partners``) are faces that may
-not import each other, so what both build their views on lives here.
-"""
+"""flask-smorest wired to our problem+json error shape and strict parsing, for every API face."""
 
 from __future__ import annotations
 
 import copy
 import functools
+import http
 from collections.abc import Callable
 from typing import Any
 
 import flask_smorest
 import marshmallow as ma
-from flask import Request
+from flask import Request, jsonify, request
+from flask.typing import ResponseReturnValue
+from flask_smorest.utils import prepare_response
 from marshmallow import RAISE, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
+from werkzeug.exceptions import NotAcceptable, UnsupportedMediaType
 
 from almerepas.http.guard import enforce
+from almerepas.http.problems import PROBLEM_MIME
 from almerepas.http.request_input import load_json
+from almerepas.http.schemas import ProblemSchema
 
 API_PREFIX = "/api/v1"
 
@@ -95,3 +97,55 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
         if view_func is not None and not _declares_query(view_func):
             view_func = _refusing_query_keys(view_func)
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+
+class Api(flask_smorest.Api):  # type: ignore[misc]
+    """flask-smorest's Api, documenting errors as they are sent: problem+json with a code."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def _register_error_handlers(self) -> None:
+        """Errors are handled by almerepas.problems, for pages and API alike."""
+
+    def _register_responses(self) -> None:
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if not (100 <= status < 200) and status not in (204, 304):
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_MIME)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {"description": "Fout (problem+json)", "schema": self.ERROR_SCHEMA}
+        prepare_response(default, self.spec, PROBLEM_MIME)
+        self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+    def openapi_document(self) -> dict[str, Any]:
+        """The spec with paths relative to the server URL /api/v1, as clients expect."""
+        document: dict[str, Any] = self.spec.to_dict()
+        document["paths"] = {
+            path.removeprefix(API_PREFIX) or "/": item for path, item in document["paths"].items()
+        }
+        return document
+
+    def _openapi_json(self) -> ResponseReturnValue:
+        response = jsonify(self.openapi_document())
+        response.headers["Access-Control-Allow-Origin"] = "*"
+        return response
+
+
+JSON_MIMES = ("application/json", PROBLEM_MIME)
+
+
+def check_content_negotiation() -> None:
+    """415 for a body that is not JSON, 406 for an Accept header we cannot satisfy."""
+    if not request.path.startswith(API_PREFIX):
+        return
+    has_body = bool(request.content_length) or "chunked" in request.headers.get(
+        "Transfer-Encoding", ""
+    )
+    if request.method in ("POST", "PUT", "PATCH") and has_body and not request.is_json:
+        raise UnsupportedMediaType()
+    accept = request.headers.get("Accept")
+    if accept and request.accept_mimetypes.best_match(JSON_MIMES) is None:
+        if request.path.endswith("/docs"):
+            return
+        raise NotAcceptable()

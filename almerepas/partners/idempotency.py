@@ -1,0 +1,125 @@
+"""``Idempotency-Key`` on partner requests that change money: the first answer, kept.
+
+The view runs in a savepoint; then its answer is inserted under the key (``INSERT ... ON
+CONFLICT DO NOTHING``) in the request's own transaction, so it commits with what the view did:
+one statement on the happy path. When the key was kept before, nothing is inserted, the
+savepoint is rolled back and the first answer (same status, same body) is given instead, so a
+repeat writes nothing. Two requests with one key at once: PostgreSQL makes the second insert
+wait for the first's uncommitted key, SQLite has one writer at a time. Refusals (4xx with a
+code) are kept and repeated too; a request that fails otherwise (a 500, a malformed body)
+keeps nothing, so it may be sent again. The same key with another request (method, path or
+body) is ``idempotency_key_reused``.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import Response, make_response, request
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from almerepas.core import clock
+from almerepas.core.errors import DomainError
+from almerepas.core.session import get_session
+from almerepas.http.problems import PROBLEM_MIME, handle_domain_error
+from almerepas.partners.auth import Principal
+from almerepas.partners.errors import IdempotencyKeyMissing, IdempotencyKeyReused
+from almerepas.redemptions.models import IdempotencyRecord
+
+F = TypeVar("F", bound=Callable[..., Any])
+HEADER = "Idempotency-Key"
+MAX_KEY_LENGTH = 200
+
+
+def request_fingerprint() -> str:
+    """SHA-256 of method, path and body; a JSON body in a canonical form (key order and
+    spacing do not make it another request)."""
+    raw = request.get_data(cache=True)
+    try:
+        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
+    except ValueError:
+        body = raw
+    return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
+
+
+def _key() -> str:
+    key = request.headers.get(HEADER, "").strip()
+    if not key:
+        raise IdempotencyKeyMissing()
+    if len(key) > MAX_KEY_LENGTH or not key.isprintable() or not key.isascii():
+        raise IdempotencyKeyMissing(
+            detail=f"Een Idempotency-Key is gewone tekst van hoogstens {MAX_KEY_LENGTH} tekens."
+        )
+    return key
+
+
+def _keep(session: Session, scope: str, key: str, digest: str, response: Response) -> bool:
+    """Keep the answer under the key; False when the key was kept before (by a request that
+    committed first: its answer is the one to give)."""
+    values = {
+        "scope": scope,
+        "key": key,
+        "request_hash": digest,
+        "status": response.status_code,
+        "body": response.get_data(as_text=True),
+        "created_at": clock.now(),
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    kept = session.scalar(
+        insert(IdempotencyRecord)
+        .values(values)
+        .on_conflict_do_nothing(index_elements=["scope", "key"])
+        .returning(IdempotencyRecord.id)
+    )
+    return kept is not None
+
+
+def _replay(session: Session, scope: str, key: str, digest: str) -> Response:
+    first = session.scalars(
+        select(IdempotencyRecord)
+        .where(IdempotencyRecord.scope == scope, IdempotencyRecord.key == key)
+        .execution_options(populate_existing=True)
+    ).one()
+    if first.request_hash != digest:
+        raise IdempotencyKeyReused()
+    mimetype = PROBLEM_MIME if first.status >= 400 else "application/json"
+    response = Response(first.body, status=first.status, mimetype=mimetype)
+    response.headers["Idempotent-Replayed"] = "true"
+    return response
+
+
+def idempotent(view: F) -> F:
+    """Run ``view`` once per key; put it under ``@require_partner`` and inside the unit of
+    work (``@transactional`` above it), so the record commits with what the view did."""
+
+    @functools.wraps(view)
+    def wrapper(principal: Principal, *args: Any, **kwargs: Any) -> Response:
+        key = _key()
+        scope = f"partner:{principal.partner.id}"
+        digest = request_fingerprint()
+        session = get_session()
+        work = session.begin_nested()
+        try:
+            response = make_response(view(principal, *args, **kwargs))
+        except DomainError as error:
+            work.rollback()
+            response = handle_domain_error(error)
+        except BaseException:
+            work.rollback()
+            raise
+        if not _keep(session, scope, key, digest, response):
+            if work.is_active:
+                work.rollback()  # undo what this second request did: the first one counts
+            return _replay(session, scope, key, digest)
+        if work.is_active:
+            work.commit()
+        return response
+
+    return cast(F, wrapper)

@@ -1,0 +1,297 @@
+"""Redeem and reverse at a partner: the rules around the ledger operations (ledger.py).
+
+A redemption names the scan it follows (its reference), the scheme and a whole number: cents
+for a budget, units for a quota, the basket in cents for a discount, nothing for a right. The
+scan reference is spent by the first redemption that uses it (one guarded UPDATE), so a replay
+of it is refused however the requests race. Everything happens in a savepoint: a refusal
+anywhere leaves nothing, not even the spent reference.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session, joinedload
+
+from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
+from almerepas.contracts.models import Contract, Location, Partner, contract_location
+from almerepas.core import clock
+from almerepas.core.errors import NotFound
+from almerepas.grants.models import Grant
+from almerepas.ledger import posting as ledger
+from almerepas.ledger.models import JournalEntry
+from almerepas.passes.models import Pass, PassStatus
+from almerepas.passes.verify import check_pass
+from almerepas.redemptions import ledger as booking
+from almerepas.redemptions.errors import (
+    GrantExpired,
+    InsufficientBudget,
+    LocationNotAllowed,
+    NoEntitlement,
+    NotContracted,
+    ReversalTooLarge,
+    ReversalWindowClosed,
+    ScanExpired,
+    ScanUnknown,
+    ScanUsed,
+)
+from almerepas.redemptions.here import adult_households, period_labels, running_contracts
+from almerepas.redemptions.models import Redemption, Ride, Scan
+from almerepas.schemes import periods
+from almerepas.schemes.models import Scheme, SchemeKind
+
+#: How long a partner may reverse a redemption, unless the app is configured otherwise.
+DEFAULT_REVERSAL_DAYS = 30
+
+
+def discount_for(basket: int, percent: int) -> int:
+    """The discount on a basket of ``basket`` cents: ``percent`` of it, rounded half up to the
+    cent (10 % of € 0,05 is € 0,01; of € 0,04 it is € 0,00), as a till rounds."""
+    return (basket * percent + 50) // 100
+
+
+def redeem_scanned(
+    session: Session,
+    *,
+    partner: Partner,
+    location: Location,
+    reference: str,
+    scheme_code: str,
+    quantity: int,
+    now: dt.datetime,
+    actor: Actor,
+) -> Redemption | Ride:
+    """Redeem ``quantity`` of the scheme for the pass of the scan ``reference``.
+
+    :raises ScanUnknown, ScanExpired, ScanUsed: the reference cannot be used (again).
+    :raises LocationNotAllowed: the scan was made elsewhere, or no contract covers this location.
+    :raises NotContracted: the partner has no running contract for the scheme.
+    :raises NoEntitlement: the holder has no grant of the scheme this period.
+    :raises GrantExpired, InsufficientBudget, QuotaExhausted, InvalidAmount: from the ledger.
+    """
+    ledger.require_quantity(quantity)
+    day = now.astimezone(clock.LOCAL).date()
+    with session.begin_nested():
+        scan = _spend(session, partner, reference, now, day)
+        if scan.location_id != location.id:
+            raise LocationNotAllowed()
+        grant = _grant_here(session, partner, location, scan.pass_id, scheme_code, day)
+        scheme = grant.scheme
+        if scheme.kind == SchemeKind.right:
+            return _ride(session, scan, grant, partner, location, now, actor)
+        place = booking.Place(partner.id, location.id, scan.id)
+        amount = quantity
+        if scheme.kind == SchemeKind.discount:
+            amount = _capped_discount(session, grant, quantity, scheme.discount_percent or 0)
+            place = booking.Place(partner.id, location.id, scan.id, basket_amount=quantity)
+        payee = booking.payee_account(session, f"partner:{partner.id}", unit=scheme.unit)
+        return booking.redeem(
+            session,
+            grant,
+            amount,
+            payee_account=payee,
+            actor=actor,
+            now=now,
+            reference=f"scan:{scan.id}",
+            place=place,
+        )
+
+
+@dataclass(frozen=True)
+class _Spent:
+    id: int
+    pass_id: int
+    location_id: int
+    device_id: int | None
+
+
+def _spend(
+    session: Session, partner: Partner, reference: str, now: dt.datetime, day: dt.date
+) -> _Spent:
+    """Mark the scan used in one guarded statement, which also checks that its pass is still
+    usable (blocked since the scan: refused); say why when that is not possible."""
+    usable = (
+        select(Pass.id)
+        .where(Pass.id == Scan.pass_id, Pass.status == PassStatus.active, Pass.valid_until >= day)
+        .exists()
+    )
+    row = session.execute(
+        update(Scan)
+        .where(
+            Scan.reference == reference,
+            Scan.partner_id == partner.id,
+            Scan.used_at.is_(None),
+            Scan.expires_at >= now,
+            usable,
+        )
+        .values(used_at=now)
+        .returning(Scan.id, Scan.pass_id, Scan.location_id, Scan.device_id)
+        .execution_options(synchronize_session=False)
+    ).first()
+    if row is not None:
+        return _Spent(*row)
+    found = session.scalar(select(Scan).where(Scan.reference == reference))
+    if found is None or found.partner_id != partner.id:
+        raise ScanUnknown()  # another partner's reference is not ours to know about
+    if found.used_at is not None:
+        raise ScanUsed()
+    if found.expires_at < now:
+        raise ScanExpired()
+    check_pass(found.pass_, now=now)  # raises: blocked, replaced or expired since the scan
+    raise ScanUsed()  # unreachable unless the pass changed back meanwhile: scan again
+
+
+def _grant_here(
+    session: Session,
+    partner: Partner,
+    location: Location,
+    pass_id: int,
+    scheme_code: str,
+    day: dt.date,
+) -> Grant:
+    """The holder's grant of the scheme this period under a running contract of the partner
+    that covers this location: one statement; the refusal's reason only when there is none."""
+    person = select(Pass.person_id).where(Pass.id == pass_id).scalar_subquery()
+    covered = (
+        select(contract_location.c.location_id)
+        .where(
+            contract_location.c.contract_id == Contract.id,
+            contract_location.c.location_id == location.id,
+        )
+        .exists()
+    )
+    rows = session.execute(
+        select(Grant, covered)
+        .join(Scheme, Scheme.id == Grant.scheme_id)
+        .join(Contract, Contract.scheme_id == Grant.scheme_id)
+        .where(
+            Contract.partner_id == partner.id,
+            Contract.valid_from <= day,
+            or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
+            Scheme.code == scheme_code,
+            or_(Grant.person_id == person, Grant.household_id.in_(adult_households(person, day))),
+            Grant.period.in_(period_labels(day)),
+        )
+        .options(joinedload(Grant.account))
+        .order_by(Grant.id)
+    ).all()
+    here = [grant for grant, is_covered in rows if is_covered]
+    running = [grant for grant in here if grant.expired_at is None]
+    if running:
+        return running[0]
+    if here:
+        raise GrantExpired()
+    if rows:
+        raise LocationNotAllowed()
+    contracts = [
+        c for c in running_contracts(session, partner, day) if c.scheme.code == scheme_code
+    ]
+    if not contracts:
+        raise NotContracted()
+    if not any(loc.id == location.id for c in contracts for loc in c.locations):
+        raise LocationNotAllowed()
+    raise NoEntitlement()
+
+
+def _capped_discount(session: Session, grant: Grant, basket: int, percent: int) -> int:
+    """The discount on the basket, no more than is left this period (read under a lock)."""
+    if grant.account is None:
+        raise NoEntitlement()
+    left = ledger.lock_balances(session, [grant.account.id]).get(grant.account.id, 0)
+    amount = min(discount_for(basket, percent), left)
+    if amount <= 0:
+        raise InsufficientBudget()
+    return amount
+
+
+def _ride(
+    session: Session,
+    scan: _Spent,
+    grant: Grant,
+    partner: Partner,
+    location: Location,
+    now: dt.datetime,
+    actor: Actor,
+) -> Ride:
+    """One ride on a right: nothing to take from a balance, so a ride row and no ledger entry."""
+    if grant.expired_at is not None or now.astimezone(clock.LOCAL).date() > _period_end(grant):
+        raise GrantExpired()
+    ride = Ride(
+        partner_id=partner.id,
+        ride_ref=f"scan:{scan.id}",
+        location_id=location.id,
+        device_id=scan.device_id,
+        pass_id=scan.pass_id,
+        grant_id=grant.id,
+        ridden_at=now,
+        received_at=now,
+        result="ok",
+        online=True,
+    )
+    session.add(ride)
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="redemptions.ride",
+        entity_type="ride",
+        entity_id=ride.id,
+        changes={"grant": grant.id, "partner": partner.id},
+    )
+    return ride
+
+
+def _period_end(grant: Grant) -> dt.date:
+    return periods.parse(grant.period).end
+
+
+def get_redemption(session: Session, partner: Partner, redemption_id: int) -> Redemption:
+    """One of the partner's own redemptions; another partner's is as unknown as a missing one."""
+    redemption = session.get(Redemption, redemption_id)
+    if redemption is None or redemption.partner_id != partner.id:
+        raise NotFound(detail=f"Er is geen betaling met nummer {redemption_id}.")
+    return redemption
+
+
+def reverse_at_partner(
+    session: Session,
+    *,
+    partner: Partner,
+    redemption_id: int,
+    amount: int | None,
+    now: dt.datetime,
+    actor: Actor,
+    window_days: int = DEFAULT_REVERSAL_DAYS,
+) -> tuple[Redemption, JournalEntry]:
+    """Give back ``amount`` (None: all that is left) of one of the partner's redemptions.
+
+    :raises NotFound: not one of this partner's redemptions.
+    :raises ReversalWindowClosed: made more than ``window_days`` days before ``now``.
+    :raises ReversalTooLarge: more than is left of it after earlier reversals.
+    """
+    redemption = get_redemption(session, partner, redemption_id)
+    if now - redemption.created_at > dt.timedelta(days=window_days):
+        raise ReversalWindowClosed()
+    if amount is None:
+        amount = redemption.amount - redemption.reversed
+        if amount <= 0:
+            raise ReversalTooLarge()
+    entry = booking.reverse(session, redemption, amount, actor=actor, now=now)
+    return redemption, entry
+
+
+def left_after(redemption: Redemption) -> int | None:
+    """What was left on the grant right after ``redemption``, in this transaction: the balance
+    the ledger's guarded UPDATE returned (no further query)."""
+    account = redemption.grant.account
+    return account.balance if account is not None else None
+
+
+def left_of(session: Session, grant: Grant) -> int | None:
+    """What is left on a grant now (cents or units); None for a right."""
+    if grant.account is None:
+        return None
+    return ledger.balance_of(session, grant.account)
