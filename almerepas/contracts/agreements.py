@@ -8,11 +8,11 @@ requests at once cannot both pass the overlap check.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, joinedload
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
@@ -219,3 +219,34 @@ def describe(contract: Contract) -> Mapping[str, Any]:
         "tariff_kind": contract.tariff_kind,
         "tariff": contract.tariff,
     }
+
+
+def locations_for_schemes(
+    session: Session, scheme_ids: Iterable[int], day: dt.date
+) -> dict[int, list[Location]]:
+    """Where each scheme can be used on ``day``: the active locations of active partners under
+    a contract that runs that day, by scheme id, each list by partner and location name."""
+    ids = sorted(set(scheme_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Contract.scheme_id, Location)
+        .join(contract_location, contract_location.c.contract_id == Contract.id)
+        .join(Location, Location.id == contract_location.c.location_id)
+        .join(Partner, Partner.id == Contract.partner_id)
+        .where(
+            Contract.scheme_id.in_(ids),
+            Contract.valid_from <= day,
+            or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
+            Partner.active,
+            Location.active,
+        )
+        .options(joinedload(Location.partner))
+        .order_by(Partner.name, Location.name, Location.id)
+    ).all()
+    found: dict[int, list[Location]] = {}
+    for scheme_id, location in rows:
+        places = found.setdefault(scheme_id, [])
+        if location not in places:
+            places.append(location)
+    return found

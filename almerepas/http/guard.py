@@ -87,7 +87,7 @@ def require_role(permission: str) -> Callable[[F], F]:
             return refusal if refusal is not None else view(*args, **kwargs)
 
         wrapper.permission = permission  # type: ignore[attr-defined]
-        _document(wrapper)
+        document_auth(wrapper)
         return cast(F, wrapper)
 
     return decorator
@@ -114,12 +114,13 @@ def _here() -> str:
     return request.full_path.rstrip("?")
 
 
-def _document(wrapper: Any) -> None:
+def document_auth(wrapper: Any, *, forbidden: bool = True) -> None:
     """Add 401, 403 and the security requirement to the flask-smorest doc of an API view."""
     doc = copy.deepcopy(getattr(wrapper, "_apidoc", {}))
     responses = doc.setdefault("response", {}).setdefault("responses", {})
     responses.setdefault(401, []).append("UNAUTHORIZED")
-    responses.setdefault(403, []).append("FORBIDDEN")
+    if forbidden:
+        responses.setdefault(403, []).append("FORBIDDEN")
     doc.setdefault("manual_doc", {})["security"] = [{SECURITY_SCHEME: []}]
     wrapper._apidoc = doc
 

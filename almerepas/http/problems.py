@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, g, json, render_template, request
 from flask_babel import gettext as _
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 from werkzeug.exceptions import HTTPException
 
 from almerepas.core.elfproef import passes_eleven_test
@@ -192,6 +192,8 @@ def handle_http_exception(error: HTTPException) -> Response:
 def handle_unexpected(error: Exception) -> Response:
     if isinstance(error, HTTPException):
         return handle_http_exception(error)
+    if isinstance(error, StatementError) and isinstance(error.orig, OverflowError):
+        error = error.orig  # a date too far back to convert to UTC for the query (year 1)
     if isinstance(error, OverflowError | DataError):
         # A number or date too large for the database: bad input, whatever path it came by.
         return _render(400, "value_out_of_range", _("Een getal of datum is te groot"))

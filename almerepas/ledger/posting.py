@@ -8,9 +8,9 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from sqlalchemy import Table, func, insert, select, update
+from sqlalchemy import Table, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.core import clock
@@ -270,9 +270,28 @@ def post_entry(
     for account_id, account in by_id.items():
         if account_id in after:  # the balance this entry left, as the UPDATE returned it
             set_committed_value(account, "balance", after[account_id])
+            session.info.setdefault(_BALANCES_SET, set()).add(account)
         else:
             session.expire(account, ["balance"])
     return entry
+
+
+#: session.info key: accounts whose balance post_entry set from UPDATE ... RETURNING.
+_BALANCES_SET = "ledger.balances_set"
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _forget_balances(session: Session, _previous: SessionTransaction) -> None:
+    """A rollback (also of a savepoint) undoes the UPDATE but not the value post_entry put on
+    the object: expire it, so that nothing reads a balance that was never committed."""
+    for account in session.info.pop(_BALANCES_SET, ()):
+        if account in session:
+            session.expire(account, ["balance"])
+
+
+@event.listens_for(Session, "after_commit")
+def _committed_balances(session: Session) -> None:
+    session.info.pop(_BALANCES_SET, None)
 
 
 # -- checks ---------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from flask_smorest import Api
 
 from almerepas.http.rest import API_PREFIX
 from almerepas.partners import api as partner_api
-from almerepas.partners import login, login_pages
+from almerepas.partners import login, login_pages, rides
 
 blp = Blueprint("partners", __name__, url_prefix="/partners")
 
@@ -15,6 +15,7 @@ blp = Blueprint("partners", __name__, url_prefix="/partners")
 def init_app(app: Flask, api: Api) -> None:
     """Register the partner API on the app's Api and the partner pages on the app."""
     api.register_blueprint(partner_api.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(rides.blp, url_prefix=API_PREFIX)
     api.register_blueprint(login.blp, url_prefix=API_PREFIX)
     app.register_blueprint(blp)
     app.register_blueprint(login_pages.blp)

@@ -97,11 +97,12 @@ def scan(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def _quantity(body: dict[str, Any]) -> int:
+def _quantity(body: dict[str, Any]) -> tuple[int, str | None]:
+    """The number sent and the field it came in; a ride sends none (one ride)."""
     for field in ("amount", "units", "basket_amount"):
         if field in body:
-            return int(body[field])
-    return 1  # a right: one ride
+            return int(body[field]), field
+    return 1, None
 
 
 @blp.route("/partner/redemptions", methods=["POST"])
@@ -118,13 +119,15 @@ def redeem(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     een rit (recht). Met een Idempotency-Key: hetzelfde verzoek nog eens schrijft niets af."""
     location = principal.location_for(body.get("location_id"))
     session = get_session()
+    quantity, given = _quantity(body)
     done = at_partner.redeem_scanned(
         session,
         partner=principal.partner,
         location=location,
         reference=body["scan_reference"],
         scheme_code=body["scheme"],
-        quantity=_quantity(body),
+        quantity=quantity,
+        given=given,
         now=clock.now(),
         actor=principal.actor,
     )
@@ -230,6 +233,7 @@ def reverse(principal: Principal, body: dict[str, Any], redemption_id: int) -> d
         partner=principal.partner,
         redemption_id=redemption_id,
         amount=body.get("amount"),
+        location=principal.location,
         now=clock.now(),
         actor=principal.actor,
         window_days=int(current_app.config["REVERSAL_DAYS"]),

@@ -27,7 +27,7 @@ from almerepas.contracts.models import Device, Location, Partner, PartnerRole, P
 from almerepas.core import clock
 from almerepas.core.session import get_keys, get_session, in_own_transaction
 from almerepas.http.errors import Forbidden
-from almerepas.http.guard import bearer_token
+from almerepas.http.guard import bearer_token, document_auth
 from almerepas.http.problems import request_id
 from almerepas.partners.errors import LocationRequired, PartnerNotAuthenticated
 from almerepas.redemptions.errors import LocationNotAllowed
@@ -119,6 +119,7 @@ def require_partner(*, manager: bool = False) -> Callable[[F], F]:
             return view(principal, *args, **kwargs)
 
         wrapper.partner_view = True  # type: ignore[attr-defined]
+        document_auth(wrapper)  # 403: a manager-only view, or a location not the caller's
         return cast(F, wrapper)
 
     return decorator

@@ -5,10 +5,10 @@ CONFLICT DO NOTHING``) in the request's own transaction, so it commits with what
 one statement on the happy path. When the key was kept before, nothing is inserted, the
 savepoint is rolled back and the first answer (same status, same body) is given instead, so a
 repeat writes nothing. Two requests with one key at once: PostgreSQL makes the second insert
-wait for the first's uncommitted key, SQLite has one writer at a time. Refusals (4xx with a
-code) are kept and repeated too; a request that fails otherwise (a 500, a malformed body)
-keeps nothing, so it may be sent again. The same key with another request (method, path or
-body) is ``idempotency_key_reused``.
+wait for the first's uncommitted key, SQLite has one writer at a time. Refusals (404, 409,
+422 with a code) are kept and repeated too; a request refused as bad input (400), or that
+fails otherwise (500), keeps nothing: it may be fixed and sent again with the same key. The
+same key with another request (method, path or body) is ``idempotency_key_reused``.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ from almerepas.core import clock
 from almerepas.core.errors import DomainError
 from almerepas.core.session import get_session
 from almerepas.http.problems import PROBLEM_MIME, handle_domain_error
+from almerepas.http.request_input import load_json
 from almerepas.partners.auth import Principal
 from almerepas.partners.errors import IdempotencyKeyMissing, IdempotencyKeyReused
 from almerepas.redemptions.models import IdempotencyRecord
@@ -42,10 +43,10 @@ def request_fingerprint() -> str:
     """SHA-256 of method, path and body; a JSON body in a canonical form (key order and
     spacing do not make it another request)."""
     raw = request.get_data(cache=True)
-    try:
-        body = json.dumps(json.loads(raw), sort_keys=True, separators=(",", ":")).encode()
-    except ValueError:
-        body = raw
+    try:  # the app's own reader: depth and number limits, so no input makes this a 500
+        body = json.dumps(load_json(raw), sort_keys=True, separators=(",", ":")).encode()
+    except (DomainError, ValueError):
+        body = raw  # not JSON we read: the view refuses it with its own 400
     return hashlib.sha256(f"{request.method} {request.path}\n".encode() + body).hexdigest()
 
 
@@ -110,6 +111,8 @@ def idempotent(view: F) -> F:
             response = make_response(view(principal, *args, **kwargs))
         except DomainError as error:
             work.rollback()
+            if error.status == 400:  # bad input is not an answer to keep: fix it, send again
+                raise
             response = handle_domain_error(error)
         except BaseException:
             work.rollback()

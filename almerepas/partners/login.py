@@ -16,7 +16,7 @@ from almerepas.contracts.models import PartnerUser
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.http.errors import Forbidden
-from almerepas.http.guard import SECURITY_SCHEME, bearer_token
+from almerepas.http.guard import bearer_token
 from almerepas.http.rest import Blueprint
 from almerepas.http.schemas import matching
 from almerepas.partners.auth import Principal, attempt_partner_login, require_partner
@@ -77,11 +77,8 @@ def create_partner_token(body: dict[str, Any]) -> dict[str, Any]:
 
 
 @blp.route("/partner/tokens/current", methods=["DELETE"])
-@require_partner()
+@require_partner()  # documents 401, 403 and the bearer scheme
 @blp.response(204)
-@blp.alt_response(401, response="UNAUTHORIZED")
-@blp.alt_response(403, response="FORBIDDEN")
-@blp.doc(security=[{SECURITY_SCHEME: []}])
 @transactional
 def delete_current_partner_token(principal: Principal) -> None:
     """Log uit: het token waarmee u dit verzoek doet werkt daarna niet meer.

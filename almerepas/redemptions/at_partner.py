@@ -19,7 +19,7 @@ from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.contracts.models import Contract, Location, Partner, contract_location
 from almerepas.core import clock
-from almerepas.core.errors import NotFound
+from almerepas.core.errors import NotFound, ValidationFailed
 from almerepas.grants.models import Grant
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.models import JournalEntry
@@ -61,6 +61,7 @@ def redeem_scanned(
     reference: str,
     scheme_code: str,
     quantity: int,
+    given: str | None,
     now: dt.datetime,
     actor: Actor,
 ) -> Redemption | Ride:
@@ -70,6 +71,8 @@ def redeem_scanned(
     :raises LocationNotAllowed: the scan was made elsewhere, or no contract covers this location.
     :raises NotContracted: the partner has no running contract for the scheme.
     :raises NoEntitlement: the holder has no grant of the scheme this period.
+    :raises ValidationFailed: ``given`` (the field ``quantity`` came in: amount, units,
+        basket_amount, or None for a ride) does not fit the scheme's kind.
     :raises GrantExpired, InsufficientBudget, QuotaExhausted, InvalidAmount: from the ledger.
     """
     ledger.require_quantity(quantity)
@@ -80,6 +83,7 @@ def redeem_scanned(
             raise LocationNotAllowed()
         grant = _grant_here(session, partner, location, scan.pass_id, scheme_code, day)
         scheme = grant.scheme
+        _require_field(scheme.kind, given)
         if scheme.kind == SchemeKind.right:
             return _ride(session, scan, grant, partner, location, now, actor)
         place = booking.Place(partner.id, location.id, scan.id)
@@ -98,6 +102,36 @@ def redeem_scanned(
             reference=f"scan:{scan.id}",
             place=place,
         )
+
+
+#: What a redemption of each kind of scheme names: cents, packs, the basket; a ride nothing.
+FIELD_FOR_KIND: dict[SchemeKind, str | None] = {
+    SchemeKind.budget: "amount",
+    SchemeKind.quota: "units",
+    SchemeKind.discount: "basket_amount",
+    SchemeKind.right: None,
+}
+_FIELD_WORDS = {
+    "amount": "het bedrag in centen (amount)",
+    "units": "het aantal stuks (units)",
+    "basket_amount": "het bedrag van de boodschappen in centen (basket_amount)",
+}
+
+
+def _require_field(kind: SchemeKind, given: str | None) -> None:
+    """Refuse a quantity named for another kind of scheme: 5 packs are not 5 cents."""
+    expected = FIELD_FOR_KIND.get(kind)
+    if given == expected:
+        return
+    if expected is None:
+        detail = "Voor een rit stuurt u geen bedrag of aantal mee."
+        raise ValidationFailed(detail, **_field(given or "amount", detail))
+    detail = f"Stuur voor deze regeling {_FIELD_WORDS[expected]}."
+    raise ValidationFailed(detail, **_field(expected, detail))
+
+
+def _field(field: str, detail: str) -> dict[str, object]:
+    return {"errors": [{"field": field, "in": "json", "detail": detail}]}
 
 
 @dataclass(frozen=True)
@@ -201,6 +235,8 @@ def _capped_discount(session: Session, grant: Grant, basket: int, percent: int) 
     if grant.account is None:
         raise NoEntitlement()
     left = ledger.lock_balances(session, [grant.account.id]).get(grant.account.id, 0)
+    if booking.expired_now(session, grant):  # an expiry run took it while we waited
+        raise GrantExpired()
     amount = min(discount_for(basket, percent), left)
     if amount <= 0:
         raise InsufficientBudget()
@@ -248,10 +284,17 @@ def _period_end(grant: Grant) -> dt.date:
     return periods.parse(grant.period).end
 
 
-def get_redemption(session: Session, partner: Partner, redemption_id: int) -> Redemption:
-    """One of the partner's own redemptions; another partner's is as unknown as a missing one."""
+def get_redemption(
+    session: Session, partner: Partner, redemption_id: int, location: Location | None = None
+) -> Redemption:
+    """One of the partner's own redemptions (at ``location``, for a device bound to one);
+    another partner's, or another location's, is as unknown as a missing one."""
     redemption = session.get(Redemption, redemption_id)
-    if redemption is None or redemption.partner_id != partner.id:
+    if (
+        redemption is None
+        or redemption.partner_id != partner.id
+        or (location is not None and redemption.location_id != location.id)
+    ):
         raise NotFound(detail=f"Er is geen betaling met nummer {redemption_id}.")
     return redemption
 
@@ -262,17 +305,18 @@ def reverse_at_partner(
     partner: Partner,
     redemption_id: int,
     amount: int | None,
+    location: Location | None = None,
     now: dt.datetime,
     actor: Actor,
     window_days: int = DEFAULT_REVERSAL_DAYS,
 ) -> tuple[Redemption, JournalEntry]:
     """Give back ``amount`` (None: all that is left) of one of the partner's redemptions.
 
-    :raises NotFound: not one of this partner's redemptions.
+    :raises NotFound: not one of this partner's redemptions (at ``location``, when given).
     :raises ReversalWindowClosed: made more than ``window_days`` days before ``now``.
     :raises ReversalTooLarge: more than is left of it after earlier reversals.
     """
-    redemption = get_redemption(session, partner, redemption_id)
+    redemption = get_redemption(session, partner, redemption_id, location)
     if now - redemption.created_at > dt.timedelta(days=window_days):
         raise ReversalWindowClosed()
     if amount is None:

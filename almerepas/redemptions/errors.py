@@ -90,3 +90,36 @@ class NoEntitlement(DomainError):
     code = "no_entitlement"
     status = 409
     title = N_("Deze pashouder heeft hier geen tegoed voor")
+
+
+# -- offline rides: each is the ``result`` of one ride in a batch, never a problem of its own,
+# -- except ``too_many_rides``, which refuses the whole batch. docs/redemption.md, Offline rides.
+
+
+class RideInFuture(DomainError):
+    """The ride's time lies further ahead of the service's clock than the allowed skew."""
+
+    code = "ride_in_future"
+    status = 422
+    title = N_("Deze rit ligt in de toekomst. Zet de klok van de validator gelijk.")
+
+
+class RideTooOld(DomainError):
+    code = "ride_too_old"
+    status = 422
+    title = N_("Deze rit is te oud om nog te verwerken.")
+
+
+class RideInvalid(DomainError):
+    """A ride in the batch misses a field or has one that cannot be read (a time without a
+    time zone); it is not stored, so the validator can send it again once fixed."""
+
+    code = "ride_invalid"
+    status = 422
+    title = N_("Deze rit is niet compleet of niet leesbaar.")
+
+
+class TooManyRides(DomainError):
+    code = "too_many_rides"
+    status = 413
+    title = N_("Stuur hoogstens 10.000 ritten per keer.")

@@ -71,7 +71,7 @@ def _ended(grant: Grant, now: dt.datetime) -> bool:
     return now.astimezone(clock.LOCAL).date() > periods.parse(grant.period).end
 
 
-def _expired_now(session: Session, grant: Grant) -> bool:
+def expired_now(session: Session, grant: Grant) -> bool:
     """Whether the grant has expired, as committed (not as this session last saw it)."""
     expired_at = session.scalar(select(Grant.expired_at).where(Grant.id == grant.id))
     return expired_at is not None
@@ -116,7 +116,7 @@ def redeem(
         )
     except InsufficientBalance:
         # The guarded UPDATE waited for an expiry run that took everything: say so.
-        if _expired_now(session, grant):
+        if expired_now(session, grant):
             raise GrantExpired() from None
         if grant.scheme.kind == SchemeKind.quota:
             raise QuotaExhausted() from None
@@ -177,7 +177,7 @@ def reverse(
         # expiry that ran meanwhile has committed, one that comes later waits for us and takes
         # what we gave back.
         ledger.lock_balances(session, [account.id])
-        if _expired_now(session, grant):
+        if expired_now(session, grant):
             target = ensure_funding(session, grant.scheme, periods.parse(grant.period).start.year)
         else:
             target = account

@@ -104,6 +104,10 @@ class Ride(Base):
     #: "ok", or the code of the refusal (credential_expired, not_contracted, ...)
     result: Mapped[str] = mapped_column(String(40))
     online: Mapped[bool] = mapped_column(default=False)
+    #: the credential's pseudonym and, for a phone code, its time step, once the code verified:
+    #: the same phone code on a later ride is refused (credential_replayed)
+    pseudonym: Mapped[str | None] = mapped_column(String(22), index=True)
+    step: Mapped[int | None]
 
     partner: Mapped[Partner] = relationship()
     location: Mapped[Location] = relationship()

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 # households, household_forms, assessment_forms and pass_forms add their routes to the caseworker
-# blueprint.
+# blueprint; partner_admin_forms and partner_admin_keys add theirs to partner_admin's.
 from almerepas.web import (
     assessment_forms,
     caseworker,
@@ -13,13 +13,23 @@ from almerepas.web import (
     holder,
     household_forms,
     households,
+    partner_admin,
+    partner_admin_forms,
+    partner_admin_keys,
     pass_forms,
     policy,
     public,
     staff,
 )
 
-__all__ = ["assessment_forms", "household_forms", "households", "pass_forms"]
+__all__ = [
+    "assessment_forms",
+    "household_forms",
+    "households",
+    "partner_admin_forms",
+    "partner_admin_keys",
+    "pass_forms",
+]
 
 
 def init_app(app: Flask) -> None:
@@ -28,4 +38,5 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(caseworker.blp)
     grant_runs.init_app(app)
     policy.init_app(app)
+    partner_admin.init_app(app)
     holder.init_app(app)

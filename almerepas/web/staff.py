@@ -60,6 +60,7 @@ STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("staff.audit_log", _l("Auditlog bekijken"), "audit.read"),
     ("grant_runs_pages.page", _l("Toekenningen bekijken en uitvoeren"), "grants.preview"),
     ("policy_pages.page", _l("Keuzes van de gemeente bekijken"), "policy.read"),
+    ("partner_pages.list_partners", _l("Partners en contracten bekijken"), "partners.read"),
 ]
 
 AUDIT_PAGE_SIZE = 50

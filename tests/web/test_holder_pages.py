@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from almerepas.contracts import offers
 from almerepas.core import clock
 from almerepas.grants.runs import issue
 from almerepas.holders.sessions import open_session
@@ -28,6 +29,7 @@ from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY
 from tests.factories import TEST_ACTOR, assess
 from tests.fixtures import FrozenClock
 from tests.holders.helpers import EMAIL, family, last_code, member
+from tests.partners.support import open_counter
 from tests.web.conftest import BROWSER_ACCEPT, page
 
 #: Page responses are HTML forms: every POST carries the CSRF token of the page it came from.
@@ -320,14 +322,28 @@ def test_history_shows_what_was_granted_in_words(
     assert "+€ 800" in html and "01-01-2026" in html
 
 
-def test_where_lists_the_offers_for_everyone(
+def test_where_lists_the_places_for_the_holders_schemes_and_every_partners_offers(
     app: Flask, reference: Session, frozen_clock: FrozenClock
 ) -> None:
     db = reference
-    mother = member(family(db), 0)
+    household = family(db)
+    budgets(db, household, frozen_clock.now().date())
+    club = open_counter(db, "Sportclub Almere", schemes_here=("supermarkt",))
+    offers.create_offer(
+        db, club.partner,
+        {"title_nl": "10 % korting op een zwemkaart", "title_en": "10% off a swimming card",
+         "description_nl": "Aan de kassa.", "description_en": "At the desk.",
+         "conditions_nl": "Alleen op doordeweekse dagen", "valid_from": dt.date(2026, 1, 1)},
+        actor=TEST_ACTOR,
+    )  # fmt: skip
     db.commit()
-    html = page(signed_in(app, db, mother).get("/mijn/waar"))
+    html = page(signed_in(app, db, member(household, 0)).get("/mijn/waar"))
     assert "Stadspas-aanbod" in html
+    assert "Sportclub Almere, Sporthal Haven: Havenstraat 1, 1315 AB Almere" in html
+    assert html.count("Sporthal Haven") == 1  # under supermarkt only, the club's one contract
+    assert "10 % korting op een zwemkaart" in html and "Alleen op doordeweekse dagen" in html
+    english = page(signed_in(app, db, member(household, 0)).get("/mijn/waar?lang=en"))
+    assert "10% off a swimming card" in english
 
 
 def test_the_pages_speak_english(app: Flask, reference: Session, frozen_clock: FrozenClock) -> None:

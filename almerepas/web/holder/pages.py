@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from almerepas.contracts import agreements
+from almerepas.contracts.offers import current_offers
 from almerepas.core import clock
 from almerepas.core.errors import DomainError
 from almerepas.core.session import get_keys, get_session, transactional
@@ -177,7 +179,13 @@ def where() -> ResponseReturnValue:
     db = get_session()
     household, people = visible_people(db, holder, today)
     found = overview.entitlements(db, people, household, today=today)
-    return render_template("holder/where.html", schemes=overview.offers(db, found, today=today))
+    schemes = overview.offers(db, found, today=today)
+    return render_template(
+        "holder/where.html",
+        schemes=schemes,
+        places=agreements.locations_for_schemes(db, [s.id for s in schemes], today),
+        partner_offers=current_offers(db, today),
+    )
 
 
 def household_passes(session: Session, people: Sequence[Person]) -> list[Pass]:

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask_babel import gettext as _gettext
 
+from almerepas.contracts.models import Offer
 from almerepas.holders.overview import Entitlement, HistoryLine
 from almerepas.households.models import Person
 from almerepas.http.words import day, english, money, quantity
@@ -101,7 +102,18 @@ def mask_contact(contact: str) -> str:
     return f"{digits[:2]}•••••{digits[-3:]}"
 
 
+def offer_title(offer: Offer) -> str:
+    return offer.title_en if english() else offer.title_nl
+
+
+def offer_conditions(offer: Offer) -> str | None:
+    """The conditions in English when there are English ones, else the Dutch (or none)."""
+    return (offer.conditions_en or offer.conditions_nl) if english() else offer.conditions_nl
+
+
 JINJA_HELPERS = {
+    "offer_title": offer_title,
+    "offer_conditions": offer_conditions,
     "money": money,
     "day": day,
     "scheme_name": scheme_name,

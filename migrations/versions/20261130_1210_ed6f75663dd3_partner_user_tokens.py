@@ -4,7 +4,7 @@ sessions of a browser paired with a device; only SHA-256 hashes of the tokens ar
 New tables; downgrading drops them, which logs every partner user and paired browser out.
 
 Revision ID: ed6f75663dd3
-Revises: af869785e8b9
+Revises: 3c5d7e9f1a2b
 Create Date: 2026-11-30 11:03:16.100846+00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "ed6f75663dd3"
-down_revision = "af869785e8b9"
+down_revision = "3c5d7e9f1a2b"
 branch_labels = None
 depends_on = None
 
