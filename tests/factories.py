@@ -2,6 +2,7 @@
 
 - ledger: ``make_account``, ``funded_account``
 - staff: ``make_staff``, ``totp_now``, ``login_headers``, ``staff_headers``, ``token_headers``
+- partners: ``make_partner``, ``make_location``, ``make_partner_user``, ``make_device``
 - households: ``make_household``, ``assess``, ``born``
 - reference data by name: ``seed_scheme``
 - passes and codes: ``credential_pass``, ``device_key``, ``device_jwk``, ``holder_signature``,
@@ -28,6 +29,9 @@ from flask import has_app_context
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
+from almerepas.contracts import devices as partner_devices
+from almerepas.contracts import partners as partner_records
+from almerepas.contracts import users as partner_users
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
 from almerepas.households import members as households
@@ -55,7 +59,15 @@ if TYPE_CHECKING:
     from flask import Flask
     from flask.testing import FlaskClient
 
-    from almerepas.models import Role, StaffUser
+    from almerepas.models import (
+        Device,
+        Location,
+        Partner,
+        PartnerRole,
+        PartnerUser,
+        Role,
+        StaffUser,
+    )
 
 
 #: Every test app is made with this secret (tests/conftest.py), so the keys the factories
@@ -162,6 +174,67 @@ def staff_headers(client: FlaskClient, session: Session, role: Role | str) -> di
 def token_headers(session: Session, user: StaffUser) -> dict[str, str]:
     """Headers with a token issued directly (no password hashing, no TOTP): fast, for loops."""
     return {"Authorization": f"Bearer {issue_token(session, user)}"}
+
+
+# -- partners and their users and devices (almerepas.contracts) ------------------------------------
+
+PARTNER_PASSWORD = "kassa wachtwoord 2026"
+
+
+def make_partner(session: Session, name: str = "Sportclub Almere", **changes: Any) -> Partner:
+    """An active partner with a unique KvK number (8 digits that are not all zero)."""
+    data = {
+        "name": name,
+        "kvk_number": f"{next(_kvk_numbers):08d}",
+        "iban": "NL91 ABNA 0417 1643 00",
+        "payout_method": "sepa",
+        **changes,
+    }
+    return partner_records.create_partner(session, data, actor=TEST_ACTOR)
+
+
+def make_location(session: Session, partner: Partner, name: str = "Sporthal Haven") -> Location:
+    data = {"name": name, "street": "Havenstraat", "house_number": "12a", "postcode": "1315AB",
+            "kind": "sport"}  # fmt: skip
+    return partner_records.add_location(session, partner, data, actor=TEST_ACTOR)
+
+
+def make_partner_user(
+    session: Session,
+    partner: Partner,
+    role: PartnerRole | str = "cashier",
+    *,
+    second_factor: bool = False,
+    username: str | None = None,
+) -> tuple[PartnerUser, str, str | None]:
+    """A new user of ``partner``: (user, password, TOTP secret or None for a cashier without
+    a second factor; a manager always has one)."""
+    user, secret = partner_users.create_partner_user(
+        session,
+        partner,
+        {
+            "username": username or f"partner.{uuid.uuid4().hex[:12]}",
+            "display_name": "Petra Kassa",
+            "role": str(role),
+            "password": PARTNER_PASSWORD,
+            "second_factor": second_factor,
+        },
+        keys=KEYS,
+        actor=TEST_ACTOR,
+    )
+    return user, PARTNER_PASSWORD, secret
+
+
+def make_device(
+    session: Session, partner: Partner, location: Location, name: str = "Kassa 1"
+) -> tuple[Device, str]:
+    """A device at ``location`` and its key (``almdev_...``)."""
+    return partner_devices.create_device(
+        session, partner, {"name": name, "location_id": location.id}, keys=KEYS, actor=TEST_ACTOR
+    )
+
+
+_kvk_numbers = itertools.count(10000001)
 
 
 # -- households, persons and assessments (almerepas.households, almerepas.income) --------------

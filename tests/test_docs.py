@@ -203,11 +203,17 @@ ACTION = re.compile(
 )
 #: The CLI's ``record_batch(session, "norms.import", {...})``, which passes the action on.
 BATCH = re.compile(r'\brecord_batch\(\s*\w+\s*,\s*"([^"\n]*)"')
+#: A kind of account's refusals for the shared login rules (almerepas/staff/login_rules.py):
+#: ``LoginActions("staff_user", failed="staff.login_failed", lock="staff.lock")``.
+LOGIN_ACTIONS = re.compile(
+    r'\bLoginActions\(\s*"[^"\n]*"\s*,\s*failed\s*=\s*"([^"\n]*)"\s*,\s*lock\s*=\s*"([^"\n]*)"'
+)
 
 
 def actions_in(source: str) -> set[str]:
     found = {action for match in ACTION.findall(source) for action in match if action}
-    return found | set(BATCH.findall(source))
+    logins = {action for match in LOGIN_ACTIONS.findall(source) for action in match}
+    return found | logins | set(BATCH.findall(source))
 
 
 def audit_actions() -> dict[str, list[str]]:
@@ -238,6 +244,9 @@ def test_the_action_patterns_catch_every_form() -> None:
             session, "grants.expire", {"period": period}
         )
         action = form["action"] or None
+        ACTIONS = LoginActions(
+            "partner_user", failed="partner.user_login_failed", lock="partner.user_lock"
+        )
     """
     assert actions_in(source) == {
         "household.view",
@@ -246,6 +255,8 @@ def test_the_action_patterns_catch_every_form() -> None:
         "a.long_one",
         "b.long_one",
         "grants.expire",
+        "partner.user_login_failed",
+        "partner.user_lock",
     }
 
 

@@ -166,6 +166,38 @@ class Device(Base):
     location: Mapped[Location] = relationship()
 
 
+class PartnerUserToken(Base):
+    """A partner user's bearer token for the API, or the server side of a page session; only
+    its SHA-256 is stored (almerepas.contracts.logins)."""
+
+    __tablename__ = "partner_user_token"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_user_id: Mapped[int] = mapped_column(ForeignKey("partner_user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    partner_user: Mapped[PartnerUser] = relationship(lazy="joined")
+
+
+class DeviceSession(Base):
+    """A browser paired with a device ("dit apparaat koppelen"): its page session acts as the
+    device. The cookie holds a random token, this row its SHA-256, never the device key."""
+
+    __tablename__ = "partner_device_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(ForeignKey("partner_device.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    expires_at: Mapped[dt.datetime]
+    revoked_at: Mapped[dt.datetime | None]
+
+    device: Mapped[Device] = relationship(lazy="joined")
+
+
 class Offer(Base):
     """A partner's own discount for every resident (the basic catalogue): no contract, no money."""
 

@@ -2,7 +2,13 @@
 
 A device is bound to one location: everything it does happens there. A partner user works for
 the whole partner and names the location per request (``location_id``), which must be one of
-its own. The API reads only the ``Authorization: Bearer`` header, as the staff API does.
+its own. The API reads only the ``Authorization: Bearer`` header, as the staff API does: a
+device key (``almdev_...``) or a partner user's token (``almpu_...``).
+
+The portal's pages read only the signed session cookie (``current_page_principal``): it holds
+a partner user's token (``partner_token``) and/or the token of a browser paired with a device
+(``partner_device_session``), never a device key. Logging out or unpairing revokes the token on
+the server, so a copied cookie stops working too.
 """
 
 from __future__ import annotations
@@ -12,20 +18,28 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar, cast
 
-from flask import g, redirect, request, session
+from flask import g, redirect, request, session, url_for
 
 from almerepas.audit.log import Actor
+from almerepas.contracts import logins
 from almerepas.contracts.devices import KEY_PREFIX, authenticate_device
 from almerepas.contracts.models import Device, Location, Partner, PartnerRole, PartnerUser
-from almerepas.core.errors import DomainError
-from almerepas.core.session import get_keys, get_session
+from almerepas.core import clock
+from almerepas.core.session import get_keys, get_session, in_own_transaction
 from almerepas.http.errors import Forbidden
 from almerepas.http.guard import bearer_token, document_auth
 from almerepas.http.problems import request_id
 from almerepas.partners.errors import LocationRequired, PartnerNotAuthenticated
 from almerepas.redemptions.errors import LocationNotAllowed
+from almerepas.staff.errors import NotAuthenticated
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+#: Keys in the signed session cookie: a partner user's token, a paired browser's token.
+PAGE_USER_TOKEN_KEY = "partner_token"  # noqa: S105 - a dict key, not a secret
+PAGE_DEVICE_SESSION_KEY = "partner_device_session"
+#: The portal's login page (almerepas.partners.login_pages).
+LOGIN_ENDPOINT = "partner_login.login"
 
 
 @dataclass(frozen=True)
@@ -38,9 +52,11 @@ class Principal:
 
     @property
     def actor(self) -> Actor:
-        if self.user is None:
-            return Actor(f"device:{self.device.id if self.device else 0}", "device", request_id())
-        return Actor(f"partner:{self.user.username}", self.user.role.value, request_id())
+        if self.user is not None:
+            return logins.user_actor(self.user, request_id())
+        if self.device is not None:
+            return logins.device_actor(self.device, request_id())
+        return Actor("device:0", "device", request_id())
 
     @property
     def is_manager(self) -> bool:
@@ -64,9 +80,8 @@ class Principal:
 
 
 def _user_for_token(token: str) -> PartnerUser | None:
-    """The partner user a token belongs to; partner-user tokens come with the partner login."""
-    del token
-    return None
+    """The partner user a live ``almpu_`` token belongs to (almerepas.contracts.logins)."""
+    return logins.user_for_token(get_session(), token, clock.now())
 
 
 def current_principal() -> Principal | None:
@@ -110,47 +125,76 @@ def require_partner(*, manager: bool = False) -> Callable[[F], F]:
     return decorator
 
 
-# -- the portal's page session ------------------------------------------------------------------
-# PORTAL (issue 11, item 7): a MINIMAL stand-in until LOGIN's page session lands. It reads a
-# paired counter device's key from the signed session cookie; LOGIN replaces this with the real
-# page session (partner users and paired devices) under the same two names. The merger keeps
-# LOGIN's version of current_page_principal() and require_partner_page().
+def attempt_partner_login(username: str, password: str, totp_code: str | None) -> int:
+    """Check a partner user's login in a transaction of its own; the user's id, or raise.
 
-#: The Flask session key of a paired device's key (stand-in; see above).
-PAGE_DEVICE_KEY = "partner_device_key"
-#: Where a visitor without a partner page session is sent (LOGIN's page).
-PAGE_LOGIN_PATH = "/partner/inloggen"
+    As the staff login (almerepas.http.guard.attempt_login): a refusal changes state (the
+    failure count, the lock, the audit row) that is kept although the request answers 401.
+    """
+    origin = Actor("anonymous", request_id=request_id())
+    return in_own_transaction(
+        lambda db: (
+            logins.authenticate_partner_user(
+                db,
+                username=username,
+                password=password,
+                totp_code=totp_code,
+                now=clock.now(),
+                keys=get_keys(),
+                origin=origin,
+            ).id
+        ),
+        keep_on=(NotAuthenticated,),
+    )
+
+
+# -- the portal's page session --------------------------------------------------------------------
+
+
+def page_token(key: str) -> str | None:
+    """A token kept in the session cookie under ``key``, if there is one."""
+    token = session.get(key)
+    return token if isinstance(token, str) else None
 
 
 def current_page_principal() -> Principal | None:
-    """The partner device or user of this page request (the session cookie), or None."""
+    """Who uses the portal in this browser: the logged-in partner user, else the device the
+    browser is paired with, else None. Looked up once per request."""
     if "partner_page_principal" not in g:
-        key = session.get(PAGE_DEVICE_KEY)
-        principal = None
-        if isinstance(key, str) and key.startswith(KEY_PREFIX):
-            try:
-                principal = _principal(key)
-            except DomainError:
-                principal = None  # revoked or unknown: log in again
-        g.partner_page_principal = principal
-    found: Principal | None = g.partner_page_principal
-    return found
+        g.partner_page_principal = _page_principal()
+    principal: Principal | None = g.partner_page_principal
+    return principal
+
+
+def _page_principal() -> Principal | None:
+    db, now = get_session(), clock.now()
+    user_token = page_token(PAGE_USER_TOKEN_KEY)
+    user = logins.user_for_token(db, user_token, now) if user_token else None
+    if user is not None:
+        return Principal(user.partner, None, None, user)
+    device_token = page_token(PAGE_DEVICE_SESSION_KEY)
+    device = logins.device_for_session(db, device_token, now) if device_token else None
+    if device is not None:
+        return Principal(device.partner, device.location, device, None)
+    return None
 
 
 def require_partner_page(*, manager: bool = False) -> Callable[[F], F]:
-    """Let a portal page run only for a partner (``manager``: only a manager); a visitor goes
-    to the login page. The view gets the principal as its first argument."""
+    """Let a portal page run only for a logged-in partner user or a paired device (``manager``:
+    only a manager); otherwise send the browser to the login page, and back here after it.
+    The view gets the principal as its first argument."""
 
     def decorator(view: F) -> F:
         @functools.wraps(view)
         def wrapper(*args: Any, **kwargs: Any) -> Any:
             principal = current_page_principal()
             if principal is None:
-                return redirect(f"{PAGE_LOGIN_PATH}?next={request.path}", 303)
+                return redirect(url_for(LOGIN_ENDPOINT, next=request.full_path.rstrip("?")), 303)
             if manager and not principal.is_manager:
                 raise Forbidden()
             return view(principal, *args, **kwargs)
 
+        wrapper.partner_page = True  # type: ignore[attr-defined]
         wrapper.partner_view = True  # type: ignore[attr-defined]
         return cast(F, wrapper)
 

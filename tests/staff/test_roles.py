@@ -1,7 +1,9 @@
 """Walk every guarded endpoint with every role: the role table in one place is what happens.
 
 New endpoints join the walk by themselves (``@require_role``). An /api/v1 endpoint without a
-permission must be listed in PUBLIC_API_ENDPOINTS here, on purpose.
+permission must be listed in PUBLIC_API_ENDPOINTS here, on purpose, or be the partner API's
+(``@require_partner``: a partner's device or user, never staff). A portal page under /partner/
+needs ``@require_partner_page`` or a place in PUBLIC_PARTNER_PAGES.
 """
 
 from __future__ import annotations
@@ -29,9 +31,18 @@ PUBLIC_API_ENDPOINTS = {
     "health.health",  # for load balancers and monitoring
     "funding.list_funding_accounts",  # budgets are public money
     "tokens.create_token",  # logging in
+    "partner_tokens.create_partner_token",  # a partner user logging in
     "keys.public_keys",  # public keys are public: anyone may check a code's signature
     # keys and hashed revocations only; partner devices authenticate to it with issue 11
     "keys.validator_bundle",
+}
+
+#: Portal pages anyone may open: logging in and out, pairing a counter's browser and unpairing.
+PUBLIC_PARTNER_PAGES = {
+    "partner_login.login",
+    "partner_login.logout",
+    "partner_login.pair",
+    "partner_login.unpair",
 }
 
 
@@ -90,10 +101,16 @@ def test_every_staff_endpoint_declares_a_permission(app: Flask) -> None:
     permissions = endpoint_permissions(app)
     assert set(permissions.values()) <= set(PERMISSIONS)
     for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
         if rule.rule.startswith("/api/v1/"):
-            known = permissions.keys() | PUBLIC_API_ENDPOINTS | partner_endpoints(app)
-            assert rule.endpoint in known, (
-                f"{rule.rule} has no @require_role or @require_partner and is not listed as public"
+            assert (
+                rule.endpoint in permissions
+                or rule.endpoint in PUBLIC_API_ENDPOINTS
+                or getattr(view, "partner_view", False)
+            ), f"{rule.rule} has no @require_role or @require_partner and is not listed as public"
+        if rule.rule.startswith("/partner/"):
+            assert getattr(view, "partner_page", False) or rule.endpoint in PUBLIC_PARTNER_PAGES, (
+                f"{rule.rule} has no @require_partner_page and is not listed as public"
             )
         if rule.rule.startswith("/medewerkers"):
             assert rule.endpoint in permissions, f"{rule.rule} has no @require_role"
