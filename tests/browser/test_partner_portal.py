@@ -19,9 +19,10 @@ import qrcode
 from PIL import Image
 from sqlalchemy import func, select
 
+from almerepas.contracts import logins
 from almerepas.holders.sessions import open_session
 from almerepas.models import Person, Redemption
-from almerepas.partners.auth import PAGE_DEVICE_KEY
+from almerepas.partners.auth import PAGE_DEVICE_SESSION_KEY
 from almerepas.passes import keys as signing
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY
@@ -98,6 +99,17 @@ def signed_in(context: BrowserContext, live_server: LiveServer, values: dict[str
     )
 
 
+def at_counter(context: BrowserContext, live_server: LiveServer, key: str) -> None:
+    """The browser paired with the counter device, as the pairing page pairs it."""
+    db = live_server.session()
+    try:
+        _, token = logins.pair_device(db, key, now=START, keys=KEYS, origin=TEST_ACTOR)
+        db.commit()
+    finally:
+        db.close()
+    signed_in(context, live_server, {PAGE_DEVICE_SESSION_KEY: token})
+
+
 def redemptions(live_server: LiveServer) -> int:
     db = live_server.session()
     try:
@@ -151,7 +163,7 @@ def camera_browser(browser: Browser, tmp_path: Path) -> Iterator[Callable[[str],
 def counter_page(chromium: Browser, live_server: LiveServer, key: str) -> Page:
     context = chromium.new_context(locale=DEFAULT_LOCALE, base_url=live_server.url)
     context.set_default_timeout(10_000)
-    signed_in(context, live_server, {PAGE_DEVICE_KEY: key})
+    at_counter(context, live_server, key)
     page = context.new_page()
     page.goto("/partner")
     return page
@@ -197,7 +209,7 @@ def test_a_typed_pass_number_redeems_once_however_often_the_button_is_clicked(
 ) -> None:
     arranged = arrange(live_server)
     page = new_page(bypass_csp=True)
-    signed_in(page.context, live_server, {PAGE_DEVICE_KEY: arranged.key})
+    at_counter(page.context, live_server, arranged.key)
     page.goto("/partner")
     violations = axe_check(page)
     assert violations == [], describe_violations(violations)
@@ -224,7 +236,7 @@ def test_without_a_network_the_page_says_so_at_once_and_never_shows_green(
 ) -> None:
     arranged = arrange(live_server)
     page = new_page()
-    signed_in(page.context, live_server, {PAGE_DEVICE_KEY: arranged.key})
+    at_counter(page.context, live_server, arranged.key)
     page.goto("/partner")
     page.context.set_offline(True)
     page.get_by_label("Pasnummer").fill(arranged.pass_number)
@@ -243,7 +255,7 @@ def test_a_lost_answer_is_not_checked_rather_than_green(
     """The browser thinks it is online, but the request dies on the way (a dead Wi-Fi)."""
     arranged = arrange(live_server)
     page = new_page()
-    signed_in(page.context, live_server, {PAGE_DEVICE_KEY: arranged.key})
+    at_counter(page.context, live_server, arranged.key)
     page.goto("/partner")
     page.route("**/partner/scan", lambda route: route.abort("internetdisconnected"))
     page.get_by_label("Pasnummer").fill(arranged.pass_number)
@@ -259,7 +271,7 @@ def test_an_answer_that_does_not_come_is_not_checked_after_three_seconds(
     """No spinning for ever: a request without an answer gives up after about three seconds."""
     arranged = arrange(live_server)
     page = new_page()
-    signed_in(page.context, live_server, {PAGE_DEVICE_KEY: arranged.key})
+    at_counter(page.context, live_server, arranged.key)
     page.goto("/partner")
     page.route("**/partner/scan", lambda route: None)  # never answered
     page.get_by_label("Pasnummer").fill(arranged.pass_number)
@@ -277,7 +289,7 @@ def test_a_page_whose_session_ended_says_not_checked_rather_than_green(
 ) -> None:
     arranged = arrange(live_server)
     page = new_page()
-    signed_in(page.context, live_server, {PAGE_DEVICE_KEY: arranged.key})
+    at_counter(page.context, live_server, arranged.key)
     page.goto("/partner")
     page.context.clear_cookies()  # logged out elsewhere, or the cookie expired
     page.get_by_label("Pasnummer").fill(arranged.pass_number)
@@ -295,7 +307,7 @@ def test_the_holders_live_line_passes_axe(
     signed_in(phone.context, live_server, arranged.holder_cookie)
     phone.goto(f"/mijn/passen/{arranged.pass_number}")
     counter = new_page()
-    signed_in(counter.context, live_server, {PAGE_DEVICE_KEY: arranged.key})
+    at_counter(counter.context, live_server, arranged.key)
     counter.goto("/partner")
     counter.get_by_label("Pasnummer").fill(arranged.pass_number)
     counter.get_by_role("button", name="Controleer pas").click()

@@ -19,7 +19,6 @@ from almerepas.grants import runs as grants
 from almerepas.grants.models import Grant
 from almerepas.holders.sessions import open_session
 from almerepas.models import MemberRole, Pass, Person
-from almerepas.partners.auth import PAGE_DEVICE_KEY
 from almerepas.passes.credentials import issue_card_credential
 from almerepas.passes.numbers import random_number
 from almerepas.schemes import catalogue as schemes
@@ -134,11 +133,18 @@ def card_code(session: Session, pass_: Pass) -> str:
     return issue_card_credential(session, pass_, keys=KEYS, now=START)
 
 
+PAIR = "/partner/apparaat-koppelen"
+
+
 def portal_client(app: Flask, counter: Counter) -> FlaskClient:
-    """A test client with the counter device's page session."""
+    """A test client paired with the counter device, as a cashier pairs a browser: the key
+    pasted once on the pairing page."""
     client = app.test_client()
-    with client.session_transaction() as cookie:
-        cookie[PAGE_DEVICE_KEY] = counter.key
+    page = client.get(PAIR).get_data(as_text=True)
+    match = re.search(r'name="csrf_token" value="([^"]+)"', page)
+    assert match, "no CSRF token on the pairing page"
+    paired = client.post(PAIR, data={"key": counter.key, "csrf_token": match.group(1)})
+    assert paired.status_code == 303, paired.get_data(as_text=True)
     return client
 
 

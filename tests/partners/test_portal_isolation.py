@@ -6,7 +6,6 @@ comes back, and nothing of B changes."""
 from __future__ import annotations
 
 import itertools
-import re
 from typing import Any
 
 import pytest
@@ -28,12 +27,13 @@ from tests.partners.portal_support import (
     make_counter,
     portal_client,
 )
+from tests.staff.test_roles import PUBLIC_API_ENDPOINTS, PUBLIC_PARTNER_PAGES
 
 pytestmark = pytest.mark.usefixtures("frozen_clock")
 
-#: Pages anyone may open (the partner login); everything else under these prefixes is a
-#: partner's own.
-PUBLIC = re.compile(r"^/partner/inloggen")
+#: Anyone may log in, log out and pair a browser (tests/staff/test_roles.py keeps the list);
+#: everything else under these prefixes is a partner's own.
+PUBLIC = PUBLIC_PARTNER_PAGES | PUBLIC_API_ENDPOINTS
 PREFIXES = ("/partner", "/api/v1/partner")
 #: What the walk must at least have visited: if these are not found, the walk is broken.
 KNOWN = {
@@ -57,7 +57,7 @@ def partner_rules(app: Flask) -> list[Rule]:
         rule
         for rule in app.url_map.iter_rules()
         if any(rule.rule == p or rule.rule.startswith(p + "/") for p in PREFIXES)
-        and not PUBLIC.match(rule.rule)
+        and rule.endpoint not in PUBLIC
     ]
 
 

@@ -263,11 +263,17 @@ def test_a_redemption_is_reversed_in_part_then_in_full_within_the_window(
 
 
 def test_no_reversal_after_the_window(
-    cashier: FlaskClient, keyed: Session, holder: Holder, frozen_clock: FrozenClock
+    app: Flask,
+    counter: Counter,
+    cashier: FlaskClient,
+    keyed: Session,
+    holder: Holder,
+    frozen_clock: FrozenClock,
 ) -> None:
     _redeemed(cashier, holder, "12,00")
     redemption = keyed.scalars(select(Redemption)).one()
     frozen_clock.advance(days=31)
+    cashier = portal_client(app, counter)  # a pairing lasts a day: the counter pairs again
     page = cashier.get("/partner/transacties").get_data(as_text=True)
     assert "Termijn voorbij (30 dagen)" in page
     response = cashier.post(
