@@ -80,6 +80,8 @@ def _openapi_path(rule: str) -> str:
 PARTNER = "partner device"
 #: The principal that fuzzes the partner endpoints with the world's device key.
 DEVICE = "device"
+#: Partner endpoints for a partner user only (the world has none): a device gets 403.
+PARTNER_USERS_ONLY = {"DELETE /partner/tokens/current"}
 
 
 def operation_permissions(app: Flask) -> dict[tuple[str, str], str | None]:
@@ -412,7 +414,9 @@ def test_api_agrees_with_its_openapi_document(
     seen: dict[str, Counter[tuple[int, str | None]]] = {}
     for operation in operations:
         permission = permissions[(operation.method.upper(), operation.path)]
-        if permission == PARTNER:  # a device key, whatever the staff role
+        if operation.label in PARTNER_USERS_ONLY:  # a device has no login to end: 403
+            allowed = False
+        elif permission == PARTNER:  # a device key, whatever the staff role
             allowed = role == DEVICE
         else:
             allowed = permission is None or (
@@ -420,6 +424,8 @@ def test_api_agrees_with_its_openapi_document(
             )
         # who is not known gets 401 (no staff token, no device key), a role that may not 403
         refusal = 403 if isinstance(role, Role) and permission != PARTNER else 401
+        if role == DEVICE and operation.label in PARTNER_USERS_ONLY:
+            refusal = 403
         logs_out = operation.label == "DELETE /tokens/current"
 
         def headers_for_case(logs_out: bool = logs_out) -> dict[str, str]:
