@@ -181,7 +181,10 @@ class SmtpServer:
     def start(self) -> None:
         from aiosmtpd.controller import Controller  # only the SMTP tests need it
 
-        self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
+        # server_hostname: no DNS lookup of this machine's name for every connection's banner
+        self._controller = Controller(
+            self, hostname="127.0.0.1", port=self.port, server_hostname="localhost"
+        )
         self._controller.start()
 
     def stop(self) -> None:
@@ -189,7 +192,7 @@ class SmtpServer:
             self._controller.stop()
             self._controller = None
 
-    def wait_for(self, count: int = 1, timeout: float = 10.0) -> list[EmailMessage]:
+    def wait_for(self, count: int = 1, timeout: float = 20.0) -> list[EmailMessage]:
         """The messages received, once there are ``count`` of them (polls; raises on timeout)."""
         deadline = time.monotonic() + timeout
         while len(self.received) < count:

@@ -11,7 +11,7 @@ import logging
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime, make_msgid, parseaddr
 from typing import Protocol
 
 from almerepas.core import clock
@@ -61,19 +61,28 @@ class SmtpMailer:
     sender: str
     timeout: float = 10.0
 
+    @property
+    def domain(self) -> str:
+        """The sender's domain, for EHLO and the Message-ID: no lookup of this host's name in
+        DNS (smtplib and make_msgid would ask for its fully qualified name every message)."""
+        address = parseaddr(self.sender)[1]
+        return address.rpartition("@")[2] or "localhost"
+
     def build(self, message: Outgoing) -> EmailMessage:
         email = EmailMessage()
         email["From"] = self.sender
         email["To"] = message.recipient
         email["Subject"] = message.subject or ""
         email["Date"] = format_datetime(clock.now())
-        email["Message-ID"] = make_msgid(idstring=f"almerepas.{message.id}")
+        email["Message-ID"] = make_msgid(idstring=f"almerepas.{message.id}", domain=self.domain)
         email.set_content(message.body)
         return email
 
     def send_email(self, message: Outgoing) -> None:
         try:
-            with smtplib.SMTP(self.host, self.port, timeout=self.timeout) as smtp:
+            with smtplib.SMTP(
+                self.host, self.port, timeout=self.timeout, local_hostname=self.domain
+            ) as smtp:
                 smtp.send_message(self.build(message))
         except smtplib.SMTPRecipientsRefused as exc:
             codes = [code for code, _text in exc.recipients.values()]
