@@ -1,0 +1,1 @@
+"""Settlement: partners paid for what they redeemed, exactly once (docs/settlement.md)."""
