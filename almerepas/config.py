@@ -67,6 +67,13 @@ def load_config(
             "codes for residents would only be written to the log"
         )
 
+    debtor_iban = env.get("ALMEREPAS_SEPA_DEBTOR_IBAN") or None
+    if environment == "production" and not debtor_iban:
+        raise ConfigError(
+            "ALMEREPAS_SEPA_DEBTOR_IBAN is required in production: the gemeente's own account "
+            "that partners are paid from (docs/settlement.md)"
+        )
+
     config: dict[str, Any] = {
         "ENV": environment,
         "SECRET_KEY": secret_key,
@@ -88,6 +95,17 @@ def load_config(
         "SMTP_TIMEOUT": float(env.get("ALMEREPAS_SMTP_TIMEOUT", 10)),
         # How many days a partner may reverse a redemption (issue 11: default 30).
         "REVERSAL_DAYS": int(env.get("ALMEREPAS_REVERSAL_DAYS", 30)),
+        # Settlement (docs/settlement.md): the account partners are paid from, the pain.001
+        # version (.09; .03 for a bank that wants it), Stripe Connect, and the schedule.
+        "SEPA_DEBTOR_NAME": env.get("ALMEREPAS_SEPA_DEBTOR_NAME", "Gemeente Almere"),
+        # The development default is a made-up account at BNG Bank, the municipalities' bank.
+        "SEPA_DEBTOR_IBAN": debtor_iban or "NL12BNGH0285010000",
+        "SEPA_DEBTOR_BIC": env.get("ALMEREPAS_SEPA_DEBTOR_BIC", "BNGHNL2G"),
+        "SEPA_SCHEMA": env.get("ALMEREPAS_SEPA_SCHEMA", "pain.001.001.09"),
+        "STRIPE_API_KEY": env.get("ALMEREPAS_STRIPE_API_KEY") or None,
+        "STRIPE_API_BASE": env.get("ALMEREPAS_STRIPE_API_BASE", "https://api.stripe.com"),
+        # Partners are paid within this many days of the period's end (issue 12: 14).
+        "SETTLEMENT_PAY_DAYS": int(env.get("ALMEREPAS_SETTLEMENT_PAY_DAYS", 14)),
         # Largest request body we accept; anything bigger is a 413 problem.
         "MAX_CONTENT_LENGTH": int(env.get("ALMEREPAS_MAX_CONTENT_LENGTH", 64 * 1024)),
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("ALMEREPAS_SQLITE_BUSY_TIMEOUT_MS", 5000)),

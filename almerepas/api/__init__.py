@@ -15,6 +15,7 @@ from almerepas.api import (
     passes,
     policy,
     schemes,
+    settlements,
     tokens,
 )
 from almerepas.http.guard import SECURITY_SCHEME, add_www_authenticate
@@ -40,6 +41,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(passes.blp, url_prefix=API_PREFIX)
     api.register_blueprint(keys.blp, url_prefix=API_PREFIX)
     api.register_blueprint(partners.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(settlements.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
     return api

@@ -50,6 +50,13 @@ class PartnerSchema(ma.Schema):
     iban = text(50, metadata={"example": "NL91ABNA0417164300"})
     bic = text(20, required=False, allow_none=True, metadata={"example": "ABNANL2A"})
     payout_method = fields.Enum(PayoutMethod, by_value=True, required=True)
+    stripe_account = text(
+        64,
+        required=False,
+        allow_none=True,
+        metadata={"description": "Stripe Connect-account, voor uitbetaling via Stripe",
+                  "example": "acct_1Nv0FGQ9RKHgCVdK"},
+    )  # fmt: skip
     active = fields.Boolean(load_default=True)
 
 

@@ -14,6 +14,7 @@ from almerepas.cli import (
     outbox,
     passes,
     reference,
+    settle,
     staff,
 )
 
@@ -32,5 +33,6 @@ def register_commands(app: Flask) -> None:
         staff.staff_group,
         passes.passes_group,
         cards.cards_group,
+        settle.settle_group,
     ):
         app.cli.add_command(group)

@@ -57,6 +57,8 @@ class Partner(Base):
     iban: Mapped[str] = mapped_column(String(34))
     bic: Mapped[str | None] = mapped_column(String(11))
     payout_method: Mapped[PayoutMethod] = mapped_column(str_enum(PayoutMethod, "payout_method"))
+    #: the partner's Stripe connected account (``acct_...``), for payout_method stripe
+    stripe_account: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now, onupdate=clock.now)

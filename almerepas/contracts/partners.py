@@ -32,7 +32,11 @@ from almerepas.core.text import is_plain
 from almerepas.households.members import normalise_postcode
 
 KVK_NUMBER = re.compile(r"[0-9]{8}")
-PARTNER_FIELDS = ("name", "kvk_number", "iban", "bic", "payout_method", "active")
+PARTNER_FIELDS = (
+    "name", "kvk_number", "iban", "bic", "payout_method", "stripe_account", "active"
+)  # fmt: skip
+#: Stripe's connected-account ids: ``acct_`` and letters and digits
+STRIPE_ACCOUNT = re.compile(r"acct_[A-Za-z0-9]{6,58}")
 LOCATION_FIELDS = ("name", "street", "house_number", "postcode", "kind", "active")
 
 
@@ -102,9 +106,20 @@ def _partner_values(data: Mapping[str, Any]) -> dict[str, Any]:
         except ValueError:
             detail = "Kies sepa of stripe."
             raise InvalidPartner(detail, **field_error("payout_method", detail)) from None
+    if "stripe_account" in data:
+        values["stripe_account"] = check_stripe_account(data["stripe_account"])
     if "active" in data:
         values["active"] = bool(data["active"])
     return values
+
+
+def check_stripe_account(raw: Any) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or not STRIPE_ACCOUNT.fullmatch(raw.strip()):
+        detail = "Dit Stripe-account klopt niet: het begint met acct_, zoals acct_1Nv0FGQ9RK."
+        raise InvalidPartner(detail, **field_error("stripe_account", detail))
+    return raw.strip()
 
 
 def _refuse_taken_kvk(session: Session, kvk_number: str, partner_id: int | None) -> None:

@@ -36,6 +36,7 @@ class AccountKind(enum.StrEnum):
     consumed = "consumed"  #: units of a quota used
     expired = "expired"  #: what was left when a period ended
     clearing = "clearing"  #: money on its way (payouts in transit)
+    bank = "bank"  #: the gemeente's bank account that partners are paid from; unbounded
 
 
 class EntryKind(enum.StrEnum):
@@ -44,6 +45,8 @@ class EntryKind(enum.StrEnum):
     reversal = "reversal"
     expiry = "expiry"
     payout = "payout"
+    #: a settlement run approved: the scheme's expense becomes what is owed to the partner
+    settlement = "settlement"
     adjustment = "adjustment"
 
 

@@ -46,7 +46,7 @@ from almerepas.passes.credential_models import (
     UsedCode,
 )
 from almerepas.passes.models import BlockReason, CardPrint, Pass, PassStatus
-from almerepas.redemptions.models import Redemption
+from almerepas.redemptions.models import Redemption, Reversal
 from almerepas.schemes.models import (
     AgeRule,
     Beneficiary,
@@ -54,6 +54,13 @@ from almerepas.schemes.models import (
     Period,
     Scheme,
     SchemeKind,
+)
+from almerepas.settlements.models import (
+    PayoutFile,
+    SettlementHold,
+    SettlementLine,
+    SettlementPayment,
+    SettlementRun,
 )
 from almerepas.staff.models import ApiToken, Role, StaffUser
 
@@ -101,15 +108,21 @@ __all__ = [
     "PartnerUserToken",
     "Pass",
     "PassStatus",
+    "PayoutFile",
     "PayoutMethod",
     "Period",
     "Person",
     "PolicySetting",
     "PostcodeDistrict",
     "Redemption",
+    "Reversal",
     "Role",
     "Scheme",
     "SchemeKind",
+    "SettlementHold",
+    "SettlementLine",
+    "SettlementPayment",
+    "SettlementRun",
     "SigningKey",
     "StaffUser",
     "TariffKind",

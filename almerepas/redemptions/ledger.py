@@ -36,7 +36,7 @@ from almerepas.redemptions.errors import (
     QuotaExhausted,
     ReversalTooLarge,
 )
-from almerepas.redemptions.models import Redemption
+from almerepas.redemptions.models import Redemption, Reversal
 from almerepas.schemes import periods
 from almerepas.schemes.models import SchemeKind
 
@@ -189,6 +189,11 @@ def reverse(
             actor=actor.name,
             effective_at=now,
         )
+        # Its own row, so settlement can pay it back exactly once (a negative line).
+        session.add(
+            Reversal(redemption_id=redemption.id, entry_id=entry.id, amount=amount, created_at=now)
+        )
+        session.flush()
     session.expire(redemption, ["reversed"])
     audit.record(
         session,

@@ -79,6 +79,22 @@ class Redemption(Base):
     location: Mapped[Location | None] = relationship()
 
 
+class Reversal(Base):
+    """A part (or all) of a redemption given back; settled on its own line (negative)."""
+
+    __tablename__ = "redemption_reversal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redemption_id: Mapped[int] = mapped_column(ForeignKey("redemption.id"), index=True)
+    #: the journal entry that gave it back (payee -> entitlement, or funding once expired)
+    entry_id: Mapped[int] = mapped_column(ForeignKey("journal_entry.id"), unique=True)
+    #: in the redemption's unit (cents or units)
+    amount: Mapped[int]
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+
+    redemption: Mapped[Redemption] = relationship()
+
+
 class Ride(Base):
     """One ride on a right (free local buses): scanned online, or recorded offline and sent
     in a batch. Judged as of ``ridden_at``; ``result`` is ``ok`` or the refusal's code."""

@@ -47,6 +47,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # keys); finance pays partners, policy staff weigh contracts, the auditor checks them.
     "partners.read": frozenset({administrator, finance, policy, auditor}),
     "partners.write": frozenset({administrator}),
+    # Settlement (docs/settlement.md): finance prepares, a second finance user approves, pays
+    # and confirms; the auditor checks the runs.
+    "settlements.read": frozenset({finance, auditor}),
+    "settlements.write": frozenset({finance}),
     "audit.read": frozenset({auditor}),
     "staff.manage": frozenset({administrator}),
 }

@@ -1,0 +1,170 @@
+"""What finance and partners read about settlement: runs, totals, lines, what is owed and what
+is late. Read only.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, joinedload
+
+from almerepas.contracts.models import Location, Partner
+from almerepas.core import clock
+from almerepas.schemes import periods
+from almerepas.schemes.models import Scheme
+from almerepas.settlements.collect import collect
+from almerepas.settlements.models import (
+    LineKind,
+    RunStatus,
+    SettlementLine,
+    SettlementPayment,
+    SettlementRun,
+)
+
+#: Runs that still have to be paid.
+UNPAID = (RunStatus.draft, RunStatus.approved)
+
+
+@dataclass(frozen=True)
+class SchemeTotal:
+    scheme_code: str
+    scheme_name: str
+    lines: int
+    amount: int
+
+
+@dataclass(frozen=True)
+class Owed:
+    """Redeemed at a partner, not in any run yet."""
+
+    partner_id: int
+    partner_name: str
+    lines: int
+    #: cents at the tariffs; a source whose tariff does not fit counts as 0
+    amount: int
+    #: the oldest of its sources
+    since: dt.datetime
+
+
+@dataclass(frozen=True)
+class Late:
+    period: str
+    #: the day by which it should have been paid
+    due: dt.date
+    #: "not_prepared" (something of the period is in no run) or the run's status
+    state: str
+    run_id: int | None
+
+
+@dataclass(frozen=True)
+class StatementLine:
+    occurred_at: dt.datetime
+    location: str | None
+    scheme: str
+    kind: LineKind
+    quantity: int
+    amount: int
+    #: what the partner recognises: the redemption's number (``B123``), a ride (``R45``), or
+    #: the holder-month (``H2027-01``)
+    reference: str
+
+
+def due_date(period: str, pay_days: int) -> dt.date:
+    """The last day the period's partners should have been paid by."""
+    return periods.parse(period).end + dt.timedelta(days=pay_days)
+
+
+def scheme_totals(
+    session: Session, run_id: int, partner_id: int | None = None
+) -> list[SchemeTotal]:
+    query = (
+        select(Scheme.code, Scheme.name_nl, func.count(), func.sum(SettlementLine.amount))
+        .join(Scheme, Scheme.id == SettlementLine.scheme_id)
+        .where(SettlementLine.run_id == run_id)
+        .group_by(Scheme.code, Scheme.name_nl)
+        .order_by(Scheme.code)
+    )
+    if partner_id is not None:
+        query = query.where(SettlementLine.partner_id == partner_id)
+    return [SchemeTotal(c, n, int(k), int(a or 0)) for c, n, k, a in session.execute(query)]
+
+
+def owed(session: Session, *, now: dt.datetime) -> list[Owed]:
+    """Per partner, what was redeemed before ``now`` and is in no run yet."""
+    by: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
+    for source in collect(session, cutoff=now, partner_id=None):
+        by[source.partner_id].append((source.amount or 0, source.occurred_at))
+    names = dict(
+        session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(list(by)))).all()
+    )
+    return [
+        Owed(pid, names[pid], len(rows), sum(a for a, _ in rows), min(at for _, at in rows))
+        for pid, rows in sorted(by.items(), key=lambda item: names[item[0]])
+    ]
+
+
+def late(session: Session, *, today: dt.date, pay_days: int) -> list[Late]:
+    """Periods past their due day with a run not paid out, or with sources in no run."""
+    found: list[Late] = []
+    for run in session.scalars(
+        select(SettlementRun).where(SettlementRun.status.in_(UNPAID)).order_by(SettlementRun.id)
+    ):
+        due = due_date(run.period, pay_days)
+        if today > due:
+            found.append(Late(run.period, due, run.status.value, run.id))
+    month_start = today.replace(day=1)
+    cutoff = clock.local_moment(month_start)
+    open_months = {
+        f"{source.occurred_at.astimezone(clock.LOCAL):%Y-%m}"
+        for source in collect(session, cutoff=cutoff, partner_id=None)
+    }
+    for period in sorted(open_months):
+        due = due_date(period, pay_days)
+        if today > due:
+            found.append(Late(period, due, "not_prepared", None))
+    return found
+
+
+def partner_runs(session: Session, partner_id: int) -> Sequence[SettlementPayment]:
+    """The partner's payments, newest run first: what its statement page lists."""
+    return session.scalars(
+        select(SettlementPayment)
+        .options(joinedload(SettlementPayment.run))
+        .where(SettlementPayment.partner_id == partner_id)
+        .order_by(SettlementPayment.run_id.desc())
+    ).all()
+
+
+def _reference(line: SettlementLine) -> str:
+    if line.kind == LineKind.ride:
+        return f"R{line.ride_id}"
+    if line.kind == LineKind.holder_month:
+        return f"H{line.occurred_at.astimezone(clock.LOCAL):%Y-%m}"
+    return f"B{line.redemption_id}"
+
+
+def statement_lines(session: Session, run_id: int, partner_id: int) -> list[StatementLine]:
+    """One partner's lines in one run, in time order, as its statement shows them."""
+    rows = session.execute(
+        select(SettlementLine, Scheme.name_nl, Location.name)
+        .join(Scheme, Scheme.id == SettlementLine.scheme_id)
+        .outerjoin(Location, Location.id == SettlementLine.location_id)
+        .where(SettlementLine.run_id == run_id, SettlementLine.partner_id == partner_id)
+        .order_by(SettlementLine.occurred_at, SettlementLine.id)
+    ).all()
+    return [
+        StatementLine(
+            occurred_at=line.occurred_at,
+            location=location,
+            scheme=scheme,
+            kind=line.kind,
+            quantity=line.quantity,
+            amount=line.amount,
+            reference=_reference(line),
+        )
+        for line, scheme, location in rows
+    ]

@@ -1,0 +1,237 @@
+"""Preparing, approving and cancelling settlement runs: tariffs, four eyes, holds, nothing twice."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from almerepas.contracts.models import Partner
+from almerepas.ledger import posting as ledger
+from almerepas.redemptions import ledger as booking
+from almerepas.settlements import runs
+from almerepas.settlements.errors import (
+    LinesChanged,
+    NothingToSettle,
+    OwnRunApproval,
+    PeriodNotClosed,
+    RunWrongState,
+)
+from almerepas.settlements.models import (
+    HoldReason,
+    RunStatus,
+    SettlementLine,
+    SettlementRun,
+)
+from tests.factories import TEST_ACTOR
+from tests.redemptions.support import JUNE, child_budget, monthly_grant
+from tests.settlements.support import APPROVER, JULY, PREPARER, contracted, redeem_at
+
+
+def status(run: SettlementRun) -> RunStatus:
+    """The run's status as the database has it now."""
+    return run.status
+
+
+def owed(session: Session, partner: Partner) -> int:
+    account = ledger.get_account(session, f"owed:partner:{partner.id}")
+    return 0 if account is None else ledger.balance_of(session, account)
+
+
+def test_a_budget_is_paid_cent_for_cent_once(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    grant = child_budget(reference)
+    redeem_at(reference, grant, partner, place, 45_50)
+    redeem_at(reference, grant, partner, place, 12_25)
+
+    run, held = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+    assert held == []
+    assert status(run) == RunStatus.draft
+    assert run.total == 57_75
+    [payment] = run.payments
+    assert (payment.partner_id, payment.amount) == (partner.id, 57_75)
+    assert payment.end_to_end_id == f"ALM-{run.id}-{payment.id}"
+    with pytest.raises(NothingToSettle):
+        runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+
+def test_each_tariff_prices_its_lines(reference: Session) -> None:
+    packs, packs_at = contracted(reference, "menstruatie", "per_unit", 4_99, name="Drogist")
+    shop, shop_at = contracted(
+        reference, "supermarkt", "discount_reimbursed", 7_500, name="Buurtsuper"
+    )
+    redeem_at(reference, monthly_grant(reference, "menstruatie"), packs, packs_at, 3)
+    # A discount of € 3,33 reimbursed at 75 %: 249,75 cents, half up to 250.
+    redeem_at(reference, monthly_grant(reference, "supermarkt"), shop, shop_at, 3_33)
+
+    run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+    amounts = {p.partner_id: p.amount for p in run.payments}
+    assert amounts == {packs.id: 3 * 4_99, shop.id: 2_50}
+
+
+def test_a_period_that_has_not_ended_is_refused(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    redeem_at(reference, child_budget(reference), partner, place, 10_00)
+    with pytest.raises(PeriodNotClosed):
+        runs.prepare(reference, period="2026-06", actor=PREPARER, now=JUNE)
+    last_evening = dt.datetime(2026, 6, 30, 21, 0, tzinfo=dt.UTC)  # 23:00 in Almere
+    with pytest.raises(PeriodNotClosed):
+        runs.prepare(reference, period="2026-06", actor=PREPARER, now=last_evening)
+
+
+def test_a_redemption_after_the_period_waits_for_the_next_run(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    grant = child_budget(reference)
+    redeem_at(reference, grant, partner, place, 10_00)
+    # 1 July 00:30 in Almere is 30 June 22:30 UTC: July's, not June's.
+    redeem_at(
+        reference, grant, partner, place, 7_00, dt.datetime(2026, 6, 30, 22, 30, tzinfo=dt.UTC)
+    )
+
+    june, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    july, _ = runs.prepare(
+        reference, period="2026-07", actor=PREPARER, now=dt.datetime(2026, 8, 3, tzinfo=dt.UTC)
+    )
+
+    assert (june.total, july.total) == (10_00, 7_00)
+
+
+def test_nobody_approves_their_own_run(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    redeem_at(reference, child_budget(reference), partner, place, 20_00)
+    run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+    with pytest.raises(OwnRunApproval):
+        runs.approve(reference, run.id, actor=PREPARER, now=JULY)
+    assert status(run) == RunStatus.draft
+    assert owed(reference, partner) == 0
+
+    runs.approve(reference, run.id, actor=APPROVER, now=JULY, expected_hash=run.lines_hash)
+    assert status(run) == RunStatus.approved
+    assert owed(reference, partner) == 20_00
+    with pytest.raises(RunWrongState):
+        runs.approve(reference, run.id, actor=APPROVER, now=JULY)
+
+
+def test_the_database_refuses_a_run_approved_by_its_preparer(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    redeem_at(reference, child_budget(reference), partner, place, 20_00)
+    run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    with pytest.raises(IntegrityError), reference.begin_nested():
+        reference.execute(
+            update(SettlementRun)
+            .where(SettlementRun.id == run.id)
+            .values(approved_by=PREPARER.name)
+        )
+
+
+def test_an_approval_of_other_lines_than_were_seen_is_refused(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    redeem_at(reference, child_budget(reference), partner, place, 20_00)
+    run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    with pytest.raises(LinesChanged):
+        runs.approve(reference, run.id, actor=APPROVER, now=JULY, expected_hash="0" * 64)
+
+
+def test_a_cancelled_run_releases_its_lines(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    redeem_at(reference, child_budget(reference), partner, place, 20_00)
+    first, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    runs.approve(reference, first.id, actor=APPROVER, now=JULY)
+
+    runs.cancel(reference, first.id, actor=APPROVER, now=JULY)
+
+    assert status(first) == RunStatus.cancelled
+    assert owed(reference, partner) == 0
+    again, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    assert again.total == 20_00
+    with pytest.raises(RunWrongState):
+        runs.approve(reference, first.id, actor=APPROVER, now=JULY)
+
+
+def test_a_reversal_after_settlement_is_a_negative_line_next_time(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    grant = child_budget(reference)
+    big = redeem_at(reference, grant, partner, place, 50_00)
+    runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    booking.reverse(reference, big, 20_00, actor=TEST_ACTOR, now=JULY)
+    redeem_at(reference, grant, partner, place, 30_00, JULY)
+
+    july, _ = runs.prepare(
+        reference, period="2026-07", actor=PREPARER, now=dt.datetime(2026, 8, 3, tzinfo=dt.UTC)
+    )
+
+    lines = reference.scalars(
+        select(SettlementLine.amount).where(SettlementLine.run_id == july.id)
+    ).all()
+    assert sorted(lines) == [-20_00, 30_00]
+    assert july.total == 10_00
+
+
+def test_a_negative_total_is_carried_forward_never_paid(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    grant = child_budget(reference)
+    big = redeem_at(reference, grant, partner, place, 50_00)
+    runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    booking.reverse(reference, big, 50_00, actor=TEST_ACTOR, now=JULY)
+    august = dt.datetime(2026, 8, 3, tzinfo=dt.UTC)
+
+    with pytest.raises(NothingToSettle) as refused:
+        runs.prepare(reference, period="2026-07", actor=PREPARER, now=august)
+    assert refused.value.extensions["held"] == [
+        {"partner": partner.id, "reason": "total_not_positive"}
+    ]
+
+    redeem_at(reference, grant, partner, place, 80_00, dt.datetime(2026, 8, 10, tzinfo=dt.UTC))
+    september = dt.datetime(2026, 9, 2, tzinfo=dt.UTC)
+    run, _ = runs.prepare(reference, period="2026-08", actor=PREPARER, now=september)
+    assert run.total == 30_00
+
+
+def test_a_partner_with_a_bad_iban_is_held_back_with_a_reason(reference: Session) -> None:
+    good, good_at = contracted(reference, "stadsfonds", name="Zwemclub")
+    bad, bad_at = contracted(reference, "stadsfonds", name="Dansschool")
+    reference.execute(update(Partner).where(Partner.id == bad.id).values(iban="NL00BANK0123456789"))
+    grant = child_budget(reference)
+    redeem_at(reference, grant, good, good_at, 10_00)
+    redeem_at(reference, grant, bad, bad_at, 15_00)
+
+    run, held = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+    assert [h.partner_id for h in held] == [bad.id]
+    assert [p.partner_id for p in run.payments] == [good.id]
+    assert [(h.partner_id, h.reason, h.amount) for h in run.holds] == [
+        (bad.id, HoldReason.iban_invalid, 15_00)
+    ]
+    # Its lines stay open: fixed, the next prepare pays it.
+    reference.execute(update(Partner).where(Partner.id == bad.id).values(iban="NL91ABNA0417164300"))
+    again, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    assert [(p.partner_id, p.amount) for p in again.payments] == [(bad.id, 15_00)]
+
+
+def test_a_stripe_partner_without_an_account_is_held_back(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds", payout_method="stripe")
+    redeem_at(reference, child_budget(reference), partner, place, 10_00)
+    with pytest.raises(NothingToSettle) as refused:
+        runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    assert refused.value.extensions["held"][0]["reason"] == "stripe_account_missing"
+
+
+def test_a_run_for_one_partner_leaves_the_others(reference: Session) -> None:
+    one, one_at = contracted(reference, "stadsfonds", name="Zwemclub")
+    other, other_at = contracted(reference, "stadsfonds", name="Dansschool")
+    grant = child_budget(reference)
+    redeem_at(reference, grant, one, one_at, 10_00)
+    redeem_at(reference, grant, other, other_at, 15_00)
+
+    run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY, partner_id=one.id)
+
+    assert [p.partner_id for p in run.payments] == [one.id]
+    rest, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    assert [p.partner_id for p in rest.payments] == [other.id]
+    assert reference.scalar(select(func.count()).select_from(SettlementLine)) == 2
