@@ -133,7 +133,8 @@ def test_a_failing_lookup_is_unavailable_and_creates_nothing(
 def test_an_answer_after_the_timeout_is_unavailable_and_the_retry_pays_once(
     stripe_fake: StripeFake, connect: StripeConnect
 ) -> None:
-    stripe_fake.arm("delay", "POST", "/v1/transfers", seconds=CLIENT_TIMEOUT + 1)
+    # long enough that the second attempt surely comes while Stripe still works on the first
+    stripe_fake.arm("delay", "POST", "/v1/transfers", seconds=CLIENT_TIMEOUT + 3)
 
     with pytest.raises(PayoutUnavailable):
         connect.pay(line(), transfer_group=GROUP)
@@ -335,6 +336,14 @@ def test_the_fake_pages_a_group(stripe_fake: StripeFake) -> None:
     assert (len(rest["data"]), rest["has_more"]) == (50, False)
     ids = [t["id"] for t in first["data"] + rest["data"]]
     assert ids == [t["id"] for t in reversed(stripe_fake.transfers)]
+
+
+def test_a_line_without_a_stripe_account_is_a_bug(
+    stripe_fake: StripeFake, connect: StripeConnect
+) -> None:
+    with pytest.raises(ValueError, match="no Stripe account"):
+        connect.pay(dataclasses.replace(line(), stripe_account=None), transfer_group=GROUP)
+    assert stripe_fake.requests == []
 
 
 def test_the_idempotency_key_is_derived_from_the_payment() -> None:
