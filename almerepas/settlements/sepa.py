@@ -52,7 +52,9 @@ def epc_text(text: str, max_length: int) -> str:
     recognises (``Café & Zwembad "De Ühr"`` becomes ``Cafe + Zwembad 'De Uhr'``).
     """
     latin = unidecode(text.translate(_DASHES)).translate(_STAND_INS)
-    return " ".join(_NOT_EPC.sub(" ", latin).split())[:max_length].rstrip()
+    clean = " ".join(_NOT_EPC.sub(" ", latin).split())[:max_length].rstrip()
+    # punctuation alone (unidecode writes ``?`` for a symbol it cannot spell) says nothing
+    return clean if any(char.isalnum() for char in clean) else ""
 
 
 def check_sepa_id(value: str, what: str) -> str:
@@ -112,7 +114,7 @@ def _payment(line: PayoutLine) -> dict[str, Any]:
     iban = _check_iban(line.iban, "iban", line)
     bic = _check_bic(line.bic, iban, "bic", line)
     payment: dict[str, Any] = {
-        # a name of only emoji or CJK punctuation cleans to nothing: the partner number stands in
+        # a name of only emoji or symbols cleans to nothing: the partner number stands in
         "name": epc_text(line.name, NAME_LENGTH) or f"Partner {line.partner_id}",
         "IBAN": str(iban.compact),
         "amount": _check_amount(line),
