@@ -22,6 +22,7 @@ from sepaxml import SepaTransfer  # type: ignore[import-untyped]
 from text_unidecode import unidecode  # type: ignore[import-untyped]
 
 from almerepas.core import clock
+from almerepas.core.i18n import N_
 from almerepas.settlements.calendar import is_target_business_day
 from almerepas.settlements.errors import InvalidPayoutAccount, InvalidSepaId
 from almerepas.settlements.payouts import Debtor, PayoutBatch, PayoutLine
@@ -83,9 +84,9 @@ def _check_iban(raw: str, field: str, line: PayoutLine | None) -> IBAN:
     try:
         iban = IBAN(raw)
     except (SchwiftyException, ValueError):
-        raise _account_error(field, "Dit IBAN klopt niet.", line) from None
+        raise _account_error(field, N_("Dit IBAN klopt niet."), line) from None
     if not iban.in_sepa_zone:
-        raise _account_error(field, "Dit IBAN hoort niet bij een SEPA-land.", line)
+        raise _account_error(field, N_("Dit IBAN hoort niet bij een SEPA-land."), line)
     return iban
 
 
@@ -97,7 +98,7 @@ def _check_bic(raw: str | None, iban: IBAN, field: str, line: PayoutLine | None)
     try:
         return str(BIC(raw).compact)
     except (SchwiftyException, ValueError):
-        raise _account_error(field, "Deze BIC klopt niet.", line) from None
+        raise _account_error(field, N_("Deze BIC klopt niet."), line) from None
 
 
 def _check_amount(line: PayoutLine) -> int:
