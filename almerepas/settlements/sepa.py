@@ -140,8 +140,11 @@ def _config(debtor: Debtor) -> dict[str, Any]:
         "currency": "EUR",
     }
     bic = _check_bic(debtor.bic, iban, "debtor_bic", None)
-    if bic is not None:
-        config["BIC"] = bic
+    if bic is None:  # the XSD allows an empty DbtrAgt; the EPC guidelines want a BIC there
+        raise _account_error(
+            "debtor_bic", N_("De BIC van de rekening van de gemeente ontbreekt."), None
+        )
+    config["BIC"] = bic
     return config
 
 

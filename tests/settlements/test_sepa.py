@@ -240,11 +240,20 @@ def test_an_account_a_bank_refuses_stops_the_file(changes: dict[str, str], field
     assert refused.value.extensions == {"field": field, "payment_id": 2, "partner_id": 102}
 
 
+def test_a_missing_debtor_bic_of_a_dutch_iban_is_derived() -> None:
+    debtor = dataclasses.replace(DEBTOR, bic="")
+    data = build_credit_transfer(batch(line(1)), debtor, created_at=CREATED_AT)
+
+    assert Doc(data, "pain.001.001.09").text("PmtInf/DbtrAgt/FinInstnId/BICFI") == "ABNANL2A"
+
+
 @pytest.mark.parametrize(
     ("debtor", "field"),
     [
         (dataclasses.replace(DEBTOR, iban="NL00ABNA0417164300"), "debtor_iban"),
         (dataclasses.replace(DEBTOR, bic="ABNA"), "debtor_bic"),
+        # no BIC given and none known for a Swiss IBAN: the debtor agent would be empty
+        (dataclasses.replace(DEBTOR, iban="CH9300762011623852957", bic=""), "debtor_bic"),
     ],
 )
 def test_the_gemeentes_own_account_is_checked_too(debtor: Debtor, field: str) -> None:
