@@ -91,3 +91,20 @@ class PayoutMismatch(DomainError):
         "Bij Stripe staat voor deze betaling al een overboeking die niet klopt (ander bedrag "
         "of andere rekening). Er wordt niet opnieuw betaald. Laat dit nakijken."
     )
+
+
+class InvalidPayoutAccount(DomainError):
+    """An IBAN or BIC of a payment (or of the gemeente's own account) that a bank would refuse.
+
+    Extensions name the payment and the field (``iban``, ``bic``, ``debtor_iban``,
+    ``debtor_bic``), never the account number itself.
+    """
+
+    code = "payout_account_invalid"
+    status = 422
+    title = N_("Het rekeningnummer voor deze uitbetaling klopt niet")
+
+
+class InvalidSepaId(ValueError):
+    """A message, batch or end-to-end id that a bank would refuse: a bug in how ids are made,
+    never the user's input, so it is no DomainError."""
