@@ -95,6 +95,7 @@ SETTINGS = {
     "ALMEREPAS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
     "ALMEREPAS_HASH_KEY": "bench-hash-" + secrets.token_hex(16),
     "ALMEREPAS_SMTP_HOST": "127.0.0.1",
+    "ALMEREPAS_SEPA_DEBTOR_IBAN": "NL12BNGH0285010000",
 }
 KEYS = Keyring.from_config(
     secret_key=SETTINGS["ALMEREPAS_SECRET_KEY"],

@@ -30,7 +30,7 @@ PERIOD = matching(
 )
 
 
-class PrepareSchema(ma.Schema):
+class SettlementPrepareSchema(ma.Schema):
     period = PERIOD
     partner_id = fields.Integer(
         strict=True,
@@ -39,7 +39,7 @@ class PrepareSchema(ma.Schema):
     )
 
 
-class ApproveSchema(ma.Schema):
+class SettlementApproveSchema(ma.Schema):
     lines_hash = matching(
         r"^[0-9a-f]{64}$",
         required=True,
@@ -47,7 +47,7 @@ class ApproveSchema(ma.Schema):
     )
 
 
-class PaymentSchema(ma.Schema):
+class SettlementPaymentSchema(ma.Schema):
     id = fields.Integer()
     partner_id = fields.Integer()
     partner_name = fields.String(attribute="partner.name")
@@ -58,7 +58,7 @@ class PaymentSchema(ma.Schema):
     stripe_transfer_id = fields.String(allow_none=True)
 
 
-class HoldSchema(ma.Schema):
+class SettlementHoldSchema(ma.Schema):
     partner_id = fields.Integer()
     partner_name = fields.String(attribute="partner.name")
     reason = fields.String()
@@ -66,14 +66,16 @@ class HoldSchema(ma.Schema):
     line_count = fields.Integer()
 
 
-class SchemeTotalSchema(ma.Schema):
+class SettlementSchemeTotalSchema(ma.Schema):
     scheme_code = fields.String()
     scheme_name = fields.String()
     lines = fields.Integer()
     amount = fields.Integer()
 
 
-class RunSchema(ma.Schema):
+class SettlementRunBriefSchema(ma.Schema):
+    """A run in the list: without its payments."""
+
     id = fields.Integer()
     period = fields.String()
     partner_id = fields.Integer(allow_none=True)
@@ -88,13 +90,16 @@ class RunSchema(ma.Schema):
     paid_out_at = fields.DateTime(allow_none=True)
     confirmed_at = fields.DateTime(allow_none=True)
     cancelled_at = fields.DateTime(allow_none=True)
-    payments = fields.List(fields.Nested(PaymentSchema))
-    holds = fields.List(fields.Nested(HoldSchema))
-    schemes = fields.List(fields.Nested(SchemeTotalSchema))
 
 
-class RunListSchema(ma.Schema):
-    items = fields.List(fields.Nested(RunSchema(exclude=("payments", "holds", "schemes"))))
+class SettlementRunSchema(SettlementRunBriefSchema):
+    payments = fields.List(fields.Nested(SettlementPaymentSchema))
+    holds = fields.List(fields.Nested(SettlementHoldSchema))
+    schemes = fields.List(fields.Nested(SettlementSchemeTotalSchema))
+
+
+class SettlementRunListSchema(ma.Schema):
+    items = fields.List(fields.Nested(SettlementRunBriefSchema))
 
 
 class SepaFileSchema(ma.Schema):
@@ -108,10 +113,10 @@ class SepaFileSchema(ma.Schema):
 class StripeResultSchema(ma.Schema):
     paid = fields.List(fields.Dict(), metadata={"description": "Gelukt: partner en transfer"})
     failed = fields.List(fields.Dict(), metadata={"description": "Niet gelukt: later opnieuw"})
-    run = fields.Nested(RunSchema)
+    run = fields.Nested(SettlementRunSchema)
 
 
-class OwedSchema(ma.Schema):
+class SettlementOwedSchema(ma.Schema):
     partner_id = fields.Integer()
     partner_name = fields.String()
     lines = fields.Integer()
@@ -119,29 +124,30 @@ class OwedSchema(ma.Schema):
     since = fields.DateTime()
 
 
-class LateSchema(ma.Schema):
+class SettlementLateSchema(ma.Schema):
     period = fields.String()
     due = fields.Date()
     state = fields.String()
     run_id = fields.Integer(allow_none=True)
 
 
-class OverviewSchema(ma.Schema):
-    owed = fields.List(fields.Nested(OwedSchema))
-    late = fields.List(fields.Nested(LateSchema))
+class SettlementOverviewSchema(ma.Schema):
+    owed = fields.List(fields.Nested(SettlementOwedSchema))
+    late = fields.List(fields.Nested(SettlementLateSchema))
 
 
 def _run(run: SettlementRun) -> dict[str, Any]:
-    body = RunSchema(exclude=("schemes",)).dump(run)
-    body["schemes"] = SchemeTotalSchema(many=True).dump(
-        reports.scheme_totals(get_session(), run.id)
-    )
+    """The run's fields for SettlementRunSchema, with its totals per scheme."""
+    body = {name: getattr(run, name) for name in SettlementRunBriefSchema._declared_fields}
+    body["payments"] = run.payments
+    body["holds"] = run.holds
+    body["schemes"] = reports.scheme_totals(get_session(), run.id)
     return body
 
 
 @blp.route("/settlement-runs")
 @require_role("settlements.read")
-@blp.response(200, RunListSchema)
+@blp.response(200, SettlementRunListSchema)
 @transactional
 def list_runs() -> dict[str, Any]:
     """Alle afrekeningen, de nieuwste eerst."""
@@ -151,8 +157,8 @@ def list_runs() -> dict[str, Any]:
 
 @blp.route("/settlement-runs", methods=["POST"])
 @require_role("settlements.write")
-@blp.arguments(PrepareSchema)
-@blp.response(201, RunSchema)
+@blp.arguments(SettlementPrepareSchema)
+@blp.response(201, SettlementRunSchema)
 @transactional
 def prepare(body: dict[str, Any]) -> dict[str, Any]:
     """Zet een afrekening klaar van alles wat tot het eind van de maand niet is afgerekend."""
@@ -168,7 +174,7 @@ def prepare(body: dict[str, Any]) -> dict[str, Any]:
 
 @blp.route("/settlement-runs/<int:run_id>")
 @require_role("settlements.read")
-@blp.response(200, RunSchema)
+@blp.response(200, SettlementRunSchema)
 @transactional
 def show(run_id: int) -> dict[str, Any]:
     """Eén afrekening: betalingen, tegengehouden partners en totalen per regeling."""
@@ -177,8 +183,8 @@ def show(run_id: int) -> dict[str, Any]:
 
 @blp.route("/settlement-runs/<int:run_id>/approval", methods=["POST"])
 @require_role("settlements.write")
-@blp.arguments(ApproveSchema)
-@blp.response(200, RunSchema)
+@blp.arguments(SettlementApproveSchema)
+@blp.response(200, SettlementRunSchema)
 @transactional
 def approve(body: dict[str, Any], run_id: int) -> dict[str, Any]:
     """Keur goed wat u hebt bekeken (de regels-hash). Niet uw eigen afrekening: vier ogen."""
@@ -194,7 +200,7 @@ def approve(body: dict[str, Any], run_id: int) -> dict[str, Any]:
 
 @blp.route("/settlement-runs/<int:run_id>/cancellation", methods=["POST"])
 @require_role("settlements.write")
-@blp.response(200, RunSchema)
+@blp.response(200, SettlementRunSchema)
 @transactional
 def cancel(run_id: int) -> dict[str, Any]:
     """Annuleer voordat er iets is betaald; alles erin komt terug voor een volgende keer."""
@@ -251,12 +257,7 @@ def pay_by_stripe(run_id: int) -> dict[str, Any]:
             failed.append({"partner_id": line.partner_id, "code": exc.code})
             continue
         # One transaction per transfer: what Stripe did is booked before the next one.
-        run_unit_of_work(
-            session,
-            lambda line=line, transfer=transfer: paying.record_transfer(
-                session, line.payment_id, transfer.id, actor=actor, now=clock.now()
-            ),
-        )
+        payouts.book(session, line.payment_id, transfer.id, actor)
         paid.append({"partner_id": line.partner_id, "transfer": transfer.id})
     body = run_unit_of_work(session, lambda: _run(runs.get_run(session, run_id)))
     return {"paid": paid, "failed": failed, "run": body}
@@ -264,7 +265,7 @@ def pay_by_stripe(run_id: int) -> dict[str, Any]:
 
 @blp.route("/settlement-runs/<int:run_id>/confirmation", methods=["POST"])
 @require_role("settlements.write")
-@blp.response(200, RunSchema)
+@blp.response(200, SettlementRunSchema)
 @transactional
 def confirm(run_id: int) -> dict[str, Any]:
     """Bevestig dat de betalingen op het bankafschrift staan."""
@@ -273,7 +274,7 @@ def confirm(run_id: int) -> dict[str, Any]:
 
 @blp.route("/settlements/overview")
 @require_role("settlements.read")
-@blp.response(200, OverviewSchema)
+@blp.response(200, SettlementOverviewSchema)
 @transactional
 def overview() -> dict[str, Any]:
     """Wat partners tegoed hebben dat nog in geen afrekening zit, en wat te laat is."""

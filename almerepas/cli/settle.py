@@ -195,12 +195,7 @@ def settle_pay(run_id: int, username: str) -> None:
             failed += 1
             console.print(f"{line.name}: niet betaald ({exc.code}): {translate(exc.detail)}")
             continue
-        run_unit_of_work(
-            session,
-            lambda line=line, transfer=transfer: paying.record_transfer(
-                session, line.payment_id, transfer.id, actor=actor, now=clock.now()
-            ),
-        )
+        payouts.book(session, line.payment_id, transfer.id, actor)
         console.print(f"{line.name}: {format_cents(line.amount)} betaald ({transfer.id})")
     run = runs.get_run(session, run_id)
     print_run(run)

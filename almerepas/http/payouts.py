@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 from flask import current_app
+from sqlalchemy.orm import Session
 
+from almerepas.audit.log import Actor
+from almerepas.core import clock
+from almerepas.core.session import run_unit_of_work
+from almerepas.settlements import paying
 from almerepas.settlements.payouts import Debtor
 from almerepas.settlements.stripe_connect import StripeConnect
 
@@ -32,3 +37,14 @@ def stripe_gateway() -> StripeConnect | None:
 
 def pay_days() -> int:
     return int(current_app.config["SETTLEMENT_PAY_DAYS"])
+
+
+def book(session: Session, payment_id: int, transfer_id: str, actor: Actor) -> None:
+    """Book one Stripe transfer in its own transaction, before the next one is asked for."""
+
+    def work() -> bool:
+        return paying.record_transfer(
+            session, payment_id, transfer_id, actor=actor, now=clock.now()
+        )
+
+    run_unit_of_work(session, work)

@@ -26,7 +26,7 @@ from almerepas.audit.log import Actor
 from almerepas.contracts.models import Partner, PayoutMethod
 from almerepas.ledger.models import EntryKind
 from almerepas.ledger.posting import Leg, post_entry
-from almerepas.settlements import accounts, sepa
+from almerepas.settlements import accounts
 from almerepas.settlements.errors import RunWrongState
 from almerepas.settlements.models import (
     PaymentStatus,
@@ -37,6 +37,7 @@ from almerepas.settlements.models import (
 )
 from almerepas.settlements.payouts import Debtor, PayoutBatch, PayoutLine
 from almerepas.settlements.runs import get_run, move
+from almerepas.settlements.sepa import build_credit_transfer
 
 PAYABLE = (RunStatus.approved, RunStatus.paid_out)
 
@@ -166,7 +167,7 @@ def sepa_file(
         execution_date=execution_date,
         lines=tuple(_line(p, partners[p.partner_id], run) for p in payments),
     )
-    content = sepa.build_credit_transfer(batch, debtor, created_at=now, schema=schema)
+    content = build_credit_transfer(batch, debtor, created_at=now, schema=schema)
     payout_file = PayoutFile(
         run_id=run.id,
         msg_id=batch.batch_id,

@@ -316,6 +316,7 @@ def world_partner(client: FlaskClient, session: Session) -> dict[str, Any]:
         "device_key": device["key"],
         "offer_id": post(f"/partners/{partner_id}/offers", NEW_OFFER),
         "redemption_id": 1,  # none exists: a reversal of it is a 404 after the guard
+        "run_id": 1,  # no settlement run exists: a 404 (or 409) after the guard
     }
 
 

@@ -39,7 +39,14 @@ def test_production_refuses_to_start_without_a_secret_key(tmp_path: Path) -> Non
     # Issue 10: without a mail server the residents' login codes would only reach the log.
     with pytest.raises(ConfigError, match="ALMEREPAS_SMTP_HOST"):
         load_config(tmp_path, environ=production)
-    config = load_config(tmp_path, environ=production | {"ALMEREPAS_SMTP_HOST": "mail.almere.nl"})
+    production["ALMEREPAS_SMTP_HOST"] = "mail.almere.nl"
+    # Issue 12: partners are paid from the gemeente's own account, never a made-up default.
+    with pytest.raises(ConfigError, match="ALMEREPAS_SEPA_DEBTOR_IBAN"):
+        load_config(tmp_path, environ=production)
+    config = load_config(
+        tmp_path, environ=production | {"ALMEREPAS_SEPA_DEBTOR_IBAN": "NL12BNGH0285010000"}
+    )
+    assert config["SEPA_DEBTOR_IBAN"] == "NL12BNGH0285010000"
     assert config["SECRET_KEY"] == "s" * 40
     assert config["ENCRYPTION_KEYS"] == [key]
     assert config["HASH_KEY"] == "h" * 40

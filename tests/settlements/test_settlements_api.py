@@ -67,7 +67,7 @@ def test_a_run_goes_from_prepared_to_confirmed_with_four_eyes(
     assert made.status_code == 201, made.get_json()
     content = base64.b64decode(made.get_json()["content_base64"])
     xmlschema.XMLSchema(str(PAIN_09)).validate(content)
-    assert b"<InstdAmt Ccy=\"EUR\">57.75</InstdAmt>" in content
+    assert b'<InstdAmt Ccy="EUR">57.75</InstdAmt>' in content
     again = client.post(f"{url}/sepa-file", headers=fien)
     assert base64.b64decode(again.get_json()["content_base64"]) == content
     assert client.get(url, headers=fien).get_json()["status"] == "paid_out"
@@ -96,7 +96,10 @@ def test_only_finance_prepares_and_the_auditor_only_reads(
 def test_bad_requests_get_a_clear_problem(client: FlaskClient, june: Session) -> None:
     fien = staff_headers(client, june, Role.finance)
     open_month = client.post("/api/v1/settlement-runs", json={"period": "2026-07"}, headers=fien)
-    assert (open_month.status_code, open_month.get_json()["code"]) == (409, "settlement_period_open")
+    assert (open_month.status_code, open_month.get_json()["code"]) == (
+        409,
+        "settlement_period_open",
+    )
     year = client.post("/api/v1/settlement-runs", json={"period": "2026"}, headers=fien)
     assert year.status_code == 400
     missing = client.get("/api/v1/settlement-runs/999999", headers=fien)
@@ -118,5 +121,8 @@ def test_finance_sees_what_is_owed_and_what_is_late(
     assert now["late"] == []
 
     frozen_clock.set(JULY + dt.timedelta(days=14))  # 16 July: June was due on the 14th
+    fien = staff_headers(client, june, Role.finance)  # a new working day, a new login
     late = client.get("/api/v1/settlements/overview", headers=fien).get_json()["late"]
-    assert late == [{"period": "2026-06", "due": "2026-07-14", "state": "not_prepared", "run_id": None}]
+    assert late == [
+        {"period": "2026-06", "due": "2026-07-14", "state": "not_prepared", "run_id": None}
+    ]
