@@ -25,7 +25,6 @@ from almerepas.http import payouts
 from almerepas.http.i18n import translate
 from almerepas.settlements import paying, runs
 from almerepas.settlements.calendar import next_execution_date
-from almerepas.settlements.errors import PayoutRefused, PayoutUnavailable
 from almerepas.settlements.models import SettlementRun
 from almerepas.staff.models import Role, StaffUser
 
@@ -180,27 +179,17 @@ def settle_pay(run_id: int, username: str) -> None:
     session = get_session()
     actor = finance_actor(session, username)
     try:
-        group, lines = run_unit_of_work(session, lambda: paying.stripe_lines(session, run_id))
+        outcome = payouts.pay_by_stripe(session, run_id, actor)
     except DomainError as exc:
         raise _fail(exc) from exc
-    gateway = payouts.stripe_gateway()
-    if lines and gateway is None:
-        console.print("[red]Gestopt[/red]: ALMEREPAS_STRIPE_API_KEY is niet ingesteld.")
-        raise click.exceptions.Exit(1)
-    failed = 0
-    for line in lines:
-        try:
-            transfer = gateway.pay(line, transfer_group=group)  # type: ignore[union-attr]
-        except (PayoutUnavailable, PayoutRefused) as exc:
-            failed += 1
-            console.print(f"{line.name}: niet betaald ({exc.code}): {translate(exc.detail)}")
-            continue
-        payouts.book(session, line.payment_id, transfer.id, actor)
-        console.print(f"{line.name}: {format_cents(line.amount)} betaald ({transfer.id})")
-    run = runs.get_run(session, run_id)
-    print_run(run)
+    for partner_id, transfer_id in outcome.paid:
+        console.print(f"partner {partner_id}: betaald ({transfer_id})")
+    for partner_id, code in outcome.failed:
+        console.print(f"partner {partner_id}: [red]niet betaald[/red] ({code})")
+    print_run(runs.get_run(session, run_id))
     session.rollback()
-    if failed:
+    if outcome.failed:
+        failed = len(outcome.failed)
         console.print(f"{failed} betaling(en) nog niet gelukt: probeer 'settle pay' later opnieuw.")
         raise click.exceptions.Exit(1)
 
