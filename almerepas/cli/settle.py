@@ -65,7 +65,8 @@ def print_run(run: SettlementRun) -> None:
     for hold in run.holds:
         table.add_row(hold.partner.name, "-", format_cents(hold.amount), f"niet: {hold.reason}")
     console.print(table)
-    console.print(f"Totaal {format_cents(run.total)}; regels-hash {run.lines_hash}")
+    console.print(f"Totaal {format_cents(run.total)}; regels-hash (voor approve --hash):")
+    console.print(run.lines_hash, soft_wrap=True)
 
 
 @settle_group.command("prepare")
@@ -234,9 +235,9 @@ def settle_list(period: str | None) -> None:
             run.period,
             run.status.value,
             format_cents(run.total),
-            run.prepared_by,
-            run.approved_by or "-",
-            run.lines_hash,
+            run.prepared_by.removeprefix("staff:"),
+            (run.approved_by or "-").removeprefix("staff:"),
+            run.lines_hash[:8],
         )
     console.print(table)
     session.rollback()
