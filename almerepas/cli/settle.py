@@ -7,6 +7,7 @@ eyes. Every step is one transaction, except ``pay``, which commits once per Stri
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -24,7 +25,7 @@ from almerepas.core.session import get_session, run_unit_of_work
 from almerepas.http import payouts
 from almerepas.http.i18n import translate
 from almerepas.settlements import paying, runs
-from almerepas.settlements.calendar import next_execution_date
+from almerepas.settlements.calendar import first_working_day_after, next_execution_date
 from almerepas.settlements.models import SettlementRun
 from almerepas.staff.models import Role, StaffUser
 
@@ -70,15 +71,33 @@ def print_run(run: SettlementRun) -> None:
 
 
 @settle_group.command("prepare")
-@click.option("--period", required=True, help="De maand, zoals 2027-01.")
+@click.option(
+    "--period", required=True, help="De maand, zoals 2027-01, of 'previous': vorige maand."
+)
 @click.option("--partner", "partner_id", type=int, help="Alleen deze partner (nummer).")
 @click.option("--as", "username", required=True, help=AS_HELP)
+@click.option(
+    "--if-due",
+    is_flag=True,
+    help="Alleen vanaf de eerste werkdag na de maand (voor een dagelijkse timer).",
+)
 @click.option("--dry-run", is_flag=True, help="Laat zien wat er zou worden afgerekend.")
 @with_appcontext
-def settle_prepare(period: str, partner_id: int | None, username: str, dry_run: bool) -> None:
+def settle_prepare(
+    period: str, partner_id: int | None, username: str, if_due: bool, dry_run: bool
+) -> None:
     """Zet een afrekening klaar van alles wat nog niet is afgerekend tot het eind van de maand."""
     session = get_session()
     actor = finance_actor(session, username)
+    today = clock.today()
+    if period == "previous":
+        period = f"{today.replace(day=1) - dt.timedelta(days=1):%Y-%m}"
+    if if_due:
+        last_day, _ = runs.cutoff_of(period)
+        due = first_working_day_after(last_day)
+        if today < due:
+            console.print(f"{period}: nog niet; klaarzetten vanaf {due:%d-%m-%Y}.")
+            return
 
     def step(session: Session) -> str:
         run, _ = runs.prepare(

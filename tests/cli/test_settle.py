@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import pytest
@@ -105,3 +106,18 @@ def test_an_unfinished_month_is_a_clear_error(
     early = runner.invoke(args=["settle", "prepare", "--period", "2026-07", "--as", fien])
     assert early.exit_code == 1
     assert "settlement_period_open" in early.output and "niets opgeslagen" in early.output
+
+
+def test_a_daily_timer_prepares_last_month_from_its_first_working_day(
+    runner: FlaskCliRunner, reference: Session, finance: tuple[str, str],
+    frozen_clock: FrozenClock,
+) -> None:  # fmt: skip
+    fien, _ = finance
+    args = ["settle", "prepare", "--period", "previous", "--as", fien, "--if-due"]
+    frozen_clock.set(dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC))  # a Wednesday, 1 July
+    assert runner.invoke(args=args).exit_code == 0
+    assert reference.query(SettlementRun).count() == 1  # 1 July is June's first working day
+    frozen_clock.set(dt.datetime(2026, 8, 1, 9, 0, tzinfo=dt.UTC))  # Saturday 1 August
+    waiting = runner.invoke(args=args)
+    assert waiting.exit_code == 0 and "03-08-2026" in waiting.output
+    assert reference.query(SettlementRun).count() == 1
