@@ -74,6 +74,7 @@ class World:
     workdir: Path
     partners: dict[str, int] = field(default_factory=dict)
     redemptions: dict[int, int] = field(default_factory=dict)  # redemption id -> partner id
+    started: list[subprocess.Popen[str]] = field(default_factory=list)
 
     def session(self) -> Session:
         return Session(self.engine, expire_on_commit=False)
@@ -105,10 +106,19 @@ class World:
 
     def start(self, *args: str) -> subprocess.Popen[str]:
         """Start ``almerepas settle ...`` without waiting for it."""
-        return subprocess.Popen(
+        process = subprocess.Popen(
             [str(CLI), "settle", *args], cwd=self.workdir, env=self.env(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
+        self.started.append(process)
+        return process
+
+    def stop_leftovers(self) -> None:
+        """Kill what a failed test left running (only the processes this world started)."""
+        for process in self.started:
+            if process.poll() is None:
+                process.kill()
+                process.communicate(timeout=WAIT)
 
     def only_run(self) -> int:
         with self.session() as session:

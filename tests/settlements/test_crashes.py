@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.core.errors import DomainError
 from almerepas.settlements import runs
-from almerepas.settlements.errors import RunWrongState
+from almerepas.settlements.errors import PayoutUnavailable, RunWrongState
 from almerepas.settlements.models import (
     PaymentStatus,
     PayoutFile,
@@ -68,9 +68,11 @@ def world(
     if backend.name != "postgresql":
         pytest.skip("killing a process inside its transaction is tested on PostgreSQL")
     fresh_engine: Engine = request.getfixturevalue("fresh_engine")
+    made = make_world(app, backend, fresh_engine, stripe_fake, tmp_path)
     try:
-        yield make_world(app, backend, fresh_engine, stripe_fake, tmp_path)
+        yield made
     finally:
+        made.stop_leftovers()
         stripe_fake.release()
 
 
@@ -188,6 +190,30 @@ def test_killed_between_two_stripe_transfers_the_rest_is_paid_once(world: World)
 
     world.settle("pay", str(run_id), "--as", "ahmed")
     assert requests(world.fake, "POST") == 2
+    confirm(world, run_id)
+    assert_paid_once(world, run_id)
+
+
+def test_killed_while_stripe_still_makes_a_transfer_it_is_paid_once(world: World) -> None:
+    run_id = prepare(world)
+    approve(world, run_id)
+    export(world, run_id)
+    # Stripe takes its time over the second transfer; it makes it after the process is gone
+    world.fake.arm("delay", "POST", TRANSFERS, skip=1, seconds=60)
+
+    process = world.start("pay", str(run_id), "--as", "ahmed")
+    wait_for(lambda: requests(world.fake, "POST") == 2, process)
+    kill(process)
+    # paying again while Stripe still works on it: its key is busy, nothing is paid or booked
+    with pytest.raises(PayoutUnavailable):
+        pay(world, run_id)
+    assert len(world.fake.transfers) == 1
+    world.fake.release()
+    world.fake.wait_idle()
+    assert len(world.fake.transfers) == 2
+
+    world.settle("pay", str(run_id), "--as", "ahmed")
+    assert requests(world.fake, "POST") == 3  # the two, and the refused retry; nothing new
     confirm(world, run_id)
     assert_paid_once(world, run_id)
 
