@@ -4,7 +4,8 @@ once: one line each, one SEPA file, one Stripe transfer per payment, and books t
 
 PostgreSQL only: the tests stop the process inside its transaction by holding a table lock it
 needs next (EXCLUSIVE: its reads pass, its next write waits), see in pg_stat_activity that it
-waits, and kill it there; SQLite would only show that a killed writer leaves its journal.
+waits, and kill it there. SQLite has one writer and no table lock to stop a step at a
+chosen write, so the tests skip it.
 """
 
 from __future__ import annotations
