@@ -269,11 +269,13 @@ def pay(world: World, run_id: int) -> None:
     """What ``settle pay`` does: one transfer at a time, each booked in its own transaction."""
     gateway = StripeConnect(API_KEY, api_base=world.fake.url)
     with world.session() as session:
-        group, lines = paying.stripe_lines(session, run_id)
+        group, due = paying.stripe_due(session, run_id)
         session.rollback()
-        for line in lines:
-            transfer = gateway.pay(line, transfer_group=group)
-            paying.record_transfer(session, line.payment_id, transfer.id, actor=APPROVER, now=JULY)
+        for item in due:
+            transfer = gateway.pay(item.line, transfer_group=group, attempt=item.attempt)
+            paying.record_transfer(
+                session, item.line.payment_id, transfer.id, actor=APPROVER, now=JULY
+            )
             session.commit()
 
 
