@@ -186,12 +186,13 @@ def credit_note_story(found: Statement) -> list[Flowable]:
 def credit_note_pdf(found: Statement) -> bytes:
     register_fonts()
     buffer = io.BytesIO()
-    footer = _("Creditnota %(number)s, pagina", number=found.number)
+    footer = _("Creditnota %(number)s, pagina %(page)s", number=found.number, page="{page}")
 
     def number_page(canvas: Canvas, _doc: object) -> None:
         canvas.saveState()
         canvas.setFont(REGULAR, 8)
-        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"{footer} {canvas.getPageNumber()}")
+        page = footer.replace("{page}", str(canvas.getPageNumber()))
+        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, page)
         canvas.restoreState()
 
     document = SimpleDocTemplate(

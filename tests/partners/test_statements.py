@@ -123,7 +123,9 @@ def test_drafts_and_cancelled_runs_are_not_shown_and_are_a_404(
     runs.cancel(reference, draft.id, actor=APPROVER, now=JULY)
     listing = manager.get("/partner/afrekeningen").get_data(as_text=True)
     # Cancelled: its lines are open again, and the page says so.
-    assert "Nog niet afgerekend" in listing and "€ 20,00" in listing
+    assert "U heeft € 20,00 tegoed dat nog in geen afrekening zit (1 regel, sinds 15-06-2026)" in (
+        listing
+    )
     assert manager.get(f"/partner/afrekeningen/{draft.id}").status_code == 404
 
 
@@ -222,7 +224,8 @@ def test_a_long_month_runs_over_several_pages(
     )
     assert len(reader.pages) >= 2
     last = reader.pages[-1].extract_text()
-    assert "90,00" in last and "Datum en tijd" in reader.pages[1].extract_text()
+    assert "90,00" in last and f"pagina {len(reader.pages)}" in last
+    assert "Datum en tijd" in reader.pages[1].extract_text()  # the table's header again
 
 
 def test_a_paid_run_says_how_and_when_and_a_hold_is_explained(
