@@ -226,6 +226,8 @@ def csv_quantity(line: StatementLine) -> tuple[str, str]:
         return str(line.quantity), _("pashouder")
     if line.unit == "EUR":
         return decimal_comma(line.quantity), _("euro")
+    if line.unit == "PACK":
+        return str(line.quantity), _("pak")
     return str(line.quantity), line.unit.lower()
 
 

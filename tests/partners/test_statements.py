@@ -17,8 +17,10 @@ from sqlalchemy.orm import Session
 
 from almerepas.contracts import agreements, logins
 from almerepas.contracts.models import Location, Partner
+from almerepas.core import clock
 from almerepas.households.models import Person
 from almerepas.partners.auth import PAGE_USER_TOKEN_KEY
+from almerepas.redemptions import ledger as booking
 from almerepas.schemes import catalogue
 from almerepas.settlements import paying, runs
 from almerepas.settlements.models import SettlementRun
@@ -26,7 +28,7 @@ from almerepas.settlements.payouts import Debtor
 from tests.factories import make_device, make_location, make_partner_user
 from tests.fixtures import FrozenClock
 from tests.partners.portal_support import PAIR
-from tests.redemptions.support import JUNE, child_budget
+from tests.redemptions.support import JUNE, child_budget, monthly_grant
 from tests.settlements.support import APPROVER, JULY, PREPARER, contracted, redeem_at
 
 AUGUST = dt.datetime(2026, 8, 3, 9, 0, tzinfo=dt.UTC)
@@ -39,7 +41,7 @@ def signed_in(app: Flask, session: Session, partner: Partner, role: str) -> Flas
     in the session cookie."""
     user, _password, _secret = make_partner_user(session, partner, role)
     client = app.test_client()
-    token = logins.issue_token(session, user, now=JULY).token
+    token = logins.issue_token(session, user, now=clock.now()).token
     with client.session_transaction() as cookie:
         cookie[PAGE_USER_TOKEN_KEY] = token
     return client
@@ -273,3 +275,40 @@ def test_a_cashier_and_a_counter_are_refused_and_see_no_link(
         assert response.status_code == 403, path
         assert "57,75" not in response.get_data(as_text=True)
     assert "/partner/afrekeningen" not in client.get("/partner/transacties").get_data(as_text=True)
+
+
+def test_packs_a_reversal_and_stripe_read_in_words(
+    app: Flask, reference: Session, frozen_clock: FrozenClock
+) -> None:
+    frozen_clock.set(AUGUST)
+    shop, place = contracted(
+        reference, "menstruatie", "per_unit", 4_99, name="Drogist Centrum",
+        payout_method="stripe", stripe_account="acct_1Drogist",
+    )  # fmt: skip
+    grant = monthly_grant(reference, "menstruatie")
+    packs = redeem_at(reference, grant, shop, place, 3)
+    approved(reference)
+    booking.reverse(reference, packs, 1, actor=APPROVER, now=JULY)
+    redeem_at(reference, monthly_grant(reference, "menstruatie", "2026-07"), shop, place, 2, JULY)
+    july = approved(reference, now=AUGUST, period="2026-07")
+    manager = signed_in(app, reference, shop, "manager")
+
+    listing = manager.get("/partner/afrekeningen").get_data(as_text=True)
+    assert "juli 2026" in listing and "juni 2026" in listing
+    assert "<td>Stripe</td>" in listing and "€ 14,97" in listing and "€ 4,99" in listing
+    html = manager.get(f"/partner/afrekeningen/{july.id}").get_data(as_text=True)
+    assert "Teruggedraaid" in html and "-1 pak" in html and "-€ 4,99" in html
+    assert "2 pakken" in html and "€ 9,98" in html
+    assert "Totaal: € 4,99" in html
+    rows = list(
+        csv.reader(
+            io.StringIO(
+                manager.get(f"/partner/afrekeningen/{july.id}.csv").get_data(as_text=True)[1:]
+            ),
+            delimiter=";",
+        )
+    )
+    assert [(r[3], r[4], r[5], r[6]) for r in rows[1:]] == [
+        ("Afgeschreven", "2", "pak", "9,98"),
+        ("Teruggedraaid", "-1", "pak", "-4,99"),
+    ]
