@@ -9,6 +9,7 @@ import io
 import re
 from typing import NamedTuple
 
+import html5lib
 import pypdf
 import pytest
 from flask import Flask
@@ -85,6 +86,7 @@ def test_a_manager_sees_the_approved_run_its_lines_and_totals(
     manager = signed_in(app, reference, club, "manager")
 
     listing = manager.get("/partner/afrekeningen").get_data(as_text=True)
+    html5lib.HTMLParser(strict=True).parse(listing)
     assert "juni 2026" in listing
     assert "goedgekeurd" in listing
     assert "€ 57,75" in listing
@@ -94,7 +96,9 @@ def test_a_manager_sees_the_approved_run_its_lines_and_totals(
 
     page = manager.get(f"/partner/afrekeningen/{run.id}")
     assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
     html = page.get_data(as_text=True)
+    html5lib.HTMLParser(strict=True).parse(html)
     assert "Totaal: € 57,75" in html
     assert "€ 45,50" in html and "€ 12,25" in html
     assert "15-06-2026 12:00" in html  # local time in Almere
