@@ -7,10 +7,18 @@ from flask_smorest import Api
 
 from almerepas.http.rest import API_PREFIX
 from almerepas.partners import api as partner_api
-from almerepas.partners import login, login_pages, portal, portal_transactions, rides
+from almerepas.partners import (
+    login,
+    login_pages,
+    portal,
+    portal_transactions,
+    rides,
+    statement_pdf,
+    statements,
+)
 from almerepas.partners.portal_words import JINJA_HELPERS
 
-__all__ = ["portal_transactions"]  # its routes are on portal.blp
+__all__ = ["portal_transactions", "statement_pdf", "statements"]  # their routes are on portal.blp
 
 blp = Blueprint("partners", __name__, url_prefix="/partners")
 

@@ -136,7 +136,7 @@ def transactions_csv(principal: Principal) -> ResponseReturnValue:
                 row.type,
                 row.id,
                 row.at.astimezone(clock.LOCAL).isoformat(timespec="seconds"),
-                _safe_cell(row.location),
+                safe_cell(row.location),
                 row.scheme.code,
                 amount,
                 unit,
@@ -156,7 +156,7 @@ def transactions_csv(principal: Principal) -> ResponseReturnValue:
     )
 
 
-def _safe_cell(text: str) -> str:
+def safe_cell(text: str) -> str:
     """A location's name as text, never as a formula in a spreadsheet."""
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 

@@ -109,7 +109,7 @@ _FONTS = (
 REGULAR, BOLD = "Almerepas", "Almerepas-Bold"
 
 
-def _register_fonts() -> None:
+def register_fonts() -> None:
     if REGULAR in pdfmetrics.getRegisteredFontNames():
         return
     for regular, bold in _FONTS:
@@ -219,7 +219,7 @@ def _card_page(canvas: Canvas, face: CardFace, code: str) -> None:
 
 
 def _new_canvas(buffer: io.BytesIO, title: str) -> Canvas:
-    _register_fonts()
+    register_fonts()
     canvas = Canvas(buffer, pagesize=(CARD_WIDTH, CARD_HEIGHT), invariant=True)
     canvas.setTitle(title)
     canvas.setAuthor("Gemeente Almere")

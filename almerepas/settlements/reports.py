@@ -20,6 +20,7 @@ from almerepas.settlements.collect import collect
 from almerepas.settlements.models import (
     LineKind,
     RunStatus,
+    SettlementHold,
     SettlementLine,
     SettlementPayment,
     SettlementRun,
@@ -27,6 +28,8 @@ from almerepas.settlements.models import (
 
 #: Runs that still have to be paid.
 UNPAID = (RunStatus.draft, RunStatus.approved)
+#: Runs a partner sees: a draft is the gemeente's own work until a second person approves it.
+SHOWN_TO_PARTNER = (RunStatus.approved, RunStatus.paid_out, RunStatus.confirmed)
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,8 @@ class StatementLine:
     #: what the partner recognises: the redemption's number (``B123``), a ride (``R45``), or
     #: the holder-month (``H2027-01``)
     reference: str
+    #: the scheme's unit (``EUR``, ``PACK``): what ``quantity`` counts for a redemption
+    unit: str = "EUR"
 
 
 def due_date(period: str, pay_days: int) -> dt.date:
@@ -95,8 +100,18 @@ def scheme_totals(
 
 def owed(session: Session, *, now: dt.datetime) -> list[Owed]:
     """Per partner, what was redeemed before ``now`` and is in no run yet."""
+    return _owed(session, now=now, partner_id=None)
+
+
+def owed_by(session: Session, partner_id: int, *, now: dt.datetime) -> Owed | None:
+    """What one partner redeemed before ``now`` that is in no run yet; None when nothing."""
+    found = _owed(session, now=now, partner_id=partner_id)
+    return found[0] if found else None
+
+
+def _owed(session: Session, *, now: dt.datetime, partner_id: int | None) -> list[Owed]:
     by: dict[int, list[tuple[int, dt.datetime]]] = defaultdict(list)
-    for source in collect(session, cutoff=now, partner_id=None):
+    for source in collect(session, cutoff=now, partner_id=partner_id):
         by[source.partner_id].append((source.amount or 0, source.occurred_at))
     names = dict(
         session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(list(by)))).all()
@@ -129,14 +144,62 @@ def late(session: Session, *, today: dt.date, pay_days: int) -> list[Late]:
     return found
 
 
-def partner_runs(session: Session, partner_id: int) -> Sequence[SettlementPayment]:
-    """The partner's payments, newest run first: what its statement page lists."""
-    return session.scalars(
+def partner_runs(
+    session: Session, partner_id: int, *, shown_only: bool = False
+) -> Sequence[SettlementPayment]:
+    """The partner's payments, newest run first: what its statement page lists (``shown_only``:
+    only runs approved or later, as the partner's own pages show them)."""
+    query = (
         select(SettlementPayment)
         .options(joinedload(SettlementPayment.run))
         .where(SettlementPayment.partner_id == partner_id)
         .order_by(SettlementPayment.run_id.desc())
-    ).all()
+    )
+    if shown_only:
+        query = query.join(SettlementRun, SettlementRun.id == SettlementPayment.run_id).where(
+            SettlementRun.status.in_(SHOWN_TO_PARTNER)
+        )
+    return session.scalars(query).all()
+
+
+def partner_payment(session: Session, run_id: int, partner_id: int) -> SettlementPayment | None:
+    """What an approved (or later) run pays this partner; None for another partner's run, a
+    draft, a cancelled run or a missing one alike."""
+    return session.scalar(
+        select(SettlementPayment)
+        .options(joinedload(SettlementPayment.run))
+        .join(SettlementRun, SettlementRun.id == SettlementPayment.run_id)
+        .where(
+            SettlementPayment.run_id == run_id,
+            SettlementPayment.partner_id == partner_id,
+            SettlementRun.status.in_(SHOWN_TO_PARTNER),
+        )
+    )
+
+
+def latest_hold(session: Session, partner_id: int) -> SettlementHold | None:
+    """Why the partner's latest approved run held it back, if it did: a later payment or
+    hold of the partner replaces it."""
+    runs = (
+        select(SettlementRun.id)
+        .where(SettlementRun.status.in_(SHOWN_TO_PARTNER))
+        .where(
+            SettlementRun.id.in_(
+                select(SettlementPayment.run_id).where(SettlementPayment.partner_id == partner_id)
+            )
+            | SettlementRun.id.in_(
+                select(SettlementHold.run_id).where(SettlementHold.partner_id == partner_id)
+            )
+        )
+    )
+    latest = session.scalar(select(func.max(runs.subquery().c.id)))
+    if latest is None:
+        return None
+    return session.scalar(
+        select(SettlementHold).where(
+            SettlementHold.run_id == latest, SettlementHold.partner_id == partner_id
+        )
+    )
 
 
 def _reference(line: SettlementLine) -> str:
@@ -150,7 +213,7 @@ def _reference(line: SettlementLine) -> str:
 def statement_lines(session: Session, run_id: int, partner_id: int) -> list[StatementLine]:
     """One partner's lines in one run, in time order, as its statement shows them."""
     rows = session.execute(
-        select(SettlementLine, Scheme.name_nl, Location.name)
+        select(SettlementLine, Scheme.name_nl, Scheme.unit, Location.name)
         .join(Scheme, Scheme.id == SettlementLine.scheme_id)
         .outerjoin(Location, Location.id == SettlementLine.location_id)
         .where(SettlementLine.run_id == run_id, SettlementLine.partner_id == partner_id)
@@ -165,6 +228,7 @@ def statement_lines(session: Session, run_id: int, partner_id: int) -> list[Stat
             quantity=line.quantity,
             amount=line.amount,
             reference=_reference(line),
+            unit=unit,
         )
-        for line, scheme, location in rows
+        for line, scheme, unit, location in rows
     ]
