@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-import sepaxml
+import sepaxml  # type: ignore[import-untyped]
 import xmlschema
 from flask.testing import FlaskClient
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from almerepas.models import Partner, Role
@@ -152,7 +153,7 @@ def test_a_partner_with_a_wrong_iban_is_held_back_with_the_reason(
     fien = sign_in(Role.finance)
     other, place = contracted(june, "stadsfonds", name="Muziekschool")
     redeem_at(june, child_budget(june), other, place, 10_00)
-    june.execute(Partner.__table__.update().where(Partner.id == other.id).values(iban="NL00"))
+    june.execute(update(Partner).where(Partner.id == other.id).values(iban="NL00"))
     html = page(fien.get(prepared(fien)))
     held = html.split("Tegengehouden partners")[1]
     assert "Muziekschool" in held and "IBAN klopt niet" in held and "€ 10,00" in held
