@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 import sepaxml  # type: ignore[import-untyped]
 import xmlschema
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import update
 from sqlalchemy.orm import Session
@@ -17,6 +19,7 @@ from almerepas.models import Partner, Role
 from almerepas.settlements.models import RunStatus, SettlementRun
 from tests.fixtures import FrozenClock
 from tests.redemptions.support import child_budget
+from tests.settlements.stripe_fake import API_KEY, StripeFake
 from tests.settlements.support import JULY, contracted, redeem_at
 from tests.web.conftest import SignIn, field_error, location, page, submit
 
@@ -186,3 +189,54 @@ def test_the_auditor_sees_but_has_no_buttons(sign_in: SignIn, june: Session) -> 
     assert "€ 57,75" in html and "<form" not in html
     assert submit(auditor, f"{path}/annuleren", {}).status_code == 403
     assert status(june, path) == RunStatus.draft
+
+
+@pytest.fixture
+def stripe_fake(app: Flask) -> Iterator[StripeFake]:
+    """The loopback fake of Stripe Connect, with the app pointed at it."""
+    with StripeFake(balance=100_000).running() as fake:
+        app.config.update(STRIPE_API_KEY=API_KEY, STRIPE_API_BASE=fake.url)
+        yield fake
+        fake.wait_idle()
+
+
+def test_stripe_partners_are_paid_and_a_refusal_is_named(
+    sign_in: SignIn, june: Session, stripe_fake: StripeFake
+) -> None:
+    grant = child_budget(june)
+    for name, account in (
+        ("Atletiek Almere", "acct_atletiek01"),
+        ("Bowling Buiten", "acct_bowl0001"),
+    ):
+        partner, place = contracted(
+            june, "stadsfonds", name=name, payout_method="stripe", stripe_account=account
+        )
+        redeem_at(june, grant, partner, place, 20_00)
+    stripe_fake.add_account("acct_atletiek01")
+    stripe_fake.add_account("acct_bowl0001", transfers_active=False)
+    fien, ahmed = sign_in(Role.finance), sign_in(Role.finance)
+    path = prepared(fien)
+    submit(ahmed, f"{path}/goedkeuren", {"lines_hash": lines_hash(page(ahmed.get(path)))})
+    assert "Partners via Stripe betalen" in page(ahmed.get(path))
+
+    location(submit(ahmed, f"{path}/stripe", {}))
+    html = page(ahmed.get(path))
+    assert (
+        "Niet betaald aan Bowling Buiten: De Stripe-rekening van deze partner kan nog geen geld "
+        "ontvangen" in html
+    )
+    assert "Via Stripe betaald: 1 van 2 partners." in html
+    assert status(june, path) == RunStatus.approved
+    assert "Partners via Stripe betalen" in html  # the one left can be tried again
+
+    stripe_fake.add_account("acct_bowl0001")
+    # Stripe replays a refused request with the same idempotency key until it forgets the key
+    # (24 hours): the page says so again rather than paying twice.
+    location(submit(ahmed, f"{path}/stripe", {}))
+    assert "Via Stripe betaald: 0 van 1 partners." in page(ahmed.get(path))
+    stripe_fake.prune_keys()
+    location(submit(ahmed, f"{path}/stripe", {}))
+    assert "Via Stripe betaald: 1 van 1 partners." in page(ahmed.get(path))
+    assert len(stripe_fake.transfers) == 2
+    location(submit(ahmed, f"{path}/sepa", {}))  # the swimming club is paid by SEPA
+    assert status(june, path) == RunStatus.paid_out
