@@ -18,7 +18,6 @@ from almerepas.http.rest import Blueprint
 from almerepas.http.schemas import matching
 from almerepas.settlements import paying, reports, runs
 from almerepas.settlements.calendar import next_execution_date
-from almerepas.settlements.errors import PayoutRefused, PayoutUnavailable, StripeNotConfigured
 from almerepas.settlements.models import SettlementRun
 
 blp = Blueprint("settlements", __name__, description="Afrekenen met partners")
@@ -243,24 +242,13 @@ def make_sepa_file(run_id: int) -> dict[str, Any] | tuple[str, int]:
 def pay_by_stripe(run_id: int) -> dict[str, Any]:
     """Betaal de Stripe-partners. Opnieuw proberen betaalt nooit dubbel."""
     session = get_session()
-    actor = current_actor()
-    group, lines = run_unit_of_work(session, lambda: paying.stripe_lines(session, run_id))
-    gateway = payouts.stripe_gateway()
-    if lines and gateway is None:
-        raise StripeNotConfigured()
-    paid: list[dict[str, Any]] = []
-    failed: list[dict[str, Any]] = []
-    for line in lines:
-        try:
-            transfer = gateway.pay(line, transfer_group=group)  # type: ignore[union-attr]
-        except (PayoutUnavailable, PayoutRefused) as exc:
-            failed.append({"partner_id": line.partner_id, "code": exc.code})
-            continue
-        # One transaction per transfer: what Stripe did is booked before the next one.
-        payouts.book(session, line.payment_id, transfer.id, actor)
-        paid.append({"partner_id": line.partner_id, "transfer": transfer.id})
+    outcome = payouts.pay_by_stripe(session, run_id, current_actor())
     body = run_unit_of_work(session, lambda: _run(runs.get_run(session, run_id)))
-    return {"paid": paid, "failed": failed, "run": body}
+    return {
+        "paid": [{"partner_id": p, "transfer": t} for p, t in outcome.paid],
+        "failed": [{"partner_id": p, "code": c} for p, c in outcome.failed],
+        "run": body,
+    }
 
 
 @blp.route("/settlement-runs/<int:run_id>/confirmation", methods=["POST"])

@@ -10,8 +10,9 @@ from flask.cli import with_appcontext
 from almerepas.cli.batch import run_batch
 from almerepas.core import clock
 from almerepas.core.session import get_keys, get_session
+from almerepas.reference.demo import DEMO_PASSWORD, demo_steps
 from almerepas.reference.demo import demo_logins as logins
-from almerepas.reference.demo import demo_steps
+from almerepas.reference.demo_partners import partner_logins
 
 
 @click.group()
@@ -57,4 +58,13 @@ def demo_logins() -> None:
         code = pyotp.TOTP(secret).at(clock.now())
         click.echo(
             f"  {username:<10} {role:<14} wachtwoord {password}  sleutel {secret}  code nu {code}"
+        )
+    partners = partner_logins(get_session(), keys=get_keys())
+    if partners:
+        click.echo("Partners (beheerder) op http://127.0.0.1:5000/partner/inloggen:")
+    for username, secret in partners:
+        code = pyotp.TOTP(secret).at(clock.now())
+        click.echo(
+            f"  {username:<10} {'partner':<14} wachtwoord {DEMO_PASSWORD}  sleutel {secret}"
+            f"  code nu {code}"
         )

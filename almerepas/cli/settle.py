@@ -7,6 +7,7 @@ eyes. Every step is one transaction, except ``pay``, which commits once per Stri
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import click
@@ -24,8 +25,7 @@ from almerepas.core.session import get_session, run_unit_of_work
 from almerepas.http import payouts
 from almerepas.http.i18n import translate
 from almerepas.settlements import paying, runs
-from almerepas.settlements.calendar import next_execution_date
-from almerepas.settlements.errors import PayoutRefused, PayoutUnavailable
+from almerepas.settlements.calendar import first_working_day_after, next_execution_date
 from almerepas.settlements.models import SettlementRun
 from almerepas.staff.models import Role, StaffUser
 
@@ -66,19 +66,38 @@ def print_run(run: SettlementRun) -> None:
     for hold in run.holds:
         table.add_row(hold.partner.name, "-", format_cents(hold.amount), f"niet: {hold.reason}")
     console.print(table)
-    console.print(f"Totaal {format_cents(run.total)}; regels-hash {run.lines_hash}")
+    console.print(f"Totaal {format_cents(run.total)}; regels-hash (voor approve --hash):")
+    console.print(run.lines_hash, soft_wrap=True)
 
 
 @settle_group.command("prepare")
-@click.option("--period", required=True, help="De maand, zoals 2027-01.")
+@click.option(
+    "--period", required=True, help="De maand, zoals 2027-01, of 'previous': vorige maand."
+)
 @click.option("--partner", "partner_id", type=int, help="Alleen deze partner (nummer).")
 @click.option("--as", "username", required=True, help=AS_HELP)
+@click.option(
+    "--if-due",
+    is_flag=True,
+    help="Alleen vanaf de eerste werkdag na de maand (voor een dagelijkse timer).",
+)
 @click.option("--dry-run", is_flag=True, help="Laat zien wat er zou worden afgerekend.")
 @with_appcontext
-def settle_prepare(period: str, partner_id: int | None, username: str, dry_run: bool) -> None:
+def settle_prepare(
+    period: str, partner_id: int | None, username: str, if_due: bool, dry_run: bool
+) -> None:
     """Zet een afrekening klaar van alles wat nog niet is afgerekend tot het eind van de maand."""
     session = get_session()
     actor = finance_actor(session, username)
+    today = clock.today()
+    if period == "previous":
+        period = f"{today.replace(day=1) - dt.timedelta(days=1):%Y-%m}"
+    if if_due:
+        last_day, _ = runs.cutoff_of(period)
+        due = first_working_day_after(last_day)
+        if today < due:
+            console.print(f"{period}: nog niet; klaarzetten vanaf {due:%d-%m-%Y}.")
+            return
 
     def step(session: Session) -> str:
         run, _ = runs.prepare(
@@ -180,27 +199,17 @@ def settle_pay(run_id: int, username: str) -> None:
     session = get_session()
     actor = finance_actor(session, username)
     try:
-        group, lines = run_unit_of_work(session, lambda: paying.stripe_lines(session, run_id))
+        outcome = payouts.pay_by_stripe(session, run_id, actor)
     except DomainError as exc:
         raise _fail(exc) from exc
-    gateway = payouts.stripe_gateway()
-    if lines and gateway is None:
-        console.print("[red]Gestopt[/red]: ALMEREPAS_STRIPE_API_KEY is niet ingesteld.")
-        raise click.exceptions.Exit(1)
-    failed = 0
-    for line in lines:
-        try:
-            transfer = gateway.pay(line, transfer_group=group)  # type: ignore[union-attr]
-        except (PayoutUnavailable, PayoutRefused) as exc:
-            failed += 1
-            console.print(f"{line.name}: niet betaald ({exc.code}): {translate(exc.detail)}")
-            continue
-        payouts.book(session, line.payment_id, transfer.id, actor)
-        console.print(f"{line.name}: {format_cents(line.amount)} betaald ({transfer.id})")
-    run = runs.get_run(session, run_id)
-    print_run(run)
+    for partner_id, transfer_id in outcome.paid:
+        console.print(f"partner {partner_id}: betaald ({transfer_id})")
+    for partner_id, code in outcome.failed:
+        console.print(f"partner {partner_id}: [red]niet betaald[/red] ({code})")
+    print_run(runs.get_run(session, run_id))
     session.rollback()
-    if failed:
+    if outcome.failed:
+        failed = len(outcome.failed)
         console.print(f"{failed} betaling(en) nog niet gelukt: probeer 'settle pay' later opnieuw.")
         raise click.exceptions.Exit(1)
 
@@ -245,9 +254,9 @@ def settle_list(period: str | None) -> None:
             run.period,
             run.status.value,
             format_cents(run.total),
-            run.prepared_by,
-            run.approved_by or "-",
-            run.lines_hash,
+            run.prepared_by.removeprefix("staff:"),
+            (run.approved_by or "-").removeprefix("staff:"),
+            run.lines_hash[:8],
         )
     console.print(table)
     session.rollback()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -9,6 +11,12 @@ from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.session import run_unit_of_work
 from almerepas.settlements import paying
+from almerepas.settlements.errors import (
+    PayoutMismatch,
+    PayoutRefused,
+    PayoutUnavailable,
+    StripeNotConfigured,
+)
 from almerepas.settlements.payouts import Debtor
 from almerepas.settlements.stripe_connect import StripeConnect
 
@@ -39,12 +47,54 @@ def pay_days() -> int:
     return int(current_app.config["SETTLEMENT_PAY_DAYS"])
 
 
-def book(session: Session, payment_id: int, transfer_id: str, actor: Actor) -> None:
-    """Book one Stripe transfer in its own transaction, before the next one is asked for."""
+@dataclass(frozen=True)
+class StripeOutcome:
+    #: (partner id, transfer id) of each payment made or found
+    paid: list[tuple[int, str]]
+    #: (partner id, error code) of each payment that failed: tried again next time
+    failed: list[tuple[int, str]]
 
-    def work() -> bool:
-        return paying.record_transfer(
-            session, payment_id, transfer_id, actor=actor, now=clock.now()
+
+def pay_by_stripe(session: Session, run_id: int, actor: Actor) -> StripeOutcome:
+    """Make the run's Stripe transfers, each booked in its own transaction before the next is
+    asked for (docs/settlement.md, Failure recovery); a failure leaves that payment pending.
+
+    :raises RunWrongState: the run is not approved.
+    :raises StripeNotConfigured: a payment is due but no Stripe key is set.
+    """
+    group, due = run_unit_of_work(session, lambda: paying.stripe_due(session, run_id))
+    gateway = stripe_gateway()
+    if due and gateway is None:
+        raise StripeNotConfigured()
+    outcome = StripeOutcome([], [])
+    for item in due:
+        _pay_one(session, gateway, group, item, actor, outcome)  # type: ignore[arg-type]
+    return outcome
+
+
+def _pay_one(
+    session: Session,
+    gateway: StripeConnect,
+    group: str,
+    item: paying.StripeDue,
+    actor: Actor,
+    outcome: StripeOutcome,
+) -> None:
+    line = item.line
+    try:
+        transfer = gateway.pay(line, transfer_group=group, attempt=item.attempt)
+    except (PayoutUnavailable, PayoutRefused, PayoutMismatch) as exc:
+        code, refused = exc.code, isinstance(exc, PayoutRefused)
+        run_unit_of_work(
+            session,
+            lambda: paying.record_failure(session, line.payment_id, code, refused=refused),
         )
-
-    run_unit_of_work(session, work)
+        outcome.failed.append((line.partner_id, code))
+        return
+    run_unit_of_work(
+        session,
+        lambda: paying.record_transfer(
+            session, line.payment_id, transfer.id, actor=actor, now=clock.now()
+        ),
+    )
+    outcome.paid.append((line.partner_id, transfer.id))

@@ -27,6 +27,7 @@ from almerepas.households.models import Household, MemberRole
 from almerepas.income import assessments, norms
 from almerepas.income import rules as eligibility
 from almerepas.income.errors import NoNorm
+from almerepas.reference.demo_partners import partners_step
 from almerepas.reference.loaders import reference_steps
 from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme
@@ -159,6 +160,8 @@ DEMO_PASSWORD = "almere-demo-2026"  # noqa: S105 - demo accounts, refused in pro
 DEMO_STAFF = (
     ("consulent", "Chantal Consulent", Role.caseworker),
     ("financien", "Frank Financiën", Role.finance),
+    # A second pair of eyes: a settlement run is approved by another finance user.
+    ("controller", "Carla Controller", Role.finance),
     ("beleid", "Bea Beleid", Role.policy),
     ("beheerder", "Bart Beheerder", Role.administrator),
     ("auditor", "Anouk Auditor", Role.auditor),
@@ -206,4 +209,15 @@ def demo_steps(
     steps.append(("medewerkers", _staff_step(plan)))
     steps.append(("huishoudens", _households_step(plan)))
     steps.append(("toekenningen", _grants_step(plan)))
+    steps.append(("partners", _partners_step(plan)))
     return steps
+
+
+def _partners_step(plan: DemoPlan) -> Callable[[Session], str]:
+    def step(session: Session) -> str:
+        return partners_step(
+            session, today=plan.today, seed=plan.seed, keys=plan.keys, actor=ACTOR,
+            password=DEMO_PASSWORD,
+        )  # fmt: skip
+
+    return step

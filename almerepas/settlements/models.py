@@ -176,6 +176,11 @@ class SettlementPayment(Base):
     bic: Mapped[str | None] = mapped_column(String(11))
     stripe_account: Mapped[str | None] = mapped_column(String(64))
     stripe_transfer_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    #: part of the Stripe idempotency key; raised after Stripe refused (it replays a refusal
+    #: to the same key for a day), never after an unknown outcome
+    stripe_attempt: Mapped[int] = mapped_column(default=1, server_default="1")
+    #: why the last attempt to pay failed (``payout_refused``, ``payout_unavailable``, ...)
+    last_error: Mapped[str | None] = mapped_column(String(200))
     payout_file_id: Mapped[int | None] = mapped_column(ForeignKey("payout_file.id"))
     #: the payout's journal entry (owed -> in transit)
     payout_entry_id: Mapped[int | None] = mapped_column(ForeignKey("journal_entry.id"))

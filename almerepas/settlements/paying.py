@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+from dataclasses import dataclass
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -59,6 +60,11 @@ def _line(payment: SettlementPayment, partner: Partner, run: SettlementRun) -> P
         remittance=f"Almerepas creditnota {run.period} afrekening {run.id} {payment.end_to_end_id}",
         stripe_account=payment.stripe_account,
     )
+
+
+def _partners(session: Session, payments: list[SettlementPayment]) -> dict[int, Partner]:
+    ids = [p.partner_id for p in payments]
+    return {p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(ids)))}
 
 
 def _pending(session: Session, run: SettlementRun, method: PayoutMethod) -> list[SettlementPayment]:
@@ -155,12 +161,7 @@ def sepa_file(
     payments = _pending(session, run, PayoutMethod.sepa)
     if not payments:
         return None
-    partners = {
-        p.id: p
-        for p in session.scalars(
-            select(Partner).where(Partner.id.in_([x.partner_id for x in payments]))
-        )
-    }
+    partners = _partners(session, payments)
     batch = PayoutBatch(
         run_id=run.id,
         batch_id=batch_id(run),
@@ -200,7 +201,15 @@ def sepa_file(
     return payout_file
 
 
-def stripe_lines(session: Session, run_id: int) -> tuple[str, list[PayoutLine]]:
+@dataclass(frozen=True)
+class StripeDue:
+    """A Stripe payment still to make, and the attempt its idempotency key carries."""
+
+    line: PayoutLine
+    attempt: int
+
+
+def stripe_due(session: Session, run_id: int) -> tuple[str, list[StripeDue]]:
     """The run's transfer group and its Stripe payments still to make.
 
     :raises RunWrongState: the run is not approved.
@@ -209,13 +218,24 @@ def stripe_lines(session: Session, run_id: int) -> tuple[str, list[PayoutLine]]:
     if run.status not in PAYABLE:
         raise RunWrongState(status=run.status.value)
     payments = _pending(session, run, PayoutMethod.stripe)
-    partners = {
-        p.id: p
-        for p in session.scalars(
-            select(Partner).where(Partner.id.in_([x.partner_id for x in payments]))
+    partners = _partners(session, payments)
+    due = [StripeDue(_line(p, partners[p.partner_id], run), p.stripe_attempt) for p in payments]
+    return batch_id(run), due
+
+
+def record_failure(session: Session, payment_id: int, code: str, *, refused: bool) -> None:
+    """Keep why a Stripe payment failed; after a refusal the next try uses a new key."""
+    values: dict[str, object] = {"last_error": code[:200]}
+    if refused:
+        values["stripe_attempt"] = SettlementPayment.stripe_attempt + 1
+    session.execute(
+        update(SettlementPayment)
+        .where(
+            SettlementPayment.id == payment_id, SettlementPayment.status == PaymentStatus.pending
         )
-    }
-    return batch_id(run), [_line(p, partners[p.partner_id], run) for p in payments]
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def record_transfer(
@@ -231,7 +251,7 @@ def record_transfer(
         natural_key=f"payout:stripe:{payment.id}",
         actor=actor,
         now=now,
-        values={"stripe_transfer_id": transfer_id},
+        values={"stripe_transfer_id": transfer_id, "last_error": None},
     )
     audit.record(
         session,

@@ -219,6 +219,8 @@ def upgrade() -> None:
         sa.Column("bic", sa.String(length=11), nullable=True),
         sa.Column("stripe_account", sa.String(length=64), nullable=True),
         sa.Column("stripe_transfer_id", sa.String(length=64), nullable=True),
+        sa.Column("stripe_attempt", BIGINT, server_default="1", nullable=False),
+        sa.Column("last_error", sa.String(length=200), nullable=True),
         sa.Column("payout_file_id", BIGINT, nullable=True),
         sa.Column("payout_entry_id", BIGINT, nullable=True),
         sa.Column("sent_at", sa.DateTime(timezone=True), nullable=True),

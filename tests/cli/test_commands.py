@@ -96,3 +96,17 @@ def test_demo_is_refused_in_production(app: Flask, db: Session) -> None:
     result = app.test_cli_runner().invoke(args=DEMO)
     assert result.exit_code != 0
     assert "productie" in result.output
+
+
+def test_the_demo_has_a_month_to_settle_with_four_eyes(runner: FlaskCliRunner, db: Session) -> None:
+    loaded = runner.invoke(args=DEMO)
+    assert loaded.exit_code == 0, loaded.output
+    assert "3 partners" in loaded.output
+    prepared = runner.invoke(args=["settle", "prepare", "--period", "2026-05", "--as", "financien"])
+    assert prepared.exit_code == 0, prepared.output
+    assert "Sportvereniging Almere Haven" in prepared.output
+    run_id = db.scalar(text("SELECT max(id) FROM settlement_run"))
+    approved = runner.invoke(args=["settle", "approve", str(run_id), "--as", "controller"])
+    assert approved.exit_code == 0, approved.output
+    owed = runner.invoke(args=["demo", "logins"])
+    assert "buurtsuper" in owed.output and "partner" in owed.output
