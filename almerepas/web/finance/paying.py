@@ -7,26 +7,19 @@ from flask import Response, flash
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
+from almerepas.contracts.models import Partner
 from almerepas.core import clock
 from almerepas.core.errors import DomainError, NotFound
 from almerepas.core.session import get_session, run_unit_of_work, transactional
 from almerepas.http import payouts
 from almerepas.http.guard import current_actor, require_role
-from almerepas.http.i18n import translate
 from almerepas.settlements import paying, runs
 from almerepas.settlements.calendar import next_execution_date
-from almerepas.settlements.errors import (
-    PayoutMismatch,
-    PayoutRefused,
-    PayoutUnavailable,
-    StripeNotConfigured,
-)
 from almerepas.settlements.models import PayoutFile
 from almerepas.web.finance.runs import back_to, blp, refused
-
-#: What one Stripe transfer can end in besides success; the others are still tried.
-TRANSFER_REFUSALS = (PayoutUnavailable, PayoutRefused, PayoutMismatch)
+from almerepas.web.finance.words import payout_failure
 
 
 @blp.route("/<int:run_id>/sepa", methods=["POST"])
@@ -72,35 +65,31 @@ def download_sepa_file(run_id: int) -> ResponseReturnValue:
 @blp.route("/<int:run_id>/stripe", methods=["POST"])
 @require_role("settlements.write")
 def pay_by_stripe(run_id: int) -> ResponseReturnValue:
-    """Pay the Stripe partners; each transfer is booked in its own transaction, so trying again
-    pays only what is still open and never twice."""
+    """Pay the Stripe partners; each transfer is booked in its own transaction, so pressing
+    again pays only what is still open and never twice."""
     session = get_session()
-    actor = current_actor()
     try:
-        group, lines = run_unit_of_work(session, lambda: paying.stripe_lines(session, run_id))
-        gateway = payouts.stripe_gateway()
-        if lines and gateway is None:
-            raise StripeNotConfigured()
+        outcome = payouts.pay_by_stripe(session, run_id, current_actor())
     except DomainError as exc:
         refusal = exc
         result: ResponseReturnValue = run_unit_of_work(session, lambda: refused(run_id, refusal))
         return result
-    paid = 0
-    for line in lines:
-        try:
-            transfer = gateway.pay(line, transfer_group=group)  # type: ignore[union-attr]
-        except TRANSFER_REFUSALS as exc:
-            flash(_("Niet betaald aan %(name)s: %(reason)s", name=line.name,
-                    reason=translate(exc.detail)))  # fmt: skip
-            continue
-        # One transaction per transfer: what Stripe did is booked before the next one.
-        payouts.book(session, line.payment_id, transfer.id, actor)
-        paid += 1
-    if lines:
-        flash(_("Via Stripe betaald: %(paid)s van %(all)s partners.", paid=paid, all=len(lines)))
+    names = run_unit_of_work(session, lambda: _names(session, [p for p, _ in outcome.failed]))
+    for partner_id, code in outcome.failed:
+        flash(_("Niet betaald aan %(name)s: %(reason)s", name=names[partner_id],
+                reason=payout_failure(code)))  # fmt: skip
+    tried = len(outcome.paid) + len(outcome.failed)
+    if tried:
+        flash(_("Via Stripe betaald: %(paid)s van %(all)s partners.",
+                paid=len(outcome.paid), all=tried))  # fmt: skip
     else:
         flash(_("Er staat niets meer open voor Stripe in deze afrekening."))
     return back_to(run_id)
+
+
+def _names(session: Session, partner_ids: list[int]) -> dict[int, str]:
+    found = session.execute(select(Partner.id, Partner.name).where(Partner.id.in_(partner_ids)))
+    return {partner_id: name for partner_id, name in found}
 
 
 @blp.route("/<int:run_id>/bevestigen", methods=["POST"])

@@ -9,8 +9,10 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from almerepas.core import clock
+from almerepas.core.errors import DomainError
 from almerepas.core.money import format_cents
 from almerepas.http.i18n import translate
+from almerepas.settlements.errors import PayoutMismatch, PayoutRefused, PayoutUnavailable
 from almerepas.settlements.models import HoldReason, PaymentStatus, RunStatus
 from almerepas.web.partner_admin import PAYOUT_LABELS
 
@@ -40,6 +42,16 @@ LATE_LABELS = {
     RunStatus.draft.value: _l("De afrekening wacht op goedkeuring"),
     RunStatus.approved.value: _l("De afrekening is goedgekeurd maar nog niet betaald"),
 }
+
+#: What one Stripe transfer can end in besides success, by code; the others are still tried.
+TRANSFER_REFUSALS: dict[str, type[DomainError]] = {
+    error.code: error for error in (PayoutUnavailable, PayoutRefused, PayoutMismatch)
+}
+
+
+def payout_failure(code: str) -> str:
+    """Why the last try to pay failed, in words (a payment keeps only the code)."""
+    return translate(TRANSFER_REFUSALS.get(code, DomainError).title)
 
 
 def _label(labels: dict[Any, Any], value: Any) -> str:
@@ -80,5 +92,5 @@ HELPERS: dict[str, Any] = {
     "hold_reason": lambda v: _label(HOLD_REASON_LABELS, HoldReason(v)),
     "late_reason": lambda v: _label(LATE_LABELS, str(v)),
     "payout_method": lambda v: _label(PAYOUT_LABELS, v),
-    "translate": translate,
+    "payout_failure": payout_failure,
 }
