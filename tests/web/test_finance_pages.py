@@ -162,6 +162,16 @@ def test_a_partner_with_a_wrong_iban_is_held_back_with_the_reason(
     assert "Muziekschool" in held and "IBAN klopt niet" in held and "€ 10,00" in held
 
 
+def test_a_month_where_everyone_is_held_back_says_why(sign_in: SignIn, june: Session) -> None:
+    june.execute(update(Partner).values(iban="NL00"))
+    response = submit(sign_in(Role.finance), RUNS, {"periode": "2026-06", "partner": ""})
+    assert response.status_code == 409
+    html = page(response)
+    assert "niets nieuws om af te rekenen" in field_error(html, "periode")
+    assert "Zwemvereniging De Ühr &amp; Co</bdi>: IBAN klopt niet" in html
+    assert june.query(SettlementRun).count() == 0
+
+
 def test_a_late_month_is_marked(sign_in: SignIn, june: Session, frozen_clock: FrozenClock) -> None:
     frozen_clock.set(dt.datetime(2026, 7, 20, 9, 0, tzinfo=dt.UTC))
     html = page(sign_in(Role.finance).get(RUNS))

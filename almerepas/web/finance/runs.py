@@ -13,6 +13,7 @@ from typing import Any
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from sqlalchemy import select
 
 from almerepas.contracts.models import Partner, PayoutMethod
@@ -31,7 +32,7 @@ from almerepas.settlements.models import (
     SettlementRun,
 )
 from almerepas.web.caseworker import may
-from almerepas.web.finance.words import HELPERS
+from almerepas.web.finance.words import HELPERS, hold_reason
 from almerepas.web.forms import Errors, is_plain
 
 blp = Blueprint("finance_pages", __name__, url_prefix="/financien/afrekeningen")
@@ -60,7 +61,12 @@ def last_closed_month() -> str:
 # -- every run ----------------------------------------------------------------------------------
 
 
-def _list_page(form: dict[str, str], errors: Errors, status: int = 200) -> tuple[str, int]:
+def _list_page(
+    form: dict[str, str],
+    errors: Errors,
+    status: int = 200,
+    held: list[tuple[str, str]] | None = None,
+) -> tuple[str, int]:
     session = get_session()
     found = session.scalars(select(SettlementRun).order_by(SettlementRun.id.desc()))
     everyone = session.scalars(select(Partner).order_by(Partner.name, Partner.id))
@@ -71,6 +77,7 @@ def _list_page(form: dict[str, str], errors: Errors, status: int = 200) -> tuple
         owed=reports.owed(session, now=clock.now()),
         late=reports.late(session, today=clock.today(), pay_days=payouts.pay_days()),
         form=form,
+        held=held or [],
         errors=errors,
         field_errors=dict(errors),
     )
@@ -113,12 +120,25 @@ def prepare() -> ResponseReturnValue:
         )
     except DomainError as exc:
         session.rollback()
-        return _list_page(form, [("periode", translate(exc.detail))], exc.status)
+        errors = [("periode", translate(exc.detail))]
+        return _list_page(form, errors, exc.status, _held_back(exc.extensions.get("held")))
     flash(_("Afrekening %(id)s voor %(period)s is klaargezet. Een collega moet hem goedkeuren.",
             id=run.id, period=run.period))  # fmt: skip
     if held:
-        flash(_("%(n)s partner(s) tegengehouden: zie hieronder waarom.", n=len(held)))
+        flash(ngettext("%(num)s partner is tegengehouden. Onderaan staat waarom.",
+                       "%(num)s partners zijn tegengehouden. Onderaan staat waarom.",
+                       len(held)))  # fmt: skip
     return redirect(url_for("finance_pages.show", run_id=run.id), 303)
+
+
+def _held_back(held: Any) -> list[tuple[str, str]]:
+    """The partners a refused prepare held back, by name, with the reason in words."""
+    if not held:
+        return []
+    ids = [int(item["partner"]) for item in held]
+    query = select(Partner.id, Partner.name).where(Partner.id.in_(ids))
+    names = {partner_id: name for partner_id, name in get_session().execute(query)}
+    return [(names.get(int(item["partner"]), ""), hold_reason(item["reason"])) for item in held]
 
 
 # -- one run ------------------------------------------------------------------------------------

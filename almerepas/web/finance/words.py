@@ -59,6 +59,10 @@ def _label(labels: dict[Any, Any], value: Any) -> str:
     return str(found) if found is not None else str(value)
 
 
+def hold_reason(reason: str) -> str:
+    return _label(HOLD_REASON_LABELS, HoldReason(reason))
+
+
 def who(actor: str | None) -> str:
     """``staff:fien`` as people read it: fien."""
     if not actor:
@@ -89,7 +93,7 @@ HELPERS: dict[str, Any] = {
     "day": day,
     "run_status": lambda v: _label(RUN_STATUS_LABELS, RunStatus(v)),
     "payment_status": lambda v: _label(PAYMENT_STATUS_LABELS, PaymentStatus(v)),
-    "hold_reason": lambda v: _label(HOLD_REASON_LABELS, HoldReason(v)),
+    "hold_reason": hold_reason,
     "late_reason": lambda v: _label(LATE_LABELS, str(v)),
     "payout_method": lambda v: _label(PAYOUT_LABELS, v),
     "payout_failure": payout_failure,
