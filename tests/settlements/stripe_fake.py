@@ -7,9 +7,12 @@ Stripe's v1 idempotency rules: a key with the same parameters replays the stored
 key still running elsewhere is a 409. Responses are stored once the endpoint started executing,
 refusals included, until the test prunes the keys (Stripe does so after 24 hours or more).
 
-Faults for the next N matching requests: ``error_500`` answers 500 before doing anything,
-``delay`` waits before executing (the work still happens, after the client gave up), and
-``drop_after_commit`` executes, stores, then closes the connection without an answer.
+Faults for the next N matching requests (after letting ``skip`` of them through):
+``error_500`` answers 500 before doing anything, ``delay`` waits before executing (the work
+still happens, after the client gave up), ``drop_after_commit`` executes, stores, then closes
+the connection without an answer, and ``stall_after_commit`` executes, stores, then waits before
+closing it without an answer (a client killed meanwhile never hears of the transfer);
+``release`` ends every wait.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ import itertools
 import json
 import sys
 import threading
-import time
 import urllib.parse
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,7 +29,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 API_KEY = "sk_test_almerepas_fake"
-FAULTS = ("error_500", "delay", "drop_after_commit")
+FAULTS = ("error_500", "delay", "drop_after_commit", "stall_after_commit")
 
 
 @dataclass
@@ -37,6 +39,8 @@ class _Fault:
     path: str
     times: int
     seconds: float = 0.0
+    skip: int = 0
+    released: threading.Event = field(default_factory=threading.Event)
 
 
 @dataclass
@@ -89,13 +93,27 @@ class StripeFake:
             }
 
     def arm(
-        self, fault: str, method: str, path: str, *, times: int = 1, seconds: float = 0.0
+        self,
+        fault: str,
+        method: str,
+        path: str,
+        *,
+        times: int = 1,
+        seconds: float = 0.0,
+        skip: int = 0,
     ) -> None:
-        """Make the next ``times`` requests to ``method path`` fail in the way ``fault`` says."""
+        """Make the ``times`` requests to ``method path`` after the next ``skip`` fail in the
+        way ``fault`` says."""
         if fault not in FAULTS:
             raise ValueError(fault)
         with self._lock:
-            self._faults.append(_Fault(fault, method.upper(), path, times, seconds))
+            self._faults.append(_Fault(fault, method.upper(), path, times, seconds, skip))
+
+    def release(self) -> None:
+        """End every delay and stall now, and those armed before that have not started yet."""
+        with self._lock:
+            for fault in self._faults:
+                fault.released.set()
 
     def prune_keys(self) -> None:
         """Forget every idempotency key, as Stripe does a day or more after their first use."""
@@ -160,11 +178,13 @@ class StripeFake:
             if isinstance(claim, _Response):
                 return claim
             if fault is not None and fault.kind == "delay":
-                time.sleep(fault.seconds)
+                fault.released.wait(fault.seconds)
             response = self._execute(method, parsed.path, query, _decode(body))
             if key:
                 self._store(key, (method, parsed.path, body), response)
-            if fault is not None and fault.kind == "drop_after_commit":
+            if fault is not None and fault.kind == "stall_after_commit":
+                fault.released.wait(fault.seconds)
+            if fault is not None and fault.kind in ("drop_after_commit", "stall_after_commit"):
                 raise _Drop()
             return response
         finally:
@@ -176,6 +196,9 @@ class StripeFake:
         bare = urllib.parse.urlsplit(path).path
         for fault in self._faults:
             if fault.method == method and fault.path == bare and fault.times > 0:
+                if fault.skip > 0:
+                    fault.skip -= 1
+                    return None
                 fault.times -= 1
                 return fault
         return None
