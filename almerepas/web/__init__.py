@@ -9,6 +9,7 @@ from flask import Flask
 from almerepas.web import (
     assessment_forms,
     caseworker,
+    finance,
     grant_runs,
     holder,
     household_forms,
@@ -37,6 +38,7 @@ def init_app(app: Flask) -> None:
     staff.init_app(app)
     app.register_blueprint(caseworker.blp)
     grant_runs.init_app(app)
+    finance.init_app(app)
     policy.init_app(app)
     partner_admin.init_app(app)
     holder.init_app(app)

@@ -62,7 +62,7 @@ from almerepas.web.partner_admin import (
     grouped_iban,
 )
 
-PARTNER_FIELDS = ("name", "kvk_number", "iban", "bic", "payout_method")
+PARTNER_FIELDS = ("name", "kvk_number", "iban", "bic", "payout_method", "stripe_account")
 LOCATION_FIELDS = ("name", "street", "house_number", "postcode", "kind")
 CONTRACT_FIELDS = ("scheme", "location_ids", "valid_from", "valid_to", "tariff_kind", "tariff")
 OFFER_FIELDS = ("title_nl", "title_en", "description_nl", "description_en",
@@ -132,10 +132,12 @@ def _partner_data(form: Form) -> dict[str, Any]:
         "payout_method": choice(
             form, "payout_method", PayoutMethod, _("Kies hoe de partner betaald wordt.")
         ),
+        "stripe_account": form.text("stripe_account", 64, None),
     }
     domain_check(form, "kvk_number", partners.check_kvk_number)
     domain_check(form, "iban", partners.check_iban)
     domain_check(form, "bic", partners.check_bic)
+    domain_check(form, "stripe_account", partners.check_stripe_account)
     return data
 
 
@@ -177,7 +179,8 @@ def edit_partner(partner_id: int) -> ResponseReturnValue:
     if request.method == "GET":
         form.values.update(name=partner.name, kvk_number=partner.kvk_number,
                            iban=grouped_iban(partner.iban), bic=partner.bic or "",
-                           payout_method=partner.payout_method.value)  # fmt: skip
+                           payout_method=partner.payout_method.value,
+                           stripe_account=partner.stripe_account or "")  # fmt: skip
         return _partner_form(form, 200, partner)
     data = _partner_data(form)
     if not form.errors:

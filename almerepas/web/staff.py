@@ -61,6 +61,7 @@ STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("grant_runs_pages.page", _l("Toekenningen bekijken en uitvoeren"), "grants.preview"),
     ("policy_pages.page", _l("Keuzes van de gemeente bekijken"), "policy.read"),
     ("partner_pages.list_partners", _l("Partners en contracten bekijken"), "partners.read"),
+    ("finance_pages.list_runs", _l("Afrekeningen"), "settlements.read"),
 ]
 
 AUDIT_PAGE_SIZE = 50

@@ -249,6 +249,23 @@ def test_a_wrong_iban_kvk_and_bic_each_get_a_dutch_message_at_the_field(
     assert field_error(empty, "payout_method") == "Kies hoe de partner betaald wordt."
 
 
+def test_a_stripe_partner_gets_its_connected_account(sign_in: SignIn, reference: Session) -> None:
+    """Without the account a Stripe partner is held back at settlement, so the form asks it."""
+    club = make_partner(reference)
+    client = sign_in(Role.administrator)
+    edit = f"{LIST}/{club.id}/wijzigen"
+    assert 'name="stripe_account"' in page(client.get(edit))
+    wrong = submit(client, edit, {**CLUB, "payout_method": "stripe", "stripe_account": "1Nv0FGQ9"})
+    assert wrong.status_code == 400
+    assert field_error(page(wrong), "stripe_account").startswith("Dit Stripe-account klopt niet")
+    typed = {**CLUB, "payout_method": "stripe", "stripe_account": " acct_1Nv0FGQ9RK "}
+    target = location(submit(client, edit, typed))
+    reference.refresh(club)
+    assert (club.payout_method, club.stripe_account) == ("stripe", "acct_1Nv0FGQ9RK")
+    assert "acct_1Nv0FGQ9RK" in page(client.get(target))
+    assert 'value="acct_1Nv0FGQ9RK"' in page(client.get(edit))
+
+
 def test_a_kvk_number_of_another_partner_is_named_at_the_field(
     sign_in: SignIn, reference: Session
 ) -> None:
