@@ -10,9 +10,10 @@ run are deleted, so their sources come back. Prices (docs/settlement.md, Tariffs
 - ``per_ride``: the tariff for each ride that was ``ok``;
 - ``flat_per_holder_month``: the tariff once per holder who rode at least once in a month.
 
-A reversal is priced as its redemption was, negative. A source whose contract's tariff does
-not fit it (an amount for packs, a ride fee for a budget) has no price: ``amount`` is None and
-the run holds its partner back.
+A reversal is priced as its redemption was, negative: what the redemption was worth before the
+reversal less what it is worth after (its own price, but for the discount's half up). A source
+whose contract's tariff does not fit it (an amount for packs, a ride fee for a budget) has no
+price: ``amount`` is None and the run holds its partner back.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import exists, select
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, cast, exists, func, select
+from sqlalchemy.orm import Session, aliased
 
 from almerepas.contracts.models import Contract, TariffKind
 from almerepas.core import clock
@@ -88,8 +89,15 @@ def price(contract: Contract, unit: str, quantity: int) -> int | None:
     return None
 
 
-def _signed(amount: int | None, sign: int) -> int | None:
-    return None if amount is None else sign * amount
+def _taken_back(contract: Contract, unit: str, left: int, amount: int) -> int | None:
+    """A reversal's (negative) price: what the redemption was worth before it less after it.
+
+    Half up per reversal would not add up: three reversals of 1 cent of a 3-cent discount at
+    75 % would take back 3 cents of the 2 paid. As a difference, a redemption reversed in full
+    nets to nothing, however many parts it was given back in.
+    """
+    was, now = price(contract, unit, left), price(contract, unit, left - amount)
+    return None if was is None or now is None else now - was
 
 
 def collect(session: Session, *, cutoff: dt.datetime, partner_id: int | None) -> list[Source]:
@@ -160,11 +168,18 @@ def _reversals(
     units: dict[int, str],
 ) -> list[Source]:
     settled = exists().where(SettlementLine.reversal_id == Reversal.id)
+    earlier = aliased(Reversal)
+    before = (
+        select(cast(func.coalesce(func.sum(earlier.amount), 0), BigInteger))  # not numeric
+        .where(earlier.redemption_id == Reversal.redemption_id, earlier.id < Reversal.id)
+        .scalar_subquery()
+    )
     query = (
         select(
             Reversal.id,
             Reversal.amount,
             Reversal.created_at,
+            Redemption.amount - before,
             Redemption.id,
             Redemption.partner_id,
             Redemption.location_id,
@@ -179,11 +194,12 @@ def _reversals(
         query = query.where(Redemption.partner_id == partner_id)
     found = []
     for row in session.execute(query):
-        vid, amount, at, rid, pid, location_id, redeemed_at, scheme_id = row
+        vid, amount, at, left, rid, pid, location_id, redeemed_at, scheme_id = row
         # Priced under the redemption's contract: it gives back what that one paid.
         contract = contracts.on(pid, scheme_id, redeemed_at)  # type: ignore[arg-type]
         if contract is None:
             continue
+        unit = units[scheme_id]
         found.append(
             Source(
                 key=f"reversal:{vid}",
@@ -194,7 +210,7 @@ def _reversals(
                 location_id=location_id,
                 occurred_at=at,
                 quantity=-amount,
-                amount=_signed(price(contract, units[scheme_id], amount), -1),
+                amount=_taken_back(contract, unit, left, amount),
                 redemption_id=rid,
                 reversal_id=vid,
             )

@@ -33,13 +33,13 @@ def child_budget(session: Session, amount: int = 300_00) -> Grant:
     return _grant_of(session, "stadsfonds", "2026")
 
 
-def monthly_grant(session: Session, code: str, period: str = "2026-06") -> Grant:
+def monthly_grant(
+    session: Session, code: str, period: str = "2026-06", today: dt.date = dt.date(2026, 6, 1)
+) -> Grant:
     """A grant of a monthly scheme (``supermarkt``: € 50 discount; ``menstruatie``: 3 packs)."""
     family = make_household(session, [(MemberRole.applicant, born(40))])
     assess(session, family, (100, 100), on=dt.date(2026, 3, 1))
-    grants.issue(
-        session, period=period, actor=Actor("test"), today=dt.date(2026, 6, 1), schemes=[code]
-    )
+    grants.issue(session, period=period, actor=Actor("test"), today=today, schemes=[code])
     return _grant_of(session, code, period)
 
 

@@ -235,3 +235,18 @@ def test_a_run_for_one_partner_leaves_the_others(reference: Session) -> None:
     rest, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
     assert [p.partner_id for p in rest.payments] == [other.id]
     assert reference.scalar(select(func.count()).select_from(SettlementLine)) == 2
+
+
+def test_a_discount_given_back_in_parts_takes_back_what_was_paid_for_it(reference: Session) -> None:
+    shop, shop_at = contracted(
+        reference, "supermarkt", "discount_reimbursed", 7_500, name="Buurtsuper"
+    )
+    grant = monthly_grant(reference, "supermarkt")
+    redeem_at(reference, grant, shop, shop_at, 3_00)  # 75 % of € 3: € 2,25
+    small = redeem_at(reference, grant, shop, shop_at, 3)  # 2,25 cents, half up: 2
+    for _ in range(3):  # each 0,75 cent; priced one by one they would take back 3 cents
+        booking.reverse(reference, small, 1, actor=TEST_ACTOR, now=JUNE)
+
+    run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+    assert run.total == 2_25
