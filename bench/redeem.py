@@ -538,6 +538,7 @@ def count_statements(
             shutil.copy(
                 stream, ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof.txt"
             )
+            shutil.copy(prof, ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof")
             result["profiles"][prof.name] = str(
                 ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof.txt"
             )
@@ -653,14 +654,21 @@ def main() -> None:
     )
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target")
     parser.add_argument("--passes", type=int, default=0, help="fresh passes to seed (0: enough)")
-    parser.add_argument("--count-pairs", type=int, default=200, help="pairs in the SQL count phase")
+    parser.add_argument(
+        "--count-pairs",
+        type=int,
+        default=None,
+        help="pairs in the SQL count phase (200; --quick: 20)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the SQL count phase")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s windows, few passes")
     parser.add_argument("--only", choices=["both", "ours", "floor"], default="both")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "redeem.json")
     args = parser.parse_args()
     if args.quick:
-        args.duration, args.warmup, args.count_pairs = 2.0, 1.0, 20
+        args.duration, args.warmup = 2.0, 1.0
+    if args.count_pairs is None:
+        args.count_pairs = 20 if args.quick else 200
     if not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--duration must be above 0 and at most {MAX_DURATION} s (codes rotate)")
     if shutil.which("wrk") is None:
