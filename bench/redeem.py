@@ -507,6 +507,8 @@ def count_statements(
             for k in ("statements", "savepoints", "begins", "commits", "rollbacks")
         }
         per["round_trips"] = round(sum(per.values()), 2)
+        # CPU of the thread that served it (view, Flask, driver; not gunicorn's own parsing)
+        per["thread_cpu_ms"] = round(paths.get(f"{path} cpu_us", 0) / n / 1000, 2)
         result["per_request"][path] = {"requests": n, **per, "sample": samples.get(path, [])}
     # a row every redemption updates: one (table, key) met in (nearly) every redemption
     by_row: Counter[tuple[str, str, str]] = Counter()
@@ -589,7 +591,7 @@ def report(results: dict[str, Any]) -> None:
             print(
                 f"  {path}: {p['statements']} statements, {p['savepoints']} SAVEPOINT/RELEASE, "
                 f"{p['begins']} BEGIN, {p['commits']} COMMIT, {p['rollbacks']} ROLLBACK: "
-                f"{p['round_trips']} round trips"
+                f"{p['round_trips']} round trips; {p.get('thread_cpu_ms', '-')} ms CPU (thread)"
             )
         print(f"  UPDATEs per redemption {sql['updates_per_redemption']}; the most updated rows:")
         for row in sql["hottest_rows"]:

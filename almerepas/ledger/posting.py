@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from sqlalchemy import Table, event, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
@@ -90,7 +91,13 @@ def open_account(
 
 
 def get_account(session: Session, code: str) -> Account | None:
-    return session.scalar(select(Account).where(Account.code == code))
+    return session.scalar(_by_code(), {"code": code})
+
+
+@functools.cache
+def _by_code() -> Select[Account]:
+    """get_account's query, built once: a payee's account is read on every redemption."""
+    return select(Account).where(Account.code == bindparam("code"))
 
 
 def account_by_code(session: Session, code: str) -> Account:

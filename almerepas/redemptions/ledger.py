@@ -136,7 +136,7 @@ def redeem(
     )
     session.add(redemption)
     session.flush()
-    audit.record(
+    audit.append(
         session,
         actor=actor,
         action="redemptions.redeem",
