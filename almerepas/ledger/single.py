@@ -5,15 +5,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, TypeVar, cast
+from typing import TYPE_CHECKING, cast
 
 from sqlalchemy import Insert, Table, bindparam, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.core import clock
+from almerepas.core.inserted import attach
 from almerepas.ledger.errors import EntryExists, InsufficientBalance
 from almerepas.ledger.models import Account, EntryKind, JournalEntry, Transfer
 
@@ -72,25 +73,15 @@ def post_single(
         for leg in legs
     ]
     transfer_ids = list(connection.scalars(_INSERT_TRANSFERS, rows))
-    entry = _persistent(session, JournalEntry(id=entry_id, **values))
+    entry = attach(session, JournalEntry(id=entry_id, **values))
     transfers = [
-        _persistent(session, Transfer(id=transfer_id, **row))
+        attach(session, Transfer(id=transfer_id, **row))
         for transfer_id, row in zip(transfer_ids, rows, strict=True)
     ]
     set_committed_value(entry, "transfers", transfers)
     for transfer in transfers:
         set_committed_value(transfer, "entry", entry)
     return entry, balance
-
-
-_T = TypeVar("_T", JournalEntry, Transfer)
-
-
-def _persistent(session: Session, obj: _T) -> _T:
-    """Attach an object whose row was just inserted by a Core statement, as if loaded."""
-    make_transient_to_detached(obj)
-    session.add(obj)
-    return obj
 
 
 _accounts = cast(Table, Account.__table__)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import BindParameter, Date, Select, Update, bindparam, or_, select, update
+from sqlalchemy import BindParameter, Date, Select, Table, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from almerepas.audit import log as audit
@@ -148,10 +149,14 @@ def _spend(
 ) -> _Spent:
     """Mark the scan used in one guarded statement, which also checks that its pass is still
     usable (blocked since the scan: refused); say why when that is not possible."""
-    row = session.execute(
-        _spend_statement(),
-        {"ref": reference, "partner": partner.id, "at": now, "day": day},
-    ).first()
+    row = (
+        session.connection()
+        .execute(
+            _spend_statement(),
+            {"ref": reference, "partner": partner.id, "at": now, "day": day},
+        )
+        .first()
+    )
     if row is not None:
         return _Spent(*row)
     found = session.scalar(select(Scan).where(Scan.reference == reference))
@@ -167,25 +172,28 @@ def _spend(
 
 @functools.cache
 def _spend_statement() -> Update:
-    """_spend's UPDATE, built once (its values are bound parameters)."""
-    day = bindparam("day", type_=Date)
+    """_spend's UPDATE, built once on the tables (its values are bound parameters)."""
+    scans, passes = cast(Table, Scan.__table__), cast(Table, Pass.__table__)
     usable = (
-        select(Pass.id)
-        .where(Pass.id == Scan.pass_id, Pass.status == PassStatus.active, Pass.valid_until >= day)
+        select(passes.c.id)
+        .where(
+            passes.c.id == scans.c.pass_id,
+            passes.c.status == PassStatus.active,
+            passes.c.valid_until >= bindparam("day", type_=Date),
+        )
         .exists()
     )
     return (
-        update(Scan)
+        update(scans)
         .where(
-            Scan.reference == bindparam("ref"),
-            Scan.partner_id == bindparam("partner"),
-            Scan.used_at.is_(None),
-            Scan.expires_at >= bindparam("at"),
+            scans.c.reference == bindparam("ref"),
+            scans.c.partner_id == bindparam("partner"),
+            scans.c.used_at.is_(None),
+            scans.c.expires_at >= bindparam("at"),
             usable,
         )
         .values(used_at=bindparam("at"))
-        .returning(Scan.id, Scan.pass_id, Scan.location_id, Scan.device_id)
-        .execution_options(synchronize_session=False)
+        .returning(scans.c.id, scans.c.pass_id, scans.c.location_id, scans.c.device_id)
     )
 
 

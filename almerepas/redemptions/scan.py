@@ -15,13 +15,14 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.contracts.models import Device, Location, Offer, Partner
 from almerepas.contracts.offers import partner_offers
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
+from almerepas.core.inserted import attach
 from almerepas.passes.models import Pass
 from almerepas.passes.numbers import normalise_number
 from almerepas.passes.verify import check_pass, verify_code
@@ -108,10 +109,7 @@ def _record_scan(session: Session, values: dict[str, Any]) -> Scan:
     """Insert the scan with one Core statement built once, and attach it as if loaded."""
     session.flush()  # what the caller added goes first, as a flush of the scan would
     scan_id = session.connection().scalar(_INSERT_SCAN, values)
-    scan = Scan(id=scan_id, **values)
-    make_transient_to_detached(scan)
-    session.add(scan)
-    return scan
+    return attach(session, Scan(id=scan_id, **values))
 
 
 _scans = cast(Table, Scan.__table__)
