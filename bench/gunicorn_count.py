@@ -33,7 +33,7 @@ _SAVEPOINT = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 _UPDATE = re.compile(r"^\s*UPDATE\s+(\S+)\s+SET\s.*?\sWHERE\s(.*)$", re.S | re.I)
 _UPSERT = re.compile(r"ON CONFLICT.*DO UPDATE", re.S | re.I)
 _PARAM = re.compile(r"%\((\w+)\)s")
-_KEY = re.compile(r"(^id|_id|^reference)(_\d+)?$")
+_KEY = re.compile(r"(^id|_id|reference)(_\d+)?$")
 
 _local = threading.local()
 _lock = threading.Lock()

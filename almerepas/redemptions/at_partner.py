@@ -153,7 +153,7 @@ def _spend(
         session.connection()
         .execute(
             _spend_statement(),
-            {"ref": reference, "partner": partner.id, "at": now, "day": day},
+            {"scan_reference": reference, "scan_partner_id": partner.id, "at": now, "day": day},
         )
         .first()
     )
@@ -186,8 +186,8 @@ def _spend_statement() -> Update:
     return (
         update(scans)
         .where(
-            scans.c.reference == bindparam("ref"),
-            scans.c.partner_id == bindparam("partner"),
+            scans.c.reference == bindparam("scan_reference"),
+            scans.c.partner_id == bindparam("scan_partner_id"),
             scans.c.used_at.is_(None),
             scans.c.expires_at >= bindparam("at"),
             usable,
