@@ -33,7 +33,7 @@ _SAVEPOINT = ("SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK TO SAVEPOINT")
 _UPDATE = re.compile(r"^\s*UPDATE\s+(\S+)\s+SET\s.*?\sWHERE\s(.*)$", re.S | re.I)
 _UPSERT = re.compile(r"ON CONFLICT.*DO UPDATE", re.S | re.I)
 _PARAM = re.compile(r"%\((\w+)\)s")
-_KEY = re.compile(r"(^id|_id|^reference)(_\d+)?$")
+_KEY = re.compile(r"(^id|_id|reference)(_\d+)?$")
 
 _local = threading.local()
 _lock = threading.Lock()
@@ -103,6 +103,7 @@ def post_worker_init(worker: Any) -> None:
             status.append(code.split()[0])
             return start_response(code, headers, *exc)
 
+        started = time.thread_time()
         profile = None
         if profile_prefix:
             import cProfile
@@ -114,6 +115,7 @@ def post_worker_init(worker: Any) -> None:
         finally:
             if profile is not None:
                 profile.disable()
+            cpu_us = round((time.thread_time() - started) * 1e6)
             seen, sql, updates = _local.seen, _local.sql, _local.updates
             _local.seen = None
             with _lock:
@@ -121,6 +123,7 @@ def post_worker_init(worker: Any) -> None:
                 totals["requests"] += 1
                 totals[f"status_{status[0] if status else '?'}"] += 1
                 totals.update(seen)
+                totals["cpu_us"] += cpu_us
                 for table, where, values in updates:
                     _updates[(path, table, where, values)] += 1
                 if len(_samples[path]) < 3:

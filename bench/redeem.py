@@ -508,6 +508,8 @@ def count_statements(
             for k in ("statements", "savepoints", "begins", "commits", "rollbacks")
         }
         per["round_trips"] = round(sum(per.values()), 2)
+        # CPU of the thread that served it (view, Flask, driver; not gunicorn's own parsing)
+        per["thread_cpu_ms"] = round(paths.get(f"{path} cpu_us", 0) / n / 1000, 2)
         result["per_request"][path] = {"requests": n, **per, "sample": samples.get(path, [])}
     # a row every redemption updates: one (table, key) met in (nearly) every redemption
     by_row: Counter[tuple[str, str, str]] = Counter()
@@ -539,6 +541,7 @@ def count_statements(
             shutil.copy(
                 stream, ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof.txt"
             )
+            shutil.copy(prof, ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof")
             result["profiles"][prof.name] = str(
                 ROOT / "bench" / "results" / f"redeem-{prof.name.split('.')[1]}.prof.txt"
             )
@@ -589,7 +592,7 @@ def report(results: dict[str, Any]) -> None:
             print(
                 f"  {path}: {p['statements']} statements, {p['savepoints']} SAVEPOINT/RELEASE, "
                 f"{p['begins']} BEGIN, {p['commits']} COMMIT, {p['rollbacks']} ROLLBACK: "
-                f"{p['round_trips']} round trips"
+                f"{p['round_trips']} round trips; {p.get('thread_cpu_ms', '-')} ms CPU (thread)"
             )
         print(f"  UPDATEs per redemption {sql['updates_per_redemption']}; the most updated rows:")
         for row in sql["hottest_rows"]:
@@ -654,14 +657,21 @@ def main() -> None:
     )
     parser.add_argument("--warmup", type=float, default=3.0, help="seconds of warm-up per target")
     parser.add_argument("--passes", type=int, default=0, help="fresh passes to seed (0: enough)")
-    parser.add_argument("--count-pairs", type=int, default=200, help="pairs in the SQL count phase")
+    parser.add_argument(
+        "--count-pairs",
+        type=int,
+        default=None,
+        help="pairs in the SQL count phase (200; --quick: 20)",
+    )
     parser.add_argument("--profile", action="store_true", help="cProfile the SQL count phase")
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s windows, few passes")
     parser.add_argument("--only", choices=["both", "ours", "floor"], default="both")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "redeem.json")
     args = parser.parse_args()
     if args.quick:
-        args.duration, args.warmup, args.count_pairs = 2.0, 1.0, 20
+        args.duration, args.warmup = 2.0, 1.0
+    if args.count_pairs is None:
+        args.count_pairs = 20 if args.quick else 200
     if not 0 < args.duration <= MAX_DURATION:
         parser.error(f"--duration must be above 0 and at most {MAX_DURATION} s (codes rotate)")
     if shutil.which("wrk") is None:

@@ -13,9 +13,9 @@ import enum
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, select
+from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit.models import AuditEvent
@@ -69,6 +69,35 @@ def record(
     session.add(event)
     session.flush()
     return event
+
+
+def append(
+    session: Session,
+    *,
+    actor: Actor,
+    action: str,
+    entity_type: str | None = None,
+    entity_id: str | int | None = None,
+    changes: Mapping[str, Any] | None = None,
+) -> None:
+    """The same row as ``record``, in one Core INSERT without an ORM object or flush: for a hot
+    path (every redemption) that does not need the event back."""
+    session.connection().execute(
+        _INSERT,
+        {
+            "occurred_at": clock.now(),
+            "actor": actor.name[:120],
+            "role": actor.role,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "changes": scrub(dict(changes)) if changes else None,
+            "request_id": actor.request_id,
+        },
+    )
+
+
+_INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
 def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:

@@ -8,11 +8,12 @@ or when its partner or location no longer takes part (``device_revoked``).
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session, joinedload
 
 from almerepas.audit import log as audit
@@ -95,15 +96,21 @@ def revoke_device(session: Session, device: Device, *, actor: Actor) -> Device:
     return device
 
 
+@functools.cache
+def _by_key_hash() -> Select[Device]:
+    """The device of a key hash with its partner and location, built once (a bound value)."""
+    return (
+        select(Device)
+        .where(Device.key_hash == bindparam("key_hash"))
+        .options(joinedload(Device.partner), joinedload(Device.location))
+    )
+
+
 def authenticate_device(session: Session, key: str, keys: Keyring) -> Device:
     """The device this key belongs to, if it may still scan; refused otherwise."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DeviceUnknown()
-    device = session.scalar(
-        select(Device)
-        .where(Device.key_hash == key_hash(key, keys))
-        .options(joinedload(Device.partner), joinedload(Device.location))
-    )
+    device = session.scalar(_by_key_hash(), {"key_hash": key_hash(key, keys)})
     if device is None:
         raise DeviceUnknown()
     if device.revoked_at is not None or not device.partner.active or not device.location.active:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Literal, cast
 
-from sqlalchemy import Table, event, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, event, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
@@ -25,6 +26,7 @@ from almerepas.ledger.errors import (
     UnitMismatch,
 )
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.ledger.single import post_single
 
 EUR = "EUR"
 
@@ -89,7 +91,13 @@ def open_account(
 
 
 def get_account(session: Session, code: str) -> Account | None:
-    return session.scalar(select(Account).where(Account.code == code))
+    return session.scalar(_by_code(), {"code": code})
+
+
+@functools.cache
+def _by_code() -> Select[Account]:
+    """get_account's query, built once: a payee's account is read on every redemption."""
+    return select(Account).where(Account.code == bindparam("code"))
 
 
 def account_by_code(session: Session, code: str) -> Account:
@@ -212,6 +220,22 @@ def post_entry(
     _validate(legs)
     deltas = _net_deltas(legs)
     by_id = {leg.debit.id: leg.debit for leg in legs} | {leg.credit.id: leg.credit for leg in legs}
+    guarded = [i for i in sorted(deltas) if deltas[i] != 0 and by_id[i].cached]
+    if len(guarded) <= 1:  # a redemption or reversal: one cached balance, no savepoint needed
+        entry, balance = post_single(
+            session,
+            kind=kind,
+            natural_key=natural_key,
+            legs=legs,
+            account=by_id[guarded[0]] if guarded else None,
+            delta=deltas[guarded[0]] if guarded else 0,
+            actor=actor,
+            idempotency_key=idempotency_key,
+            effective_at=effective_at,
+            memo=memo,
+        )
+        _settle_objects(session, by_id, {guarded[0]: balance} if balance is not None else {})
+        return entry
 
     # A savepoint makes a refusal atomic: an earlier leg's update is undone with it.
     after: dict[int, int] = {}
@@ -267,13 +291,19 @@ def post_entry(
         savepoint.rollback()
         raise
     savepoint.commit()
+    _settle_objects(session, by_id, after)
+    return entry
+
+
+def _settle_objects(session: Session, by_id: dict[int, Account], after: dict[int, int]) -> None:
+    """Put on each account object the balance the entry left (as its UPDATE returned it), or
+    expire it, so that nothing reads a balance from before the entry."""
     for account_id, account in by_id.items():
-        if account_id in after:  # the balance this entry left, as the UPDATE returned it
+        if account_id in after:
             set_committed_value(account, "balance", after[account_id])
             session.info.setdefault(_BALANCES_SET, set()).add(account)
         else:
             session.expire(account, ["balance"])
-    return entry
 
 
 #: session.info key: accounts whose balance post_entry set from UPDATE ... RETURNING.

@@ -1,10 +1,12 @@
 """``Idempotency-Key`` on partner requests that change money: the first answer, kept.
 
-The view runs in a savepoint; then its answer is inserted under the key (``INSERT ... ON
-CONFLICT DO NOTHING``) in the request's own transaction, so it commits with what the view did:
-one statement on the happy path. When the key was kept before, nothing is inserted, the
-savepoint is rolled back and the first answer (same status, same body) is given instead, so a
-repeat writes nothing. Two requests with one key at once: PostgreSQL makes the second insert
+The view runs in the request's own transaction; then its answer is inserted under the key
+(``INSERT ... ON CONFLICT DO NOTHING``) in that transaction, so it commits with what the view
+did: one statement and no savepoint on the happy path. When the key was kept before, nothing is
+inserted, the whole transaction is rolled back and the first answer (same status, same body) is
+given instead, so a repeat writes nothing. The request has read, never written, before the view
+runs (who is asking: ``@require_partner``), so rolling the transaction back undoes only the view.
+Two requests with one key at once: PostgreSQL makes the second insert
 wait for the first's uncommitted key, SQLite has one writer at a time. Refusals (404, 409,
 422 with a code) are kept and repeated too; a request refused as bad input (400), or that
 fails otherwise (500), keeps nothing: it may be fixed and sent again with the same key. The
@@ -20,7 +22,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import Response, make_response, request
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -72,14 +74,21 @@ def _keep(session: Session, scope: str, key: str, digest: str, response: Respons
         "body": response.get_data(as_text=True),
         "created_at": clock.now(),
     }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    kept = session.scalar(
-        insert(IdempotencyRecord)
-        .values(values)
-        .on_conflict_do_nothing(index_elements=["scope", "key"])
-        .returning(IdempotencyRecord.id)
-    )
+    connection = session.connection()
+    kept = connection.scalar(_INSERT[connection.dialect.name], values)
     return kept is not None
+
+
+_records = cast(Table, IdempotencyRecord.__table__)
+#: _keep's INSERT per dialect, built once
+_INSERT = {
+    "postgresql": pg_insert(_records)
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    .returning(_records.c.id),
+    "sqlite": sqlite_insert(_records)
+    .on_conflict_do_nothing(index_elements=["scope", "key"])
+    .returning(_records.c.id),
+}
 
 
 def _replay(session: Session, scope: str, key: str, digest: str) -> Response:
@@ -106,23 +115,16 @@ def idempotent(view: F) -> F:
         scope = f"partner:{principal.partner.id}"
         digest = request_fingerprint()
         session = get_session()
-        work = session.begin_nested()
         try:
             response = make_response(view(principal, *args, **kwargs))
         except DomainError as error:
-            work.rollback()
             if error.status == 400:  # bad input is not an answer to keep: fix it, send again
                 raise
+            session.rollback()  # keep nothing of what the view began, only its refusal
             response = handle_domain_error(error)
-        except BaseException:
-            work.rollback()
-            raise
         if not _keep(session, scope, key, digest, response):
-            if work.is_active:
-                work.rollback()  # undo what this second request did: the first one counts
+            session.rollback()  # undo what this second request did: the first one counts
             return _replay(session, scope, key, digest)
-        if work.is_active:
-            work.commit()
         return response
 
     return cast(F, wrapper)

@@ -18,7 +18,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
@@ -320,15 +320,20 @@ def verifiable(
     session: Session, families: Sequence[KeyFamily], *, now: dt.datetime
 ) -> list[SigningKey]:
     """The keys of ``families`` that validators still need: not past ``verify_until``."""
-    return list(
-        session.scalars(
-            select(SigningKey)
-            .where(
-                SigningKey.family.in_(families),
-                (SigningKey.verify_until.is_(None)) | (SigningKey.verify_until > now),
-            )
-            .order_by(SigningKey.family, SigningKey.issue_from, SigningKey.id)
+    return list(session.scalars(_verifiable(), {"families": list(families), "now": now}))
+
+
+@functools.cache
+def _verifiable() -> Select[SigningKey]:
+    """verifiable's query, built once: every scan reads the keys."""
+    now = bindparam("now", type_=SigningKey.verify_until.type)
+    return (
+        select(SigningKey)
+        .where(
+            SigningKey.family.in_(bindparam("families", expanding=True)),
+            (SigningKey.verify_until.is_(None)) | (SigningKey.verify_until > now),
         )
+        .order_by(SigningKey.family, SigningKey.issue_from, SigningKey.id)
     )
 
 

@@ -4,18 +4,21 @@ It runs the offline kit's ``verify`` (almerepas.validator) with the service's ow
 registry from ``signing_key``, revocations from ``credential``, and a replay guard that inserts
 ``(pseudonym, step)`` into ``used_code`` and lets the unique constraint decide (two desks that
 scan the same code at the same moment: one wins, the other gets ``credential_replayed``, also on
-PostgreSQL under concurrency). Then the pass itself: blocked, replaced (or an older generation)
-and expired passes are refused with their own codes, which online take precedence over
-``credential_revoked`` because they tell the desk more.
+PostgreSQL under concurrency; ``INSERT ... ON CONFLICT DO NOTHING``, so no savepoint). Then
+the pass itself: blocked, replaced (or an older generation) and expired passes are refused with
+their own codes, which online take precedence over ``credential_revoked`` because they tell the
+desk more.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import Table, bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from almerepas.core import clock
@@ -59,12 +62,22 @@ class _UsedCodes:
         self.now = now
 
     def first_use(self, pseudonym: str, step: int) -> bool:
-        try:
-            with self.session.begin_nested():
-                self.session.add(UsedCode(pseudonym=pseudonym, step=step, used_at=self.now))
-        except IntegrityError:
-            return False
-        return True
+        connection = self.session.connection()
+        row = {"pseudonym": pseudonym, "step": step, "used_at": self.now}
+        return connection.scalar(_FIRST_USE[connection.dialect.name], row) is not None
+
+
+_used = cast(Table, UsedCode.__table__)
+#: ``ON CONFLICT DO NOTHING``: a code used before inserts nothing (no savepoint, no error);
+#: PostgreSQL makes a racing second insert wait for the first and then insert nothing
+_FIRST_USE = {
+    "postgresql": pg_insert(_used)
+    .on_conflict_do_nothing(index_elements=["pseudonym", "step"])
+    .returning(_used.c.id),
+    "sqlite": sqlite_insert(_used)
+    .on_conflict_do_nothing(index_elements=["pseudonym", "step"])
+    .returning(_used.c.id),
+}
 
 
 class _Revoked:
@@ -76,17 +89,21 @@ class _Revoked:
     def __contains__(self, revocation_hash: object) -> bool:
         if not isinstance(revocation_hash, str):
             return False
-        found = self.session.scalar(
-            select(Credential.id).where(
-                Credential.revocation_hash == revocation_hash,
-                Credential.revoked_at.is_not(None),
-            )
-        )
+        found = self.session.scalar(_REVOKED, {"revocation_hash": revocation_hash})
         return found is not None
 
 
+_REVOKED = select(Credential.id).where(
+    Credential.revocation_hash == bindparam("revocation_hash"),
+    Credential.revoked_at.is_not(None),
+)
+
+
 def _credential(session: Session, pseudonym: str) -> Credential | None:
-    return session.scalar(select(Credential).where(Credential.pseudonym == pseudonym))
+    return session.scalar(_BY_PSEUDONYM, {"pseudonym": pseudonym})
+
+
+_BY_PSEUDONYM = select(Credential).where(Credential.pseudonym == bindparam("pseudonym"))
 
 
 def _check_pass(credential: Credential, *, now: dt.datetime) -> None:

@@ -10,9 +10,11 @@ anywhere leaves nothing, not even the spent reference.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import BindParameter, Date, Select, Table, Update, bindparam, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from almerepas.audit import log as audit
@@ -147,24 +149,14 @@ def _spend(
 ) -> _Spent:
     """Mark the scan used in one guarded statement, which also checks that its pass is still
     usable (blocked since the scan: refused); say why when that is not possible."""
-    usable = (
-        select(Pass.id)
-        .where(Pass.id == Scan.pass_id, Pass.status == PassStatus.active, Pass.valid_until >= day)
-        .exists()
-    )
-    row = session.execute(
-        update(Scan)
-        .where(
-            Scan.reference == reference,
-            Scan.partner_id == partner.id,
-            Scan.used_at.is_(None),
-            Scan.expires_at >= now,
-            usable,
+    row = (
+        session.connection()
+        .execute(
+            _spend_statement(),
+            {"scan_reference": reference, "scan_partner_id": partner.id, "at": now, "day": day},
         )
-        .values(used_at=now)
-        .returning(Scan.id, Scan.pass_id, Scan.location_id, Scan.device_id)
-        .execution_options(synchronize_session=False)
-    ).first()
+        .first()
+    )
     if row is not None:
         return _Spent(*row)
     found = session.scalar(select(Scan).where(Scan.reference == reference))
@@ -178,6 +170,64 @@ def _spend(
     raise ScanUsed()  # unreachable unless the pass changed back meanwhile: scan again
 
 
+@functools.cache
+def _spend_statement() -> Update:
+    """_spend's UPDATE, built once on the tables (its values are bound parameters)."""
+    scans, passes = cast(Table, Scan.__table__), cast(Table, Pass.__table__)
+    usable = (
+        select(passes.c.id)
+        .where(
+            passes.c.id == scans.c.pass_id,
+            passes.c.status == PassStatus.active,
+            passes.c.valid_until >= bindparam("day", type_=Date),
+        )
+        .exists()
+    )
+    return (
+        update(scans)
+        .where(
+            scans.c.reference == bindparam("scan_reference"),
+            scans.c.partner_id == bindparam("scan_partner_id"),
+            scans.c.used_at.is_(None),
+            scans.c.expires_at >= bindparam("at"),
+            usable,
+        )
+        .values(used_at=bindparam("at"))
+        .returning(scans.c.id, scans.c.pass_id, scans.c.location_id, scans.c.device_id)
+    )
+
+
+@functools.cache
+def _grant_here_statement() -> Select[Grant, bool]:
+    """_grant_here's query, built once (its values are bound parameters)."""
+    day = bindparam("day", type_=Date)
+    location_id: BindParameter[int] = bindparam("location_id")
+    person = select(Pass.person_id).where(Pass.id == bindparam("pass_id")).scalar_subquery()
+    covered = (
+        select(contract_location.c.location_id)
+        .where(
+            contract_location.c.contract_id == Contract.id,
+            contract_location.c.location_id == location_id,
+        )
+        .exists()
+    )
+    return (
+        select(Grant, covered)
+        .join(Scheme, Scheme.id == Grant.scheme_id)
+        .join(Contract, Contract.scheme_id == Grant.scheme_id)
+        .where(
+            Contract.partner_id == bindparam("partner_id"),
+            Contract.valid_from <= day,
+            or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
+            Scheme.code == bindparam("scheme_code"),
+            or_(Grant.person_id == person, Grant.household_id.in_(adult_households(person, day))),
+            Grant.period.in_(bindparam("periods", expanding=True)),
+        )
+        .options(joinedload(Grant.account))
+        .order_by(Grant.id)
+    )
+
+
 def _grant_here(
     session: Session,
     partner: Partner,
@@ -188,30 +238,15 @@ def _grant_here(
 ) -> Grant:
     """The holder's grant of the scheme this period under a running contract of the partner
     that covers this location: one statement; the refusal's reason only when there is none."""
-    person = select(Pass.person_id).where(Pass.id == pass_id).scalar_subquery()
-    covered = (
-        select(contract_location.c.location_id)
-        .where(
-            contract_location.c.contract_id == Contract.id,
-            contract_location.c.location_id == location.id,
-        )
-        .exists()
-    )
-    rows = session.execute(
-        select(Grant, covered)
-        .join(Scheme, Scheme.id == Grant.scheme_id)
-        .join(Contract, Contract.scheme_id == Grant.scheme_id)
-        .where(
-            Contract.partner_id == partner.id,
-            Contract.valid_from <= day,
-            or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
-            Scheme.code == scheme_code,
-            or_(Grant.person_id == person, Grant.household_id.in_(adult_households(person, day))),
-            Grant.period.in_(period_labels(day)),
-        )
-        .options(joinedload(Grant.account))
-        .order_by(Grant.id)
-    ).all()
+    params = {
+        "pass_id": pass_id,
+        "location_id": location.id,
+        "partner_id": partner.id,
+        "day": day,
+        "scheme_code": scheme_code,
+        "periods": period_labels(day),
+    }
+    rows = session.execute(_grant_here_statement(), params).all()
     here = [grant for grant, is_covered in rows if is_covered]
     running = [grant for grant in here if grant.expired_at is None]
     if running:

@@ -4,10 +4,11 @@ there and the holder's grants under them. Shared by scan and redeem so both say 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, or_, select
+from sqlalchemy import BindParameter, ColumnElement, Date, Select, bindparam, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from almerepas.contracts.models import Contract, Location, Partner, contract_location
@@ -32,7 +33,9 @@ def running_contracts(session: Session, partner: Partner, day: dt.date) -> list[
     )
 
 
-def adult_households(person: ColumnElement[int] | int, day: dt.date) -> Select[Any]:
+def adult_households(
+    person: ColumnElement[int] | int, day: dt.date | ColumnElement[dt.date]
+) -> Select[Any]:
     """The household whose shared grants ``person`` may use on ``day``: theirs, when they are
     one of its adults (a child's pass uses only the child's own grants)."""
     return (
@@ -89,3 +92,47 @@ def holder_grants(
 def period_labels(day: dt.date) -> list[str]:
     """The labels of the month and the year ``day`` is in (a grant's ``period``)."""
     return [f"{day:%Y-%m}", f"{day:%Y}"]
+
+
+def grants_here(
+    session: Session, person_id: int, day: dt.date, partner_id: int, location_id: int
+) -> list[Grant]:
+    """holder_grants for the schemes the partner's running contracts cover at the location
+    (covered_schemes), with one statement built once: every scan asks."""
+    params = {
+        "person_id": person_id,
+        "day": day,
+        "partner_id": partner_id,
+        "location_id": location_id,
+        "periods": period_labels(day),
+    }
+    return list(session.scalars(_grants_here(), params))
+
+
+@functools.cache
+def _grants_here() -> Select[Grant]:
+    day = bindparam("day", type_=Date)
+    person_id: BindParameter[int] = bindparam("person_id")
+    covered = (
+        select(Contract.scheme_id)
+        .join(contract_location, contract_location.c.contract_id == Contract.id)
+        .where(
+            Contract.partner_id == bindparam("partner_id"),
+            contract_location.c.location_id == bindparam("location_id"),
+            Contract.valid_from <= day,
+            or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
+        )
+    )
+    return (
+        select(Grant)
+        .where(
+            or_(
+                Grant.person_id == person_id,
+                Grant.household_id.in_(adult_households(person_id, day)),
+            ),
+            Grant.scheme_id.in_(covered),
+            Grant.period.in_(bindparam("periods", expanding=True)),
+        )
+        .options(joinedload(Grant.account))
+        .order_by(Grant.id)
+    )

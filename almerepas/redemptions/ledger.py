@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.core import clock
+from almerepas.core.inserted import attach
 from almerepas.grants.funding import ensure_funding
 from almerepas.grants.models import Grant
 from almerepas.ledger import posting as ledger
@@ -121,22 +124,25 @@ def redeem(
         if grant.scheme.kind == SchemeKind.quota:
             raise QuotaExhausted() from None
         raise InsufficientBudget() from None
-    redemption = Redemption(
-        grant=grant,
-        entry=entry,
-        amount=amount,
-        reversed=0,
-        payee_account=payee_account,
-        reference=reference,
-        created_at=now,
-        partner_id=place.partner_id if place else None,
-        location_id=place.location_id if place else None,
-        scan_id=place.scan_id if place else None,
-        basket_amount=place.basket_amount if place else None,
-    )
-    session.add(redemption)
-    session.flush()
-    audit.record(
+    values = {
+        "grant_id": grant.id,
+        "entry_id": entry.id,
+        "amount": amount,
+        "reversed": 0,
+        "payee_account_id": payee_account.id,
+        "reference": reference,
+        "created_at": now,
+        "partner_id": place.partner_id if place else None,
+        "location_id": place.location_id if place else None,
+        "scan_id": place.scan_id if place else None,
+        "basket_amount": place.basket_amount if place else None,
+    }
+    redemption_id = session.connection().scalar(_INSERT_REDEMPTION, values)
+    redemption = attach(session, Redemption(id=redemption_id, **values))
+    set_committed_value(redemption, "grant", grant)
+    set_committed_value(redemption, "entry", entry)
+    set_committed_value(redemption, "payee_account", payee_account)
+    audit.append(
         session,
         actor=actor,
         action="redemptions.redeem",
@@ -145,6 +151,10 @@ def redeem(
         changes={"grant": grant.id, "amount": amount, "payee": payee_account.code},
     )
     return redemption
+
+
+_redemptions = cast(Table, Redemption.__table__)
+_INSERT_REDEMPTION = insert(_redemptions).returning(_redemptions.c.id)
 
 
 def reverse(

@@ -12,19 +12,22 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.contracts.models import Device, Location, Offer, Partner
-from almerepas.contracts.offers import current_offers
+from almerepas.contracts.offers import partner_offers
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
+from almerepas.core.inserted import attach
 from almerepas.passes.models import Pass
 from almerepas.passes.numbers import normalise_number
 from almerepas.passes.verify import check_pass, verify_code
 from almerepas.redemptions.errors import PassUnknown
-from almerepas.redemptions.here import covered_schemes, holder_grants
+from almerepas.redemptions.here import grants_here
 from almerepas.redemptions.models import Scan
 from almerepas.schemes.models import SchemeKind
 
@@ -78,23 +81,39 @@ def scan_pass(
         pass_ = _typed_pass(session, pass_number or "", now)
         method = "number"
     day = now.astimezone(clock.LOCAL).date()
-    scan = Scan(
-        reference=secrets.token_urlsafe(18),
-        pass_id=pass_.id,
-        partner_id=partner.id,
-        location_id=location.id,
-        device_id=device.id if device is not None else None,
-        method=method,
-        scanned_at=now,
-        expires_at=now + SCAN_LIFETIME,
+    scan = _record_scan(
+        session,
+        {
+            "reference": secrets.token_urlsafe(18),
+            "pass_id": pass_.id,
+            "partner_id": partner.id,
+            "location_id": location.id,
+            "device_id": device.id if device is not None else None,
+            "method": method,
+            "scanned_at": now,
+            "expires_at": now + SCAN_LIFETIME,
+            "used_at": None,
+        },
     )
-    session.add(scan)
-    session.flush()
+    set_committed_value(scan, "pass_", pass_)
+    set_committed_value(scan, "partner", partner)
+    set_committed_value(scan, "location", location)
     return ScanOutcome(
         scan=scan,
         redeemables=_redeemables(session, partner, location, pass_.person_id, day),
-        offers=[o for o in current_offers(session, day) if o.partner_id == partner.id],
+        offers=partner_offers(session, partner.id, day),
     )
+
+
+def _record_scan(session: Session, values: dict[str, Any]) -> Scan:
+    """Insert the scan with one Core statement built once, and attach it as if loaded."""
+    session.flush()  # what the caller added goes first, as a flush of the scan would
+    scan_id = session.connection().scalar(_INSERT_SCAN, values)
+    return attach(session, Scan(id=scan_id, **values))
+
+
+_scans = cast(Table, Scan.__table__)
+_INSERT_SCAN = insert(_scans).returning(_scans.c.id)
 
 
 def _typed_pass(session: Session, typed: str, now: dt.datetime) -> Pass:
@@ -109,7 +128,7 @@ def _typed_pass(session: Session, typed: str, now: dt.datetime) -> Pass:
 def _redeemables(
     session: Session, partner: Partner, location: Location, person_id: int, day: dt.date
 ) -> list[Redeemable]:
-    grants = holder_grants(session, person_id, day, covered_schemes(partner, location, day))
+    grants = grants_here(session, person_id, day, partner.id, location.id)
     found = []
     for grant in grants:
         if grant.expired_at is not None:
