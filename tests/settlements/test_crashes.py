@@ -5,7 +5,7 @@ once: one line each, one SEPA file, one Stripe transfer per payment, and books t
 PostgreSQL only: the tests stop the process inside its transaction by holding a table lock it
 needs next (EXCLUSIVE: its reads pass, its next write waits), see in pg_stat_activity that it
 waits, and kill it there. SQLite has one writer and no table lock to stop a step at a
-chosen write, so the tests skip it.
+chosen write, so the tests are not collected for it (the postgres_only marker).
 """
 
 from __future__ import annotations
@@ -56,6 +56,8 @@ from tests.settlements.stripe_fake import StripeFake
 from tests.settlements.support import JULY
 
 TRANSFERS = "/v1/transfers"
+#: SQLite has no row locks to hold a step inside its transaction with; see the module docstring
+pytestmark = pytest.mark.postgres_only
 
 
 @pytest.fixture
@@ -66,8 +68,6 @@ def world(
     stripe_fake: StripeFake,
     tmp_path: Path,
 ) -> Iterator[World]:
-    if backend.name != "postgresql":
-        pytest.skip("killing a process inside its transaction is tested on PostgreSQL")
     fresh_engine: Engine = request.getfixturevalue("fresh_engine")
     made = make_world(app, backend, fresh_engine, stripe_fake, tmp_path)
     try:
