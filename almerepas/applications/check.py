@@ -32,6 +32,8 @@ from almerepas.schemes.models import Beneficiary, Period, Scheme
 
 #: the described household has no id; the planner needs one
 _OWNER = 0
+#: the reason codes of a member's age (income/rules.py)
+_AGE = ("age_from", "age_between", "no_children_of_age")
 
 
 @dataclass(frozen=True)
@@ -71,11 +73,16 @@ class SchemeAnswer:
 
     @property
     def why_not(self) -> tuple[Reason, ...]:
-        """The deciding reasons of the verdicts that are not eligible, each once."""
+        """The reasons of the verdicts that are not eligible, each once. A member's age is named
+        only when nobody in the household has the age: "the income is too high" is the answer,
+        not also "the parent is not 4 to 17"."""
+        failing = [v.reasons for v in self.verdicts if not v.eligible]
+        nobody_of_age = all(any(r.code in _AGE for r in reasons) for reasons in failing)
         seen: list[Reason] = []
-        for verdict in self.verdicts:
-            if not verdict.eligible:
-                seen.extend(r for r in verdict.reasons if r not in seen)
+        for reasons in failing:
+            seen.extend(
+                r for r in reasons if r not in seen and (nobody_of_age or r.code not in _AGE)
+            )
         return tuple(seen)
 
 

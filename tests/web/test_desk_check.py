@@ -70,6 +70,12 @@ def test_an_income_above_every_limit_says_why_not(
     assert "U krijgt waarschijnlijk geen regeling" in html
     ov = _answer(html, "ov")
     assert "verdict-no" in ov and "Dat is boven de grens van 120%" in ov
+    # the income is why; that the parent is not 4 to 17 is no news
+    fund = _answer(html, "stadsfonds")
+    assert "boven de grens van 110%" in fund and "Voor 4 tot en met 17 jaar" not in fund
+    # a single adult: the adult fund, no child of 4 to 17, so the age is named too
+    alone = page(_post(client, PARENT | {"kinderen": "", "inkomen": "€ 9.000"}))
+    assert "Voor 4 tot en met 17 jaar" in _answer(alone, "stadsfonds")
 
 
 @pytest.mark.parametrize(
