@@ -371,6 +371,36 @@ def _person_candidate(
     )  # fmt: skip
 
 
+def _opens(scheme: Scheme, span: PeriodSpan) -> dt.date:
+    return max(span.start, scheme.valid_from)
+
+
+def judge_household(
+    scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, members: list[Member],
+    known: list[Income],
+) -> Candidate | None:  # fmt: skip
+    """The verdict of a household scheme for one household: the run's, and the anonymous
+    check's for a described household (applications/check.py), so they cannot differ."""
+    first = max(_opens(scheme, span), min(m.valid_from for m in members))
+    days = _reference_days(first, known, span, functools.partial(_anyone_on, members))
+    return _judge(
+        days, functools.partial(_household_candidate, scheme, span, norms, owner, members, known)
+    )
+
+
+def judge_person(
+    scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, member: Member,
+    known: list[Income],
+) -> Candidate | None:  # fmt: skip
+    """The verdict of a person scheme for one stay of a person in a household (see
+    ``judge_household`` for why this is one function)."""
+    first = max(_opens(scheme, span), member.valid_from)
+    days = _reference_days(first, known, span, member.active_on)
+    return _judge(
+        days, functools.partial(_person_candidate, scheme, span, norms, owner, member, known)
+    )
+
+
 def plan(
     session: Session,
     scheme: Scheme,
@@ -402,8 +432,7 @@ def plan(
     """
     if scheme.kind == SchemeKind.offer or not scheme.active:
         return []  # offers are never granted; an inactive scheme is not running
-    opens = max(span.start, scheme.valid_from)
-    if opens > span.end:
+    if _opens(scheme, span) > span.end:
         return []
     incomes = _incomes(session, span, household_id)
     households = _members(session, span, household_id)
@@ -415,13 +444,11 @@ def plan(
     candidates: list[Candidate] = []
     if scheme.beneficiary == Beneficiary.household:
         for owner, members in households.items():
-            known = incomes.get(owner, [])
-            first = max(opens, min(m.valid_from for m in members))
-            days = _reference_days(first, known, span, functools.partial(_anyone_on, members))
-            judge = functools.partial(
-                _household_candidate, scheme, span, norms, owner, members, known
-            )
-            if (found := _judge(days, judge)) is not None:
+            if (
+                found := judge_household(
+                    scheme, span, norms, owner, members, incomes.get(owner, [])
+                )
+            ) is not None:
                 candidates.append(found)
         return candidates
     by_person: dict[int, list[tuple[int, Member]]] = defaultdict(list)
@@ -432,10 +459,7 @@ def plan(
         verdicts = []
         for owner, member in sorted(stays, key=lambda stay: stay[1].valid_from):
             known = incomes.get(owner, [])
-            first = max(opens, member.valid_from)
-            days = _reference_days(first, known, span, member.active_on)
-            judge = functools.partial(_person_candidate, scheme, span, norms, owner, member, known)
-            if (found := _judge(days, judge)) is not None:
+            if (found := judge_person(scheme, span, norms, owner, member, known)) is not None:
                 verdicts.append(found)
                 if found.eligible:
                     break

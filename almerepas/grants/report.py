@@ -17,17 +17,24 @@ from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme, SchemeKind
 
 
+def running_schemes(session: Session, day: dt.date) -> list[Scheme]:
+    """The schemes a verdict is asked for on ``day``: the caseworker's and the resident's check."""
+    return list(
+        session.scalars(
+            select(Scheme)
+            .where(Scheme.active.is_(True), Scheme.kind != SchemeKind.offer)
+            .where(Scheme.valid_from <= day)
+            .where(or_(Scheme.valid_to.is_(None), Scheme.valid_to >= day))
+            .order_by(Scheme.code)
+        )
+    )
+
+
 def household_eligibility(
     session: Session, household: Household, day: dt.date
 ) -> list[dict[str, Any]]:
     """Per scheme and beneficiary (a member, or the household): eligible or not, and why."""
-    schemes = session.scalars(
-        select(Scheme)
-        .where(Scheme.active.is_(True), Scheme.kind != SchemeKind.offer)
-        .where(Scheme.valid_from <= day)
-        .where(or_(Scheme.valid_to.is_(None), Scheme.valid_to >= day))
-        .order_by(Scheme.code)
-    )
+    schemes = running_schemes(session, day)
     names = {
         m.person_id: f"{m.person.given_name} {m.person.family_name}" for m in household.memberships
     }

@@ -9,6 +9,7 @@ from flask import Flask
 from almerepas.web import (
     assessment_forms,
     caseworker,
+    desk,
     finance,
     grant_runs,
     holder,
@@ -35,6 +36,7 @@ __all__ = [
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(public.blp)
+    app.register_blueprint(desk.blp)
     staff.init_app(app)
     app.register_blueprint(caseworker.blp)
     grant_runs.init_app(app)

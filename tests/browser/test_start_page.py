@@ -81,7 +81,9 @@ def test_skip_link_is_the_first_tab_stop_and_jumps_to_the_content(page: Page) ->
     page.keyboard.press("Enter")
     expect(page).to_have_url("/#inhoud")
     expect(page.get_by_role("main")).to_be_focused()
-    # The next Tab continues after the content, not back in the header.
+    # The next Tab continues in the content (its one link: the check), not back in the header.
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("main").get_by_role("link").first).to_be_focused()
     page.keyboard.press("Tab")
     expect(page.get_by_role("contentinfo").get_by_role("link").first).to_be_focused()
 

@@ -1,0 +1,1 @@
+"""Applications: what a resident asks for (issue 13)."""
