@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_blueprint(blp)
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["staff_menu"] = staff_menu
 
 
 def _protect_forms() -> None:
@@ -92,6 +93,20 @@ def role_label(role: Role | str | None) -> str:
         return translate(ROLE_LABELS[Role(role)]) if role else ""
     except ValueError:
         return str(role)
+
+
+def staff_menu() -> dict[str, Any] | None:
+    """The header of every staff page: who is logged in and the links their role may follow."""
+    user = current_staff()
+    if user is None:
+        return None
+    links = [(url_for("staff.home"), _("Start"), request.endpoint == "staff.home")]
+    links += [
+        (url_for(endpoint), label, request.endpoint == endpoint)
+        for endpoint, label, permission in STAFF_LINKS
+        if allowed(user.role, permission)
+    ]
+    return {"user": user, "links": links}
 
 
 # -- logging in and out ---------------------------------------------------------------------------
