@@ -267,3 +267,63 @@ def move_out(session: Session, household: Household, *, day: dt.date, actor: Act
 
 def _iso(day: dt.date | None) -> str | None:
     return day.isoformat() if day else None
+
+
+def move_within_almere(
+    session: Session, household: Household, *, address: Address, actor: Actor
+) -> None:
+    """The household moves to another address in Almere (or its address is corrected)."""
+    before = _address_fields(household)
+    households.change_address(session, household, address)
+    audit.record(
+        session,
+        actor=actor,
+        action="household.address_change",
+        entity_type="household",
+        entity_id=household.id,
+        changes=audit.changes_between(before, _address_fields(household)),
+    )
+
+
+def change_contact(
+    session: Session,
+    household: Household,
+    *,
+    email: str | None,
+    phone: str | None,
+    language: str,
+    letters_by_post: bool,
+    actor: Actor,
+) -> None:
+    """How the gemeente reaches the household: e-mail, phone, language, letters by post."""
+    before = _contact_fields(household)
+    household.email, household.phone = email, phone
+    household.language, household.letters_by_post = language, letters_by_post
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="household.contact_change",
+        entity_type="household",
+        entity_id=household.id,
+        changes=audit.changes_between(before, _contact_fields(household)),
+    )
+
+
+def _address_fields(household: Household) -> dict[str, Any]:
+    return {
+        "street": household.street,
+        "house_number": household.house_number,
+        "house_number_suffix": household.house_number_suffix,
+        "postcode": household.postcode,
+        "district": household.district.value,
+    }
+
+
+def _contact_fields(household: Household) -> dict[str, Any]:
+    return {
+        "email": household.email,
+        "phone": household.phone,
+        "language": household.language,
+        "letters_by_post": household.letters_by_post,
+    }

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-# households, household_forms, assessment_forms and pass_forms add their routes to the caseworker
-# blueprint; partner_admin_forms and partner_admin_keys add theirs to partner_admin's.
+# households, household_forms, household_changes, assessment_forms and pass_forms add their
+# routes to the caseworker blueprint; partner_admin_forms and partner_admin_keys add theirs
+# to partner_admin's.
 from almerepas.web import (
     assessment_forms,
     caseworker,
@@ -13,6 +14,7 @@ from almerepas.web import (
     finance,
     grant_runs,
     holder,
+    household_changes,
     household_forms,
     households,
     partner_admin,
@@ -26,6 +28,7 @@ from almerepas.web import (
 
 __all__ = [
     "assessment_forms",
+    "household_changes",
     "household_forms",
     "households",
     "partner_admin_forms",

@@ -137,6 +137,26 @@ def new_household() -> ResponseReturnValue:
         form.values["valid_from"] = show_day(today())
         return form.render("caseworker/new_household.html", 200)
 
+    address = address_from(form)
+    person = _person(form, with_role=False)
+    if form.errors or address is None:
+        return form.render("caseworker/new_household.html", 400)
+
+    def work() -> Household:
+        session = get_session()
+        household = casework.register_household(session, address=address, actor=current_actor())
+        _add_person(household, person)
+        return household
+
+    household = attempt(form, work, _person_refusals())
+    if household is None:
+        return form.render("caseworker/new_household.html", 400)
+    flash(_("Het huishouden is ingeschreven."))
+    return redirect(url_for("caseworker.household", household_id=household.id), 303)
+
+
+def address_from(form: Form) -> Address | None:
+    """Check street, number, suffix and postcode (in Almere); None when something is wrong."""
     street = form.text("street", 200, _("Vul de straat in."))
     number = form.values["house_number"]
     if not number:
@@ -148,23 +168,10 @@ def new_household() -> ResponseReturnValue:
         )
     suffix = form.text("house_number_suffix", 10, None)
     postcode = _almere_postcode(form)
-    person = _person(form, with_role=False)
-    if form.errors:
-        return form.render("caseworker/new_household.html", 400)
-
-    def work() -> Household:
-        session = get_session()
-        address = Address(postcode=postcode, house_number=int(number), street=street,
-                          house_number_suffix=suffix or None)  # fmt: skip
-        household = casework.register_household(session, address=address, actor=current_actor())
-        _add_person(household, person)
-        return household
-
-    household = attempt(form, work, _person_refusals())
-    if household is None:
-        return form.render("caseworker/new_household.html", 400)
-    flash(_("Het huishouden is ingeschreven."))
-    return redirect(url_for("caseworker.household", household_id=household.id), 303)
+    if any(name in HOUSEHOLD_FIELDS for name, _message in form.errors):
+        return None
+    return Address(postcode=postcode, house_number=int(number), street=street,
+                   house_number_suffix=suffix or None)  # fmt: skip
 
 
 def _almere_postcode(form: Form) -> str:

@@ -52,8 +52,8 @@ from almerepas.web.forms import Errors, is_plain, page_number, parse_day
 
 blp = Blueprint("staff", __name__)
 
-#: Links on the landing page: (endpoint, label, permission). A link shows only to roles that
-#: have the permission. Add yours here.
+#: The staff menu in the header of every staff page: (endpoint, label, permission). A link
+#: shows only to roles that have the permission. Add yours here.
 STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("caseworker.search", _l("Een huishouden zoeken"), "households.read"),
     ("caseworker.new_household", _l("Een huishouden inschrijven"), "households.write"),
@@ -75,6 +75,7 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _csrf_failed)
     app.register_blueprint(blp)
     app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["staff_menu"] = staff_menu
 
 
 def _protect_forms() -> None:
@@ -92,6 +93,20 @@ def role_label(role: Role | str | None) -> str:
         return translate(ROLE_LABELS[Role(role)]) if role else ""
     except ValueError:
         return str(role)
+
+
+def staff_menu() -> dict[str, Any] | None:
+    """The header of every staff page: who is logged in and the links their role may follow."""
+    user = current_staff()
+    if user is None:
+        return None
+    links = [(url_for("staff.home"), _("Start"), request.endpoint == "staff.home")]
+    links += [
+        (url_for(endpoint), label, request.endpoint == endpoint)
+        for endpoint, label, permission in STAFF_LINKS
+        if allowed(user.role, permission)
+    ]
+    return {"user": user, "links": links}
 
 
 # -- logging in and out ---------------------------------------------------------------------------
@@ -177,15 +192,8 @@ def logout() -> ResponseReturnValue:
 @blp.route("/medewerkers")
 @require_role(SIGNED_IN)
 def home() -> str:
-    """Who is logged in, and the links this role may follow."""
-    user = current_staff()
-    assert user is not None  # noqa: S101 - require_role let us in
-    links = [
-        (url_for(endpoint), label)
-        for endpoint, label, permission in STAFF_LINKS
-        if allowed(user.role, permission)
-    ]
-    return render_template("staff/home.html", user=user, links=links)
+    """The start page: the staff header on it has who is logged in and the role's menu."""
+    return render_template("staff/home.html")
 
 
 # -- the audit log ------------------------------------------------------------------------------

@@ -41,7 +41,7 @@ def test_staff_member_logs_in_and_out(page: Page, live_server: LiveServer) -> No
     login_as(page, live_server, username, password, secret)
     expect(page).to_have_url(f"{live_server.url}/medewerkers")
     expect(page.get_by_role("heading", level=1)).to_have_text("Medewerkers")
-    expect(page.get_by_role("main")).to_contain_text("Test Medewerker")
+    expect(page.get_by_role("banner")).to_contain_text("Test Medewerker")
 
     page.get_by_role("button", name="Uitloggen").click()
     expect(page).to_have_url(f"{live_server.url}/inloggen")

@@ -89,3 +89,9 @@ def field_error(html: str, name: str) -> str:
 def location(response: TestResponse) -> str:
     assert response.status_code == 303, response.get_data(as_text=True)[:2000]
     return response.headers["Location"]
+
+
+def main_of(html: str) -> str:
+    """The page's own content, without the staff header (which has a logout form everywhere)."""
+    start, end = html.index("<main"), html.index("</main>")
+    return html[start:end]

@@ -21,7 +21,7 @@ from tests.fixtures import FrozenClock
 from tests.redemptions.support import child_budget
 from tests.settlements.stripe_fake import API_KEY, StripeFake
 from tests.settlements.support import JULY, contracted, redeem_at
-from tests.web.conftest import SignIn, field_error, location, page, submit
+from tests.web.conftest import SignIn, field_error, location, main_of, page, submit
 
 RUNS = "/financien/afrekeningen"
 PAIN_09 = Path(sepaxml.__file__).parent / "schemas" / "pain.001.001.09.xsd"
@@ -194,9 +194,9 @@ def test_the_auditor_sees_but_has_no_buttons(sign_in: SignIn, june: Session) -> 
     auditor = sign_in(Role.auditor)
     assert 'href="/financien/afrekeningen"' in page(auditor.get("/medewerkers"))
     listed = page(auditor.get(RUNS))
-    assert "Afrekening " in listed and "<form" not in listed
+    assert "Afrekening " in listed and "<form" not in main_of(listed)
     html = page(auditor.get(path))
-    assert "€ 57,75" in html and "<form" not in html
+    assert "€ 57,75" in html and "<form" not in main_of(html)
     english = page(auditor.get(f"{path}?lang=en"))
     assert '<html lang="en"' in english and "€ 57,75" in english
     assert submit(auditor, f"{path}/annuleren", {}).status_code == 403

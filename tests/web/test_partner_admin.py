@@ -16,7 +16,7 @@ from almerepas.contracts.models import Location, Partner
 from almerepas.models import AuditEvent, Role
 from almerepas.schemes import catalogue as schemes
 from tests.factories import KEYS, TEST_ACTOR
-from tests.web.conftest import SignIn, field_error, location, page, submit
+from tests.web.conftest import SignIn, field_error, location, main_of, page, submit
 
 LIST = "/medewerkers/partners"
 NEW = "/medewerkers/partners/nieuw"
@@ -127,7 +127,7 @@ def test_readers_see_everything_but_get_no_forms_and_cannot_change(
     assert "Sportclub Almere" in listed and "/medewerkers/partners/nieuw" not in listed
     html = page(client.get(f"{LIST}/{full_partner.id}"))
     assert "Kassa 1" in html and "Anna de Vries" in html and "Gratis proefles" in html
-    assert "<form" not in html and "/nieuw" not in html and "/wijzigen" not in html
+    assert "<form" not in main_of(html) and "/nieuw" not in html and "/wijzigen" not in html
     for path in write_paths(full_partner.id):
         assert client.get(path).status_code == 403, path
         assert submit(client, path, {"name": "Anders"}).status_code == 403, path
