@@ -40,7 +40,7 @@ from almerepas.redemptions.errors import (
     ScanUnknown,
     ScanUsed,
 )
-from almerepas.redemptions.here import adult_households, period_labels, running_contracts
+from almerepas.redemptions.here import beneficiary_grants, period_labels, running_contracts
 from almerepas.redemptions.models import Redemption, Ride, Scan
 from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme, SchemeKind
@@ -220,7 +220,7 @@ def _grant_here_statement() -> Select[Grant, bool]:
             Contract.valid_from <= day,
             or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
             Scheme.code == bindparam("scheme_code"),
-            or_(Grant.person_id == person, Grant.household_id.in_(adult_households(person, day))),
+            Grant.id.in_(beneficiary_grants(person, day)),
             Grant.period.in_(bindparam("periods", expanding=True)),
         )
         .options(joinedload(Grant.account))
