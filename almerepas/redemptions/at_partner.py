@@ -14,8 +14,22 @@ import functools
 from dataclasses import dataclass
 from typing import cast
 
-from sqlalchemy import BindParameter, Date, Select, Table, Update, bindparam, or_, select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import (
+    BindParameter,
+    Date,
+    Select,
+    String,
+    Table,
+    Update,
+    bindparam,
+    case,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.orm import Session, aliased, joinedload
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
@@ -24,7 +38,8 @@ from almerepas.core import clock
 from almerepas.core.errors import NotFound, ValidationFailed
 from almerepas.grants.models import Grant
 from almerepas.ledger import posting as ledger
-from almerepas.ledger.models import JournalEntry
+from almerepas.ledger.models import Account, AccountKind, JournalEntry
+from almerepas.ledger.posting import EUR
 from almerepas.passes.models import Pass, PassStatus
 from almerepas.passes.verify import check_pass
 from almerepas.redemptions import ledger as booking
@@ -40,7 +55,7 @@ from almerepas.redemptions.errors import (
     ScanUnknown,
     ScanUsed,
 )
-from almerepas.redemptions.here import adult_households, period_labels, running_contracts
+from almerepas.redemptions.here import beneficiary_grants, period_labels, running_contracts
 from almerepas.redemptions.models import Redemption, Ride, Scan
 from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme, SchemeKind
@@ -83,7 +98,7 @@ def redeem_scanned(
         scan = _spend(session, partner, reference, now, day)
         if scan.location_id != location.id:
             raise LocationNotAllowed()
-        grant = _grant_here(session, partner, location, scan.pass_id, scheme_code, day)
+        grant, payee = _grant_here(session, partner, location, scan.pass_id, scheme_code, day)
         scheme = grant.scheme
         _require_field(scheme.kind, given)
         if scheme.kind == SchemeKind.right:
@@ -93,7 +108,8 @@ def redeem_scanned(
         if scheme.kind == SchemeKind.discount:
             amount = _capped_discount(session, grant, quantity, scheme.discount_percent or 0)
             place = booking.Place(partner.id, location.id, scan.id, basket_amount=quantity)
-        payee = booking.payee_account(session, f"partner:{partner.id}", unit=scheme.unit)
+        if payee is None:  # the partner's first redemption of this unit: open the account
+            payee = booking.payee_account(session, f"partner:{partner.id}", unit=scheme.unit)
         return booking.redeem(
             session,
             grant,
@@ -198,9 +214,20 @@ def _spend_statement() -> Update:
 
 
 @functools.cache
-def _grant_here_statement() -> Select[Grant, bool]:
-    """_grant_here's query, built once (its values are bound parameters)."""
+def _grant_here_statement() -> Select[Grant, bool, Account]:
+    """_grant_here's query, built once (its values are bound parameters), with the partner's
+    payee account for the scheme's unit when it exists (the code booking.payee_account gives)."""
     day = bindparam("day", type_=Date)
+    payee = aliased(Account)
+    payee_code = (
+        case(
+            (Scheme.unit == EUR, literal(f"{AccountKind.payable.value}:")),
+            else_=literal(f"{AccountKind.consumed.value}:"),
+        )
+        + bindparam("payee", type_=String)
+        + literal(":")
+        + func.lower(Scheme.unit)
+    )
     location_id: BindParameter[int] = bindparam("location_id")
     person = select(Pass.person_id).where(Pass.id == bindparam("pass_id")).scalar_subquery()
     covered = (
@@ -212,15 +239,16 @@ def _grant_here_statement() -> Select[Grant, bool]:
         .exists()
     )
     return (
-        select(Grant, covered)
+        select(Grant, covered, payee)
         .join(Scheme, Scheme.id == Grant.scheme_id)
+        .outerjoin(payee, payee.code == payee_code)
         .join(Contract, Contract.scheme_id == Grant.scheme_id)
         .where(
             Contract.partner_id == bindparam("partner_id"),
             Contract.valid_from <= day,
             or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
             Scheme.code == bindparam("scheme_code"),
-            or_(Grant.person_id == person, Grant.household_id.in_(adult_households(person, day))),
+            Grant.id.in_(beneficiary_grants(person, day)),
             Grant.period.in_(bindparam("periods", expanding=True)),
         )
         .options(joinedload(Grant.account))
@@ -235,9 +263,10 @@ def _grant_here(
     pass_id: int,
     scheme_code: str,
     day: dt.date,
-) -> Grant:
+) -> tuple[Grant, Account | None]:
     """The holder's grant of the scheme this period under a running contract of the partner
-    that covers this location: one statement; the refusal's reason only when there is none."""
+    that covers this location, and the partner's payee account for it if it was opened: one
+    statement; the refusal's reason only when there is none."""
     params = {
         "pass_id": pass_id,
         "location_id": location.id,
@@ -245,10 +274,11 @@ def _grant_here(
         "day": day,
         "scheme_code": scheme_code,
         "periods": period_labels(day),
+        "payee": f"partner:{partner.id}",
     }
     rows = session.execute(_grant_here_statement(), params).all()
-    here = [grant for grant, is_covered in rows if is_covered]
-    running = [grant for grant in here if grant.expired_at is None]
+    here = [(grant, payee) for grant, is_covered, payee in rows if is_covered]
+    running = [(grant, payee) for grant, payee in here if grant.expired_at is None]
     if running:
         return running[0]
     if here:
