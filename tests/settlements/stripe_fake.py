@@ -21,8 +21,9 @@ import itertools
 import json
 import sys
 import threading
+import time
 import urllib.parse
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -126,9 +127,8 @@ class StripeFake:
 
     def wait_idle(self, timeout: float = 10) -> None:
         """Wait until no request is being handled (e.g. one delayed past a client's timeout)."""
-        with self._idle:
-            if not self._idle.wait_for(lambda: self._busy == 0, timeout):
-                raise TimeoutError("the Stripe fake is still handling a request")
+        if not _poll(lambda: self._busy == 0, timeout):
+            raise TimeoutError("the Stripe fake is still handling a request")
 
     # -- serving
 
@@ -178,12 +178,12 @@ class StripeFake:
             if isinstance(claim, _Response):
                 return claim
             if fault is not None and fault.kind == "delay":
-                fault.released.wait(fault.seconds)
+                _poll(fault.released.is_set, fault.seconds)
             response = self._execute(method, parsed.path, query, _decode(body))
             if key:
                 self._store(key, (method, parsed.path, body), response)
             if fault is not None and fault.kind == "stall_after_commit":
-                fault.released.wait(fault.seconds)
+                _poll(fault.released.is_set, fault.seconds)
             if fault is not None and fault.kind in ("drop_after_commit", "stall_after_commit"):
                 raise _Drop()
             return response
@@ -421,3 +421,17 @@ def _error(
 
 def _missing(param: str, message: str, *, status: int = 400) -> _Response:
     return _error(status, "invalid_request_error", "resource_missing", message, param=param)
+
+
+def _poll(condition: Callable[[], bool], seconds: float) -> bool:
+    """Wait until ``condition()`` or ``seconds`` passed; True if it came true.
+
+    Sleeps in short steps instead of a timed Event or Condition wait: under libfaketime (the
+    suite's shifted-clock passes) such a timed wait never times out.
+    """
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.01)
+    return True
