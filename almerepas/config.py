@@ -93,6 +93,10 @@ def load_config(
         "SMTP_PORT": int(env.get("ALMEREPAS_SMTP_PORT", 25)),
         "SMTP_FROM": env.get("ALMEREPAS_SMTP_FROM", "Almerepas <noreply@almerepas.almere.nl>"),
         "SMTP_TIMEOUT": float(env.get("ALMEREPAS_SMTP_TIMEOUT", 10)),
+        # How a request hands what it queued to the sender once it has committed: on a thread
+        # of its own ("thread"), or when the response is closed, in the request's own thread
+        # ("close": for the tests' app, whose sessions share one connection no thread may share).
+        "OUTBOX_HAND_OVER": "thread",
         # How many days a partner may reverse a redemption (issue 11: default 30).
         "REVERSAL_DAYS": int(env.get("ALMEREPAS_REVERSAL_DAYS", 30)),
         # Settlement (docs/settlement.md): the account partners are paid from, the pain.001

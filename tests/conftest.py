@@ -285,6 +285,8 @@ def app(
         database_url, MIGRATION_DATABASE_URL=None if owner_url == database_url else owner_url
     )
     app.extensions["almerepas.sessionmaker"] = session_factory
+    # Every session here shares the test's one connection: no sending thread may use it too.
+    app.config["OUTBOX_HAND_OVER"] = "close"
     return app
 
 

@@ -5,6 +5,7 @@ hand-over after the response, so a request never waits for a mail server.
 from __future__ import annotations
 
 import logging
+import threading
 
 from flask import Flask, Response, after_this_request, current_app
 
@@ -54,22 +55,34 @@ def deliver_now() -> Delivery:
 
 
 def send_after_response() -> None:
-    """Send the outbox once this request's response has gone out (after its commit).
+    """Send the outbox on a thread of its own once this request has committed.
 
-    Runs when the server closes the response, so the resident does not wait for the mail
-    server, and the time the answer takes does not tell whether a message was queued. A failure
-    is logged and left to the retry (``almerepas outbox send``).
+    The resident does not wait for the mail server, and the time the answer takes does not tell
+    whether a message was queued. Not a close callback of the response: werkzeug skips those
+    when the browser resets the connection after reading the answer (it does, now and then,
+    after a redirect), and the login code then waited for the retry run. A failure is logged
+    and left to that run (``almerepas outbox send``); a thread cut off by a restart leaves its
+    message leased, and the run sends it when the lease ends. ``OUTBOX_HAND_OVER = "close"``
+    keeps the close callback, in the request's thread, for the tests' app on one connection.
     """
     app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
 
     def hand_over() -> None:
         with app.app_context():
             try:
-                deliver_now()
+                delivery = deliver_now()
             except Exception:  # the response has gone; the message waits for the next run
                 log.exception("sending the outbox after a response failed")
+                return
+        log.info(
+            "outbox after a response: %d sent, %d to retry, %d failed",
+            len(delivery.sent), len(delivery.retrying), len(delivery.failed),
+        )  # fmt: skip
 
     @after_this_request
-    def _register(response: Response) -> Response:
-        response.call_on_close(hand_over)
+    def _start(response: Response) -> Response:
+        if app.config["OUTBOX_HAND_OVER"] == "close":
+            response.call_on_close(hand_over)
+        else:
+            threading.Thread(target=hand_over, name="outbox-hand-over", daemon=True).start()
         return response

@@ -18,6 +18,7 @@ when the lease ends. So a message is sent at least once, rarely twice, never los
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
@@ -36,6 +37,8 @@ from almerepas.outbox.transports import (
 )
 
 T = TypeVar("T")
+
+log = logging.getLogger("almerepas.outbox")
 
 
 class UnitOfWork(Protocol):
@@ -196,6 +199,7 @@ def _hand_over(
             return record_failure(session, message_id, failure, now=now())
 
         status = unit_of_work(fail)
+        log.warning("message %s not handed over (%s): %s", message_id, status.value, failure)
         (delivery.failed if status == MessageStatus.failed else delivery.retrying).append(
             message_id
         )
