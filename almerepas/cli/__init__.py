@@ -11,6 +11,7 @@ from almerepas.cli import (
     grants,
     keys,
     ledger,
+    letters,
     outbox,
     passes,
     reference,
@@ -33,6 +34,7 @@ def register_commands(app: Flask) -> None:
         staff.staff_group,
         passes.passes_group,
         cards.cards_group,
+        letters.letters_group,
         settle.settle_group,
     ):
         app.cli.add_command(group)

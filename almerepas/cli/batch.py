@@ -6,9 +6,12 @@ rolls back, so what it reports is what a real run would change, and it writes no
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 import click
 from rich.console import Console
@@ -70,3 +73,23 @@ def print_summary(title: str, counts: Counter[str], *, dry_run: bool) -> None:
     for key in sorted(counts):
         table.add_row(key, str(counts[key]))
     console.print(table)
+
+
+def temporary_beside(target: Path) -> Path:
+    """A new empty file in the target's folder (so the final move is a rename)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
+    os.close(handle)
+    return Path(name)
+
+
+def writing_step(step: Step, pdf: list[bytes], temporary: Path) -> Step:
+    """The render step, which also writes the PDF to ``temporary`` before the commit."""
+    label, render = step
+
+    def write(session: Session) -> str:
+        outcome = render(session)
+        temporary.write_bytes(pdf[0])
+        return outcome
+
+    return (label, write)

@@ -10,7 +10,6 @@ leaves no file with codes nobody recorded; a dry run counts and writes nothing.
 from __future__ import annotations
 
 import os
-import tempfile
 from pathlib import Path
 
 import click
@@ -18,7 +17,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
-from almerepas.cli.batch import console, run_batch
+from almerepas.cli.batch import console, run_batch, temporary_beside, writing_step
 from almerepas.core import clock
 from almerepas.core.session import Step, get_keys, get_session
 from almerepas.households.models import District
@@ -106,32 +105,12 @@ def cards_print(
         return
     steps = [print_one(pass_id, n == 0) for n, pass_id in enumerate(ids)]
     steps.append(("pdf", render))
-    temporary = _temporary_beside(target)
+    temporary = temporary_beside(target)
     try:
-        result = run_batch(title, [*steps[:-1], _writing(steps[-1], pdf, temporary)], session,
+        result = run_batch(title, [*steps[:-1], writing_step(steps[-1], pdf, temporary)], session,
                            dry_run=dry_run)  # fmt: skip
         if not result.dry_run:
             os.replace(temporary, target)
             console.print(f"Geschreven: {target} ({len(printed)} kaarten)")
     finally:
         temporary.unlink(missing_ok=True)
-
-
-def _temporary_beside(target: Path) -> Path:
-    """A new empty file in the target's folder (so the final move is a rename)."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, name = tempfile.mkstemp(prefix=f".{target.name}.", dir=target.parent)
-    os.close(handle)
-    return Path(name)
-
-
-def _writing(step: Step, pdf: list[bytes], temporary: Path) -> Step:
-    """The render step, which also writes the PDF to ``temporary`` before the commit."""
-    label, render = step
-
-    def write(session: Session) -> str:
-        outcome = render(session)
-        temporary.write_bytes(pdf[0])
-        return outcome
-
-    return (label, write)

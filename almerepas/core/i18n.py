@@ -8,7 +8,25 @@ f-string) is not in the catalogue and stays Dutch.
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from pathlib import Path
+
+from babel.support import Translations
+
 
 def N_(message: str) -> str:
     """Mark ``message`` for translation; the face that shows it translates it."""
     return message
+
+
+#: The compiled catalogues (pybabel compile; scripts/setup does it).
+CATALOGUE = Path(__file__).resolve().parent.parent / "translations"
+
+
+@functools.cache
+def translator(language: str) -> Callable[[str], str]:
+    """gettext for ``language`` outside a request: a letter speaks its household's language.
+    Dutch, and a language without a catalogue, give the Dutch message id back."""
+    translations = Translations.load(str(CATALOGUE), [language], domain="messages")
+    return translations.gettext

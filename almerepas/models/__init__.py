@@ -36,6 +36,7 @@ from almerepas.income.models import (
     PolicySetting,
 )
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
+from almerepas.letters.models import Letter, LetterChannel
 from almerepas.outbox.models import Channel, Message, MessageStatus
 from almerepas.passes.credential_models import (
     Credential,
@@ -92,6 +93,8 @@ __all__ = [
     "JournalEntry",
     "KeyFamily",
     "KeyStatus",
+    "Letter",
+    "LetterChannel",
     "Location",
     "LocationKind",
     "LoginCode",

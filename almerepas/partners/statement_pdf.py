@@ -29,6 +29,7 @@ from reportlab.platypus import (
 )
 
 from almerepas.contracts.models import PayoutMethod
+from almerepas.core.pdf import BOLD, REGULAR, register_fonts
 from almerepas.core.session import transactional
 from almerepas.http.payouts import debtor
 from almerepas.partners.auth import Principal, require_partner_page
@@ -45,7 +46,6 @@ from almerepas.partners.statements import (
     period_text,
     statement_of,
 )
-from almerepas.passes.cards import BOLD, REGULAR, register_fonts
 
 MARGIN = 18 * mm
 GREY = colors.HexColor("#e8e8e8")

@@ -18,7 +18,6 @@ import datetime as dt
 import io
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from xml.sax.saxutils import escape
 
 import qrcode
@@ -29,11 +28,10 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
+from almerepas.core.pdf import BOLD, REGULAR, fit, register_fonts, shorten
 from almerepas.passes import numbers
 
 #: ISO/IEC 7810 ID-1, the size of a bank card.
@@ -99,27 +97,6 @@ class Letter:
         return [self.holder_name, *place]
 
 
-# -- fonts: names in every Latin script (Ł, ş, ğ), embedded so every printer shows the same ----
-
-DEJAVU = "/usr/share/fonts/truetype/dejavu"
-_FONTS = (
-    (f"{DEJAVU}/DejaVuSans.ttf", f"{DEJAVU}/DejaVuSans-Bold.ttf"),  # Debian: fonts-dejavu-core
-    ("Vera.ttf", "VeraBd.ttf"),  # shipped with reportlab: Latin-1 only
-)
-REGULAR, BOLD = "Almerepas", "Almerepas-Bold"
-
-
-def register_fonts() -> None:
-    if REGULAR in pdfmetrics.getRegisteredFontNames():
-        return
-    for regular, bold in _FONTS:
-        if regular.startswith("/") and not Path(regular).exists():
-            continue
-        pdfmetrics.registerFont(TTFont(REGULAR, regular))
-        pdfmetrics.registerFont(TTFont(BOLD, bold))
-        return
-
-
 # -- the QR -------------------------------------------------------------------------------------
 
 
@@ -168,22 +145,6 @@ def _png(image: Image.Image) -> ImageReader:
 # -- drawing ------------------------------------------------------------------------------------
 
 
-def _fit(text: str, font: str, size: float, width: float, smallest: float = 6) -> float:
-    """The largest font size from ``size`` down to ``smallest`` at which ``text`` fits."""
-    while size > smallest and pdfmetrics.stringWidth(text, font, size) > width:
-        size -= 0.25
-    return size
-
-
-def _shorten(text: str, font: str, size: float, width: float) -> str:
-    """``text``, cut with an ellipsis when it does not fit even at the smallest size."""
-    if pdfmetrics.stringWidth(text, font, size) <= width:
-        return text
-    while text and pdfmetrics.stringWidth(text + "…", font, size) > width:
-        text = text[:-1]
-    return text.rstrip() + "…"
-
-
 def _draw_card(canvas: Canvas, face: CardFace, code: str) -> None:
     symbol = qr_symbol(code)
     side = symbol.size
@@ -195,15 +156,15 @@ def _draw_card(canvas: Canvas, face: CardFace, code: str) -> None:
     canvas.setFont(BOLD, 11)
     canvas.drawString(TEXT_LEFT, y, title)
     y -= 9 * mm
-    size = _fit(name, BOLD, 11, width)
+    size = fit(name, BOLD, 11, width)
     canvas.setFont(BOLD, size)
-    canvas.drawString(TEXT_LEFT, y, _shorten(name, BOLD, size, width))
+    canvas.drawString(TEXT_LEFT, y, shorten(name, BOLD, size, width))
     y -= 7 * mm
-    size = _fit(number, BOLD, 9, width)
+    size = fit(number, BOLD, 9, width)
     canvas.setFont(BOLD, size)
     canvas.drawString(TEXT_LEFT, y, number)
     y -= 5 * mm
-    canvas.setFont(REGULAR, _fit(valid, REGULAR, 7.5, width))
+    canvas.setFont(REGULAR, fit(valid, REGULAR, 7.5, width))
     canvas.drawString(TEXT_LEFT, y, valid)
     y -= 9 * mm
     style = ParagraphStyle("use", fontName=REGULAR, fontSize=6.5, leading=8)
@@ -294,9 +255,9 @@ def _letter_page(canvas: Canvas, letter: Letter) -> None:
     canvas.drawRightString(width - 20 * mm, height - 25 * mm, "Almerepas")
     y = height - WINDOW_TOP
     for line in letter.address_lines():
-        size = _fit(line, REGULAR, 10, WINDOW_WIDTH, smallest=8)
+        size = fit(line, REGULAR, 10, WINDOW_WIDTH, smallest=8)
         canvas.setFont(REGULAR, size)
-        canvas.drawString(WINDOW_LEFT, y, _shorten(line, REGULAR, size, WINDOW_WIDTH))
+        canvas.drawString(WINDOW_LEFT, y, shorten(line, REGULAR, size, WINDOW_WIDTH))
         y -= 5 * mm
     day = format_date(letter.day, "d MMMM y", locale="nl")
     canvas.setFont(REGULAR, 10)

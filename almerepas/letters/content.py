@@ -1,0 +1,205 @@
+"""What each kind of letter says, in plain Dutch (B1) from the catalogue: short sentences, "u",
+one subject per paragraph, what to do first. ``paragraphs`` draws a letter's facts in a language.
+
+The facts (``Letter.facts``) hold values, never sentences, so every language says the same:
+``name`` (whom the letter greets), ``until`` (ISO date the pass works to), ``benefits`` (see
+``Benefit``), ``reason`` (a Dutch message id from ``REASONS``) and ``note`` (the caseworker's
+own words, shown as written), ``deadline`` (ISO date) for a request for more information.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from babel.dates import format_date
+
+from almerepas.core.i18n import N_
+from almerepas.core.money import format_cents
+
+PHONE = "14 036"
+OBJECTION_ADDRESS = "Gemeente Almere, Postbus 200, 1300 AE Almere"
+#: Awb art. 6:7: six weeks from the day after the letter is sent.
+OBJECTION_WEEKS = 6
+
+APPROVED, GRANTED, REJECTED, MORE_INFO = "approved", "granted", "rejected", "more_info"
+KINDS = (APPROVED, GRANTED, REJECTED, MORE_INFO)
+
+#: Why an application is refused: the caseworker picks one, and may add words of their own.
+REASONS = {
+    "income_too_high": N_("Uw inkomen is hoger dan de grens van de regeling."),
+    "not_in_almere": N_("U woont niet in Almere."),
+    "no_evidence": N_("Wij hebben de bewijsstukken die wij vroegen niet gekregen."),
+    "assets_too_high": N_("Uw vermogen is hoger dan de grens van de regeling."),
+    "already_has_pass": N_("Uw huishouden heeft al een Almerepas."),
+    "other": N_("Wij hebben een andere reden. Die staat hieronder."),
+}
+
+
+@dataclass(frozen=True)
+class Benefit:
+    """One scheme the household gets: its name, for whom, and what it is worth in a year."""
+
+    scheme_nl: str
+    scheme_en: str
+    people: list[str]
+    #: euros per year in cents; None for a right without an amount (free local buses)
+    cents_per_year: int | None = None
+    #: packs or units per year, for a quota
+    units_per_year: int | None = None
+
+    def as_fact(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    style: str  # heading, subheading, body, item, closing
+    text: str
+
+
+Translate = Callable[[str], str]
+
+
+def _date(value: str, language: str) -> str:
+    return format_date(dt.date.fromisoformat(value), "d MMMM y", locale=language)
+
+
+def _benefit_line(fact: dict[str, Any], _: Translate, language: str) -> str:
+    name = fact["scheme_en"] if language == "en" else fact["scheme_nl"]
+    people = ", ".join(fact["people"])
+    if fact.get("cents_per_year") is not None:
+        worth = _("%(amount)s per jaar") % {"amount": format_cents(fact["cents_per_year"])}
+    elif fact.get("units_per_year") is not None:
+        worth = _("%(units)s pakken per jaar") % {"units": fact["units_per_year"]}
+    else:
+        worth = _("zo vaak als u wilt")
+    return _("%(scheme)s, voor %(people)s: %(worth)s") % {
+        "scheme": name,
+        "people": people,
+        "worth": worth,
+    }
+
+
+def _using_the_pass(_: Translate) -> list[Paragraph]:
+    return [
+        Paragraph("subheading", _("Hoe gebruikt u de pas?")),
+        Paragraph(
+            "body",
+            _(
+                "U krijgt de pas met de post. Laat de pas zien bij de kassa of bij de club. "
+                "De medewerker scant de QR-code. U ziet op Mijn Almerepas wat u nog over heeft."
+            ),
+        ),
+    ]
+
+
+def _objection(_: Translate) -> list[Paragraph]:
+    return [
+        Paragraph("subheading", _("Bent u het niet eens met dit besluit?")),
+        Paragraph(
+            "body",
+            _(
+                "Dan kunt u bezwaar maken. Doe dat binnen %(weeks)s weken na de datum van deze "
+                "brief. Schrijf in uw brief: uw naam en adres, de datum, over welk besluit het "
+                "gaat en waarom u het er niet mee eens is. Zet uw handtekening eronder."
+            )
+            % {"weeks": OBJECTION_WEEKS},
+        ),
+        Paragraph(
+            "body",
+            _("Stuur uw brief naar: %(address)s. Wilt u eerst met ons praten? Bel %(phone)s.")
+            % {"address": OBJECTION_ADDRESS, "phone": PHONE},
+        ),
+    ]
+
+
+def _benefits(facts: dict[str, Any], _: Translate, language: str) -> list[Paragraph]:
+    return [
+        Paragraph("subheading", _("Dit krijgt u")),
+        *(Paragraph("item", _benefit_line(b, _, language)) for b in facts["benefits"]),
+    ]
+
+
+def subject(kind: str, _: Translate) -> str:
+    """The letter's heading, also the e-mail's subject."""
+    return {
+        APPROVED: _("U krijgt de Almerepas"),
+        GRANTED: _("U krijgt de Almerepas"),
+        REJECTED: _("U krijgt de Almerepas niet"),
+        MORE_INFO: _("Wij hebben meer informatie nodig voor uw aanvraag"),
+    }[kind]
+
+
+def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) -> list[Paragraph]:
+    """The letter, top to bottom, in the language ``_`` translates to."""
+    until = _date(facts["until"], language) if facts.get("until") else ""
+    body: list[Paragraph] = [
+        Paragraph("heading", subject(kind, _)),
+        Paragraph("body", _("Beste %(name)s,") % {"name": facts["name"]}),
+    ]
+    if kind == APPROVED:
+        body += [
+            Paragraph(
+                "body",
+                _("Wij hebben uw aanvraag bekeken. U krijgt de Almerepas tot en met %(until)s.")
+                % {"until": until},
+            ),
+            *_benefits(facts, _, language),
+            *_using_the_pass(_),
+            *_objection(_),
+        ]
+    elif kind == GRANTED:
+        body += [
+            Paragraph(
+                "body",
+                _(
+                    "U hoeft hiervoor niets te doen. De gemeente weet uit haar eigen gegevens "
+                    "dat uw inkomen laag is. Daarom krijgt u de Almerepas tot en met %(until)s."
+                )
+                % {"until": until},
+            ),
+            *_benefits(facts, _, language),
+            *_using_the_pass(_),
+            *_objection(_),
+        ]
+    elif kind == REJECTED:
+        body += [
+            Paragraph("body", _("Wij hebben uw aanvraag bekeken. U krijgt de Almerepas niet.")),
+            Paragraph("subheading", _("Waarom niet?")),
+            Paragraph("body", _(REASONS[facts["reason"]])),
+        ]
+        if facts.get("note"):
+            body.append(Paragraph("body", facts["note"]))
+        body += _objection(_)
+    else:
+        body += [
+            Paragraph(
+                "body",
+                _("Wij kunnen nog niet beslissen over uw aanvraag. Wij hebben dit nog nodig:"),
+            ),
+            Paragraph("body", facts["note"]),
+            Paragraph(
+                "body",
+                _(
+                    "Stuur het ons vóór %(deadline)s. Dat kan op Mijn Almerepas, bij uw aanvraag. "
+                    "Lukt dat niet? Bel %(phone)s."
+                )
+                % {"deadline": _date(facts["deadline"], language), "phone": PHONE},
+            ),
+        ]
+    body += [
+        Paragraph("closing", _("Met vriendelijke groet,")),
+        Paragraph("closing", _("Gemeente Almere")),
+    ]
+    return body
+
+
+def plain_text(kind: str, facts: dict[str, Any], _: Translate, language: str) -> str:
+    """The letter as the text of an e-mail (the heading is its subject)."""
+    lines = []
+    for paragraph in paragraphs(kind, facts, _, language)[1:]:
+        lines.append(f"- {paragraph.text}" if paragraph.style == "item" else paragraph.text)
+    return "\n\n".join(lines) + "\n"
