@@ -87,6 +87,72 @@ class Context:
     norms: NormTable
 
 
+@dataclass(frozen=True)
+class ImportRun:
+    context: Context
+    report: ImportReport
+
+
+def begin(
+    session: Session,
+    parsed: Parsed,
+    *,
+    source: str,
+    sha256: str,
+    actor: Actor,
+    keys: Keyring,
+    now: dt.datetime,
+    today: dt.date,
+    letters: LetterQueue,
+) -> ImportRun:
+    """What every household of the run is judged with: the running schemes, the norms."""
+    month = periods.month(today.year, today.month)
+    schemes = [(s, periods.span_for(s.period, month)) for s in active_schemes(session, month, None)]
+    limits = [s.max_income_percent for s, _ in schemes if s.max_income_percent is not None]
+    context = Context(
+        source, actor, keys, now, today, schemes, max(limits) if limits else None, letters,
+        norm_table(session),  # once: every household is judged against the same norms
+    )  # fmt: skip
+    report = ImportReport(source, sha256, parsed.rows, refused=list(parsed.refused))
+    return ImportRun(context, report)
+
+
+def import_one(session: Session, run: ImportRun, key: str, rows: list[Row]) -> str:
+    """One household in its own savepoint: its status, or ``refused`` (nothing of it kept)."""
+    try:
+        with session.begin_nested():
+            outcome = _import_one(session, key, rows, run.context)
+    except Refused as refusal:
+        run.report.refused += [Refusal(r.line, key, refusal.reason) for r in rows]
+        return "refused"
+    except DomainError as exc:
+        run.report.refused += [Refusal(r.line, key, exc.code) for r in rows]
+        return "refused"
+    run.report.outcomes.append(outcome)
+    return outcome.status
+
+
+def finish(session: Session, run: ImportRun) -> ImportReport:
+    """The ``households.import`` audit row of the whole run, also when it changed nothing."""
+    report = run.report
+    report.refused.sort(key=lambda r: r.line)
+    audit.record(
+        session,
+        actor=run.context.actor,
+        action="households.import",
+        changes={
+            "source": report.source,
+            "sha256": report.sha256,
+            "rows": report.rows,
+            "new": report.count("new"),
+            "changed": report.count("changed"),
+            "unchanged": report.count("unchanged"),
+            "refused": {str(r.line): r.reason for r in report.refused},
+        },
+    )
+    return report
+
+
 def import_households(
     session: Session,
     parsed: Parsed,
@@ -99,39 +165,14 @@ def import_households(
     today: dt.date,
     letters: LetterQueue,
 ) -> ImportReport:
-    """Each household of the file in its own savepoint; one ``households.import`` audit row."""
-    month = periods.month(today.year, today.month)
-    schemes = [(s, periods.span_for(s.period, month)) for s in active_schemes(session, month, None)]
-    limits = [s.max_income_percent for s, _ in schemes if s.max_income_percent is not None]
-    context = Context(
-        source, actor, keys, now, today, schemes, max(limits) if limits else None, letters,
-        norm_table(session),  # once: every household is judged against the same norms
+    """Every household of the file (``begin``, ``import_one`` each, ``finish``)."""
+    run = begin(
+        session, parsed, source=source, sha256=sha256, actor=actor, keys=keys, now=now,
+        today=today, letters=letters,
     )  # fmt: skip
-    report = ImportReport(source, sha256, parsed.rows, refused=list(parsed.refused))
     for key, rows in parsed.households.items():
-        try:
-            with session.begin_nested():
-                report.outcomes.append(_import_one(session, key, rows, context))
-        except Refused as refusal:
-            report.refused += [Refusal(r.line, key, refusal.reason) for r in rows]
-        except DomainError as exc:
-            report.refused += [Refusal(r.line, key, exc.code) for r in rows]
-    report.refused.sort(key=lambda r: r.line)
-    audit.record(
-        session,
-        actor=actor,
-        action="households.import",
-        changes={
-            "source": source,
-            "sha256": sha256,
-            "rows": parsed.rows,
-            "new": report.count("new"),
-            "changed": report.count("changed"),
-            "unchanged": report.count("unchanged"),
-            "refused": {str(r.line): r.reason for r in report.refused},
-        },
-    )
-    return report
+        import_one(session, run, key, rows)
+    return finish(session, run)
 
 
 def _import_one(session: Session, key: str, rows: list[Row], context: Context) -> Outcome:
@@ -159,17 +200,19 @@ def _import_one(session: Session, key: str, rows: list[Row], context: Context) -
             )
             changed = True
     people = {}
+    moved_in = False
     for row in rows:
         person = found[row.bsn]
         if person is None:
             person = _add_new(session, household, row, context)
-            changed = True
+            moved_in = True
         elif _home_of(session, person, today) is None:
             _move_in(session, household, person, row, context)
-            changed = True
+            moved_in = True
         people[row.bsn] = person
     session.refresh(household)
-    changed |= _assess(session, household, rows, people, context)
+    changed |= moved_in
+    changed |= _assess(session, household, rows, people, context, again=moved_in)
     issued = 0
     for person in people.values():
         if active_pass(session, person.id) is None:
@@ -265,10 +308,11 @@ def _move_in(
 
 def _assess(
     session: Session, household: Household, rows: list[Row], people: dict[str, Person],
-    context: Context,
+    context: Context, *, again: bool,
 ) -> bool:  # fmt: skip
-    """A new assessment when the income counted differs from the one that holds today (or
-    none holds); refused above every limit. True when one was recorded."""
+    """A new assessment when someone moved in (``again``: the norm changes with the household),
+    or the income counted differs from the one that holds today, or none holds; refused above
+    every limit. True when one was recorded."""
     today = context.today
     lines = [
         IncomeLineInput(people[r.bsn].id, r.kind, r.income)
@@ -278,7 +322,7 @@ def _assess(
     present = [income_lines.Member.of(m) for m in households.members_on(household, today)]
     total = income_lines.count(lines, present, today).total if lines else 0
     current = assessments.assessment_on(session, household.id, today)
-    recorded = current is None or current.net_income != total
+    recorded = again or current is None or current.net_income != total
     if recorded:
         since = min(r.since for r in rows)
         current = casework.assess(

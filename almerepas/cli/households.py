@@ -13,6 +13,8 @@ import hashlib
 import os
 import re
 import tempfile
+from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import click
@@ -26,7 +28,7 @@ from almerepas.applications.letters import AuditedLetters
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import console, run_batch
 from almerepas.core import clock
-from almerepas.core.session import get_keys, get_session
+from almerepas.core.session import Step, get_keys, get_session
 from almerepas.http.i18n import translate
 from almerepas.staff.models import StaffUser
 from almerepas.staff.permissions import allowed
@@ -66,18 +68,36 @@ def households_import(file: Path, source: str, username: str, dry_run: bool) -> 
     sha256 = hashlib.sha256(data).hexdigest()
     session, keys = get_session(), get_keys()
     actor = staff_actor(session, username, "households.import")
+    today = clock.today()
+    parsed = import_file.read_file(session, text, today=today)  # reads only: postcodes
+    state: list[importing.ImportRun] = []
 
-    def step(session: Session) -> str:
-        today = clock.today()
-        parsed = import_file.read_file(session, text, today=today)
-        report = importing.import_households(
-            session, parsed, source=source, sha256=sha256, actor=actor, keys=keys,
-            now=clock.now(), today=today, letters=AuditedLetters(),
+    def begin(session: Session) -> str:
+        state.clear()  # the whole unit of work may run again after a conflict
+        state.append(
+            importing.begin(
+                session, parsed, source=source, sha256=sha256, actor=actor, keys=keys,
+                now=clock.now(), today=today, letters=AuditedLetters(),
+            )
         )  # fmt: skip
-        print_report(report, dry_run=dry_run)
-        return f"{report.count('new')} nieuw, {report.count('changed')} gewijzigd"
+        return f"{parsed.rows} regels, {len(parsed.households)} huishoudens"
 
-    run_batch(f"Import {source}", [("huishoudens", step)], session, dry_run=dry_run)
+    def household(key: str, rows: list[import_file.Row]) -> Callable[[Session], str]:
+        def step(session: Session) -> str:
+            status = importing.import_one(session, state[0], key, rows)
+            return STATUS_WORDS.get(status, "niet ingelezen")
+
+        return step
+
+    def finish(session: Session) -> str:
+        report = importing.finish(session, state[0])
+        print_report(report, dry_run=dry_run)
+        return f"{len(report.refused)} niet ingelezen"
+
+    steps: list[Step] = [("bestand", begin)]
+    steps += [("huishouden", household(k, r)) for k, r in parsed.households.items()]
+    steps.append(("regels", finish))
+    run_batch(f"Import {source}", steps, session, dry_run=dry_run)
 
 
 def print_report(report: importing.ImportReport, *, dry_run: bool) -> None:
@@ -91,7 +111,7 @@ def print_report(report: importing.ImportReport, *, dry_run: bool) -> None:
                 outcome.key,
                 STATUS_WORDS[outcome.status],
                 str(outcome.passes),
-                ", ".join(outcome.granted) or "-",
+                _granted(outcome.granted),
             )
     console.print(table)
     console.print(
@@ -110,6 +130,12 @@ def print_report(report: importing.ImportReport, *, dry_run: bool) -> None:
         console.print("Dit bestand verandert niets: alles is al verwerkt.")
     elif dry_run:
         console.print("Proefrun: er is niets opgeslagen.")
+
+
+def _granted(granted: list[str]) -> str:
+    """``ov 2026-03 (2x)`` for a scheme granted to two members."""
+    counted = Counter(granted)
+    return ", ".join(f"{g} ({n}x)" if n > 1 else g for g, n in sorted(counted.items())) or "-"
 
 
 @households_group.command("export-waiver")
