@@ -32,10 +32,10 @@ from tests.households.importing_support import (
 TODAY = dt.date(2026, 3, 2)  # tests.fixtures.START, in Almere
 
 
-def people_of(session: Session, household_id: int) -> list[Person]:
+def people_of(session: Session, household_id: int, day: dt.date = TODAY) -> list[Person]:
     household = session.get(Household, household_id)
     assert household is not None
-    return [m.person for m in households.members_on(household, TODAY)]
+    return [m.person for m in households.members_on(household, day)]
 
 
 def test_a_new_household_is_assessed_and_granted_with_passes_and_a_letter(
@@ -273,3 +273,38 @@ def test_the_order_of_the_rows_does_not_matter(
         return result
 
     assert outcome(shuffled) == outcome(rows)
+
+
+def test_a_baby_in_the_next_extract_changes_the_household(
+    reference: Session, frozen_clock: FrozenClock
+) -> None:
+    ids = bsns()
+    rows = single_parent(ids, "HH-1", "1.200,00")
+    first = run_import(reference, rows)
+    household_id = first.outcomes[0].household_id
+    frozen_clock.advance(days=1)  # the next day's extract
+    baby = person(next(ids), "HH-1", "kind", "01-03-2026", name="Lina", source="geen")
+    report = run_import(reference, [*rows, baby])
+    assert [(o.household_id, o.status, o.passes) for o in report.outcomes] == [
+        (household_id, "changed", 1)
+    ]
+    next_day = dt.date(2026, 3, 3)
+    assert [p.given_name for p in people_of(reference, household_id, next_day)] == [
+        "Fatima", "Noor", "Lina",
+    ]  # fmt: skip
+    assessment = assessment_on(reference, household_id, next_day)
+    assert assessment is not None and assessment.valid_from == dt.date(2026, 3, 3)
+    assert assessment.net_income == 120000  # the same income, assessed again for the new norm
+    granted = report.outcomes[0].granted
+    assert granted == ["ov 2026-03"]  # the baby's free bus; nothing twice for the others
+
+
+def test_the_import_grants_only_its_own_households(
+    reference: Session, frozen_clock: FrozenClock
+) -> None:
+    ids = bsns()
+    other = known_household(reference, next(ids))
+    casework.assess(reference, other, net_income=50000, assessed_on=TODAY, actor=TEST_ACTOR)
+    run_import(reference, single_parent(ids, "HH-1", "1.000,00"))
+    (mother,) = people_of(reference, other.id)
+    assert entitlements(reference, [mother], other, today=TODAY) == []  # left to the grant run
