@@ -65,13 +65,14 @@ def band(net_income: int, norm: int, limit: int) -> int:
 
 
 def waiver_export(session: Session, *, on: dt.date, limit: int, keys: Keyring) -> WaiverExport:
-    """The households living in Almere on ``on`` whose assessment then is within ``limit`` % of
-    its norm (the norm the caseworker's decision rests on, copied on the assessment)."""
+    """The households living in Almere on ``on`` (the move-out day is the last, as for the grant
+    run) whose assessment then is within ``limit`` % of its norm (the norm the caseworker's
+    decision rests on, copied on the assessment)."""
     found = session.scalars(
         select(IncomeAssessment)
         .join(Household, Household.id == IncomeAssessment.household_id)
         .where(IncomeAssessment.valid_from <= on, IncomeAssessment.valid_to >= on)
-        .where(or_(Household.moved_out_on.is_(None), Household.moved_out_on > on))
+        .where(or_(Household.moved_out_on.is_(None), Household.moved_out_on >= on))
         .order_by(IncomeAssessment.household_id, IncomeAssessment.valid_from)
     ).all()
     holding: dict[int, IncomeAssessment] = {}

@@ -70,6 +70,8 @@ def households_import(file: Path, source: str, username: str, dry_run: bool) -> 
     actor = staff_actor(session, username, "households.import")
     today = clock.today()
     parsed = import_file.read_file(session, text, today=today)  # reads only: postcodes
+    if any(r.reason == "missing_column" for r in parsed.refused):
+        raise click.UsageError(f"Deze kolommen ontbreken: {parsed.refused[0].key}.")
     state: list[importing.ImportRun] = []
 
     def begin(session: Session) -> str:
@@ -91,7 +93,7 @@ def households_import(file: Path, source: str, username: str, dry_run: bool) -> 
 
     def finish(session: Session) -> str:
         report = importing.finish(session, state[0])
-        print_report(report, dry_run=dry_run)
+        print_report(report)
         return f"{len(report.refused)} niet ingelezen"
 
     steps: list[Step] = [("bestand", begin)]
@@ -100,7 +102,7 @@ def households_import(file: Path, source: str, username: str, dry_run: bool) -> 
     run_batch(f"Import {source}", steps, session, dry_run=dry_run)
 
 
-def print_report(report: importing.ImportReport, *, dry_run: bool) -> None:
+def print_report(report: importing.ImportReport) -> None:
     """The diff: per household what happens, then every row that was not imported, and why."""
     table = Table(title=f"Huishoudens ({report.rows} regels, sha256 {report.sha256[:12]})")
     for column in ("huishouden", "wat", "passen", "toegekend"):
@@ -128,8 +130,6 @@ def print_report(report: importing.ImportReport, *, dry_run: bool) -> None:
         console.print(refused)
     if not report.changes_anything:
         console.print("Dit bestand verandert niets: alles is al verwerkt.")
-    elif dry_run:
-        console.print("Proefrun: er is niets opgeslagen.")
 
 
 def _granted(granted: list[str]) -> str:

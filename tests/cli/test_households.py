@@ -141,3 +141,17 @@ def test_export_waiver_writes_the_file_after_the_commit(
         select(AuditEvent).where(AuditEvent.action == "households.export_waiver")
     ).one()
     assert event.actor == "staff:consulent"
+
+
+def test_a_file_without_the_layouts_columns_is_refused_whole(
+    runner: FlaskCliRunner, reference: Session, caseworker: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "oud.csv"
+    path.write_text("bsn;naam\r\n111222333;Sam\r\n", encoding="utf-8")
+    before = counts(reference)
+    refused = runner.invoke(
+        args=["households", "import", str(path), "--source", "bijstand", "--as", caseworker]
+    )
+    assert refused.exit_code == 2
+    assert "huishouden" in refused.output and "111222333" not in refused.output
+    assert counts(reference) == before
