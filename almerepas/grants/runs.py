@@ -136,7 +136,10 @@ def issue_scheme(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     norms: NormTable | None = None,
+    household_id: int | None = None,
 ) -> SchemeRun:
+    """Grant the scheme for the period to everyone eligible, or to one household's members
+    (``household_id``: the one desk's import grants a household at once, as the run would)."""
     run = SchemeRun(scheme=scheme.code, period=span.label, unit=scheme.unit)
     # Two runs of one scheme at once: the second waits here until the first commits, and then
     # finds everything granted (PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE).
@@ -148,15 +151,17 @@ def issue_scheme(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one()  # the rows must be loaded for the object to be refreshed
-    done = set(
-        session.scalars(
-            select(Grant.beneficiary_key).where(
-                Grant.scheme_id == scheme.id, Grant.period == span.label
-            )
-        )
+    candidates = plan(session, scheme, span, table=norms, household_id=household_id)
+    granted_query = select(Grant.beneficiary_key).where(
+        Grant.scheme_id == scheme.id, Grant.period == span.label
     )
+    if household_id is not None:  # one household: only its own keys, not the whole period's
+        granted_query = granted_query.where(
+            Grant.beneficiary_key.in_([c.beneficiary_key for c in candidates])
+        )
+    done = set(session.scalars(granted_query))
     todo: list[Candidate] = []
-    for candidate in plan(session, scheme, span, table=norms):
+    for candidate in candidates:
         if candidate.beneficiary_key in done:
             run.already_granted += 1
         elif not candidate.eligible or (candidate.amount == 0 and scheme.kind != SchemeKind.right):

@@ -23,6 +23,12 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "households.search_bsn": frozenset({caseworker}),
     "households.write": frozenset({caseworker}),
     "assessments.write": frozenset({caseworker}),
+    # The one desk's import: households from the gemeente's income administration, assessed,
+    # with passes and grants at once (docs/one-desk.md). A caseworker's work, done in bulk.
+    "households.import": frozenset({caseworker}),
+    # The list of households within an income limit, with the applicant's BSN, for the tax
+    # department's remission (kwijtschelding): personal data leaves, so caseworkers only.
+    "households.export_waiver": frozenset({caseworker}),
     "eligibility.read": frozenset({caseworker, auditor}),
     # Passes: the caseworker issues, blocks, replaces and reissues them, and checks a code at the
     # desk; the auditor checks that work.
