@@ -19,7 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.applications.import_file import Parsed, Refusal, Row
-from almerepas.applications.letters import GrantLetter, LetterQueue
+from almerepas.applications.letters import write_grant_letter
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.casework import operations as casework
@@ -33,6 +33,7 @@ from almerepas.income import lines as income_lines
 from almerepas.income.lines import IncomeLineInput
 from almerepas.income.norms import NormTable, norm_table
 from almerepas.income.rules import within_limit
+from almerepas.letters.content import GRANTED
 from almerepas.passes.operations import active_pass, issue_pass
 from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme
@@ -83,7 +84,8 @@ class Context:
     schemes: list[tuple[Scheme, periods.PeriodSpan]]
     #: the highest income limit of a running scheme, percent of the norm (None: no income test)
     limit: int | None
-    letters: LetterQueue
+    #: the file's sha256: a letter per household per file
+    sha256: str
     norms: NormTable
 
 
@@ -103,14 +105,13 @@ def begin(
     keys: Keyring,
     now: dt.datetime,
     today: dt.date,
-    letters: LetterQueue,
 ) -> ImportRun:
     """What every household of the run is judged with: the running schemes, the norms."""
     month = periods.month(today.year, today.month)
     schemes = [(s, periods.span_for(s.period, month)) for s in active_schemes(session, month, None)]
     limits = [s.max_income_percent for s, _ in schemes if s.max_income_percent is not None]
     context = Context(
-        source, actor, keys, now, today, schemes, max(limits) if limits else None, letters,
+        source, actor, keys, now, today, schemes, max(limits) if limits else None, sha256,
         norm_table(session),  # once: every household is judged against the same norms
     )  # fmt: skip
     report = ImportReport(source, sha256, parsed.rows, refused=list(parsed.refused))
@@ -163,12 +164,11 @@ def import_households(
     keys: Keyring,
     now: dt.datetime,
     today: dt.date,
-    letters: LetterQueue,
 ) -> ImportReport:
     """Every household of the file (``begin``, ``import_one`` each, ``finish``)."""
     run = begin(
         session, parsed, source=source, sha256=sha256, actor=actor, keys=keys, now=now,
-        today=today, letters=letters,
+        today=today,
     )  # fmt: skip
     for key, rows in parsed.households.items():
         import_one(session, run, key, rows)
@@ -229,11 +229,11 @@ def _import_one(session: Session, key: str, rows: list[Row], context: Context) -
         status = "changed"
     outcome = Outcome(key, household.id, status, issued, granted)
     if issued or granted:
-        context.letters.queue(
-            session,
-            GrantLetter(household.id, context.source, tuple(granted), issued),
-            actor=context.actor,
-        )
+        write_grant_letter(
+            session, household, kind=GRANTED, keys=context.keys, now=context.now, today=today,
+            source_key=f"import:{context.source}:{context.sha256[:16]}:household:{household.id}",
+            actor=context.actor, source=context.source,
+        )  # fmt: skip
     audit.record(
         session,
         actor=context.actor,

@@ -1,61 +1,71 @@
-"""The letter that tells a household what it now has: asked for here, written elsewhere.
-
-There is no decision letter yet (a PDF letter per decision is a later item of issue 13), and
-the outbox only knows e-mail and text messages. So a letter is asked for through
-``LetterQueue``: the import calls ``queue`` for every household it granted something or
-issued a pass to. ``AuditedLetters``, the only implementation today, records the request as a
-``letter.requested`` audit row (the household, the source, what was granted, how many passes):
-durable, in the same transaction, and readable by whoever builds the letters. The pass itself
-is posted with its own letter by the card batch (``almerepas cards print``).
-"""
+"""The letter that tells a household what it now has: after a caseworker's approval, or after
+the import granted it without an application. Written through ``almerepas.letters``."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Protocol
+import datetime as dt
+from collections import defaultdict
 
 from sqlalchemy.orm import Session
 
-from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-
-#: The audit action of a requested letter; the letter builder looks for these.
-LETTER_REQUESTED = "letter.requested"
-
-
-@dataclass(frozen=True)
-class GrantLetter:
-    """A letter to a household saying what it was granted without asking, and why."""
-
-    household_id: int
-    #: the administration the income came from (``--source``): the letter names it
-    source: str
-    #: "scheme period" per grant, e.g. "stadsfonds 2026"
-    granted: tuple[str, ...]
-    #: passes issued; the card batch sends each card with its own letter
-    passes: int
+from almerepas.core.crypto import Keyring
+from almerepas.holders.overview import Entitlement, entitlements
+from almerepas.households.members import members_on
+from almerepas.households.models import Household, MemberRole, Person
+from almerepas.income.assessments import assessment_on
+from almerepas.letters import writing
+from almerepas.letters.content import Benefit
+from almerepas.letters.models import Letter
+from almerepas.schemes.models import Period, SchemeKind
 
 
-class LetterQueue(Protocol):
-    def queue(self, session: Session, letter: GrantLetter, *, actor: Actor) -> None:
-        """Ask for the letter in the caller's transaction: kept only if it commits."""
+def _benefit(scheme_grants: list[Entitlement]) -> Benefit:
+    scheme = scheme_grants[0].scheme
+    people = [e.person.given_name for e in scheme_grants if e.person is not None]
+    per_year = sum(e.amount for e in scheme_grants) * (12 if scheme.period == Period.month else 1)
+    return Benefit(
+        scheme_nl=scheme.name_nl,
+        scheme_en=scheme.name_en,
+        people=people,
+        cents_per_year=per_year
+        if scheme.kind in (SchemeKind.budget, SchemeKind.discount)
+        else None,
+        units_per_year=per_year if scheme.kind == SchemeKind.quota else None,
+    )
 
 
-class AuditedLetters:
-    """Letters asked for as audit rows, until the decision letters exist."""
-
-    def queue(self, session: Session, letter: GrantLetter, *, actor: Actor) -> None:
-        audit.record(
-            session,
-            actor=actor,
-            action=LETTER_REQUESTED,
-            entity_type="household",
-            entity_id=letter.household_id,
-            changes={
-                "kind": "grant_without_application",
-                "source": letter.source,
-                "granted": list(letter.granted),
-                "passes": letter.passes,
-                "by_post": True,
-            },
-        )
+def write_grant_letter(
+    session: Session,
+    household: Household,
+    *,
+    kind: str,
+    source_key: str,
+    keys: Keyring,
+    now: dt.datetime,
+    today: dt.date,
+    actor: Actor,
+    source: str | None = None,
+) -> Letter:
+    """What the household's members were granted for the running periods, and until when the
+    pass works: the letter of an approval (``approved``) or of the import (``granted``)."""
+    session.flush()
+    session.refresh(household)  # the memberships the decision just wrote
+    members = members_on(household, today)
+    people: list[Person] = [m.person for m in members]
+    by_scheme: dict[int, list[Entitlement]] = defaultdict(list)
+    for entitlement in entitlements(session, people, household, today=today):
+        by_scheme[entitlement.scheme.id].append(entitlement)
+    greeted = next((m.person for m in members if m.role == MemberRole.applicant), people[0])
+    assessment = assessment_on(session, household.id, today)
+    facts = {
+        "name": f"{greeted.given_name} {greeted.family_name}",
+        "until": assessment.valid_to.isoformat() if assessment else None,
+        "benefits": [_benefit(grants).as_fact() for grants in by_scheme.values()],
+    }
+    if source is not None:
+        facts["source"] = source
+    return writing.write_letter(
+        session, household, kind=kind, facts=facts, source_key=source_key, keys=keys, now=now,
+        actor=actor,
+    )  # fmt: skip

@@ -24,7 +24,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.applications import import_file, importing, waiver
-from almerepas.applications.letters import AuditedLetters
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import console, run_batch
 from almerepas.core import clock
@@ -79,7 +78,7 @@ def households_import(file: Path, source: str, username: str, dry_run: bool) -> 
         state.append(
             importing.begin(
                 session, parsed, source=source, sha256=sha256, actor=actor, keys=keys,
-                now=clock.now(), today=today, letters=AuditedLetters(),
+                now=clock.now(), today=today,
             )
         )  # fmt: skip
         return f"{parsed.rows} regels, {len(parsed.households)} huishoudens"

@@ -3,8 +3,10 @@ one subject per paragraph, what to do first. ``paragraphs`` draws a letter's fac
 
 The facts (``Letter.facts``) hold values, never sentences, so every language says the same:
 ``name`` (whom the letter greets), ``until`` (ISO date the pass works to), ``benefits`` (see
-``Benefit``), ``reason`` (a Dutch message id from ``REASONS``) and ``note`` (the caseworker's
-own words, shown as written), ``deadline`` (ISO date) for a request for more information.
+``Benefit``), ``source`` (where the gemeente's own data came from, for a letter without an
+application: AVG art. 14), ``reason`` (a Dutch message id from ``REASONS``) and ``note`` (the
+caseworker's own words, shown as written), ``deadline`` (ISO date) for a request for more
+information.
 """
 
 from __future__ import annotations
@@ -160,6 +162,11 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
                     "dat uw inkomen laag is. Daarom krijgt u de Almerepas tot en met %(until)s."
                 )
                 % {"until": until},
+            ),
+            Paragraph(
+                "body",
+                _("Wij gebruikten hiervoor de gegevens die de gemeente al van u heeft: %(source)s.")
+                % {"source": facts.get("source") or "-"},
             ),
             *_benefits(facts, _, language),
             *_using_the_pass(_),

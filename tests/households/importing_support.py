@@ -11,7 +11,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.applications import import_file, importing
-from almerepas.applications.letters import AuditedLetters
 from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.models import (
@@ -96,7 +95,7 @@ def run_import(
     parsed = import_file.read_file(session, text, today=today)
     return importing.import_households(
         session, parsed, source=source, sha256=hashlib.sha256(text.encode()).hexdigest(),
-        actor=ACTOR, keys=KEYS, now=clock.now(), today=today, letters=AuditedLetters(),
+        actor=ACTOR, keys=KEYS, now=clock.now(), today=today,
     )  # fmt: skip
 
 

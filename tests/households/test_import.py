@@ -7,16 +7,18 @@ import datetime as dt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from almerepas.applications.letters import LETTER_REQUESTED
 from almerepas.casework import operations as casework
+from almerepas.core.i18n import translator
 from almerepas.holders.overview import entitlements
 from almerepas.households import members as households
 from almerepas.households.members import Address
 from almerepas.households.models import MemberRole
 from almerepas.income.assessments import assessment_on
+from almerepas.letters.content import paragraphs
+from almerepas.letters.models import Letter, LetterChannel
 from almerepas.models import AuditEvent, Household, Pass, PassStatus, Person
 from almerepas.passes.printing import passes_to_print
 from tests.factories import KEYS, TEST_ACTOR
@@ -74,11 +76,20 @@ def test_a_new_household_is_assessed_and_granted_with_passes_and_a_letter(
     assert ("Noor", "ov") in by_whom and ("Fatima", "ov") in by_whom
     assert sorted(report.outcomes[0].granted) == sorted(f"{e.scheme.code} {e.period}" for e in seen)
 
-    letters = reference.scalars(select(AuditEvent).where(AuditEvent.action == LETTER_REQUESTED))
-    (letter,) = letters
-    assert letter.entity_id == str(household_id)
-    assert letter.changes is not None and letter.changes["passes"] == 2
-    assert letter.changes["by_post"] is True and letter.changes["source"] == "bijstand"
+    # A letter on paper, for the next print batch, saying what the household now has.
+    (letter,) = reference.scalars(select(Letter).where(Letter.household_id == household_id))
+    assert (letter.kind, letter.channel) == ("granted", LetterChannel.post)
+    assert letter.facts["name"] == "Fatima " + mother.family_name
+    schemes = {b["scheme_nl"]: b for b in letter.facts["benefits"]}
+    assert len(schemes) == len({e.scheme.code for e in seen})
+    text = " ".join(p.text for p in paragraphs("granted", letter.facts, translator("nl"), "nl"))
+    assert "De gemeente weet uit haar eigen gegevens dat uw inkomen laag is." in text
+    assert "de gegevens die de gemeente al van u heeft: bijstand." in text
+    assert "Bent u het niet eens met dit besluit?" in text
+
+    # The same file again: no second letter.
+    run_import(reference, rows, source="bijstand")
+    assert reference.scalar(select(func.count()).select_from(Letter)) == 1
 
 
 def test_the_run_is_audited_with_its_source_and_the_files_hash(
