@@ -11,6 +11,17 @@ babel = Babel()
 csrf = CSRFProtect()
 
 
+#: Each language in its own words, for the switch on every page (config LANGUAGES says which).
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "ar": "العربية"}
+#: Languages written from right to left: the page gets dir="rtl" (docs/languages.md).
+RIGHT_TO_LEFT = frozenset({"ar"})
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` or ``ltr``: the ``dir`` of a page or a link in ``language``."""
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
 def select_locale() -> str:
     """An explicit choice (?lang=, then the cookie) wins over Accept-Language; Dutch by default."""
     languages: tuple[str, ...] = current_app.config["LANGUAGES"]
