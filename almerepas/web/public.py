@@ -23,9 +23,7 @@ def language_url(code: str) -> str:
     args = [
         (k, v) for k, v in request.args.items(multi=True) if k != "lang" and not contains_bsn(v)
     ]
-    # One leading slash: a path like //other.example/x must not become a link to another site.
-    path = "/" + request.path.lstrip("/")
-    return f"{path}?{urlencode([*args, ('lang', code)])}"
+    return f"{request.path}?{urlencode([*args, ('lang', code)])}"
 
 
 @blp.route("/")
