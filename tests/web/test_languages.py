@@ -17,9 +17,16 @@ from sqlalchemy.orm import Session
 from almerepas.models import Message
 from tests.factories import KEYS
 from tests.fixtures import FrozenClock
-from tests.holders.helpers import EMAIL, family, member
+from tests.holders.helpers import EMAIL, family, last_code, member
 from tests.web.conftest import page
-from tests.web.test_holder_pages import ask_code, browser, budgets, make_pass, signed_in
+from tests.web.test_holder_pages import (
+    ask_code,
+    browser,
+    budgets,
+    enter_code,
+    make_pass,
+    signed_in,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 TEMPLATES = ROOT / "almerepas" / "web" / "templates"
@@ -178,3 +185,47 @@ def test_every_text_of_the_resident_pages_has_an_arabic_translation() -> None:
     assert catalogue.num_plurals == 6
     problems = [(m.id, errors) for m in catalogue if m.id and (errors := m.check(catalogue))]
     assert problems == []  # the same placeholders as the Dutch, also in every plural form
+
+
+ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+def test_numbers_typed_on_an_arabic_keyboard_count(
+    client: FlaskClient, reference: Session, frozen_clock: FrozenClock
+) -> None:
+    client.get("/?lang=ar")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/recht").get_data(True))
+    assert token
+    typed = {"huishouden": "alleen", "leeftijd": "٣٥", "kinderen": "٤، ١١", "inkomen": "١٬٢٣٤٫٥٦"}
+    html = page(client.post("/recht", data={**typed, "csrf_token": token.group(1)}))
+    assert "النتيجة: ما الذي يحق لك؟" in html
+    assert "طفلك البالغ من العمر 11 سنة" in html  # plural form 4 (11 to 99)
+
+
+def test_a_login_code_typed_in_arabic_digits_logs_in(
+    app: Flask, reference: Session, frozen_clock: FrozenClock
+) -> None:
+    family(reference)
+    client = browser(app)
+    client.get("/mijn/inloggen?lang=ar")
+    ask_code(client, EMAIL)
+    done = enter_code(client, last_code(reference).translate(ARABIC_DIGITS))
+    assert done.status_code == 303 and done.headers["Location"] == "/mijn"
+
+
+@pytest.mark.parametrize("path", ["/inloggen", "/partner/inloggen", "/partner/apparaat-koppelen"])
+def test_pages_for_staff_and_partners_stay_dutch_or_english(client: FlaskClient, path: str) -> None:
+    """Arabic covers the resident pages only: elsewhere the page says honestly what it speaks."""
+    client.get("/?lang=ar")
+    html = page(client.get(path, headers={"Accept-Language": "ar, en;q=0.5"}))
+    assert html_tag(html) == '<html lang="en" dir="ltr">'
+    assert "العربية" not in html and 'hreflang="nl">Nederlands</a>' in html
+    dutch = page(client.get(path, headers={"Accept-Language": "ar"}))
+    assert html_tag(dutch) == '<html lang="nl" dir="ltr">'
+
+
+def test_the_api_answers_dutch_or_english_for_an_arabic_client(client: FlaskClient) -> None:
+    response = client.get("/api/v1/bestaat-niet", headers={"Accept-Language": "ar"})
+    assert response.status_code == 404
+    assert response.headers["Content-Language"] == "nl"
+    assert response.get_json()["title"] == "Dit bestaat niet"
