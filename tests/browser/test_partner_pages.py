@@ -11,11 +11,18 @@ from typing import TYPE_CHECKING
 import pytest
 
 from almerepas.contracts import logins
+from almerepas.models import Role
 from almerepas.partners.auth import PAGE_USER_TOKEN_KEY
 from almerepas.reference.loaders import load_postcodes, load_schemes
-from tests.browser.conftest import LiveServer, axe_check, describe_violations, require_playwright
+from tests.browser.conftest import (
+    LiveServer,
+    axe_check,
+    describe_violations,
+    login_as,
+    require_playwright,
+)
 from tests.browser.test_partner_portal import at_counter, signed_in
-from tests.factories import make_partner_user
+from tests.factories import make_partner_user, make_staff
 from tests.fixtures import START, FrozenClock
 from tests.partners.portal_support import make_counter
 
@@ -76,3 +83,41 @@ def test_the_start_page_passes_axe_for_a_manager_and_for_a_paired_counter(
     expect(at_desk.get_by_text("Kassa 1")).to_be_visible()
     expect(at_desk.locator("html")).to_have_attribute("lang", "en")
     passes_axe(at_desk)
+
+
+def test_every_page_for_managing_partners_passes_axe(
+    new_page: Callable[..., Page], live_server: LiveServer
+) -> None:
+    """The gemeente's side of partners: the list, a partner and each of its forms. (No frozen
+    clock: the login's TOTP code is computed at the real time.)"""
+    with live_server.app.app_context():
+        db = live_server.session()
+        load_postcodes(db)
+        load_schemes(db)
+        partner_id = make_counter(db).partner.id
+        user, password, secret = make_staff(db, Role.administrator)
+        db.commit()
+        db.close()
+    page = new_page(bypass_csp=True)
+    login_as(page, live_server, user.username, password, secret)
+    base = "/medewerkers/partners"
+    for path in (
+        base,
+        f"{base}/nieuw",
+        f"{base}/{partner_id}",
+        f"{base}/{partner_id}/wijzigen",
+        f"{base}/{partner_id}/locaties/nieuw",
+        f"{base}/{partner_id}/contracten/nieuw",
+        f"{base}/{partner_id}/aanbiedingen/nieuw",
+        f"{base}/{partner_id}/gebruikers/nieuw",
+        f"{base}/{partner_id}/apparaten/nieuw",
+        f"{base}/{partner_id}/deactiveren",
+    ):
+        response = page.goto(path)
+        assert response is not None and response.status == 200, path
+        expect(page).to_have_url(f"{live_server.url}{path}")
+        passes_axe(page)
+    page.goto(f"{base}/{partner_id}/contracten/nieuw")
+    page.locator("main form button[type=submit]").click()  # nothing filled in
+    expect(page.locator(".error-summary")).to_be_visible()
+    passes_axe(page)
