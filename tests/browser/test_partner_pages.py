@@ -117,6 +117,14 @@ def test_every_page_for_managing_partners_passes_axe(
         assert response is not None and response.status == 200, path
         expect(page).to_have_url(f"{live_server.url}{path}")
         passes_axe(page)
+    page.goto(f"{base}/{partner_id}/gebruikers/nieuw")
+    page.locator("#username").fill("kassa.anna")
+    page.locator("#display_name").fill("Anna de Vries")
+    page.locator("input[name=role]").first.check()
+    page.locator("#password").fill("een lang wachtwoord 2026")
+    page.locator("main form button[type=submit]").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gebruiker kassa.anna is toegevoegd")
+    passes_axe(page)  # the user is made: what to pass on to them
     page.goto(f"{base}/{partner_id}/contracten/nieuw")
     page.locator("main form button[type=submit]").click()  # nothing filled in
     expect(page.locator(".error-summary")).to_be_visible()
