@@ -147,6 +147,16 @@ def test_every_public_resident_page_passes_axe(
     expect(page.locator("#regeling-ov")).to_be_visible()
     in_language(page, lang)
     passes_axe(page)  # the answer
+    page.goto("/mijn/inloggen")
+    page.locator("#contact").fill("niemand@example.nl")  # unknown: the same pages as anyone
+    page.locator("main form button[type=submit]").click()
+    expect(page).to_have_url(f"{live_server.url}/mijn/inloggen/code")
+    in_language(page, lang)
+    passes_axe(page)  # the code
+    page.locator("#code").fill("12")
+    page.locator("main form button[type=submit]").click()
+    expect(page.locator(".error-summary")).to_be_visible()
+    passes_axe(page)  # the code with its error
     response = page.goto("/bestaat-niet")
     assert response is not None and response.status == 404
     in_language(page, lang)
