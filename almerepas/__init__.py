@@ -15,7 +15,7 @@ from almerepas import api, cli, partners, web
 from almerepas.config import load_config
 from almerepas.core.session import init_app_database
 from almerepas.http import request_input, security
-from almerepas.http.extensions import babel, select_locale
+from almerepas.http.extensions import babel, language_switch, select_locale, text_direction
 from almerepas.http.problems import register_error_handlers
 
 
@@ -34,6 +34,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_app_database(app)
     babel.init_app(app, locale_selector=select_locale)
     app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["text_direction"] = text_direction
+    app.jinja_env.globals["language_switch"] = language_switch
     register_error_handlers(app)
     security.init_app(app)
     rest = api.init_api(app)

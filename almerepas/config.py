@@ -125,7 +125,7 @@ def load_config(
         "ARGON2_PROFILE": "cheapest" if environment == "test" else "rfc_9106_low_memory",
         "BABEL_DEFAULT_LOCALE": "nl",
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
-        "LANGUAGES": ("nl", "en"),
+        "LANGUAGES": ("nl", "en", "ar"),
         # flask-smorest: where the OpenAPI document and the docs page live.
         "API_TITLE": "Almerepas API",
         "API_VERSION": API_VERSION,

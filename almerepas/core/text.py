@@ -34,3 +34,12 @@ def is_unicode(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
+
+
+#: What an Arabic keyboard types for 0-9 (Arabic-Indic and Persian digits) and for , and . .
+_WESTERN = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹،٫٬", "01234567890123456789,,.")
+
+
+def western_digits(value: str) -> str:
+    """``٣٥`` as ``35``: a number typed on an Arabic keyboard counts as the same number."""
+    return value.translate(_WESTERN)

@@ -11,9 +11,48 @@ babel = Babel()
 csrf = CSRFProtect()
 
 
+#: Each language in its own words, for the switch on every page (config LANGUAGES says which).
+LANGUAGE_NAMES = {"nl": "Nederlands", "en": "English", "ar": "العربية"}
+#: Languages written from right to left: the page gets dir="rtl" (docs/languages.md).
+RIGHT_TO_LEFT = frozenset({"ar"})
+
+
+#: Languages only the resident pages speak (docs/languages.md); staff, partner and finance pages
+#: and the API fall back to the others.
+RESIDENT_ONLY = frozenset({"ar"})
+#: The public pages, the check and Mijn Almerepas.
+RESIDENT_BLUEPRINTS = frozenset({"web", "desk", "holder"})
+_NOT_RESIDENT_PATHS = ("/api/", "/partner", "/medewerkers", "/financien")
+
+
+def text_direction(language: str) -> str:
+    """``rtl`` or ``ltr``: the ``dir`` of a page or a link in ``language``."""
+    return "rtl" if language in RIGHT_TO_LEFT else "ltr"
+
+
+def resident_page() -> bool:
+    """A page of the public site or Mijn Almerepas, or an error page outside the other faces."""
+    if request.blueprint is None:  # a 404 or 405 has no blueprint: judge by the path
+        return not request.path.startswith(_NOT_RESIDENT_PATHS)
+    return request.blueprint in RESIDENT_BLUEPRINTS
+
+
+def offered_languages() -> tuple[str, ...]:
+    """The languages of this page: all of them for residents, without Arabic elsewhere."""
+    languages: tuple[str, ...] = current_app.config["LANGUAGES"]
+    if not has_request_context() or resident_page():
+        return languages
+    return tuple(code for code in languages if code not in RESIDENT_ONLY)
+
+
+def language_switch() -> list[tuple[str, str]]:
+    """(code, name in its own words) for the switch on this page."""
+    return [(code, LANGUAGE_NAMES[code]) for code in offered_languages()]
+
+
 def select_locale() -> str:
     """An explicit choice (?lang=, then the cookie) wins over Accept-Language; Dutch by default."""
-    languages: tuple[str, ...] = current_app.config["LANGUAGES"]
+    languages = offered_languages()
     if not has_request_context():
         return languages[0]  # the CLI and domain code outside a request speak Dutch
     for choice in (request.args.get("lang"), request.cookies.get("lang")):

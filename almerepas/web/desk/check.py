@@ -23,6 +23,7 @@ from almerepas.applications.check import (
 from almerepas.core import clock
 from almerepas.core.money import format_cents, parse_euros
 from almerepas.core.session import get_session, transactional
+from almerepas.core.text import western_digits
 from almerepas.households.models import MemberRole
 from almerepas.http.reasons import reason_text
 from almerepas.income.errors import NoNorm
@@ -49,7 +50,7 @@ class CheckForm:
     """What was typed, kept as typed, and the errors per field."""
 
     def __init__(self, values: dict[str, str]) -> None:
-        self.values = {name: values.get(name, "").strip()[:200] for name in FIELDS}
+        self.values = {name: western_digits(values.get(name, "").strip()[:200]) for name in FIELDS}
         self.errors: dict[str, str] = {}
 
     def household(self, today: dt.date) -> tuple[list[Described], int] | None:

@@ -21,6 +21,7 @@ from almerepas.contracts.offers import current_offers
 from almerepas.core import clock
 from almerepas.core.errors import DomainError
 from almerepas.core.session import get_keys, get_session, transactional
+from almerepas.core.text import western_digits
 from almerepas.holders import overview
 from almerepas.holders.errors import InvalidContact, TooManyCodes
 from almerepas.holders.household import visible_people
@@ -66,7 +67,7 @@ def login() -> ResponseReturnValue:
         if current_holder() is not None:
             return redirect(_next() or url_for("holder.overview"), 303)
         return _page("holder/login.html", {"contact": ""}, [], 200)
-    contact = request.form.get("contact", "").strip()
+    contact = western_digits(request.form.get("contact", "").strip())
     form = {"contact": contact}
     try:
         _login().start(contact)
@@ -90,7 +91,7 @@ def code() -> ResponseReturnValue:
     shown = {"contact": mask_contact(contact), "code": ""}
     if request.method == "GET":
         return _page("holder/code.html", shown, [], 200)
-    typed = request.form.get("code", "").replace(" ", "")
+    typed = western_digits(request.form.get("code", "").replace(" ", ""))
     if not CODE.fullmatch(typed):
         errors: Errors = [("code", _("Vul de code van 6 cijfers in. U vindt hem in het bericht."))]
         return _page("holder/code.html", shown, errors, 400)
