@@ -16,6 +16,7 @@ from almerepas.cli import (
     outbox,
     passes,
     reference,
+    renewals,
     settle,
     staff,
 )
@@ -37,6 +38,7 @@ def register_commands(app: Flask) -> None:
         passes.passes_group,
         cards.cards_group,
         letters.letters_group,
+        renewals.renewals_group,
         settle.settle_group,
     ):
         app.cli.add_command(group)

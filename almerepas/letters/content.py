@@ -27,7 +27,8 @@ OBJECTION_ADDRESS = "Gemeente Almere, Postbus 200, 1300 AE Almere"
 OBJECTION_WEEKS = 6
 
 APPROVED, GRANTED, REJECTED, MORE_INFO = "approved", "granted", "rejected", "more_info"
-KINDS = (APPROVED, GRANTED, REJECTED, MORE_INFO)
+RENEWAL_INVITE, RENEWAL_REMINDER = "renewal_invite", "renewal_reminder"
+KINDS = (APPROVED, GRANTED, REJECTED, MORE_INFO, RENEWAL_INVITE, RENEWAL_REMINDER)
 
 #: Why an application is refused: the caseworker picks one, and may add words of their own.
 REASONS = {
@@ -132,7 +133,43 @@ def subject(kind: str, _: Translate) -> str:
         GRANTED: _("U krijgt de Almerepas"),
         REJECTED: _("U krijgt de Almerepas niet"),
         MORE_INFO: _("Wij hebben meer informatie nodig voor uw aanvraag"),
+        RENEWAL_INVITE: _("Wilt u uw Almerepas houden?"),
+        RENEWAL_REMINDER: _("Herinnering: wilt u uw Almerepas houden?"),
     }[kind]
+
+
+def _renewal(until: str, reminder: bool, _: Translate) -> list[Paragraph]:
+    first = (
+        _("U kreeg van ons een brief over uw Almerepas. Wij hebben nog niets van u gehoord.")
+        if reminder
+        else _("Uw Almerepas werkt tot en met %(until)s.") % {"until": until}
+    )
+    return [
+        Paragraph("body", first),
+        Paragraph(
+            "body",
+            _(
+                "Wilt u de pas daarna houden? Vertel ons dan of uw inkomen nog hetzelfde is. "
+                "Dat duurt ongeveer 5 minuten."
+            ),
+        ),
+        Paragraph("subheading", _("Hoe doet u dat?")),
+        Paragraph(
+            "body",
+            _(
+                "Ga naar Mijn Almerepas en kies 'Pas verlengen'. U ziet wat wij nu van u weten. "
+                "Klopt alles? Dan bevestigt u het. Is er iets veranderd? Dan past u het aan."
+            ),
+        ),
+        Paragraph("subheading", _("Doet u niets?")),
+        Paragraph(
+            "body",
+            _("Dan houdt u alles tot en met %(until)s. Daarna stopt de pas.") % {"until": until},
+        ),
+        Paragraph(
+            "body", _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.") % {"phone": PHONE}
+        ),
+    ]
 
 
 def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) -> list[Paragraph]:
@@ -172,6 +209,8 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
             *_using_the_pass(_),
             *_objection(_),
         ]
+    elif kind in (RENEWAL_INVITE, RENEWAL_REMINDER):
+        body += _renewal(until, kind == RENEWAL_REMINDER, _)
     elif kind == REJECTED:
         body += [
             Paragraph("body", _("Wij hebben uw aanvraag bekeken. U krijgt de Almerepas niet.")),

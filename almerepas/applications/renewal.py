@@ -1,0 +1,116 @@
+"""Renewal: before a household's assessment runs out it is invited to confirm or update its
+income, and reminded once if it has not reacted. Nothing is taken away early: a household that
+does not react keeps everything until the assessment's last day (docs/one-desk.md, "Verlengen").
+
+Who is due is read from the data, not from a schedule: an assessment that runs out within
+``INVITE_BEFORE``, is the household's newest and not superseded, of a household still in
+Almere, without an invitation letter yet. A reminder goes ``REMIND_AFTER`` after the invitation
+while the assessment still runs and no newer one exists. Both are letters
+(``almerepas.letters``) with a key per assessment, so a run repeated on the same day, or a day
+missed, sends nothing twice and nothing is skipped.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session, aliased
+
+from almerepas.audit.log import Actor
+from almerepas.core import clock
+from almerepas.core.crypto import Keyring
+from almerepas.households.members import members_on
+from almerepas.households.models import Household, MemberRole
+from almerepas.income.models import IncomeAssessment
+from almerepas.letters import writing
+from almerepas.letters.content import RENEWAL_INVITE, RENEWAL_REMINDER
+from almerepas.letters.models import Letter
+
+#: How long before the last day of an assessment the household is invited.
+INVITE_BEFORE = dt.timedelta(weeks=8)
+#: How long after the invitation a household that has not reacted is reminded.
+REMIND_AFTER = dt.timedelta(weeks=3)
+
+
+@dataclass(frozen=True)
+class Due:
+    assessment_id: int
+    household_id: int
+    kind: str
+
+
+def invite_key(assessment_id: int) -> str:
+    return f"renewal:{assessment_id}:invite"
+
+
+def reminder_key(assessment_id: int) -> str:
+    return f"renewal:{assessment_id}:reminder"
+
+
+def _running_and_newest(today: dt.date) -> list[object]:
+    newer = aliased(IncomeAssessment)
+    return [
+        IncomeAssessment.valid_from <= today,
+        IncomeAssessment.valid_to >= today,
+        IncomeAssessment.superseded_on.is_(None),
+        ~exists().where(
+            newer.household_id == IncomeAssessment.household_id,
+            newer.valid_from > IncomeAssessment.valid_from,
+        ),
+        Household.moved_out_on.is_(None) | (Household.moved_out_on > today),
+    ]
+
+
+def due(session: Session, today: dt.date) -> list[Due]:
+    """The invitations and reminders to send on ``today``, by assessment."""
+    ending = session.execute(
+        select(IncomeAssessment.id, IncomeAssessment.household_id)
+        .join(Household, Household.id == IncomeAssessment.household_id)
+        .where(*_running_and_newest(today))  # type: ignore[arg-type]
+        .where(IncomeAssessment.valid_to < today + INVITE_BEFORE)
+        .order_by(IncomeAssessment.id)
+    ).all()
+    keys = [k for a, _h in ending for k in (invite_key(a), reminder_key(a))]
+    written = dict(
+        session.execute(
+            select(Letter.source_key, Letter.created_at).where(Letter.source_key.in_(keys))
+        ).all()
+    )
+    result = []
+    for assessment_id, household_id in ending:
+        invited = written.get(invite_key(assessment_id))
+        if invited is None:
+            result.append(Due(assessment_id, household_id, RENEWAL_INVITE))
+        elif (
+            reminder_key(assessment_id) not in written
+            and invited.astimezone(clock.LOCAL).date() + REMIND_AFTER <= today
+        ):
+            result.append(Due(assessment_id, household_id, RENEWAL_REMINDER))
+    return result
+
+
+def send(
+    session: Session, item: Due, *, keys: Keyring, now: dt.datetime, today: dt.date, actor: Actor
+) -> Letter:
+    """The invitation or reminder for one assessment, in the household's channel."""
+    assessment = session.get_one(IncomeAssessment, item.assessment_id)
+    household = session.get_one(Household, item.household_id)
+    members = members_on(household, today)
+    greeted = next((m.person for m in members if m.role == MemberRole.applicant), None)
+    greeted = greeted or members[0].person
+    key = (invite_key if item.kind == RENEWAL_INVITE else reminder_key)(assessment.id)
+    return writing.write_letter(
+        session,
+        household,
+        kind=item.kind,
+        facts={
+            "name": f"{greeted.given_name} {greeted.family_name}",
+            "until": assessment.valid_to.isoformat(),
+        },
+        source_key=key,
+        keys=keys,
+        now=now,
+        actor=actor,
+    )
