@@ -136,7 +136,10 @@ def issue_scheme(
     progress: Callable[[int], None] | None = None,
     batch_size: int = BATCH_SIZE,
     norms: NormTable | None = None,
+    household_id: int | None = None,
 ) -> SchemeRun:
+    """Grant one scheme for one period; ``household_id``: to that household only (an approved
+    application, applications/deciding.py), which a later run of everyone then skips."""
     run = SchemeRun(scheme=scheme.code, period=span.label, unit=scheme.unit)
     # Two runs of one scheme at once: the second waits here until the first commits, and then
     # finds everything granted (PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE).
@@ -156,7 +159,7 @@ def issue_scheme(
         )
     )
     todo: list[Candidate] = []
-    for candidate in plan(session, scheme, span, table=norms):
+    for candidate in plan(session, scheme, span, table=norms, household_id=household_id):
         if candidate.beneficiary_key in done:
             run.already_granted += 1
         elif not candidate.eligible or (candidate.amount == 0 and scheme.kind != SchemeKind.right):

@@ -1,5 +1,6 @@
 """Every model, imported here so Alembic and the tests see one metadata."""
 
+from almerepas.applications.models import Application, ApplicationStatus, Evidence
 from almerepas.audit.models import AuditEvent
 from almerepas.contracts.models import (
     Contract,
@@ -70,6 +71,8 @@ __all__ = [
     "AgeBand",
     "AgeRule",
     "ApiToken",
+    "Application",
+    "ApplicationStatus",
     "AuditEvent",
     "Beneficiary",
     "BlockReason",
@@ -83,6 +86,7 @@ __all__ = [
     "DeviceSession",
     "District",
     "EntryKind",
+    "Evidence",
     "Grant",
     "HolderSession",
     "Household",

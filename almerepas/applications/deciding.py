@@ -1,0 +1,206 @@
+"""The caseworker's decision on a submitted application: approve, ask for more, or reject.
+
+Approval does, in the caller's one transaction, what a caseworker would do by hand through the
+existing operations (casework, passes, grant runs): register the household and its members,
+record the income assessment, give everyone a pass and grant every running scheme for the
+current period to this household only. Every step writes its own audit row; the decision
+writes ``application.approve``. Nothing here commits.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session
+
+from almerepas.applications import drafting
+from almerepas.applications.models import Application, ApplicationStatus
+from almerepas.audit import log as audit
+from almerepas.audit.log import Actor
+from almerepas.casework import operations as casework
+from almerepas.core.crypto import Keyring
+from almerepas.core.errors import DomainError
+from almerepas.core.i18n import N_
+from almerepas.grants import runs
+from almerepas.grants.report import running_schemes
+from almerepas.households.models import Household
+from almerepas.income.lines import IncomeLineInput
+from almerepas.passes import operations as passes
+from almerepas.schemes import periods
+
+#: why an application is rejected: code -> words (the caseworker adds free text)
+REJECT_REASONS = {
+    "income_above": N_("Het inkomen is hoger dan de grens."),
+    "not_in_almere": N_("U woont niet in Almere."),
+    "no_evidence": N_("Er is geen goed bewijs van inkomen gestuurd."),
+    "already_has_pass": N_("U heeft de Almerepas al."),
+    "other": N_("Een andere reden (zie de toelichting)."),
+}
+
+
+class NotDecidable(DomainError):
+    code = "application_not_submitted"
+    status = 409
+    title = N_("Over deze aanvraag is al beslist, of hij is nog niet verstuurd.")
+
+
+def _require_submitted(application: Application) -> None:
+    if application.status != ApplicationStatus.submitted:
+        raise NotDecidable()
+
+
+def _decided(
+    session: Session,
+    application: Application,
+    status: ApplicationStatus,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+    action: str,
+    **changes: object,
+) -> None:
+    before = application.status.value
+    application.status = status
+    application.decided_by = actor.name
+    application.decided_at = now
+    application.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        entity_type="application",
+        entity_id=application.id,
+        changes={"status": [before, status.value], **{k: [None, v] for k, v in changes.items()}},
+    )
+
+
+def approve(
+    session: Session,
+    application: Application,
+    *,
+    actor: Actor,
+    keys: Keyring,
+    today: dt.date,
+    now: dt.datetime,
+) -> Household:
+    """Household, members, assessment, passes and this period's grants; refused unless
+    submitted and right (``drafting.read`` without errors)."""
+    _require_submitted(application)
+    found = drafting.read(session, application.answers, today)
+    if found.errors or found.address is None:
+        raise NotDecidable(
+            detail=N_("De gegevens van de aanvraag kloppen nog niet. Verbeter ze eerst.")
+        )
+    household = casework.register_household(
+        session,
+        address=found.address,
+        email=found.email,
+        phone=found.phone,
+        letters_by_post=found.letters_by_post,
+        actor=actor,
+    )
+    people = [
+        casework.add_person(
+            session,
+            household,
+            given_name=m.given_name,
+            family_name=m.family_name,
+            date_of_birth=m.born,
+            role=m.role,
+            valid_from=today,
+            today=today,
+            keys=keys,
+            actor=actor,
+        )
+        for m in found.members
+    ]
+    session.refresh(household)
+    lines = [IncomeLineInput(people[i.member].id, i.kind, i.amount) for i in found.incomes]
+    casework.assess(
+        session,
+        household,
+        net_income=0 if not lines else None,
+        lines=lines or None,
+        assessed_on=today,
+        evidence_ref=f"aanvraag {application.id}",
+        actor=actor,
+    )
+    for person in people:
+        passes.issue_pass(session, person, actor=actor, now=now)
+    grant_current_period(session, household, actor=actor, today=today)
+    application.household_id = household.id
+    _decided(
+        session,
+        application,
+        ApplicationStatus.approved,
+        actor=actor,
+        now=now,
+        action="application.approve",
+        household=household.id,
+    )
+    return household
+
+
+def grant_current_period(
+    session: Session, household: Household, *, actor: Actor, today: dt.date
+) -> None:
+    """Every running scheme for the period of today, for this household only; a later run of
+    the whole city finds these grants and skips them."""
+    for scheme in running_schemes(session, today):
+        span = periods.span_for(scheme.period, periods.PeriodSpan(today, today, scheme.period))
+        with session.begin_nested():
+            runs.issue_scheme(session, scheme, span, actor=actor.name, household_id=household.id)
+
+
+def ask_for_information(
+    session: Session, application: Application, message: str, *, actor: Actor, now: dt.datetime
+) -> None:
+    """Back to the resident, who adds to it and submits again; the message says what is needed."""
+    _require_submitted(application)
+    application.info_request = message[:1000]
+    application.submission_token = None
+    _decided(
+        session,
+        application,
+        ApplicationStatus.more_info,
+        actor=actor,
+        now=now,
+        action="application.ask_information",
+        info_request=application.info_request,
+    )
+
+
+def reject(
+    session: Session,
+    application: Application,
+    reason: str,
+    note: str,
+    *,
+    actor: Actor,
+    now: dt.datetime,
+) -> None:
+    _require_submitted(application)
+    if reason not in REJECT_REASONS:
+        raise ValueError(f"unknown reason {reason!r}")
+    application.decision_reason = reason
+    application.decision_note = note[:1000] or None
+    _decided(
+        session,
+        application,
+        ApplicationStatus.rejected,
+        actor=actor,
+        now=now,
+        action="application.reject",
+        reason=reason,
+        note=application.decision_note,
+    )
+
+
+def correct(
+    application: Application, step: str, typed: dict[str, str], *, actor: Actor, now: dt.datetime
+) -> None:
+    """A caseworker corrects what was typed, before deciding; the audit is the caller's."""
+    _require_submitted(application)
+    drafting.save_step(application, step, typed, now=now, actor=Actor("system"))
+    del actor
