@@ -128,7 +128,7 @@ def approve(
     )
     for person in people:
         passes.issue_pass(session, person, actor=actor, now=now)
-    grant_current_period(session, household, actor=actor, today=today)
+    granted = grant_current_period(session, household, actor=actor, today=today)
     application.household_id = household.id
     _decided(
         session,
@@ -138,19 +138,25 @@ def approve(
         now=now,
         action="application.approve",
         household=household.id,
+        granted=granted,
     )
     return household
 
 
 def grant_current_period(
     session: Session, household: Household, *, actor: Actor, today: dt.date
-) -> None:
+) -> dict[str, int]:
     """Every running scheme for the period of today, for this household only; a later run of
     the whole city finds these grants and skips them."""
+    granted: dict[str, int] = {}
     for scheme in running_schemes(session, today):
         span = periods.span_for(scheme.period, periods.PeriodSpan(today, today, scheme.period))
         with session.begin_nested():
-            runs.issue_scheme(session, scheme, span, actor=actor.name, household_id=household.id)
+            run = runs.issue_scheme(
+                session, scheme, span, actor=actor.name, household_id=household.id
+            )
+        granted[scheme.code] = run.granted
+    return granted
 
 
 def ask_for_information(

@@ -1,0 +1,200 @@
+"""Applications (issue 13): what is typed is read the Dutch way, evidence is checked by its
+content, a submission counts once, and approval registers, assesses, issues and grants."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from almerepas.applications import deciding, drafting, evidence, submitting
+from almerepas.applications.models import Application, ApplicationStatus
+from almerepas.core import clock
+from almerepas.holders.overview import entitlements
+from almerepas.models import AuditEvent, Grant, IncomeAssessment, Pass, Scheme
+from almerepas.passes.operations import active_pass
+from tests.applications.support import answers, fake_pdf, pdf_bytes, png_bytes
+from tests.factories import KEYS, TEST_ACTOR
+from tests.fixtures import FrozenClock
+
+TODAY = dt.date(2026, 3, 2)
+MB = 1024 * 1024
+
+
+def _draft(session: Session, **changes: dict[str, str]) -> Application:
+    application, _code = drafting.start(session, now=clock.now(), actor=TEST_ACTOR)
+    application.answers = answers(**changes)
+    session.flush()
+    return application
+
+
+def _submitted(session: Session, folder: Path) -> Application:
+    application = _draft(session)
+    evidence.add(
+        session, application, pdf_bytes(), folder=folder, max_bytes=5 * MB,
+        now=clock.now(), actor=TEST_ACTOR,
+    )  # fmt: skip
+    done = submitting.submit(
+        session, application, token="t1", today=TODAY, now=clock.now(), actor=TEST_ACTOR
+    )
+    assert done.errors == []
+    return application
+
+
+def _errors(session: Session, **changes: dict[str, str]) -> dict[str, str]:
+    return dict(drafting.read(session, answers(**changes), TODAY).errors)
+
+
+def test_what_was_typed_is_read_the_dutch_way(reference: Session) -> None:
+    found = drafting.read(reference, answers(), TODAY)
+    assert found.errors == []
+    assert [m.given_name for m in found.members] == ["Fatima", "Sami", "Noor"]
+    assert found.address is not None and found.address.postcode == "1315AB"
+    assert found.incomes[0].amount == 123456  # 1.234,56 in cents
+
+
+@pytest.mark.parametrize("typed", ["12,345", "1,234.5.6", "-100", "twaalf", "12.34.56"])
+def test_an_amount_not_written_as_euros_is_refused_with_how_to_write_it(
+    reference: Session, typed: str
+) -> None:
+    income = {"income-0-member": "0", "income-0-kind": "benefit", "income-0-amount": typed}
+    assert "1.234,56" in _errors(reference, income=income)["income-0-amount"]
+
+
+def test_bad_members_are_named_at_their_field(reference: Session) -> None:
+    future = dict(answers()["members"], **{"member-1-born": "01-01-2027"})
+    assert "toekomst" in _errors(reference, members=future)["member-1-born"]
+    assert "minstens één persoon" in _errors(reference, members={})["member-0-given_name"]
+    two = dict(answers()["members"], **{"member-1-role": "applicant"})
+    assert "precies één persoon" in _errors(reference, members=two)["member-0-role"]
+    child = dict(answers()["members"], **{"member-0-born": "01-01-2012"})
+    assert "18 jaar" in _errors(reference, members=child)["member-0-born"]
+
+
+def test_an_address_outside_almere_is_refused(reference: Session) -> None:
+    amsterdam = dict(answers()["address"], postcode="1011 AB")
+    assert "niet in Almere" in _errors(reference, address=amsterdam)["postcode"]
+    assert "1315 AB" in _errors(reference, address=dict(amsterdam, postcode="13"))["postcode"]
+
+
+def test_evidence_is_checked_by_its_content_and_stored_under_a_random_id(
+    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    application = _draft(reference)
+    for data, kind in ((pdf_bytes(), "application/pdf"), (png_bytes(), "image/png")):
+        item = evidence.add(
+            reference, application, data, folder=tmp_path, max_bytes=5 * MB,
+            now=clock.now(), actor=TEST_ACTOR,
+        )  # fmt: skip
+        assert item.content_type == kind
+        assert item.sha256 == hashlib.sha256(data).hexdigest()
+        assert (tmp_path / item.file_id).read_bytes() == data
+        assert evidence.read(item, tmp_path) == data
+    for refused in (fake_pdf(), b"gewoon tekst", b""):
+        with pytest.raises(evidence.Refused):
+            evidence.add(
+                reference, application, refused, folder=tmp_path, max_bytes=5 * MB,
+                now=clock.now(), actor=TEST_ACTOR,
+            )  # fmt: skip
+    with pytest.raises(evidence.Refused, match="te groot"):
+        evidence.add(
+            reference, application, png_bytes((400, 400)), folder=tmp_path, max_bytes=1000,
+            now=clock.now(), actor=TEST_ACTOR,
+        )  # fmt: skip
+    assert len(list(tmp_path.iterdir())) == 2
+
+
+def test_a_submission_counts_once_and_needs_evidence(
+    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    bare = _draft(reference)
+    done = submitting.submit(
+        reference, bare, token="a", today=TODAY, now=clock.now(), actor=TEST_ACTOR
+    )
+    assert dict(done.errors).keys() == {"evidence"} and bare.status == ApplicationStatus.draft
+
+    application = _submitted(reference, tmp_path)
+    again = submitting.submit(
+        reference, application, token="t1", today=TODAY, now=clock.now(), actor=TEST_ACTOR
+    )
+    assert again.again and again.errors == []
+    submits = select(AuditEvent).where(AuditEvent.action == "application.submit")
+    assert len(reference.scalars(submits).all()) == 1
+
+
+def test_approval_registers_assesses_issues_passes_and_grants_the_proposal(
+    keyed: Session, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    db = keyed
+    application = _submitted(db, tmp_path)
+    found = drafting.read(db, application.answers, TODAY)
+    proposal = submitting.proposal(db, found, TODAY)
+    assert proposal is not None
+    household = deciding.approve(
+        db, application, actor=TEST_ACTOR, keys=KEYS, today=TODAY, now=clock.now()
+    )
+    assert application.status == ApplicationStatus.approved
+    assert application.household_id == household.id
+    people = [m.person for m in household.memberships]
+    assert [p.given_name for p in people] == ["Fatima", "Sami", "Noor"]
+    assessment = db.scalars(
+        select(IncomeAssessment).where(IncomeAssessment.household_id == household.id)
+    ).one()
+    assert assessment.net_income == 123456
+    assert all(active_pass(db, p.id) is not None for p in people)
+    granted = set(
+        db.scalars(
+            select(Scheme.code)
+            .join(Grant, Grant.scheme_id == Scheme.id)
+            .where(
+                (Grant.household_id == household.id) | Grant.person_id.in_([p.id for p in people])
+            )
+        )
+    )
+    assert granted == {a.scheme.code for a in proposal if a.eligible}
+    assert granted  # this household is entitled to something
+    # what the holder sees on Mijn Almerepas
+    seen = {e.scheme.code for e in entitlements(db, people, household, today=TODAY)}
+    assert seen == granted
+    actions = list(db.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
+    for action in ("household.create", "assessment.create", "pass.issue", "application.approve"):
+        assert action in actions
+    assert db.scalar(select(Pass.id).where(Pass.person_id == people[0].id)) is not None
+    with pytest.raises(deciding.NotDecidable):
+        deciding.approve(db, application, actor=TEST_ACTOR, keys=KEYS, today=TODAY, now=clock.now())
+
+
+def test_more_information_goes_back_to_the_resident_who_submits_again(
+    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    application = _submitted(reference, tmp_path)
+    deciding.ask_for_information(
+        reference, application, "Stuur ook de loonstrook van februari.",
+        actor=TEST_ACTOR, now=clock.now(),
+    )  # fmt: skip
+    assert application.status == ApplicationStatus.more_info and drafting.editable(application)
+    done = submitting.submit(
+        reference, application, token="t2", today=TODAY, now=clock.now(), actor=TEST_ACTOR
+    )
+    assert done.errors == [] and not done.again
+    assert application.status.value == "submitted"
+
+
+def test_a_rejection_keeps_its_reason(
+    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    application = _submitted(reference, tmp_path)
+    deciding.reject(
+        reference, application, "income_above", "Uw loon is € 2.900.",
+        actor=TEST_ACTOR, now=clock.now(),
+    )  # fmt: skip
+    assert application.status == ApplicationStatus.rejected
+    assert (application.decision_reason, application.decision_note) == (
+        "income_above",
+        "Uw loon is € 2.900.",
+    )
+    assert not drafting.editable(application)
