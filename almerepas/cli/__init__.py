@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from almerepas.cli import (
+    applications,
     cards,
     database,
     demo,
@@ -34,5 +35,6 @@ def register_commands(app: Flask) -> None:
         passes.passes_group,
         cards.cards_group,
         settle.settle_group,
+        applications.applications_group,
     ):
         app.cli.add_command(group)

@@ -8,11 +8,13 @@ import hashlib
 from pathlib import Path
 
 import pytest
+from flask import Flask
+from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almerepas.applications import deciding, drafting, evidence, submitting
-from almerepas.applications.models import Application, ApplicationStatus
+from almerepas.applications import deciding, drafting, evidence, retention, submitting
+from almerepas.applications.models import Application, ApplicationStatus, Evidence
 from almerepas.core import clock
 from almerepas.holders.overview import entitlements
 from almerepas.models import AuditEvent, Grant, IncomeAssessment, Pass, Scheme
@@ -198,3 +200,41 @@ def test_a_rejection_keeps_its_reason(
         "Uw loon is € 2.900.",
     )
     assert not drafting.editable(application)
+
+
+def test_old_drafts_and_the_evidence_of_old_decisions_are_pruned(
+    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    draft = _draft(reference)
+    evidence.add(
+        reference, draft, png_bytes(), folder=tmp_path, max_bytes=5 * MB,
+        now=clock.now(), actor=TEST_ACTOR,
+    )  # fmt: skip
+    decided = _submitted(reference, tmp_path)
+    deciding.reject(reference, decided, "other", "Verhuisd.", actor=TEST_ACTOR, now=clock.now())
+    kept = drafting.start(reference, now=clock.now(), actor=TEST_ACTOR)[0]
+
+    frozen_clock.advance(days=retention.DRAFT_DAYS - 1)
+    drafting.save_step(kept, "members", {}, now=clock.now(), actor=TEST_ACTOR)
+    frozen_clock.advance(days=2)
+    first = retention.prune(reference, folder=tmp_path, now=clock.now(), actor=TEST_ACTOR)
+    assert (first.drafts, first.files) == (1, 1)
+    assert reference.get(Application, kept.id) is not None
+    assert len(list(tmp_path.iterdir())) == 1  # the rejected one's evidence, still in its term
+
+    frozen_clock.advance(days=retention.EVIDENCE_DAYS)
+    second = retention.prune(reference, folder=tmp_path, now=clock.now(), actor=TEST_ACTOR)
+    assert (second.drafts, second.files) == (1, 1)  # the kept draft is old by now too
+    assert list(tmp_path.iterdir()) == []
+    row = reference.scalars(select(Evidence).where(Evidence.application_id == decided.id)).one()
+    assert row.deleted_at is not None and row.sha256  # the record that it was seen stays
+
+
+def test_the_prune_command_runs_and_reports(
+    app: Flask, runner: FlaskCliRunner, db: Session, tmp_path: Path
+) -> None:
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    result = runner.invoke(args=["applications", "prune"])
+    assert result.exit_code == 0, result.output
+    assert "0 concepten en 0 bestanden verwijderd" in result.output
+    assert db.scalars(select(AuditEvent.action)).all() == ["applications.prune"]

@@ -26,7 +26,7 @@ from tests.factories import KEYS, TEST_ACTOR, make_staff
 from tests.fixtures import START, SmtpServer
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Page
+    from playwright.sync_api import FilePayload, Page
 
 expect = require_playwright().expect
 
@@ -104,9 +104,8 @@ def test_apply_on_a_phone_then_approval_then_the_pass_on_mijn_almerepas(
     _next(page)
 
     expect(page.get_by_role("heading", name="4. Bewijs van inkomen")).to_be_visible()
-    page.locator("#bestand").set_input_files(
-        files=[{"name": "brief.png", "mimeType": "image/png", "buffer": _photo()}]
-    )
+    photo: FilePayload = {"name": "brief.png", "mimeType": "image/png", "buffer": _photo()}
+    page.locator("#bestand").set_input_files(files=[photo])
     page.get_by_role("button", name="Bestand toevoegen").click()
     expect(page.get_by_role("button", name="Verwijder bestand 1")).to_be_visible()
     _accessible_and_narrow(page)
