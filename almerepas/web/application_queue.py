@@ -35,9 +35,11 @@ from almerepas.core.errors import DomainError
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.i18n import translate
+from almerepas.outbox.models import Channel
+from almerepas.outbox.queue import queue as queue_message
 from almerepas.web.caseworker import may, scheme_name
 from almerepas.web.desk.apply import STEP_PAGES, steps_context
-from almerepas.web.desk.check import _worth
+from almerepas.web.desk.check import worth
 
 blp = Blueprint("application_queue", __name__, url_prefix="/medewerkers/aanvragen")
 
@@ -83,7 +85,7 @@ def _proposal(application: Application) -> tuple[drafting.Read, list[dict[str, A
         {
             "name": scheme_name(a.scheme),
             "eligible": a.eligible,
-            "worth": _worth(a) if a.eligible else "",
+            "worth": worth(a) if a.eligible else "",
         }
         for a in answers
     ]
@@ -202,6 +204,28 @@ def correct(application_id: int, step: str) -> ResponseReturnValue:
     return redirect(url_for("application_queue.show", application_id=application.id), 303)
 
 
+def _tell_resident(application: Application) -> None:
+    """A message that there is news, by e-mail when the application has an address: in the
+    outbox, so it leaves only if the decision commits. It says no more than where to look."""
+    email = application.answers.get("address", {}).get("email", "")
+    if not (email and drafting.EMAIL.fullmatch(email)):
+        return
+    body = _(
+        "Er is nieuws over uw aanvraag voor de Almerepas. Kijk op %(link)s en vul uw code in.",
+        link=url_for("desk.apply_start", _external=True),
+    )
+    queue_message(
+        get_session(),
+        channel=Channel.email,
+        recipient=email,
+        purpose="application.decision",
+        subject=_("Nieuws over uw aanvraag voor de Almerepas"),
+        body=body,
+        keys=get_keys(),
+        now=clock.now(),
+    )
+
+
 @blp.route("/<int:application_id>/besluit", methods=["POST"])
 @require_role("applications.decide")
 @transactional
@@ -217,6 +241,7 @@ def decide(application_id: int) -> ResponseReturnValue:
                 application, [("info_request", _("Schrijf welke informatie nog nodig is."))], 400
             )
         deciding.ask_for_information(session, application, message, actor=actor, now=now)
+        _tell_resident(application)
         flash(_("De aanvraag is teruggestuurd naar de aanvrager."))
     elif action == "reject":
         reason = request.form.get("reason", "")
@@ -226,6 +251,7 @@ def decide(application_id: int) -> ResponseReturnValue:
         if reason == "other" and not note:
             return _show(application, [("note", _("Schrijf de reden in de toelichting."))], 400)
         deciding.reject(session, application, reason, note, actor=actor, now=now)
+        _tell_resident(application)
         flash(_("De aanvraag is afgewezen."))
     elif action == "approve":
         try:
@@ -235,6 +261,7 @@ def decide(application_id: int) -> ResponseReturnValue:
         except DomainError as refused:
             session.rollback()
             return _show(application, [("besluit", translate(str(refused.detail)))], 400)
+        _tell_resident(application)
         flash(
             _(
                 "De aanvraag is goedgekeurd. Het huishouden is ingeschreven en heeft passen "

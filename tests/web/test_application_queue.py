@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.applications.models import Application, ApplicationStatus, Evidence
-from almerepas.models import AuditEvent, Household, Pass, Role
+from almerepas.models import AuditEvent, Household, Message, Pass, Role
 from tests.applications.support import INCOME
+from tests.factories import KEYS
 from tests.fixtures import FrozenClock
 from tests.web.apply_support import fill_in, post, resident, submit
 from tests.web.conftest import SignIn, field_error, page
@@ -135,6 +136,9 @@ def test_a_rejection_names_the_reason_to_the_resident(
     assert done.status_code == 303
     status = page(applicant.get("/aanvragen/status"))
     assert "afgewezen" in status and "hoger dan de grens" in status
+    told = keyed.scalars(select(Message).where(Message.purpose == "application.decision")).one()
+    assert told.recipient == "fatima@example.nl"
+    assert "/aanvragen" in KEYS.decrypt(told.body_encrypted)
     assert "Uw loon is € 2.900." in status
 
 
