@@ -22,6 +22,7 @@ from almerepas.audit.log import Actor
 from almerepas.core.errors import ValidationFailed
 from almerepas.core.i18n import N_
 from almerepas.core.money import parse_euros
+from almerepas.core.text import is_plain
 from almerepas.households import members as households
 from almerepas.households.errors import PostcodeOutsideAlmere
 from almerepas.households.members import Address
@@ -182,10 +183,14 @@ def _members(found: Read, typed: dict[str, str], today: dt.date, *, report: bool
         values = {p: typed.get(name + p, "") for p in MEMBER_PARTS}
         if not any(values[p] for p in ("given_name", "family_name", "born")):
             continue
-        if not values["given_name"]:
-            errors.error(name + "given_name", N_("Vul de voornaam in."))
-        if not values["family_name"]:
-            errors.error(name + "family_name", N_("Vul de achternaam in."))
+        for part, missing in (
+            ("given_name", N_("Vul de voornaam in.")),
+            ("family_name", N_("Vul de achternaam in.")),
+        ):
+            if not values[part]:
+                errors.error(name + part, missing)
+            elif not is_plain(values[part], 100):
+                errors.error(name + part, N_("Gebruik gewone letters, hoogstens 100."))
         born = parse_date(values["born"])
         if born is None:
             errors.error(
@@ -196,7 +201,8 @@ def _members(found: Read, typed: dict[str, str], today: dt.date, *, report: bool
         if values["role"] not in {r.value for r in MemberRole}:
             errors.error(name + "role", N_("Kies wie deze persoon is."))
         rows.append(row)
-        if born is not None and born <= today and values["role"] in {r.value for r in MemberRole}:
+        readable = not any(n.startswith(name) for n, _m in errors.errors)
+        if readable and born is not None and values["role"] in {r.value for r in MemberRole}:
             role = MemberRole(values["role"])
             found.members.append(Member(values["given_name"], values["family_name"], born, role))
     roles = [m.role for m in found.members]
@@ -237,6 +243,8 @@ def _address(session: Session, found: Read, typed: dict[str, str]) -> None:
     street = typed.get("street", "")
     if not street:
         found.error("street", N_("Vul de straat in."))
+    elif not is_plain(street, 200):
+        found.error("street", N_("Gebruik gewone letters, hoogstens 200."))
     suffix = typed.get("suffix", "")
     if len(suffix) > 10:
         found.error("suffix", N_("Een toevoeging is kort, bijvoorbeeld: A of 2-hoog."))
