@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.applications import drafting
@@ -23,7 +24,9 @@ from almerepas.core.errors import DomainError
 from almerepas.core.i18n import N_
 from almerepas.grants import runs
 from almerepas.grants.report import running_schemes
-from almerepas.households.models import Household
+from almerepas.households import members as households
+from almerepas.households.members import Address
+from almerepas.households.models import Household, MemberRole, Person
 from almerepas.income.lines import IncomeLineInput
 from almerepas.passes import operations as passes
 from almerepas.schemes import periods
@@ -85,23 +88,32 @@ def approve(
     now: dt.datetime,
 ) -> Household:
     """Household, members, assessment, passes and this period's grants; refused unless
-    submitted and right (``drafting.read`` without errors)."""
+    submitted and right (``drafting.read`` without errors). When the applicant already lives in
+    a household in Almere (``existing_household``), that one is updated: address and contact,
+    new members added, a new assessment, a pass for whoever has none, the grants not yet made."""
     _require_submitted(application)
     found = drafting.read(session, application.answers, today)
     if found.errors or found.address is None:
         raise NotDecidable(
             detail=N_("De gegevens van de aanvraag kloppen nog niet. Verbeter ze eerst.")
         )
-    household = casework.register_household(
-        session,
-        address=found.address,
-        email=found.email,
-        phone=found.phone,
-        letters_by_post=found.letters_by_post,
-        actor=actor,
-    )
+    household = existing_household(session, found, today)
+    if household is None:
+        household = casework.register_household(
+            session,
+            address=found.address,
+            email=found.email,
+            phone=found.phone,
+            letters_by_post=found.letters_by_post,
+            actor=actor,
+        )
+    else:
+        _update(session, household, found, found.address, actor=actor)
+    living = {_key(m.person.given_name, m.person.family_name, m.person.date_of_birth): m.person
+              for m in households.members_on(household, today)}  # fmt: skip
     people = [
-        casework.add_person(
+        living.get(_key(m.given_name, m.family_name, m.born))
+        or casework.add_person(
             session,
             household,
             given_name=m.given_name,
@@ -127,7 +139,8 @@ def approve(
         actor=actor,
     )
     for person in people:
-        passes.issue_pass(session, person, actor=actor, now=now)
+        if passes.active_pass(session, person.id) is None:
+            passes.issue_pass(session, person, actor=actor, now=now)
     granted = grant_current_period(session, household, actor=actor, today=today)
     application.household_id = household.id
     _decided(
@@ -141,6 +154,51 @@ def approve(
         granted=granted,
     )
     return household
+
+
+def _key(given_name: str, family_name: str, born: dt.date) -> tuple[str, str, dt.date]:
+    return (given_name.strip().casefold(), family_name.strip().casefold(), born)
+
+
+def existing_household(session: Session, found: drafting.Read, today: dt.date) -> Household | None:
+    """The household in Almere where the applicant lives today, known by name and birth date:
+    approval then updates it instead of registering the resident a second time."""
+    applicant = next((m for m in found.members if m.role == MemberRole.applicant), None)
+    if applicant is None:
+        return None
+    wanted = _key(applicant.given_name, applicant.family_name, applicant.born)
+    candidates = session.scalars(
+        select(Person).where(
+            Person.date_of_birth == applicant.born,
+            func.lower(Person.family_name) == applicant.family_name.strip().lower(),
+        )
+    )
+    for person in candidates:
+        if _key(person.given_name, person.family_name, person.date_of_birth) != wanted:
+            continue
+        for membership in person.memberships:
+            if membership.valid_from <= today and (
+                membership.valid_to is None or membership.valid_to >= today
+            ):
+                return membership.household
+    return None
+
+
+def _update(
+    session: Session, household: Household, found: drafting.Read, address: Address, *, actor: Actor
+) -> None:
+    """The address and contact as the application gives them; members who are not on the
+    application stay (a departure is the caseworker's to record)."""
+    if (household.postcode, household.house_number, household.house_number_suffix,
+            household.street) != (address.postcode, address.house_number,
+                                  address.house_number_suffix, address.street):  # fmt: skip
+        casework.move_within_almere(session, household, address=address, actor=actor)
+    contact = (found.email, found.phone, found.letters_by_post)
+    if (household.email, household.phone, household.letters_by_post) != contact:
+        casework.change_contact(
+            session, household, email=found.email, phone=found.phone,
+            language=household.language, letters_by_post=found.letters_by_post, actor=actor,
+        )  # fmt: skip
 
 
 def grant_current_period(

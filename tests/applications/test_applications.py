@@ -15,9 +15,11 @@ from sqlalchemy.orm import Session
 
 from almerepas.applications import deciding, drafting, evidence, retention, submitting
 from almerepas.applications.models import Application, ApplicationStatus, Evidence
+from almerepas.casework import operations as casework
 from almerepas.core import clock
 from almerepas.holders.overview import entitlements
-from almerepas.models import AuditEvent, Grant, IncomeAssessment, Pass, Scheme
+from almerepas.households.members import Address
+from almerepas.models import AuditEvent, Grant, IncomeAssessment, MemberRole, Pass, Scheme
 from almerepas.passes.operations import active_pass
 from tests.applications.support import answers, fake_pdf, pdf_bytes, png_bytes
 from tests.factories import KEYS, TEST_ACTOR
@@ -238,3 +240,32 @@ def test_the_prune_command_runs_and_reports(
     assert result.exit_code == 0, result.output
     assert "0 concepten en 0 bestanden verwijderd" in result.output
     assert db.scalars(select(AuditEvent.action)).all() == ["applications.prune"]
+
+
+def test_approval_updates_the_household_the_applicant_already_lives_in(
+    keyed: Session, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    db = keyed
+    known = casework.register_household(
+        db, address=Address("1315AB", 99, "Grote Markt"), actor=TEST_ACTOR
+    )
+    for given, born in (("fatima", dt.date(1990, 4, 2)), ("Sami", dt.date(2014, 6, 1))):
+        casework.add_person(
+            db, known, given_name=given, family_name="El Amrani", date_of_birth=born,
+            role=MemberRole.applicant if given == "fatima" else MemberRole.child,
+            valid_from=dt.date(2020, 1, 1), today=TODAY, keys=KEYS, actor=TEST_ACTOR,
+        )  # fmt: skip
+    db.refresh(known)
+    application = _submitted(db, tmp_path)
+    household = deciding.approve(
+        db, application, actor=TEST_ACTOR, keys=KEYS, today=TODAY, now=clock.now()
+    )
+    assert household.id == known.id
+    assert (household.street, household.house_number) == ("Stadhuisplein", 12)
+    assert household.email == "fatima@example.nl"
+    names = sorted(m.person.given_name for m in household.memberships)
+    assert names == ["Noor", "Sami", "fatima"]  # Noor moved in; nobody twice
+    assert all(active_pass(db, m.person_id) for m in household.memberships)
+    actions = list(db.scalars(select(AuditEvent.action)))
+    assert actions.count("household.create") == 1  # only the one made above
+    assert "household.address_change" in actions and "household.contact_change" in actions
