@@ -262,9 +262,32 @@ def reject(
 
 
 def correct(
-    application: Application, step: str, typed: dict[str, str], *, actor: Actor, now: dt.datetime
-) -> None:
-    """A caseworker corrects what was typed, before deciding; the audit is the caller's."""
+    session: Session,
+    application: Application,
+    step: str,
+    typed: dict[str, str],
+    *,
+    actor: Actor,
+    today: dt.date,
+    now: dt.datetime,
+) -> drafting.Errors:
+    """A caseworker corrects one step of what was typed, before deciding: checked as the
+    resident's step is; nothing changes when it is wrong (the errors are returned)."""
     _require_submitted(application)
-    drafting.save_step(application, step, typed, now=now, actor=Actor("system"))
-    del actor
+    before = dict(application.answers.get(step, {}))
+    after = drafting.as_typed(step, typed)
+    found = drafting.read(session, {**application.answers, step: after}, today, (step,))
+    if found.errors:
+        return found.errors
+    application.answers = {**application.answers, step: after}
+    application.updated_at = now
+    session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="application.correct",
+        entity_type="application",
+        entity_id=application.id,
+        changes=audit.changes_between(before, after),
+    )
+    return []

@@ -101,12 +101,17 @@ def editable(application: Application) -> bool:
     return application.status in (ApplicationStatus.draft, ApplicationStatus.more_info)
 
 
+def as_typed(step: str, typed: dict[str, str]) -> dict[str, str]:
+    """The fields of ``step`` that were filled in, trimmed, at most 200 characters each."""
+    kept = {name: typed.get(name, "").strip()[:200] for name in STEPS[step]}
+    return {name: value for name, value in kept.items() if value}
+
+
 def save_step(
     application: Application, step: str, typed: dict[str, str], *, now: dt.datetime, actor: Actor
 ) -> None:
     """Keep what was typed for one step, as typed (trimmed, at most 200 characters a field)."""
-    kept = {name: typed.get(name, "").strip()[:200] for name in STEPS[step]}
-    application.answers = {**application.answers, step: {k: v for k, v in kept.items() if v}}
+    application.answers = {**application.answers, step: as_typed(step, typed)}
     application.updated_at = now
     if actor.name.startswith("staff:"):
         application.filled_by = actor.name

@@ -176,30 +176,17 @@ def correct(application_id: int, step: str) -> ResponseReturnValue:
         return render_template(
             "applications/correct.html", form=values, errors=[], field_errors={}, **context
         )
-    before = dict(application.answers.get(step, {}))
-    deciding.correct(
-        application, step, request.form.to_dict(), actor=current_actor(), now=clock.now()
-    )
-    found = drafting.read(get_session(), application.answers, clock.today(), (step,))
-    if found.errors:
-        get_session().rollback()
-        errors = [(n, translate(m)) for n, m in found.errors]
+    errors = deciding.correct(
+        get_session(), application, step, request.form.to_dict(), actor=current_actor(),
+        today=clock.today(), now=clock.now(),
+    )  # fmt: skip
+    if errors:
+        shown = [(n, translate(m)) for n, m in errors]
         html = render_template(
-            "applications/correct.html",
-            form=request.form.to_dict(),
-            errors=errors,
-            field_errors=dict(errors),
-            **context,
-        )
+            "applications/correct.html", form=request.form.to_dict(), errors=shown,
+            field_errors=dict(shown), **context,
+        )  # fmt: skip
         return html, 400
-    audit.record(
-        get_session(),
-        actor=current_actor(),
-        action="application.correct",
-        entity_type="application",
-        entity_id=application.id,
-        changes=audit.changes_between(before, application.answers.get(step, {})),
-    )
     flash(_("De gegevens zijn verbeterd."))
     return redirect(url_for("application_queue.show", application_id=application.id), 303)
 
