@@ -103,12 +103,9 @@ def send(
     key = (invite_key if item.kind == RENEWAL_INVITE else reminder_key)(assessment.id)
     return writing.write_letter(
         session,
-        household,
+        writing.Addressee.of(household, f"{greeted.given_name} {greeted.family_name}"),
         kind=item.kind,
-        facts={
-            "name": f"{greeted.given_name} {greeted.family_name}",
-            "until": assessment.valid_to.isoformat(),
-        },
+        facts={"until": assessment.valid_to.isoformat()},
         source_key=key,
         keys=keys,
         now=now,

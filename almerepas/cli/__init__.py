@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from almerepas.cli import (
+    applications,
     cards,
     database,
     demo,
@@ -40,5 +41,6 @@ def register_commands(app: Flask) -> None:
         letters.letters_group,
         renewals.renewals_group,
         settle.settle_group,
+        applications.applications_group,
     ):
         app.cli.add_command(group)

@@ -139,7 +139,8 @@ def issue_scheme(
     household_id: int | None = None,
 ) -> SchemeRun:
     """Grant the scheme for the period to everyone eligible, or to one household's members
-    (``household_id``: the one desk's import grants a household at once, as the run would)."""
+    (``household_id``: the one desk's import and an approved application grant a household at
+    once, as the run would; a later run of everyone then skips them)."""
     run = SchemeRun(scheme=scheme.code, period=span.label, unit=scheme.unit)
     # Two runs of one scheme at once: the second waits here until the first commits, and then
     # finds everything granted (PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE).

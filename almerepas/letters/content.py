@@ -5,8 +5,8 @@ The facts (``Letter.facts``) hold values, never sentences, so every language say
 ``name`` (whom the letter greets), ``until`` (ISO date the pass works to), ``benefits`` (see
 ``Benefit``), ``source`` (where the gemeente's own data came from, for a letter without an
 application: AVG art. 14), ``reason`` (a Dutch message id from ``REASONS``) and ``note`` (the
-caseworker's own words, shown as written), ``deadline`` (ISO date) for a request for more
-information.
+caseworker's own words, shown as written), ``deadline`` (ISO date) and ``link`` (where to
+add to the application) for a request for more information.
 """
 
 from __future__ import annotations
@@ -32,10 +32,10 @@ KINDS = (APPROVED, GRANTED, REJECTED, MORE_INFO, RENEWAL_INVITE, RENEWAL_REMINDE
 
 #: Why an application is refused: the caseworker picks one, and may add words of their own.
 REASONS = {
-    "income_too_high": N_("Uw inkomen is hoger dan de grens van de regeling."),
+    "income_above": N_("Uw inkomen is hoger dan de grens van de regeling."),
     "not_in_almere": N_("U woont niet in Almere."),
     "no_evidence": N_("Wij hebben de bewijsstukken die wij vroegen niet gekregen."),
-    "assets_too_high": N_("Uw vermogen is hoger dan de grens van de regeling."),
+    "assets_above": N_("Uw vermogen is hoger dan de grens van de regeling."),
     "already_has_pass": N_("Uw huishouden heeft al een Almerepas."),
     "other": N_("Wij hebben een andere reden. Die staat hieronder."),
 }
@@ -230,10 +230,14 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
             Paragraph(
                 "body",
                 _(
-                    "Stuur het ons vóór %(deadline)s. Dat kan op Mijn Almerepas, bij uw aanvraag. "
-                    "Lukt dat niet? Bel %(phone)s."
+                    "Stuur het ons vóór %(deadline)s. Ga naar %(link)s en vul de code van uw "
+                    "aanvraag in. Lukt dat niet? Bel %(phone)s."
                 )
-                % {"deadline": _date(facts["deadline"], language), "phone": PHONE},
+                % {
+                    "deadline": _date(facts["deadline"], language),
+                    "link": facts["link"],
+                    "phone": PHONE,
+                },
             ),
         ]
     body += [

@@ -23,12 +23,14 @@ class Letter(Base):
     __tablename__ = "letter"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    household_id: Mapped[int] = mapped_column(ForeignKey("household.id"), index=True)
+    #: none for someone who applied and has no household yet (a refusal, a question)
+    household_id: Mapped[int | None] = mapped_column(ForeignKey("household.id"), index=True)
     #: what the letter is about (``letters.content.KINDS``)
     kind: Mapped[str] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8))
     channel: Mapped[LetterChannel] = mapped_column(str_enum(LetterChannel, "letter_channel"))
-    #: what the letter says, as data: names, schemes and amounts, dates, the reason
+    #: what the letter says, as data: the name and address it goes to, schemes and amounts,
+    #: dates, the reason
     facts: Mapped[dict[str, Any]] = mapped_column(JSON)
     #: the decision it belongs to, e.g. ``application:12:approved``: one letter per decision
     source_key: Mapped[str] = mapped_column(String(120), unique=True)

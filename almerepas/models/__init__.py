@@ -1,5 +1,6 @@
 """Every model, imported here so Alembic and the tests see one metadata."""
 
+from almerepas.applications.models import Application, ApplicationStatus, Evidence
 from almerepas.audit.models import AuditEvent
 from almerepas.contracts.models import (
     Contract,
@@ -71,6 +72,8 @@ __all__ = [
     "AgeBand",
     "AgeRule",
     "ApiToken",
+    "Application",
+    "ApplicationStatus",
     "AuditEvent",
     "Beneficiary",
     "BlockReason",
@@ -84,6 +87,7 @@ __all__ = [
     "DeviceSession",
     "District",
     "EntryKind",
+    "Evidence",
     "Grant",
     "HolderSession",
     "Household",

@@ -34,6 +34,11 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # desk; the auditor checks that work.
     "passes.read": frozenset({caseworker, auditor}),
     "passes.write": frozenset({caseworker}),
+    # Applications from residents (docs/one-desk.md): the caseworker's queue, its evidence and
+    # the decision; the auditor checks them. Filling one in for a resident needs no permission
+    # (anyone may apply); a logged-in staff member who does is recorded on it.
+    "applications.read": frozenset({caseworker, auditor}),
+    "applications.decide": frozenset({caseworker}),
     # A preview changes nothing: policy staff see what a rule costs, finance checks before a run.
     "grants.preview": frozenset({finance, policy, auditor}),
     # Who waits for a spent budget, by id and date, no names: policy staff decide on budgets.

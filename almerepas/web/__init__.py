@@ -8,6 +8,7 @@ from flask import Flask
 # routes to the caseworker blueprint; partner_admin_forms and partner_admin_keys add theirs
 # to partner_admin's.
 from almerepas.web import (
+    application_queue,
     assessment_forms,
     caseworker,
     desk,
@@ -40,8 +41,10 @@ __all__ = [
 def init_app(app: Flask) -> None:
     app.register_blueprint(public.blp)
     app.register_blueprint(desk.blp)
+    app.before_request(desk.allow_uploads)  # before staff's CSRF check reads the form
     staff.init_app(app)
     app.register_blueprint(caseworker.blp)
+    app.register_blueprint(application_queue.blp)
     grant_runs.init_app(app)
     finance.init_app(app)
     policy.init_app(app)

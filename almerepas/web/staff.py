@@ -57,6 +57,7 @@ blp = Blueprint("staff", __name__)
 STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("caseworker.search", _l("Een huishouden zoeken"), "households.read"),
     ("caseworker.new_household", _l("Een huishouden inschrijven"), "households.write"),
+    ("application_queue.queue", _l("Aanvragen beoordelen"), "applications.read"),
     ("staff.audit_log", _l("Auditlog bekijken"), "audit.read"),
     ("grant_runs_pages.page", _l("Toekenningen bekijken en uitvoeren"), "grants.preview"),
     ("policy_pages.page", _l("Keuzes van de gemeente bekijken"), "policy.read"),

@@ -4,7 +4,7 @@ with the outbox message for an e-mail and the print time for paper.
 A new table; downgrading drops it, and with it the record of which letters were written.
 
 Revision ID: 5e77e4a1b0c2
-Revises: ec928ed790d5
+Revises: 7a1c0de13a01
 Create Date: 2026-11-30 15:00:00+00:00
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "5e77e4a1b0c2"
-down_revision = "ec928ed790d5"
+down_revision = "7a1c0de13a01"
 branch_labels = None
 depends_on = None
 
@@ -26,7 +26,7 @@ def upgrade() -> None:
     op.create_table(
         "letter",
         sa.Column("id", BIGINT, nullable=False),
-        sa.Column("household_id", BIGINT, nullable=False),
+        sa.Column("household_id", BIGINT, nullable=True),
         sa.Column("kind", sa.String(length=40), nullable=False),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column(

@@ -35,7 +35,8 @@ def approved(**more: Any) -> dict[str, Any]:
 
 
 def write(db: Session, household: Any, kind: str, facts: dict[str, Any], key: str) -> Letter:
-    return writing.write_letter(db, household, kind=kind, facts=facts, source_key=key,
+    to = writing.Addressee.of(household, facts.pop("name"))
+    return writing.write_letter(db, to, kind=kind, facts=facts, source_key=key,
                                 keys=KEYS, now=clock.now(), actor=TEST_ACTOR)  # fmt: skip
 
 
@@ -90,7 +91,7 @@ def test_a_household_that_reads_english_gets_its_letter_in_english(
     household = family(db)
     household.email, household.language = EMAIL, "en"
     letter = write(db, household, REJECTED,
-                   {"name": "Fatima Test", "reason": "income_too_high", "note": None},
+                   {"name": "Fatima Test", "reason": "income_above", "note": None},
                    "application:2:rejected")  # fmt: skip
     message = db.get_one(Message, letter.message_id)
     assert message.subject == "You do not get the Almerepas"
@@ -118,9 +119,13 @@ def test_paper_letters_are_printed_once_into_a_pdf_that_says_what_the_letter_say
     wants_paper = family(db)
     wants_paper.email, wants_paper.letters_by_post = EMAIL, True
     write(db, on_paper, APPROVED, approved(), "application:4:approved")
-    write(db, wants_paper, MORE_INFO,
-          {"name": "Fatima Test", "note": "Een loonstrook van oktober.",
-           "deadline": "2026-03-16"}, "application:5:more_info")  # fmt: skip
+    question = {
+        "name": "Fatima Test",
+        "note": "Een loonstrook van oktober.",
+        "deadline": "2026-03-16",
+        "link": "https://almerepas.example/aanvragen",
+    }
+    write(db, wants_paper, MORE_INFO, question, "application:5:more_info")
     db.commit()
     assert db.scalar(select(func.count()).select_from(Message)) == 0
     runner = app.test_cli_runner()
@@ -142,7 +147,7 @@ def test_paper_letters_are_printed_once_into_a_pdf_that_says_what_the_letter_say
     assert "Sport en cultuur voor kinderen, voor Lid2, Lid3: € 575,00 per jaar" in text
     assert "Bent u het niet eens met dit besluit?" in text
     assert "Een loonstrook van oktober." in text
-    assert "Stuur het ons vóór 16 maart 2026." in text
+    assert "Stuur het ons vóór 16 maart 2026. Ga naar https://almerepas.example/aanvragen" in text
     assert writing.letters_to_print(db) == []
     printed = db.scalars(select(Letter.printed_at)).all()
     assert set(printed) == {clock.now()}

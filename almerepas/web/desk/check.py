@@ -126,7 +126,8 @@ def _who(index: int | None, members: list[Described], today: dt.date) -> str:
     return str(ngettext("uw kind van %(num)s jaar", "uw kind van %(num)s jaar", years))
 
 
-def _worth(answer: SchemeAnswer) -> str:
+def worth(answer: SchemeAnswer) -> str:
+    """What a scheme is worth in a year, in words: the check's answer and the queue's proposal."""
     scheme: Scheme = answer.scheme
     per_year = answer.per_year
     match scheme.kind:
@@ -162,7 +163,7 @@ def _shown(
                 "name": scheme.name_en if english else scheme.name_nl,
                 "description": scheme.description_en if english else scheme.description_nl,
                 "eligible": answer.eligible,
-                "worth": _worth(answer) if answer.eligible else "",
+                "worth": worth(answer) if answer.eligible else "",
                 "for": [_who(v.member, members, today) for v in answer.verdicts if v.eligible],
                 "reasons": reasons,
             }
