@@ -14,16 +14,22 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
 
 from sqlalchemy import exists, select
 from sqlalchemy.orm import Session, aliased
 
+from almerepas.applications import drafting
+from almerepas.applications.models import Application
 from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
+from almerepas.core.money import format_cents, half_up
 from almerepas.households.members import members_on
 from almerepas.households.models import Household, MemberRole
-from almerepas.income.models import IncomeAssessment
+from almerepas.income.assessments import assessment_on
+from almerepas.income.models import IncomeAssessment, Per
 from almerepas.letters import writing
 from almerepas.letters.content import RENEWAL_INVITE, RENEWAL_REMINDER
 from almerepas.letters.models import Letter
@@ -111,3 +117,59 @@ def send(
         now=now,
         actor=actor,
     )
+
+
+# -- the form: an application prefilled with what is known ------------------------------------
+
+
+def _money(cents: int) -> str:
+    """As the form asks for it: 1.234,56."""
+    return format_cents(cents).removeprefix("€ ")
+
+
+def known_answers(session: Session, household: Household, today: dt.date) -> dict[str, Any]:
+    """What the gemeente knows, in the application form's own fields, so the resident only
+    changes what changed: the members living there, the address and contact, and the income of
+    the running assessment per member (a yearly amount as a twelfth, rounded half up)."""
+    members = members_on(household, today)[: drafting.MEMBER_ROWS]
+    typed: dict[str, Any] = {step: {} for step in drafting.STEPS}
+    row_of: dict[int, int] = {}
+    for row, membership in enumerate(members):
+        person = membership.person
+        row_of[person.id] = row
+        typed["members"] |= {
+            f"member-{row}-given_name": person.given_name,
+            f"member-{row}-family_name": person.family_name,
+            f"member-{row}-born": f"{person.date_of_birth:%d-%m-%Y}",
+            f"member-{row}-role": membership.role.value,
+        }
+    typed["address"] = drafting.as_typed("address", {
+        "postcode": f"{household.postcode[:4]} {household.postcode[4:]}",
+        "house_number": str(household.house_number),
+        "suffix": household.house_number_suffix or "",
+        "street": household.street,
+        "email": household.email or "",
+        "phone": household.phone or "",
+        "letters": "ja" if household.letters_by_post else "",
+    })  # fmt: skip
+    assessment = assessment_on(session, household.id, today)
+    lines = [line for line in (assessment.lines if assessment else []) if line.person_id in row_of]
+    for row, line in enumerate(lines[: drafting.INCOME_ROWS]):
+        monthly = line.amount if line.per == Per.month else half_up(Fraction(line.amount, 12))
+        typed["income"] |= {
+            f"income-{row}-member": str(row_of[line.person_id]),
+            f"income-{row}-kind": line.kind,
+            f"income-{row}-amount": _money(monthly),
+        }
+    return typed
+
+
+def start_renewal(
+    session: Session, household: Household, *, now: dt.datetime, today: dt.date, actor: Actor
+) -> tuple[Application, str]:
+    """A new application, prefilled with what is known, and its resume code: the resident
+    checks it, changes what changed, adds a recent proof of income and sends it."""
+    application, code = drafting.start(session, now=now, actor=actor)
+    application.answers = known_answers(session, household, today)
+    session.flush()
+    return application, code

@@ -227,6 +227,11 @@ def test_every_holder_page_passes_axe_and_fits_a_360_pixel_phone(
     for name in ("Geschiedenis", "Waar kan ik de pas gebruiken?"):
         page.get_by_role("link", name=name).click()
         check()
+    page.goto("/mijn")
+    page.get_by_role(
+        "link", name="Kijk of wat wij van u weten nog klopt, en verleng uw pas"
+    ).click()
+    check()
     page.goto(f"/mijn/passen/{PASS_NUMBER}")
     shown_code(page)
     check()
@@ -244,6 +249,7 @@ def test_every_holder_page_passes_axe_and_fits_a_360_pixel_phone(
         "mijn",
         "mijn/geschiedenis",
         "mijn/waar",
+        "mijn/verlengen",
         f"mijn/passen/{PASS_NUMBER}",
         f"mijn/passen/{PASS_NUMBER}/kwijt",
         f"mijn/passen/{PASS_NUMBER}/kwijt",

@@ -181,7 +181,7 @@ def test_every_holder_page_passes_axe(
     page.clock.install(time=START)
     signed_in(page.context, live_server, cookie)
     page.goto(f"/mijn?lang={lang}")
-    for path in ("/mijn", "/mijn/geschiedenis", "/mijn/waar"):
+    for path in ("/mijn", "/mijn/geschiedenis", "/mijn/waar", "/mijn/verlengen"):
         page.goto(path)
         in_language(page, lang)
         passes_axe(page)

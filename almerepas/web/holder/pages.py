@@ -155,6 +155,7 @@ def overview_page() -> ResponseReturnValue:
         warnings=overview.expiry_warnings(found, today=today),
         saved=overview.saved_this_year(db, people, household, today=today),
         household_grants=[e for e in found if e.person is None],
+        can_renew=household is not None,
     )
 
 
