@@ -370,3 +370,9 @@ def phone_code(device: ec.EllipticCurvePrivateKey, credential: str, step: int | 
     if isinstance(step, dt.datetime):
         step = step_at(step)
     return f"{credential}~{step}~{holder_signature(device, credential, step)}"
+
+
+def forged(token: str) -> str:
+    """``token`` with its signature's last two characters changed: always different from the
+    real one (a real signature ends in "AA" one time in 256), and still well-formed base64url."""
+    return token[:-2] + ("AA" if not token.endswith("AA") else "QA")

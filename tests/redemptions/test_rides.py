@@ -18,7 +18,7 @@ from almerepas.passes.operations import block_pass
 from almerepas.redemptions.errors import TooManyRides
 from almerepas.redemptions.models import Ride
 from almerepas.redemptions.rides import MAX_RIDES, RideInput, RideResult, record_rides
-from tests.factories import KEYS, TEST_ACTOR
+from tests.factories import KEYS, TEST_ACTOR, forged
 from tests.fixtures import START
 from tests.redemptions.ride_support import (
     Operator,
@@ -337,7 +337,7 @@ def test_a_bad_code_is_refused_for_that_ride_alone(keyed: Session) -> None:
     found = upload(
         keyed,
         operator,
-        [ride("garbage", "not a code"), ride("forged", code[:-2] + "AA"), ride("good", code)],
+        [ride("garbage", "not a code"), ride("forged", forged(code)), ride("good", code)],
     )
 
     assert results(found) == [
