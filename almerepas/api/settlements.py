@@ -48,8 +48,13 @@ class SettlementApproveSchema(ma.Schema):
 
 class SettlementPaymentSchema(ma.Schema):
     id = fields.Integer()
-    partner_id = fields.Integer()
+    partner_id = fields.Integer(
+        allow_none=True, metadata={"description": "Leeg bij de declaratie van een inwoner"}
+    )
     partner_name = fields.String(attribute="partner.name")
+    reimbursement_id = fields.Integer(
+        allow_none=True, metadata={"description": "De declaratie die dit terugbetaalt"}
+    )
     method = fields.String()
     amount = fields.Integer(metadata={"description": "In centen"})
     status = fields.String()

@@ -58,7 +58,7 @@ def print_run(run: SettlementRun) -> None:
     table.add_column("status")
     for payment in run.payments:
         table.add_row(
-            payment.partner.name,
+            payment.partner.name if payment.partner else f"declaratie {payment.reimbursement_id}",
             payment.method.value,
             format_cents(payment.amount),
             payment.status.value,

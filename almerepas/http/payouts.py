@@ -81,6 +81,8 @@ def _pay_one(
     outcome: StripeOutcome,
 ) -> None:
     line = item.line
+    partner_id = line.partner_id
+    assert partner_id is not None  # noqa: S101 - only partners are paid by Stripe
     try:
         transfer = gateway.pay(line, transfer_group=group, attempt=item.attempt)
     except (PayoutUnavailable, PayoutRefused, PayoutMismatch) as exc:
@@ -89,7 +91,7 @@ def _pay_one(
             session,
             lambda: paying.record_failure(session, line.payment_id, code, refused=refused),
         )
-        outcome.failed.append((line.partner_id, code))
+        outcome.failed.append((partner_id, code))
         return
     run_unit_of_work(
         session,
@@ -97,4 +99,4 @@ def _pay_one(
             session, line.payment_id, transfer.id, actor=actor, now=clock.now()
         ),
     )
-    outcome.paid.append((line.partner_id, transfer.id))
+    outcome.paid.append((partner_id, transfer.id))

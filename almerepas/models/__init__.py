@@ -49,6 +49,7 @@ from almerepas.passes.credential_models import (
 )
 from almerepas.passes.models import BlockReason, CardPrint, Pass, PassStatus
 from almerepas.redemptions.models import Redemption, Reversal
+from almerepas.reimbursements.models import Reimbursement, ReimbursementStatus
 from almerepas.schemes.models import (
     AgeRule,
     Beneficiary,
@@ -122,6 +123,8 @@ __all__ = [
     "PolicySetting",
     "PostcodeDistrict",
     "Redemption",
+    "Reimbursement",
+    "ReimbursementStatus",
     "Reversal",
     "Role",
     "Scheme",

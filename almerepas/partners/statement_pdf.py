@@ -144,6 +144,7 @@ def credit_note_story(found: Statement) -> list[Flowable]:
     styles = _styles()
     width = A4[0] - 2 * MARGIN
     payment, partner = found.payment, found.payment.partner
+    assert partner is not None  # noqa: S101 - a partner's statement is of a partner's payment
     account = (
         _grouped_iban(payment.iban or partner.iban)
         if payment.method == PayoutMethod.sepa

@@ -2,6 +2,7 @@
 
 - ``expense:<scheme>``: what a scheme has cost in payments to partners;
 - ``owed:partner:<id>``: approved, not paid yet (zero once paid);
+- ``owed:holders``: declarations in an approved run, not paid yet (zero once paid);
 - ``clearing:payouts``: paid out, not yet on the bank statement (zero once confirmed);
 - ``bank:gemeente-almere``: the gemeente's bank account the payments leave from.
 """
@@ -54,5 +55,16 @@ def bank(session: Session) -> Account:
         code=BANK,
         name="Bankrekening gemeente Almere",
         kind=AccountKind.bank,
+        cached=False,
+    )
+
+
+def owed_holders(session: Session) -> Account:
+    """Approved declarations in a run, owed to the holders who declared them."""
+    return ledger.ensure_account(
+        session,
+        code="owed:holders",
+        name="Te betalen aan inwoners (declaraties)",
+        kind=AccountKind.payable,
         cached=False,
     )

@@ -25,6 +25,7 @@ from almerepas.core import clock
 from almerepas.core.db import Base, str_enum
 from almerepas.ledger.models import JournalEntry
 from almerepas.redemptions.models import Redemption, Reversal, Ride
+from almerepas.reimbursements.models import Reimbursement
 from almerepas.schemes.models import Scheme
 
 
@@ -154,17 +155,27 @@ class SettlementLine(Base):
 
 
 class SettlementPayment(Base):
-    """What one run pays one partner: one SEPA transaction or one Stripe transfer."""
+    """What one run pays one partner, or one holder for one declaration: one SEPA transaction
+    or one Stripe transfer."""
 
     __tablename__ = "settlement_payment"
     __table_args__ = (
         UniqueConstraint("run_id", "partner_id"),
+        # A declaration is paid exactly once: by one payment of one run (a cancelled run's
+        # payments are deleted, which frees it for the next).
+        UniqueConstraint("reimbursement_id"),
         CheckConstraint("amount > 0", name="amount_positive"),
+        CheckConstraint(
+            "(partner_id IS NULL) <> (reimbursement_id IS NULL)", name="partner_or_reimbursement"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("settlement_run.id"))
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    #: the partner paid; None for a holder's declaration
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    #: the declaration paid back to a holder (always by SEPA); None for a partner
+    reimbursement_id: Mapped[int | None] = mapped_column(ForeignKey("reimbursement.id"))
     method: Mapped[PayoutMethod] = mapped_column(str_enum(PayoutMethod, "payout_method"))
     #: cents
     amount: Mapped[int]
@@ -187,7 +198,8 @@ class SettlementPayment(Base):
     sent_at: Mapped[dt.datetime | None]
 
     run: Mapped[SettlementRun] = relationship(back_populates="payments")
-    partner: Mapped[Partner] = relationship()
+    partner: Mapped[Partner | None] = relationship()
+    reimbursement: Mapped[Reimbursement | None] = relationship()
     payout_entry: Mapped[JournalEntry | None] = relationship()
 
 

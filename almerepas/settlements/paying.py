@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.contracts.models import Partner, PayoutMethod
-from almerepas.ledger.models import EntryKind
+from almerepas.ledger.models import Account, EntryKind
 from almerepas.ledger.posting import Leg, post_entry
 from almerepas.settlements import accounts
 from almerepas.settlements.errors import RunWrongState
@@ -48,23 +48,43 @@ def batch_id(run: SettlementRun) -> str:
     return f"ALM-{run.id}"
 
 
-def _line(payment: SettlementPayment, partner: Partner, run: SettlementRun) -> PayoutLine:
+def _line(payment: SettlementPayment, partner: Partner | None, run: SettlementRun) -> PayoutLine:
+    end_to_end_id = payment.end_to_end_id or f"ALM-{run.id}-{payment.id}"
+    declaration = payment.reimbursement
+    if partner is None:
+        assert declaration is not None  # noqa: S101 - the table's check: one or the other
+        return PayoutLine(
+            payment_id=payment.id,
+            end_to_end_id=end_to_end_id,
+            partner_id=None,
+            name=declaration.account_name,
+            iban=payment.iban or declaration.iban,
+            bic=None,
+            amount=payment.amount,
+            remittance=f"Almerepas declaratie {declaration.id} {end_to_end_id}",
+        )
     return PayoutLine(
         payment_id=payment.id,
-        end_to_end_id=payment.end_to_end_id or f"ALM-{run.id}-{payment.id}",
+        end_to_end_id=end_to_end_id,
         partner_id=partner.id,
         name=partner.name,
         iban=payment.iban or partner.iban,
         bic=payment.bic,
         amount=payment.amount,
-        remittance=f"Almerepas creditnota {run.period} afrekening {run.id} {payment.end_to_end_id}",
+        remittance=f"Almerepas creditnota {run.period} afrekening {run.id} {end_to_end_id}",
         stripe_account=payment.stripe_account,
     )
 
 
 def _partners(session: Session, payments: list[SettlementPayment]) -> dict[int, Partner]:
-    ids = [p.partner_id for p in payments]
+    ids = [p.partner_id for p in payments if p.partner_id is not None]
     return {p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(ids)))}
+
+
+def _owed(session: Session, payment: SettlementPayment) -> Account:
+    if payment.partner_id is None:
+        return accounts.owed_holders(session)
+    return accounts.owed(session, payment.partner_id)
 
 
 def _pending(session: Session, run: SettlementRun, method: PayoutMethod) -> list[SettlementPayment]:
@@ -105,7 +125,7 @@ def _mark_sent(
         session,
         kind=EntryKind.payout,
         natural_key=natural_key,
-        legs=[Leg(accounts.owed(session, p.partner_id), transit, p.amount) for p in payments],
+        legs=[Leg(_owed(session, p), transit, p.amount) for p in payments],
         actor=actor.name,
         effective_at=now,
     )
@@ -166,7 +186,7 @@ def sepa_file(
         run_id=run.id,
         batch_id=batch_id(run),
         execution_date=execution_date,
-        lines=tuple(_line(p, partners[p.partner_id], run) for p in payments),
+        lines=tuple(_line(p, partners.get(p.partner_id or 0), run) for p in payments),
     )
     content = build_credit_transfer(batch, debtor, created_at=now, schema=schema)
     payout_file = PayoutFile(
@@ -219,7 +239,10 @@ def stripe_due(session: Session, run_id: int) -> tuple[str, list[StripeDue]]:
         raise RunWrongState(status=run.status.value)
     payments = _pending(session, run, PayoutMethod.stripe)
     partners = _partners(session, payments)
-    due = [StripeDue(_line(p, partners[p.partner_id], run), p.stripe_attempt) for p in payments]
+    due = [
+        StripeDue(_line(p, partners.get(p.partner_id or 0), run), p.stripe_attempt)
+        for p in payments
+    ]
     return batch_id(run), due
 
 

@@ -19,14 +19,17 @@ class Debtor:
 
 @dataclass(frozen=True)
 class PayoutLine:
-    """One partner's payment in a run: one SEPA transaction or one Stripe transfer."""
+    """One partner's payment in a run (or one holder's declaration): one SEPA transaction or
+    one Stripe transfer."""
 
     #: the settlement payment's id; part of every identifier Stripe or the bank sees
     payment_id: int
     #: ``ALM-<run>-<payment>``: at most 35 characters of ``[A-Za-z0-9-]``, unique forever
     end_to_end_id: str
-    partner_id: int
-    #: the partner's name as registered; may hold diacritics and ``&`` (SEPA cleans it)
+    #: None for a holder's declaration
+    partner_id: int | None
+    #: the partner's name as registered, or the holder's account name; may hold diacritics
+    #: and ``&`` (SEPA cleans it)
     name: str
     iban: str
     bic: str | None

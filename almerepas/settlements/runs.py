@@ -29,7 +29,7 @@ from almerepas.ledger.posting import Leg, post_entry
 from almerepas.schemes import periods
 from almerepas.schemes.errors import InvalidPeriod
 from almerepas.schemes.models import Period, Scheme
-from almerepas.settlements import accounts
+from almerepas.settlements import accounts, reimbursed
 from almerepas.settlements.collect import Source, collect
 from almerepas.settlements.errors import (
     LinesChanged,
@@ -123,7 +123,8 @@ def prepare(
             paid[pid] = sources
         else:
             held.append(Held(pid, reason, total, len(sources)))
-    if not paid:
+    declarations = reimbursed.unpaid(session, cutoff=cutoff) if partner_id is None else []
+    if not paid and not declarations:
         raise NothingToSettle(
             held=[{"partner": h.partner_id, "reason": h.reason.value} for h in held]
         )
@@ -172,11 +173,16 @@ def prepare(
     ]
     try:
         with session.begin_nested():
-            session.execute(insert(SettlementLine), rows)
+            if rows:
+                session.execute(insert(SettlementLine), rows)
+            reimbursed.insert_payments(session, run, declarations)
     except IntegrityError:
         raise SettlementBusy() from None
-    run.total = sum(p.amount for p in payments.values())
-    run.lines_hash = lines_hash([(s.key, s.amount or 0) for ss in paid.values() for s in ss])
+    run.total = sum(p.amount for p in payments.values()) + sum(d.amount for d in declarations)
+    run.lines_hash = lines_hash(
+        [(s.key, s.amount or 0) for ss in paid.values() for s in ss]
+        + [(reimbursed.source_key(d.id), d.amount) for d in declarations]
+    )
     session.flush()
     audit.record(
         session,
@@ -190,6 +196,7 @@ def prepare(
             "total": run.total,
             "lines": len(rows),
             "payments": len(payments),
+            "reimbursements": [d.id for d in declarations],
             "held": [{"partner": h.partner_id, "reason": h.reason.value} for h in held],
         },
     )
@@ -250,7 +257,8 @@ def move(session: Session, run: SettlementRun, source: RunStatus, target: RunSta
 
 
 def _expense_legs(session: Session, run: SettlementRun, *, sign: int) -> list[Leg]:
-    """Per partner and scheme: the scheme's expense becomes what is owed to the partner."""
+    """Per partner and scheme: the scheme's expense becomes what is owed to the partner (and
+    to the holders of the run's declarations)."""
     sums: dict[tuple[int, int], int] = defaultdict(int)
     query = select(SettlementLine.partner_id, SettlementLine.scheme_id, SettlementLine.amount)
     for pid, scheme_id, amount in session.execute(query.where(SettlementLine.run_id == run.id)):
@@ -264,7 +272,7 @@ def _expense_legs(session: Session, run: SettlementRun, *, sign: int) -> list[Le
             legs.append(Leg(expense, owed, amount))
         elif amount < 0:
             legs.append(Leg(owed, expense, -amount))
-    return legs
+    return legs + reimbursed.expense_legs(session, run, sign=sign)
 
 
 def approve(

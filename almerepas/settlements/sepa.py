@@ -110,13 +110,19 @@ def _check_amount(line: PayoutLine) -> int:
     return amount
 
 
+def _stand_in(line: PayoutLine) -> str:
+    if line.partner_id is None:
+        return f"Almerepas {line.end_to_end_id}"
+    return f"Partner {line.partner_id}"
+
+
 def _payment(line: PayoutLine) -> dict[str, Any]:
     """The sepaxml payment dict of one line, its account checked and its texts cleaned."""
     iban = _check_iban(line.iban, "iban", line)
     bic = _check_bic(line.bic, iban, "bic", line)
     payment: dict[str, Any] = {
         # a name of only emoji or symbols cleans to nothing: the partner number stands in
-        "name": epc_text(line.name, NAME_LENGTH) or f"Partner {line.partner_id}",
+        "name": epc_text(line.name, NAME_LENGTH) or _stand_in(line),
         "IBAN": str(iban.compact),
         "amount": _check_amount(line),
         "description": epc_text(line.remittance, REMITTANCE_LENGTH) or line.end_to_end_id,

@@ -24,6 +24,7 @@ from almerepas.web import (
     pass_forms,
     policy,
     public,
+    reimbursement_queue,
     staff,
 )
 
@@ -45,6 +46,7 @@ def init_app(app: Flask) -> None:
     staff.init_app(app)
     app.register_blueprint(caseworker.blp)
     app.register_blueprint(application_queue.blp)
+    app.register_blueprint(reimbursement_queue.blp)
     grant_runs.init_app(app)
     finance.init_app(app)
     policy.init_app(app)

@@ -36,7 +36,7 @@ from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.i18n import translate
 from almerepas.http.outbox import send_after_response
-from almerepas.web.caseworker import may, scheme_name
+from almerepas.web.caseworker import may, no_store, scheme_name
 from almerepas.web.desk.apply import STEP_PAGES, steps_context
 from almerepas.web.desk.check import worth
 
@@ -49,10 +49,7 @@ STEP_TITLES = {
 }
 
 
-@blp.after_request
-def _no_store(response: Response) -> Response:
-    response.headers["Cache-Control"] = "no-store"
-    return response
+blp.after_request(no_store)
 
 
 def _get(application_id: int) -> Application:

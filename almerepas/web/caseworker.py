@@ -52,11 +52,13 @@ HOUSEHOLD_TYPE_LABELS = {
 }
 
 
-@blp.after_request
-def _no_store(response: Response) -> Response:
+def no_store(response: Response) -> Response:
     """Personal data must not stay behind in a browser cache or a shared proxy."""
     response.headers["Cache-Control"] = "no-store"
     return response
+
+
+blp.after_request(no_store)
 
 
 @blp.context_processor

@@ -11,13 +11,14 @@ import pytest
 from sqlalchemy import select
 
 from almerepas.holders.sessions import open_session
-from almerepas.models import Pass, Person
+from almerepas.models import Household, Pass, Person
 from almerepas.reference.loaders import load_norms, load_schemes
 from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY
 from tests.browser.conftest import LiveServer, axe_check, describe_violations, require_playwright
 from tests.browser.test_holder import PASS_NUMBER, arrange, shown_code
 from tests.browser.test_partner_portal import signed_in
 from tests.fixtures import START, FrozenClock
+from tests.web.test_holder_pages import budgets
 
 if TYPE_CHECKING:
     from playwright.sync_api import Page
@@ -173,6 +174,7 @@ def test_every_holder_page_passes_axe(
     try:
         found = db.scalars(select(Pass).where(Pass.number == PASS_NUMBER)).one()
         person = db.get_one(Person, found.person_id)
+        budgets(db, db.scalars(select(Household)).one(), START.date())  # something to claim
         cookie = {TOKEN_KEY: open_session(db, person, now=START), PERSON_KEY: person.id}
         db.commit()
     finally:
@@ -181,10 +183,21 @@ def test_every_holder_page_passes_axe(
     page.clock.install(time=START)
     signed_in(page.context, live_server, cookie)
     page.goto(f"/mijn?lang={lang}")
-    for path in ("/mijn", "/mijn/geschiedenis", "/mijn/waar", "/mijn/verlengen"):
+    for path in (
+        "/mijn",
+        "/mijn/geschiedenis",
+        "/mijn/waar",
+        "/mijn/verlengen",
+        "/mijn/declaraties",
+        "/mijn/declaraties/nieuw",
+    ):
         page.goto(path)
         in_language(page, lang)
         passes_axe(page)
+    page.locator("form[enctype] button[type=submit]").click()  # a claim with nothing filled in
+    expect(page.locator(".error-summary")).to_be_visible()
+    in_language(page, lang)
+    passes_axe(page)
     page.goto(f"/mijn/passen/{PASS_NUMBER}")
     shown_code(page)
     in_language(page, lang)

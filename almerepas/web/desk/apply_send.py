@@ -28,9 +28,13 @@ FORM_OVERHEAD = 64 * 1024
 UPLOAD_ENDPOINT = "desk.apply_evidence"
 
 
+#: the pages that take a file: the application's evidence, and a holder's receipt
+UPLOAD_ENDPOINTS = frozenset({UPLOAD_ENDPOINT, "holder.declare"})
+
+
 def allow_uploads() -> None:
-    """Before the CSRF check reads the form: the upload page takes a file up to the limit."""
-    if request.endpoint == UPLOAD_ENDPOINT and request.method == "POST":
+    """Before the CSRF check reads the form: an upload page takes a file up to the limit."""
+    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
         request.max_content_length = _max_bytes() + FORM_OVERHEAD
 
 

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from flask import Flask
 
-from almerepas.web.holder import lost, pages, phone, recent, renew
+from almerepas.web.holder import declare, lost, pages, phone, recent, renew
 from almerepas.web.holder.words import JINJA_HELPERS
 
-__all__ = ["lost", "phone", "recent", "renew"]  # their routes are on pages.blp
+__all__ = ["declare", "lost", "phone", "recent", "renew"]  # their routes are on pages.blp
 
 
 def init_app(app: Flask) -> None:
