@@ -180,7 +180,7 @@ def _send(
         return
     letter = writing.write_letter(
         session,
-        writing.Addressee.of(household, _greeted(household, day)),
+        writing.Addressee.of(household, greeted_name(household, day)),
         kind=OUTREACH_UNUSED if item.reason == Reason.unused else OUTREACH_EXPIRING,
         facts=facts,
         source_key=f"outreach:{item.key}",
@@ -191,7 +191,7 @@ def _send(
     contact.letter_id, contact.message_id = letter.id, letter.message_id
 
 
-def _greeted(household: Household, day: dt.date) -> str:
+def greeted_name(household: Household, day: dt.date) -> str:
     """The applicant's name, or the first member's."""
     members = members_on(household, day) or household.memberships
     person = next((m.person for m in members if m.role == MemberRole.applicant), members[0].person)
