@@ -7,6 +7,8 @@ Only caseworkers see it: it is the one list that names residents (docs/outreach.
 
 from __future__ import annotations
 
+from fractions import Fraction
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
@@ -115,9 +117,10 @@ def run(run_id: int) -> str:
     )
 
 
-def _percent(value: float, signed: bool = False) -> str:
+def _percent(value: float | Fraction, signed: bool = False) -> str:
     """A share (12,5%) or a difference (+12,5%) with one decimal, as Dutch readers write it."""
-    text = f"{value * 100:+.1f}%" if signed else f"{value * 100:.1f}%"
+    number = float(value) * 100  # a share of households, not money
+    text = f"{number:+.1f}%" if signed else f"{number:.1f}%"
     return text.replace(".", ",")
 
 

@@ -79,4 +79,6 @@ def test_a_household_whose_pass_ends_soon_is_listed_once_per_assessment(
         (household.id, f"expiring:assessment:{assessment.id}", assessment.valid_to)
     ]
     early = assessment.valid_to - dt.timedelta(weeks=9)
-    assert [c for c in listing.outreach_list(db, early, weeks=8) if c.reason == Reason.expiring] == []
+    assert [
+        c for c in listing.outreach_list(db, early, weeks=8) if c.reason == Reason.expiring
+    ] == []
