@@ -13,8 +13,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.applications import renewal
 from almerepas.grants.models import Grant
-from almerepas.holders.household import membership_on
-from almerepas.households.models import Household
+from almerepas.households.models import Household, Membership
 from almerepas.outreach.models import OptOut, OutreachContact, Reason
 from almerepas.redemptions.models import Redemption
 from almerepas.schemes import periods
@@ -66,21 +65,17 @@ def _unused(session: Session, today: dt.date, weeks: int) -> list[Candidate]:
         )
         .order_by(Grant.id)
     ).all()
+    homes = _homes(session, {g.person_id for g in grants if g.person_id is not None}, today)
     found: dict[tuple[int, int, str], list[tuple[int, int | None]]] = defaultdict(list)
     ends: dict[str, dt.date] = {}
     for grant_id, scheme_id, period, person_id, household_id in grants:
         span = periods.parse(period)
         if today < span.start + dt.timedelta(weeks=weeks) or today > span.end:
             continue
-        if household_id is None and person_id is not None:
-            membership = membership_on(session, person_id, today)
-            if membership is None:
-                continue
-            household_id = membership.household_id
-        if household_id is None:
-            continue
-        found[(household_id, scheme_id, period)].append((grant_id, person_id))
-        ends[period] = span.end
+        home = household_id if person_id is None else homes.get(person_id)
+        if home is not None:
+            found[(home, scheme_id, period)].append((grant_id, person_id))
+            ends[period] = span.end
     living = _living(session, {h for h, _s, _p in found}, today)
     return [
         Candidate(
@@ -96,6 +91,20 @@ def _unused(session: Session, today: dt.date, weeks: int) -> list[Candidate]:
         for (household_id, scheme_id, period), rows in found.items()
         if household_id in living
     ]
+
+
+def _homes(session: Session, person_ids: set[int], today: dt.date) -> dict[int, int]:
+    """Person -> the household they live in on ``today`` (the newest membership), in one query."""
+    rows = session.execute(
+        select(Membership.person_id, Membership.household_id)
+        .where(
+            Membership.person_id.in_(person_ids),
+            Membership.valid_from <= today,
+            Membership.valid_to.is_(None) | (Membership.valid_to >= today),
+        )
+        .order_by(Membership.valid_from, Membership.id)
+    ).all()
+    return dict(rows)  # a later membership overwrites an earlier one
 
 
 def _living(session: Session, household_ids: set[int], today: dt.date) -> set[int]:

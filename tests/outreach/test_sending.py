@@ -136,6 +136,7 @@ def test_a_dry_run_counts_and_writes_nothing(
     tables = (OutreachRun, OutreachContact, Message, Letter, AuditEvent)
     before = [count(db, t) for t in tables]
 
+    assert "Vandaag hoeft niemand" in cli(app, "send", "--dry-run", "--weeks", "10")
     output = cli(app, "send", "--dry-run")
 
     assert "proefrun: niets opgeslagen" in output
