@@ -4,7 +4,10 @@ the log; a dry run writes nothing."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from flask import Flask
+from pypdf import PdfReader
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -142,3 +145,24 @@ def test_a_dry_run_counts_and_writes_nothing(
     assert "proefrun: niets opgeslagen" in output
     assert "herinnering per e-mail" in output and "herinnering per brief" in output
     assert [count(db, t) for t in tables] == before
+
+
+def test_a_paper_reminder_goes_into_the_print_batch_in_plain_dutch(
+    app: Flask, reference: Session, frozen_clock: FrozenClock, tmp_path: Path
+) -> None:
+    db = reference
+    family(db, "Cor", by_post=True)
+    grant_budgets(db)
+    db.commit()
+    on(frozen_clock, MARCH)
+    assert "herinnering per brief" in cli(app, "send")
+
+    target = tmp_path / "brieven.pdf"
+    result = app.test_cli_runner().invoke(args=["letters", "print", str(target)])
+    assert result.exit_code == 0, result.output
+    text = " ".join(" ".join(page.extract_text().split()) for page in PdfReader(target).pages)
+    assert "U heeft nog tegoed op uw Almerepas" in text
+    assert "Beste Cor Test," in text
+    assert "Kind van Cor Test" in text
+    assert "31 december 2026" in text
+    assert "Wilt u deze herinneringen niet meer?" in text
