@@ -99,6 +99,8 @@ def load_config(
         "OUTBOX_HAND_OVER": "thread",
         # How many days a partner may reverse a redemption (issue 11: default 30).
         "REVERSAL_DAYS": int(env.get("ALMEREPAS_REVERSAL_DAYS", 30)),
+        # Outreach (docs/outreach.md): weeks into a period before an unused grant is reminded.
+        "OUTREACH_WEEKS": int(env.get("ALMEREPAS_OUTREACH_WEEKS", 8)),
         # Settlement (docs/settlement.md): the account partners are paid from, the pain.001
         # version (.09; .03 for a bank that wants it), Stripe Connect, and the schedule.
         "SEPA_DEBTOR_NAME": env.get("ALMEREPAS_SEPA_DEBTOR_NAME", "Gemeente Almere"),

@@ -69,23 +69,30 @@ def _running_and_newest(today: dt.date) -> list[object]:
     ]
 
 
-def due(session: Session, today: dt.date) -> list[Due]:
-    """The invitations and reminders to send on ``today``, by assessment."""
-    ending = session.execute(
-        select(IncomeAssessment.id, IncomeAssessment.household_id)
+def ending(session: Session, today: dt.date) -> list[tuple[int, int, dt.date]]:
+    """(assessment, household, last day) of the running, newest assessments that end within
+    ``INVITE_BEFORE``: the households due for renewal (also outreach's list)."""
+    rows = session.execute(
+        select(IncomeAssessment.id, IncomeAssessment.household_id, IncomeAssessment.valid_to)
         .join(Household, Household.id == IncomeAssessment.household_id)
         .where(*_running_and_newest(today))  # type: ignore[arg-type]
         .where(IncomeAssessment.valid_to < today + INVITE_BEFORE)
         .order_by(IncomeAssessment.id)
     ).all()
-    keys = [k for a, _h in ending for k in (invite_key(a), reminder_key(a))]
+    return [(a, h, last) for a, h, last in rows]
+
+
+def due(session: Session, today: dt.date) -> list[Due]:
+    """The invitations and reminders to send on ``today``, by assessment."""
+    running_out = [(a, h) for a, h, _last in ending(session, today)]
+    keys = [k for a, _h in running_out for k in (invite_key(a), reminder_key(a))]
     written = dict(
         session.execute(
             select(Letter.source_key, Letter.created_at).where(Letter.source_key.in_(keys))
         ).all()
     )
     result = []
-    for assessment_id, household_id in ending:
+    for assessment_id, household_id in running_out:
         invited = written.get(invite_key(assessment_id))
         if invited is None:
             result.append(Due(assessment_id, household_id, RENEWAL_INVITE))

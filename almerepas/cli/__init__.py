@@ -15,6 +15,7 @@ from almerepas.cli import (
     ledger,
     letters,
     outbox,
+    outreach,
     passes,
     reference,
     renewals,
@@ -40,6 +41,7 @@ def register_commands(app: Flask) -> None:
         cards.cards_group,
         letters.letters_group,
         renewals.renewals_group,
+        outreach.outreach_group,
         settle.settle_group,
         applications.applications_group,
     ):

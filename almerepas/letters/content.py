@@ -28,7 +28,11 @@ OBJECTION_WEEKS = 6
 
 APPROVED, GRANTED, REJECTED, MORE_INFO = "approved", "granted", "rejected", "more_info"
 RENEWAL_INVITE, RENEWAL_REMINDER = "renewal_invite", "renewal_reminder"
-KINDS = (APPROVED, GRANTED, REJECTED, MORE_INFO, RENEWAL_INVITE, RENEWAL_REMINDER)
+OUTREACH_UNUSED, OUTREACH_EXPIRING = "outreach_unused", "outreach_expiring"
+KINDS = (
+    APPROVED, GRANTED, REJECTED, MORE_INFO, RENEWAL_INVITE, RENEWAL_REMINDER,
+    OUTREACH_UNUSED, OUTREACH_EXPIRING,
+)  # fmt: skip
 
 #: Why an application is refused: the caseworker picks one, and may add words of their own.
 REASONS = {
@@ -135,7 +139,57 @@ def subject(kind: str, _: Translate) -> str:
         MORE_INFO: _("Wij hebben meer informatie nodig voor uw aanvraag"),
         RENEWAL_INVITE: _("Wilt u uw Almerepas houden?"),
         RENEWAL_REMINDER: _("Herinnering: wilt u uw Almerepas houden?"),
+        OUTREACH_UNUSED: _("U heeft nog tegoed op uw Almerepas"),
+        OUTREACH_EXPIRING: _("Uw Almerepas stopt binnenkort"),
     }[kind]
+
+
+def _outreach(kind: str, facts: dict[str, Any], _: Translate, language: str) -> list[Paragraph]:
+    """A friendly reminder (docs/outreach.md): what is waiting, until when, where to look, and
+    how to say no to more reminders."""
+    until = _date(facts["until"], language)
+    if kind == OUTREACH_UNUSED:
+        name = facts["scheme_en"] if language == "en" else facts["scheme_nl"]
+        body = [
+            Paragraph(
+                "body",
+                _("Met uw Almerepas heeft u %(scheme)s. U heeft het nog niet gebruikt.")
+                % {"scheme": name},
+            ),
+            *(Paragraph("item", person) for person in facts.get("people", [])),
+            Paragraph(
+                "body",
+                _("Het werkt tot en met %(until)s. Wat u dan niet gebruikt heeft, vervalt.")
+                % {"until": until},
+            ),
+            Paragraph("subheading", _("Waar kunt u de pas gebruiken?")),
+            Paragraph(
+                "body",
+                _(
+                    "Kijk op Mijn Almerepas. Daar ziet u wat u nog heeft en bij welke clubs "
+                    "en winkels u de pas kunt laten zien."
+                ),
+            ),
+        ]
+    else:
+        body = [
+            Paragraph("body", _("Uw Almerepas werkt tot en met %(until)s.") % {"until": until}),
+            Paragraph(
+                "body",
+                _(
+                    "Wilt u de pas houden? Ga naar Mijn Almerepas en kies 'Pas verlengen'. "
+                    "Dat duurt ongeveer 5 minuten."
+                ),
+            ),
+        ]
+    return [
+        *body,
+        Paragraph(
+            "body", _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.") % {"phone": PHONE}
+        ),
+        Paragraph("subheading", _("Wilt u deze herinneringen niet meer?")),
+        Paragraph("body", _("Bel %(phone)s. Dan sturen wij ze niet meer.") % {"phone": PHONE}),
+    ]
 
 
 def _renewal(until: str, reminder: bool, _: Translate) -> list[Paragraph]:
@@ -211,6 +265,8 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
         ]
     elif kind in (RENEWAL_INVITE, RENEWAL_REMINDER):
         body += _renewal(until, kind == RENEWAL_REMINDER, _)
+    elif kind in (OUTREACH_UNUSED, OUTREACH_EXPIRING):
+        body += _outreach(kind, facts, _, language)
     elif kind == REJECTED:
         body += [
             Paragraph("body", _("Wij hebben uw aanvraag bekeken. U krijgt de Almerepas niet.")),

@@ -39,6 +39,7 @@ from almerepas.income.models import (
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
 from almerepas.letters.models import Letter, LetterChannel
 from almerepas.outbox.models import Channel, Message, MessageStatus
+from almerepas.outreach.models import OptOut, OutreachContact, OutreachRun
 from almerepas.passes.credential_models import (
     Credential,
     CredentialKind,
@@ -110,6 +111,9 @@ __all__ = [
     "MidPeriodEntry",
     "Norm",
     "Offer",
+    "OptOut",
+    "OutreachContact",
+    "OutreachRun",
     "Partner",
     "PartnerRole",
     "PartnerUser",

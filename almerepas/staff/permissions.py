@@ -62,6 +62,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # and confirms; the auditor checks the runs.
     "settlements.read": frozenset({finance, auditor}),
     "settlements.write": frozenset({finance}),
+    # Outreach (docs/outreach.md): the list names residents who do not use what they have, so
+    # only caseworkers see it and send its reminders.
+    "outreach.read": frozenset({caseworker}),
+    "outreach.send": frozenset({caseworker}),
     "audit.read": frozenset({auditor}),
     "staff.manage": frozenset({administrator}),
 }

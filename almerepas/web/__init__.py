@@ -18,6 +18,7 @@ from almerepas.web import (
     household_changes,
     household_forms,
     households,
+    outreach,
     partner_admin,
     partner_admin_forms,
     partner_admin_keys,
@@ -47,6 +48,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(caseworker.blp)
     app.register_blueprint(application_queue.blp)
     app.register_blueprint(reimbursement_queue.blp)
+    app.register_blueprint(outreach.blp)
     grant_runs.init_app(app)
     finance.init_app(app)
     policy.init_app(app)

@@ -59,6 +59,7 @@ STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("caseworker.new_household", _l("Een huishouden inschrijven"), "households.write"),
     ("application_queue.queue", _l("Aanvragen beoordelen"), "applications.read"),
     ("reimbursement_queue.queue", _l("Declaraties beoordelen"), "applications.read"),
+    ("outreach_pages.page", _l("Bereik: herinneringen"), "outreach.read"),
     ("staff.audit_log", _l("Auditlog bekijken"), "audit.read"),
     ("grant_runs_pages.page", _l("Toekenningen bekijken en uitvoeren"), "grants.preview"),
     ("policy_pages.page", _l("Keuzes van de gemeente bekijken"), "policy.read"),
