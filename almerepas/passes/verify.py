@@ -89,13 +89,15 @@ class _Revoked:
     def __contains__(self, revocation_hash: object) -> bool:
         if not isinstance(revocation_hash, str):
             return False
-        found = self.session.scalar(_REVOKED, {"revocation_hash": revocation_hash})
+        found = self.session.connection().scalar(_REVOKED, {"revocation_hash": revocation_hash})
         return found is not None
 
 
-_REVOKED = select(Credential.id).where(
-    Credential.revocation_hash == bindparam("revocation_hash"),
-    Credential.revoked_at.is_not(None),
+_credentials = cast(Table, Credential.__table__)
+#: on the table, not the entity: a plain statement without the ORM's work per execution
+_REVOKED = select(_credentials.c.id).where(
+    _credentials.c.revocation_hash == bindparam("revocation_hash"),
+    _credentials.c.revoked_at.is_not(None),
 )
 
 
