@@ -13,6 +13,7 @@ from sqlalchemy import (
     ColumnElement,
     CompoundSelect,
     Date,
+    Row,
     Select,
     bindparam,
     or_,
@@ -24,6 +25,8 @@ from almerepas.contracts.models import Contract, Location, Partner, contract_loc
 from almerepas.grants.models import Grant
 from almerepas.holders.household import HOUSEHOLD_ROLES
 from almerepas.households.models import Household, Membership
+from almerepas.ledger.models import Account
+from almerepas.schemes.models import Scheme
 
 
 def running_contracts(session: Session, partner: Partner, day: dt.date) -> list[Contract]:
@@ -113,9 +116,11 @@ def period_labels(day: dt.date) -> list[str]:
 
 def grants_here(
     session: Session, person_id: int, day: dt.date, partner_id: int, location_id: int
-) -> list[Grant]:
-    """holder_grants for the schemes the partner's running contracts cover at the location
-    (covered_schemes), with one statement built once: every scan asks."""
+) -> list[Row[*tuple[Any, ...]]]:
+    """What a scan shows of holder_grants for the schemes the partner's running contracts cover
+    at the location (covered_schemes): per grant, in grant order, its expiry, its scheme's code,
+    names, kind, unit and discount, and its entitlement's balance (None for a right). One
+    statement built once, on plain columns: every scan asks, and needs no objects."""
     params = {
         "person_id": person_id,
         "day": day,
@@ -123,11 +128,11 @@ def grants_here(
         "location_id": location_id,
         "periods": period_labels(day),
     }
-    return list(session.scalars(_grants_here(), params))
+    return list(session.connection().execute(_grants_here(), params))
 
 
 @functools.cache
-def _grants_here() -> Select[Grant]:
+def _grants_here() -> Select[*tuple[Any, ...]]:
     day = bindparam("day", type_=Date)
     person_id: BindParameter[int] = bindparam("person_id")
     covered = (
@@ -141,12 +146,22 @@ def _grants_here() -> Select[Grant]:
         )
     )
     return (
-        select(Grant)
+        select(
+            Grant.expired_at,
+            Scheme.code,
+            Scheme.name_nl,
+            Scheme.name_en,
+            Scheme.kind,
+            Scheme.unit,
+            Scheme.discount_percent,
+            Account.balance,
+        )
+        .join(Scheme, Scheme.id == Grant.scheme_id)
+        .outerjoin(Account, Account.id == Grant.account_id)
         .where(
             Grant.id.in_(beneficiary_grants(person_id, day)),
             Grant.scheme_id.in_(covered),
             Grant.period.in_(bindparam("periods", expanding=True)),
         )
-        .options(joinedload(Grant.account))
         .order_by(Grant.id)
     )
