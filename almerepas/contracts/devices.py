@@ -122,6 +122,7 @@ def authenticate_device(session: Session, key: str, keys: Keyring) -> Device:
     """The device this key belongs to, if it may still scan; refused otherwise."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DeviceUnknown()
+    session.flush()  # a Core read: what the caller changed counts, as with the ORM's autoflush
     row = session.connection().execute(_by_key_hash(), {"key_hash": key_hash(key, keys)}).first()
     if row is None:
         raise DeviceUnknown()

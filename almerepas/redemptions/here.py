@@ -269,6 +269,7 @@ def grant_here(
         "periods": period_labels(day),
         "payee": f"partner:{partner.id}",
     }
+    session.flush()  # a Core read: what the caller changed counts, as with the ORM's autoflush
     rows = session.connection().execute(_grant_here_statement(), params).mappings().all()
     here = [row for row in rows if row["covered"]]
     running = [row for row in here if row["g_expired_at"] is None]
