@@ -20,9 +20,11 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
+from almerepas.core.inserted import columns_of, loaded
 from almerepas.passes import keys as signing
 from almerepas.passes.credential_errors import (
     BY_CODE,
@@ -102,10 +104,21 @@ _REVOKED = select(_credentials.c.id).where(
 
 
 def _credential(session: Session, pseudonym: str) -> Credential | None:
-    return session.scalar(_BY_PSEUDONYM, {"pseudonym": pseudonym})
+    """The credential of a pseudonym with its pass: one Core statement, its row made objects."""
+    row = session.connection().execute(_BY_PSEUDONYM, {"pseudonym": pseudonym}).first()
+    if row is None:
+        return None
+    credential = loaded(session, Credential, row._mapping, "c_")
+    set_committed_value(credential, "pass_", loaded(session, Pass, row._mapping, "p_"))
+    return credential
 
 
-_BY_PSEUDONYM = select(Credential).where(Credential.pseudonym == bindparam("pseudonym"))
+_passes = cast(Table, Pass.__table__)
+_BY_PSEUDONYM = (
+    select(*columns_of(_credentials, Credential, "c_"), *columns_of(_passes, Pass, "p_"))
+    .join_from(_credentials, _passes, _passes.c.id == _credentials.c.pass_id)
+    .where(_credentials.c.pseudonym == bindparam("pseudonym"))
+)
 
 
 def _check_pass(credential: Credential, *, now: dt.datetime) -> None:
@@ -132,6 +145,7 @@ def verify_code(session: Session, code: str, *, now: dt.datetime, keys: Keyring)
     later check that decrypts something (a partner's device key) changes no caller.
     """
     del keys
+    session.flush()  # Core reads below: what the caller changed counts, as with the ORM's
     try:
         result = kit(
             code,
