@@ -62,6 +62,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # and confirms; the auditor checks the runs.
     "settlements.read": frozenset({finance, auditor}),
     "settlements.write": frozenset({finance}),
+    # Figures (docs/reports.md): counts and amounts only, small counts hidden, never a person.
+    # Policy staff steer on them; finance checks spend against budgets; the auditor checks.
+    "reports.read": frozenset({policy, finance, auditor}),
     "audit.read": frozenset({auditor}),
     "staff.manage": frozenset({administrator}),
 }
