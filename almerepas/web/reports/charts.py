@@ -17,7 +17,9 @@ DASHES = ["", "8 4", "2 4", "10 4 2 4"]
 MARKERS = ["circle", "square", "triangle", "diamond"]
 #: Fill patterns for bars (defined in the template): hatched, dotted, crossed, solid.
 PATTERNS = ["hatch", "dots", "cross", "solid"]
-BAR_HEIGHT, BAR_GAP, LABEL_WIDTH = 22, 12, 160
+#: A bar row: its label above, then the bar; the label may be as long as the chart is wide.
+BAR_HEIGHT, LABEL_HEIGHT, BAR_GAP = 22, 18, 12
+ROW_HEIGHT = LABEL_HEIGHT + BAR_HEIGHT + BAR_GAP
 
 
 @dataclass(frozen=True)
@@ -35,7 +37,7 @@ class Series:
     #: runs of consecutive points; a hidden month breaks the line
     runs: list[list[Point]]
     #: where the series' own name is written (after its last point)
-    end: Point | None
+    end: Point
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class LineChart:
 @dataclass(frozen=True)
 class Bar:
     label: str
+    #: the top of the bar; its label is written just above it
     y: int
     #: the bar's length in pixels; 0 when hidden
     length: int
@@ -63,7 +66,6 @@ class Bar:
 @dataclass(frozen=True)
 class BarChart:
     height: int
-    left: int
     bars: list[Bar]
 
 
@@ -91,9 +93,12 @@ def take_up_lines(table: Table, year: int) -> LineChart:
                 continue
             runs[-1].append(Point(PLOT_LEFT + (month - 1) * step, _y(rate), f"{rate}%"))
         runs = [run for run in runs if run]
-        end = runs[-1][-1] if runs else None
+        if not runs:
+            continue  # every month hidden: nothing to draw, the table says why
         series.append(
-            Series(names[code], DASHES[n % len(DASHES)], MARKERS[n % len(MARKERS)], runs, end)
+            Series(
+                names[code], DASHES[n % len(DASHES)], MARKERS[n % len(MARKERS)], runs, runs[-1][-1]
+            )
         )
     months = [(PLOT_LEFT + (m - 1) * step, f"{year}-{m:02d}"[5:]) for m in range(1, 13)]
     grid = [(_y(p), f"{p}%") for p in (0, 25, 50, 75, 100)]
@@ -102,11 +107,11 @@ def take_up_lines(table: Table, year: int) -> LineChart:
 
 def _bars(rows: list[tuple[str, int | None, int, str]]) -> BarChart:
     """Bars of (label, length in per mille or None when hidden, outline per mille, text)."""
-    scale = WIDTH - LABEL_WIDTH - 200
+    scale = WIDTH - 240
     bars = [
         Bar(
             label,
-            PLOT_TOP + n * (BAR_HEIGHT + BAR_GAP),
+            n * ROW_HEIGHT + LABEL_HEIGHT,
             0 if length is None else scale * min(length, 1000) // 1000,
             scale * outline // 1000,
             PATTERNS[n % len(PATTERNS)],
@@ -114,7 +119,7 @@ def _bars(rows: list[tuple[str, int | None, int, str]]) -> BarChart:
         )
         for n, (label, length, outline, text) in enumerate(rows)
     ]
-    return BarChart(PLOT_TOP + len(bars) * (BAR_HEIGHT + BAR_GAP) + 8, LABEL_WIDTH, bars)
+    return BarChart(len(bars) * ROW_HEIGHT + 4, bars)
 
 
 def budget_bars(table: Table, amount: dict[str, str]) -> BarChart:
