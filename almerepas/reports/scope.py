@@ -12,6 +12,7 @@ from typing import Any
 
 from sqlalchemy import (
     ScalarSelect,
+    Select,
     Subquery,
     and_,
     case,
@@ -103,6 +104,9 @@ def grant_facts(f: ReportFilter) -> Subquery:
         .join(Pass, Ride.pass_id == Pass.id)
         .where(people, Ride.result == RIDE_OK, Ride.ridden_at < f.end)
     )
+    # Only the redemptions and rides of grants in scope are grouped, not a whole table's.
+    scoped = Grant.__table__.alias("scoped")
+    in_scope = select(scoped.c.id).where(scoped.c.period.in_(f.labels))
     used = (
         select(
             Redemption.grant_id.label("grant_id"),
@@ -110,16 +114,17 @@ def grant_facts(f: ReportFilter) -> Subquery:
             func.sum(Redemption.reversed).label("reversed"),
             func.min(Redemption.created_at).label("first_at"),
         )
+        .where(Redemption.grant_id.in_(in_scope))
         .group_by(Redemption.grant_id)
         .subquery("used")
     )
     rides = (
         select(Ride.grant_id.label("grant_id"), func.min(Ride.ridden_at).label("first_at"))
-        .where(Ride.result == RIDE_OK, Ride.grant_id.is_not(None))
+        .where(Ride.result == RIDE_OK, Ride.grant_id.in_(in_scope))
         .group_by(Ride.grant_id)
         .subquery("rides")
     )
-    settled = _settled_by_grant()
+    settled = _settled_by_grant(in_scope)
     expired = (
         select(func.sum(Transfer.amount))
         .where(Transfer.entry_id == Grant.expiry_entry_id)
@@ -164,7 +169,7 @@ def grant_facts(f: ReportFilter) -> Subquery:
     return facts.subquery("facts")
 
 
-def _settled_by_grant() -> Subquery:
+def _settled_by_grant(in_scope: Select[tuple[int]]) -> Subquery:
     """Cents settled with partners per grant: its redemptions, their reversals and its rides."""
     own = Redemption.__table__.alias("own")
     reversed_one = Redemption.__table__.alias("reversed_one")
@@ -176,7 +181,7 @@ def _settled_by_grant() -> Subquery:
         .outerjoin(Reversal, Reversal.id == SettlementLine.reversal_id)
         .outerjoin(reversed_one, reversed_one.c.id == Reversal.redemption_id)
         .outerjoin(Ride, Ride.id == SettlementLine.ride_id)
-        .where(SettlementRun.status.in_(SETTLED))
+        .where(SettlementRun.status.in_(SETTLED), grant_id.in_(in_scope))
         .group_by(grant_id)
         .subquery("settled")
     )
