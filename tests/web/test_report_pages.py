@@ -67,3 +67,14 @@ def test_csv_hides_small_counts_too(policy: FlaskClient) -> None:
 
 def test_an_unknown_table_is_404(policy: FlaskClient) -> None:
     assert policy.get("/medewerkers/cijfers/geheim.csv?jaar=2026").status_code == 404
+
+
+def test_a_district_filter_narrows_every_table(policy: FlaskClient) -> None:
+    html = main_of(page(policy.get("/medewerkers/cijfers?jaar=2026&wijk=almere_haven")))
+    assert '<option value="almere_haven" selected>' in html
+    # In Haven only b1 redeemed, at the Buurtsuper.
+    assert "Buurtsuper" in html and "Sportclub Almere" not in html
+    assert "wijk=almere_haven" in html  # the CSV links keep the filter
+    response = policy.get("/medewerkers/cijfers/partners.csv?jaar=2026&wijk=almere_haven")
+    assert "partners-2026-almere_haven.csv" in response.headers["Content-Disposition"]
+    assert "Sportclub" not in response.get_data(as_text=True)

@@ -30,29 +30,35 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(blp)
 
 
+def _number(name: str, low: int, high: int) -> int | ValueError | None:
+    """A whole number from ``low`` to ``high`` in the query, None when empty."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and low <= int(raw) <= high else ValueError(name)
+
+
 def _filter() -> tuple[ReportFilter, list[tuple[str, str]]]:
     """The year, month and district asked for; a wrong one is named and the default used."""
     errors: list[tuple[str, str]] = []
-    year, month, district = clock.today().year, None, None
-    raw = request.args.get("jaar", "").strip()
-    if raw:
-        if raw.isdigit() and 2000 <= int(raw) <= 2100:
-            year = int(raw)
-        else:
-            errors.append(("jaar", _("Schrijf een jaar als 2027.")))
-    raw = request.args.get("maand", "").strip()
-    if raw:
-        if raw.isdigit() and 1 <= int(raw) <= 12:
-            month = int(raw)
-        else:
-            errors.append(("maand", _("Kies een maand van 1 tot en met 12, of laat het leeg.")))
+    year = _number("jaar", 2000, 2100)
+    if isinstance(year, ValueError):
+        errors.append(("jaar", _("Schrijf een jaar als 2027.")))
+    month = _number("maand", 1, 12)
+    if isinstance(month, ValueError):
+        errors.append(("maand", _("Kies een maand van 1 tot en met 12, of laat het leeg.")))
     raw = request.args.get("wijk", "").strip()
-    if raw:
-        if raw in {d.value for d in District}:
-            district = District(raw)
-        else:
-            errors.append(("wijk", _("Kies een wijk uit de lijst.")))
-    return ReportFilter(year, month, district), errors
+    district = District(raw) if raw in {d.value for d in District} else None
+    if raw and district is None:
+        errors.append(("wijk", _("Kies een wijk uit de lijst.")))
+    return (
+        ReportFilter(
+            year if isinstance(year, int) else clock.today().year,
+            month if isinstance(month, int) else None,
+            district,
+        ),
+        errors,
+    )
 
 
 def _translated(table: tables.Table) -> tables.Table:
@@ -134,6 +140,7 @@ def page() -> ResponseReturnValue:
         "districts": districts,
         "scheme": scheme,
         "codes": codes,
+        "scheme_choices": [(code, code) for code in codes],
         "district_choices": [(d.value, _(tables.DISTRICT_LABELS[d])) for d in District],
         "take_up": charts.take_up_lines(found["maanden"], f.year),
         "budget": charts.budget_bars(schemes, spent_texts),
