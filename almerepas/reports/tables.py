@@ -173,9 +173,12 @@ def partners_table(session: Session, f: ReportFilter) -> Table:
 
 
 def csv_cell(cell: Cell) -> str:
-    """A cell in a CSV file: a hidden count as ``< 10``, amounts as whole cents or units."""
+    """A cell in a CSV file: a hidden count as ``< 10``, amounts as whole cents or units, and a
+    name (a partner's) as text, never as a formula in a spreadsheet."""
     if cell is None:
         return ""
+    if isinstance(cell, str) and cell[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + cell
     return str(cell)
 
 

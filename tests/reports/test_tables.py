@@ -61,3 +61,10 @@ def test_the_schemes_table_hides_counts_not_amounts(reference: Session) -> None:
     assert row["take_up"] is None  # a share of hidden counts would give them away
     assert (row["granted_amount"], row["spent"], row["annual_budget"]) == (1500_00, 330_00, 2000_00)
     assert row["budget_used"] == 17  # 330 of 2000 is 16.5 %, half up
+
+
+def test_a_name_in_csv_is_never_a_formula() -> None:
+    column = tables.Column("partner", "Partner", "text")
+    table = tables.Table("t", "t", [column], [["=1+1"], [None]])
+    assert tables.csv_rows(table, ["Partner"]) == [["Partner"], ["'=1+1"], [""]]
+    assert tables.csv_cell(HIDDEN) == "< 10" and tables.csv_cell(-20_00) == "-2000"

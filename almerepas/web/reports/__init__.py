@@ -170,7 +170,8 @@ def export(name: str) -> ResponseReturnValue:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerows(tables.csv_rows(table, [c.label for c in table.columns]))
-    response = Response(out.getvalue(), mimetype="text/csv")
+    response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
     suffix = f"-{f.month:02d}" if f.month else ""
     district = f"-{f.district.value}" if f.district else ""
     filename = f"{name}-{f.year}{suffix}{district}.csv"
