@@ -78,3 +78,9 @@ def test_a_district_filter_narrows_every_table(policy: FlaskClient) -> None:
     response = policy.get("/medewerkers/cijfers/partners.csv?jaar=2026&wijk=almere_haven")
     assert "partners-2026-almere_haven.csv" in response.headers["Content-Disposition"]
     assert "Sportclub" not in response.get_data(as_text=True)
+
+
+def test_in_english_the_schemes_have_their_english_names(policy: FlaskClient) -> None:
+    html = main_of(page(policy.get("/medewerkers/cijfers?jaar=2026&lang=en")))
+    assert "Stadsfonds sport en cultuur" not in html
+    assert "City fund for sport and culture" in html

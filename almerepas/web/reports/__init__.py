@@ -11,6 +11,7 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from almerepas.core import clock
 from almerepas.core.money import format_cents
@@ -20,7 +21,8 @@ from almerepas.http.guard import require_role
 from almerepas.reports import tables
 from almerepas.reports.privacy import Hidden
 from almerepas.reports.scope import ReportFilter
-from almerepas.web.caseworker import quantity
+from almerepas.schemes.models import Scheme
+from almerepas.web.caseworker import quantity, scheme_name
 from almerepas.web.reports import charts
 
 blp = Blueprint("report_pages", __name__, url_prefix="/medewerkers/cijfers")
@@ -62,8 +64,13 @@ def _filter() -> tuple[ReportFilter, list[tuple[str, str]]]:
 
 
 def _translated(table: tables.Table) -> tables.Table:
-    """Column titles and the district names in the request's language."""
+    """Column titles, scheme and district names in the request's language."""
+    keys = [c.key for c in table.columns]
     rows = [_labels(row, table) for row in table.rows]
+    if "name" in keys and "scheme" in keys:
+        names = {s.code: scheme_name(s) for s in get_session().scalars(select(Scheme))}
+        at, code = keys.index("name"), keys.index("scheme")
+        rows = [[*row[:at], names.get(str(row[code]), row[at]), *row[at + 1 :]] for row in rows]
     totals = _labels(table.totals, table) if table.totals is not None else None
     columns = [tables.Column(c.key, _(c.label), c.kind) for c in table.columns]
     return tables.Table(table.key, _(table.title), columns, rows, totals, table.notes)
