@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from almerepas.core.i18n import N_
 from almerepas.households.models import District
 from almerepas.reports import figures
-from almerepas.reports.privacy import Shown, protect_columns, shown
+from almerepas.reports.privacy import Shown, protect_columns, protect_row
 from almerepas.reports.scope import ReportFilter
 
 #: What a cell holds: text, a count that may be hidden, an amount in cents or units, or nothing.
@@ -67,6 +67,14 @@ FUNNEL = [
 ]
 
 
+#: (parent, child) columns of the schemes table's counts (persons, households, with a pass, then
+#: the funnel): the child counts some of the parent's beneficiaries, so their difference is a
+#: count of persons too (privacy.protect).
+SCHEME_NESTED = [(3, 2), (3, 4), (3, 5), (3, 6), (6, 7)]
+#: The same for the district table (persons, with a pass, then the funnel).
+DISTRICT_NESTED = [(2, 1), (2, 3), (2, 4), (2, 5), (5, 6)]
+
+
 def _funnel(row: figures.SchemeFigures) -> list[int]:
     f = row.funnel
     return [f.eligible, f.granted, f.activated, f.first_use, f.half_used]
@@ -76,7 +84,8 @@ def schemes_table(session: Session, f: ReportFilter) -> Table:
     """Per scheme: who it reached, how far they got, and where the money went."""
     rows: list[list[Cell]] = []
     for row in figures.by_scheme(session, f):
-        counts = [shown(n) for n in [row.persons, row.households, row.with_pass, *_funnel(row)]]
+        raw = [row.persons, row.households, row.with_pass, *_funnel(row)]
+        counts = protect_row(raw, SCHEME_NESTED)
         take_up = percent(counts[6], counts[3])
         used = percent(row.spent, row.annual_budget) if row.annual_budget else None
         rows.append(
@@ -115,7 +124,7 @@ def districts_table(session: Session, f: ReportFilter, scheme: str) -> Table:
     whole = [r for r in figures.by_scheme(session, f) if r.scheme == scheme]
     counts = [[r.persons, r.with_pass, *_funnel(r)] for r in per_district]
     totals = [whole[0].persons, whole[0].with_pass, *_funnel(whole[0])] if whole else []
-    protected = protect_columns(counts, totals) if whole else None
+    protected = protect_columns(counts, totals, DISTRICT_NESTED) if whole else None
     rows: list[list[Cell]] = []
     for r, cells in zip(per_district, protected.rows if protected else [], strict=True):
         rows.append(
@@ -141,7 +150,7 @@ def months_table(session: Session, f: ReportFilter) -> Table:
     for row in figures.take_up_by_month(session, f):
         if not row.eligible:
             continue
-        eligible, used = shown(row.eligible), shown(row.used)
+        eligible, used = protect_row([row.eligible, row.used], [(0, 1)])
         rows.append([row.scheme, row.name, f"{f.year}-{row.month:02d}", eligible, used])
         rows[-1].append(percent(used, eligible))
     columns = [

@@ -73,3 +73,46 @@ def test_no_hidden_district_follows_from_the_total(column: list[int]) -> None:
         if v < THRESHOLD
     )
     assert sum(1 for cell in shown if cell is HIDDEN) != 1
+
+
+def test_a_small_difference_of_two_funnel_steps_is_hidden() -> None:
+    # 50 eligible, 45 used: showing both says that 5 persons used nothing.
+    assert privacy.protect_row([50, 45], [(0, 1)]) == [50, HIDDEN]
+    assert privacy.protect_row([50, 50], [(0, 1)]) == [50, 50]  # nobody left out: no one named
+    assert privacy.protect_row([50, 30], [(0, 1)]) == [50, 30]
+
+
+def test_a_hidden_step_is_not_given_away_by_its_column_either() -> None:
+    # Stad: 40 eligible, 35 used (5 did not); Haven 30 and 30; all 70 and 65 (5 did not).
+    table = protect_columns([[40, 35], [30, 30]], [70, 65], nested=[(0, 1)])
+    assert table.rows == [[40, HIDDEN], [30, 30]]
+    # 65 - 30 would give Stad's 35 back: the total of the column is hidden as well.
+    assert table.totals == [70, HIDDEN]
+
+
+funnels = st.lists(
+    st.tuples(st.integers(0, 40), st.integers(0, 40), st.integers(0, 40)).map(
+        lambda t: [t[0] + t[1] + t[2], t[1] + t[2], t[2]]  # eligible >= granted >= used
+    ),
+    min_size=1,
+    max_size=5,
+)
+
+
+@given(funnels)
+def test_no_small_count_follows_from_a_funnel_table(rows: list[list[int]]) -> None:
+    nested = [(0, 1), (0, 2), (1, 2)]
+    totals = [sum(row[c] for row in rows) for c in range(3)]
+    table = protect_columns(rows, totals, nested)
+    every = [*table.rows, table.totals]
+    values = [*rows, totals]
+    for shown_row, row in zip(every, values, strict=True):
+        for cell, value in zip(shown_row, row, strict=True):
+            assert value >= THRESHOLD or cell is HIDDEN
+        for parent, child in nested:
+            difference = row[parent] - row[child]
+            both_shown = shown_row[parent] is not HIDDEN and shown_row[child] is not HIDDEN
+            assert not (0 < difference < THRESHOLD and both_shown), (rows, parent, child)
+    for c in range(3):
+        column = [shown_row[c] for shown_row in every]
+        assert sum(1 for cell in column if cell is HIDDEN) != 1, (rows, c)

@@ -8,20 +8,24 @@ from sqlalchemy.orm import Session
 
 from almerepas.grants import runs as grants
 from almerepas.models import MemberRole
+from almerepas.passes.operations import issue_pass
 from almerepas.reports import tables
 from almerepas.reports.privacy import HIDDEN
 from almerepas.reports.scope import ReportFilter
-from tests.factories import assess, born, make_household
+from tests.factories import TEST_ACTOR, assess, born, make_household
 from tests.reports.support import HAVEN, RUN, STAD, make_year
 
 
-def _children(session: Session, postcode: str, n: int) -> None:
-    for _ in range(n):
+def _children(session: Session, postcode: str, n: int, passes: int = 0) -> None:
+    for i in range(n):
         family = make_household(
             session, [(MemberRole.applicant, born(40)), (MemberRole.child, born(12))],
             postcode=postcode,
         )  # fmt: skip
         assess(session, family, (100, 100), on=dt.date(2026, 1, 1))
+        if i < passes:
+            child = next(m.person for m in family.memberships if m.role == MemberRole.child)
+            issue_pass(session, child, actor=TEST_ACTOR, now=dt.datetime(2026, 1, 5, tzinfo=dt.UTC))
 
 
 def test_a_district_total_does_not_give_a_small_district_away(reference: Session) -> None:
@@ -68,3 +72,14 @@ def test_a_name_in_csv_is_never_a_formula() -> None:
     table = tables.Table("t", "t", [column], [["=1+1"], [None]])
     assert tables.csv_rows(table, ["Partner"]) == [["Partner"], ["'=1+1"], [""]]
     assert tables.csv_cell(HIDDEN) == "< 10" and tables.csv_cell(-20_00) == "-2000"
+
+
+def test_those_without_a_pass_are_not_given_away_either(reference: Session) -> None:
+    _children(reference, STAD, 15, passes=12)
+    grants.issue(
+        reference, period="2026", actor=RUN, today=dt.date(2026, 1, 2), schemes=["stadsfonds"]
+    )
+    table = tables.schemes_table(reference, ReportFilter(2026))
+    row = dict(zip([c.key for c in table.columns], table.rows[0], strict=True))
+    # 15 eligible and 12 with a pass would say that 3 children have none.
+    assert row["eligible"] == 15 and row["with_pass"] is HIDDEN
