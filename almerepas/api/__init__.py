@@ -14,6 +14,7 @@ from almerepas.api import (
     partners,
     passes,
     policy,
+    reports,
     schemes,
     settlements,
     tokens,
@@ -42,6 +43,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(keys.blp, url_prefix=API_PREFIX)
     api.register_blueprint(partners.blp, url_prefix=API_PREFIX)
     api.register_blueprint(settlements.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(reports.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
     return api

@@ -27,6 +27,8 @@ class Grant(Base):
         CheckConstraint("(person_id IS NULL) <> (household_id IS NULL)", name="one_beneficiary"),
         Index(None, "household_id"),
         Index(None, "person_id"),
+        # The figures start from a year's grants (docs/reports.md).
+        Index(None, "period"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

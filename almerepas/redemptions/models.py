@@ -103,6 +103,8 @@ class Ride(Base):
     __table_args__ = (
         UniqueConstraint("partner_id", "ride_ref"),
         Index(None, "partner_id", "ridden_at"),
+        # A grant's first ride: its first use, in the figures (docs/reports.md).
+        Index(None, "grant_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

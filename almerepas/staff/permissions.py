@@ -66,6 +66,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # only caseworkers see it and send its reminders.
     "outreach.read": frozenset({caseworker}),
     "outreach.send": frozenset({caseworker}),
+    # Figures (docs/reports.md): counts and amounts only, small counts hidden, never a person.
+    # Policy staff steer on them; finance checks spend against budgets; the auditor checks.
+    "reports.read": frozenset({policy, finance, auditor}),
     "audit.read": frozenset({auditor}),
     "staff.manage": frozenset({administrator}),
 }

@@ -26,6 +26,7 @@ from almerepas.web import (
     policy,
     public,
     reimbursement_queue,
+    reports,
     staff,
 )
 
@@ -52,5 +53,6 @@ def init_app(app: Flask) -> None:
     grant_runs.init_app(app)
     finance.init_app(app)
     policy.init_app(app)
+    reports.init_app(app)
     partner_admin.init_app(app)
     holder.init_app(app)

@@ -65,6 +65,7 @@ STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("policy_pages.page", _l("Keuzes van de gemeente bekijken"), "policy.read"),
     ("partner_pages.list_partners", _l("Partners en contracten bekijken"), "partners.read"),
     ("finance_pages.list_runs", _l("Afrekeningen"), "settlements.read"),
+    ("report_pages.page", _l("Cijfers: bereik en besteding"), "reports.read"),
 ]
 
 AUDIT_PAGE_SIZE = 50

@@ -5,7 +5,7 @@ households that want no reminders.
 Three new tables and nothing else changed; downgrading drops them with what they recorded.
 
 Revision ID: d2e3f4a5b6c7
-Revises: 9d2e4f6a8b10
+Revises: c1d2e3f4a5b6
 Create Date: 2026-11-30 22:10:00+00:00
 """
 
@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "d2e3f4a5b6c7"
-down_revision = "9d2e4f6a8b10"
+down_revision = "c1d2e3f4a5b6"
 branch_labels = None
 depends_on = None
 

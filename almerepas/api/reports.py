@@ -1,0 +1,170 @@
+"""Figures for policy staff through the API (docs/reports.md): the same protected tables as the
+pages, one object per row; a count of fewer than 10 persons is the string "< 10"."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from almerepas.core.session import get_session, transactional
+from almerepas.households.models import District
+from almerepas.http.guard import require_role
+from almerepas.http.rest import Blueprint
+from almerepas.http.schemas import text
+from almerepas.reports import tables
+from almerepas.reports.privacy import Hidden
+from almerepas.reports.scope import ReportFilter
+
+blp = Blueprint("reports", __name__, description="Cijfers: bereik en besteding")
+
+
+class Count(fields.Field):  # type: ignore[type-arg]
+    """A count of persons or households: a number, or "< 10" when it is hidden."""
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> Any:
+        return str(value) if isinstance(value, Hidden) else value
+
+
+def _count(description: str) -> Count:
+    return Count(
+        metadata={
+            "description": f'{description}; "< 10" als het verborgen is',
+            "oneOf": [{"type": "integer"}, {"type": "string", "enum": ["< 10"]}],
+        }
+    )
+
+
+def _amount(description: str) -> fields.Integer:
+    return fields.Integer(allow_none=True, metadata={"description": description})
+
+
+class FilterSchema(ma.Schema):
+    year = fields.Integer(
+        required=True, strict=False, validate=validate.Range(min=2000, max=2100),
+        metadata={"example": 2027},
+    )  # fmt: skip
+    month = fields.Integer(
+        validate=validate.Range(min=1, max=12),
+        metadata={"description": "Eén maand van het jaar; leeg: het hele jaar"},
+    )
+    district = fields.String(
+        validate=validate.OneOf([d.value for d in District]),
+        metadata={"description": "Alleen deze wijk"},
+    )
+
+
+class DistrictFilterSchema(FilterSchema):
+    scheme = text(40, metadata={"description": "De regeling", "example": "stadsfonds"})
+
+
+class FunnelFields(ma.Schema):
+    eligible = _count("Met een toekenning in de periode")
+    granted = _count("Met een toekenning van meer dan 0, of een recht (bus)")
+    activated = _count("Pas minstens één keer gescand of gebruikt in de bus")
+    first_use = _count("Minstens één keer iets gebruikt")
+    half_used = _count("Meer dan de helft van het bedrag gebruikt")
+    take_up = fields.Integer(
+        allow_none=True,
+        metadata={"description": "Iets gebruikt als % van recht; leeg als verborgen"},
+    )
+
+
+class SchemeRowSchema(FunnelFields):
+    scheme = fields.String()
+    name = fields.String()
+    unit = fields.String(metadata={"description": "EUR (centen) of een eenheid zoals PACK"})
+    persons = _count("Personen met recht")
+    households = _count("Huishoudens met recht")
+    with_pass = _count("Met een pas die in het jaar geldig was")
+    granted_amount = _amount("Toegekend, in de eenheid")
+    redeemed = _amount("Besteed")
+    reversed = _amount("Teruggedraaid")
+    expired = _amount("Vervallen aan het eind van de periode")
+    spent = _amount("Besteed min teruggedraaid")
+    settled = _amount("In centen afgerekend met partners (goedgekeurde afrekeningen)")
+    annual_budget = _amount("Jaarbudget in de eenheid; leeg zonder budget")
+    budget_used = fields.Integer(allow_none=True, metadata={"description": "% van het jaarbudget"})
+
+
+class DistrictRowSchema(FunnelFields):
+    district = fields.String(metadata={"description": "De wijk, of Alle wijken"})
+    persons = _count("Personen met recht")
+    with_pass = _count("Met een pas")
+
+
+class MonthRowSchema(ma.Schema):
+    scheme = fields.String()
+    name = fields.String()
+    month = fields.String(metadata={"example": "2027-03"})
+    eligible = _count("Met een toekenning die in de maand loopt")
+    used = _count("Daarvan iets gebruikt tot het eind van de maand")
+    take_up = fields.Integer(allow_none=True)
+
+
+class PartnerRowSchema(ma.Schema):
+    partner = fields.String()
+    scheme = fields.String()
+    unit = fields.String()
+    redemptions = fields.Integer(metadata={"description": "Aantal keer gebruikt (geen personen)"})
+    redeemed = fields.Integer()
+    reversed = fields.Integer()
+
+
+def _page(rows: type[ma.Schema]) -> type[ma.Schema]:
+    return ma.Schema.from_dict(
+        {"rows": fields.List(fields.Nested(rows)), "total": fields.Nested(rows, allow_none=True)},
+        name=f"{rows.__name__.removesuffix('Schema')}PageSchema",
+    )
+
+
+def _filter(args: dict[str, Any]) -> ReportFilter:
+    district = District(args["district"]) if args.get("district") else None
+    return ReportFilter(args["year"], args.get("month"), district)
+
+
+def _rows(table: tables.Table) -> dict[str, Any]:
+    keys = [c.key for c in table.columns]
+    total = dict(zip(keys, table.totals, strict=True)) if table.totals else None
+    return {"rows": [dict(zip(keys, row, strict=True)) for row in table.rows], "total": total}
+
+
+@blp.route("/reports/schemes")
+@require_role("reports.read")
+@blp.arguments(FilterSchema, location="query")
+@blp.response(200, _page(SchemeRowSchema))
+@transactional
+def schemes(args: dict[str, Any]) -> dict[str, Any]:
+    """Per regeling: bereik, de trechter en de bedragen. Kleine aantallen als "< 10"."""
+    return _rows(tables.schemes_table(get_session(), _filter(args)))
+
+
+@blp.route("/reports/districts")
+@require_role("reports.read")
+@blp.arguments(DistrictFilterSchema, location="query")
+@blp.response(200, _page(DistrictRowSchema))
+@transactional
+def districts(args: dict[str, Any]) -> dict[str, Any]:
+    """Eén regeling per wijk, met het totaal; ook wat een klein getal verraadt is verborgen."""
+    return _rows(tables.districts_table(get_session(), _filter(args), args["scheme"]))
+
+
+@blp.route("/reports/months")
+@require_role("reports.read")
+@blp.arguments(FilterSchema, location="query")
+@blp.response(200, _page(MonthRowSchema))
+@transactional
+def months(args: dict[str, Any]) -> dict[str, Any]:
+    """Per regeling en maand: recht, en wie er tot het eind van de maand iets van gebruikte."""
+    return _rows(tables.months_table(get_session(), _filter(args)))
+
+
+@blp.route("/reports/partners")
+@require_role("reports.read")
+@blp.arguments(FilterSchema, location="query")
+@blp.response(200, _page(PartnerRowSchema))
+@transactional
+def partners(args: dict[str, Any]) -> dict[str, Any]:
+    """Per partner en regeling: hoe vaak en hoeveel er is gebruikt."""
+    return _rows(tables.partners_table(get_session(), _filter(args)))

@@ -1,0 +1,216 @@
+"""The figures: take-up and amounts per scheme and per district, take-up per month, partners.
+
+Each function is one grouped query over ``scope.grant_facts``; counts leave here as raw integers
+in dataclasses and are protected (``privacy``) by ``tables`` before anyone sees them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, func, or_, select, union
+from sqlalchemy.orm import Session
+
+from almerepas.contracts.models import Partner
+from almerepas.households.models import District, Membership
+from almerepas.redemptions.models import Redemption
+from almerepas.reports.scope import ReportFilter, grant_facts, month_end
+from almerepas.schemes.models import Scheme
+
+
+@dataclass(frozen=True)
+class Funnel:
+    """Distinct beneficiaries (a person, or a household for a household scheme) per step."""
+
+    eligible: int
+    granted: int
+    activated: int
+    first_use: int
+    half_used: int
+
+
+@dataclass(frozen=True)
+class SchemeFigures:
+    scheme: str
+    name: str
+    unit: str
+    #: ``None`` when the figures are not split by district
+    district: District | None
+    persons: int
+    households: int
+    with_pass: int
+    funnel: Funnel
+    #: in the scheme's unit (cents or units)
+    granted: int
+    redeemed: int
+    reversed: int
+    expired: int
+    #: cents paid or owed to partners for these grants (approved settlement runs)
+    settled: int
+    #: the scheme's yearly budget in its unit, None without one
+    annual_budget: int | None
+
+    @property
+    def spent(self) -> int:
+        """Redeemed minus what was given back: what the scheme's budget paid."""
+        return self.redeemed - self.reversed
+
+
+@dataclass(frozen=True)
+class MonthTakeUp:
+    scheme: str
+    name: str
+    month: int
+    #: beneficiaries with a grant that runs in the month
+    eligible: int
+    #: of those, who used that grant by the end of the month
+    used: int
+
+
+@dataclass(frozen=True)
+class PartnerFigures:
+    partner: str
+    scheme: str
+    unit: str
+    redemptions: int
+    redeemed: int
+    reversed: int
+
+
+def _count(condition: ColumnElement[bool] | None, key: ColumnElement[str]) -> ColumnElement[int]:
+    """Distinct beneficiaries for whom ``condition`` held in at least one period."""
+    if condition is None:
+        return func.count(distinct(key))
+    return func.count(distinct(case((condition, key))))
+
+
+def by_scheme(
+    session: Session, f: ReportFilter, *, per_district: bool = False
+) -> list[SchemeFigures]:
+    """Every scheme with a grant in scope, or every (scheme, district) pair."""
+    facts = grant_facts(f)
+    key = facts.c.beneficiary_key
+    groups: list[ColumnElement[Any]] = [facts.c.scheme_id]
+    if per_district:
+        groups.append(facts.c.district)
+    granted = or_(facts.c.amount > 0, Scheme.kind == "right")
+    query = (
+        select(
+            *groups,
+            _count(None, key).label("eligible"),
+            _count(granted, key).label("granted"),
+            _count(facts.c.has_pass, key).label("with_pass"),
+            _count(facts.c.activated, key).label("activated"),
+            _count(facts.c.first_use_at.is_not(None), key).label("first_use"),
+            _count(facts.c.half_used == 1, key).label("half_used"),
+            func.count(distinct(facts.c.home_id)).label("households"),
+            func.sum(facts.c.amount).label("granted_amount"),
+            func.sum(facts.c.redeemed).label("redeemed"),
+            func.sum(facts.c.reversed).label("reversed"),
+            func.sum(facts.c.expired).label("expired"),
+            func.sum(facts.c.settled).label("settled"),
+        )
+        .join(Scheme, Scheme.id == facts.c.scheme_id)
+        .group_by(*groups)
+    )
+    persons = _persons(session, facts, f, per_district)
+    schemes = {s.id: s for s in session.scalars(select(Scheme))}
+    found = []
+    for row in session.execute(query):
+        scheme = schemes[row.scheme_id]
+        district = District(row.district) if per_district else None
+        found.append(
+            SchemeFigures(
+                scheme=scheme.code,
+                name=scheme.name_nl,
+                unit=scheme.unit,
+                district=district,
+                persons=persons.get((row.scheme_id, district), 0),
+                households=row.households,
+                with_pass=row.with_pass,
+                funnel=Funnel(
+                    row.eligible, row.granted, row.activated, row.first_use, row.half_used
+                ),
+                granted=int(row.granted_amount or 0),
+                redeemed=int(row.redeemed or 0),
+                reversed=int(row.reversed or 0),
+                expired=int(row.expired or 0),
+                settled=int(row.settled or 0),
+                annual_budget=scheme.annual_budget,
+            )
+        )
+    order = list(District)
+    return sorted(found, key=lambda s: (s.scheme, order.index(s.district) if s.district else 0))
+
+
+def _persons(
+    session: Session, facts: Subquery, f: ReportFilter, per_district: bool
+) -> dict[tuple[int, District | None], int]:
+    """Distinct persons a scheme's grants are for: the person, or the household's members."""
+    members = (
+        select(facts.c.scheme_id, facts.c.district, Membership.person_id.label("person_id"))
+        .join(Membership, Membership.household_id == facts.c.household_id)
+        .where(facts.c.household_id.is_not(None))
+        .where(Membership.valid_from < f.end.date())
+        .where(or_(Membership.valid_to.is_(None), Membership.valid_to >= f.start.date()))
+    )
+    own = select(facts.c.scheme_id, facts.c.district, facts.c.person_id).where(
+        facts.c.person_id.is_not(None)
+    )
+    people = union(own, members).subquery("people")
+    groups: list[ColumnElement[Any]] = [people.c.scheme_id]
+    if per_district:
+        groups.append(people.c.district)
+    query = select(*groups, func.count(distinct(people.c.person_id)).label("n")).group_by(*groups)
+    return {
+        (row.scheme_id, District(row.district) if per_district else None): row.n
+        for row in session.execute(query)
+    }
+
+
+def take_up_by_month(session: Session, f: ReportFilter) -> list[MonthTakeUp]:
+    """Per scheme and month of the year: beneficiaries with a running grant, and who used it."""
+    whole_year = ReportFilter(f.year, None, f.district)
+    facts = grant_facts(whole_year)
+    key = facts.c.beneficiary_key
+    columns: list[ColumnElement[Any]] = []
+    for m in range(1, 13):
+        running = or_(facts.c.period == str(f.year), facts.c.period == f"{f.year}-{m:02d}")
+        used = and_(running, facts.c.first_use_at < month_end(f.year, m))
+        columns += [_count(running, key).label(f"e{m}"), _count(used, key).label(f"u{m}")]
+    query = (
+        select(Scheme.code, Scheme.name_nl, *columns)
+        .join(Scheme, Scheme.id == facts.c.scheme_id)
+        .group_by(Scheme.code, Scheme.name_nl)
+        .order_by(Scheme.code)
+    )
+    return [
+        MonthTakeUp(row.code, row.name_nl, m, row._mapping[f"e{m}"], row._mapping[f"u{m}"])
+        for row in session.execute(query)
+        for m in range(1, 13)
+    ]
+
+
+def by_partner(session: Session, f: ReportFilter) -> list[PartnerFigures]:
+    """Redemptions of the grants in scope per partner and scheme: how many, how much."""
+    facts = grant_facts(f)
+    query = (
+        select(
+            Partner.name,
+            Scheme.code,
+            Scheme.unit,
+            func.count(Redemption.id).label("n"),
+            func.sum(Redemption.amount).label("redeemed"),
+            func.sum(Redemption.reversed).label("reversed"),
+        )
+        .join(facts, facts.c.grant_id == Redemption.grant_id)
+        .join(Partner, Partner.id == Redemption.partner_id)
+        .join(Scheme, Scheme.id == facts.c.scheme_id)
+        .group_by(Partner.name, Scheme.code, Scheme.unit)
+        .order_by(Partner.name, Scheme.code)
+    )
+    return [
+        PartnerFigures(row.name, row.code, row.unit, row.n, int(row.redeemed), int(row.reversed))
+        for row in session.execute(query)
+    ]

@@ -1,0 +1,187 @@
+"""Which grants a report is about, and what is known of each: one row per grant, in SQL.
+
+The filter picks a year and, optionally, one month of it: a yearly scheme's grant for that year
+and a monthly scheme's grants for the months chosen. Every figure is grouped from these rows.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    ScalarSelect,
+    Select,
+    Subquery,
+    and_,
+    case,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+)
+
+from almerepas.grants.models import Grant
+from almerepas.households.models import District, Household, Membership
+from almerepas.ledger.models import Transfer
+from almerepas.passes.models import Pass
+from almerepas.redemptions.models import Redemption, Reversal, Ride, Scan
+from almerepas.settlements.models import RunStatus, SettlementLine, SettlementRun
+
+#: A settlement run counts as settled from its approval on (the gemeente owes the partner).
+SETTLED = (RunStatus.approved, RunStatus.paid_out, RunStatus.confirmed)
+#: A ride that was let through is a use of the bus right.
+RIDE_OK = "ok"
+
+
+@dataclass(frozen=True)
+class ReportFilter:
+    year: int
+    #: one month of the year (1..12); None: the whole year
+    month: int | None = None
+    district: District | None = None
+
+    @property
+    def labels(self) -> list[str]:
+        """The grant periods in scope: the year, and its month(s)."""
+        months = [self.month] if self.month else range(1, 13)
+        return [str(self.year), *(f"{self.year}-{m:02d}" for m in months)]
+
+    @property
+    def start(self) -> dt.datetime:
+        return dt.datetime(self.year, 1, 1, tzinfo=dt.UTC)
+
+    @property
+    def end(self) -> dt.datetime:
+        """The first moment after the year."""
+        return dt.datetime(self.year + 1, 1, 1, tzinfo=dt.UTC)
+
+
+def month_end(year: int, month: int) -> dt.datetime:
+    """The first moment after the month."""
+    return dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
+
+
+def _members_in_year(household_id: Any, f: ReportFilter) -> ScalarSelect[int]:
+    """Persons who lived in the household on some day of the year."""
+    return (
+        select(Membership.person_id)
+        .where(Membership.household_id == household_id)
+        .where(Membership.valid_from < f.end.date())
+        .where(or_(Membership.valid_to.is_(None), Membership.valid_to >= f.start.date()))
+        .correlate_except(Membership)
+        .scalar_subquery()
+    )
+
+
+def grant_facts(f: ReportFilter) -> Subquery:
+    """One row per grant in scope: its scheme, beneficiary, district, and what happened to it."""
+    home = func.coalesce(
+        Grant.household_id,
+        select(Membership.household_id)
+        .where(Membership.person_id == Grant.person_id)
+        .order_by(Membership.valid_from.desc(), Membership.id.desc())
+        .limit(1)
+        .scalar_subquery(),
+    )
+    # Persons the grant is for: the person, or the household's members that year.
+    people = or_(
+        Pass.person_id == Grant.person_id,
+        Pass.person_id.in_(_members_in_year(Grant.household_id, f)),
+    )
+    has_pass = exists(
+        select(Pass.id)
+        .where(people)
+        .where(Pass.valid_from < f.end.date(), Pass.valid_until >= f.start.date())
+    )
+    scanned = exists(
+        select(Scan.id).join(Pass, Scan.pass_id == Pass.id).where(people, Scan.scanned_at < f.end)
+    )
+    ridden = exists(
+        select(Ride.id)
+        .join(Pass, Ride.pass_id == Pass.id)
+        .where(people, Ride.result == RIDE_OK, Ride.ridden_at < f.end)
+    )
+    # Only the redemptions and rides of grants in scope are grouped, not a whole table's.
+    scoped = Grant.__table__.alias("scoped")
+    in_scope = select(scoped.c.id).where(scoped.c.period.in_(f.labels))
+    used = (
+        select(
+            Redemption.grant_id.label("grant_id"),
+            func.sum(Redemption.amount).label("redeemed"),
+            func.sum(Redemption.reversed).label("reversed"),
+            func.min(Redemption.created_at).label("first_at"),
+        )
+        .where(Redemption.grant_id.in_(in_scope))
+        .group_by(Redemption.grant_id)
+        .subquery("used")
+    )
+    rides = (
+        select(Ride.grant_id.label("grant_id"), func.min(Ride.ridden_at).label("first_at"))
+        .where(Ride.result == RIDE_OK, Ride.grant_id.in_(in_scope))
+        .group_by(Ride.grant_id)
+        .subquery("rides")
+    )
+    settled = _settled_by_grant(in_scope)
+    expired = (
+        select(func.sum(Transfer.amount))
+        .where(Transfer.entry_id == Grant.expiry_entry_id)
+        .where(Transfer.debit_account_id == Grant.account_id)
+        .scalar_subquery()
+    )
+    redeemed = func.coalesce(used.c.redeemed, 0)
+    reversed_ = func.coalesce(used.c.reversed, 0)
+    query = (
+        select(
+            Grant.id.label("grant_id"),
+            Grant.scheme_id,
+            Grant.period,
+            Grant.beneficiary_key,
+            Grant.person_id,
+            Grant.household_id,
+            Grant.amount,
+            home.label("home_id"),
+            has_pass.label("has_pass"),
+            or_(scanned, ridden).label("activated"),
+            func.coalesce(used.c.first_at, rides.c.first_at).label("first_use_at"),
+            redeemed.label("redeemed"),
+            reversed_.label("reversed"),
+            func.coalesce(expired, 0).label("expired"),
+            func.coalesce(settled.c.settled, 0).label("settled"),
+            case(
+                (and_(Grant.amount > 0, (redeemed - reversed_) * 2 > Grant.amount), 1), else_=0
+            ).label("half_used"),
+        )
+        .outerjoin(used, used.c.grant_id == Grant.id)
+        .outerjoin(rides, rides.c.grant_id == Grant.id)
+        .outerjoin(settled, settled.c.grant_id == Grant.id)
+        .where(Grant.period.in_(f.labels))
+        .subquery("grant_home")
+    )
+    district = func.coalesce(Household.district, literal(District.unknown.value))
+    facts = select(*query.c, district.label("district")).outerjoin(
+        Household, Household.id == query.c.home_id
+    )
+    if f.district is not None:
+        facts = facts.where(district == f.district.value)
+    return facts.subquery("facts")
+
+
+def _settled_by_grant(in_scope: Select[tuple[int]]) -> Subquery:
+    """Cents settled with partners per grant: its redemptions, their reversals and its rides."""
+    own = Redemption.__table__.alias("own")
+    reversed_one = Redemption.__table__.alias("reversed_one")
+    grant_id = func.coalesce(own.c.grant_id, reversed_one.c.grant_id, Ride.grant_id)
+    return (
+        select(grant_id.label("grant_id"), func.sum(SettlementLine.amount).label("settled"))
+        .join(SettlementRun, SettlementRun.id == SettlementLine.run_id)
+        .outerjoin(own, own.c.id == SettlementLine.redemption_id)
+        .outerjoin(Reversal, Reversal.id == SettlementLine.reversal_id)
+        .outerjoin(reversed_one, reversed_one.c.id == Reversal.redemption_id)
+        .outerjoin(Ride, Ride.id == SettlementLine.ride_id)
+        .where(SettlementRun.status.in_(SETTLED), grant_id.in_(in_scope))
+        .group_by(grant_id)
+        .subquery("settled")
+    )

@@ -1,0 +1,186 @@
+"""Figures for policy staff (docs/reports.md): take-up, spend and reach per scheme, district and
+month, as tables with SVG charts and a CSV file of every table. No JavaScript; small counts of
+persons are hidden as "< 10" in the domain's tables (almerepas.reports.tables), so here too."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from almerepas.core import clock
+from almerepas.core.money import format_cents
+from almerepas.core.session import get_session, transactional
+from almerepas.households.models import District
+from almerepas.http.guard import require_role
+from almerepas.reports import tables
+from almerepas.reports.privacy import Hidden
+from almerepas.reports.scope import ReportFilter
+from almerepas.schemes.models import Scheme
+from almerepas.web.caseworker import quantity, scheme_name
+from almerepas.web.reports import charts
+
+blp = Blueprint("report_pages", __name__, url_prefix="/medewerkers/cijfers")
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(blp)
+
+
+def _number(name: str, low: int, high: int) -> int | ValueError | None:
+    """A whole number from ``low`` to ``high`` in the query, None when empty."""
+    raw = request.args.get(name, "").strip()
+    if not raw:
+        return None
+    return int(raw) if raw.isdigit() and low <= int(raw) <= high else ValueError(name)
+
+
+def _filter() -> tuple[ReportFilter, list[tuple[str, str]]]:
+    """The year, month and district asked for; a wrong one is named and the default used."""
+    errors: list[tuple[str, str]] = []
+    year = _number("jaar", 2000, 2100)
+    if isinstance(year, ValueError):
+        errors.append(("jaar", _("Schrijf een jaar als 2027.")))
+    month = _number("maand", 1, 12)
+    if isinstance(month, ValueError):
+        errors.append(("maand", _("Kies een maand van 1 tot en met 12, of laat het leeg.")))
+    raw = request.args.get("wijk", "").strip()
+    district = District(raw) if raw in {d.value for d in District} else None
+    if raw and district is None:
+        errors.append(("wijk", _("Kies een wijk uit de lijst.")))
+    return (
+        ReportFilter(
+            year if isinstance(year, int) else clock.today().year,
+            month if isinstance(month, int) else None,
+            district,
+        ),
+        errors,
+    )
+
+
+def _translated(table: tables.Table) -> tables.Table:
+    """Column titles, scheme and district names in the request's language."""
+    keys = [c.key for c in table.columns]
+    rows = [_labels(row, table) for row in table.rows]
+    if "name" in keys and "scheme" in keys:
+        names = {s.code: scheme_name(s) for s in get_session().scalars(select(Scheme))}
+        at, code = keys.index("name"), keys.index("scheme")
+        rows = [[*row[:at], names.get(str(row[code]), row[at]), *row[at + 1 :]] for row in rows]
+    totals = _labels(table.totals, table) if table.totals is not None else None
+    columns = [tables.Column(c.key, _(c.label), c.kind) for c in table.columns]
+    return tables.Table(table.key, _(table.title), columns, rows, totals, table.notes)
+
+
+def _labels(row: list[tables.Cell], table: tables.Table) -> list[tables.Cell]:
+    if table.columns[0].key == "district" and isinstance(row[0], str):
+        return [_(row[0]), *row[1:]]
+    return row
+
+
+def _scheme_tables(f: ReportFilter) -> dict[str, tables.Table]:
+    session = get_session()
+    found = {
+        "regelingen": tables.schemes_table(session, f),
+        "maanden": tables.months_table(session, f),
+        "partners": tables.partners_table(session, f),
+    }
+    return {key: _translated(table) for key, table in found.items()}
+
+
+def cell_text(cell: tables.Cell, kind: str, unit: str) -> str:
+    """A cell for people: hidden counts as "< 10", amounts in euros or their unit."""
+    if cell is None:
+        return "–"
+    if isinstance(cell, Hidden):
+        return str(cell)
+    if kind == "amount" and isinstance(cell, int):
+        return quantity(cell, unit)
+    if kind == "percent":
+        return f"{cell}%"
+    return str(cell)
+
+
+def _cents(cell: tables.Cell) -> str:
+    return format_cents(cell) if isinstance(cell, int) else ""
+
+
+def _unit_of(table: tables.Table, row: list[tables.Cell], key: str) -> str:
+    keys = [c.key for c in table.columns]
+    if key == "settled" or "unit" not in keys:
+        return "EUR"
+    return str(row[keys.index("unit")])
+
+
+@blp.route("")
+@require_role("reports.read")
+@transactional
+def page() -> ResponseReturnValue:
+    """The dashboard: three charts, each followed by its table; filters on top."""
+    f, errors = _filter()
+    found = _scheme_tables(f)
+    codes = [str(row[0]) for row in found["regelingen"].rows]
+    scheme = request.args.get("regeling", "") or (codes[0] if codes else "")
+    if codes and scheme not in codes:
+        errors.append(("regeling", _("Kies een regeling uit de lijst.")))
+        scheme = codes[0]
+    districts = _translated(tables.districts_table(get_session(), f, scheme)) if codes else None
+    schemes = found["regelingen"]
+    keys = [c.key for c in schemes.columns]
+    spent_texts = {
+        str(row[0]): _(
+            "%(spent)s van %(budget)s",
+            spent=_cents(row[keys.index("spent")]),
+            budget=_cents(row[keys.index("annual_budget")]),
+        )
+        for row in schemes.rows
+    }
+    context: dict[str, Any] = {
+        "filter": f,
+        "errors": errors,
+        "field_errors": dict(errors),
+        "tables": found,
+        "districts": districts,
+        "scheme": scheme,
+        "codes": codes,
+        "scheme_choices": [(code, code) for code in codes],
+        "district_choices": [(d.value, _(tables.DISTRICT_LABELS[d])) for d in District],
+        "take_up": charts.take_up_lines(found["maanden"], f.year),
+        "budget": charts.budget_bars(schemes, spent_texts),
+        "reach": charts.share_bars(districts, _("minder dan 10 personen")) if districts else None,
+        "cell_text": cell_text,
+        "unit_of": _unit_of,
+        "query": {k: v for k, v in request.args.items() if k in {"jaar", "maand", "wijk"}},
+    }
+    return render_template("reports/page.html", **context), 400 if errors else 200
+
+
+@blp.route("/<name>.csv")
+@require_role("reports.read")
+@transactional
+def export(name: str) -> ResponseReturnValue:
+    """One table as CSV, hidden counts as "< 10", amounts in cents (or units) as the API."""
+    f, errors = _filter()
+    if errors:
+        abort(400)
+    if name.startswith("wijken-"):
+        table = _translated(tables.districts_table(get_session(), f, name.removeprefix("wijken-")))
+    else:
+        found = _scheme_tables(f)
+        if name not in found:
+            abort(404)
+        table = found[name]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerows(tables.csv_rows(table, [c.label for c in table.columns]))
+    response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
+    response.headers["Cache-Control"] = "no-store"
+    suffix = f"-{f.month:02d}" if f.month else ""
+    district = f"-{f.district.value}" if f.district else ""
+    filename = f"{name}-{f.year}{suffix}{district}.csv"
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
