@@ -11,10 +11,11 @@ from __future__ import annotations
 import functools
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
@@ -24,6 +25,7 @@ from almerepas.contracts.partners import require_active
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
 from almerepas.core.errors import NotFound
+from almerepas.core.inserted import columns_of, loaded
 from almerepas.core.text import is_plain
 
 #: Every device key starts with this, so a leaked one is easy to recognise (secret scanners).
@@ -97,12 +99,22 @@ def revoke_device(session: Session, device: Device, *, actor: Actor) -> Device:
 
 
 @functools.cache
-def _by_key_hash() -> Select[Device]:
-    """The device of a key hash with its partner and location, built once (a bound value)."""
+def _by_key_hash() -> Select[Any]:
+    """The device of a key hash with its partner and location, built once (a bound value): one
+    Core statement whose row becomes the three objects, read fresh on every request (a revoked
+    device, partner or location is refused at once)."""
+    devices = cast(Table, Device.__table__)
+    partners = cast(Table, Partner.__table__)
+    locations = cast(Table, Location.__table__)
     return (
-        select(Device)
-        .where(Device.key_hash == bindparam("key_hash"))
-        .options(joinedload(Device.partner), joinedload(Device.location))
+        select(
+            *columns_of(devices, Device, "d_"),
+            *columns_of(partners, Partner, "p_"),
+            *columns_of(locations, Location, "l_"),
+        )
+        .join_from(devices, partners, partners.c.id == devices.c.partner_id)
+        .join(locations, locations.c.id == devices.c.location_id)
+        .where(devices.c.key_hash == bindparam("key_hash"))
     )
 
 
@@ -110,9 +122,13 @@ def authenticate_device(session: Session, key: str, keys: Keyring) -> Device:
     """The device this key belongs to, if it may still scan; refused otherwise."""
     if not key or len(key) > MAX_KEY_LENGTH:
         raise DeviceUnknown()
-    device = session.scalar(_by_key_hash(), {"key_hash": key_hash(key, keys)})
-    if device is None:
+    session.flush()  # a Core read: what the caller changed counts, as with the ORM's autoflush
+    row = session.connection().execute(_by_key_hash(), {"key_hash": key_hash(key, keys)}).first()
+    if row is None:
         raise DeviceUnknown()
+    device = loaded(session, Device, row._mapping, "d_")
+    set_committed_value(device, "partner", loaded(session, Partner, row._mapping, "p_"))
+    set_committed_value(device, "location", loaded(session, Location, row._mapping, "l_"))
     if device.revoked_at is not None or not device.partner.active or not device.location.active:
         raise DeviceRevoked()
     return device

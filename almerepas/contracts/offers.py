@@ -8,9 +8,9 @@ from __future__ import annotations
 import datetime as dt
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import Date, Select, bindparam, select
+from sqlalchemy import Date, Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
@@ -19,6 +19,7 @@ from almerepas.contracts.errors import InvalidOffer, field_error
 from almerepas.contracts.models import Offer, Partner
 from almerepas.contracts.partners import require_active
 from almerepas.core.errors import NotFound
+from almerepas.core.inserted import columns_of, loaded
 from almerepas.core.text import is_plain
 
 OFFER_FIELDS = (
@@ -137,20 +138,24 @@ def current_offers(session: Session, day: dt.date) -> list[Offer]:
 def partner_offers(session: Session, partner_id: int, day: dt.date) -> list[Offer]:
     """One partner's offers valid on ``day`` (none when it does not take part), by title: what
     current_offers gives of it, read with one statement built once (every scan asks)."""
-    return list(session.scalars(_partner_offers(), {"partner_id": partner_id, "day": day}))
+    session.flush()  # a Core read: what the caller changed counts, as with the ORM's autoflush
+    rows = session.connection().execute(_partner_offers(), {"partner_id": partner_id, "day": day})
+    return [loaded(session, Offer, row, "o_") for row in rows.mappings()]
 
 
 @functools.cache
-def _partner_offers() -> Select[Offer]:
+def _partner_offers() -> Select[Any]:
+    """partner_offers' query on plain columns (``loaded`` makes the objects), built once."""
+    offers, partners = cast(Table, Offer.__table__), cast(Table, Partner.__table__)
     day = bindparam("day", type_=Date)
     return (
-        select(Offer)
-        .join(Partner, Partner.id == Offer.partner_id)
+        select(*columns_of(offers, Offer, "o_"))
+        .join_from(offers, partners, partners.c.id == offers.c.partner_id)
         .where(
-            Offer.partner_id == bindparam("partner_id"),
-            Partner.active,
-            Offer.valid_from <= day,
-            (Offer.valid_to.is_(None)) | (Offer.valid_to >= day),
+            offers.c.partner_id == bindparam("partner_id"),
+            partners.c.active,
+            offers.c.valid_from <= day,
+            (offers.c.valid_to.is_(None)) | (offers.c.valid_to >= day),
         )
-        .order_by(Partner.name, Offer.title_nl, Offer.id)
+        .order_by(partners.c.name, offers.c.title_nl, offers.c.id)
     )

@@ -70,7 +70,8 @@ def _refusing_query_keys(view: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if permission is not None and (refusal := enforce(permission)) is not None:
             return refusal
-        Blueprint.ARGUMENTS_PARSER.parse(_NoQuery(), location="query")
+        if any(key not in GLOBAL_QUERY_KEYS for key in request.args):  # none: nothing to refuse
+            Blueprint.ARGUMENTS_PARSER.parse(_NoQuery(), location="query")
         return view(*args, **kwargs)
 
     doc = copy.deepcopy(getattr(view, "_apidoc", {}))

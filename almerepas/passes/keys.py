@@ -14,11 +14,11 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Iterable, Sequence
-from typing import Any
+from typing import Any, Protocol, cast
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from sqlalchemy import Select, bindparam, select
+from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
@@ -337,7 +337,28 @@ def _verifiable() -> Select[SigningKey]:
     )
 
 
-def jwk_entry(key: SigningKey) -> dict[str, Any]:
+class KeyFields(Protocol):
+    """What a published key entry is made of: a SigningKey, or a row of its columns."""
+
+    @property
+    def kid(self) -> str: ...
+    @property
+    def alg(self) -> str: ...
+    @property
+    def family(self) -> KeyFamily: ...
+    @property
+    def status(self) -> KeyStatus: ...
+    @property
+    def public_jwk(self) -> dict[str, Any]: ...
+    @property
+    def issue_from(self) -> dt.datetime: ...
+    @property
+    def issue_until(self) -> dt.datetime | None: ...
+    @property
+    def verify_until(self) -> dt.datetime | None: ...
+
+
+def jwk_entry(key: KeyFields) -> dict[str, Any]:
     """A key as ``GET /keys`` and the validator bundle publish it: the public half only."""
     return {
         **key.public_jwk,
@@ -359,18 +380,34 @@ def jwks(session: Session, families: Sequence[KeyFamily], *, now: dt.datetime) -
 def registry(session: Session, families: Sequence[KeyFamily], *, now: dt.datetime) -> KeyRegistry:
     """The service's own key registry, from the database, as a validator's bundle would give it.
 
-    The rows are read every time (a revoked key stops at once); only the parsing of an entry
-    into a public key object is remembered, by the entry's whole content (status included).
+    The rows are read every time (a revoked key stops at once), as plain columns without the
+    private half; the registry made of them is remembered by their whole content (status
+    included), so a scan parses nothing while the keys stay as they are.
     """
-    return KeyRegistry(
-        _record(json.dumps(jwk_entry(key), sort_keys=True))
-        for key in verifiable(session, families, now=now)
+    rows = session.connection().execute(_registry_rows(), {"families": list(families), "now": now})
+    return _registry_of(tuple(json.dumps(jwk_entry(row), sort_keys=True) for row in rows))
+
+
+@functools.cache
+def _registry_rows() -> Select[Any]:
+    """registry's query on the table, built once: every scan reads the keys."""
+    c = cast(Table, SigningKey.__table__).c
+    now = bindparam("now", type_=c.verify_until.type)
+    return (
+        select(c.kid, c.alg, c.family, c.status, c.public_jwk)
+        .add_columns(c.issue_from, c.issue_until, c.verify_until)
+        .where(
+            c.family.in_(bindparam("families", expanding=True)),
+            c.verify_until.is_(None) | (c.verify_until > now),
+        )
+        .order_by(c.family, c.issue_from, c.id)
     )
 
 
-@functools.lru_cache(maxsize=256)
-def _record(entry: str) -> KeyRecord:
-    return KeyRecord.from_jwk(json.loads(entry))
+@functools.lru_cache(maxsize=64)
+def _registry_of(entries: tuple[str, ...]) -> KeyRegistry:
+    """A registry is immutable, so one made of the same entries may be handed out again."""
+    return KeyRegistry(KeyRecord.from_jwk(json.loads(entry)) for entry in entries)
 
 
 def all_keys(session: Session) -> list[SigningKey]:

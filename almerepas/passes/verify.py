@@ -20,9 +20,11 @@ from sqlalchemy import Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
+from almerepas.core.inserted import columns_of, loaded
 from almerepas.passes import keys as signing
 from almerepas.passes.credential_errors import (
     BY_CODE,
@@ -89,21 +91,34 @@ class _Revoked:
     def __contains__(self, revocation_hash: object) -> bool:
         if not isinstance(revocation_hash, str):
             return False
-        found = self.session.scalar(_REVOKED, {"revocation_hash": revocation_hash})
+        found = self.session.connection().scalar(_REVOKED, {"revocation_hash": revocation_hash})
         return found is not None
 
 
-_REVOKED = select(Credential.id).where(
-    Credential.revocation_hash == bindparam("revocation_hash"),
-    Credential.revoked_at.is_not(None),
+_credentials = cast(Table, Credential.__table__)
+#: on the table, not the entity: a plain statement without the ORM's work per execution
+_REVOKED = select(_credentials.c.id).where(
+    _credentials.c.revocation_hash == bindparam("revocation_hash"),
+    _credentials.c.revoked_at.is_not(None),
 )
 
 
 def _credential(session: Session, pseudonym: str) -> Credential | None:
-    return session.scalar(_BY_PSEUDONYM, {"pseudonym": pseudonym})
+    """The credential of a pseudonym with its pass: one Core statement, its row made objects."""
+    row = session.connection().execute(_BY_PSEUDONYM, {"pseudonym": pseudonym}).first()
+    if row is None:
+        return None
+    credential = loaded(session, Credential, row._mapping, "c_")
+    set_committed_value(credential, "pass_", loaded(session, Pass, row._mapping, "p_"))
+    return credential
 
 
-_BY_PSEUDONYM = select(Credential).where(Credential.pseudonym == bindparam("pseudonym"))
+_passes = cast(Table, Pass.__table__)
+_BY_PSEUDONYM = (
+    select(*columns_of(_credentials, Credential, "c_"), *columns_of(_passes, Pass, "p_"))
+    .join_from(_credentials, _passes, _passes.c.id == _credentials.c.pass_id)
+    .where(_credentials.c.pseudonym == bindparam("pseudonym"))
+)
 
 
 def _check_pass(credential: Credential, *, now: dt.datetime) -> None:
@@ -130,6 +145,7 @@ def verify_code(session: Session, code: str, *, now: dt.datetime, keys: Keyring)
     later check that decrypts something (a partner's device key) changes no caller.
     """
     del keys
+    session.flush()  # Core reads below: what the caller changed counts, as with the ORM's
     try:
         result = kit(
             code,

@@ -3,8 +3,11 @@
 A redemption names the scan it follows (its reference), the scheme and a whole number: cents
 for a budget, units for a quota, the basket in cents for a discount, nothing for a right. The
 scan reference is spent by the first redemption that uses it (one guarded UPDATE), so a replay
-of it is refused however the requests race. Everything happens in a savepoint: a refusal
-anywhere leaves nothing, not even the spent reference.
+of it is refused however the requests race. A refusal anywhere leaves nothing, not even the
+spent reference: the only write before a refusal can come is that UPDATE, which is undone on
+its row (still locked by this transaction) instead of paying for a savepoint on every
+redemption; a partner's first redemption of a unit, which opens its payee account, books in a
+savepoint so that a refusal takes the account back too.
 """
 
 from __future__ import annotations
@@ -15,31 +18,23 @@ from dataclasses import dataclass
 from typing import cast
 
 from sqlalchemy import (
-    BindParameter,
     Date,
-    Select,
-    String,
     Table,
     Update,
     bindparam,
-    case,
-    func,
-    literal,
-    or_,
     select,
     update,
 )
-from sqlalchemy.orm import Session, aliased, joinedload
+from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.contracts.models import Contract, Location, Partner, contract_location
+from almerepas.contracts.models import Location, Partner
 from almerepas.core import clock
-from almerepas.core.errors import NotFound, ValidationFailed
+from almerepas.core.errors import DomainError, NotFound, ValidationFailed
 from almerepas.grants.models import Grant
 from almerepas.ledger import posting as ledger
-from almerepas.ledger.models import Account, AccountKind, JournalEntry
-from almerepas.ledger.posting import EUR
+from almerepas.ledger.models import JournalEntry
 from almerepas.passes.models import Pass, PassStatus
 from almerepas.passes.verify import check_pass
 from almerepas.redemptions import ledger as booking
@@ -48,17 +43,16 @@ from almerepas.redemptions.errors import (
     InsufficientBudget,
     LocationNotAllowed,
     NoEntitlement,
-    NotContracted,
     ReversalTooLarge,
     ReversalWindowClosed,
     ScanExpired,
     ScanUnknown,
     ScanUsed,
 )
-from almerepas.redemptions.here import beneficiary_grants, period_labels, running_contracts
+from almerepas.redemptions.here import grant_here
 from almerepas.redemptions.models import Redemption, Ride, Scan
 from almerepas.schemes import periods
-from almerepas.schemes.models import Scheme, SchemeKind
+from almerepas.schemes.models import SchemeKind
 
 #: How long a partner may reverse a redemption, unless the app is configured otherwise.
 DEFAULT_REVERSAL_DAYS = 30
@@ -94,22 +88,54 @@ def redeem_scanned(
     """
     ledger.require_quantity(quantity)
     day = now.astimezone(clock.LOCAL).date()
-    with session.begin_nested():
-        scan = _spend(session, partner, reference, now, day)
-        if scan.location_id != location.id:
-            raise LocationNotAllowed()
-        grant, payee = _grant_here(session, partner, location, scan.pass_id, scheme_code, day)
-        scheme = grant.scheme
-        _require_field(scheme.kind, given)
-        if scheme.kind == SchemeKind.right:
-            return _ride(session, scan, grant, partner, location, now, actor)
-        place = booking.Place(partner.id, location.id, scan.id)
-        amount = quantity
-        if scheme.kind == SchemeKind.discount:
-            amount = _capped_discount(session, grant, quantity, scheme.discount_percent or 0)
-            place = booking.Place(partner.id, location.id, scan.id, basket_amount=quantity)
-        if payee is None:  # the partner's first redemption of this unit: open the account
-            payee = booking.payee_account(session, f"partner:{partner.id}", unit=scheme.unit)
+    scan = _spend(session, partner, reference, now, day)
+    try:
+        return _redeem_spent(
+            session, scan, partner, location, scheme_code, quantity, given, now, day, actor
+        )
+    except DomainError:
+        session.connection().execute(_UNSPEND, {"scan_id": scan.id})
+        raise
+
+
+def _redeem_spent(
+    session: Session,
+    scan: _Spent,
+    partner: Partner,
+    location: Location,
+    scheme_code: str,
+    quantity: int,
+    given: str | None,
+    now: dt.datetime,
+    day: dt.date,
+    actor: Actor,
+) -> Redemption | Ride:
+    """redeem_scanned after the scan is spent; a refusal here has written nothing else."""
+    if scan.location_id != location.id:
+        raise LocationNotAllowed()
+    grant, payee = grant_here(session, partner, location, scan.pass_id, scheme_code, day)
+    scheme = grant.scheme
+    _require_field(scheme.kind, given)
+    if scheme.kind == SchemeKind.right:
+        return _ride(session, scan, grant, partner, location, now, actor)
+    place = booking.Place(partner.id, location.id, scan.id)
+    amount = quantity
+    if scheme.kind == SchemeKind.discount:
+        amount = _capped_discount(session, grant, quantity, scheme.discount_percent or 0)
+        place = booking.Place(partner.id, location.id, scan.id, basket_amount=quantity)
+    if payee is not None:
+        return booking.redeem(
+            session,
+            grant,
+            amount,
+            payee_account=payee,
+            actor=actor,
+            now=now,
+            reference=f"scan:{scan.id}",
+            place=place,
+        )
+    with session.begin_nested():  # the partner's first redemption of this unit: open the account
+        payee = booking.payee_account(session, f"partner:{partner.id}", unit=scheme.unit)
         return booking.redeem(
             session,
             grant,
@@ -213,86 +239,9 @@ def _spend_statement() -> Update:
     )
 
 
-@functools.cache
-def _grant_here_statement() -> Select[Grant, bool, Account]:
-    """_grant_here's query, built once (its values are bound parameters), with the partner's
-    payee account for the scheme's unit when it exists (the code booking.payee_account gives)."""
-    day = bindparam("day", type_=Date)
-    payee = aliased(Account)
-    payee_code = (
-        case(
-            (Scheme.unit == EUR, literal(f"{AccountKind.payable.value}:")),
-            else_=literal(f"{AccountKind.consumed.value}:"),
-        )
-        + bindparam("payee", type_=String)
-        + literal(":")
-        + func.lower(Scheme.unit)
-    )
-    location_id: BindParameter[int] = bindparam("location_id")
-    person = select(Pass.person_id).where(Pass.id == bindparam("pass_id")).scalar_subquery()
-    covered = (
-        select(contract_location.c.location_id)
-        .where(
-            contract_location.c.contract_id == Contract.id,
-            contract_location.c.location_id == location_id,
-        )
-        .exists()
-    )
-    return (
-        select(Grant, covered, payee)
-        .join(Scheme, Scheme.id == Grant.scheme_id)
-        .outerjoin(payee, payee.code == payee_code)
-        .join(Contract, Contract.scheme_id == Grant.scheme_id)
-        .where(
-            Contract.partner_id == bindparam("partner_id"),
-            Contract.valid_from <= day,
-            or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
-            Scheme.code == bindparam("scheme_code"),
-            Grant.id.in_(beneficiary_grants(person, day)),
-            Grant.period.in_(bindparam("periods", expanding=True)),
-        )
-        .options(joinedload(Grant.account))
-        .order_by(Grant.id)
-    )
-
-
-def _grant_here(
-    session: Session,
-    partner: Partner,
-    location: Location,
-    pass_id: int,
-    scheme_code: str,
-    day: dt.date,
-) -> tuple[Grant, Account | None]:
-    """The holder's grant of the scheme this period under a running contract of the partner
-    that covers this location, and the partner's payee account for it if it was opened: one
-    statement; the refusal's reason only when there is none."""
-    params = {
-        "pass_id": pass_id,
-        "location_id": location.id,
-        "partner_id": partner.id,
-        "day": day,
-        "scheme_code": scheme_code,
-        "periods": period_labels(day),
-        "payee": f"partner:{partner.id}",
-    }
-    rows = session.execute(_grant_here_statement(), params).all()
-    here = [(grant, payee) for grant, is_covered, payee in rows if is_covered]
-    running = [(grant, payee) for grant, payee in here if grant.expired_at is None]
-    if running:
-        return running[0]
-    if here:
-        raise GrantExpired()
-    if rows:
-        raise LocationNotAllowed()
-    contracts = [
-        c for c in running_contracts(session, partner, day) if c.scheme.code == scheme_code
-    ]
-    if not contracts:
-        raise NotContracted()
-    if not any(loc.id == location.id for c in contracts for loc in c.locations):
-        raise LocationNotAllowed()
-    raise NoEntitlement()
+_scans = cast(Table, Scan.__table__)
+#: a refused redemption gives its scan back: the row is locked by this transaction since _spend
+_UNSPEND = update(_scans).where(_scans.c.id == bindparam("scan_id")).values(used_at=None)
 
 
 def _capped_discount(session: Session, grant: Grant, basket: int, percent: int) -> int:

@@ -128,21 +128,17 @@ def _typed_pass(session: Session, typed: str, now: dt.datetime) -> Pass:
 def _redeemables(
     session: Session, partner: Partner, location: Location, person_id: int, day: dt.date
 ) -> list[Redeemable]:
-    grants = grants_here(session, person_id, day, partner.id, location.id)
-    found = []
-    for grant in grants:
-        if grant.expired_at is not None:
-            continue
-        scheme = grant.scheme
-        found.append(
-            Redeemable(
-                scheme_code=scheme.code,
-                name_nl=scheme.name_nl,
-                name_en=scheme.name_en,
-                kind=scheme.kind,
-                unit=scheme.unit,
-                left=grant.account.balance if grant.account is not None else None,
-                discount_percent=scheme.discount_percent,
-            )
+    found = [
+        Redeemable(
+            scheme_code=row.code,
+            name_nl=row.name_nl,
+            name_en=row.name_en,
+            kind=row.kind,
+            unit=row.unit,
+            left=row.balance,
+            discount_percent=row.discount_percent,
         )
+        for row in grants_here(session, person_id, day, partner.id, location.id)
+        if row.expired_at is None
+    ]
     return sorted(found, key=lambda r: r.scheme_code)

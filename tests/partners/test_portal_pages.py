@@ -305,6 +305,17 @@ def test_a_refused_attempt_keeps_nothing_so_its_key_may_try_again(
     assert left_of(keyed, holder.grant) == 300_00
 
 
+def test_a_refused_redemption_leaves_its_scan_for_the_next_try(
+    cashier: FlaskClient, keyed: Session, holder: Holder
+) -> None:
+    # The page commits after a refusal (it shows it); the spent scan must have been given back.
+    reference = scan_reference(scan(cashier, pass_number=holder.pass_.number)[1])
+    assert redeem(cashier, reference, "stadsfonds", "400,00")[0] == 409
+    assert redeem(cashier, reference, "stadsfonds", "12,00")[0] == 201
+    assert redeem(cashier, reference, "stadsfonds", "1,00")[0] == 409  # now it is used
+    assert left_of(keyed, holder.grant) == 288_00
+
+
 def test_a_discount_is_computed_from_the_basket(cashier: FlaskClient, keyed: Session) -> None:
     shopper = quota_holder(keyed, "supermarkt")
     _status, html = scan(cashier, pass_number=shopper.pass_.number)
