@@ -6,7 +6,7 @@ from typing import Any, TypeVar, cast
 
 from sqlalchemy import FromClause, Label, RowMapping, inspect
 from sqlalchemy.orm import Mapper, Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import instance_state
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 T = TypeVar("T")
 
@@ -30,14 +30,19 @@ def columns_of(table_alias: FromClause, cls: type[Any], prefix: str) -> list[Lab
 
 
 def loaded(session: Session, cls: type[T], row: RowMapping, prefix: str) -> T:
-    """The object of ``cls`` a Core row holds (its columns selected with ``columns_of``), as
-    the ORM would give it: the session's own object when it has that row already, else a new
-    one made persistent without a query. Cheaper than an ORM select for a few rows a request."""
+    """The object of ``cls`` a Core row holds (its columns selected with ``columns_of``): the
+    session's own object when it has that row already, its unchanged attributes brought up to
+    the row (a device revoked by another session is seen revoked), else a new one made
+    persistent without a query. Cheaper than an ORM select for a few rows a request."""
     mapper, keys, primary = _PLANS.get((cls, prefix)) or _plan(cls, prefix)
     values = {key: row[label] for key, label in keys}
     identity = mapper.identity_key_from_primary_key(tuple(values[key] for key in primary))
     existing = session.identity_map.get(identity)
     if existing is not None:
+        changed = instance_state(existing).committed_state
+        for key, value in values.items():
+            if key not in changed:
+                set_committed_value(existing, key, value)
         return cast(T, existing)
     obj = mapper.class_manager.new_instance()  # as the ORM's loader does: no __init__, no events
     instance_state(obj).dict.update(values)
