@@ -38,11 +38,13 @@ UPLOAD_ENDPOINT = "holder.declare"
 FIELDS = ("budget", "paid_to", "amount", "paid_on", "iban", "account_name")
 
 
-def _people() -> tuple[Person, list[Grant]]:
+def _scope() -> tuple[Person, list[Person], list[Grant]]:
+    """The holder, the people they may act for, and the budgets those people can declare on."""
     holder = current_holder()
     assert holder is not None  # noqa: S101 - holder_required let us in
     household, people = visible_people(get_session(), holder, clock.today())
-    return holder, declaring.budgets(get_session(), people, household, today=clock.today())
+    budgets = declaring.budgets(get_session(), people, household, today=clock.today())
+    return holder, people, budgets
 
 
 def _budget_label(grant: Grant) -> str:
@@ -83,7 +85,7 @@ def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
         "Dit bestand is te groot. Een bestand mag hoogstens %(mb)s MB zijn.",
         mb=_max_bytes() // (1024 * 1024),
     )
-    _holder, budgets = _people()
+    _holder, _visible, budgets = _scope()
     return _form_page(budgets, dict.fromkeys(FIELDS, ""), [("receipt", message)], 413)
 
 
@@ -92,12 +94,9 @@ def _too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
 @holder_required
 def declarations() -> ResponseReturnValue:
     """What was handed in, and where each stands; the way to hand in another."""
-    holder = current_holder()
-    assert holder is not None  # noqa: S101
-    _household, people = visible_people(get_session(), holder, clock.today())
+    _holder, people, budgets = _scope()
     found = declaring.of_people(get_session(), people)
     payments = payments_of(get_session(), [d.id for d in found])
-    _holder, budgets = _people()
     return render_template(
         "holder/declarations.html",
         rows=[(d, status_text(d, payments.get(d.id))) for d in found],
@@ -109,7 +108,7 @@ def declarations() -> ResponseReturnValue:
 @transactional
 @holder_required
 def declare() -> ResponseReturnValue:
-    holder, budgets = _people()
+    holder, _visible, budgets = _scope()
     if request.method == "GET":
         return _form_page(budgets, dict.fromkeys(FIELDS, ""), [], 200)
     form = {name: request.form.get(name, "").strip()[:200] for name in FIELDS}
