@@ -25,7 +25,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from almerepas.applications import deciding, drafting, evidence, submitting
 from almerepas.applications.models import Application, ApplicationStatus
@@ -36,6 +36,7 @@ from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.i18n import translate
 from almerepas.http.outbox import send_after_response
+from almerepas.reimbursements.models import Reimbursement, ReimbursementStatus
 from almerepas.web.caseworker import may, no_store, scheme_name
 from almerepas.web.desk.apply import STEP_PAGES, steps_context
 from almerepas.web.desk.check import worth
@@ -101,7 +102,12 @@ def queue() -> str:
     for application in waiting:
         found, proposal = _proposal(application)
         rows.append({"application": application, "found": found, "proposal": proposal})
-    return render_template("applications/queue.html", rows=rows)
+    declarations = get_session().scalar(
+        select(func.count())
+        .select_from(Reimbursement)
+        .where(Reimbursement.status == ReimbursementStatus.submitted)
+    )
+    return render_template("applications/queue.html", rows=rows, declarations=declarations)
 
 
 @blp.route("/<int:application_id>")

@@ -83,6 +83,9 @@ def test_a_parent_declares_a_receipt_and_follows_it_until_it_is_paid(
     assert "Zwemvereniging De Dolfijn" in mine and "Een medewerker kijkt ernaar" in mine
 
     caseworker = sign_in(Role.caseworker)
+    applications = page(caseworker.get("/medewerkers/aanvragen"))
+    assert "Er wacht ook 1 declaratie." in applications
+    assert 'href="/medewerkers/declaraties"' in applications
     queue = page(caseworker.get("/medewerkers/declaraties"))
     declaration = reference.scalars(select(Reimbursement)).one()
     assert f"Declaratie {declaration.id}" in queue and "€ 45,00" in queue
@@ -97,6 +100,7 @@ def test_a_parent_declares_a_receipt_and_follows_it_until_it_is_paid(
     assert submit(caseworker, f"{path}/besluit", {"besluit": "approve"}).status_code == 303
     reference.refresh(declaration)
     assert declaration.status == ReimbursementStatus.approved
+    assert "declaratie." not in page(caseworker.get("/medewerkers/aanvragen"))
     assert "Goedgekeurd" in page(parent.get("/mijn/declaraties"))
 
     frozen_clock.set(dt.datetime(2026, 4, 2, 9, 0, tzinfo=dt.UTC))
