@@ -1,18 +1,21 @@
 """Herinneringen on Mijn Almerepas: a parent stops the household's reminders and starts them
 again, and the next ``outreach send`` follows; nobody changes another household's, a child
-cannot change the household's, and the form needs its CSRF token."""
+cannot change the household's, and the form needs its CSRF token. The caseworker's list
+says who said no: the resident or a caseworker."""
 
 from __future__ import annotations
+
+import re
 
 from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almerepas.models import AuditEvent, Message, OptOut, OutreachContact
+from almerepas.models import AuditEvent, Message, OptOut, OutreachContact, Role
 from tests.factories import KEYS
 from tests.fixtures import FrozenClock
 from tests.outreach.support import MARCH, cli, family, grant_budgets, on
-from tests.web.conftest import page
+from tests.web.conftest import SignIn, main_of, page
 from tests.web.test_holder_pages import browser, post_form, signed_in
 
 URL = "/mijn/herinneringen"
@@ -72,7 +75,7 @@ def test_a_parent_stops_the_reminders_and_starts_them_again(
 
 
 def test_a_holder_changes_only_their_own_household(
-    app: Flask, reference: Session, frozen_clock: FrozenClock
+    app: Flask, reference: Session, frozen_clock: FrozenClock, sign_in: SignIn
 ) -> None:
     db = reference
     anna = family(db, "Anna", email="anna@example.nl")
@@ -89,6 +92,11 @@ def test_a_holder_changes_only_their_own_household(
     assert db.get(OptOut, bram.id) is not None
     cli(app, "send")
     assert reminded(db) == [anna.id]
+    # The caseworker sees that the resident said no, not a colleague.
+    said_no = main_of(page(sign_in(Role.caseworker).get("/medewerkers/bereik")))
+    assert re.search(
+        rf"Huishouden {bram.id}</a>,\s+zelf uitgezet op Mijn Almerepas op 02-03-2026", said_no
+    )
 
 
 def test_a_child_cannot_change_the_households_reminders(
