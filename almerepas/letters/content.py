@@ -188,7 +188,14 @@ def _outreach(kind: str, facts: dict[str, Any], _: Translate, language: str) -> 
             "body", _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.") % {"phone": PHONE}
         ),
         Paragraph("subheading", _("Wilt u deze herinneringen niet meer?")),
-        Paragraph("body", _("Bel %(phone)s. Dan sturen wij ze niet meer.") % {"phone": PHONE}),
+        Paragraph(
+            "body",
+            _(
+                "Zet ze uit op Mijn Almerepas: kies daar 'Herinneringen'. Of bel %(phone)s. "
+                "Dan sturen wij ze niet meer."
+            )
+            % {"phone": PHONE},
+        ),
     ]
 
 

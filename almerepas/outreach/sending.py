@@ -33,11 +33,13 @@ from almerepas.schemes.models import Scheme
 
 SMS_UNUSED = N_(
     "Gemeente Almere: met uw Almerepas heeft u %(scheme)s. U heeft het nog niet gebruikt. "
-    "Het werkt tot en met %(until)s. Kijk op Mijn Almerepas. Geen sms meer? Bel 14 036."
+    "Het werkt tot en met %(until)s. Kijk op Mijn Almerepas. Geen sms meer? Zet het uit op "
+    "Mijn Almerepas of bel 14 036."
 )
 SMS_EXPIRING = N_(
     "Gemeente Almere: uw Almerepas werkt tot en met %(until)s. Wilt u de pas houden? Kies "
-    "'Pas verlengen' op Mijn Almerepas. Geen sms meer? Bel 14 036."
+    "'Pas verlengen' op Mijn Almerepas. Geen sms meer? Zet het uit op "
+    "Mijn Almerepas of bel 14 036."
 )
 
 
@@ -196,6 +198,11 @@ def greeted_name(household: Household, day: dt.date) -> str:
     members = members_on(household, day) or household.memberships
     person = next((m.person for m in members if m.role == MemberRole.applicant), members[0].person)
     return f"{person.given_name} {person.family_name}"
+
+
+def wants_reminders(session: Session, household_id: int) -> bool:
+    """False when the household opted out of reminders (on Mijn Almerepas or by phone)."""
+    return session.get(OptOut, household_id) is None
 
 
 def set_opt_out(

@@ -40,7 +40,8 @@ def _weeks() -> int:
 @require_role("outreach.read")
 @transactional
 def page() -> str:
-    """The list, the households that said no to reminders, and the runs so far."""
+    """The list, the households that said no to reminders (by themselves on Mijn Almerepas or
+    through a caseworker), and the runs so far."""
     session, today = get_session(), clock.today()
     items = listing.outreach_list(session, today, weeks=_weeks())
     households = {
@@ -71,7 +72,8 @@ def page() -> str:
         scheme_name=scheme_name,
         name_of=lambda h: sending.greeted_name(h, today),
         channel_of=lambda h: CHANNELS[sending.channel_of(h)],
-        opted_out=sorted(_opted_out_ids()),
+        opted_out=session.scalars(select(OptOut).order_by(OptOut.household_id)).all(),
+        day_of=lambda moment: f"{moment.astimezone(clock.LOCAL):%d-%m-%Y}",
         runs=experiment.runs(session),
         weeks=_weeks(),
         may=may,

@@ -188,6 +188,7 @@ def test_every_holder_page_passes_axe(
         "/mijn/geschiedenis",
         "/mijn/waar",
         "/mijn/verlengen",
+        "/mijn/herinneringen",
         "/mijn/declaraties",
         "/mijn/declaraties/nieuw",
     ):

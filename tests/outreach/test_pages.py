@@ -67,6 +67,7 @@ def test_a_caseworker_opts_a_household_out_and_in_again(
     html = main_of(page(client.get("/medewerkers/bereik")))
     assert "Dit huishouden krijgt geen herinneringen meer." in html
     assert "Weer herinneringen sturen" in html
+    assert "uitgezet door een medewerker op 02-03-2026" in html
     submit(client, "/medewerkers/bereik/versturen", {})
     assert db.scalars(select(Message)).all() == []
 

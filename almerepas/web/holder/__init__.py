@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from flask import Flask
 
-from almerepas.web.holder import declare, lost, pages, phone, recent, renew
+from almerepas.web.holder import declare, lost, pages, phone, recent, reminders, renew
 from almerepas.web.holder.words import JINJA_HELPERS
 
-__all__ = ["declare", "lost", "phone", "recent", "renew"]  # their routes are on pages.blp
+#: Their routes are on pages.blp: importing them is what adds them.
+__all__ = ["declare", "lost", "phone", "recent", "reminders", "renew"]
 
 
 def init_app(app: Flask) -> None:
