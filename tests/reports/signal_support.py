@@ -76,10 +76,10 @@ def _redeem(
 ) -> Redemption:  # fmt: skip
     grant = d.grants[child]
     payee = booking.payee_account(session, f"partner:{d.partners[partner].id}")
+    place = booking.Place(d.partners[partner].id, d.places[partner].id, scan.id if scan else None)
     found = booking.redeem(
         session, grant, amount, payee_account=payee, actor=TEST_ACTOR, now=when,
-        reference=f"signal:{next(_refs)}",
-        place=booking.Place(d.partners[partner].id, d.places[partner].id, scan.id if scan else None),
+        reference=f"signal:{next(_refs)}", place=place,
     )  # fmt: skip
     d.redemptions.setdefault(partner, []).append(found.id)
     return found
