@@ -29,27 +29,12 @@ from almerepas.web.forms import parse_day
 blp = Blueprint("signal_pages", __name__, url_prefix="/medewerkers/signalen")
 blp.after_request(no_store)
 
-#: The longest period one page looks at: a year (and a day for a leap year).
-MAX_DAYS = 366
 #: The period shown when none is asked for: the four weeks up to today.
 DEFAULT_DAYS = 28
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(blp)
-
-
-def thresholds(config: Any) -> signals.Thresholds:
-    """The thresholds from the settings (``ALMEREPAS_SIGNAL_*``)."""
-    return signals.Thresholds(
-        whole_budget_per_day=int(config["SIGNAL_WHOLE_BUDGET_PER_DAY"]),
-        expiry_days=int(config["SIGNAL_EXPIRY_DAYS"]),
-        baseline_days=int(config["SIGNAL_BASELINE_DAYS"]),
-        factor=int(config["SIGNAL_FACTOR"]),
-        min_count=int(config["SIGNAL_MIN_COUNT"]),
-        min_amount=int(config["SIGNAL_MIN_AMOUNT"]),
-        two_places_minutes=int(config["SIGNAL_TWO_PLACES_MINUTES"]),
-    )
 
 
 @dataclass(frozen=True)
@@ -79,7 +64,7 @@ def _period() -> tuple[dt.date, dt.date, list[tuple[str, str]]]:
     first, last = found["van"], found["tot"]
     if not errors and last < first:
         errors.append(("tot", _("De einddatum ligt voor de begindatum.")))
-    elif not errors and (last - first).days >= MAX_DAYS:
+    elif not errors and (last - first).days >= signals.MAX_DAYS:
         errors.append(("tot", _("Kies een periode van hoogstens een jaar.")))
     if errors:
         first, last = defaults["van"], defaults["tot"]
@@ -199,7 +184,7 @@ def _viewed(first: dt.date, last: dt.date, tables: list[Table]) -> None:
 def page() -> ResponseReturnValue:
     """The four signals for the period, each as a table with its rule."""
     first, last, errors = _period()
-    found = _tables(first, last, thresholds(current_app.config))
+    found = _tables(first, last, signals.from_settings(current_app.config))
     _viewed(first, last, found)
     context = {
         "first": first,
@@ -221,7 +206,7 @@ def export(name: str) -> ResponseReturnValue:
     first, last, errors = _period()
     if errors:
         abort(400)
-    found = {t.key: t for t in _tables(first, last, thresholds(current_app.config))}
+    found = {t.key: t for t in _tables(first, last, signals.from_settings(current_app.config))}
     if name not in found:
         abort(404)
     table = found[name]

@@ -8,17 +8,20 @@ leaves here. Days are days on the clock in Almere (``reports.days``).
 
 from almerepas.reports.signals.budgets import expiry_spikes, unusual_days, whole_budgets
 from almerepas.reports.signals.evidence import (
+    MAX_DAYS,
     ExpirySpike,
     Thresholds,
     TwoPlaces,
     UnusualDay,
     Use,
     WholeBudgetDay,
+    from_settings,
     mask_pass_number,
 )
 from almerepas.reports.signals.places import two_places
 
 __all__ = [
+    "MAX_DAYS",
     "ExpirySpike",
     "Thresholds",
     "TwoPlaces",
@@ -26,6 +29,7 @@ __all__ = [
     "Use",
     "WholeBudgetDay",
     "expiry_spikes",
+    "from_settings",
     "mask_pass_number",
     "two_places",
     "unusual_days",

@@ -4,8 +4,9 @@ by the queries (days in Almere, partner names, the masked pass number)."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -38,6 +39,21 @@ class Thresholds:
 
 #: The documented defaults: what the page uses when no setting says otherwise.
 DEFAULTS = Thresholds()
+#: The longest period one look covers: a year (and a day for a leap year).
+MAX_DAYS = 366
+
+
+def from_settings(config: Mapping[str, Any]) -> Thresholds:
+    """The thresholds from the app's settings (``ALMEREPAS_SIGNAL_*``, almerepas/config.py)."""
+    return Thresholds(
+        whole_budget_per_day=int(config["SIGNAL_WHOLE_BUDGET_PER_DAY"]),
+        expiry_days=int(config["SIGNAL_EXPIRY_DAYS"]),
+        baseline_days=int(config["SIGNAL_BASELINE_DAYS"]),
+        factor=int(config["SIGNAL_FACTOR"]),
+        min_count=int(config["SIGNAL_MIN_COUNT"]),
+        min_amount=int(config["SIGNAL_MIN_AMOUNT"]),
+        two_places_minutes=int(config["SIGNAL_TWO_PLACES_MINUTES"]),
+    )
 
 
 @dataclass(frozen=True)
