@@ -107,7 +107,7 @@ def load_config(
         "SIGNAL_BASELINE_DAYS": int(env.get("ALMEREPAS_SIGNAL_BASELINE_DAYS", 28)),
         "SIGNAL_FACTOR": int(env.get("ALMEREPAS_SIGNAL_FACTOR", 3)),
         "SIGNAL_MIN_COUNT": int(env.get("ALMEREPAS_SIGNAL_MIN_COUNT", 10)),
-        "SIGNAL_MIN_AMOUNT": int(env.get("ALMEREPAS_SIGNAL_MIN_AMOUNT", 500_00)),
+        "SIGNAL_MIN_AMOUNT": int(env.get("ALMEREPAS_SIGNAL_MIN_AMOUNT", 2000_00)),
         "SIGNAL_TWO_PLACES_MINUTES": int(env.get("ALMEREPAS_SIGNAL_TWO_PLACES_MINUTES", 30)),
         # Settlement (docs/settlement.md): the account partners are paid from, the pain.001
         # version (.09; .03 for a bank that wants it), Stripe Connect, and the schedule.

@@ -32,7 +32,7 @@ class Thresholds:
     #: signals 2 and 3: no listing below this many redemptions (a day, or the last days) ...
     min_count: int = 10
     #: ... or below this many cents redeemed (money schemes)
-    min_amount: int = 500_00
+    min_amount: int = 2000_00
     #: signal 4: one pass at two locations within this many minutes
     two_places_minutes: int = 30
 
