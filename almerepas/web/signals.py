@@ -137,7 +137,7 @@ def _tables(first: dt.date, last: dt.date, t: signals.Thresholds) -> list[Table]
                 "Dezelfde pas gescand op twee verschillende locaties binnen %(minutes)s minuten.",
                 minutes=t.two_places_minutes,
             ),
-            [(_("Pas"), "text"), (_("Eerste scan"), "time"), (_("Partner"), "text"),
+            [(_("Pas"), "pass"), (_("Eerste scan"), "time"), (_("Partner"), "text"),
              (_("Locatie"), "text"), (_("Tweede scan"), "time"), (_("Partner"), "text"),
              (_("Locatie"), "text"), (_("Minuten ertussen"), "count"), (_("Scans (id)"), "ids"),
              (_("Inwisselingen (id)"), "ids")],
@@ -157,6 +157,8 @@ def cell_text(value: Any, kind: str) -> str:
         return f"{value:%d-%m-%Y}"
     if kind == "time":
         return f"{value.astimezone(clock.LOCAL):%d-%m-%Y %H:%M}"
+    if kind == "pass":  # the groups of a pass number stay on one line
+        return str(value).replace(" ", "\u00a0")
     return str(value) if value != "" else "–"
 
 
