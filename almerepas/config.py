@@ -101,6 +101,14 @@ def load_config(
         "REVERSAL_DAYS": int(env.get("ALMEREPAS_REVERSAL_DAYS", 30)),
         # Outreach (docs/outreach.md): weeks into a period before an unused grant is reminded.
         "OUTREACH_WEEKS": int(env.get("ALMEREPAS_OUTREACH_WEEKS", 8)),
+        # Signals for finance (docs/reports.md): when a partner's pattern is listed for a look.
+        "SIGNAL_WHOLE_BUDGET_PER_DAY": int(env.get("ALMEREPAS_SIGNAL_WHOLE_BUDGET_PER_DAY", 5)),
+        "SIGNAL_EXPIRY_DAYS": int(env.get("ALMEREPAS_SIGNAL_EXPIRY_DAYS", 7)),
+        "SIGNAL_BASELINE_DAYS": int(env.get("ALMEREPAS_SIGNAL_BASELINE_DAYS", 28)),
+        "SIGNAL_FACTOR": int(env.get("ALMEREPAS_SIGNAL_FACTOR", 3)),
+        "SIGNAL_MIN_COUNT": int(env.get("ALMEREPAS_SIGNAL_MIN_COUNT", 10)),
+        "SIGNAL_MIN_AMOUNT": int(env.get("ALMEREPAS_SIGNAL_MIN_AMOUNT", 2000_00)),
+        "SIGNAL_TWO_PLACES_MINUTES": int(env.get("ALMEREPAS_SIGNAL_TWO_PLACES_MINUTES", 30)),
         # Settlement (docs/settlement.md): the account partners are paid from, the pain.001
         # version (.09; .03 for a bank that wants it), Stripe Connect, and the schedule.
         "SEPA_DEBTOR_NAME": env.get("ALMEREPAS_SEPA_DEBTOR_NAME", "Gemeente Almere"),

@@ -17,6 +17,7 @@ from almerepas.api import (
     reports,
     schemes,
     settlements,
+    signals,
     tokens,
 )
 from almerepas.http.guard import SECURITY_SCHEME, add_www_authenticate
@@ -44,6 +45,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(partners.blp, url_prefix=API_PREFIX)
     api.register_blueprint(settlements.blp, url_prefix=API_PREFIX)
     api.register_blueprint(reports.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(signals.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
     return api

@@ -69,6 +69,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # Figures (docs/reports.md): counts and amounts only, small counts hidden, never a person.
     # Policy staff steer on them; finance checks spend against budgets; the auditor checks.
     "reports.read": frozenset({policy, finance, auditor}),
+    # Signals (docs/reports.md): partners whose redemptions show a pattern worth a look, with
+    # the evidence (redemption and scan ids, a pass number's last five digits, no names).
+    # Finance pays partners and looks into them; the auditor checks.
+    "signals.read": frozenset({finance, auditor}),
     "audit.read": frozenset({auditor}),
     "staff.manage": frozenset({administrator}),
 }

@@ -27,6 +27,7 @@ from almerepas.web import (
     public,
     reimbursement_queue,
     reports,
+    signals,
     staff,
 )
 
@@ -54,5 +55,6 @@ def init_app(app: Flask) -> None:
     finance.init_app(app)
     policy.init_app(app)
     reports.init_app(app)
+    signals.init_app(app)
     partner_admin.init_app(app)
     holder.init_app(app)

@@ -66,6 +66,7 @@ STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("partner_pages.list_partners", _l("Partners en contracten bekijken"), "partners.read"),
     ("finance_pages.list_runs", _l("Afrekeningen"), "settlements.read"),
     ("report_pages.page", _l("Cijfers: bereik en besteding"), "reports.read"),
+    ("signal_pages.page", _l("Signalen: opvallende patronen"), "signals.read"),
 ]
 
 AUDIT_PAGE_SIZE = 50
