@@ -36,6 +36,11 @@ def _count(description: str) -> Count:
     )
 
 
+def _hidden_amount(description: str) -> fields.Integer:
+    """An amount that is null for a district's scheme with fewer than 10 persons."""
+    return _amount(f"{description}; leeg bij een wijkfilter met minder dan 10 personen met recht")
+
+
 def _amount(description: str) -> fields.Integer:
     return fields.Integer(allow_none=True, metadata={"description": description})
 
@@ -78,12 +83,12 @@ class SchemeRowSchema(FunnelFields):
     persons = _count("Personen met recht")
     households = _count("Huishoudens met recht")
     with_pass = _count("Met een pas die in het jaar geldig was")
-    granted_amount = _amount("Toegekend, in de eenheid")
-    redeemed = _amount("Besteed")
-    reversed = _amount("Teruggedraaid")
-    expired = _amount("Vervallen aan het eind van de periode")
-    spent = _amount("Besteed min teruggedraaid")
-    settled = _amount("In centen afgerekend met partners (goedgekeurde afrekeningen)")
+    granted_amount = _hidden_amount("Toegekend, in de eenheid")
+    redeemed = _hidden_amount("Besteed")
+    reversed = _hidden_amount("Teruggedraaid")
+    expired = _hidden_amount("Vervallen aan het eind van de periode")
+    spent = _hidden_amount("Besteed min teruggedraaid")
+    settled = _hidden_amount("In centen afgerekend met partners (goedgekeurde afrekeningen)")
     annual_budget = _amount("Jaarbudget in de eenheid; leeg zonder budget")
     budget_used = fields.Integer(allow_none=True, metadata={"description": "% van het jaarbudget"})
 

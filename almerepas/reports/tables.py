@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from almerepas.core.i18n import N_
 from almerepas.households.models import District
 from almerepas.reports import figures
-from almerepas.reports.privacy import Shown, protect_columns, protect_row
+from almerepas.reports.privacy import Hidden, Shown, protect_columns, protect_row
 from almerepas.reports.scope import ReportFilter
 
 #: What a cell holds: text, a count that may be hidden, an amount in cents or units, or nothing.
@@ -87,13 +87,15 @@ def schemes_table(session: Session, f: ReportFilter) -> Table:
         raw = [row.persons, row.households, row.with_pass, *_funnel(row)]
         counts = protect_row(raw, SCHEME_NESTED)
         take_up = percent(counts[6], counts[3])
+        amounts: list[Cell] = [
+            *(row.granted, row.redeemed, row.reversed, row.expired, row.spent, row.settled)
+        ]
         used = percent(row.spent, row.annual_budget) if row.annual_budget else None
+        if f.district is not None and isinstance(counts[0], Hidden):
+            # What a few persons in one district spent says something about each of them.
+            amounts, used = [None] * len(amounts), None
         rows.append(
-            [
-                *(row.scheme, row.name, row.unit, *counts, take_up),
-                *(row.granted, row.redeemed, row.reversed, row.expired, row.spent, row.settled),
-                *(row.annual_budget, used),
-            ]
+            [*(row.scheme, row.name, row.unit, *counts, take_up), *amounts, row.annual_budget, used]
         )
     columns = [
         Column("scheme", N_("Code"), "text"),

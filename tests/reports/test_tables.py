@@ -7,11 +7,13 @@ import datetime as dt
 from sqlalchemy.orm import Session
 
 from almerepas.grants import runs as grants
+from almerepas.households.models import District
 from almerepas.models import MemberRole
 from almerepas.passes.operations import issue_pass
 from almerepas.reports import tables
 from almerepas.reports.privacy import HIDDEN
 from almerepas.reports.scope import ReportFilter
+from almerepas.schemes.catalogue import get_scheme
 from tests.factories import TEST_ACTOR, assess, born, make_household
 from tests.reports.support import HAVEN, RUN, STAD, make_year
 
@@ -65,6 +67,31 @@ def test_the_schemes_table_hides_counts_not_amounts(reference: Session) -> None:
     assert row["take_up"] is None  # a share of hidden counts would give them away
     assert (row["granted_amount"], row["spent"], row["annual_budget"]) == (1500_00, 330_00, 2000_00)
     assert row["budget_used"] == 17  # 330 of 2000 is 16.5 %, half up
+
+
+def test_with_a_district_filter_the_amounts_of_a_few_persons_are_hidden(
+    reference: Session,
+) -> None:
+    """Almere as a whole shows what the scheme spent; Haven's two children do not."""
+    make_year(reference)
+    table = tables.schemes_table(reference, ReportFilter(2026, district=District.haven))
+    row = dict(zip([c.key for c in table.columns], table.rows[0], strict=True))
+    assert row["scheme"] == "stadsfonds" and row["persons"] is HIDDEN
+    amounts = ("granted_amount", "redeemed", "reversed", "expired", "spent", "settled")
+    assert [row[key] for key in amounts] == [None] * 6 and row["budget_used"] is None
+    assert row["annual_budget"] == 2000_00  # the scheme's budget is nobody's
+
+
+def test_with_a_district_filter_the_amounts_of_ten_persons_are_shown(reference: Session) -> None:
+    _children(reference, STAD, 10)
+    grants.issue(
+        reference, period="2026", actor=RUN, today=dt.date(2026, 1, 2), schemes=["stadsfonds"]
+    )
+    table = tables.schemes_table(reference, ReportFilter(2026, district=District.stad))
+    row = dict(zip([c.key for c in table.columns], table.rows[0], strict=True))
+    each = get_scheme(reference, "stadsfonds").amount
+    assert row["persons"] == 10 and row["granted_amount"] == 10 * each > 0
+    assert row["spent"] == 0
 
 
 def test_a_name_in_csv_is_never_a_formula() -> None:
