@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
-    ScalarSelect,
     Select,
     Subquery,
     and_,
@@ -21,6 +19,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 
 from almerepas.grants.models import Grant
@@ -64,45 +63,64 @@ def month_end(year: int, month: int) -> dt.datetime:
     return dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
 
 
-def _members_in_year(household_id: Any, f: ReportFilter) -> ScalarSelect[int]:
-    """Persons who lived in the household on some day of the year."""
-    return (
-        select(Membership.person_id)
-        .where(Membership.household_id == household_id)
+def _persons_of(f: ReportFilter) -> Subquery:
+    """(grant, person) for the grants in scope: the person, or the household's members that year."""
+    own = select(Grant.id.label("grant_id"), Grant.person_id.label("person_id")).where(
+        Grant.period.in_(f.labels), Grant.person_id.is_not(None)
+    )
+    members = (
+        select(Grant.id, Membership.person_id)
+        .join(Membership, Membership.household_id == Grant.household_id)
+        .where(Grant.period.in_(f.labels))
         .where(Membership.valid_from < f.end.date())
         .where(or_(Membership.valid_to.is_(None), Membership.valid_to >= f.start.date()))
-        .correlate_except(Membership)
-        .scalar_subquery()
+    )
+    return union_all(own, members).subquery("persons")
+
+
+def _latest_home() -> Subquery:
+    """Each person's household of the latest membership (by ``valid_from``, then id)."""
+    order = func.row_number().over(
+        partition_by=Membership.person_id,
+        order_by=(Membership.valid_from.desc(), Membership.id.desc()),
+    )
+    ranked = select(Membership.person_id, Membership.household_id, order.label("n")).subquery()
+    return (
+        select(ranked.c.person_id, ranked.c.household_id)
+        .where(ranked.c.n == 1)
+        .subquery("latest_home")
     )
 
 
 def grant_facts(f: ReportFilter) -> Subquery:
-    """One row per grant in scope: its scheme, beneficiary, district, and what happened to it."""
-    home = func.coalesce(
-        Grant.household_id,
-        select(Membership.household_id)
-        .where(Membership.person_id == Grant.person_id)
-        .order_by(Membership.valid_from.desc(), Membership.id.desc())
-        .limit(1)
-        .scalar_subquery(),
-    )
-    # Persons the grant is for: the person, or the household's members that year.
-    people = or_(
-        Pass.person_id == Grant.person_id,
-        Pass.person_id.in_(_members_in_year(Grant.household_id, f)),
-    )
-    has_pass = exists(
-        select(Pass.id)
-        .where(people)
+    """One row per grant in scope: its scheme, beneficiary, district, and what happened to it.
+
+    Set-based throughout (joins and grouped subqueries, no subquery per grant): a year of
+    Almere is some 300,000 grants (docs/reports.md, Speed)."""
+    latest = _latest_home()
+    person = Grant.person_id
+    home = func.coalesce(Grant.household_id, latest.c.household_id)
+    persons = _persons_of(f)
+    with_pass = (
+        select(persons.c.grant_id)
+        .join(Pass, Pass.person_id == persons.c.person_id)
         .where(Pass.valid_from < f.end.date(), Pass.valid_until >= f.start.date())
+        .group_by(persons.c.grant_id)
+        .subquery("with_pass")
     )
-    scanned = exists(
-        select(Scan.id).join(Pass, Scan.pass_id == Pass.id).where(people, Scan.scanned_at < f.end)
-    )
+    # A person's pass was scanned at a partner or let through on a bus before the year's end.
+    scanned = exists(select(Scan.id).where(Scan.pass_id == Pass.id, Scan.scanned_at < f.end))
     ridden = exists(
-        select(Ride.id)
-        .join(Pass, Ride.pass_id == Pass.id)
-        .where(people, Ride.result == RIDE_OK, Ride.ridden_at < f.end)
+        select(Ride.id).where(
+            Ride.pass_id == Pass.id, Ride.result == RIDE_OK, Ride.ridden_at < f.end
+        )
+    )
+    used_pass = select(Pass.person_id).where(or_(scanned, ridden))
+    activated = (
+        select(persons.c.grant_id)
+        .where(persons.c.person_id.in_(used_pass))
+        .group_by(persons.c.grant_id)
+        .subquery("activated")
     )
     # Only the redemptions and rides of grants in scope are grouped, not a whole table's.
     scoped = Grant.__table__.alias("scoped")
@@ -126,10 +144,17 @@ def grant_facts(f: ReportFilter) -> Subquery:
     )
     settled = _settled_by_grant(in_scope)
     expired = (
-        select(func.sum(Transfer.amount))
-        .where(Transfer.entry_id == Grant.expiry_entry_id)
-        .where(Transfer.debit_account_id == Grant.account_id)
-        .scalar_subquery()
+        select(scoped.c.id.label("grant_id"), func.sum(Transfer.amount).label("expired"))
+        .join(
+            Transfer,
+            and_(
+                Transfer.entry_id == scoped.c.expiry_entry_id,
+                Transfer.debit_account_id == scoped.c.account_id,
+            ),
+        )
+        .where(scoped.c.period.in_(f.labels))
+        .group_by(scoped.c.id)
+        .subquery("expired")
     )
     redeemed = func.coalesce(used.c.redeemed, 0)
     reversed_ = func.coalesce(used.c.reversed, 0)
@@ -143,20 +168,24 @@ def grant_facts(f: ReportFilter) -> Subquery:
             Grant.household_id,
             Grant.amount,
             home.label("home_id"),
-            has_pass.label("has_pass"),
-            or_(scanned, ridden).label("activated"),
+            with_pass.c.grant_id.is_not(None).label("has_pass"),
+            activated.c.grant_id.is_not(None).label("activated"),
             func.coalesce(used.c.first_at, rides.c.first_at).label("first_use_at"),
             redeemed.label("redeemed"),
             reversed_.label("reversed"),
-            func.coalesce(expired, 0).label("expired"),
+            func.coalesce(expired.c.expired, 0).label("expired"),
             func.coalesce(settled.c.settled, 0).label("settled"),
             case(
                 (and_(Grant.amount > 0, (redeemed - reversed_) * 2 > Grant.amount), 1), else_=0
             ).label("half_used"),
         )
+        .outerjoin(latest, and_(Grant.household_id.is_(None), latest.c.person_id == person))
+        .outerjoin(with_pass, with_pass.c.grant_id == Grant.id)
+        .outerjoin(activated, activated.c.grant_id == Grant.id)
         .outerjoin(used, used.c.grant_id == Grant.id)
         .outerjoin(rides, rides.c.grant_id == Grant.id)
         .outerjoin(settled, settled.c.grant_id == Grant.id)
+        .outerjoin(expired, expired.c.grant_id == Grant.id)
         .where(Grant.period.in_(f.labels))
         .subquery("grant_home")
     )
