@@ -263,11 +263,11 @@ def raw_by_scheme(
     SELECT DISTINCT p.grant_id FROM people p JOIN pass ON pass.person_id = p.person_id
     WHERE pass.valid_from < :end_day AND pass.valid_until >= :start_day
 ), activated AS (
-    SELECT p.grant_id FROM people p JOIN pass ON pass.person_id = p.person_id
-    JOIN scan ON scan.pass_id = pass.id WHERE scan.scanned_at < :end
-    UNION
-    SELECT p.grant_id FROM people p JOIN pass ON pass.person_id = p.person_id
-    JOIN ride ON ride.pass_id = pass.id WHERE ride.result = 'ok' AND ride.ridden_at < :end
+    SELECT DISTINCT p.grant_id FROM people p WHERE p.person_id IN (
+        SELECT pass.person_id FROM pass
+        WHERE EXISTS (SELECT 1 FROM scan WHERE scan.pass_id = pass.id AND scan.scanned_at < :end)
+           OR EXISTS (SELECT 1 FROM ride WHERE ride.pass_id = pass.id AND ride.result = 'ok'
+                      AND ride.ridden_at < :end))
 ), settled AS (
     SELECT grant_id, sum(amount) AS settled FROM (
         SELECT r.grant_id, l.amount, l.run_id FROM settlement_line l
@@ -287,29 +287,35 @@ def raw_by_scheme(
 ), persons AS (
     SELECT g.code, {district} AS district, count(DISTINCT p.person_id) AS n
     FROM people p JOIN homed g ON g.id = p.grant_id GROUP BY 1, 2
+), counted AS (
+    SELECT g.code, {district} AS district,
+           count(DISTINCT g.home_id) AS households,
+           count(DISTINCT g.beneficiary_key) FILTER (WHERE wp.grant_id IS NOT NULL) AS with_pass,
+           count(DISTINCT g.beneficiary_key) AS eligible,
+           count(DISTINCT g.beneficiary_key)
+               FILTER (WHERE g.amount > 0 OR g.scheme_kind = 'right') AS granted,
+           count(DISTINCT g.beneficiary_key) FILTER (WHERE a.grant_id IS NOT NULL) AS activated,
+           count(DISTINCT g.beneficiary_key)
+               FILTER (WHERE u.grant_id IS NOT NULL OR fr.grant_id IS NOT NULL) AS first_use,
+           count(DISTINCT g.beneficiary_key) FILTER (
+               WHERE g.amount > 0 AND (coalesce(u.redeemed, 0) - coalesce(u.reversed, 0)) * 2
+                     > g.amount) AS half_used,
+           sum(g.amount) AS granted_amount, coalesce(sum(u.redeemed), 0) AS redeemed,
+           coalesce(sum(u.reversed), 0) AS reversed, coalesce(sum(e.expired), 0) AS expired,
+           coalesce(sum(st.settled), 0) AS settled
+    FROM homed g
+    LEFT JOIN with_pass wp ON wp.grant_id = g.id
+    LEFT JOIN activated a ON a.grant_id = g.id
+    LEFT JOIN used u ON u.grant_id = g.id
+    LEFT JOIN first_ride fr ON fr.grant_id = g.id
+    LEFT JOIN settled st ON st.grant_id = g.id
+    LEFT JOIN expired e ON e.grant_id = g.id
+    GROUP BY 1, 2
 )
-SELECT g.code, {district} AS district, coalesce(min(persons.n), 0),
-       count(DISTINCT g.home_id),
-       count(DISTINCT g.beneficiary_key) FILTER (WHERE wp.grant_id IS NOT NULL),
-       count(DISTINCT g.beneficiary_key),
-       count(DISTINCT g.beneficiary_key) FILTER (WHERE g.amount > 0 OR g.scheme_kind = 'right'),
-       count(DISTINCT g.beneficiary_key) FILTER (WHERE g.id IN (SELECT grant_id FROM activated)),
-       count(DISTINCT g.beneficiary_key)
-           FILTER (WHERE u.grant_id IS NOT NULL OR fr.grant_id IS NOT NULL),
-       count(DISTINCT g.beneficiary_key) FILTER (
-           WHERE g.amount > 0 AND (coalesce(u.redeemed, 0) - coalesce(u.reversed, 0)) * 2
-                 > g.amount),
-       sum(g.amount), coalesce(sum(u.redeemed), 0), coalesce(sum(u.reversed), 0),
-       coalesce(sum(e.expired), 0), coalesce(sum(st.settled), 0)
-FROM homed g
-LEFT JOIN with_pass wp ON wp.grant_id = g.id
-LEFT JOIN used u ON u.grant_id = g.id
-LEFT JOIN first_ride fr ON fr.grant_id = g.id
-LEFT JOIN settled st ON st.grant_id = g.id
-LEFT JOIN expired e ON e.grant_id = g.id
-LEFT JOIN persons ON persons.code = g.code
-    AND persons.district IS NOT DISTINCT FROM {district}
-GROUP BY 1, 2
+SELECT c.code, c.district, coalesce(p.n, 0), c.households, c.with_pass, c.eligible,
+       c.granted, c.activated, c.first_use, c.half_used, c.granted_amount, c.redeemed,
+       c.reversed, c.expired, c.settled
+FROM counted c LEFT JOIN persons p ON p.code = c.code AND p.district IS NOT DISTINCT FROM c.district
 """
     )
     return sorted(tuple(row) for row in conn.execute(text(sql), params))

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, func, or_, select, union
+from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, func, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from almerepas.contracts.models import Partner
@@ -78,6 +78,13 @@ class PartnerFigures:
     reversed: int
 
 
+def _without_jit(session: Session) -> None:
+    """PostgreSQL's JIT spends seconds compiling a figure's large plan to save milliseconds
+    (docs/reports.md, Speed): off for this read-only transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
 def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
     """1 for a beneficiary for whom ``condition`` held on at least one grant, else 0."""
     return func.max(case((condition, 1), else_=0))
@@ -91,6 +98,7 @@ def by_scheme(
     Grouped twice: first one row per beneficiary (a flag per funnel step, their sums), then
     the beneficiaries per scheme are counted; the same as counting distinct beneficiaries per
     step, without a sort per distinct count (docs/reports.md, Speed)."""
+    _without_jit(session)
     facts = grant_facts(f)
     granted = or_(facts.c.amount > 0, Scheme.kind == "right")
     beneficiaries = (
@@ -164,6 +172,12 @@ def _persons(
     session: Session, facts: Subquery, f: ReportFilter, per_district: bool
 ) -> dict[tuple[int, District | None], int]:
     """Distinct persons a scheme's grants are for: the person, or the household's members."""
+    # Beneficiaries first: a household's twelve monthly grants list its members once.
+    facts = (
+        select(facts.c.scheme_id, facts.c.district, facts.c.person_id, facts.c.household_id)
+        .distinct()
+        .subquery("beneficiaries")
+    )
     members = (
         select(facts.c.scheme_id, facts.c.district, Membership.person_id.label("person_id"))
         .join(Membership, Membership.household_id == facts.c.household_id)
@@ -187,6 +201,7 @@ def _persons(
 
 def take_up_by_month(session: Session, f: ReportFilter) -> list[MonthTakeUp]:
     """Per scheme and month of the year: beneficiaries with a running grant, and who used it."""
+    _without_jit(session)
     whole_year = ReportFilter(f.year, None, f.district)
     facts = grant_facts(whole_year)
     flags: list[ColumnElement[Any]] = []
@@ -219,6 +234,7 @@ def take_up_by_month(session: Session, f: ReportFilter) -> list[MonthTakeUp]:
 
 def by_partner(session: Session, f: ReportFilter) -> list[PartnerFigures]:
     """Redemptions of the grants in scope per partner and scheme: how many, how much."""
+    _without_jit(session)
     facts = grant_facts(f)
     query = (
         select(

@@ -64,14 +64,20 @@ def month_end(year: int, month: int) -> dt.datetime:
 
 
 def _persons_of(f: ReportFilter) -> Subquery:
-    """(grant, person) for the grants in scope: the person, or the household's members that year."""
-    own = select(Grant.id.label("grant_id"), Grant.person_id.label("person_id")).where(
-        Grant.period.in_(f.labels), Grant.person_id.is_not(None)
+    """(beneficiary, person) for the beneficiaries in scope: the person, or the household's
+    members that year. Per beneficiary, not per grant: twelve monthly grants share one."""
+    in_scope = (
+        select(Grant.beneficiary_key, Grant.person_id, Grant.household_id)
+        .where(Grant.period.in_(f.labels))
+        .distinct()
+        .subquery("beneficiary")
+    )
+    own = select(in_scope.c.beneficiary_key, in_scope.c.person_id.label("person_id")).where(
+        in_scope.c.person_id.is_not(None)
     )
     members = (
-        select(Grant.id, Membership.person_id)
-        .join(Membership, Membership.household_id == Grant.household_id)
-        .where(Grant.period.in_(f.labels))
+        select(in_scope.c.beneficiary_key, Membership.person_id)
+        .join(Membership, Membership.household_id == in_scope.c.household_id)
         .where(Membership.valid_from < f.end.date())
         .where(or_(Membership.valid_to.is_(None), Membership.valid_to >= f.start.date()))
     )
@@ -101,11 +107,12 @@ def grant_facts(f: ReportFilter) -> Subquery:
     person = Grant.person_id
     home = func.coalesce(Grant.household_id, latest.c.household_id)
     persons = _persons_of(f)
+    key = persons.c.beneficiary_key
     with_pass = (
-        select(persons.c.grant_id)
+        select(key)
         .join(Pass, Pass.person_id == persons.c.person_id)
         .where(Pass.valid_from < f.end.date(), Pass.valid_until >= f.start.date())
-        .group_by(persons.c.grant_id)
+        .group_by(key)
         .subquery("with_pass")
     )
     # A person's pass was scanned at a partner or let through on a bus before the year's end.
@@ -117,10 +124,7 @@ def grant_facts(f: ReportFilter) -> Subquery:
     )
     used_pass = select(Pass.person_id).where(or_(scanned, ridden))
     activated = (
-        select(persons.c.grant_id)
-        .where(persons.c.person_id.in_(used_pass))
-        .group_by(persons.c.grant_id)
-        .subquery("activated")
+        select(key).where(persons.c.person_id.in_(used_pass)).group_by(key).subquery("activated")
     )
     # Only the redemptions and rides of grants in scope are grouped, not a whole table's.
     scoped = Grant.__table__.alias("scoped")
@@ -152,7 +156,7 @@ def grant_facts(f: ReportFilter) -> Subquery:
                 Transfer.debit_account_id == scoped.c.account_id,
             ),
         )
-        .where(scoped.c.period.in_(f.labels))
+        .where(scoped.c.period.in_(f.labels), scoped.c.expiry_entry_id.is_not(None))
         .group_by(scoped.c.id)
         .subquery("expired")
     )
@@ -168,8 +172,8 @@ def grant_facts(f: ReportFilter) -> Subquery:
             Grant.household_id,
             Grant.amount,
             home.label("home_id"),
-            with_pass.c.grant_id.is_not(None).label("has_pass"),
-            activated.c.grant_id.is_not(None).label("activated"),
+            with_pass.c.beneficiary_key.is_not(None).label("has_pass"),
+            activated.c.beneficiary_key.is_not(None).label("activated"),
             func.coalesce(used.c.first_at, rides.c.first_at).label("first_use_at"),
             redeemed.label("redeemed"),
             reversed_.label("reversed"),
@@ -180,8 +184,8 @@ def grant_facts(f: ReportFilter) -> Subquery:
             ).label("half_used"),
         )
         .outerjoin(latest, and_(Grant.household_id.is_(None), latest.c.person_id == person))
-        .outerjoin(with_pass, with_pass.c.grant_id == Grant.id)
-        .outerjoin(activated, activated.c.grant_id == Grant.id)
+        .outerjoin(with_pass, with_pass.c.beneficiary_key == Grant.beneficiary_key)
+        .outerjoin(activated, activated.c.beneficiary_key == Grant.beneficiary_key)
         .outerjoin(used, used.c.grant_id == Grant.id)
         .outerjoin(rides, rides.c.grant_id == Grant.id)
         .outerjoin(settled, settled.c.grant_id == Grant.id)
@@ -199,18 +203,36 @@ def grant_facts(f: ReportFilter) -> Subquery:
 
 
 def _settled_by_grant(in_scope: Select[tuple[int]]) -> Subquery:
-    """Cents settled with partners per grant: its redemptions, their reversals and its rides."""
-    own = Redemption.__table__.alias("own")
-    reversed_one = Redemption.__table__.alias("reversed_one")
-    grant_id = func.coalesce(own.c.grant_id, reversed_one.c.grant_id, Ride.grant_id)
+    """Cents settled with partners per grant: its redemptions, their reversals and its rides.
+
+    Three joins added up, each from the lines of its kind, so that no path reads a whole
+    table for a few lines (a reversal's line finds its redemption by primary key)."""
+    counted = and_(SettlementRun.id == SettlementLine.run_id, SettlementRun.status.in_(SETTLED))
+    own = (
+        select(Redemption.grant_id.label("grant_id"), SettlementLine.amount.label("amount"))
+        .select_from(SettlementLine)
+        .join(SettlementRun, counted)
+        .join(Redemption, Redemption.id == SettlementLine.redemption_id)
+    )
+    given_back = (
+        select(Redemption.grant_id, SettlementLine.amount)
+        .select_from(SettlementLine)
+        .join(SettlementRun, counted)
+        .join(Reversal, Reversal.id == SettlementLine.reversal_id)
+        .join(Redemption, Redemption.id == Reversal.redemption_id)
+        .where(SettlementLine.redemption_id.is_(None))
+    )
+    ridden = (
+        select(Ride.grant_id, SettlementLine.amount)
+        .select_from(SettlementLine)
+        .join(SettlementRun, counted)
+        .join(Ride, Ride.id == SettlementLine.ride_id)
+        .where(SettlementLine.redemption_id.is_(None), SettlementLine.reversal_id.is_(None))
+    )
+    lines = union_all(own, given_back, ridden).subquery("lines")
     return (
-        select(grant_id.label("grant_id"), func.sum(SettlementLine.amount).label("settled"))
-        .join(SettlementRun, SettlementRun.id == SettlementLine.run_id)
-        .outerjoin(own, own.c.id == SettlementLine.redemption_id)
-        .outerjoin(Reversal, Reversal.id == SettlementLine.reversal_id)
-        .outerjoin(reversed_one, reversed_one.c.id == Reversal.redemption_id)
-        .outerjoin(Ride, Ride.id == SettlementLine.ride_id)
-        .where(SettlementRun.status.in_(SETTLED), grant_id.in_(in_scope))
-        .group_by(grant_id)
+        select(lines.c.grant_id, func.sum(lines.c.amount).label("settled"))
+        .where(lines.c.grant_id.in_(in_scope))
+        .group_by(lines.c.grant_id)
         .subquery("settled")
     )
