@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, func, or_, select, union
+from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, func, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from almerepas.contracts.models import Partner
@@ -78,33 +78,39 @@ class PartnerFigures:
     reversed: int
 
 
-def _count(condition: ColumnElement[bool] | None, key: ColumnElement[str]) -> ColumnElement[int]:
-    """Distinct beneficiaries for whom ``condition`` held in at least one period."""
-    if condition is None:
-        return func.count(distinct(key))
-    return func.count(distinct(case((condition, key))))
+def _without_jit(session: Session) -> None:
+    """PostgreSQL's JIT spends seconds compiling a figure's large plan to save milliseconds
+    (docs/reports.md, Speed): off for this read-only transaction."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SET LOCAL jit = off"))
+
+
+def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """1 for a beneficiary for whom ``condition`` held on at least one grant, else 0."""
+    return func.max(case((condition, 1), else_=0))
 
 
 def by_scheme(
     session: Session, f: ReportFilter, *, per_district: bool = False
 ) -> list[SchemeFigures]:
-    """Every scheme with a grant in scope, or every (scheme, district) pair."""
+    """Every scheme with a grant in scope, or every (scheme, district) pair.
+
+    Grouped twice: first one row per beneficiary (a flag per funnel step, their sums), then
+    the beneficiaries per scheme are counted; the same as counting distinct beneficiaries per
+    step, without a sort per distinct count (docs/reports.md, Speed)."""
+    _without_jit(session)
     facts = grant_facts(f)
-    key = facts.c.beneficiary_key
-    groups: list[ColumnElement[Any]] = [facts.c.scheme_id]
-    if per_district:
-        groups.append(facts.c.district)
     granted = or_(facts.c.amount > 0, Scheme.kind == "right")
-    query = (
+    beneficiaries = (
         select(
-            *groups,
-            _count(None, key).label("eligible"),
-            _count(granted, key).label("granted"),
-            _count(facts.c.has_pass, key).label("with_pass"),
-            _count(facts.c.activated, key).label("activated"),
-            _count(facts.c.first_use_at.is_not(None), key).label("first_use"),
-            _count(facts.c.half_used == 1, key).label("half_used"),
-            func.count(distinct(facts.c.home_id)).label("households"),
+            facts.c.scheme_id,
+            facts.c.district,
+            facts.c.home_id,
+            _flag(granted).label("granted"),
+            _flag(facts.c.has_pass).label("with_pass"),
+            _flag(facts.c.activated).label("activated"),
+            _flag(facts.c.first_use_at.is_not(None)).label("first_use"),
+            func.max(facts.c.half_used).label("half_used"),
             func.sum(facts.c.amount).label("granted_amount"),
             func.sum(facts.c.redeemed).label("redeemed"),
             func.sum(facts.c.reversed).label("reversed"),
@@ -112,8 +118,22 @@ def by_scheme(
             func.sum(facts.c.settled).label("settled"),
         )
         .join(Scheme, Scheme.id == facts.c.scheme_id)
-        .group_by(*groups)
+        .group_by(facts.c.scheme_id, facts.c.beneficiary_key, facts.c.district, facts.c.home_id)
+        .subquery("beneficiaries")
     )
+    b = beneficiaries.c
+    groups: list[ColumnElement[Any]] = [b.scheme_id]
+    if per_district:
+        groups.append(b.district)
+    query = select(
+        *groups,
+        func.count().label("eligible"),
+        *(func.sum(b[k]).label(k) for k in ("granted", "with_pass", "activated")),
+        *(func.sum(b[k]).label(k) for k in ("first_use", "half_used")),
+        func.count(distinct(b.home_id)).label("households"),
+        *(func.sum(b[k]).label(k) for k in ("granted_amount", "redeemed", "reversed")),
+        *(func.sum(b[k]).label(k) for k in ("expired", "settled")),
+    ).group_by(*groups)
     persons = _persons(session, facts, f, per_district)
     schemes = {s.id: s for s in session.scalars(select(Scheme))}
     found = []
@@ -128,9 +148,13 @@ def by_scheme(
                 district=district,
                 persons=persons.get((row.scheme_id, district), 0),
                 households=row.households,
-                with_pass=row.with_pass,
+                with_pass=int(row.with_pass),
                 funnel=Funnel(
-                    row.eligible, row.granted, row.activated, row.first_use, row.half_used
+                    row.eligible,
+                    int(row.granted),
+                    int(row.activated),
+                    int(row.first_use),
+                    int(row.half_used),
                 ),
                 granted=int(row.granted_amount or 0),
                 redeemed=int(row.redeemed or 0),
@@ -148,6 +172,12 @@ def _persons(
     session: Session, facts: Subquery, f: ReportFilter, per_district: bool
 ) -> dict[tuple[int, District | None], int]:
     """Distinct persons a scheme's grants are for: the person, or the household's members."""
+    # Beneficiaries first: a household's twelve monthly grants list its members once.
+    facts = (
+        select(facts.c.scheme_id, facts.c.district, facts.c.person_id, facts.c.household_id)
+        .distinct()
+        .subquery("beneficiaries")
+    )
     members = (
         select(facts.c.scheme_id, facts.c.district, Membership.person_id.label("person_id"))
         .join(Membership, Membership.household_id == facts.c.household_id)
@@ -171,22 +201,32 @@ def _persons(
 
 def take_up_by_month(session: Session, f: ReportFilter) -> list[MonthTakeUp]:
     """Per scheme and month of the year: beneficiaries with a running grant, and who used it."""
+    _without_jit(session)
     whole_year = ReportFilter(f.year, None, f.district)
     facts = grant_facts(whole_year)
-    key = facts.c.beneficiary_key
-    columns: list[ColumnElement[Any]] = []
+    flags: list[ColumnElement[Any]] = []
     for m in range(1, 13):
         running = or_(facts.c.period == str(f.year), facts.c.period == f"{f.year}-{m:02d}")
         used = and_(running, facts.c.first_use_at < month_end(f.year, m))
-        columns += [_count(running, key).label(f"e{m}"), _count(used, key).label(f"u{m}")]
+        flags += [_flag(running).label(f"e{m}"), _flag(used).label(f"u{m}")]
+    # One row per beneficiary first, then counted per scheme (as in ``by_scheme``).
+    beneficiaries = (
+        select(facts.c.scheme_id, *flags)
+        .group_by(facts.c.scheme_id, facts.c.beneficiary_key)
+        .subquery("beneficiaries")
+    )
+    b = beneficiaries.c
+    sums = [func.sum(b[f"{k}{m}"]).label(f"{k}{m}") for m in range(1, 13) for k in ("e", "u")]
     query = (
-        select(Scheme.code, Scheme.name_nl, *columns)
-        .join(Scheme, Scheme.id == facts.c.scheme_id)
+        select(Scheme.code, Scheme.name_nl, *sums)
+        .join(Scheme, Scheme.id == b.scheme_id)
         .group_by(Scheme.code, Scheme.name_nl)
         .order_by(Scheme.code)
     )
     return [
-        MonthTakeUp(row.code, row.name_nl, m, row._mapping[f"e{m}"], row._mapping[f"u{m}"])
+        MonthTakeUp(
+            row.code, row.name_nl, m, int(row._mapping[f"e{m}"]), int(row._mapping[f"u{m}"])
+        )
         for row in session.execute(query)
         for m in range(1, 13)
     ]
@@ -194,6 +234,7 @@ def take_up_by_month(session: Session, f: ReportFilter) -> list[MonthTakeUp]:
 
 def by_partner(session: Session, f: ReportFilter) -> list[PartnerFigures]:
     """Redemptions of the grants in scope per partner and scheme: how many, how much."""
+    _without_jit(session)
     facts = grant_facts(f)
     query = (
         select(

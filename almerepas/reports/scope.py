@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from sqlalchemy import (
-    ScalarSelect,
     Select,
     Subquery,
     and_,
@@ -21,6 +19,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
 )
 
 from almerepas.grants.models import Grant
@@ -64,45 +63,68 @@ def month_end(year: int, month: int) -> dt.datetime:
     return dt.datetime(year + month // 12, month % 12 + 1, 1, tzinfo=dt.UTC)
 
 
-def _members_in_year(household_id: Any, f: ReportFilter) -> ScalarSelect[int]:
-    """Persons who lived in the household on some day of the year."""
-    return (
-        select(Membership.person_id)
-        .where(Membership.household_id == household_id)
+def _persons_of(f: ReportFilter) -> Subquery:
+    """(beneficiary, person) for the beneficiaries in scope: the person, or the household's
+    members that year. Per beneficiary, not per grant: twelve monthly grants share one."""
+    in_scope = (
+        select(Grant.beneficiary_key, Grant.person_id, Grant.household_id)
+        .where(Grant.period.in_(f.labels))
+        .distinct()
+        .subquery("beneficiary")
+    )
+    own = select(in_scope.c.beneficiary_key, in_scope.c.person_id.label("person_id")).where(
+        in_scope.c.person_id.is_not(None)
+    )
+    members = (
+        select(in_scope.c.beneficiary_key, Membership.person_id)
+        .join(Membership, Membership.household_id == in_scope.c.household_id)
         .where(Membership.valid_from < f.end.date())
         .where(or_(Membership.valid_to.is_(None), Membership.valid_to >= f.start.date()))
-        .correlate_except(Membership)
-        .scalar_subquery()
+    )
+    return union_all(own, members).subquery("persons")
+
+
+def _latest_home() -> Subquery:
+    """Each person's household of the latest membership (by ``valid_from``, then id)."""
+    order = func.row_number().over(
+        partition_by=Membership.person_id,
+        order_by=(Membership.valid_from.desc(), Membership.id.desc()),
+    )
+    ranked = select(Membership.person_id, Membership.household_id, order.label("n")).subquery()
+    return (
+        select(ranked.c.person_id, ranked.c.household_id)
+        .where(ranked.c.n == 1)
+        .subquery("latest_home")
     )
 
 
 def grant_facts(f: ReportFilter) -> Subquery:
-    """One row per grant in scope: its scheme, beneficiary, district, and what happened to it."""
-    home = func.coalesce(
-        Grant.household_id,
-        select(Membership.household_id)
-        .where(Membership.person_id == Grant.person_id)
-        .order_by(Membership.valid_from.desc(), Membership.id.desc())
-        .limit(1)
-        .scalar_subquery(),
-    )
-    # Persons the grant is for: the person, or the household's members that year.
-    people = or_(
-        Pass.person_id == Grant.person_id,
-        Pass.person_id.in_(_members_in_year(Grant.household_id, f)),
-    )
-    has_pass = exists(
-        select(Pass.id)
-        .where(people)
+    """One row per grant in scope: its scheme, beneficiary, district, and what happened to it.
+
+    Set-based throughout (joins and grouped subqueries, no subquery per grant): a year of
+    Almere is some 300,000 grants (docs/reports.md, Speed)."""
+    latest = _latest_home()
+    person = Grant.person_id
+    home = func.coalesce(Grant.household_id, latest.c.household_id)
+    persons = _persons_of(f)
+    key = persons.c.beneficiary_key
+    with_pass = (
+        select(key)
+        .join(Pass, Pass.person_id == persons.c.person_id)
         .where(Pass.valid_from < f.end.date(), Pass.valid_until >= f.start.date())
+        .group_by(key)
+        .subquery("with_pass")
     )
-    scanned = exists(
-        select(Scan.id).join(Pass, Scan.pass_id == Pass.id).where(people, Scan.scanned_at < f.end)
-    )
+    # A person's pass was scanned at a partner or let through on a bus before the year's end.
+    scanned = exists(select(Scan.id).where(Scan.pass_id == Pass.id, Scan.scanned_at < f.end))
     ridden = exists(
-        select(Ride.id)
-        .join(Pass, Ride.pass_id == Pass.id)
-        .where(people, Ride.result == RIDE_OK, Ride.ridden_at < f.end)
+        select(Ride.id).where(
+            Ride.pass_id == Pass.id, Ride.result == RIDE_OK, Ride.ridden_at < f.end
+        )
+    )
+    used_pass = select(Pass.person_id).where(or_(scanned, ridden))
+    activated = (
+        select(key).where(persons.c.person_id.in_(used_pass)).group_by(key).subquery("activated")
     )
     # Only the redemptions and rides of grants in scope are grouped, not a whole table's.
     scoped = Grant.__table__.alias("scoped")
@@ -126,10 +148,17 @@ def grant_facts(f: ReportFilter) -> Subquery:
     )
     settled = _settled_by_grant(in_scope)
     expired = (
-        select(func.sum(Transfer.amount))
-        .where(Transfer.entry_id == Grant.expiry_entry_id)
-        .where(Transfer.debit_account_id == Grant.account_id)
-        .scalar_subquery()
+        select(scoped.c.id.label("grant_id"), func.sum(Transfer.amount).label("expired"))
+        .join(
+            Transfer,
+            and_(
+                Transfer.entry_id == scoped.c.expiry_entry_id,
+                Transfer.debit_account_id == scoped.c.account_id,
+            ),
+        )
+        .where(scoped.c.period.in_(f.labels), scoped.c.expiry_entry_id.is_not(None))
+        .group_by(scoped.c.id)
+        .subquery("expired")
     )
     redeemed = func.coalesce(used.c.redeemed, 0)
     reversed_ = func.coalesce(used.c.reversed, 0)
@@ -143,20 +172,24 @@ def grant_facts(f: ReportFilter) -> Subquery:
             Grant.household_id,
             Grant.amount,
             home.label("home_id"),
-            has_pass.label("has_pass"),
-            or_(scanned, ridden).label("activated"),
+            with_pass.c.beneficiary_key.is_not(None).label("has_pass"),
+            activated.c.beneficiary_key.is_not(None).label("activated"),
             func.coalesce(used.c.first_at, rides.c.first_at).label("first_use_at"),
             redeemed.label("redeemed"),
             reversed_.label("reversed"),
-            func.coalesce(expired, 0).label("expired"),
+            func.coalesce(expired.c.expired, 0).label("expired"),
             func.coalesce(settled.c.settled, 0).label("settled"),
             case(
                 (and_(Grant.amount > 0, (redeemed - reversed_) * 2 > Grant.amount), 1), else_=0
             ).label("half_used"),
         )
+        .outerjoin(latest, and_(Grant.household_id.is_(None), latest.c.person_id == person))
+        .outerjoin(with_pass, with_pass.c.beneficiary_key == Grant.beneficiary_key)
+        .outerjoin(activated, activated.c.beneficiary_key == Grant.beneficiary_key)
         .outerjoin(used, used.c.grant_id == Grant.id)
         .outerjoin(rides, rides.c.grant_id == Grant.id)
         .outerjoin(settled, settled.c.grant_id == Grant.id)
+        .outerjoin(expired, expired.c.grant_id == Grant.id)
         .where(Grant.period.in_(f.labels))
         .subquery("grant_home")
     )
@@ -170,18 +203,36 @@ def grant_facts(f: ReportFilter) -> Subquery:
 
 
 def _settled_by_grant(in_scope: Select[tuple[int]]) -> Subquery:
-    """Cents settled with partners per grant: its redemptions, their reversals and its rides."""
-    own = Redemption.__table__.alias("own")
-    reversed_one = Redemption.__table__.alias("reversed_one")
-    grant_id = func.coalesce(own.c.grant_id, reversed_one.c.grant_id, Ride.grant_id)
+    """Cents settled with partners per grant: its redemptions, their reversals and its rides.
+
+    Three joins added up, each from the lines of its kind, so that no path reads a whole
+    table for a few lines (a reversal's line finds its redemption by primary key)."""
+    counted = and_(SettlementRun.id == SettlementLine.run_id, SettlementRun.status.in_(SETTLED))
+    own = (
+        select(Redemption.grant_id.label("grant_id"), SettlementLine.amount.label("amount"))
+        .select_from(SettlementLine)
+        .join(SettlementRun, counted)
+        .join(Redemption, Redemption.id == SettlementLine.redemption_id)
+    )
+    given_back = (
+        select(Redemption.grant_id, SettlementLine.amount)
+        .select_from(SettlementLine)
+        .join(SettlementRun, counted)
+        .join(Reversal, Reversal.id == SettlementLine.reversal_id)
+        .join(Redemption, Redemption.id == Reversal.redemption_id)
+        .where(SettlementLine.redemption_id.is_(None))
+    )
+    ridden = (
+        select(Ride.grant_id, SettlementLine.amount)
+        .select_from(SettlementLine)
+        .join(SettlementRun, counted)
+        .join(Ride, Ride.id == SettlementLine.ride_id)
+        .where(SettlementLine.redemption_id.is_(None), SettlementLine.reversal_id.is_(None))
+    )
+    lines = union_all(own, given_back, ridden).subquery("lines")
     return (
-        select(grant_id.label("grant_id"), func.sum(SettlementLine.amount).label("settled"))
-        .join(SettlementRun, SettlementRun.id == SettlementLine.run_id)
-        .outerjoin(own, own.c.id == SettlementLine.redemption_id)
-        .outerjoin(Reversal, Reversal.id == SettlementLine.reversal_id)
-        .outerjoin(reversed_one, reversed_one.c.id == Reversal.redemption_id)
-        .outerjoin(Ride, Ride.id == SettlementLine.ride_id)
-        .where(SettlementRun.status.in_(SETTLED), grant_id.in_(in_scope))
-        .group_by(grant_id)
+        select(lines.c.grant_id, func.sum(lines.c.amount).label("settled"))
+        .where(lines.c.grant_id.in_(in_scope))
+        .group_by(lines.c.grant_id)
         .subquery("settled")
     )
