@@ -13,7 +13,7 @@ from almerepas.households.models import District
 from almerepas.http.guard import require_role
 from almerepas.http.rest import Blueprint
 from almerepas.http.schemas import text
-from almerepas.reports import tables
+from almerepas.reports import snapshot, tables
 from almerepas.reports.privacy import Hidden
 from almerepas.reports.scope import ReportFilter
 
@@ -119,7 +119,17 @@ class PartnerRowSchema(ma.Schema):
 
 def _page(rows: type[ma.Schema]) -> type[ma.Schema]:
     return ma.Schema.from_dict(
-        {"rows": fields.List(fields.Nested(rows)), "total": fields.Nested(rows, allow_none=True)},
+        {
+            "rows": fields.List(fields.Nested(rows)),
+            "total": fields.Nested(rows, allow_none=True),
+            "counted_at": fields.AwareDateTime(
+                allow_none=True,
+                metadata={
+                    "description": "Wanneer het jaar is geteld (`almerepas reports refresh`); "
+                    "wat daarna gebeurde staat er nog niet in. Leeg: nu geteld."
+                },
+            ),
+        },
         name=f"{rows.__name__.removesuffix('Schema')}PageSchema",
     )
 
@@ -129,10 +139,14 @@ def _filter(args: dict[str, Any]) -> ReportFilter:
     return ReportFilter(args["year"], args.get("month"), district)
 
 
-def _rows(table: tables.Table) -> dict[str, Any]:
+def _rows(table: tables.Table, f: ReportFilter) -> dict[str, Any]:
     keys = [c.key for c in table.columns]
     total = dict(zip(keys, table.totals, strict=True)) if table.totals else None
-    return {"rows": [dict(zip(keys, row, strict=True)) for row in table.rows], "total": total}
+    return {
+        "rows": [dict(zip(keys, row, strict=True)) for row in table.rows],
+        "total": total,
+        "counted_at": snapshot.taken_at(get_session(), f.year),
+    }
 
 
 @blp.route("/reports/schemes")
@@ -142,7 +156,8 @@ def _rows(table: tables.Table) -> dict[str, Any]:
 @transactional
 def schemes(args: dict[str, Any]) -> dict[str, Any]:
     """Per regeling: bereik, de trechter en de bedragen. Kleine aantallen als "< 10"."""
-    return _rows(tables.schemes_table(get_session(), _filter(args)))
+    f = _filter(args)
+    return _rows(tables.schemes_table(get_session(), f), f)
 
 
 @blp.route("/reports/districts")
@@ -152,7 +167,8 @@ def schemes(args: dict[str, Any]) -> dict[str, Any]:
 @transactional
 def districts(args: dict[str, Any]) -> dict[str, Any]:
     """Eén regeling per wijk, met het totaal; ook wat een klein getal verraadt is verborgen."""
-    return _rows(tables.districts_table(get_session(), _filter(args), args["scheme"]))
+    f = _filter(args)
+    return _rows(tables.districts_table(get_session(), f, args["scheme"]), f)
 
 
 @blp.route("/reports/months")
@@ -162,7 +178,8 @@ def districts(args: dict[str, Any]) -> dict[str, Any]:
 @transactional
 def months(args: dict[str, Any]) -> dict[str, Any]:
     """Per regeling en maand: recht, en wie er tot het eind van de maand iets van gebruikte."""
-    return _rows(tables.months_table(get_session(), _filter(args)))
+    f = _filter(args)
+    return _rows(tables.months_table(get_session(), f), f)
 
 
 @blp.route("/reports/partners")
@@ -172,4 +189,5 @@ def months(args: dict[str, Any]) -> dict[str, Any]:
 @transactional
 def partners(args: dict[str, Any]) -> dict[str, Any]:
     """Per partner en regeling: hoe vaak en hoeveel er is gebruikt."""
-    return _rows(tables.partners_table(get_session(), _filter(args)))
+    f = _filter(args)
+    return _rows(tables.partners_table(get_session(), f), f)

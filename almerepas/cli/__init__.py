@@ -19,6 +19,7 @@ from almerepas.cli import (
     passes,
     reference,
     renewals,
+    reports,
     settle,
     staff,
 )
@@ -42,6 +43,7 @@ def register_commands(app: Flask) -> None:
         letters.letters_group,
         renewals.renewals_group,
         outreach.outreach_group,
+        reports.reports_group,
         settle.settle_group,
         applications.applications_group,
     ):

@@ -51,6 +51,12 @@ from almerepas.passes.credential_models import (
 from almerepas.passes.models import BlockReason, CardPrint, Pass, PassStatus
 from almerepas.redemptions.models import Redemption, Reversal
 from almerepas.reimbursements.models import Reimbursement, ReimbursementStatus
+from almerepas.reports.models import (
+    ReportBeneficiary,
+    ReportGrantFact,
+    ReportPartnerUse,
+    ReportSnapshot,
+)
 from almerepas.schemes.models import (
     AgeRule,
     Beneficiary,
@@ -129,6 +135,10 @@ __all__ = [
     "Redemption",
     "Reimbursement",
     "ReimbursementStatus",
+    "ReportBeneficiary",
+    "ReportGrantFact",
+    "ReportPartnerUse",
+    "ReportSnapshot",
     "Reversal",
     "Role",
     "Scheme",

@@ -1,7 +1,8 @@
 """The figures: take-up and amounts per scheme and per district, take-up per month, partners.
 
-Each function is one grouped query over ``scope.grant_facts``; counts leave here as raw integers
-in dataclasses and are protected (``privacy``) by ``tables`` before anyone sees them.
+Each function is one grouped query over the grant facts (``scope.grant_facts``, or the year's
+snapshot of them: ``snapshot.facts``); counts leave here as raw integers in dataclasses and are
+protected (``privacy``) by ``tables`` before anyone sees them.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Subquery, and_, case, distinct, func, or_, select, text, union
+from sqlalchemy import ColumnElement, Subquery, and_, distinct, func, or_, select, text, union
 from sqlalchemy.orm import Session
 
 from almerepas.contracts.models import Partner
 from almerepas.households.models import District, Membership
-from almerepas.redemptions.models import Redemption
-from almerepas.reports.scope import ReportFilter, grant_facts, month_end
+from almerepas.reports import snapshot
+from almerepas.reports.scope import ReportFilter, flag, month_end
 from almerepas.schemes.models import Scheme
 
 
@@ -79,15 +80,12 @@ class PartnerFigures:
 
 
 def _without_jit(session: Session) -> None:
-    """PostgreSQL's JIT spends seconds compiling a figure's large plan to save milliseconds
-    (docs/reports.md, Speed): off for this read-only transaction."""
+    """PostgreSQL's JIT spends seconds compiling a figure's large plan to save milliseconds, and
+    4 MB of sort memory sends a year's grouping to disk (docs/reports.md, Speed): both set for
+    this read-only transaction only."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
-
-
-def _flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
-    """1 for a beneficiary for whom ``condition`` held on at least one grant, else 0."""
-    return func.max(case((condition, 1), else_=0))
+        session.execute(text("SET LOCAL work_mem = '32MB'"))
 
 
 def by_scheme(
@@ -99,28 +97,7 @@ def by_scheme(
     the beneficiaries per scheme are counted; the same as counting distinct beneficiaries per
     step, without a sort per distinct count (docs/reports.md, Speed)."""
     _without_jit(session)
-    facts = grant_facts(f)
-    granted = or_(facts.c.amount > 0, Scheme.kind == "right")
-    beneficiaries = (
-        select(
-            facts.c.scheme_id,
-            facts.c.district,
-            facts.c.home_id,
-            _flag(granted).label("granted"),
-            _flag(facts.c.has_pass).label("with_pass"),
-            _flag(facts.c.activated).label("activated"),
-            _flag(facts.c.first_use_at.is_not(None)).label("first_use"),
-            func.max(facts.c.half_used).label("half_used"),
-            func.sum(facts.c.amount).label("granted_amount"),
-            func.sum(facts.c.redeemed).label("redeemed"),
-            func.sum(facts.c.reversed).label("reversed"),
-            func.sum(facts.c.expired).label("expired"),
-            func.sum(facts.c.settled).label("settled"),
-        )
-        .join(Scheme, Scheme.id == facts.c.scheme_id)
-        .group_by(facts.c.scheme_id, facts.c.beneficiary_key, facts.c.district, facts.c.home_id)
-        .subquery("beneficiaries")
-    )
+    beneficiaries = snapshot.beneficiaries(session, f)
     b = beneficiaries.c
     groups: list[ColumnElement[Any]] = [b.scheme_id]
     if per_district:
@@ -134,7 +111,7 @@ def by_scheme(
         *(func.sum(b[k]).label(k) for k in ("granted_amount", "redeemed", "reversed")),
         *(func.sum(b[k]).label(k) for k in ("expired", "settled")),
     ).group_by(*groups)
-    persons = _persons(session, facts, f, per_district)
+    persons = _persons(session, beneficiaries, f, per_district)
     schemes = {s.id: s for s in session.scalars(select(Scheme))}
     found = []
     for row in session.execute(query):
@@ -169,15 +146,11 @@ def by_scheme(
 
 
 def _persons(
-    session: Session, facts: Subquery, f: ReportFilter, per_district: bool
+    session: Session, beneficiaries: Subquery, f: ReportFilter, per_district: bool
 ) -> dict[tuple[int, District | None], int]:
     """Distinct persons a scheme's grants are for: the person, or the household's members."""
-    # Beneficiaries first: a household's twelve monthly grants list its members once.
-    facts = (
-        select(facts.c.scheme_id, facts.c.district, facts.c.person_id, facts.c.household_id)
-        .distinct()
-        .subquery("beneficiaries")
-    )
+    # Per beneficiary: a household's twelve monthly grants list its members once.
+    facts = beneficiaries
     members = (
         select(facts.c.scheme_id, facts.c.district, Membership.person_id.label("person_id"))
         .join(Membership, Membership.household_id == facts.c.household_id)
@@ -203,12 +176,12 @@ def take_up_by_month(session: Session, f: ReportFilter) -> list[MonthTakeUp]:
     """Per scheme and month of the year: beneficiaries with a running grant, and who used it."""
     _without_jit(session)
     whole_year = ReportFilter(f.year, None, f.district)
-    facts = grant_facts(whole_year)
+    facts = snapshot.facts(session, whole_year)
     flags: list[ColumnElement[Any]] = []
     for m in range(1, 13):
         running = or_(facts.c.period == str(f.year), facts.c.period == f"{f.year}-{m:02d}")
         used = and_(running, facts.c.first_use_at < month_end(f.year, m))
-        flags += [_flag(running).label(f"e{m}"), _flag(used).label(f"u{m}")]
+        flags += [flag(running).label(f"e{m}"), flag(used).label(f"u{m}")]
     # One row per beneficiary first, then counted per scheme (as in ``by_scheme``).
     beneficiaries = (
         select(facts.c.scheme_id, *flags)
@@ -235,23 +208,24 @@ def take_up_by_month(session: Session, f: ReportFilter) -> list[MonthTakeUp]:
 def by_partner(session: Session, f: ReportFilter) -> list[PartnerFigures]:
     """Redemptions of the grants in scope per partner and scheme: how many, how much."""
     _without_jit(session)
-    facts = grant_facts(f)
+    use = snapshot.partner_use(session, f)
     query = (
         select(
             Partner.name,
             Scheme.code,
             Scheme.unit,
-            func.count(Redemption.id).label("n"),
-            func.sum(Redemption.amount).label("redeemed"),
-            func.sum(Redemption.reversed).label("reversed"),
+            func.sum(use.c.redemptions).label("n"),
+            func.sum(use.c.redeemed).label("redeemed"),
+            func.sum(use.c.reversed).label("reversed"),
         )
-        .join(facts, facts.c.grant_id == Redemption.grant_id)
-        .join(Partner, Partner.id == Redemption.partner_id)
-        .join(Scheme, Scheme.id == facts.c.scheme_id)
+        .join(Partner, Partner.id == use.c.partner_id)
+        .join(Scheme, Scheme.id == use.c.scheme_id)
         .group_by(Partner.name, Scheme.code, Scheme.unit)
         .order_by(Partner.name, Scheme.code)
     )
     return [
-        PartnerFigures(row.name, row.code, row.unit, row.n, int(row.redeemed), int(row.reversed))
+        PartnerFigures(
+            row.name, row.code, row.unit, int(row.n), int(row.redeemed), int(row.reversed)
+        )
         for row in session.execute(query)
     ]

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from sqlalchemy import (
+    ColumnElement,
     Select,
     Subquery,
     and_,
@@ -27,6 +28,7 @@ from almerepas.households.models import District, Household, Membership
 from almerepas.ledger.models import Transfer
 from almerepas.passes.models import Pass
 from almerepas.redemptions.models import Redemption, Reversal, Ride, Scan
+from almerepas.schemes.models import Scheme
 from almerepas.settlements.models import RunStatus, SettlementLine, SettlementRun
 
 #: A settlement run counts as settled from its approval on (the gemeente owes the partner).
@@ -200,6 +202,39 @@ def grant_facts(f: ReportFilter) -> Subquery:
     if f.district is not None:
         facts = facts.where(district == f.district.value)
     return facts.subquery("facts")
+
+
+def flag(condition: ColumnElement[bool]) -> ColumnElement[int]:
+    """1 for a beneficiary for whom ``condition`` held on at least one grant, else 0."""
+    return func.max(case((condition, 1), else_=0))
+
+
+def beneficiaries(facts: Subquery) -> Subquery:
+    """One row per beneficiary of a scheme: a flag per funnel step and the sums of its grants.
+
+    The figures count these rows instead of distinct beneficiaries per step, which would sort
+    once per distinct count (docs/reports.md, Speed). Person, household, district and home are
+    the beneficiary's, so grouping by them splits nothing."""
+    granted = or_(facts.c.amount > 0, Scheme.kind == "right")
+    keys = ("scheme_id", "beneficiary_key", "district", "home_id", "person_id", "household_id")
+    return (
+        select(
+            *(facts.c[k] for k in keys),
+            flag(granted).label("granted"),
+            flag(facts.c.has_pass).label("with_pass"),
+            flag(facts.c.activated).label("activated"),
+            flag(facts.c.first_use_at.is_not(None)).label("first_use"),
+            func.max(facts.c.half_used).label("half_used"),
+            func.sum(facts.c.amount).label("granted_amount"),
+            func.sum(facts.c.redeemed).label("redeemed"),
+            func.sum(facts.c.reversed).label("reversed"),
+            func.sum(facts.c.expired).label("expired"),
+            func.sum(facts.c.settled).label("settled"),
+        )
+        .join(Scheme, Scheme.id == facts.c.scheme_id)
+        .group_by(*(facts.c[k] for k in keys))
+        .subquery("beneficiaries")
+    )
 
 
 def _settled_by_grant(in_scope: Select[tuple[int]]) -> Subquery:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from almerepas.models import Role
+from almerepas.reports import snapshot
 from tests.factories import staff_headers
 from tests.reports.support import make_year
 
@@ -48,3 +51,23 @@ def test_a_wrong_year_is_a_problem(client: FlaskClient, reference: Session) -> N
     assert response.status_code == 400
     assert response.mimetype == "application/problem+json"
     assert {e["field"] for e in response.get_json()["errors"]} >= {"year", "district"}
+
+
+def test_the_api_says_when_the_figures_were_counted(
+    client: FlaskClient, reference: Session
+) -> None:
+    make_year(reference)
+    headers = staff_headers(client, reference, Role.policy)
+    live = client.get("/api/v1/reports/partners?year=2026", headers=headers).get_json()
+    assert live["counted_at"] is None
+
+    snapshot.refresh(reference, 2026, now=dt.datetime(2027, 1, 6, 2, 30, tzinfo=dt.UTC))
+    reference.commit()
+    for name in ("schemes", "months", "partners", "districts"):
+        query = "?year=2026&scheme=stadsfonds" if name == "districts" else "?year=2026"
+        body = client.get(f"/api/v1/reports/{name}{query}", headers=headers).get_json()
+        assert dt.datetime.fromisoformat(body["counted_at"]) == dt.datetime(
+            2027, 1, 6, 2, 30, tzinfo=dt.UTC
+        ), name
+    partners = client.get("/api/v1/reports/partners?year=2026", headers=headers).get_json()
+    assert partners["rows"] == live["rows"]

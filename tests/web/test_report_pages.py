@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from almerepas.core import clock
 from almerepas.models import Role
+from almerepas.reports import snapshot
+from tests.fixtures import FrozenClock
 from tests.reports.support import make_year
 from tests.web.conftest import SignIn, main_of, page
 
@@ -84,3 +88,27 @@ def test_in_english_the_schemes_have_their_english_names(policy: FlaskClient) ->
     html = main_of(page(policy.get("/medewerkers/cijfers?jaar=2026&lang=en")))
     assert "Stadsfonds sport en cultuur" not in html
     assert "City fund for sport and culture" in html
+
+
+def test_the_page_says_when_the_figures_were_counted(
+    policy: FlaskClient, reference: Session, frozen_clock: FrozenClock
+) -> None:
+    live = main_of(page(policy.get("/medewerkers/cijfers?jaar=2026")))
+    assert "Deze cijfers zijn op dit moment geteld." in live
+
+    # The clock stays put (the staff session would expire); the count is dated back instead.
+    now = frozen_clock.moment
+    counted = now - dt.timedelta(hours=8)
+    snapshot.refresh(reference, 2026, now=counted)
+    reference.commit()
+    fresh = main_of(page(policy.get("/medewerkers/cijfers?jaar=2026")))
+    local = counted.astimezone(clock.LOCAL)
+    assert f"Deze cijfers zijn geteld op {local:%d-%m-%Y} om {local:%H:%M}." in fresh
+    assert "meer dan een dag geleden" not in fresh
+    # The same figures as counted live: the snapshot is read, not an empty table.
+    assert "€ 330,00" in fresh and "€ 330,00" in live
+
+    snapshot.refresh(reference, 2026, now=now - dt.timedelta(days=2))
+    reference.commit()
+    stale = main_of(page(policy.get("/medewerkers/cijfers?jaar=2026")))
+    assert "Dat is meer dan een dag geleden." in stale

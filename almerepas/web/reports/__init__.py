@@ -5,6 +5,7 @@ persons are hidden as "< 10" in the domain's tables (almerepas.reports.tables), 
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 from typing import Any
 
@@ -18,12 +19,15 @@ from almerepas.core.money import format_cents
 from almerepas.core.session import get_session, transactional
 from almerepas.households.models import District
 from almerepas.http.guard import require_role
-from almerepas.reports import tables
+from almerepas.reports import snapshot, tables
 from almerepas.reports.privacy import Hidden
 from almerepas.reports.scope import ReportFilter
 from almerepas.schemes.models import Scheme
 from almerepas.web.caseworker import quantity, scheme_name
 from almerepas.web.reports import charts
+
+#: A snapshot older than this missed a night's count: the page says so (docs/reports.md).
+STALE = dt.timedelta(hours=36)
 
 blp = Blueprint("report_pages", __name__, url_prefix="/medewerkers/cijfers")
 
@@ -139,8 +143,11 @@ def page() -> ResponseReturnValue:
         )
         for row in schemes.rows
     }
+    counted_at = snapshot.taken_at(get_session(), f.year)
     context: dict[str, Any] = {
         "filter": f,
+        "counted_at": counted_at.astimezone(clock.LOCAL) if counted_at else None,
+        "counted_long_ago": counted_at is not None and clock.now() - counted_at > STALE,
         "errors": errors,
         "field_errors": dict(errors),
         "tables": found,
