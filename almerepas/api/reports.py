@@ -135,7 +135,7 @@ def _rows(table: tables.Table) -> dict[str, Any]:
     return {"rows": [dict(zip(keys, row, strict=True)) for row in table.rows], "total": total}
 
 
-@blp.route("/reports/schemes")
+@blp.route("/reports/schemes", operation_id="getSchemeReport")
 @require_role("reports.read")
 @blp.arguments(FilterSchema, location="query")
 @blp.response(200, _page(SchemeRowSchema))
@@ -145,7 +145,7 @@ def schemes(args: dict[str, Any]) -> dict[str, Any]:
     return _rows(tables.schemes_table(get_session(), _filter(args)))
 
 
-@blp.route("/reports/districts")
+@blp.route("/reports/districts", operation_id="getDistrictReport")
 @require_role("reports.read")
 @blp.arguments(DistrictFilterSchema, location="query")
 @blp.response(200, _page(DistrictRowSchema))
@@ -155,7 +155,7 @@ def districts(args: dict[str, Any]) -> dict[str, Any]:
     return _rows(tables.districts_table(get_session(), _filter(args), args["scheme"]))
 
 
-@blp.route("/reports/months")
+@blp.route("/reports/months", operation_id="getMonthReport")
 @require_role("reports.read")
 @blp.arguments(FilterSchema, location="query")
 @blp.response(200, _page(MonthRowSchema))
@@ -165,7 +165,7 @@ def months(args: dict[str, Any]) -> dict[str, Any]:
     return _rows(tables.months_table(get_session(), _filter(args)))
 
 
-@blp.route("/reports/partners")
+@blp.route("/reports/partners", operation_id="getPartnerReport")
 @require_role("reports.read")
 @blp.arguments(FilterSchema, location="query")
 @blp.response(200, _page(PartnerRowSchema))
