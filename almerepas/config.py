@@ -173,13 +173,18 @@ def load_config(
                 },
                 "license": {"name": "EUPL-1.2"},
             },
-            "servers": [{"url": f"{public_url}/api/v1", "description": "Almerepas API versie 1"}],
-            # ADR /core/changelog: what changed in each version, published with the document.
-            "externalDocs": {
-                "description": "Wat er in elke versie van de API is veranderd",
-                "url": f"{public_url}/api/v1/changelog",
-            },
         },
     }
     config.update(overrides)
+    # The document's absolute server URL, and (ADR /core/changelog) the changelog published
+    # with it, follow PUBLIC_URL; set after the overrides, so a test's PUBLIC_URL counts.
+    base = f"{config['PUBLIC_URL']}/api/v1"
+    config["API_SPEC_OPTIONS"] = {
+        "servers": [{"url": base, "description": "Almerepas API versie 1"}],
+        "externalDocs": {
+            "description": "Wat er in elke versie van de API is veranderd",
+            "url": f"{base}/changelog",
+        },
+        **config["API_SPEC_OPTIONS"],
+    }
     return config

@@ -51,7 +51,7 @@ PAGE_HEADERS = {"Link": "Link"}
 RETRY_AFTER_STATUSES = frozenset({401, 429, 503})
 
 #: ADR /core/transition-period: a retired operation keeps working this long after it is marked.
-MIN_TRANSITION = dt.timedelta(days=183)
+MIN_TRANSITION = dt.timedelta(days=180)
 
 
 def is_success(status: int | str) -> bool:
