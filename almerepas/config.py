@@ -8,7 +8,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-API_VERSION = "0.1.0"
+#: The API's version (semver); every change to it has an entry in almerepas/api/changelog.py.
+API_VERSION = "0.2.0"
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see load_config
 
@@ -74,8 +75,17 @@ def load_config(
             "that partners are paid from (docs/settlement.md)"
         )
 
+    public_url = env.get("ALMEREPAS_PUBLIC_URL", "https://almerepas.almere.nl").rstrip("/")
+    if environment == "production" and not public_url.startswith("https://"):
+        raise ConfigError(
+            "ALMEREPAS_PUBLIC_URL must be an https URL in production: where clients reach the "
+            f"service (the OpenAPI document's server), not {public_url!r}"
+        )
+
     config: dict[str, Any] = {
         "ENV": environment,
+        # Where clients reach the service: the OpenAPI document's absolute server URL.
+        "PUBLIC_URL": public_url,
         "SECRET_KEY": secret_key,
         "DATABASE_URL": env.get("ALMEREPAS_DATABASE_URL") or _default_database_url(instance_path),
         # The schema owner's URL for `almerepas db upgrade|downgrade|check`; none: DATABASE_URL.
@@ -152,7 +162,9 @@ def load_config(
             "info": {
                 "description": (
                     "De API van Almerepas, de stadspas van Almere. Fouten zijn altijd "
-                    "application/problem+json (RFC 9457) met een vaste `code`."
+                    "application/problem+json (RFC 9457) met een vaste `code`. Wat er per "
+                    "versie veranderde staat in GET /changelog; een operatie die verdwijnt is "
+                    "`deprecated` en stuurt de headers Deprecation en Sunset."
                 ),
                 "contact": {
                     "name": "Team Almerepas",
@@ -161,8 +173,18 @@ def load_config(
                 },
                 "license": {"name": "EUPL-1.2"},
             },
-            "servers": [{"url": "/api/v1", "description": "Almerepas API versie 1"}],
         },
     }
     config.update(overrides)
+    # The document's absolute server URL, and (ADR /core/changelog) the changelog published
+    # with it, follow PUBLIC_URL; set after the overrides, so a test's PUBLIC_URL counts.
+    base = f"{config['PUBLIC_URL']}/api/v1"
+    config["API_SPEC_OPTIONS"] = {
+        "servers": [{"url": base, "description": "Almerepas API versie 1"}],
+        "externalDocs": {
+            "description": "Wat er in elke versie van de API is veranderd",
+            "url": f"{base}/changelog",
+        },
+        **config["API_SPEC_OPTIONS"],
+    }
     return config

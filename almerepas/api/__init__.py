@@ -6,6 +6,7 @@ from flask import Flask
 
 from almerepas.api import (
     audit,
+    changelog,
     funding,
     grant_runs,
     health,
@@ -20,6 +21,7 @@ from almerepas.api import (
     signals,
     tokens,
 )
+from almerepas.http import api_doc
 from almerepas.http.guard import SECURITY_SCHEME, add_www_authenticate
 from almerepas.http.rest import API_PREFIX, Api, check_content_negotiation
 
@@ -33,6 +35,7 @@ def init_api(app: Flask) -> Api:
         {"type": "http", "scheme": "bearer", "description": "Token uit POST /tokens"},
     )
     api.register_blueprint(health.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(changelog.blp, url_prefix=API_PREFIX)
     api.register_blueprint(funding.blp, url_prefix=API_PREFIX)
     api.register_blueprint(tokens.blp, url_prefix=API_PREFIX)
     api.register_blueprint(audit.blp, url_prefix=API_PREFIX)
@@ -48,4 +51,5 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(signals.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
+    api_doc.init_app(app)
     return api

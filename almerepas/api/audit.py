@@ -11,6 +11,7 @@ from marshmallow import fields, validates_schema
 from almerepas.audit import log as audit
 from almerepas.core.paging import paginate
 from almerepas.core.session import get_session
+from almerepas.http.api_doc import PAGE_HEADERS
 from almerepas.http.guard import require_role
 from almerepas.http.pagination import link_header
 from almerepas.http.rest import Blueprint
@@ -76,10 +77,10 @@ class AuditEventPageSchema(PageSchema):
     items = fields.List(fields.Nested(AuditEventSchema), required=True)
 
 
-@blp.route("/audit-events")
+@blp.route("/audit-events", operation_id="listAuditEvents")
 @require_role("audit.read")
 @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, AuditEventPageSchema, headers={"Link": {"schema": {"type": "string"}}})
+@blp.response(200, AuditEventPageSchema, headers=PAGE_HEADERS)
 def list_audit_events(
     page: int, page_size: int, **filters: Any
 ) -> tuple[dict[str, Any], int, dict[str, str]]:

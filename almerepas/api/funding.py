@@ -10,6 +10,7 @@ from sqlalchemy import select
 
 from almerepas.core.paging import paginate
 from almerepas.core.session import get_session
+from almerepas.http.api_doc import PAGE_HEADERS
 from almerepas.http.pagination import link_header
 from almerepas.http.rest import Blueprint
 from almerepas.http.schemas import PageArgsSchema, PageSchema
@@ -31,9 +32,9 @@ class FundingAccountPageSchema(PageSchema):
     items = fields.List(fields.Nested(FundingAccountSchema), required=True)
 
 
-@blp.route("/funding-accounts")
+@blp.route("/funding-accounts", operation_id="listFundingAccounts")
 @blp.arguments(PageArgsSchema, location="query", as_kwargs=True)
-@blp.response(200, FundingAccountPageSchema, headers={"Link": {"schema": {"type": "string"}}})
+@blp.response(200, FundingAccountPageSchema, headers=PAGE_HEADERS)
 def list_funding_accounts(page: int, page_size: int) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Toon de budgetten van de regelingen en wat er nog van over is."""
     query = select(Account).where(Account.kind == AccountKind.funding).order_by(Account.code)

@@ -10,6 +10,7 @@ from marshmallow import fields
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import runs as grants
+from almerepas.http.api_doc import PAGE_HEADERS
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.pagination import link_header
 from almerepas.http.reasons import counted
@@ -103,7 +104,7 @@ def _summary(runs: list[grants.SchemeRun]) -> list[dict[str, Any]]:
     return [{**run.__dict__, "reasons": dict(counted(run.reasons))} for run in runs]
 
 
-@blp.route("/grant-runs/preview")
+@blp.route("/grant-runs/preview", operation_id="previewGrantRun")
 @require_role("grants.preview")
 @blp.arguments(RunQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, RunSchema)
@@ -116,7 +117,7 @@ def preview(period: str, scheme: list[str] | None = None) -> dict[str, Any]:
     return {"period": period, "dry_run": True, "runs": _summary(runs)}
 
 
-@blp.route("/grant-runs", methods=["POST"])
+@blp.route("/grant-runs", methods=["POST"], operation_id="createGrantRun")
 @require_role("grants.run")
 @blp.arguments(RunInSchema)
 @blp.response(201, RunSchema)
@@ -134,7 +135,7 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
     return {"period": body["period"], "dry_run": False, "runs": _summary(runs)}
 
 
-@blp.route("/grant-expiries", methods=["POST"])
+@blp.route("/grant-expiries", methods=["POST"], operation_id="createGrantExpiry")
 @require_role("grants.run")
 @blp.arguments(ExpiryInSchema)
 @blp.response(201, ExpirySchema)
@@ -146,10 +147,10 @@ def expire(body: dict[str, Any]) -> dict[str, Any]:
     return {"period": body["period"], "runs": [r.__dict__ for r in runs]}
 
 
-@blp.route("/schemes/<code>/waiting-list")
+@blp.route("/schemes/<code>/waiting-list", operation_id="getWaitingList")
 @require_role("grants.waiting_list")
 @blp.arguments(WaitingQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, WaitingPageSchema, headers={"Link": {"schema": {"type": "string"}}})
+@blp.response(200, WaitingPageSchema, headers=PAGE_HEADERS)
 @transactional
 def waiting_list(
     code: str, period: str, page: int, page_size: int

@@ -25,7 +25,7 @@ class HealthSchema(ma.Schema):
     )
 
 
-@blp.route("/health")
+@blp.route("/health", operation_id="getHealth")
 @blp.response(200, HealthSchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
 def health() -> dict[str, Any]:

@@ -36,6 +36,7 @@ from almerepas.households import search
 from almerepas.households.members import Address
 from almerepas.households.models import Household
 from almerepas.households.search import Criteria
+from almerepas.http.api_doc import PAGE_HEADERS
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.pagination import link_header
 from almerepas.http.reasons import worded
@@ -49,10 +50,10 @@ def _opened(household: Household) -> None:
     casework.viewed(get_session(), household, actor=current_actor())
 
 
-@blp.route("/households")
+@blp.route("/households", operation_id="searchHouseholds")
 @require_role("households.read")
 @blp.arguments(HouseholdSearchSchema, location="query", as_kwargs=True)
-@blp.response(200, HouseholdPageSchema, headers={"Link": {"schema": {"type": "string"}}})
+@blp.response(200, HouseholdPageSchema, headers=PAGE_HEADERS)
 @transactional
 def search_households(
     page: int,
@@ -79,7 +80,7 @@ def search_households(
     return body, 200, {"Link": link_header(result)}
 
 
-@blp.route("/households/_search", methods=["POST"])
+@blp.route("/households/_search", methods=["POST"], operation_id="searchHouseholdsByBsn")
 @require_role("households.search_bsn")
 @blp.arguments(BsnSearchSchema)
 @blp.response(200, HouseholdPageSchema)
@@ -97,7 +98,7 @@ def search_by_bsn(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@blp.route("/households", methods=["POST"])
+@blp.route("/households", methods=["POST"], operation_id="createHousehold")
 @require_role("households.write")
 @blp.arguments(HouseholdInSchema)
 @blp.response(201, HouseholdSchema)
@@ -112,7 +113,7 @@ def create_household(body: dict[str, Any]) -> dict[str, Any]:
     return household_detail(session, household, keys=get_keys())
 
 
-@blp.route("/households/<int:household_id>")
+@blp.route("/households/<int:household_id>", operation_id="getHousehold")
 @require_role("households.read")
 @blp.response(200, HouseholdSchema)
 @transactional
@@ -124,7 +125,7 @@ def get_household(household_id: int) -> dict[str, Any]:
     return household_detail(session, household, keys=get_keys())
 
 
-@blp.route("/households/<int:household_id>/members", methods=["POST"])
+@blp.route("/households/<int:household_id>/members", methods=["POST"], operation_id="addMember")
 @require_role("households.write")
 @blp.arguments(MemberInSchema)
 @blp.response(201, HouseholdSchema)
@@ -145,7 +146,9 @@ def add_member(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     return household_detail(session, household, keys=get_keys())
 
 
-@blp.route("/households/<int:household_id>/departures", methods=["POST"])
+@blp.route(
+    "/households/<int:household_id>/departures", methods=["POST"], operation_id="recordDeparture"
+)
 @require_role("households.write")
 @blp.arguments(DepartureInSchema)
 @blp.response(201, HouseholdSchema)
@@ -168,7 +171,9 @@ def record_departure(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     return household_detail(session, household, keys=get_keys())
 
 
-@blp.route("/households/<int:household_id>/move-outs", methods=["POST"])
+@blp.route(
+    "/households/<int:household_id>/move-outs", methods=["POST"], operation_id="recordMoveOut"
+)
 @require_role("households.write")
 @blp.arguments(MoveOutInSchema)
 @blp.response(201, HouseholdSchema)
@@ -181,7 +186,9 @@ def record_move_out(body: dict[str, Any], household_id: int) -> dict[str, Any]:
     return household_detail(session, household, keys=get_keys())
 
 
-@blp.route("/households/<int:household_id>/assessments", methods=["POST"])
+@blp.route(
+    "/households/<int:household_id>/assessments", methods=["POST"], operation_id="recordAssessment"
+)
 @require_role("assessments.write")
 @blp.arguments(AssessmentInSchema)
 @blp.response(201, AssessmentSchema)
@@ -211,7 +218,7 @@ def record_assessment(body: dict[str, Any], household_id: int) -> Any:
     return assessment
 
 
-@blp.route("/households/<int:household_id>/eligibility")
+@blp.route("/households/<int:household_id>/eligibility", operation_id="getEligibility")
 @require_role("eligibility.read")
 @blp.arguments(EligibilityQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, EligibilitySchema)

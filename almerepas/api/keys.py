@@ -82,7 +82,7 @@ class VerifiedSchema(ma.Schema):
     pass_number = fields.String(required=True, metadata={"example": "4821390712654"})
 
 
-@blp.route("/keys")
+@blp.route("/keys", operation_id="getPublicKeys")
 @blp.response(200, JwksSchema)
 @transactional
 def public_keys() -> Response:
@@ -93,7 +93,7 @@ def public_keys() -> Response:
     return response
 
 
-@blp.route("/validator/bundle")
+@blp.route("/validator/bundle", operation_id="getValidatorBundle")
 @blp.arguments(BundleArgsSchema, location="query", as_kwargs=True)
 @blp.response(200, BundleSchema)
 @blp.alt_response(503, response="SERVICE_UNAVAILABLE")
@@ -106,7 +106,7 @@ def validator_bundle(since: int | None = None) -> Response:
     return response
 
 
-@blp.route("/codes/verify", methods=["POST"])
+@blp.route("/codes/verify", methods=["POST"], operation_id="verifyCode")
 @require_role("passes.read")
 @blp.arguments(CodeSchema)
 @blp.response(200, VerifiedSchema)

@@ -200,7 +200,7 @@ def _user(user: PartnerUser) -> dict[str, Any]:
 # -- partners ------------------------------------------------------------------------------------
 
 
-@blp.route("/partners")
+@blp.route("/partners", operation_id="listPartners")
 @require_role("partners.read")
 @blp.response(200, PartnerListSchema)
 @transactional
@@ -209,7 +209,7 @@ def list_partners() -> dict[str, Any]:
     return {"items": list(get_session().scalars(select(Partner).order_by(Partner.name)))}
 
 
-@blp.route("/partners", methods=["POST"])
+@blp.route("/partners", methods=["POST"], operation_id="createPartner")
 @require_role("partners.write")
 @blp.arguments(PartnerSchema)
 @blp.response(201, PartnerSchema)
@@ -219,7 +219,7 @@ def create_partner(body: dict[str, Any]) -> Partner:
     return partners.create_partner(get_session(), body, actor=current_actor())
 
 
-@blp.route("/partners/<int:partner_id>")
+@blp.route("/partners/<int:partner_id>", operation_id="getPartner")
 @require_role("partners.read")
 @blp.response(200, PartnerSchema)
 @transactional
@@ -228,7 +228,7 @@ def get_partner(partner_id: int) -> Partner:
     return partners.get_partner(get_session(), partner_id)
 
 
-@blp.route("/partners/<int:partner_id>", methods=["PATCH"])
+@blp.route("/partners/<int:partner_id>", methods=["PATCH"], operation_id="changePartner")
 @require_role("partners.write")
 @blp.arguments(PartnerChangeSchema(partial=True))
 @blp.response(200, PartnerSchema)
@@ -244,7 +244,7 @@ def change_partner(body: dict[str, Any], partner_id: int) -> Partner:
 # -- locations -----------------------------------------------------------------------------------
 
 
-@blp.route("/partners/<int:partner_id>/locations")
+@blp.route("/partners/<int:partner_id>/locations", operation_id="listLocations")
 @require_role("partners.read")
 @blp.response(200, LocationListSchema)
 @transactional
@@ -256,7 +256,7 @@ def list_locations(partner_id: int) -> dict[str, Any]:
     return {"items": list(session.scalars(query))}
 
 
-@blp.route("/partners/<int:partner_id>/locations", methods=["POST"])
+@blp.route("/partners/<int:partner_id>/locations", methods=["POST"], operation_id="addLocation")
 @require_role("partners.write")
 @blp.arguments(LocationSchema)
 @blp.response(201, LocationSchema)
@@ -268,7 +268,11 @@ def add_location(body: dict[str, Any], partner_id: int) -> Location:
     return partners.add_location(session, partner, body, actor=current_actor())
 
 
-@blp.route("/partners/<int:partner_id>/locations/<int:location_id>", methods=["PATCH"])
+@blp.route(
+    "/partners/<int:partner_id>/locations/<int:location_id>",
+    methods=["PATCH"],
+    operation_id="changeLocation",
+)
 @require_role("partners.write")
 @blp.arguments(LocationChangeSchema(partial=True))
 @blp.response(200, LocationSchema)
@@ -285,7 +289,7 @@ def change_location(body: dict[str, Any], partner_id: int, location_id: int) -> 
 # -- contracts -----------------------------------------------------------------------------------
 
 
-@blp.route("/partners/<int:partner_id>/contracts")
+@blp.route("/partners/<int:partner_id>/contracts", operation_id="listContracts")
 @require_role("partners.read")
 @blp.response(200, ContractListSchema)
 @transactional
@@ -296,7 +300,7 @@ def list_contracts(partner_id: int) -> dict[str, Any]:
     return {"items": [agreements.describe(c) for c in agreements.contracts_of(session, partner)]}
 
 
-@blp.route("/partners/<int:partner_id>/contracts", methods=["POST"])
+@blp.route("/partners/<int:partner_id>/contracts", methods=["POST"], operation_id="createContract")
 @require_role("partners.write")
 @blp.arguments(ContractSchema)
 @blp.response(201, ContractSchema)
@@ -321,7 +325,11 @@ def create_contract(body: dict[str, Any], partner_id: int) -> Any:
     return agreements.describe(contract)
 
 
-@blp.route("/partners/<int:partner_id>/contracts/<int:contract_id>", methods=["PATCH"])
+@blp.route(
+    "/partners/<int:partner_id>/contracts/<int:contract_id>",
+    methods=["PATCH"],
+    operation_id="endContract",
+)
 @require_role("partners.write")
 @blp.arguments(EndSchema)
 @blp.response(200, ContractSchema)
@@ -339,7 +347,7 @@ def end_contract(body: dict[str, Any], partner_id: int, contract_id: int) -> Any
 # -- partner users -------------------------------------------------------------------------------
 
 
-@blp.route("/partners/<int:partner_id>/users")
+@blp.route("/partners/<int:partner_id>/users", operation_id="listPartnerUsers")
 @require_role("partners.read")
 @blp.response(200, PartnerUserListSchema)
 @transactional
@@ -351,7 +359,7 @@ def list_partner_users(partner_id: int) -> dict[str, Any]:
     return {"items": [_user(u) for u in session.scalars(query.order_by(PartnerUser.id))]}
 
 
-@blp.route("/partners/<int:partner_id>/users", methods=["POST"])
+@blp.route("/partners/<int:partner_id>/users", methods=["POST"], operation_id="createPartnerUser")
 @require_role("partners.write")
 @blp.arguments(PartnerUserInSchema)
 @blp.response(201, NewPartnerUserSchema)
@@ -374,7 +382,7 @@ def create_partner_user(body: dict[str, Any], partner_id: int) -> dict[str, Any]
 # -- devices -------------------------------------------------------------------------------------
 
 
-@blp.route("/partners/<int:partner_id>/devices")
+@blp.route("/partners/<int:partner_id>/devices", operation_id="listDevices")
 @require_role("partners.read")
 @blp.response(200, DeviceListSchema)
 @transactional
@@ -386,7 +394,7 @@ def list_devices(partner_id: int) -> dict[str, Any]:
     return {"items": list(session.scalars(query))}
 
 
-@blp.route("/partners/<int:partner_id>/devices", methods=["POST"])
+@blp.route("/partners/<int:partner_id>/devices", methods=["POST"], operation_id="createDevice")
 @require_role("partners.write")
 @blp.arguments(DeviceInSchema)
 @blp.response(201, NewDeviceSchema)
@@ -402,7 +410,11 @@ def create_device(body: dict[str, Any], partner_id: int) -> dict[str, Any]:
     return {**{name: getattr(device, name) for name in fields_shown}, "key": key}
 
 
-@blp.route("/partners/<int:partner_id>/devices/<int:device_id>/revocation", methods=["POST"])
+@blp.route(
+    "/partners/<int:partner_id>/devices/<int:device_id>/revocation",
+    methods=["POST"],
+    operation_id="revokeDevice",
+)
 @require_role("partners.write")
 @blp.response(200, DeviceSchema)
 @transactional
@@ -416,7 +428,7 @@ def revoke_device(partner_id: int, device_id: int) -> Device:
 # -- offers --------------------------------------------------------------------------------------
 
 
-@blp.route("/partners/<int:partner_id>/offers")
+@blp.route("/partners/<int:partner_id>/offers", operation_id="listOffers")
 @require_role("partners.read")
 @blp.response(200, OfferListSchema)
 @transactional
@@ -428,7 +440,7 @@ def list_offers(partner_id: int) -> dict[str, Any]:
     return {"items": list(session.scalars(query))}
 
 
-@blp.route("/partners/<int:partner_id>/offers", methods=["POST"])
+@blp.route("/partners/<int:partner_id>/offers", methods=["POST"], operation_id="createOffer")
 @require_role("partners.write")
 @blp.arguments(OfferSchema)
 @blp.response(201, OfferSchema)
@@ -440,7 +452,9 @@ def create_offer(body: dict[str, Any], partner_id: int) -> Offer:
     return offers.create_offer(session, partner, body, actor=current_actor())
 
 
-@blp.route("/partners/<int:partner_id>/offers/<int:offer_id>", methods=["PATCH"])
+@blp.route(
+    "/partners/<int:partner_id>/offers/<int:offer_id>", methods=["PATCH"], operation_id="endOffer"
+)
 @require_role("partners.write")
 @blp.arguments(EndSchema)
 @blp.response(200, OfferSchema)

@@ -31,7 +31,7 @@ from almerepas.passes.queries import household_passes
 blp = Blueprint("passes", __name__, description="Passen (voor consulenten)")
 
 
-@blp.route("/households/<int:household_id>/passes")
+@blp.route("/households/<int:household_id>/passes", operation_id="listHouseholdPasses")
 @require_role("passes.read")
 @blp.response(200, HouseholdPassesSchema)
 @transactional
@@ -44,7 +44,7 @@ def list_household_passes(household_id: int) -> dict[str, Any]:
     return {"date": day, "items": household_passes(session, household.id, day)}
 
 
-@blp.route("/persons/<int:person_id>/passes", methods=["POST"])
+@blp.route("/persons/<int:person_id>/passes", methods=["POST"], operation_id="issuePass")
 @require_role("passes.write")
 @blp.arguments(IssueInSchema)
 @blp.response(201, PassSchema)
@@ -56,7 +56,7 @@ def issue_pass(_body: dict[str, Any], person_id: int) -> Pass:
     return passes.issue_pass(session, person, actor=current_actor(), now=clock.now())
 
 
-@blp.route("/passes/<number>/blocks", methods=["POST"])
+@blp.route("/passes/<number>/blocks", methods=["POST"], operation_id="blockPass")
 @require_role("passes.write")
 @blp.arguments(BlockInSchema)
 @blp.response(201, PassSchema)
@@ -70,7 +70,7 @@ def block_pass(body: dict[str, Any], number: str) -> Pass:
     )
 
 
-@blp.route("/passes/<number>/replacements", methods=["POST"])
+@blp.route("/passes/<number>/replacements", methods=["POST"], operation_id="replacePass")
 @require_role("passes.write")
 @blp.arguments(ReplaceInSchema)
 @blp.response(201, PassSchema)
@@ -82,7 +82,7 @@ def replace_pass(_body: dict[str, Any], number: str) -> Pass:
     return passes.replace_pass(session, pass_, actor=current_actor(), now=clock.now())
 
 
-@blp.route("/passes/<number>/reissues", methods=["POST"])
+@blp.route("/passes/<number>/reissues", methods=["POST"], operation_id="reissuePass")
 @require_role("passes.write")
 @blp.arguments(ReissueInSchema)
 @blp.response(201, PassSchema)

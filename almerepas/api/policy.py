@@ -54,7 +54,7 @@ def _rows() -> list[dict[str, Any]]:
     ]
 
 
-@blp.route("/policy-settings")
+@blp.route("/policy-settings", operation_id="listPolicySettings")
 @require_role("policy.read")
 @blp.response(200, PolicySettingListSchema)
 @transactional
@@ -63,7 +63,7 @@ def list_settings() -> dict[str, Any]:
     return {"items": _rows()}
 
 
-@blp.route("/policy-settings/<key>", methods=["PUT"])
+@blp.route("/policy-settings/<key>", methods=["PUT"], operation_id="changePolicySetting")
 @require_role("policy.write")
 @blp.arguments(PolicyValueSchema)
 @blp.response(200, PolicySettingSchema)

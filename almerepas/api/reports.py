@@ -149,7 +149,7 @@ def _rows(table: tables.Table, f: ReportFilter) -> dict[str, Any]:
     }
 
 
-@blp.route("/reports/schemes")
+@blp.route("/reports/schemes", operation_id="getSchemeReport")
 @require_role("reports.read")
 @blp.arguments(FilterSchema, location="query")
 @blp.response(200, _page(SchemeRowSchema))
@@ -160,7 +160,7 @@ def schemes(args: dict[str, Any]) -> dict[str, Any]:
     return _rows(tables.schemes_table(get_session(), f), f)
 
 
-@blp.route("/reports/districts")
+@blp.route("/reports/districts", operation_id="getDistrictReport")
 @require_role("reports.read")
 @blp.arguments(DistrictFilterSchema, location="query")
 @blp.response(200, _page(DistrictRowSchema))
@@ -171,7 +171,7 @@ def districts(args: dict[str, Any]) -> dict[str, Any]:
     return _rows(tables.districts_table(get_session(), f, args["scheme"]), f)
 
 
-@blp.route("/reports/months")
+@blp.route("/reports/months", operation_id="getMonthReport")
 @require_role("reports.read")
 @blp.arguments(FilterSchema, location="query")
 @blp.response(200, _page(MonthRowSchema))
@@ -182,7 +182,7 @@ def months(args: dict[str, Any]) -> dict[str, Any]:
     return _rows(tables.months_table(get_session(), f), f)
 
 
-@blp.route("/reports/partners")
+@blp.route("/reports/partners", operation_id="getPartnerReport")
 @require_role("reports.read")
 @blp.arguments(FilterSchema, location="query")
 @blp.response(200, _page(PartnerRowSchema))

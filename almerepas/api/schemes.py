@@ -130,7 +130,7 @@ def _dump(scheme: Scheme) -> dict[str, Any]:
     return {key: getattr(scheme, key) for key in schemes.FIELDS}
 
 
-@blp.route("/schemes")
+@blp.route("/schemes", operation_id="listSchemes")
 @require_role("schemes.read")
 @blp.response(200, SchemeListSchema)
 @transactional
@@ -140,7 +140,7 @@ def list_schemes() -> dict[str, Any]:
     return {"items": [_dump(s) for s in rows]}
 
 
-@blp.route("/schemes", methods=["POST"])
+@blp.route("/schemes", methods=["POST"], operation_id="createScheme")
 @require_role("schemes.write")
 @blp.arguments(SchemeSchema)
 @blp.response(201, SchemeSchema)
@@ -152,7 +152,7 @@ def create_scheme(body: dict[str, Any]) -> dict[str, Any]:
     return _dump(scheme)
 
 
-@blp.route("/schemes/<code>", methods=["PATCH"])
+@blp.route("/schemes/<code>", methods=["PATCH"], operation_id="changeScheme")
 @require_role("schemes.write")
 @blp.arguments(SchemeChangeSchema(partial=True))
 @blp.response(200, SchemeSchema)
@@ -169,7 +169,7 @@ def change_scheme(body: dict[str, Any], code: str) -> dict[str, Any]:
     return _dump(scheme)
 
 
-@blp.route("/norms")
+@blp.route("/norms", operation_id="listNorms")
 @require_role("schemes.read")
 @blp.arguments(NormQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, NormListSchema)
@@ -185,7 +185,7 @@ def list_norms(date: dt.date | None = None) -> dict[str, Any]:
     return {"date": day, "items": list(rows)}
 
 
-@blp.route("/postcodes")
+@blp.route("/postcodes", operation_id="listPostcodes")
 @require_role("households.read")
 @blp.response(200, PostcodeListSchema)
 @transactional
@@ -198,7 +198,7 @@ def list_postcodes() -> dict[str, Any]:
     }
 
 
-@blp.route("/postcodes/<pc4>", methods=["PUT"])
+@blp.route("/postcodes/<pc4>", methods=["PUT"], operation_id="changePostcode")
 @require_role("postcodes.write")
 @blp.arguments(PostcodeChangeSchema)
 @blp.response(200, PostcodeSchema)

@@ -149,7 +149,7 @@ def _run(run: SettlementRun) -> dict[str, Any]:
     return body
 
 
-@blp.route("/settlement-runs")
+@blp.route("/settlement-runs", operation_id="listSettlementRuns")
 @require_role("settlements.read")
 @blp.response(200, SettlementRunListSchema)
 @transactional
@@ -159,7 +159,7 @@ def list_runs() -> dict[str, Any]:
     return {"items": list(found)}
 
 
-@blp.route("/settlement-runs", methods=["POST"])
+@blp.route("/settlement-runs", methods=["POST"], operation_id="createSettlementRun")
 @require_role("settlements.write")
 @blp.arguments(SettlementPrepareSchema)
 @blp.response(201, SettlementRunSchema)
@@ -176,7 +176,7 @@ def prepare(body: dict[str, Any]) -> dict[str, Any]:
     return _run(run)
 
 
-@blp.route("/settlement-runs/<int:run_id>")
+@blp.route("/settlement-runs/<int:run_id>", operation_id="getSettlementRun")
 @require_role("settlements.read")
 @blp.response(200, SettlementRunSchema)
 @transactional
@@ -185,7 +185,9 @@ def show(run_id: int) -> dict[str, Any]:
     return _run(runs.get_run(get_session(), run_id))
 
 
-@blp.route("/settlement-runs/<int:run_id>/approval", methods=["POST"])
+@blp.route(
+    "/settlement-runs/<int:run_id>/approval", methods=["POST"], operation_id="approveSettlementRun"
+)
 @require_role("settlements.write")
 @blp.arguments(SettlementApproveSchema)
 @blp.response(200, SettlementRunSchema)
@@ -202,7 +204,11 @@ def approve(body: dict[str, Any], run_id: int) -> dict[str, Any]:
     return _run(run)
 
 
-@blp.route("/settlement-runs/<int:run_id>/cancellation", methods=["POST"])
+@blp.route(
+    "/settlement-runs/<int:run_id>/cancellation",
+    methods=["POST"],
+    operation_id="cancelSettlementRun",
+)
 @require_role("settlements.write")
 @blp.response(200, SettlementRunSchema)
 @transactional
@@ -221,7 +227,9 @@ def _file(made: Any) -> dict[str, Any]:
     }
 
 
-@blp.route("/settlement-runs/<int:run_id>/sepa-file", methods=["POST"])
+@blp.route(
+    "/settlement-runs/<int:run_id>/sepa-file", methods=["POST"], operation_id="createSepaFile"
+)
 @require_role("settlements.write")
 @blp.response(201, SepaFileSchema)
 @transactional
@@ -241,7 +249,11 @@ def make_sepa_file(run_id: int) -> dict[str, Any] | tuple[str, int]:
     return _file(made)
 
 
-@blp.route("/settlement-runs/<int:run_id>/stripe-payouts", methods=["POST"])
+@blp.route(
+    "/settlement-runs/<int:run_id>/stripe-payouts",
+    methods=["POST"],
+    operation_id="createStripePayouts",
+)
 @require_role("settlements.write")
 @blp.response(200, StripeResultSchema)
 def pay_by_stripe(run_id: int) -> dict[str, Any]:
@@ -256,7 +268,11 @@ def pay_by_stripe(run_id: int) -> dict[str, Any]:
     }
 
 
-@blp.route("/settlement-runs/<int:run_id>/confirmation", methods=["POST"])
+@blp.route(
+    "/settlement-runs/<int:run_id>/confirmation",
+    methods=["POST"],
+    operation_id="confirmSettlementRun",
+)
 @require_role("settlements.write")
 @blp.response(200, SettlementRunSchema)
 @transactional
@@ -265,7 +281,7 @@ def confirm(run_id: int) -> dict[str, Any]:
     return _run(paying.confirm(get_session(), run_id, actor=current_actor(), now=clock.now()))
 
 
-@blp.route("/settlements/overview")
+@blp.route("/settlements/overview", operation_id="getSettlementOverview")
 @require_role("settlements.read")
 @blp.response(200, SettlementOverviewSchema)
 @transactional

@@ -116,7 +116,7 @@ class SignalsSchema(ma.Schema):
     two_places = fields.List(fields.Nested(TwoPlacesSchema), required=True)
 
 
-@blp.route("/signals")
+@blp.route("/signals", operation_id="getSignals")
 @require_role("signals.read")
 @blp.arguments(PeriodSchema, location="query")
 @blp.response(200, SignalsSchema)

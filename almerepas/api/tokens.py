@@ -38,7 +38,7 @@ class TokenSchema(ma.Schema):
     expires_at = fields.AwareDateTime(required=True, metadata={"description": "Geldig tot (UTC)"})
 
 
-@blp.route("/tokens", methods=["POST"])
+@blp.route("/tokens", methods=["POST"], operation_id="createToken")
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
@@ -57,7 +57,7 @@ def create_token(body: dict[str, Any]) -> dict[str, Any]:
     return {"token": token, "expires_at": record.expires_at}
 
 
-@blp.route("/tokens/current", methods=["DELETE"])
+@blp.route("/tokens/current", methods=["DELETE"], operation_id="deleteToken")
 @require_role(SIGNED_IN)
 @blp.response(204)
 @transactional

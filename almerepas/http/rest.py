@@ -12,12 +12,18 @@ import flask_smorest
 import marshmallow as ma
 from flask import Request, jsonify, request
 from flask.typing import ResponseReturnValue
-from flask_smorest.utils import prepare_response
+from flask_smorest.utils import load_info_from_docstring, prepare_response
 from marshmallow import RAISE, missing
 from webargs.flaskparser import FlaskParser, is_json_request
 from werkzeug.datastructures import MultiDict
 from werkzeug.exceptions import NotAcceptable, UnsupportedMediaType
 
+from almerepas.http.api_doc import (
+    RESPONSE_HEADERS,
+    RETRY_AFTER_STATUSES,
+    access_sentence,
+    with_success_headers,
+)
 from almerepas.http.guard import enforce
 from almerepas.http.problems import PROBLEM_MIME
 from almerepas.http.request_input import load_json
@@ -82,10 +88,49 @@ def _refusing_query_keys(view: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
+def _description(view: Callable[..., Any]) -> str:
+    """The operation's description: the docstring after its first line, who may call it, and
+    (when retired) until when."""
+    parts = [load_info_from_docstring(view.__doc__ or "").get("description", "")]
+    parts.append(access_sentence(view))
+    retirement = getattr(view, "retirement", None)
+    if retirement is not None:
+        parts.append(retirement.sentence())
+    return "\n\n".join(part for part in parts if part)
+
+
 class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
-    """flask-smorest's Blueprint with our parser; every view refuses unknown query keys."""
+    """flask-smorest's Blueprint with our parser; every view refuses unknown query keys, names
+    its operation, and documents API-Version on its 2xx and 3xx responses."""
 
     ARGUMENTS_PARSER = Parser()
+
+    def route(
+        self, rule: str, *, operation_id: str, **options: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        """Register a view as flask-smorest does, under a stable ``operation_id`` (lowerCamelCase,
+        verb first: a generated client's method name, never derived from the Python name)."""
+        register = super().route(rule, **options)
+
+        def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
+            doc = copy.deepcopy(getattr(view, "_apidoc", {}))
+            manual = doc.setdefault("manual_doc", {})
+            manual["operationId"] = operation_id
+            manual["description"] = _description(view)
+            view._apidoc = doc  # type: ignore[attr-defined]
+            registered: Callable[..., Any] = register(view)
+            return registered
+
+        return decorator
+
+    def response(
+        self, status_code: int, schema: Any = None, **kwargs: Any
+    ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+        kwargs["headers"] = with_success_headers(status_code, kwargs.get("headers"))
+        decorator: Callable[[Callable[..., Any]], Callable[..., Any]] = super().response(
+            status_code, schema, **kwargs
+        )
+        return decorator
 
     def add_url_rule(
         self,
@@ -109,15 +154,27 @@ class Api(flask_smorest.Api):  # type: ignore[misc]
         """Errors are handled by almerepas.problems, for pages and API alike."""
 
     def _register_responses(self) -> None:
+        for name, header in RESPONSE_HEADERS.items():
+            self.spec.components.header(name, header, lazy=True)  # listed once used
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if not (100 <= status < 200) and status not in (204, 304):
                 response["schema"] = self.ERROR_SCHEMA
                 prepare_response(response, self.spec, PROBLEM_MIME)
+            response["headers"] = {"API-Version": "API-Version"}
+            if status in RETRY_AFTER_STATUSES:
+                response["headers"]["Retry-After"] = "Retry-After"
             self.spec.components.response(status.name, response, lazy=True)
-        default = {"description": "Fout (problem+json)", "schema": self.ERROR_SCHEMA}
+        default = {
+            "description": "Fout (problem+json)",
+            "schema": self.ERROR_SCHEMA,
+            "headers": {"API-Version": "API-Version"},
+        }
         prepare_response(default, self.spec, PROBLEM_MIME)
         self.spec.components.response(self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True)
+
+    def _register_pagination_header(self) -> None:
+        """Not flask-smorest's X-Pagination (and its unused schema): lists send an RFC 8288 Link."""
 
     def openapi_document(self) -> dict[str, Any]:
         """The spec with paths relative to the server URL /api/v1, as clients expect."""

@@ -18,6 +18,7 @@ from almerepas.core import clock
 from almerepas.core.paging import paginate
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.grants.models import Grant
+from almerepas.http.api_doc import PAGE_HEADERS
 from almerepas.http.pagination import link_header
 from almerepas.http.rest import Blueprint
 from almerepas.http.words import english, quantity
@@ -34,7 +35,7 @@ blp = Blueprint(
 )
 
 
-@blp.route("/partner/me")
+@blp.route("/partner/me", operation_id="getOwnPartner")
 @transactional
 @require_partner()
 @blp.response(200, schemas.MeSchema)
@@ -48,7 +49,7 @@ def me(principal: Principal) -> dict[str, Any]:
     }
 
 
-@blp.route("/partner/scans", methods=["POST"])
+@blp.route("/partner/scans", methods=["POST"], operation_id="createScan")
 @transactional
 @require_partner()
 @blp.arguments(schemas.ScanInSchema)
@@ -105,7 +106,7 @@ def _quantity(body: dict[str, Any]) -> tuple[int, str | None]:
     return 1, None
 
 
-@blp.route("/partner/redemptions", methods=["POST"])
+@blp.route("/partner/redemptions", methods=["POST"], operation_id="createRedemption")
 @transactional
 @require_partner()
 @idempotent
@@ -197,11 +198,11 @@ def redemptions_query(principal: Principal, filters: dict[str, Any]) -> Select[A
     return query.order_by(Redemption.created_at.desc(), Redemption.id.desc())
 
 
-@blp.route("/partner/redemptions")
+@blp.route("/partner/redemptions", operation_id="listOwnRedemptions")
 @transactional
 @require_partner()
 @blp.arguments(schemas.RedemptionQuerySchema, location="query", as_kwargs=True)
-@blp.response(200, schemas.RedemptionPageSchema, headers={"Link": {"schema": {"type": "string"}}})
+@blp.response(200, schemas.RedemptionPageSchema, headers=PAGE_HEADERS)
 def list_redemptions(
     principal: Principal, page: int, page_size: int, **filters: Any
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
@@ -218,7 +219,11 @@ def list_redemptions(
     return body, 200, {"Link": link_header(result)}
 
 
-@blp.route("/partner/redemptions/<int:redemption_id>/reversals", methods=["POST"])
+@blp.route(
+    "/partner/redemptions/<int:redemption_id>/reversals",
+    methods=["POST"],
+    operation_id="createReversal",
+)
 @transactional
 @require_partner()
 @idempotent

@@ -53,7 +53,7 @@ class PartnerTokenSchema(ma.Schema):
     )
 
 
-@blp.route("/partner/tokens", methods=["POST"])
+@blp.route("/partner/tokens", methods=["POST"], operation_id="createPartnerToken")
 @blp.arguments(PartnerTokenRequestSchema)
 @blp.response(201, PartnerTokenSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
@@ -76,7 +76,7 @@ def create_partner_token(body: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-@blp.route("/partner/tokens/current", methods=["DELETE"])
+@blp.route("/partner/tokens/current", methods=["DELETE"], operation_id="deletePartnerToken")
 @require_partner()  # documents 401, 403 and the bearer scheme
 @blp.response(204)
 @transactional

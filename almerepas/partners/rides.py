@@ -161,7 +161,7 @@ def _read(item: object) -> RideInput | list[dict[str, str]]:
     )
 
 
-@blp.route("/partner/rides", methods=["POST"])
+@blp.route("/partner/rides", methods=["POST"], operation_id="submitRides")
 @transactional
 @require_partner()
 @blp.arguments(RideBatchSchema)

@@ -20,7 +20,7 @@ class ProbeSchema(ma.Schema):
     note = fields.String(validate=validate.Length(max=20))
 
 
-@blp.route("/probe", methods=["POST"])
+@blp.route("/probe", methods=["POST"], operation_id="createProbe")
 @blp.arguments(ProbeSchema)
 @blp.response(201, ProbeSchema)
 @transactional
@@ -31,7 +31,7 @@ def create_probe(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-@blp.route("/probe/crash")
+@blp.route("/probe/crash", operation_id="getProbeCrash")
 def crash() -> None:
     get_session()
     raise RuntimeError("SELECT secret FROM household WHERE bsn = '123456782'")

@@ -74,3 +74,23 @@ def test_environment_variables_are_read(tmp_path: Path) -> None:
 def test_an_unknown_environment_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ConfigError):
         load_config(tmp_path, environ={"ALMEREPAS_ENV": "staging"})
+
+
+def test_the_public_url_is_the_documents_server(tmp_path: Path) -> None:
+    """Issue 17: an absolute https server URL in the OpenAPI document, from ALMEREPAS_PUBLIC_URL."""
+    default = load_config(tmp_path, environ={})["API_SPEC_OPTIONS"]
+    assert default["servers"][0]["url"] == "https://almerepas.almere.nl/api/v1"
+    local = load_config(tmp_path, environ={"ALMEREPAS_PUBLIC_URL": "http://localhost:5000/"})
+    assert local["API_SPEC_OPTIONS"]["servers"][0]["url"] == "http://localhost:5000/api/v1"
+    assert local["API_SPEC_OPTIONS"]["externalDocs"]["url"].endswith("/api/v1/changelog")
+    production = {
+        "ALMEREPAS_ENV": "production",
+        "ALMEREPAS_SECRET_KEY": "s" * 40,
+        "ALMEREPAS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+        "ALMEREPAS_HASH_KEY": "h" * 40,
+        "ALMEREPAS_SMTP_HOST": "mail.almere.nl",
+        "ALMEREPAS_SEPA_DEBTOR_IBAN": "NL12BNGH0285010000",
+        "ALMEREPAS_PUBLIC_URL": "http://almerepas.almere.nl",
+    }
+    with pytest.raises(ConfigError, match="ALMEREPAS_PUBLIC_URL"):
+        load_config(tmp_path, environ=production)

@@ -1,0 +1,65 @@
+"""GET /changelog: what changed in each version of the API (ADR /core/changelog), newest first.
+
+A release that changes the API adds its entry here and raises API_VERSION (almerepas.config) by
+the rules of semantic versioning; tests/api/test_api_lifecycle.py checks that the two agree.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields
+
+from almerepas.http.rest import Blueprint
+
+blp = Blueprint("changelog", __name__, description="Wat er per versie van de API veranderde")
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    date: dt.date
+    changes: tuple[str, ...]
+
+
+#: Newest first. Written for the developers of clients, in Dutch like the rest of the document.
+RELEASES: tuple[Release, ...] = (
+    Release(
+        "0.2.0",
+        dt.date(2026, 12, 1),
+        (
+            "Elke operatie heeft een vaste operationId en een beschrijving, met wie haar mag "
+            "aanroepen.",
+            "Het document noemt de headers API-Version, Link en Retry-After bij de antwoorden "
+            "die ze sturen, en een absolute server-URL.",
+            "Nieuw: GET /changelog, deze lijst.",
+            "Een operatie die verdwijnt wordt eerst `deprecated` en stuurt dan de headers "
+            "Deprecation en Sunset, minstens een half jaar voor ze verdwijnt.",
+        ),
+    ),
+    Release(
+        "0.1.0",
+        dt.date(2026, 11, 23),
+        ("De eerste versie van de API.",),
+    ),
+)
+
+
+class ReleaseSchema(ma.Schema):
+    version = fields.String(required=True, metadata={"example": "0.2.0"})
+    date = fields.Date(required=True, metadata={"description": "De dag van de uitgave"})
+    changes = fields.List(fields.String(), required=True)
+
+
+class ChangelogSchema(ma.Schema):
+    items = fields.List(fields.Nested(ReleaseSchema), required=True)
+
+
+@blp.route("/changelog", operation_id="getChangelog")
+@blp.response(200, ChangelogSchema)
+def changelog() -> dict[str, Any]:
+    """Toon wat er in elke versie van de API veranderde, de nieuwste eerst."""
+    return {"items": RELEASES}
