@@ -12,27 +12,14 @@ from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 
 from almerepas.core import clock
-from almerepas.core.errors import NotFound
 from almerepas.core.session import get_session, transactional
-from almerepas.holders.household import visible_people
-from almerepas.households.models import Household
 from almerepas.outreach import sending
 from almerepas.web.holder.pages import blp
-from almerepas.web.holder.session import actor, current_holder, holder_required
+from almerepas.web.holder.session import actor, holder_required, own_household
 from almerepas.web.holder.words import _
 
 #: The form's answer to "do you want reminders?"
 ANSWERS = {"ja": False, "nee": True}
-
-
-def _household() -> Household:
-    """The holder's household, when the holder is its applicant or partner."""
-    holder = current_holder()
-    assert holder is not None  # noqa: S101 - holder_required let us in
-    household, _people = visible_people(get_session(), holder, clock.today())
-    if household is None:
-        raise NotFound()
-    return household
 
 
 @blp.route("/herinneringen", methods=["GET"])
@@ -40,7 +27,7 @@ def _household() -> Household:
 @holder_required
 def reminders() -> ResponseReturnValue:
     """Whether the household gets reminders, and the one button that changes it."""
-    household = _household()
+    household = own_household()
     return render_template(
         "holder/reminders.html", wanted=sending.wants_reminders(get_session(), household.id)
     )
@@ -51,7 +38,7 @@ def reminders() -> ResponseReturnValue:
 @holder_required
 def reminders_change() -> ResponseReturnValue:
     """Stop the reminders, or start them again; audited with the holder as the actor."""
-    household = _household()
+    household = own_household()
     wants_none = ANSWERS.get(request.form.get("herinneringen", ""))
     if wants_none is None:
         abort(400)

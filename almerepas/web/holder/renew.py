@@ -14,25 +14,12 @@ from flask.typing import ResponseReturnValue
 
 from almerepas.applications import renewal
 from almerepas.core import clock
-from almerepas.core.errors import NotFound
 from almerepas.core.session import get_session, transactional
-from almerepas.holders.household import visible_people
-from almerepas.households.models import Household
 from almerepas.income.assessments import assessment_on
 from almerepas.income.lines import income_kinds
 from almerepas.web.desk.apply import CODE_KEY, SESSION_KEY
 from almerepas.web.holder.pages import blp
-from almerepas.web.holder.session import actor, current_holder, holder_required
-
-
-def _household() -> Household:
-    """The holder's household, when the holder is its applicant or partner."""
-    holder = current_holder()
-    assert holder is not None  # noqa: S101 - holder_required let us in
-    household, _people = visible_people(get_session(), holder, clock.today())
-    if household is None:
-        raise NotFound()
-    return household
+from almerepas.web.holder.session import actor, holder_required, own_household
 
 
 @blp.route("/verlengen", methods=["GET"])
@@ -40,7 +27,7 @@ def _household() -> Household:
 @holder_required
 def renew() -> ResponseReturnValue:
     """What we know, until when the pass works, and the button to renew."""
-    household, today = _household(), clock.today()
+    household, today = own_household(), clock.today()
     known = renewal.known_answers(get_session(), household, today)
     assessment = assessment_on(get_session(), household.id, today)
     return render_template(
@@ -56,7 +43,7 @@ def renew() -> ResponseReturnValue:
 @holder_required
 def renew_start() -> ResponseReturnValue:
     """A prefilled application, continued on the application's pages."""
-    household = _household()
+    household = own_household()
     application, code = renewal.start_renewal(
         get_session(), household, now=clock.now(), today=clock.today(), actor=actor()
     )

@@ -10,9 +10,11 @@ from flask import g, redirect, request, session, url_for
 
 from almerepas.audit.log import Actor
 from almerepas.core import clock
+from almerepas.core.errors import NotFound
 from almerepas.core.session import get_session
+from almerepas.holders.household import visible_people
 from almerepas.holders.sessions import holder_actor, person_for_session
-from almerepas.households.models import Person
+from almerepas.households.models import Household, Person
 from almerepas.http.problems import request_id
 
 #: Keys in the Flask session (a signed cookie): the holder's token and person id, and the
@@ -36,6 +38,16 @@ def current_holder() -> Person | None:
         g.holder = person
     holder: Person | None = g.holder
     return holder
+
+
+def own_household() -> Household:
+    """The holder's household, when the holder is its applicant or partner; else not found."""
+    holder = current_holder()
+    assert holder is not None  # noqa: S101 - holder_required let us in
+    household, _people = visible_people(get_session(), holder, clock.today())
+    if household is None:
+        raise NotFound()
+    return household
 
 
 def actor() -> Actor:
