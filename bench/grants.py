@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -28,7 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from almerepas.audit.log import Actor  # noqa: E402
@@ -38,6 +36,7 @@ from almerepas.grants import runs as grants  # noqa: E402
 from almerepas.ledger import posting as ledger  # noqa: E402
 from almerepas.models import AccountKind  # noqa: E402
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes  # noqa: E402
+from bench._cluster import fresh_database, postgres_server  # noqa: E402
 
 PERIOD = "2026-03"
 TODAY = dt.date(2026, 3, 1)
@@ -218,27 +217,12 @@ def main() -> None:
 
             results.append(bench_backend("sqlite", sqlite_url, args.persons, args.repeat))
         if args.backend in ("postgresql", "both"):
-            cluster = None
-            admin = os.environ.get("ALMEREPAS_BENCH_POSTGRES_URL")
-            if not admin:
-                from tests.pg_cluster import start_cluster
-
-                cluster = start_cluster()
-                admin = cluster.url
-            try:
+            with postgres_server() as admin:
 
                 def pg_url() -> str:
-                    name = f"bench_{next(counter)}"
-                    admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
-                    with admin_engine.connect() as conn:
-                        conn.execute(text(f'CREATE DATABASE "{name}"'))
-                    admin_engine.dispose()
-                    return make_url(admin).set(database=name).render_as_string(hide_password=False)
+                    return fresh_database(admin, f"bench_{next(counter)}")
 
                 results.append(bench_backend("postgresql", pg_url, args.persons, args.repeat))
-            finally:
-                if cluster:
-                    cluster.stop()
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "grants.json").write_text(json.dumps(results, indent=2))

@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -32,8 +31,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
+from sqlalchemy import Engine  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from almerepas.audit.log import Actor  # noqa: E402
@@ -45,6 +43,7 @@ from almerepas.passes.credential_models import KeyFamily  # noqa: E402
 from almerepas.redemptions.rides import RideInput, record_rides  # noqa: E402
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes  # noqa: E402
 from almerepas.validator import CheckedCredentials, Context, verify  # noqa: E402
+from bench._cluster import fresh_database, postgres_server  # noqa: E402
 from tests.factories import KEYS  # noqa: E402
 from tests.fixtures import START  # noqa: E402
 from tests.redemptions.ride_support import bus_operator, card_code, phone, rider  # noqa: E402
@@ -210,29 +209,14 @@ def main() -> None:
 
             results.append(bench_backend("sqlite", sqlite_url, args.rides_per_holder, args.repeat))
         if args.backend in ("postgresql", "both"):
-            cluster = None
-            admin = os.environ.get("ALMEREPAS_BENCH_POSTGRES_URL")
-            if not admin:
-                from tests.pg_cluster import start_cluster
-
-                cluster = start_cluster()
-                admin = cluster.url
-            try:
+            with postgres_server() as admin:
 
                 def pg_url() -> str:
-                    name = f"bench_{next(counter)}"
-                    admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
-                    with admin_engine.connect() as conn:
-                        conn.execute(text(f'CREATE DATABASE "{name}"'))
-                    admin_engine.dispose()
-                    return make_url(admin).set(database=name).render_as_string(hide_password=False)
+                    return fresh_database(admin, f"bench_{next(counter)}")
 
                 results.append(
                     bench_backend("postgresql", pg_url, args.rides_per_holder, args.repeat)
                 )
-            finally:
-                if cluster:
-                    cluster.stop()
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "rides.json").write_text(json.dumps(results, indent=2))

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
@@ -41,7 +40,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, func, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from almerepas.contracts.models import Location, Partner  # noqa: E402
@@ -54,6 +52,7 @@ from almerepas.settlements import paying, runs  # noqa: E402
 from almerepas.settlements.collect import collect  # noqa: E402
 from almerepas.settlements.models import SettlementLine  # noqa: E402
 from almerepas.settlements.payouts import Debtor  # noqa: E402
+from bench._cluster import fresh_database, postgres_server  # noqa: E402
 from tests.redemptions.support import child_budget, monthly_grant  # noqa: E402
 from tests.settlements.support import APPROVER, JULY, PREPARER, contracted, redeem_at  # noqa: E402
 
@@ -233,23 +232,8 @@ def main() -> None:
     parser.add_argument("--reversals", type=int, default=2_000)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    cluster = None
-    admin = os.environ.get("ALMEREPAS_BENCH_POSTGRES_URL")
-    if not admin:
-        from tests.pg_cluster import start_cluster
-
-        cluster = start_cluster()
-        admin = cluster.url
-    try:
-        name = "bench_settle"
-        admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin_engine.dispose()
-        engine = make_engine(
-            make_url(admin).set(database=name).render_as_string(hide_password=False)
-        )
+    with postgres_server() as admin:
+        engine = make_engine(fresh_database(admin, "bench_settle"))
         migrate.upgrade(engine)
         start = time.perf_counter()
         sizes = seed(engine, args.redemptions, args.partners, args.reversals)
@@ -265,9 +249,6 @@ def main() -> None:
                 f"{figures['approve_s']:.2f} s, SEPA file {figures['sepa_file_s']:.2f} s"
             )
         engine.dispose()
-    finally:
-        if cluster:
-            cluster.stop()
     result: dict[str, Any] = {"backend": "postgresql", **sizes, "rounds": rounds}
     for key in rounds[0]:
         result[f"best_{key}"] = min(r[key] for r in rounds)

@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import statistics
 import sys
@@ -30,7 +29,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import Engine, insert, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from almerepas.audit.log import Actor  # noqa: E402
@@ -43,6 +41,7 @@ from almerepas.passes.models import Pass  # noqa: E402
 from almerepas.redemptions import ledger as booking  # noqa: E402
 from almerepas.redemptions.models import Redemption, Scan  # noqa: E402
 from almerepas.reports import signals  # noqa: E402
+from bench._cluster import fresh_database, postgres_server  # noqa: E402
 from bench.grants import populate  # noqa: E402
 from tests.factories import make_location, make_partner  # noqa: E402
 
@@ -165,24 +164,9 @@ def main() -> None:
     parser.add_argument("--partners", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    cluster = None
-    admin = os.environ.get("ALMEREPAS_BENCH_POSTGRES_URL")
-    if not admin:
-        from tests.pg_cluster import start_cluster
-
-        cluster = start_cluster()
-        admin = cluster.url
     result: dict[str, Any] = {"backend": "postgresql"}
-    try:
-        name = "bench_signals"
-        admin_engine = make_engine(admin, isolation_level="AUTOCOMMIT")
-        with admin_engine.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        admin_engine.dispose()
-        engine = make_engine(
-            make_url(admin).set(database=name).render_as_string(hide_password=False)
-        )
+    with postgres_server() as admin:
+        engine = make_engine(fresh_database(admin, "bench_signals"))
         migrate.upgrade(engine)
         start = time.perf_counter()
         result.update(seed(engine, args.persons, args.partners))
@@ -207,9 +191,6 @@ def main() -> None:
             }  # fmt: skip
         print(json.dumps(result["december_unusual_days_by_min_amount"]))
         engine.dispose()
-    finally:
-        if cluster:
-            cluster.stop()
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / "signals.json").write_text(json.dumps(result, indent=2))
