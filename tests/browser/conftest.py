@@ -245,6 +245,23 @@ def describe_violations(violations: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def passes_axe(page: Page) -> None:
+    """Assert axe finds no WCAG violation on the page as it is now, naming the page if it does."""
+    violations = axe_check(page)
+    assert violations == [], f"{page.url}\n{describe_violations(violations)}"
+
+
+def keep_screenshot(page: Page, tmp_path_factory: pytest.TempPathFactory, name: str) -> Path:
+    """Save the whole page under ``<pytest tmp dir>/browser-screenshots/NAME.png`` and say where:
+    an artifact of the run for people to look at."""
+    folder: Path = tmp_path_factory.getbasetemp() / "browser-screenshots"
+    folder.mkdir(exist_ok=True)
+    shot = folder / f"{name}.png"
+    page.screenshot(path=str(shot), full_page=True)
+    print(f"\nscreenshot: {shot}")
+    return shot
+
+
 def login_as(
     page: Page, live_server: LiveServer, username: str, password: str, totp_secret: str
 ) -> None:

@@ -14,7 +14,7 @@ from almerepas.holders.sessions import open_session
 from almerepas.models import Household, Pass, Person
 from almerepas.reference.loaders import load_norms, load_schemes
 from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY
-from tests.browser.conftest import LiveServer, axe_check, describe_violations, require_playwright
+from tests.browser.conftest import LiveServer, passes_axe, require_playwright
 from tests.browser.test_holder import PASS_NUMBER, arrange, shown_code
 from tests.browser.test_partner_portal import signed_in
 from tests.fixtures import START, FrozenClock
@@ -28,11 +28,6 @@ expect = require_playwright().expect
 LANGUAGES = ["nl", "en", "ar"]
 DIRECTION = {"nl": "ltr", "en": "ltr", "ar": "rtl"}
 CHECK = {"huishouden": "alleen", "leeftijd": "35", "kinderen": "4, 11", "inkomen": "1.234,56"}
-
-
-def passes_axe(page: Page) -> None:
-    violations = axe_check(page)
-    assert violations == [], f"{page.url}\n{describe_violations(violations)}"
 
 
 def in_language(page: Page, lang: str) -> None:

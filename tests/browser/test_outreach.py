@@ -15,31 +15,16 @@ from almerepas.holders.sessions import open_session
 from almerepas.models import Household, OptOut, Role
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY
-from tests.browser.conftest import LiveServer, axe_check, describe_violations, require_playwright
+from tests.browser.conftest import LiveServer, keep_screenshot, passes_axe, require_playwright
 from tests.browser.test_partner_portal import signed_in
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
 from tests.outreach.support import MARCH, family, grant_budgets, on
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from playwright.sync_api import Page
 
 expect = require_playwright().expect
-
-
-def passes_axe(page: Page) -> None:
-    violations = axe_check(page)
-    assert violations == [], f"{page.url}\n{describe_violations(violations)}"
-
-
-def keep_screenshot(page: Page, tmp_path_factory: pytest.TempPathFactory, name: str) -> None:
-    folder: Path = tmp_path_factory.getbasetemp() / "browser-screenshots"
-    folder.mkdir(exist_ok=True)
-    shot = folder / f"{name}.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"\nscreenshot: {shot}")
 
 
 def town(live_server: LiveServer) -> tuple[int, int]:

@@ -14,13 +14,7 @@ from almerepas.contracts import logins
 from almerepas.models import Role
 from almerepas.partners.auth import PAGE_USER_TOKEN_KEY
 from almerepas.reference.loaders import load_postcodes, load_schemes
-from tests.browser.conftest import (
-    LiveServer,
-    axe_check,
-    describe_violations,
-    login_as,
-    require_playwright,
-)
+from tests.browser.conftest import LiveServer, login_as, passes_axe, require_playwright
 from tests.browser.test_partner_portal import at_counter, signed_in
 from tests.factories import make_partner_user, make_staff
 from tests.fixtures import START, FrozenClock
@@ -30,11 +24,6 @@ if TYPE_CHECKING:
     from playwright.sync_api import Page
 
 expect = require_playwright().expect
-
-
-def passes_axe(page: Page) -> None:
-    violations = axe_check(page)
-    assert violations == [], f"{page.url}\n{describe_violations(violations)}"
 
 
 @pytest.mark.parametrize("locale", ["nl-NL", "en-GB"])

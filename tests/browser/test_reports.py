@@ -11,7 +11,7 @@ import pytest
 
 from almerepas.models import Role
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
-from tests.browser.conftest import LiveServer, axe_check, describe_violations, require_playwright
+from tests.browser.conftest import LiveServer, keep_screenshot, passes_axe, require_playwright
 from tests.browser.test_finance import log_in
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
@@ -19,8 +19,6 @@ from tests.reports.support import make_year
 from tests.settlements.support import JULY
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from playwright.sync_api import Page
 
 expect = require_playwright().expect
@@ -52,10 +50,5 @@ def test_the_dashboard_passes_axe(
     budget = page.get_by_role("img", name="Netto besteed als deel van het jaarbudget")
     expect(budget).to_be_visible()
     expect(page.get_by_role("table", name="Per wijk")).to_contain_text("< 10")
-    folder = tmp_path_factory.getbasetemp() / "browser-screenshots"
-    folder.mkdir(exist_ok=True)
-    shot: Path = folder / "reports-dashboard.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"\nscreenshot of the dashboard: {shot}")
-    violations = axe_check(page)
-    assert violations == [], describe_violations(violations)
+    keep_screenshot(page, tmp_path_factory, "reports-dashboard")
+    passes_axe(page)

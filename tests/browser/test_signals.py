@@ -10,7 +10,7 @@ import pytest
 
 from almerepas.models import Role
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
-from tests.browser.conftest import LiveServer, axe_check, describe_violations, require_playwright
+from tests.browser.conftest import LiveServer, keep_screenshot, passes_axe, require_playwright
 from tests.browser.test_finance import log_in
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
@@ -18,8 +18,6 @@ from tests.reports.signal_support import make_december
 from tests.settlements.support import JULY
 
 if TYPE_CHECKING:
-    from pathlib import Path
-
     from playwright.sync_api import Page
 
 expect = require_playwright().expect
@@ -52,10 +50,5 @@ def test_finance_reads_the_signals_and_the_page_passes_axe(
     expect(days).to_contain_text("Judoclub Oost")
     places = page.get_by_role("table", name="Eén pas op twee plaatsen kort na elkaar")
     expect(places).to_contain_text("Zwembad locatie")
-    folder = tmp_path_factory.getbasetemp() / "browser-screenshots"
-    folder.mkdir(exist_ok=True)
-    shot: Path = folder / "signals-page.png"
-    page.screenshot(path=str(shot), full_page=True)
-    print(f"\nscreenshot of the signals page: {shot}")
-    violations = axe_check(page)
-    assert violations == [], describe_violations(violations)
+    keep_screenshot(page, tmp_path_factory, "signals-page")
+    passes_axe(page)
