@@ -91,7 +91,16 @@ def load_config(
         # The schema owner's URL for `almerepas db upgrade|downgrade|check`; none: DATABASE_URL.
         # On PostgreSQL a separate owner leaves the app row rights only (README, Configuration).
         "MIGRATION_DATABASE_URL": env.get("ALMEREPAS_MIGRATION_DATABASE_URL") or None,
+        # Where the rate limits count (docs/security.md): shared by every worker and server.
         "REDIS_URL": env.get("ALMEREPAS_REDIS_URL") or None,
+        # How many proxies (nginx) in front set X-Forwarded-For; 0: the peer is the client.
+        "TRUSTED_PROXIES": int(env.get("ALMEREPAS_TRUSTED_PROXIES", 0)),
+        # Rate limits per client address (per device for scans), in Flask-Limiter's notation.
+        "RATELIMIT_ENABLED": env.get("ALMEREPAS_RATE_LIMITS", "on") != "off",
+        "RATE_LIMIT_LOGIN": env.get("ALMEREPAS_RATE_LIMIT_LOGIN", "30 per minute; 300 per hour"),
+        "RATE_LIMIT_CODES": env.get("ALMEREPAS_RATE_LIMIT_CODES", "10 per minute; 60 per hour"),
+        "RATE_LIMIT_SCAN": env.get("ALMEREPAS_RATE_LIMIT_SCAN", "120 per minute"),
+        "RATE_LIMIT_CHECK": env.get("ALMEREPAS_RATE_LIMIT_CHECK", "30 per minute"),
         # Fernet keys for personal data at rest, newest first; derived from SECRET_KEY if unset.
         "ENCRYPTION_KEYS": encryption_keys,
         # Key for the keyed hashes used to look up a BSN; required in production, derived from

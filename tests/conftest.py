@@ -260,6 +260,9 @@ def make_app() -> Iterator[Callable[..., Flask]]:
                 "DATABASE_URL": database_url,
                 "MIGRATION_DATABASE_URL": None,
                 "TESTING": True,
+                # Off unless a test turns them on (tests/http/test_limits.py): one test may log
+                # in or scan more often than a person would in a minute.
+                "RATELIMIT_ENABLED": False,
                 **TEST_KEYS,
                 **config,
             }

@@ -6,6 +6,7 @@ signing keys: ``keyed``), a count of SQL statements and a real SMTP server on lo
 from __future__ import annotations
 
 import datetime as dt
+import os
 import re
 import socket
 import time
@@ -206,6 +207,59 @@ class SmtpServer:
 def smtp_server() -> Iterator[SmtpServer]:
     """A real SMTP server (aiosmtpd) on a free loopback port, stopped after the test."""
     server = SmtpServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+@dataclass
+class RedisServer:
+    """A redis-server of the Debian package on a free loopback port, no disk; stopped by PID."""
+
+    port: int
+    process: Any = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        import shutil
+        import subprocess
+
+        binary = shutil.which("redis-server")
+        if binary is None:
+            reason = "redis-server is not installed (Debian package redis-server)"
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"CI=true needs it: {reason}", pytrace=False)
+            pytest.skip(reason)
+        self.process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
+             "--appendonly", "no", "--protected-mode", "yes"],
+            stdout=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if time.monotonic() > deadline:
+                    self.stop()
+                    raise RuntimeError("redis-server did not start within 10 s") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+            self.process = None
+
+
+@pytest.fixture
+def redis_server() -> Iterator[RedisServer]:
+    """A throwaway Redis for the test (rate limits counted across app instances)."""
+    server = RedisServer(free_port())
     server.start()
     yield server
     server.stop()

@@ -25,7 +25,12 @@ def init_app(app: Flask) -> None:
         else:
             csp = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; "
             csp += "form-action 'self'"
+        # No plugins, and no <base> that would send relative links and forms elsewhere.
+        csp += "; object-src 'none'; base-uri 'none'"
         response.headers["Content-Security-Policy"] = csp
+        if app.config["SESSION_COOKIE_SECURE"]:
+            # Production is https only (its cookies are Secure): browsers keep to it for a year.
+            response.headers["Strict-Transport-Security"] = "max-age=31536000"
         if request.path.startswith("/api/") and "Cache-Control" not in response.headers:
             # Not stored anywhere, unless a view says it is public (the JWKS, GET /keys).
             response.headers["Cache-Control"] = "no-store"
