@@ -93,6 +93,8 @@ def load_config(
         "MIGRATION_DATABASE_URL": env.get("ALMEREPAS_MIGRATION_DATABASE_URL") or None,
         # Where the rate limits count (docs/security.md): shared by every worker and server.
         "REDIS_URL": env.get("ALMEREPAS_REDIS_URL") or None,
+        # Seconds to wait for PostgreSQL to answer a new connection before the request is a 503.
+        "DATABASE_CONNECT_TIMEOUT": int(env.get("ALMEREPAS_DATABASE_CONNECT_TIMEOUT", 5)),
         # How many proxies (nginx) in front set X-Forwarded-For; 0: the peer is the client.
         "TRUSTED_PROXIES": int(env.get("ALMEREPAS_TRUSTED_PROXIES", 0)),
         # Rate limits per client address (per device for scans), in Flask-Limiter's notation.

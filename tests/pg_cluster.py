@@ -26,24 +26,33 @@ class Cluster:
     data_dir: Path
     port: int
     pid: int
+    owner: str | None = None
 
     @property
     def url(self) -> str:
         return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/postgres"
 
-    def stop(self) -> None:
-        """Fast shutdown of the server we started (SIGINT to the postmaster), then clean up."""
+    def pause(self) -> None:
+        """Shut the server down (fast, SIGINT to the postmaster), keeping its data and port."""
         try:
             os.kill(self.pid, signal.SIGINT)
         except ProcessLookupError:
-            pass
-        else:
-            for _ in range(200):
-                try:
-                    os.kill(self.pid, 0)
-                except ProcessLookupError:
-                    break
-                time.sleep(0.05)
+            return
+        for _ in range(200):
+            try:
+                os.kill(self.pid, 0)
+            except ProcessLookupError:
+                return
+            time.sleep(0.05)
+
+    def resume(self) -> None:
+        """Start the paused server again on its port, as a database that comes back."""
+        _pg_ctl_start(self.data_dir, self.port, self.owner)
+        self.pid = int((self.data_dir / "postmaster.pid").read_text().splitlines()[0])
+
+    def stop(self) -> None:
+        """Fast shutdown of the server we started, then clean up its folder."""
+        self.pause()
         shutil.rmtree(self.data_dir.parent, ignore_errors=True)
 
 
@@ -92,27 +101,7 @@ def start_cluster() -> Cluster:
             check=True,
             capture_output=True,
         )
-        subprocess.run(
-            _as_owner(
-                [
-                    str(PG_BIN / "pg_ctl"),
-                    "start",
-                    "-w",
-                    "-t",
-                    "60",
-                    "-D",
-                    str(data_dir),
-                    "-l",
-                    str(log),
-                    "-o",
-                    f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
-                    "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-                ],
-                owner,
-            ),
-            check=True,
-            capture_output=True,
-        )
+        _pg_ctl_start(data_dir, port, owner)
     except subprocess.CalledProcessError as exc:
         details = (exc.stderr or b"").decode(errors="replace")
         if log.exists():
@@ -120,4 +109,29 @@ def start_cluster() -> Cluster:
         shutil.rmtree(base, ignore_errors=True)
         raise ClusterUnavailable(f"PostgreSQL did not start: {details}") from exc
     pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
-    return Cluster(data_dir=data_dir, port=port, pid=pid)
+    return Cluster(data_dir=data_dir, port=port, pid=pid, owner=owner)
+
+
+def _pg_ctl_start(data_dir: Path, port: int, owner: str | None) -> None:
+    base = data_dir.parent
+    subprocess.run(
+        _as_owner(
+            [
+                str(PG_BIN / "pg_ctl"),
+                "start",
+                "-w",
+                "-t",
+                "60",
+                "-D",
+                str(data_dir),
+                "-l",
+                str(base / "server.log"),
+                "-o",
+                f"-p {port} -k {base} -c listen_addresses=127.0.0.1 -c fsync=off "
+                "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
+            ],
+            owner,
+        ),
+        check=True,
+        capture_output=True,
+    )

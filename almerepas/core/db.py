@@ -55,7 +55,9 @@ class Base(DeclarativeBase):
     type_annotation_map = {int: BigInt, dt.datetime: UTCDateTime}
 
 
-def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
+def make_engine(
+    url: str, *, sqlite_busy_timeout_ms: int = 5000, connect_timeout_s: int = 5, **kwargs: Any
+) -> Engine:
     """Create an engine with the settings our concurrency rules depend on.
 
     SQLite: WAL, foreign keys on, a busy timeout, and every transaction opened with
@@ -68,6 +70,8 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) 
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A host that takes the connection and never answers must not hang a request.
+    kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", connect_timeout_s)
     return create_engine(url, **kwargs)
 
 

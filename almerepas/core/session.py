@@ -44,7 +44,9 @@ UNAVAILABLE_SQLSTATES = {"08000", "08001", "08003", "08006", "57P01", "57P02", "
 def init_app_database(app: Flask) -> None:
     """Create the engine and session factory for an app; close the request session at teardown."""
     engine = make_engine(
-        app.config["DATABASE_URL"], sqlite_busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"]
+        app.config["DATABASE_URL"],
+        sqlite_busy_timeout_ms=app.config["SQLITE_BUSY_TIMEOUT_MS"],
+        connect_timeout_s=app.config["DATABASE_CONNECT_TIMEOUT"],
     )
     app.extensions["almerepas.engine"] = engine
     app.extensions["almerepas.sessionmaker"] = sessionmaker(bind=engine, expire_on_commit=False)
@@ -85,6 +87,12 @@ def _sqlstate(exc: DBAPIError) -> str | None:
     return getattr(exc.orig, "sqlstate", None)
 
 
+def _client_side_postgres_failure(exc: DBAPIError) -> bool:
+    """psycopg's own failures to reach the server (refused, timed out, cut off) carry no
+    SQLSTATE; everything the server itself says does."""
+    return type(exc.orig).__module__.startswith("psycopg") and _sqlstate(exc) is None
+
+
 def is_sqlite_busy(exc: BaseException) -> bool:
     return isinstance(exc, OperationalError) and "database is locked" in str(exc.orig)
 
@@ -96,6 +104,7 @@ def translate_db_error(exc: DBAPIError) -> Exception:
     if isinstance(exc, OperationalError) and (
         exc.connection_invalidated
         or _sqlstate(exc) in UNAVAILABLE_SQLSTATES
+        or _client_side_postgres_failure(exc)
         or "unable to open database" in str(exc.orig)
     ):
         return DatabaseUnavailable()
