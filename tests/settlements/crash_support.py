@@ -96,18 +96,26 @@ class World:
 
     def settle(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
         """Run ``almerepas settle ...`` to its end; ``ok``: it must succeed."""
+        return self.cli("settle", *args, ok=ok)
+
+    def start(self, *args: str) -> subprocess.Popen[str]:
+        """Start ``almerepas settle ...`` without waiting for it."""
+        return self.start_cli("settle", *args)
+
+    def cli(self, *args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
+        """Run ``almerepas ...`` to its end; ``ok``: it must succeed."""
         done = subprocess.run(
-            [str(CLI), "settle", *args], cwd=self.workdir, env=self.env(),
+            [str(CLI), *args], cwd=self.workdir, env=self.env(),
             capture_output=True, text=True, timeout=60, check=False,
         )  # fmt: skip
         if ok:
             assert done.returncode == 0, done.stdout + done.stderr
         return done
 
-    def start(self, *args: str) -> subprocess.Popen[str]:
-        """Start ``almerepas settle ...`` without waiting for it."""
+    def start_cli(self, *args: str) -> subprocess.Popen[str]:
+        """Start ``almerepas ...`` without waiting for it."""
         process = subprocess.Popen(
-            [str(CLI), "settle", *args], cwd=self.workdir, env=self.env(),
+            [str(CLI), *args], cwd=self.workdir, env=self.env(),
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
         self.started.append(process)
