@@ -192,7 +192,7 @@ def change_role(user_id: int) -> ResponseReturnValue:
     )
 
 
-@blp.route("/<int:user_id>/<any(uitzetten,aanzetten,tweede-factor,deblokkeren):action>",
+@blp.route("/<int:user_id>/<any('uitzetten','aanzetten','tweede-factor','deblokkeren'):action>",
            methods=["GET", "POST"])  # fmt: skip
 @require_role("staff.manage")
 @transactional
