@@ -21,6 +21,7 @@ from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.crypto import Keyring
 from almerepas.core.errors import NotFound
+from almerepas.core.i18n import N_
 from almerepas.staff.accounts import normalise_username
 from almerepas.staff.errors import (
     InvalidStaffUser,
@@ -49,7 +50,7 @@ def list_staff_users(session: Session) -> list[StaffUser]:
 def get_staff_user(session: Session, user_id: int) -> StaffUser:
     user = session.get(StaffUser, user_id)
     if user is None:
-        raise NotFound("Deze medewerker bestaat niet")
+        raise NotFound(N_("Deze medewerker bestaat niet"))
     return user
 
 

@@ -18,7 +18,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from almerepas.core import clock
-from almerepas.core.errors import DomainError
+from almerepas.core.errors import DomainError, NotFound
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.http.guard import current_actor, current_staff, require_role
 from almerepas.http.i18n import translate
@@ -192,12 +192,13 @@ def change_role(user_id: int) -> ResponseReturnValue:
     )
 
 
-@blp.route("/<int:user_id>/<any('uitzetten','aanzetten','tweede-factor','deblokkeren'):action>",
-           methods=["GET", "POST"])  # fmt: skip
+@blp.route("/<int:user_id>/<action>", methods=["GET", "POST"])
 @require_role("staff.manage")
 @transactional
 def act(user_id: int, action: str) -> ResponseReturnValue:
     """Ask first (GET); the confirmed POST makes the change."""
+    if action not in ACTIONS:
+        raise NotFound()
     session = get_session()
     user = admin.get_staff_user(session, user_id)
     if request.method == "GET":
