@@ -86,7 +86,7 @@ def revoke_all_tokens(session: Session, user: StaffUser) -> int:
         update(ApiToken)
         .where(ApiToken.staff_user_id == user.id, ApiToken.revoked_at.is_(None))
         .values(revoked_at=clock.now())
-        .execution_options(synchronize_session=False)
+        .execution_options(synchronize_session="fetch")
     )
     session.flush()
     return int(getattr(result, "rowcount", 0) or 0)

@@ -83,6 +83,8 @@ def test_a_disabled_account_cannot_log_in_or_use_its_token_until_enabled(
     admin.enable_staff_user(db, user, actor=ADMIN)
     assert user_for_token(db, token) is None  # the old session stays ended
     assert login(db, user, secret, frozen_clock).id == user.id
+    disabled = db.scalars(select(AuditEvent).where(AuditEvent.action == "staff.disable")).one()
+    assert disabled.changes == {"active": [True, False], "tokens_ended": 1}
     assert audit_rows(db, user) == [
         ("staff.disable", "staff:beheer"),
         ("staff.enable", "staff:beheer"),
