@@ -19,6 +19,7 @@ from almerepas.api import (
     schemes,
     settlements,
     signals,
+    staff_users,
     tokens,
 )
 from almerepas.http import api_doc
@@ -49,6 +50,7 @@ def init_api(app: Flask) -> Api:
     api.register_blueprint(settlements.blp, url_prefix=API_PREFIX)
     api.register_blueprint(reports.blp, url_prefix=API_PREFIX)
     api.register_blueprint(signals.blp, url_prefix=API_PREFIX)
+    api.register_blueprint(staff_users.blp, url_prefix=API_PREFIX)
     app.before_request(check_content_negotiation)
     app.after_request(add_www_authenticate)
     api_doc.init_app(app)

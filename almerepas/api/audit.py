@@ -1,4 +1,7 @@
-"""GET /audit-events: the audit log for auditors, filtered and paginated, newest first."""
+"""GET /audit-events: the audit log for auditors, filtered and paginated, newest first.
+
+Each read writes its own ``audit.read`` row (after the page is read, so it is not on it).
+"""
 
 from __future__ import annotations
 
@@ -10,9 +13,9 @@ from marshmallow import fields, validates_schema
 
 from almerepas.audit import log as audit
 from almerepas.core.paging import paginate
-from almerepas.core.session import get_session
+from almerepas.core.session import get_session, transactional
 from almerepas.http.api_doc import PAGE_HEADERS
-from almerepas.http.guard import require_role
+from almerepas.http.guard import current_actor, require_role
 from almerepas.http.pagination import link_header
 from almerepas.http.rest import Blueprint
 from almerepas.http.schemas import PageArgsSchema, PageSchema, text
@@ -81,12 +84,21 @@ class AuditEventPageSchema(PageSchema):
 @require_role("audit.read")
 @blp.arguments(AuditQuerySchema, location="query", as_kwargs=True)
 @blp.response(200, AuditEventPageSchema, headers=PAGE_HEADERS)
+@transactional
 def list_audit_events(
     page: int, page_size: int, **filters: Any
 ) -> tuple[dict[str, Any], int, dict[str, str]]:
     """Toon gebeurtenissen uit het auditlog, de nieuwste eerst."""
     query = audit.events_query(**filters)
-    result = paginate(get_session(), query, page=page, page_size=page_size)
+    session = get_session()
+    result = paginate(session, query, page=page, page_size=page_size)
+    audit.record_read(
+        session,
+        actor=current_actor(),
+        criteria=filters,
+        page=result.page,
+        events=[event.id for event in result.items],
+    )
     body = {
         "items": result.items,
         "page": result.page,

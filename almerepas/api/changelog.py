@@ -36,6 +36,9 @@ RELEASES: tuple[Release, ...] = (
             "Het document noemt de headers API-Version, Link en Retry-After bij de antwoorden "
             "die ze sturen, en een absolute server-URL.",
             "Nieuw: GET /changelog, deze lijst.",
+            "Nieuw: /staff-users, voor beheerders: accounts van medewerkers maken, uit- en "
+            "aanzetten, een andere rol geven, een nieuwe tweede factor geven en deblokkeren.",
+            "GET /audit-events schrijft nu zelf een regel in het auditlog (audit.read).",
             "Een operatie die verdwijnt wordt eerst `deprecated` en stuurt dan de headers "
             "Deprecation en Sunset, minstens een half jaar voor ze verdwijnt.",
         ),

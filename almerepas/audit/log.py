@@ -163,3 +163,27 @@ def events_query(
     if until is not None:
         query = query.where(AuditEvent.occurred_at < until)
     return query.order_by(AuditEvent.occurred_at.desc(), AuditEvent.id.desc())
+
+
+def record_read(
+    session: Session,
+    *,
+    actor: Actor,
+    criteria: Mapping[str, Any],
+    page: int,
+    events: list[int],
+) -> None:
+    """Write ``audit.read``: who looked at the log, with which filters, and which rows they saw.
+
+    Reading the log is itself logged, so an auditor's look at it can be checked in turn.
+    """
+    record(
+        session,
+        actor=actor,
+        action="audit.read",
+        changes={
+            "criteria": {k: v for k, v in criteria.items() if v is not None and v != ""},
+            "page": page,
+            "events": events,
+        },
+    )

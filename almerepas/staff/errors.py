@@ -55,3 +55,27 @@ class UsernameTaken(DomainError):
     code = "username_taken"
     status = 409
     title = N_("Deze gebruikersnaam bestaat al")
+
+
+class OwnRoleChange(DomainError):
+    """Nobody raises their own rights: another administrator changes a role."""
+
+    code = "own_role_change"
+    status = 409
+    title = N_("U kunt uw eigen rol niet wijzigen. Vraag een andere beheerder.")
+
+
+class OwnAccountDisable(DomainError):
+    """An administrator who turns off their own account may lock the gemeente out."""
+
+    code = "own_account_disable"
+    status = 409
+    title = N_("U kunt uw eigen account niet uitzetten. Vraag een andere beheerder.")
+
+
+class LastAdministrator(DomainError):
+    """Without an active administrator nobody can manage accounts any more."""
+
+    code = "last_administrator"
+    status = 409
+    title = N_("Dit is de laatste actieve beheerder. Maak eerst een andere beheerder.")

@@ -29,6 +29,7 @@ from almerepas.web import (
     reports,
     signals,
     staff,
+    staff_admin,
 )
 
 __all__ = [
@@ -57,4 +58,5 @@ def init_app(app: Flask) -> None:
     reports.init_app(app)
     signals.init_app(app)
     partner_admin.init_app(app)
+    staff_admin.init_app(app)
     holder.init_app(app)

@@ -67,6 +67,7 @@ STAFF_LINKS: list[tuple[str, Any, str]] = [
     ("finance_pages.list_runs", _l("Afrekeningen"), "settlements.read"),
     ("report_pages.page", _l("Cijfers: bereik en besteding"), "reports.read"),
     ("signal_pages.page", _l("Signalen: opvallende patronen"), "signals.read"),
+    ("staff_admin.list_accounts", _l("Accounts van medewerkers"), "staff.manage"),
 ]
 
 AUDIT_PAGE_SIZE = 50
@@ -208,6 +209,7 @@ AUDIT_TEXT_FILTERS = {"actor": 120, "action": 60, "entityType": 40, "entityId": 
 
 @blp.route("/medewerkers/audit")
 @require_role("audit.read")
+@transactional
 def audit_log() -> ResponseReturnValue:
     """The audit log as a table, newest first, with a filter form that works by GET."""
     form = {key: request.args.get(key, "").strip() for key in (*AUDIT_TEXT_FILTERS, "from", "to")}
@@ -232,7 +234,22 @@ def audit_log() -> ResponseReturnValue:
             since=since,
             until=until,
         )
-        result = paginate(get_session(), query, page=page, page_size=AUDIT_PAGE_SIZE)
+        db = get_session()
+        result = paginate(db, query, page=page, page_size=AUDIT_PAGE_SIZE)
+        audit.record_read(
+            db,
+            actor=current_actor(),
+            criteria={
+                "actor": form["actor"],
+                "action": form["action"],
+                "entity_type": form["entityType"],
+                "entity_id": form["entityId"],
+                "since": since,
+                "until": until,
+            },
+            page=result.page,
+            events=[event.id for event in result.items],
+        )
 
     def page_url(number: int) -> str:
         args: dict[str, Any] = {**request.args.to_dict(), "page": number}

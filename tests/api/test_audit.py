@@ -10,12 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.core import clock
-from almerepas.models import Role
+from almerepas.models import AuditEvent, Role
 from tests.factories import make_staff, token_headers
 
 T0 = dt.datetime(2026, 5, 1, 12, 0, tzinfo=dt.UTC)
@@ -162,3 +163,25 @@ def test_only_auditors_read_the_log(app: Flask, client: FlaskClient, db: Session
         user, _password, _secret = make_staff(db, role, app=app)
         response = get(client, token_headers(db, user))
         assert response.status_code == (200 if role is Role.auditor else 403), role
+
+
+def test_reading_the_log_is_itself_logged(
+    client: FlaskClient, db: Session, auditor: dict[str, str]
+) -> None:
+    seed(db)
+    response = get(client, auditor, actor="staff:bram", pageSize=1)
+    assert response.status_code == 200
+    shown = [event["id"] for event in response.get_json()["items"]]
+    read = db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.read")).one()
+    assert read.role == "auditor"
+    assert read.changes == {
+        "criteria": {"actor": "staff:bram", "entity_type": "apitest"},
+        "page": 1,
+        "events": shown,
+    }
+    # the read is not on the page it wrote, and the next read shows it
+    assert "audit.read" not in str(response.get_json())
+    again = client.get(
+        "/api/v1/audit-events", query_string={"action": "audit.read"}, headers=auditor
+    )
+    assert [e["id"] for e in again.get_json()["items"]] == [read.id]

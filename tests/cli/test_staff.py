@@ -10,7 +10,9 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from almerepas.models import AuditEvent, StaffUser
+from almerepas.models import AuditEvent, Role, StaffUser
+from almerepas.staff.tokens import issue_token, user_for_token
+from tests.factories import make_staff
 
 
 def test_staff_create_makes_an_account_that_can_log_in(runner: FlaskCliRunner, db: Session) -> None:
@@ -68,3 +70,60 @@ def test_staff_create_refuses_a_short_password_and_writes_nothing(
         args=[*args[:4], "--role", "baas", "--name", "S", "--password", "x" * 12]
     )
     assert result.exit_code == 2  # not one of the roles
+
+
+def test_managing_commands_act_as_an_administrator_and_are_audited(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    boss, _pw, _secret = make_staff(db, Role.administrator, app=runner.app)
+    user, _pw, old_secret = make_staff(db, Role.caseworker, app=runner.app)
+    token = issue_token(db, user)
+    as_boss = ["--as", boss.username]
+
+    dry = runner.invoke(args=["staff", "disable", user.username, *as_boss, "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    db.expire_all()
+    assert user.active and user_for_token(db, token) is not None
+
+    for args in (
+        ["disable", user.username],
+        ["enable", user.username],
+        ["role", user.username, "finance"],
+        ["unlock", user.username],
+        ["reset-2fa", user.username],
+    ):
+        result = runner.invoke(args=["staff", *args, *as_boss])
+        assert result.exit_code == 0, result.output
+    db.expire_all()
+    assert (user.active, user.role) == (True, Role.finance)
+    assert user_for_token(db, token) is None
+    new_secret = re.search(r"TOTP-sleutel: ([A-Z2-7]+)", result.output)
+    assert new_secret and new_secret.group(1) != old_secret
+
+    query = select(AuditEvent.action, AuditEvent.actor).where(
+        AuditEvent.entity_type == "staff_user", AuditEvent.entity_id == str(user.id)
+    )
+    rows = list(db.execute(query.order_by(AuditEvent.id)))[1:]
+    assert [(a, b) for a, b in rows] == [
+        (action, f"staff:{boss.username}")
+        for action in (
+            "staff.disable",
+            "staff.enable",
+            "staff.role_change",
+            "staff.unlock",
+            "staff.second_factor_reset",
+        )
+    ]
+
+
+def test_managing_commands_refuse_a_non_administrator_and_ones_own_role(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    boss, _pw, _secret = make_staff(db, Role.administrator, app=runner.app)
+    clerk, _pw, _secret = make_staff(db, Role.caseworker, app=runner.app)
+    refused = runner.invoke(args=["staff", "disable", boss.username, "--as", clerk.username])
+    assert refused.exit_code == 1 and "(forbidden)" in refused.output
+    own = runner.invoke(args=["staff", "role", boss.username, "auditor", "--as", boss.username])
+    assert own.exit_code == 1 and "(own_role_change)" in own.output
+    db.expire_all()
+    assert (boss.active, boss.role) == (True, Role.administrator)

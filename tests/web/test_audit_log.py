@@ -10,12 +10,13 @@ from urllib.parse import parse_qs, urlsplit
 import html5lib
 from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import SYSTEM, Actor
 from almerepas.http.guard import SESSION_TOKEN_KEY
-from almerepas.models import Role
+from almerepas.models import AuditEvent, Role
 from almerepas.staff.tokens import issue_token
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
@@ -100,3 +101,21 @@ def test_long_logs_are_split_into_pages(app: Flask, db: Session) -> None:
 def test_other_roles_may_not_see_the_log(app: Flask, db: Session) -> None:
     client = logged_in(app, db, Role.administrator)
     assert client.get("/medewerkers/audit", headers={"Accept": "text/html"}).status_code == 403
+
+
+def test_reading_the_log_is_itself_logged(app: Flask, db: Session) -> None:
+    shown = audit.record(
+        db, action="household.view", entity_type="readtest", entity_id=1, actor=SYSTEM
+    )
+    client = logged_in(app, db, Role.auditor)
+    assert client.get("/medewerkers/audit?entityType=readtest").status_code == 200
+    reads = list(db.scalars(select(AuditEvent).where(AuditEvent.action == "audit.read")))
+    assert len(reads) == 1
+    assert reads[0].actor.startswith("staff:") and reads[0].role == "auditor"
+    assert reads[0].changes == {
+        "criteria": {"entity_type": "readtest"},
+        "page": 1,
+        "events": [shown.id],
+    }
+    assert client.get("/medewerkers/audit?from=gisteren").status_code == 400
+    assert db.scalar(select(func.count()).where(AuditEvent.action == "audit.read")) == 1
