@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 #: The API's version (semver); every change to it has an entry in almerepas/api/changelog.py.
-API_VERSION = "0.2.0"
+API_VERSION = "0.3.0"
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see load_config
 

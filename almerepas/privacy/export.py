@@ -12,7 +12,7 @@ import enum
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import inspect, or_, select
+from sqlalchemy import ColumnElement, inspect, or_, select
 from sqlalchemy.orm import Session
 
 from almerepas.applications.models import Application, Evidence
@@ -113,6 +113,7 @@ def export_household(
     redemptions = _all(session, Redemption, Redemption.grant_id, grant_ids)
     applications = _all(session, Application, Application.household_id, [household_id])
     letters = _all(session, Letter, Letter.household_id, [household_id])
+    declarations = _all(session, Reimbursement, Reimbursement.holder_id, person_ids)
     contacts = _all(session, OutreachContact, OutreachContact.household_id, [household_id])
     message_ids = sorted(
         {m for m in [x.message_id for x in letters] + [c.message_id for c in contacts] if m}
@@ -143,7 +144,7 @@ def export_household(
             row(r) | {"partner": r.partner.name}
             for r in _all(session, Ride, Ride.pass_id, pass_ids)
         ],
-        "reimbursements": _rows(_all(session, Reimbursement, Reimbursement.holder_id, person_ids)),
+        "reimbursements": _rows(declarations),
         "letters": _rows(letters),
         "messages": [
             row(m) | {"body": keys.decrypt(m.body_encrypted) if m.body_encrypted else None}
@@ -153,7 +154,18 @@ def export_household(
         "outreach_opt_out": _rows(_all(session, OptOut, OptOut.household_id, [household_id])),
         "login_codes": _rows(_all(session, LoginCode, LoginCode.person_id, person_ids)),
         "holder_sessions": _rows(_all(session, HolderSession, HolderSession.person_id, person_ids)),
-        "audit_events": _rows(_audit_events(session, household_id, person_ids, pass_ids)),
+        "audit_events": _rows(
+            _audit_events(
+                session,
+                {
+                    "household": [household_id],
+                    "person": person_ids,
+                    "pass": pass_ids,
+                    "application": [a.id for a in applications],
+                    "reimbursement": [d.id for d in declarations],
+                },
+            )
+        ),
     }
     audit.record(
         session,
@@ -166,17 +178,13 @@ def export_household(
     return body
 
 
-def _audit_events(
-    session: Session, household_id: int, person_ids: Sequence[int], pass_ids: Sequence[int]
-) -> Sequence[AuditEvent]:
-    """The log's rows about the household, its persons and their passes."""
-    about = [
-        (AuditEvent.entity_type == "household") & (AuditEvent.entity_id == str(household_id)),
-        AuditEvent.actor.in_([f"holder:{p}" for p in person_ids]),
+def _audit_events(session: Session, about: dict[str, Sequence[int]]) -> Sequence[AuditEvent]:
+    """The log's rows about the household, its persons, passes, applications and declarations,
+    and what its persons did themselves on Mijn Almerepas."""
+    conditions: list[ColumnElement[bool]] = [
+        (AuditEvent.entity_type == kind) & AuditEvent.entity_id.in_([str(i) for i in ids])
+        for kind, ids in about.items()
+        if ids
     ]
-    if pass_ids:
-        about.append(
-            (AuditEvent.entity_type == "pass")
-            & AuditEvent.entity_id.in_([str(p) for p in pass_ids])
-        )
-    return list(session.scalars(select(AuditEvent).where(or_(*about)).order_by(AuditEvent.id)))
+    conditions.append(AuditEvent.actor.in_([f"holder:{p}" for p in about["person"]]))
+    return list(session.scalars(select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.id)))

@@ -5,10 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
 from sqlalchemy import func, select, table
 from sqlalchemy.orm import Session
 
+from almerepas.applications.models import Application, ApplicationStatus, Evidence
 from almerepas.audit.log import Actor
 from almerepas.core.db import Base
 from almerepas.grants.models import Grant
@@ -31,8 +33,9 @@ NAME = "Zwanenburg"
 ERASER = Actor("cli:privacy-erase")
 
 
-def named_family(session: Session) -> tuple[Household, Grant]:
-    """A family with a BSN, a grant used at a partner and settled, a letter and an e-mail."""
+def named_family(session: Session, folder: Path) -> tuple[Household, Grant]:
+    """A family with a BSN, a grant used at a partner and settled, an application with a file,
+    a letter and an e-mail."""
     grant = child_budget(session)
     household = session.get(Household, grant.household_id) if grant.household_id else None
     if household is None:
@@ -64,6 +67,17 @@ def named_family(session: Session) -> tuple[Household, Grant]:
             message_id=message.id,
         )
     )
+    application = Application(
+        code_hash="a" * 64, status=ApplicationStatus.approved, household_id=household.id,
+        answers={"members": [{"given_name": "Fatima", "family_name": NAME}]}, decided_at=JULY,
+    )  # fmt: skip
+    session.add(application)
+    session.flush()
+    (folder / "bewijs1").write_bytes(b"%PDF- loonstrook")
+    session.add(
+        Evidence(application_id=application.id, file_id="bewijs1", content_type="application/pdf",
+                 size=16, sha256="b" * 64)
+    )  # fmt: skip
     session.flush()
     return household, grant
 
@@ -94,7 +108,7 @@ def money(session: Session) -> tuple[dict[int, int], int]:
 def test_erasure_pseudonymises_and_keeps_the_books(
     reference: Session, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
-    household, _ = named_family(reference)
+    household, _ = named_family(reference, tmp_path)
     before = money(reference)
     assert NAME in everything(reference)
 
@@ -105,6 +119,7 @@ def test_erasure_pseudonymises_and_keeps_the_books(
     assert NAME not in text and "Fatima" not in text and BSN not in text
     assert "fatima@example.nl" not in text and "Zwanenburgstraat" not in text
     assert money(reference) == before
+    assert not (tmp_path / "bewijs1").exists()
     assert ledger.find_drift(reference) == []
     assert set(ledger.unit_totals(reference).values()) == {0}
     person = household.memberships[0].person
@@ -119,20 +134,25 @@ def test_erasure_pseudonymises_and_keeps_the_books(
 def test_a_household_within_retention_is_untouched(
     reference: Session, tmp_path: Path, frozen_clock: FrozenClock
 ) -> None:
-    household, _ = named_family(reference)
+    household, _ = named_family(reference, tmp_path)
     household.moved_out_on = dt.date(2033, 6, 1)  # left Almere late: kept until 2040
 
     done = erase_on(reference, tmp_path, day=1)
 
     assert household.id not in done.households
-    assert household.pseudonymised_at is None
+    assert household.pseudonymised_at is None and (tmp_path / "bewijs1").exists()
     assert NAME in everything(reference) and household.street == "Zwanenburgstraat"
 
 
 def test_the_dry_run_changes_nothing(
-    reference: Session, runner: FlaskCliRunner, frozen_clock: FrozenClock
+    app: Flask,
+    reference: Session,
+    runner: FlaskCliRunner,
+    frozen_clock: FrozenClock,
+    tmp_path: Path,
 ) -> None:
-    household, _ = named_family(reference)
+    app.config["UPLOAD_FOLDER"] = str(tmp_path)
+    household, _ = named_family(reference, tmp_path)
     frozen_clock.set(dt.datetime(2036, 1, 1, 3, 0, tzinfo=dt.UTC))
 
     dry = runner.invoke(args=["privacy", "erase", "--dry-run"])
@@ -140,6 +160,7 @@ def test_the_dry_run_changes_nothing(
     assert dry.exit_code == 0, dry.output
     reference.expire_all()
     assert household.pseudonymised_at is None and NAME in everything(reference)
+    assert (tmp_path / "bewijs1").exists()
     real = runner.invoke(args=["privacy", "erase"])
     assert real.exit_code == 0, real.output
     reference.expire_all()
@@ -147,9 +168,9 @@ def test_the_dry_run_changes_nothing(
 
 
 def test_the_export_holds_it_all_and_is_audited(
-    client: FlaskClient, reference: Session, frozen_clock: FrozenClock
+    client: FlaskClient, reference: Session, frozen_clock: FrozenClock, tmp_path: Path
 ) -> None:
-    household, grant = named_family(reference)
+    household, grant = named_family(reference, tmp_path)
     headers = staff_headers(client, reference, Role.caseworker)
 
     response = client.get(f"/api/v1/households/{household.id}/privacy-export", headers=headers)
@@ -165,14 +186,16 @@ def test_the_export_holds_it_all_and_is_audited(
     assert grant.id in {g["id"] for g in body["grants"]}
     assert body["messages"][0]["body"] == f"Beste Fatima {NAME}"
     assert body["letters"][0]["facts"] == {"name": f"Fatima {NAME}"}
+    assert body["applications"][0]["answers"]["members"][0]["family_name"] == NAME
+    assert [e["sha256"] for e in body["evidence"]] == ["b" * 64]
     read = reference.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.export")).one()
     assert read.entity_id == str(household.id) and read.actor.startswith("staff:")
 
 
 def test_only_a_caseworker_exports(
-    client: FlaskClient, reference: Session, frozen_clock: FrozenClock
+    client: FlaskClient, reference: Session, frozen_clock: FrozenClock, tmp_path: Path
 ) -> None:
-    household, _ = named_family(reference)
+    household, _ = named_family(reference, tmp_path)
     for role in (Role.auditor, Role.finance):
         headers = staff_headers(client, reference, role)
         response = client.get(f"/api/v1/households/{household.id}/privacy-export", headers=headers)
