@@ -91,8 +91,11 @@ def due(session: Session, *, today: dt.date, years: int) -> list[Household]:
     """Households not yet pseudonymised whose last activity is over ``years`` years ago."""
     day = today - dt.timedelta(days=1) if (today.month, today.day) == (2, 29) else today
     cutoff = day.replace(year=day.year - years)
-    candidates = session.scalars(
-        select(Household).where(Household.pseudonymised_at.is_(None)).order_by(Household.id)
+    since = dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC)
+    candidates = session.scalars(  # a household made since the cutoff cannot be due: skip it in SQL
+        select(Household)
+        .where(Household.pseudonymised_at.is_(None), Household.created_at < since)
+        .order_by(Household.id)
     )
     return [h for h in candidates if last_activity(session, h) < cutoff]
 

@@ -15,7 +15,8 @@ from almerepas.audit.log import Actor
 from almerepas.core.db import Base
 from almerepas.grants.models import Grant
 from almerepas.households import members as households
-from almerepas.households.models import Household, Person
+from almerepas.households.members import Address
+from almerepas.households.models import Household, MemberRole, Person
 from almerepas.ledger import posting as ledger
 from almerepas.letters.models import Letter, LetterChannel
 from almerepas.models import AuditEvent, Channel, Role
@@ -200,3 +201,24 @@ def test_only_a_caseworker_exports(
         headers = staff_headers(client, reference, role)
         response = client.get(f"/api/v1/households/{household.id}/privacy-export", headers=headers)
         assert response.status_code == 403
+
+
+def test_a_person_who_moved_on_keeps_their_name_until_the_new_household_is_due(
+    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+) -> None:
+    old, _ = named_family(reference, tmp_path)
+    person = old.memberships[0].person
+    old.memberships[0].valid_to = dt.date(2026, 12, 31)  # moved out of it
+    new = households.create_household(
+        reference, address=Address(postcode="1315 AB", house_number=999, street="Nieuwe Laan")
+    )
+    households.add_member(
+        reference, new, person, role=MemberRole.applicant, valid_from=dt.date(2027, 1, 1)
+    )
+    new.moved_out_on = dt.date(2033, 6, 1)
+
+    done = erase_on(reference, tmp_path, day=1)
+
+    assert old.id in done.households and new.id not in done.households
+    assert old.street == "verwijderd" and person.family_name == NAME
+    assert person.id not in done.persons
