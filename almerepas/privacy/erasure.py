@@ -13,6 +13,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
@@ -23,7 +24,7 @@ from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.grants.models import Grant
 from almerepas.holders.models import HolderSession, LoginCode
-from almerepas.households.models import Household, Person
+from almerepas.households.models import Household, Membership, Person
 from almerepas.income.models import IncomeAssessment
 from almerepas.letters.models import Letter
 from almerepas.outbox.models import Message
@@ -53,51 +54,45 @@ def _day(moment: dt.datetime | dt.date | None) -> dt.date | None:
     return moment.date() if isinstance(moment, dt.datetime) else moment
 
 
-def last_activity(session: Session, household: Household) -> dt.date:
-    """The last day anything ran for the household: an assessment, pass, grant or use of it,
-    an application, a member leaving or the household moving out."""
-    person_ids = [m.person_id for m in household.memberships]
-    grant_ids = select(Grant.id).where(
-        or_(Grant.household_id == household.id, Grant.person_id.in_(person_ids))
+def _activity_columns() -> list[Any]:
+    """The last day anything ran for a household, as correlated subqueries: an assessment's
+    end, a member leaving, a member's pass ending, a grant made or expired, a redemption of
+    one, an application changed."""
+    members = select(Membership.person_id).where(Membership.household_id == Household.id)
+    grants = select(Grant.id).where(
+        or_(Grant.household_id == Household.id, Grant.person_id.in_(members))
     )
-    return _latest(
-        household.created_at.date(),
-        household.moved_out_on,
-        *(m.valid_to for m in household.memberships),
-        session.scalar(
-            select(func.max(IncomeAssessment.valid_to)).where(
-                IncomeAssessment.household_id == household.id
-            )
-        ),
-        session.scalar(select(func.max(Pass.valid_until)).where(Pass.person_id.in_(person_ids))),
-        _day(session.scalar(select(func.max(Grant.created_at)).where(Grant.id.in_(grant_ids)))),
-        _day(session.scalar(select(func.max(Grant.expired_at)).where(Grant.id.in_(grant_ids)))),
-        _day(
-            session.scalar(
-                select(func.max(Redemption.created_at)).where(Redemption.grant_id.in_(grant_ids))
-            )
-        ),
-        _day(
-            session.scalar(
-                select(func.max(Application.updated_at)).where(
-                    Application.household_id == household.id
-                )
-            )
-        ),
-    )
+
+    def latest(column: Any, *where: Any) -> Any:
+        return select(func.max(column)).where(*where).scalar_subquery()
+
+    return [
+        latest(IncomeAssessment.valid_to, IncomeAssessment.household_id == Household.id),
+        latest(Membership.valid_to, Membership.household_id == Household.id),
+        latest(Pass.valid_until, Pass.person_id.in_(members)),
+        latest(Grant.created_at, Grant.id.in_(grants)),
+        latest(Grant.expired_at, Grant.id.in_(grants)),
+        latest(Redemption.created_at, Redemption.grant_id.in_(grants)),
+        latest(Application.updated_at, Application.household_id == Household.id),
+    ]
 
 
 def due(session: Session, *, today: dt.date, years: int) -> list[Household]:
-    """Households not yet pseudonymised whose last activity is over ``years`` years ago."""
+    """Households not yet pseudonymised whose last activity is over ``years`` years ago: one
+    query, and a household made since the cutoff is not even looked at."""
     day = today - dt.timedelta(days=1) if (today.month, today.day) == (2, 29) else today
     cutoff = day.replace(year=day.year - years)
     since = dt.datetime.combine(cutoff, dt.time(), tzinfo=dt.UTC)
-    candidates = session.scalars(  # a household made since the cutoff cannot be due: skip it in SQL
-        select(Household)
+    rows = session.execute(
+        select(Household, *_activity_columns())
         .where(Household.pseudonymised_at.is_(None), Household.created_at < since)
         .order_by(Household.id)
     )
-    return [h for h in candidates if last_activity(session, h) < cutoff]
+    return [
+        household
+        for household, *days in rows
+        if _latest(household.created_at.date(), household.moved_out_on, *map(_day, days)) < cutoff
+    ]
 
 
 def erase(
