@@ -27,7 +27,7 @@ from almerepas.holders.models import HolderSession, LoginCode
 from almerepas.households.models import Household, Membership, Person
 from almerepas.income.models import IncomeAssessment
 from almerepas.letters.models import Letter
-from almerepas.outbox.models import Message
+from almerepas.outbox.models import Message, MessageStatus
 from almerepas.outreach.models import OutreachContact
 from almerepas.passes.models import Pass
 from almerepas.redemptions.models import Redemption
@@ -193,6 +193,9 @@ def _erase_household(
         message.recipient = ERASED
         message.subject = None
         message.body_encrypted = b""
+        if message.status == MessageStatus.pending:  # never send an emptied message
+            message.status = MessageStatus.failed
+            message.last_error = "erased after the retention period"
     return Erased([], person_ids, files, len(letters), len(messages))
 
 

@@ -19,7 +19,7 @@ from almerepas.households.members import Address
 from almerepas.households.models import Household, MemberRole, Person
 from almerepas.ledger import posting as ledger
 from almerepas.letters.models import Letter, LetterChannel
-from almerepas.models import AuditEvent, Channel, Role
+from almerepas.models import AuditEvent, Channel, Message, MessageStatus, Role
 from almerepas.outbox import queue as outbox
 from almerepas.privacy import erasure
 from almerepas.settlements import runs
@@ -123,6 +123,7 @@ def test_erasure_pseudonymises_and_keeps_the_books(
     assert not (tmp_path / "bewijs1").exists()
     assert ledger.find_drift(reference) == []
     assert set(ledger.unit_totals(reference).values()) == {0}
+    assert {m.status for m in reference.scalars(select(Message))} == {MessageStatus.failed}
     person = household.memberships[0].person
     assert person.bsn_hash is None and person.date_of_birth.timetuple()[1:3] == (1, 1)
     row = reference.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erase")).one()
