@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 #: The API's version (semver); every change to it has an entry in almerepas/api/changelog.py.
-API_VERSION = "0.2.0"
+API_VERSION = "0.3.0"
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see load_config
 
@@ -146,6 +146,9 @@ def load_config(
         # Evidence uploaded with an application (docs/one-desk.md): outside the web root, each
         # file under a random id; the largest file taken.
         "UPLOAD_FOLDER": env.get("ALMEREPAS_UPLOAD_FOLDER") or str(instance_path / "uploads"),
+        # Privacy (docs/privacy.md): a household's persons are made pseudonyms this many years
+        # after the last assessment, pass, grant or use of it (`almerepas privacy erase`).
+        "RETENTION_YEARS": int(env.get("ALMEREPAS_RETENTION_YEARS", 7)),
         "UPLOAD_MAX_BYTES": int(env.get("ALMEREPAS_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)),
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("ALMEREPAS_SQLITE_BUSY_TIMEOUT_MS", 5000)),
         "SESSION_COOKIE_HTTPONLY": True,

@@ -28,6 +28,14 @@ class Release:
 #: Newest first. Written for the developers of clients, in Dutch like the rest of the document.
 RELEASES: tuple[Release, ...] = (
     Release(
+        "0.3.0",
+        dt.date(2026, 12, 1),
+        (
+            "Nieuw: GET /households/{id}/privacy-export, alles wat over een huishouden bewaard "
+            "is, voor een inzageverzoek (AVG art. 15); alleen voor consulenten.",
+        ),
+    ),
+    Release(
         "0.2.0",
         dt.date(2026, 12, 1),
         (

@@ -24,6 +24,7 @@ from almerepas.api.schemas.households import (
     HouseholdSearchSchema,
     MemberInSchema,
     MoveOutInSchema,
+    PrivacyExportSchema,
 )
 from almerepas.casework import operations as casework
 from almerepas.core import clock
@@ -42,6 +43,7 @@ from almerepas.http.pagination import link_header
 from almerepas.http.reasons import worded
 from almerepas.http.rest import Blueprint
 from almerepas.income.lines import IncomeLineInput
+from almerepas.privacy.export import export_household
 
 blp = Blueprint("households", __name__, description="Huishoudens (voor consulenten)")
 
@@ -123,6 +125,15 @@ def get_household(household_id: int) -> dict[str, Any]:
     household = households.get_household(session, household_id)
     _opened(household)
     return household_detail(session, household, keys=get_keys())
+
+
+@blp.route("/households/<int:household_id>/privacy-export", operation_id="getPrivacyExport")
+@require_role("privacy.export")
+@blp.response(200, PrivacyExportSchema)
+@transactional
+def get_privacy_export(household_id: int) -> dict[str, Any]:
+    """Alles wat over een huishouden en zijn leden bewaard is, voor een inzageverzoek (AVG)."""
+    return export_household(get_session(), household_id, get_keys(), actor=current_actor())
 
 
 @blp.route("/households/<int:household_id>/members", methods=["POST"], operation_id="addMember")

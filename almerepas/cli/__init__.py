@@ -17,6 +17,7 @@ from almerepas.cli import (
     outbox,
     outreach,
     passes,
+    privacy,
     reference,
     renewals,
     reports,
@@ -46,5 +47,6 @@ def register_commands(app: Flask) -> None:
         reports.reports_group,
         settle.settle_group,
         applications.applications_group,
+        privacy.privacy_group,
     ):
         app.cli.add_command(group)

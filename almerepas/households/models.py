@@ -71,6 +71,8 @@ class Household(Base):
     #: the day the household left Almere; it gets nothing from the next period on
     moved_out_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
+    #: when ``almerepas privacy erase`` made its persons pseudonyms (docs/privacy.md)
+    pseudonymised_at: Mapped[dt.datetime | None]
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="household", order_by="Membership.id", lazy="selectin"

@@ -29,6 +29,10 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     # The list of households within an income limit, with the applicant's BSN, for the tax
     # department's remission (kwijtschelding): personal data leaves, so caseworkers only.
     "households.export_waiver": frozenset({caseworker}),
+    # An access request (AVG art. 15): everything held about a household, BSN and message
+    # bodies included, handed to the resident. The caseworker who handles it already sees it
+    # all; the auditor checks the export's audit row, not the export (docs/privacy.md).
+    "privacy.export": frozenset({caseworker}),
     "eligibility.read": frozenset({caseworker, auditor}),
     # Passes: the caseworker issues, blocks, replaces and reissues them, and checks a code at the
     # desk; the auditor checks that work.

@@ -99,9 +99,17 @@ def queue() -> str:
         .order_by(Application.submitted_at, Application.id)
     )
     rows = []
+    shown: list[int] = []
     for application in waiting:
+        shown.append(application.id)
         found, proposal = _proposal(application)
         rows.append({"application": application, "found": found, "proposal": proposal})
+    audit.record(  # the queue shows each applicant's name: a read the log keeps
+        get_session(),
+        actor=current_actor(),
+        action="applications.list",
+        changes={"applications": shown},
+    )
     declarations = get_session().scalar(
         select(func.count())
         .select_from(Reimbursement)

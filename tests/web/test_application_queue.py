@@ -160,3 +160,15 @@ def test_the_caseworker_corrects_the_income_before_deciding(
         select(AuditEvent).where(AuditEvent.action == "application.correct")
     ).one()
     assert corrected.changes == {"income-0-amount": ["1.234,56", "1.300,00"]}
+
+
+def test_opening_the_queue_is_a_read_the_log_keeps(
+    applicant: FlaskClient, keyed: Session, sign_in: SignIn
+) -> None:
+    """The queue shows applicants' names, so looking at it is audited (docs/privacy.md)."""
+    html = page(sign_in(Role.caseworker).get("/medewerkers/aanvragen"))
+    application = _application(keyed)
+    assert "Fatima El Amrani" in html
+    row = keyed.scalars(select(AuditEvent).where(AuditEvent.action == "applications.list")).one()
+    assert row.actor.startswith("staff:") and row.role == "caseworker"
+    assert row.changes == {"applications": [application.id]}

@@ -255,3 +255,32 @@ class EligibilityItemSchema(ma.Schema):
 class EligibilitySchema(ma.Schema):
     date = fields.Date()
     items = fields.List(fields.Nested(EligibilityItemSchema))
+
+
+class PrivacyExportSchema(ma.Schema):
+    """Everything held about a household (docs/privacy.md): every column of every row."""
+
+    household = fields.Dict(metadata={"description": "Het huishouden zelf"})
+    memberships = fields.List(fields.Dict())
+    persons = fields.List(
+        fields.Dict(), metadata={"description": "Iedereen die ooit in het huishouden woonde"}
+    )
+    income_assessments = fields.List(fields.Dict())
+    income_lines = fields.List(fields.Dict())
+    applications = fields.List(fields.Dict())
+    evidence = fields.List(fields.Dict(), metadata={"description": "Alleen de gegevens"})
+    passes = fields.List(fields.Dict())
+    card_prints = fields.List(fields.Dict())
+    credentials = fields.List(fields.Dict(), metadata={"description": "Zonder geheimen"})
+    grants = fields.List(fields.Dict())
+    redemptions = fields.List(fields.Dict())
+    reversals = fields.List(fields.Dict())
+    rides = fields.List(fields.Dict())
+    reimbursements = fields.List(fields.Dict())
+    letters = fields.List(fields.Dict())
+    messages = fields.List(fields.Dict())
+    outreach_contacts = fields.List(fields.Dict())
+    outreach_opt_out = fields.List(fields.Dict())
+    login_codes = fields.List(fields.Dict())
+    holder_sessions = fields.List(fields.Dict())
+    audit_events = fields.List(fields.Dict())
