@@ -55,6 +55,10 @@ class Base(DeclarativeBase):
     type_annotation_map = {int: BigInt, dt.datetime: UTCDateTime}
 
 
+#: Seconds to wait for a PostgreSQL connection (libpq's connect_timeout; it counts from 2).
+PG_CONNECT_TIMEOUT_S = 5
+
+
 def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) -> Engine:
     """Create an engine with the settings our concurrency rules depend on.
 
@@ -68,6 +72,8 @@ def make_engine(url: str, *, sqlite_busy_timeout_ms: int = 5000, **kwargs: Any) 
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # A database host that drops packets must fail a request (503), not hold it for minutes.
+    kwargs.setdefault("connect_args", {"connect_timeout": PG_CONNECT_TIMEOUT_S})
     return create_engine(url, **kwargs)
 
 
