@@ -39,16 +39,13 @@ LATENCY = Histogram(
 )
 REDEMPTIONS = Counter(
     "almerepas_redemptions",
-    "Redemptions booked at partners (201 answers, not idempotent replays)",
+    "Redemptions (and rides of a right) booked at partners through the API or the portal",
 )
 REFUSALS = Counter(
     "almerepas_refusals",
     "Problem answers (application/problem+json or the error page), by their stable code",
     ["code"],
 )
-
-#: The endpoint whose 201 is a redemption booked (almerepas.partners.api.redeem).
-REDEMPTION_ENDPOINT = "partner.redeem"
 
 
 def endpoint_label() -> str:
@@ -59,6 +56,12 @@ def endpoint_label() -> str:
 def count_problem(code: str) -> None:
     """Remember the problem code this request answered with, for the refusal counter."""
     g.problem_code = code
+
+
+def count_redemption() -> None:
+    """Remember that this request booked a redemption; counted once its answer is a success
+    (an idempotent replay does not run the view, so it is not counted again)."""
+    g.redemption_booked = True
 
 
 def _registry() -> CollectorRegistry:
@@ -93,11 +96,7 @@ def init_app(app: Flask) -> None:
         code = g.get("problem_code")
         if code:
             REFUSALS.labels(code).inc()
-        elif (
-            endpoint == REDEMPTION_ENDPOINT
-            and response.status_code == 201
-            and "Idempotent-Replayed" not in response.headers
-        ):
+        elif g.get("redemption_booked") and response.status_code < 400:
             REDEMPTIONS.inc()
         return response
 

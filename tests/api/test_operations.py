@@ -21,7 +21,15 @@ from almerepas.http.logs import JsonFormatter
 from almerepas.models import Role
 from tests.factories import make_staff, token_headers
 from tests.fixtures import FrozenClock
-from tests.partners.support import Counter, open_counter, scan_and_redeem, serve_family
+from tests.partners import portal_support as portal
+from tests.partners.support import (
+    Counter,
+    open_counter,
+    redeem,
+    scan,
+    scan_and_redeem,
+    serve_family,
+)
 
 MakeApp = Callable[..., Flask]
 TOKEN = "metrics-test-token-1234"
@@ -112,8 +120,11 @@ def test_redemptions_and_refusals_by_code_are_counted(
 ) -> None:
     counter: Counter = serve_family(keyed, open_counter(keyed))
     before = metrics_text(metered)
-    done = scan_and_redeem(metered, counter, "parent", "menstruatie", units=2)
+    reference = scan(metered, counter, "parent").get_json()["scan_reference"]
+    done = redeem(metered, counter, reference, "menstruatie", key="till-1-0001", units=2)
     assert done.status_code == 201, done.get_json()
+    replay = redeem(metered, counter, reference, "menstruatie", key="till-1-0001", units=2)
+    assert replay.headers["Idempotent-Replayed"] == "true"  # the same booking: not counted again
     refused = scan_and_redeem(metered, counter, "parent", "menstruatie", units=2)
     assert refused.get_json()["code"] == "quota_exhausted"
     after = metrics_text(metered)
@@ -122,6 +133,37 @@ def test_redemptions_and_refusals_by_code_are_counted(
     )
     assert sample(after, "almerepas_refusals_total", code="quota_exhausted") == (
         sample(before, "almerepas_refusals_total", code="quota_exhausted") + 1
+    )
+
+
+def test_the_portal_counts_its_redemptions_and_refusals_too(
+    app: Flask, metered: FlaskClient, keyed: Session, frozen_clock: FrozenClock
+) -> None:
+    counter = portal.make_counter(keyed, schemes_here=("menstruatie",))
+    holder = portal.quota_holder(keyed)
+    cashier = portal.portal_client(app, counter)
+    before = metrics_text(metered)
+    unknown = cashier.post(
+        "/partner/scan", data={"csrf_token": portal.csrf(cashier), "pass_number": "999999999999"}
+    )
+    assert unknown.status_code == 404
+    scanned = cashier.post(
+        "/partner/scan",
+        data={"csrf_token": portal.csrf(cashier), "pass_number": holder.pass_.number},
+    )
+    html = scanned.get_data(as_text=True)
+    start = html.index('name="scan_reference" value="') + len('name="scan_reference" value="')
+    form = {"scan_reference": html[start : html.index('"', start)], "scheme": "menstruatie"}
+    booked = cashier.post(
+        "/partner/afschrijven", data={"csrf_token": portal.csrf(cashier), **form, "amount": "1"}
+    )
+    assert booked.status_code == 201, booked.get_data(as_text=True)
+    after = metrics_text(metered)
+    assert sample(after, "almerepas_redemptions_total") == (
+        sample(before, "almerepas_redemptions_total") + 1
+    )
+    assert sample(after, "almerepas_refusals_total", code="pass_unknown") == (
+        sample(before, "almerepas_refusals_total", code="pass_unknown") + 1
     )
 
 
