@@ -14,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 from almerepas import api, cli, partners, web
 from almerepas.config import load_config
 from almerepas.core.session import init_app_database
-from almerepas.http import limits, request_input, security
+from almerepas.http import limits, logs, metrics, request_input, security
 from almerepas.http.extensions import babel, language_switch, select_locale, text_direction
 from almerepas.http.problems import register_error_handlers
 
@@ -38,6 +38,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.jinja_env.globals["language_switch"] = language_switch
     register_error_handlers(app)
     security.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)
     rest = api.init_api(app)
     request_input.init_app(app)  # after the API's 415 and 406
     partners.init_app(app, rest)

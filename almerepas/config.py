@@ -82,6 +82,12 @@ def load_config(
             f"service (the OpenAPI document's server), not {public_url!r}"
         )
 
+    log_format = env.get("ALMEREPAS_LOG_FORMAT") or (
+        "json" if environment == "production" else "text"
+    )
+    if log_format not in ("json", "text"):
+        raise ConfigError(f"ALMEREPAS_LOG_FORMAT must be json or text, not {log_format!r}")
+
     config: dict[str, Any] = {
         "ENV": environment,
         # Where clients reach the service: the OpenAPI document's absolute server URL.
@@ -103,6 +109,10 @@ def load_config(
         "RATE_LIMIT_CODES": env.get("ALMEREPAS_RATE_LIMIT_CODES", "10 per minute; 60 per hour"),
         "RATE_LIMIT_SCAN": env.get("ALMEREPAS_RATE_LIMIT_SCAN", "120 per minute"),
         "RATE_LIMIT_CHECK": env.get("ALMEREPAS_RATE_LIMIT_CHECK", "30 per minute"),
+        # Logs (docs/operations.md): one JSON line per request, or plain text for a terminal.
+        "LOG_FORMAT": log_format,
+        # The bearer token Prometheus sends for /metrics; none: /metrics is a 404.
+        "METRICS_TOKEN": env.get("ALMEREPAS_METRICS_TOKEN") or None,
         # Fernet keys for personal data at rest, newest first; derived from SECRET_KEY if unset.
         "ENCRYPTION_KEYS": encryption_keys,
         # Key for the keyed hashes used to look up a BSN; required in production, derived from

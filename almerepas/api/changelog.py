@@ -49,6 +49,8 @@ RELEASES: tuple[Release, ...] = (
             "GET /audit-events schrijft nu zelf een regel in het auditlog (audit.read).",
             "Een operatie die verdwijnt wordt eerst `deprecated` en stuurt dan de headers "
             "Deprecation en Sunset, minstens een half jaar voor ze verdwijnt.",
+            "Nieuw: GET /health/live (leeft het proces, zonder database) en GET /health/ready "
+            "(database binnen twee seconden bereikbaar en bijgewerkt; anders 503).",
         ),
     ),
     Release(

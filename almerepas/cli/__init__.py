@@ -6,6 +6,7 @@ from flask import Flask
 
 from almerepas.cli import (
     applications,
+    backup,
     cards,
     database,
     demo,
@@ -50,3 +51,5 @@ def register_commands(app: Flask) -> None:
         privacy.privacy_group,
     ):
         app.cli.add_command(group)
+    app.cli.add_command(backup.backup)
+    app.cli.add_command(backup.restore)

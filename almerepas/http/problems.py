@@ -16,6 +16,7 @@ from almerepas.core.elfproef import passes_eleven_test
 from almerepas.core.errors import DomainError
 from almerepas.core.session import translate_db_error
 from almerepas.http.i18n import translate
+from almerepas.http.metrics import count_problem
 
 PROBLEM_MIME = "application/problem+json"
 log = logging.getLogger(__name__)
@@ -90,6 +91,7 @@ def problem(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> Response:
+    count_problem(code)
     body: dict[str, Any] = {
         "type": f"urn:almerepas:problem:{code}",
         "title": title,
@@ -144,6 +146,7 @@ def _render(
     **extensions: Any,
 ) -> Response:
     if wants_html():
+        count_problem(code)
         html = render_template("error.html", status=status, title=title, detail=detail, code=code)
         response = Response(html, status=status, mimetype="text/html")
         response.headers.update(headers or {})

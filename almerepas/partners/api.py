@@ -19,6 +19,7 @@ from almerepas.core.paging import paginate
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.grants.models import Grant
 from almerepas.http.api_doc import PAGE_HEADERS
+from almerepas.http.metrics import count_redemption
 from almerepas.http.pagination import link_header
 from almerepas.http.rest import Blueprint
 from almerepas.http.words import english, quantity
@@ -132,6 +133,7 @@ def redeem(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
         now=clock.now(),
         actor=principal.actor,
     )
+    count_redemption()
     if isinstance(done, Ride):
         return _ride_out(done, body["scheme"], location)
     return _redemption_out(done, left=at_partner.left_after(done))

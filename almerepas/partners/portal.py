@@ -27,6 +27,7 @@ from almerepas.core.errors import DomainError
 from almerepas.core.session import get_keys, get_session, transactional
 from almerepas.grants.models import Grant
 from almerepas.http.i18n import translate
+from almerepas.http.metrics import count_problem, count_redemption
 from almerepas.partners.auth import Principal, require_partner_page
 from almerepas.partners.errors import IdempotencyKeyReused, LocationRequired
 from almerepas.partners.portal_words import _, parse_quantity
@@ -127,6 +128,7 @@ def scan(principal: Principal) -> ResponseReturnValue:
             keys=get_keys(),
         )
     except DomainError as exc:
+        count_problem(exc.code)
         return _answer(principal, "partner/_refused.html", exc.status, refusal=translate(exc.title))
     return _answer(
         principal,
@@ -223,6 +225,7 @@ def redeem(principal: Principal) -> ResponseReturnValue:
             actor=principal.actor,
         )
     except DomainError as exc:
+        count_problem(exc.code)
         if record is not None:  # nothing booked: the next attempt may use the key again
             db.delete(record)
         return _answer(
@@ -234,6 +237,7 @@ def redeem(principal: Principal) -> ResponseReturnValue:
             {"type": "ride" if isinstance(booked, Ride) else "redemption", "id": booked.id}
         )
         db.flush()
+    count_redemption()
     return _redeemed(principal, booked)
 
 
