@@ -281,6 +281,7 @@ def world(client: FlaskClient, keyed: Session, frozen_clock: FrozenClock) -> Wor
             "key": "lodgers",
             "person_id": holders[1],  # no pass yet: issuing one succeeds
             "number": holder_pass.get_json()["number"],
+            "user_id": user.id,  # the caseworker who registered the households
             **partner,
         },
         requests={
