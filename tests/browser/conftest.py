@@ -115,7 +115,15 @@ class LiveServer:
 @pytest.fixture
 def live_server(backend: Backend) -> Iterator[LiveServer]:
     """create_app() on a fresh migrated database, served by werkzeug in a background thread."""
-    app = create_app({"ENV": "test", "DATABASE_URL": backend.fresh_database(), **TEST_KEYS})
+    # Rate limits off, as for every test app (a test logs in more often than a person would).
+    app = create_app(
+        {
+            "ENV": "test",
+            "DATABASE_URL": backend.fresh_database(),
+            "RATELIMIT_ENABLED": False,
+            **TEST_KEYS,
+        }
+    )
     server: BaseWSGIServer = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(
         target=server.serve_forever, args=(0.05,), name="live-server", daemon=True
