@@ -29,6 +29,8 @@ PUBLIC_API_ENDPOINTS = {
     "api-docs.openapi_json",  # the OpenAPI document
     "api-docs.openapi_swagger_ui",  # its browsable page
     "health.health",  # for load balancers and monitoring
+    "health.liveness",  # the same, split as the probes of docs/operations.md
+    "health.readiness",
     "changelog.changelog",  # what changed in the API, published with the document (ADR)
     "funding.list_funding_accounts",  # budgets are public money
     "tokens.create_token",  # logging in
