@@ -91,6 +91,9 @@ class World:
             "ALMEREPAS_SECRET_KEY": TEST_SECRET_KEY,
             "ALMEREPAS_STRIPE_API_KEY": API_KEY,
             "ALMEREPAS_STRIPE_API_BASE": self.fake.url,
+            # A command needs no rate limits; their in-memory store's timer thread keeps the
+            # process from ending under libfaketime (the shifted-clock passes).
+            "ALMEREPAS_RATE_LIMITS": "off",
             "COLUMNS": "160",
         }
 
