@@ -119,8 +119,10 @@ def load_config(
         # SECRET_KEY elsewhere.
         "HASH_KEY": hash_key,
         # Mail to residents (login codes) goes through this SMTP server (almerepas.outbox);
-        # without a host (development, tests) a message is written to the log instead.
+        # without a host (development, tests) a message is written as a file to MAIL_DROP (the
+        # instance folder's mail/ when unset) and the log names only the file.
         "SMTP_HOST": smtp_host,
+        "MAIL_DROP": env.get("ALMEREPAS_MAIL_DROP") or None,
         "SMTP_PORT": int(env.get("ALMEREPAS_SMTP_PORT", 25)),
         "SMTP_FROM": env.get("ALMEREPAS_SMTP_FROM", "Almerepas <noreply@almerepas.almere.nl>"),
         "SMTP_TIMEOUT": float(env.get("ALMEREPAS_SMTP_TIMEOUT", 10)),

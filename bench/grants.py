@@ -20,22 +20,29 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from sqlalchemy import Engine, text  # noqa: E402
+from sqlalchemy import Engine, func, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from almerepas.audit.log import Actor  # noqa: E402
 from almerepas.core import migrate  # noqa: E402
 from almerepas.core.db import make_engine  # noqa: E402
 from almerepas.grants import runs as grants  # noqa: E402
+from almerepas.income import norms  # noqa: E402
 from almerepas.ledger import posting as ledger  # noqa: E402
-from almerepas.models import AccountKind  # noqa: E402
-from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes  # noqa: E402
+from almerepas.models import AccountKind, AgeBand, HouseholdType, Norm  # noqa: E402
+from almerepas.reference.loaders import (  # noqa: E402
+    load_norms,
+    load_postcodes,
+    load_schemes,
+    seed_norm_rows,
+)
 from bench._cluster import fresh_database, postgres_server  # noqa: E402
 
 PERIOD = "2026-03"
@@ -43,21 +50,40 @@ TODAY = dt.date(2026, 3, 1)
 SCHEME = "menstruatie"  # a quota for everyone aged 10 and over: every person gets a grant
 
 
-def populate(engine: Engine, persons: int) -> None:
-    """Households of three adults-or-teens at 100% of the norm, written directly (not timed)."""
+def norms_through(session: Session, year: int) -> None:
+    """A year past the published tables gets the last published half-year carried forward as
+    provisional rows, so a bench or test seeded on the machine's clock runs in any year."""
+    last_to = session.scalar(select(func.max(Norm.valid_to)))
+    end = dt.date(year, 12, 31)
+    if last_to is None or last_to >= end:
+        return
+    last = [r for r in seed_norm_rows() if r.valid_to == last_to]
+    rows = norms.derive_provisional(
+        last, valid_from=last_to + dt.timedelta(days=1), valid_to=end, factor=Fraction(1),
+        note="bench: the last published table carried forward",
+    )  # fmt: skip
+    norms.import_norms(session, rows, actor=Actor("bench"), source="bench")
+
+
+def populate(engine: Engine, persons: int, *, year: int = 2026) -> None:
+    """Households of three adults-or-teens at 100% of the norm, assessed for ``year``, written
+    directly (not timed)."""
     households = persons // 3
     with Session(engine) as session:  # the domain needs no app and no request
         load_postcodes(session)
         load_norms(session)
+        norms_through(session, year)
         load_schemes(session)
         session.commit()
         norm_id, norm = session.execute(
-            text(
-                "SELECT id, amount FROM norm WHERE household_type = 'couple' "
-                "AND age_band = '21-pension' AND valid_from = '2026-01-01'"
+            select(Norm.id, Norm.amount).where(
+                Norm.household_type == HouseholdType.couple,
+                Norm.age_band == AgeBand.adult,
+                Norm.valid_from <= dt.date(year, 1, 1),
+                Norm.valid_to >= dt.date(year, 1, 1),
             )
         ).one()
-    now = dt.datetime(2026, 1, 1, tzinfo=dt.UTC).replace(tzinfo=None)
+    now = dt.datetime(year, 1, 1, tzinfo=dt.UTC).replace(tzinfo=None)
     with engine.begin() as conn:
         conn.execute(
             text(
@@ -70,11 +96,11 @@ def populate(engine: Engine, persons: int) -> None:
         people = []
         members = []
         for h in range(1, households + 1):
-            for k, (role, year) in enumerate(
+            for k, (role, born) in enumerate(
                 (("applicant", 1985), ("partner", 1987), ("child", 2012))
             ):
                 pid = (h - 1) * 3 + k + 1
-                people.append({"id": pid, "born": dt.date(year, 5, 5), "now": now})
+                people.append({"id": pid, "born": dt.date(born, 5, 5), "now": now})
                 members.append({"id": pid, "h": h, "p": pid, "role": role})
         conn.execute(
             text(
@@ -94,11 +120,19 @@ def populate(engine: Engine, persons: int) -> None:
             text(
                 "INSERT INTO income_assessment (household_id, assessed_on, valid_from, valid_to, "
                 "net_income, norm_id, norm_amount, household_type, percentage_bp, assessed_by, "
-                "created_at) VALUES (:h, '2026-01-01', '2026-01-01', '2026-12-31', :income, "
+                "created_at) VALUES (:h, :start, :start, :end, :income, "
                 ":norm_id, :norm, 'couple', 10000, 'bench', :now)"
             ),
             [
-                {"h": h, "income": norm, "norm_id": norm_id, "norm": norm, "now": now}
+                {
+                    "h": h,
+                    "income": norm,
+                    "norm_id": norm_id,
+                    "norm": norm,
+                    "now": now,
+                    "start": dt.date(year, 1, 1),
+                    "end": dt.date(year, 12, 31),
+                }
                 for h in range(1, households + 1)
             ],
         )

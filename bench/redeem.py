@@ -229,7 +229,8 @@ def seed_ours(engine: Engine, passes: int, devices_wanted: int) -> Seeded:
     now = dt.datetime.now(dt.UTC)
     today = now.date()
     year = today.year
-    populate(engine, passes * 3)  # households of three; the child (born 2012) gets stadsfonds
+    # Households of three; the child (born 2012) gets stadsfonds.
+    populate(engine, passes * 3, year=year)
     with engine.begin() as conn:
         for table in ("household", "person", "membership"):
             conn.execute(

@@ -33,7 +33,7 @@ from almerepas.core.db import make_engine
 from tests.factories import TEST_SECRET_KEY
 from tests.pg_cluster import ClusterUnavailable, start_cluster
 
-pytest_plugins = ["tests.fixtures"]
+pytest_plugins = ["tests.fixtures", "tests.log_watch"]
 
 PG_ENV = "ALMEREPAS_TEST_POSTGRES_URL"
 #: The roles of the test databases on PostgreSQL: the schema's owner and the application.
@@ -246,7 +246,7 @@ def owner_db(backend: Backend, database_url: str) -> Iterator[Session]:
 
 
 @pytest.fixture
-def make_app() -> Iterator[Callable[..., Flask]]:
+def make_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Flask]]:
     """Build apps on any database URL; their engines are disposed after the test.
 
     ``MIGRATION_DATABASE_URL`` is none unless given (the `db` commands then use the app's URL).
@@ -263,6 +263,8 @@ def make_app() -> Iterator[Callable[..., Flask]]:
                 # Off unless a test turns them on (tests/http/test_limits.py): one test may log
                 # in or scan more often than a person would in a minute.
                 "RATELIMIT_ENABLED": False,
+                # Messages without a mail server go to files here, not into the repository.
+                "MAIL_DROP": str(tmp_path_factory.getbasetemp() / "mail"),
                 **TEST_KEYS,
                 **config,
             }

@@ -65,6 +65,9 @@ def make_engine(
     SQLITE_BUSY at once, whatever the timeout). Read-only work may opt out with the execution
     option ``sqlite_begin="DEFERRED"``.
     """
+    # An error's text (logged with its traceback) then never holds a bound value: no name, no
+    # e-mail address, no BSN hash.
+    kwargs.setdefault("hide_parameters", True)
     if url.startswith("sqlite"):
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, sqlite_busy_timeout_ms)

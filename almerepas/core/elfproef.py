@@ -22,6 +22,11 @@ def passes_eleven_test(value: str) -> bool:
     return total % 11 == 0
 
 
+def bsn_shaped(text: str) -> list[str]:
+    """The nine-digit runs of ``text`` written like a BSN, as bare digits."""
+    return [re.sub(r"[ .]", "", m.group()) for m in _BSN_SHAPED.finditer(text)]
+
+
 def contains_bsn(text: str) -> bool:
     """True when ``text`` holds nine digits written like a BSN, whether or not they pass the
     eleven test: a BSN with one digit wrong is still almost someone's number."""

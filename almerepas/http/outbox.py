@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 
 from flask import Flask, Response, after_this_request, current_app
 
@@ -13,8 +14,7 @@ from almerepas.core import clock
 from almerepas.core.session import get_keys, in_own_transaction
 from almerepas.outbox.sending import Delivery, deliver_due
 from almerepas.outbox.transports import (
-    LogMailer,
-    LogSmsGateway,
+    DropFolder,
     Mailer,
     NoSmsGateway,
     SmsGateway,
@@ -25,7 +25,7 @@ log = logging.getLogger("almerepas.outbox")
 
 
 def mailer(app: Flask) -> Mailer:
-    """SMTP when ALMEREPAS_SMTP_HOST is set (production requires it); otherwise the log."""
+    """SMTP when ALMEREPAS_SMTP_HOST is set (production requires it); otherwise the drop folder."""
     config = app.config
     if config.get("SMTP_HOST"):
         return SmtpMailer(
@@ -34,12 +34,17 @@ def mailer(app: Flask) -> Mailer:
             sender=config["SMTP_FROM"],
             timeout=config["SMTP_TIMEOUT"],
         )
-    return LogMailer()
+    return DropFolder(drop_folder(app))
 
 
 def sms_gateway(app: Flask) -> SmsGateway:
-    """No SMS provider is connected yet: the log outside production, a refusal in production."""
-    return NoSmsGateway() if app.config["ENV"] == "production" else LogSmsGateway()
+    """No SMS provider is connected yet: the drop folder outside production, a refusal in it."""
+    return NoSmsGateway() if app.config["ENV"] == "production" else DropFolder(drop_folder(app))
+
+
+def drop_folder(app: Flask) -> Path:
+    """ALMEREPAS_MAIL_DROP, else ``mail/`` in the instance folder."""
+    return Path(app.config.get("MAIL_DROP") or Path(app.instance_path) / "mail")
 
 
 def deliver_now() -> Delivery:

@@ -1,4 +1,4 @@
-"""How a message leaves: SMTP for e-mail, an ``SmsGateway`` for text messages, or the log.
+"""How a message leaves: SMTP for e-mail, an ``SmsGateway`` for text messages, or a drop folder.
 
 A transport raises ``TemporaryFailure`` when trying again later may work (the server is down,
 refuses for now, times out) and ``PermanentFailure`` when it never will (the address is refused
@@ -8,15 +8,25 @@ for good). The sender turns that into a retry with backoff or into ``failed``.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
+from pathlib import Path
 from typing import Protocol
 
 from almerepas.core import clock
 
 log = logging.getLogger("almerepas.outbox")
+
+
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+
+
+def without_addresses(text: str) -> str:
+    """A server's reply often repeats the recipient; the failure is logged and stored without."""
+    return _ADDRESS.sub("<adres>", text)
 
 
 class TransportFailure(Exception):
@@ -90,31 +100,38 @@ class SmtpMailer:
             raise failure(f"recipient refused: {codes}") from exc
         except smtplib.SMTPResponseException as exc:
             failure = PermanentFailure if exc.smtp_code >= 500 else TemporaryFailure
-            raise failure(f"SMTP {exc.smtp_code}: {exc.smtp_error!r}") from exc
+            reply = without_addresses(repr(exc.smtp_error))
+            raise failure(f"SMTP {exc.smtp_code}: {reply}") from exc
         except (smtplib.SMTPException, OSError) as exc:
-            raise TemporaryFailure(f"{type(exc).__name__}: {exc}") from exc
+            raise TemporaryFailure(f"{type(exc).__name__}: {without_addresses(str(exc))}") from exc
 
 
-class LogMailer:
-    """Development and tests without a mail server: the message, code and all, goes to the log."""
+@dataclass(frozen=True)
+class DropFolder:
+    """Development and tests without a mail server or SMS provider: each message becomes a file
+    in ``folder`` (e-mail as ``.eml``), and the log says only which file, never an address or a
+    code, so the logs stay free of personal data here too."""
+
+    folder: Path
+
+    def _write(self, name: str, content: bytes, kind: str, message: Outgoing) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path = self.folder / name
+        path.write_bytes(content)
+        log.warning("no %s configured; message %s written to %s", kind, message.id, path)
 
     def send_email(self, message: Outgoing) -> None:
-        log.warning(
-            "no SMTP server configured; e-mail %s to %s: %s\n%s",
-            message.id,
-            message.recipient,
-            message.subject,
-            message.body,
-        )
-
-
-class LogSmsGateway:
-    """Development and tests: the text message goes to the log instead of a phone."""
+        mail = EmailMessage()
+        mail["To"] = message.recipient
+        mail["Subject"] = message.subject or ""
+        mail["Date"] = format_datetime(clock.now())
+        mail.set_content(message.body)
+        name = f"email-{message.id}-{message.attempt}.eml"
+        self._write(name, mail.as_bytes(), "SMTP server", message)
 
     def send_sms(self, message: Outgoing) -> None:
-        log.warning(
-            "no SMS gateway; text %s to %s:\n%s", message.id, message.recipient, message.body
-        )
+        text = f"Aan: {message.recipient}\n\n{message.body}\n".encode()
+        self._write(f"sms-{message.id}-{message.attempt}.txt", text, "SMS gateway", message)
 
 
 class NoSmsGateway:

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections.abc import Callable
+from email import policy
+from email.parser import BytesParser
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -17,7 +20,7 @@ from almerepas.core.session import run_unit_of_work
 from almerepas.outbox.models import Channel, Message, MessageStatus
 from almerepas.outbox.queue import queue
 from almerepas.outbox.sending import Delivery, backoff, deliver_due
-from almerepas.outbox.transports import LogMailer, LogSmsGateway, NoSmsGateway, SmtpMailer
+from almerepas.outbox.transports import DropFolder, NoSmsGateway, SmtpMailer
 from tests.factories import KEYS
 from tests.fixtures import FrozenClock, SmtpServer, free_port
 
@@ -53,7 +56,7 @@ def send(db: Session, port: int) -> Delivery:
     return deliver_due(
         committer(db),
         mailer=SmtpMailer("127.0.0.1", port, "Almerepas <noreply@almerepas.test>", timeout=5),
-        sms=LogSmsGateway(),
+        sms=NoSmsGateway(),
         keys=KEYS,
         now=clock.now,
     )
@@ -130,15 +133,21 @@ def test_a_closed_server_leaves_the_message_pending_and_a_later_retry_delivers_i
     assert state(db, message) == (MessageStatus.sent, 2)
 
 
-def test_a_permanent_refusal_fails_the_message_at_once(
-    db: Session, smtp_server: SmtpServer, frozen_clock: FrozenClock
+def test_a_permanent_refusal_fails_the_message_at_once_and_keeps_no_address(
+    db: Session,
+    smtp_server: SmtpServer,
+    frozen_clock: FrozenClock,
+    caplog: pytest.LogCaptureFixture,
 ) -> None:
-    smtp_server.refuse_recipients = "550 5.1.1 no such user"
+    smtp_server.refuse_recipients = "550 5.1.1 <fatima@example.nl>: no such user"
     message = mail(db)
 
-    assert send(db, smtp_server.port).failed == [message.id]
+    with caplog.at_level(logging.WARNING, logger="almerepas.outbox"):
+        assert send(db, smtp_server.port).failed == [message.id]
     assert state(db, message) == (MessageStatus.failed, 1)
     assert message.last_error is not None and "550" in message.last_error
+    assert "fatima@example.nl" not in message.last_error + caplog.text
+    assert f"message {message.id} not handed over" in caplog.text
 
 
 def test_a_temporary_refusal_is_retried(
@@ -199,31 +208,38 @@ def test_a_claimed_message_is_not_taken_by_a_second_sender_until_its_lease_ends(
     assert [(c.outgoing.id, c.outgoing.attempt) for c in third] == [(message.id, 2)]
 
 
-def test_without_a_mail_server_the_message_goes_to_the_log(
-    db: Session, frozen_clock: FrozenClock, caplog: pytest.LogCaptureFixture
+def test_without_a_mail_server_the_message_goes_to_a_file_and_the_log_names_only_the_file(
+    db: Session, frozen_clock: FrozenClock, caplog: pytest.LogCaptureFixture, tmp_path: Path
 ) -> None:
-    mail(db)
+    email = mail(db)
     sms = queue(db, channel=Channel.sms, recipient="+31612345678", purpose="test",
                 body="Code 654321", keys=KEYS, now=clock.now())  # fmt: skip
     db.commit()
+    drop = DropFolder(tmp_path / "mail")
     with caplog.at_level(logging.WARNING, logger="almerepas.outbox"):
-        delivery = deliver_due(
-            committer(db), mailer=LogMailer(), sms=LogSmsGateway(), keys=KEYS, now=clock.now
-        )
+        delivery = deliver_due(committer(db), mailer=drop, sms=drop, keys=KEYS, now=clock.now)
     assert len(delivery.sent) == 2
-    assert "Uw code is 123456." in caplog.text
-    assert "Code 654321" in caplog.text and "+31612345678" in caplog.text
+    written = BytesParser(policy=policy.default).parsebytes(
+        (tmp_path / "mail" / f"email-{email.id}-1.eml").read_bytes()
+    )
+    assert written["To"] == "fatima@example.nl" and written["Subject"] == "Uw code"
+    assert written.get_content().strip() == "Uw code is 123456."
+    text = (tmp_path / "mail" / f"sms-{sms.id}-1.txt").read_text()
+    assert "+31612345678" in text and "Code 654321" in text
+    for secret in ("fatima@example.nl", "123456", "+31612345678", "654321"):
+        assert secret not in caplog.text
+    assert f"email-{email.id}-1.eml" in caplog.text
     assert state(db, sms) == (MessageStatus.sent, 1)
 
 
 def test_production_without_an_sms_gateway_fails_text_messages(
-    db: Session, frozen_clock: FrozenClock
+    db: Session, frozen_clock: FrozenClock, tmp_path: Path
 ) -> None:
     sms = queue(db, channel=Channel.sms, recipient="+31612345678", purpose="test",
                 body="Code 654321", keys=KEYS, now=clock.now())  # fmt: skip
     db.commit()
     delivery = deliver_due(
-        committer(db), mailer=LogMailer(), sms=NoSmsGateway(), keys=KEYS, now=clock.now
+        committer(db), mailer=DropFolder(tmp_path), sms=NoSmsGateway(), keys=KEYS, now=clock.now
     )
     assert delivery.failed == [sms.id]
     assert state(db, sms) == (MessageStatus.failed, 1)
