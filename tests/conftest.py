@@ -45,13 +45,25 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 _pg_problem: str | None = None
 
 
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=("sqlite", "postgresql"),
+        help="run the database tests on this database only (tests without one run as always)",
+    )
+
+
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test marked postgres_only is not collected for SQLite at all (never a skip)."""
+    """A test marked postgres_only is not collected for SQLite at all (never a skip); with
+    --backend, a database test of the other database is not collected either."""
+    only = config.getoption("--backend")
     kept, dropped = [], []
     for item in items:
         callspec = getattr(item, "callspec", None)
-        on_sqlite = callspec is not None and callspec.params.get("backend") == "sqlite"
-        (dropped if on_sqlite and item.get_closest_marker("postgres_only") else kept).append(item)
+        backend = callspec.params.get("backend") if callspec is not None else None
+        other = only is not None and backend is not None and backend != only
+        postgres_only = backend == "sqlite" and item.get_closest_marker("postgres_only")
+        (dropped if other or postgres_only else kept).append(item)
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
