@@ -21,10 +21,11 @@ from almerepas.portability import export, restore
 from almerepas.portability.catalogue import ExportTable, export_tables
 
 AFTER_RESTORE = """Teruggezet. Wat de beheerder nu doet (docs/operations.md):
-  1. almerepas staff create ... een eigen beheerdersaccount (wachtwoorden kwamen niet mee);
-  2. per medewerker: almerepas staff reset-2fa NAAM --as BEHEERDER, en een nieuw wachtwoord;
-  3. almerepas keys rotate --publish-days 0 (privésleutels kwamen niet mee);
-  4. partners: gebruikers en kassa's opnieuw koppelen; almerepas ledger check."""
+  1. per medewerker die nog nodig is: almerepas staff reset-password NAAM --as BEHEERDER
+     en almerepas staff reset-2fa NAAM --as BEHEERDER (wachtwoorden kwamen niet mee);
+  2. almerepas keys rotate --publish-days 0 (privésleutels kwamen niet mee);
+  3. partners: gebruikers opnieuw maken en kassa's opnieuw koppelen;
+  4. de map met geüploade bestanden overzetten; almerepas ledger check."""
 
 
 @click.command("export")

@@ -7,11 +7,13 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pyotp
 import pytest
 from flask import Flask
 from sqlalchemy import func, select
@@ -343,7 +345,7 @@ def test_a_dry_run_restore_writes_nothing_and_the_real_one_then_works(
     assert count(url, Membership) == count(source.url, Membership) > 0
 
 
-def test_restored_staff_cannot_log_in_until_the_administrator_resets_them(
+def test_restored_staff_log_in_after_the_administrator_resets_them(
     source: Source, backend: Backend, make_app: MakeApp
 ) -> None:
     target, url = empty_target(backend, make_app)
@@ -355,5 +357,19 @@ def test_restored_staff_cannot_log_in_until_the_administrator_resets_them(
         assert {u.username for u in users} >= {"beheerder", "financien"}
         assert not any(password_matches(hasher, u.password_hash, DEMO_PASSWORD) for u in users)
     engine.dispose()
-    output = invoke(target, "staff", "reset-2fa", "financien", "--as", "beheerder")
-    assert "TOTP-sleutel" in output
+
+    client = target.test_client()
+
+    def log_in(password: str, secret: str) -> int:
+        code = pyotp.TOTP(secret).at(clock.now())
+        body = {"username": "financien", "password": password, "totp_code": code}
+        return client.post("/api/v1/tokens", json=body).status_code
+
+    as_admin = ["financien", "--as", "beheerder"]
+    reset = invoke(target, "staff", "reset-password", *as_admin)
+    password = re.search(r"Wachtwoord: (\S+)", reset)
+    second = invoke(target, "staff", "reset-2fa", *as_admin)
+    secret = re.search(r"TOTP-sleutel: ([A-Z2-7]+)", second)
+    assert password and secret
+    assert log_in(DEMO_PASSWORD, secret.group(1)) == 401
+    assert log_in(password.group(1), secret.group(1)) == 201
