@@ -68,7 +68,7 @@ def _decrypting(columns: list[ExportColumn], table: str) -> list[int]:
     return [i for i, col in enumerate(columns) if col.name in revealed]
 
 
-def _rows(session: Session, spec: ExportTable, keys: Keyring) -> Iterator[list[Any]]:
+def table_rows(session: Session, spec: ExportTable, keys: Keyring) -> Iterator[list[Any]]:
     """The table's rows in primary-key order, encrypted columns as plain text."""
     table = spec.table
     statement = select(*(table.c[col.source] for col in spec.columns)).order_by(
@@ -92,7 +92,7 @@ def write_table(
     with (folder / name).open("wb") as handle:
         out = formats.HashingWriter(handle)
         formats.write_header(out, fmt, spec.columns)
-        for values in _rows(session, spec, keys):
+        for values in table_rows(session, spec, keys):
             formats.write_row(out, fmt, spec.columns, values)
             count += 1
     return {

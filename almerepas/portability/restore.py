@@ -25,7 +25,12 @@ from almerepas.audit.log import Actor
 from almerepas.core.crypto import Keyring
 from almerepas.households.members import bsn_hash
 from almerepas.portability import formats
-from almerepas.portability.catalogue import LEFT_OUT_COLUMNS, ExportTable, export_tables
+from almerepas.portability.catalogue import (
+    LEFT_OUT_COLUMNS,
+    REVEALED,
+    ExportTable,
+    export_tables,
+)
 from almerepas.portability.errors import (
     RestoreFileChanged,
     RestoreManifestInvalid,
@@ -121,6 +126,8 @@ def check(session: Session, folder: Path, metadata: MetaData) -> Plan:
         entry = entries[spec.name]
         if [c.get("name") for c in entry.get("columns", [])] != [c.name for c in spec.columns]:
             raise RestoreManifestInvalid(file=entry.get("file"))
+        if entry.get("file") != spec.name + formats.SUFFIX[manifest["file_format"]]:
+            raise RestoreManifestInvalid(file=entry.get("file"))  # no path out of the folder
         path = folder / str(entry.get("file"))
         if not path.is_file() or formats.sha256_of(path) != entry.get("sha256"):
             raise RestoreFileChanged(file=entry.get("file"))
@@ -134,10 +141,9 @@ def check(session: Session, folder: Path, metadata: MetaData) -> Plan:
 def _database_row(spec: ExportTable, row: Row, keys: Keyring) -> Row:
     """A row as read from the file, as the table takes it: secrets filled, plain text encrypted."""
     values = {col.source: row[col.name] for col in spec.columns}
-    if spec.name == "person":
-        values["bsn_encrypted"] = _encrypted(row["bsn"], keys)
-    if spec.name == "message":
-        values["body_encrypted"] = _encrypted(row["body"], keys)
+    for (table, column), name in REVEALED.items():
+        if table == spec.name:
+            values[column] = _encrypted(row[name], keys)
     for table, column in LEFT_OUT_COLUMNS:
         if table == spec.name:
             fill = FILL.get((table, column))

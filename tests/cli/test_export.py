@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import io
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -32,7 +33,9 @@ from almerepas.ledger import posting as ledger
 from almerepas.models import Account, Household, MemberRole, Membership, Person
 from almerepas.outbox.models import Channel
 from almerepas.outbox.queue import queue
-from almerepas.portability import catalogue, export
+from almerepas.passes import keys as signing_keys
+from almerepas.passes.credential_models import SigningKey
+from almerepas.portability import catalogue, export, formats
 from almerepas.reference.demo import DEMO_PASSWORD
 from almerepas.settlements.models import SettlementRun
 from almerepas.staff.login_rules import password_matches
@@ -143,7 +146,7 @@ def contents(url: str, keys: Keyring) -> dict[str, list[list[Any]]]:
         with Session(engine) as session:
             found = {}
             for spec in catalogue.export_tables(Base.metadata):
-                rows = list(export._rows(session, spec, keys))
+                rows = list(export.table_rows(session, spec, keys))
                 if spec.name == "audit_event":
                     action = [c.name for c in spec.columns].index("action")
                     rows = [r for r in rows if r[action] not in AUDIT_OF_MOVING]
@@ -193,6 +196,17 @@ def test_an_export_comes_back_into_an_empty_instance_row_for_row(
         make_household(session, [(MemberRole.applicant, born(30))])
         funded_account(session, 10_00)
         session.commit()
+        keyless = session.scalars(select(SigningKey).where(SigningKey.family != "operator"))
+        assert [k.private_key_encrypted for k in keyless] == [None] * len(before["signing_key"])
+    engine.dispose()
+    invoke(target, "keys", "rotate", "--publish-days", "0")  # what the administrator does next
+    with Session(engine) as session:
+        signing = session.scalars(
+            select(SigningKey).where(SigningKey.private_key_encrypted.is_not(None))
+        )
+        assert sorted(k.family.value for k in signing if k.issue_from <= clock.now()) == sorted(
+            f.value for f in signing_keys.OWN_FAMILIES
+        )
     engine.dispose()
 
 
@@ -373,3 +387,18 @@ def test_restored_staff_log_in_after_the_administrator_resets_them(
     assert password and secret
     assert log_in(DEMO_PASSWORD, secret.group(1)) == 401
     assert log_in(password.group(1), secret.group(1)) == 201
+
+
+def test_a_csv_row_keeps_null_the_empty_string_quotes_commas_and_line_breaks() -> None:
+    columns = [
+        catalogue.ExportColumn(name, kind, True, name)
+        for name, kind in (("a", "string"), ("b", "string"), ("c", "integer"), ("d", "json"))
+    ]
+    values = [None, "", 12500, {"x": 'say "hi",\r\nthen go'}]
+    buffer = io.BytesIO()
+    formats.write_row(formats.HashingWriter(buffer), formats.CSV, columns, values)
+    line = buffer.getvalue().decode("utf-8")
+    assert line.startswith(',"","12500","{')
+    record = next(formats.csv_records(io.StringIO(line, newline="")))
+    assert [formats.from_text(t, c) for t, c in zip(record, columns, strict=True)] == values
+    assert next(csv.reader(io.StringIO(line, newline="")))[2] == "12500"  # any reader
