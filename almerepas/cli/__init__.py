@@ -18,6 +18,7 @@ from almerepas.cli import (
     outbox,
     outreach,
     passes,
+    portability,
     privacy,
     reference,
     renewals,
@@ -53,3 +54,5 @@ def register_commands(app: Flask) -> None:
         app.cli.add_command(group)
     app.cli.add_command(backup.backup)
     app.cli.add_command(backup.restore)
+    app.cli.add_command(portability.export_command)
+    app.cli.add_command(portability.import_command)

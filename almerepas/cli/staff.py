@@ -163,6 +163,26 @@ def staff_reset_2fa(username: str, acting: str, dry_run: bool) -> None:
         click.echo(f"otpauth-URI:  {provisioning_uri(secrets[0], username.strip().lower())}")
 
 
+@staff_group.command("reset-password")
+@click.argument("username")
+@AS_OPTION
+@DRY_RUN
+@with_appcontext
+def staff_reset_password(username: str, acting: str, dry_run: bool) -> None:
+    """Geef een account een nieuw willekeurig wachtwoord; het oude werkt niet meer. Toont het één
+    keer. Ook na het terugzetten van een export (docs/operations.md)."""
+    passwords: list[str] = []
+
+    def change(session: Session, user: StaffUser, _by: StaffUser, actor: Actor) -> str:
+        passwords[:] = [admin.reset_password(session, user, keys=get_keys(), actor=actor)]
+        return "nieuw wachtwoord"
+
+    _manage("Wachtwoord opnieuw instellen", username, acting, change, dry_run=dry_run)
+    if passwords and not dry_run:
+        console.print("Geef dit wachtwoord aan de medewerker. Het wordt maar één keer getoond.")
+        click.echo(f"Wachtwoord: {passwords[0]}")
+
+
 @staff_group.command("unlock")
 @click.argument("username")
 @AS_OPTION

@@ -1,4 +1,5 @@
-"""Managing staff accounts (``staff.manage``): disable, enable, role, second factor, unlock.
+"""Managing staff accounts (``staff.manage``): disable, enable, role, second factor, password,
+unlock.
 
 Domain functions: they flush and never commit, and each writes one audit row. ``by`` is the
 staff member who acts (None for the system); nobody changes their own role or disables their
@@ -173,6 +174,21 @@ def reset_second_factor(session: Session, user: StaffUser, *, keys: Keyring, act
     session.flush()
     _record(session, user, actor, action="staff.second_factor_reset", changes={})
     return secret
+
+
+def reset_password(session: Session, user: StaffUser, *, keys: Keyring, actor: Actor) -> str:
+    """Give the account a new random password and return it, shown once to hand to its owner.
+
+    For a forgotten password, and for every account after a restore of the open export, which
+    carries no password hashes (docs/operations.md). The old password stops working and the
+    account's sessions end.
+    """
+    password = initial_password()
+    user.password_hash = keys.password_hasher.hash(password)
+    ended = revoke_all_tokens(session, user)
+    session.flush()
+    _record(session, user, actor, action="staff.password_reset", changes={"tokens_ended": ended})
+    return password
 
 
 def unlock_staff_user(session: Session, user: StaffUser, *, actor: Actor) -> None:

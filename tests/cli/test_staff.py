@@ -127,3 +127,34 @@ def test_managing_commands_refuse_a_non_administrator_and_ones_own_role(
     assert own.exit_code == 1 and "(own_role_change)" in own.output
     db.expire_all()
     assert (boss.active, boss.role) == (True, Role.administrator)
+
+
+def test_reset_password_gives_a_new_password_once_and_ends_the_sessions(
+    runner: FlaskCliRunner, db: Session
+) -> None:
+    boss, _pw, _secret = make_staff(db, Role.administrator, app=runner.app)
+    user, old_password, secret = make_staff(db, Role.finance, app=runner.app)
+    token = issue_token(db, user)
+    args = ["staff", "reset-password", user.username, "--as", boss.username]
+
+    dry = runner.invoke(args=[*args, "--dry-run"])
+    assert dry.exit_code == 0 and "Wachtwoord:" not in dry.output
+    result = runner.invoke(args=args)
+    assert result.exit_code == 0, result.output
+    new_password = re.search(r"Wachtwoord: (\S+)", result.output)
+    assert new_password and len(new_password.group(1)) >= 12
+    db.expire_all()
+    assert user_for_token(db, token) is None
+
+    client = runner.app.test_client()
+
+    def log_in(password: str) -> int:
+        code = pyotp.TOTP(secret).now()
+        body = {"username": user.username, "password": password, "totp_code": code}
+        return client.post("/api/v1/tokens", json=body).status_code
+
+    assert log_in(old_password) == 401
+    assert log_in(new_password.group(1)) == 201
+    event = db.scalars(select(AuditEvent).where(AuditEvent.action == "staff.password_reset")).one()
+    assert (event.actor, event.entity_id) == (f"staff:{boss.username}", str(user.id))
+    assert event.changes == {"tokens_ended": 1}
