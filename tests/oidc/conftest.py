@@ -105,7 +105,9 @@ class OidcProvider:
             OIDC_JWKS=json.dumps({"keys": [self.key.as_dict(private=True)]}),
             OIDC_CLIENTS=json.dumps(clients),
             OIDC_ACCOUNTS=json.dumps(ACCOUNTS),
-            OIDC_CLOCK_MS=str(int(time.time() * 1000)),
+            # The machine's clock as this process sees it (faked or not), not the app's clock:
+            # requests' cookie jar judges the provider's cookies by it.
+            OIDC_CLOCK_MS=str(int(time.time() * 1000)),  # noqa: TID251
             NODE_NO_WARNINGS="1",
         )
         self.process = subprocess.Popen(

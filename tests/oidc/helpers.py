@@ -35,7 +35,9 @@ def come_back(client: FlaskClient, callback_url: str) -> TestResponse:
     return client.get(f"{parts.path}?{parts.query}")
 
 
-def sso_login(client: FlaskClient, provider: OidcProvider, start: str, account: str) -> TestResponse:
+def sso_login(
+    client: FlaskClient, provider: OidcProvider, start: str, account: str
+) -> TestResponse:
     """The whole round: our button, the provider's login and consent, our callback."""
     return come_back(client, provider.log_in(go_to_provider(client, start), account))
 

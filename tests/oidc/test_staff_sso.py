@@ -183,4 +183,3 @@ def test_a_role_map_with_a_role_we_do_not_have_stops_the_start(
 ) -> None:
     with pytest.raises(ConfigError, match="ROLE_MAP"):
         make_sso_app(oidc_provider.issuer, STAFF_OIDC_ROLE_MAP="GG-Almerepas=superuser")
-
