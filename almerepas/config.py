@@ -22,6 +22,11 @@ def _default_database_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'almerepas.sqlite3'}"
 
 
+def _words(text: str) -> list[str]:
+    """A list setting: values separated by commas or spaces."""
+    return text.replace(",", " ").split()
+
+
 def load_config(
     instance_path: Path,
     environ: Mapping[str, str] | None = None,
@@ -130,11 +135,13 @@ def load_config(
         "STAFF_OIDC_SCOPE": env.get("ALMEREPAS_STAFF_OIDC_SCOPE", "openid profile email"),
         "STAFF_OIDC_ROLE_CLAIM": env.get("ALMEREPAS_STAFF_OIDC_ROLE_CLAIM", "roles"),
         "STAFF_OIDC_ROLE_MAP": env.get("ALMEREPAS_STAFF_OIDC_ROLE_MAP", ""),
+        "STAFF_OIDC_ACR_VALUES": _words(env.get("ALMEREPAS_STAFF_OIDC_ACR_VALUES", "")),
         "LOCAL_STAFF_LOGIN": local_staff_login == "on",
         "RESIDENT_OIDC_ISSUER": env.get("ALMEREPAS_RESIDENT_OIDC_ISSUER") or None,
         "RESIDENT_OIDC_CLIENT_ID": env.get("ALMEREPAS_RESIDENT_OIDC_CLIENT_ID", ""),
         "RESIDENT_OIDC_CLIENT_SECRET": env.get("ALMEREPAS_RESIDENT_OIDC_CLIENT_SECRET", ""),
         "RESIDENT_OIDC_SCOPE": env.get("ALMEREPAS_RESIDENT_OIDC_SCOPE", "openid"),
+        "RESIDENT_OIDC_ACR_VALUES": _words(env.get("ALMEREPAS_RESIDENT_OIDC_ACR_VALUES", "")),
         "RESIDENT_OIDC_BSN_CLAIM": env.get("ALMEREPAS_RESIDENT_OIDC_BSN_CLAIM", "bsn"),
         "RESIDENT_OIDC_BSN_PREFIX": env.get("ALMEREPAS_RESIDENT_OIDC_BSN_PREFIX", ""),
         # Logs (docs/operations.md): one JSON line per request, or plain text for a terminal.

@@ -35,6 +35,8 @@ class OidcClient:
     client_id: str
     client_secret: str
     scope: str
+    #: accepted ``acr`` values, asked for as ``acr_values``; empty: the provider decides
+    acr_values: tuple[str, ...] = ()
 
     @property
     def metadata_url(self) -> str:
@@ -96,6 +98,16 @@ class SsoClaimsMissing(SsoRefused):
     code = "sso_claims_missing"
 
 
+class SsoAcrTooLow(SsoRefused):
+    """The provider did not log the person in as strongly as configured (no MFA, or DigiD
+    below the level asked for): its ``acr`` is not one of the accepted values."""
+
+    code = "sso_acr_too_low"
+    title = N_(
+        "U bent niet sterk genoeg ingelogd. Log opnieuw in met een tweede stap, zoals de app."
+    )
+
+
 def validate_id_token(
     id_token: str,
     *,
@@ -104,8 +116,10 @@ def validate_id_token(
     client_id: str,
     nonce: str,
     now: dt.datetime,
+    acr_values: tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The token's claims once signature, iss, aud (and azp), nonce and exp hold; else a refusal.
+    """The token's claims once signature, iss, aud (and azp), nonce, exp and (when configured)
+    acr hold; else a refusal.
 
     ``now`` is the app's clock, not the machine's: the provider signs with real time, and the
     app's clock is the one every other expiry in Almerepas is judged by.
@@ -140,4 +154,6 @@ def validate_id_token(
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject or len(subject) > 255:
         raise SsoClaimsMissing()
+    if acr_values and claims.get("acr") not in acr_values:
+        raise SsoAcrTooLow()
     return claims

@@ -48,6 +48,7 @@ def client_config(app: Flask, kind: str) -> OidcClient | None:
         client_id=app.config[prefix + "CLIENT_ID"],
         client_secret=app.config[prefix + "CLIENT_SECRET"],
         scope=app.config[prefix + "SCOPE"],
+        acr_values=tuple(app.config[prefix + "ACR_VALUES"]),
     )
 
 
@@ -97,8 +98,11 @@ def _client(kind: str) -> Any:
 def start(kind: str, redirect_uri: str) -> BaseResponse:
     """The redirect to the provider; state, nonce and the PKCE verifier go into the session."""
     client = _client(kind)
+    settings = client_config(current_app, kind)
+    assert settings is not None  # noqa: S101 - _client checked it
+    extra = {"acr_values": " ".join(settings.acr_values)} if settings.acr_values else {}
     try:
-        response: BaseResponse = client.authorize_redirect(redirect_uri)
+        response: BaseResponse = client.authorize_redirect(redirect_uri, **extra)
     except (requests.RequestException, OAuthError, ValueError) as exc:
         raise SsoUnavailable() from exc
     return response
@@ -151,6 +155,7 @@ def _judge(client: Any, settings: OidcClient, id_token: str, *, nonce: str) -> d
                 client_id=settings.client_id,
                 nonce=nonce,
                 now=clock.now(),
+                acr_values=settings.acr_values,
             )
         except SsoUnknownKey:
             if force:

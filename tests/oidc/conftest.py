@@ -235,10 +235,15 @@ class FakeProvider:
             self.server = None
 
 
+@pytest.fixture(scope="module")
+def fake_key() -> RSAKey:
+    """One key per module: making an RSA key takes a moment."""
+    return RSAKey.generate_key(2048, parameters={"kid": "fake-1", "use": "sig"})
+
+
 @pytest.fixture
-def fake_provider() -> Iterator[FakeProvider]:
-    key = RSAKey.generate_key(2048, parameters={"kid": "fake-1", "use": "sig"})
-    provider = FakeProvider(free_port(), key)
+def fake_provider(fake_key: RSAKey) -> Iterator[FakeProvider]:
+    provider = FakeProvider(free_port(), fake_key)
     provider.start()
     yield provider
     provider.stop()

@@ -1,6 +1,7 @@
 """ID tokens a real provider does not make, each refused with its own code and audited: a
 wrong audience, a wrong nonce, expired, signed with a key the provider does not publish, a
-forged signature, another issuer, and an answer to a login this browser never started.
+forged signature, another issuer, an answer to a login this browser never started, and a login
+without the multi-factor level (acr) the configuration asks for.
 
 A loopback fake provider (tests/oidc/conftest.py) serves the discovery document, its JWKS and
 a token endpoint that answers with the token the test signed; the app goes through the same
@@ -52,6 +53,8 @@ def claims_for(
 
 
 STRANGER = RSAKey.generate_key(2048, parameters={"kid": "stranger"})
+#: An acr value the gemeente's provider gives a login with a second factor.
+MFA = "urn:almere:mfa"
 
 
 @pytest.mark.parametrize(
@@ -154,3 +157,31 @@ def test_a_residents_token_for_another_app_is_refused_and_audited_without_the_bs
     fake_provider.id_token = signed(fake_provider.key, claims)
     answer = client.get(f"/mijn/inloggen/digid/terug?code=de-code&state={asked['state']}")
     assert answer.status_code == 303 and answer.headers["Location"] == "/mijn"
+
+
+@pytest.mark.parametrize(("acr", "status"), [(None, 401), ("urn:almere:laag", 401), (MFA, 303)])
+def test_with_accepted_acr_values_a_login_without_them_is_refused(
+    make_sso_app: MakeSsoApp,
+    fake_provider: FakeProvider,
+    db: Session,
+    frozen_clock: FrozenClock,
+    acr: str | None,
+    status: int,
+) -> None:
+    app = make_sso_app(fake_provider.issuer, STAFF_OIDC_ACR_VALUES=[MFA, "urn:almere:hoog"])
+    client = browser(app)
+    asked = query(go_to_provider(client, "/inloggen/gemeente"))
+    assert asked["acr_values"] == f"{MFA} urn:almere:hoog"  # asked of the provider, too
+    claims = claims_for(fake_provider, asked["nonce"], frozen_clock.now())
+    if acr is not None:
+        claims["acr"] = acr
+    fake_provider.id_token = signed(fake_provider.key, claims)
+
+    answer = client.get(f"/inloggen/gemeente/terug?code=de-code&state={asked['state']}")
+
+    assert answer.status_code == status
+    if status == 401:
+        assert "sso_acr_too_low" in page(answer)
+        assert audit_rows(db, "staff.") == [
+            ("staff.sso_refused", "anonymous", {"reason": "sso_acr_too_low"})
+        ]
