@@ -101,6 +101,9 @@ def start(kind: str, redirect_uri: str) -> BaseResponse:
     settings = client_config(current_app, kind)
     assert settings is not None  # noqa: S101 - _client checked it
     extra = {"acr_values": " ".join(settings.acr_values)} if settings.acr_values else {}
+    # Only the newest login of this kind may come back: older ones would fill the cookie.
+    for key in [k for k in session if k.startswith(f"_state_{kind}_")]:
+        session.pop(key)
     try:
         response: BaseResponse = client.authorize_redirect(redirect_uri, **extra)
     except (requests.RequestException, OAuthError, ValueError) as exc:
