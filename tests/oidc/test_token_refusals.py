@@ -127,9 +127,10 @@ def test_an_answer_to_a_login_this_browser_never_started_is_refused(
     go_to_provider(attacker, "/inloggen/gemeente")
     answer = attacker.get(f"/inloggen/gemeente/terug?code=de-code&state={older['state']}")
     assert answer.status_code == 401 and "sso_state_invalid" in page(answer)
-    assert audit_rows(db, "staff.") == [
-        ("staff.sso_refused", "anonymous", {"reason": "sso_state_invalid"})
-    ] * 2
+    assert (
+        audit_rows(db, "staff.")
+        == [("staff.sso_refused", "anonymous", {"reason": "sso_state_invalid"})] * 2
+    )
 
 
 def test_a_residents_token_for_another_app_is_refused_and_audited_without_the_bsn(
