@@ -14,7 +14,7 @@ from swagger_ui_bundle import swagger_ui_path
 from almerepas import api, cli, partners, web
 from almerepas.config import load_config
 from almerepas.core.session import init_app_database
-from almerepas.http import limits, logs, metrics, request_input, security
+from almerepas.http import limits, logs, metrics, request_input, security, sso
 from almerepas.http.extensions import babel, language_switch, select_locale, text_direction
 from almerepas.http.problems import register_error_handlers
 
@@ -43,6 +43,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     rest = api.init_api(app)
     request_input.init_app(app)  # after the API's 415 and 406
     partners.init_app(app, rest)
+    sso.init_app(app)
     web.init_app(app)
     limits.init_app(app)  # after every blueprint: it wraps their views
     cli.register_commands(app)

@@ -22,6 +22,11 @@ def _default_database_url(instance_path: Path) -> str:
     return f"sqlite:///{instance_path / 'almerepas.sqlite3'}"
 
 
+def _words(text: str) -> list[str]:
+    """A list setting: values separated by commas or spaces."""
+    return text.replace(",", " ").split()
+
+
 def load_config(
     instance_path: Path,
     environ: Mapping[str, str] | None = None,
@@ -82,6 +87,18 @@ def load_config(
             f"service (the OpenAPI document's server), not {public_url!r}"
         )
 
+    local_staff_login = env.get("ALMEREPAS_LOCAL_STAFF_LOGIN", "on")
+    if local_staff_login not in ("on", "off"):
+        raise ConfigError(
+            f"ALMEREPAS_LOCAL_STAFF_LOGIN must be on or off, not {local_staff_login!r}"
+        )
+    staff_issuer = env.get("ALMEREPAS_STAFF_OIDC_ISSUER") or None
+    if local_staff_login == "off" and not staff_issuer:
+        raise ConfigError(
+            "ALMEREPAS_LOCAL_STAFF_LOGIN=off needs ALMEREPAS_STAFF_OIDC_ISSUER: without a "
+            "password login and without the gemeente's identity provider nobody can log in"
+        )
+
     log_format = env.get("ALMEREPAS_LOG_FORMAT") or (
         "json" if environment == "production" else "text"
     )
@@ -109,6 +126,24 @@ def load_config(
         "RATE_LIMIT_CODES": env.get("ALMEREPAS_RATE_LIMIT_CODES", "10 per minute; 60 per hour"),
         "RATE_LIMIT_SCAN": env.get("ALMEREPAS_RATE_LIMIT_SCAN", "120 per minute"),
         "RATE_LIMIT_CHECK": env.get("ALMEREPAS_RATE_LIMIT_CHECK", "30 per minute"),
+        # Single sign-on (docs/login.md): staff through the gemeente's identity provider, roles
+        # from a claim through the role map (group=role,...); the local password and TOTP login
+        # can be switched off. Residents through a DigiD broker, the BSN in a configured claim.
+        "STAFF_OIDC_ISSUER": staff_issuer,
+        "STAFF_OIDC_CLIENT_ID": env.get("ALMEREPAS_STAFF_OIDC_CLIENT_ID", ""),
+        "STAFF_OIDC_CLIENT_SECRET": env.get("ALMEREPAS_STAFF_OIDC_CLIENT_SECRET", ""),
+        "STAFF_OIDC_SCOPE": env.get("ALMEREPAS_STAFF_OIDC_SCOPE", "openid profile email"),
+        "STAFF_OIDC_ROLE_CLAIM": env.get("ALMEREPAS_STAFF_OIDC_ROLE_CLAIM", "roles"),
+        "STAFF_OIDC_ROLE_MAP": env.get("ALMEREPAS_STAFF_OIDC_ROLE_MAP", ""),
+        "STAFF_OIDC_ACR_VALUES": _words(env.get("ALMEREPAS_STAFF_OIDC_ACR_VALUES", "")),
+        "LOCAL_STAFF_LOGIN": local_staff_login == "on",
+        "RESIDENT_OIDC_ISSUER": env.get("ALMEREPAS_RESIDENT_OIDC_ISSUER") or None,
+        "RESIDENT_OIDC_CLIENT_ID": env.get("ALMEREPAS_RESIDENT_OIDC_CLIENT_ID", ""),
+        "RESIDENT_OIDC_CLIENT_SECRET": env.get("ALMEREPAS_RESIDENT_OIDC_CLIENT_SECRET", ""),
+        "RESIDENT_OIDC_SCOPE": env.get("ALMEREPAS_RESIDENT_OIDC_SCOPE", "openid"),
+        "RESIDENT_OIDC_ACR_VALUES": _words(env.get("ALMEREPAS_RESIDENT_OIDC_ACR_VALUES", "")),
+        "RESIDENT_OIDC_BSN_CLAIM": env.get("ALMEREPAS_RESIDENT_OIDC_BSN_CLAIM", "bsn"),
+        "RESIDENT_OIDC_BSN_PREFIX": env.get("ALMEREPAS_RESIDENT_OIDC_BSN_PREFIX", ""),
         # Logs (docs/operations.md): one JSON line per request, or plain text for a terminal.
         "LOG_FORMAT": log_format,
         # The bearer token Prometheus sends for /metrics; none: /metrics is a 404.

@@ -42,11 +42,13 @@ class TokenSchema(ma.Schema):
 @blp.arguments(TokenRequestSchema)
 @blp.response(201, TokenSchema)
 @blp.alt_response(401, response="UNAUTHORIZED")
+@blp.alt_response(403, response="FORBIDDEN")
 @transactional
 def create_token(body: dict[str, Any]) -> dict[str, Any]:
     """Log in met gebruikersnaam, wachtwoord en TOTP-code; geeft een token dat 8 uur geldig is.
 
     Na 5 mislukte pogingen op rij is het account 15 minuten geblokkeerd (code account_locked).
+    Staat inloggen met een wachtwoord uit (single sign-on), dan 403 local_login_disabled.
     """
     user_id = attempt_login(body["username"], body["password"], body["totp_code"])
     session = get_session()

@@ -46,3 +46,19 @@ class LoginCodeLocked(DomainError):
     code = "login_code_locked"
     status = 401
     title = N_("U heeft 5 keer een verkeerde code ingevuld. Vraag een nieuwe code aan.")
+
+
+class SsoNoBsn(DomainError):
+    """The broker's token carries no valid BSN in the configured claim."""
+
+    code = "sso_no_bsn"
+    status = 401
+    title = N_("Inloggen met DigiD is niet gelukt. Probeer het opnieuw of log in met een code.")
+
+
+class NoPassForBsn(DomainError):
+    """Nobody living in Almere today has this BSN: a kind page that says how to apply."""
+
+    code = "no_pass_for_bsn"
+    status = 404
+    title = N_("Wij hebben geen Almerepas voor u gevonden.")

@@ -1,7 +1,7 @@
 """Logging in as a holder with a one-time code sent by e-mail or text message.
 
-``HolderLogin`` is what the pages call; ``OneTimeCodeLogin`` is today's implementation. DigiD
-through an OpenID Connect broker can take its place (docs/login.md, "Residents").
+``HolderLogin`` is what the code pages call; ``OneTimeCodeLogin`` implements it. DigiD through
+an OpenID Connect broker runs beside it (almerepas/holders/sso.py; docs/login.md, "Residents").
 
 Rules: a 6-digit code, kept only as an HMAC with a per-request salt; it works 10 minutes,
 once, and stops after 5 wrong tries; at most 3 codes per contact per 15 minutes. Asking for a
@@ -57,8 +57,8 @@ SMS_TEXT = N_("Uw code voor Mijn Almerepas is %(code)s. De code werkt 10 minuten
 
 
 class HolderLogin(Protocol):
-    """How a resident proves who they are. ``start`` sends something (a code, or for DigiD a
-    redirect); ``finish`` checks the answer and returns the person, or raises a refusal."""
+    """How a resident proves who they are with a code: ``start`` sends it; ``finish`` checks the
+    answer and returns the person, or raises a refusal. (DigiD: almerepas/holders/sso.py.)"""
 
     def start(self, contact: str) -> None: ...
 

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 from urllib.parse import unquote_plus
 
-from flask import Flask, Response, g, redirect, request, session, url_for
+from flask import Flask, Response, current_app, g, redirect, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from almerepas.audit.log import Actor
@@ -22,7 +22,7 @@ from almerepas.core.session import get_keys, get_session, in_own_transaction
 from almerepas.http.errors import Forbidden
 from almerepas.http.problems import request_id
 from almerepas.staff.accounts import authenticate
-from almerepas.staff.errors import NotAuthenticated
+from almerepas.staff.errors import LocalLoginDisabled, NotAuthenticated
 from almerepas.staff.models import StaffUser
 from almerepas.staff.permissions import PERMISSIONS
 from almerepas.staff.tokens import user_for_token
@@ -159,6 +159,8 @@ def attempt_login(username: str, password: str, totp_code: str) -> int:
     earlier login: looking that up would read through the request's session, and on SQLite that
     read holds the write lock this transaction waits for.
     """
+    if not current_app.config["LOCAL_STAFF_LOGIN"]:
+        raise LocalLoginDisabled()
     origin = Actor("anonymous", request_id=request_id())
     return in_own_transaction(
         lambda session: (

@@ -144,7 +144,8 @@ def authenticate(
         .with_for_update()
         .execution_options(populate_existing=True)
     ).one_or_none()
-    if user is None or not user.active:
+    # An account of the identity provider has no password of ours: it logs in there only.
+    if user is None or not user.active or user.sso_subject is not None:
         refuse_unknown(password, keys)
     check_login(
         session,

@@ -79,3 +79,43 @@ class LastAdministrator(DomainError):
     code = "last_administrator"
     status = 409
     title = N_("Dit is de laatste actieve beheerder. Maak eerst een andere beheerder.")
+
+
+class LocalLoginDisabled(DomainError):
+    """ALMEREPAS_LOCAL_STAFF_LOGIN=off: staff log in through the gemeente's identity provider."""
+
+    code = "local_login_disabled"
+    status = 403
+    title = N_(
+        "Inloggen met een wachtwoord staat uit. Log in via de gemeente met uw gemeenteaccount."
+    )
+
+
+class SsoNoRole(DomainError):
+    """The identity provider's role claim holds no group that the role map knows."""
+
+    code = "sso_no_role"
+    status = 403
+    title = N_(
+        "U heeft geen rol in Almerepas. Vraag uw leidinggevende om u toe te voegen aan een "
+        "groep van Almerepas."
+    )
+
+
+class SsoSeveralRoles(DomainError):
+    """Two groups that map to different roles: never a guess which one is meant."""
+
+    code = "sso_several_roles"
+    status = 403
+    title = N_(
+        "U staat in meer dan één groep van Almerepas. Vraag de servicedesk om u in één groep "
+        "te zetten."
+    )
+
+
+class SsoAccountDisabled(DomainError):
+    """An administrator turned the account off; the identity provider does not turn it on."""
+
+    code = "sso_account_disabled"
+    status = 403
+    title = N_("Uw account in Almerepas staat uit. Vraag een beheerder van Almerepas.")

@@ -39,6 +39,9 @@ class StaffUser(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     last_login_at: Mapped[dt.datetime | None]
+    #: the gemeente's identity provider's ``sub`` for an account made at single sign-on; such
+    #: an account has no usable password and logs in only through the provider (docs/login.md)
+    sso_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
 
 
 class ApiToken(Base):

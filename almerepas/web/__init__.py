@@ -28,6 +28,7 @@ from almerepas.web import (
     reimbursement_queue,
     reports,
     signals,
+    sso,
     staff,
     staff_admin,
 )
@@ -48,6 +49,7 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(desk.blp)
     app.before_request(desk.allow_uploads)  # before staff's CSRF check reads the form
     staff.init_app(app)
+    app.register_blueprint(sso.blp)
     app.register_blueprint(caseworker.blp)
     app.register_blueprint(application_queue.blp)
     app.register_blueprint(reimbursement_queue.blp)

@@ -44,7 +44,7 @@ from almerepas.http.guard import (
 )
 from almerepas.http.i18n import translate
 from almerepas.http.problems import handle_domain_error
-from almerepas.staff.errors import AccountLocked, NotAuthenticated
+from almerepas.staff.errors import AccountLocked, LocalLoginDisabled, NotAuthenticated
 from almerepas.staff.models import Role, StaffUser
 from almerepas.staff.permissions import ROLE_LABELS, SIGNED_IN, allowed
 from almerepas.staff.tokens import issue_token, log_out, revoke_token
@@ -127,6 +127,9 @@ def login() -> ResponseReturnValue:
         if current_staff() is not None:
             return redirect(next_url or url_for("staff.home"), 303)
         return _login_page({}, [], next_url)
+    if not current_app.config["LOCAL_STAFF_LOGIN"]:
+        refusal = LocalLoginDisabled()
+        return _login_page({}, [("username", translate(refusal.title))], next_url, status=403)
 
     form = {
         "username": request.form.get("username", "").strip(),
@@ -176,6 +179,8 @@ def _login_page(
         errors=errors,
         field_errors=dict(errors),
         next_url=next_url,
+        sso_enabled=bool(current_app.config["STAFF_OIDC_ISSUER"]),
+        local_login=current_app.config["LOCAL_STAFF_LOGIN"],
     )
     return html, status
 

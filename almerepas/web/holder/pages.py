@@ -10,7 +10,16 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -114,7 +123,12 @@ def code() -> ResponseReturnValue:
 
 def _page(template: str, form: dict[str, str], errors: Errors, status: int) -> tuple[str, int]:
     html = render_template(
-        template, form=form, errors=errors, field_errors=dict(errors), next_url=_next()
+        template,
+        form=form,
+        errors=errors,
+        field_errors=dict(errors),
+        next_url=_next(),
+        digid_enabled=bool(current_app.config["RESIDENT_OIDC_ISSUER"]),
     )
     return html, status
 
