@@ -10,6 +10,7 @@ from typing import Any
 
 import flask_smorest
 import marshmallow as ma
+from apispec import APISpec
 from flask import Request, jsonify, request
 from flask.typing import ResponseReturnValue
 from flask_smorest.utils import load_info_from_docstring, prepare_response
@@ -146,9 +147,37 @@ class Blueprint(flask_smorest.Blueprint):  # type: ignore[misc]
 
 
 class Api(flask_smorest.Api):  # type: ignore[misc]
-    """flask-smorest's Api, documenting errors as they are sent: problem+json with a code."""
+    """flask-smorest's Api, documenting errors as they are sent: problem+json with a code.
+
+    A blueprint's views are documented when the spec is first read, not when it is registered:
+    that is most of the cost of making an app, and most apps (the tests', a command's) never
+    serve the document.
+    """
 
     ERROR_SCHEMA = ProblemSchema
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self._undocumented: list[tuple[Any, str, Any]] = []
+        super().__init__(*args, **kwargs)
+
+    @property
+    def spec(self) -> APISpec:
+        while self._undocumented:
+            blp, name, parameters = self._undocumented.pop(0)
+            blp.register_views_in_doc(self, self._app, self._spec, name=name, parameters=parameters)
+            self._spec.tag({"name": name, "description": blp.description})
+        return self._spec
+
+    @spec.setter
+    def spec(self, value: APISpec) -> None:
+        self._spec = value
+
+    def register_blueprint(self, blp: Any, *, parameters: Any = None, **options: Any) -> None:
+        """As flask-smorest's, with the documentation left for the first read of ``spec``."""
+        name = options.get("name", blp.name)
+        self._app.extensions["flask-smorest"]["blp_name_to_api"][name] = self
+        self._app.register_blueprint(blp, **options)
+        self._undocumented.append((blp, name, parameters))
 
     def _register_error_handlers(self) -> None:
         """Errors are handled by almerepas.problems, for pages and API alike."""
