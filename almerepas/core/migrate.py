@@ -24,6 +24,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 ROW_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 #: ... to a table whose ``info`` has ``insert_only`` (the audit log): read and add, nothing else.
 INSERT_ONLY_RIGHTS = "SELECT, INSERT"
+#: ... to a table whose ``info`` has ``insert_delete`` (the audit log's personal values, which
+#: erasure deletes): read, add and delete, never change.
+INSERT_DELETE_RIGHTS = "SELECT, INSERT, DELETE"
 #: ... to a table the models do not know: alembic_version (the health check reads it), or a
 #: table left by a downgrade.
 UNKNOWN_TABLE_RIGHTS = "SELECT"
@@ -72,7 +75,9 @@ def _table_rights(metadata: MetaData, name: str) -> str:
     table = metadata.tables.get(name)
     if table is None:
         return UNKNOWN_TABLE_RIGHTS
-    return INSERT_ONLY_RIGHTS if table.info.get("insert_only") else ROW_RIGHTS
+    if table.info.get("insert_only"):
+        return INSERT_ONLY_RIGHTS
+    return INSERT_DELETE_RIGHTS if table.info.get("insert_delete") else ROW_RIGHTS
 
 
 def grant_app_role(connection: Connection, role: str, metadata: MetaData) -> None:
