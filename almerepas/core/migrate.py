@@ -108,7 +108,8 @@ def app_role_problems(connection: Connection, role: str, metadata: MetaData) -> 
     """What ``role`` may do beyond the rights :func:`grant_app_role` gives (PostgreSQL), in Dutch.
 
     Owning a table (or being a member of its owner) or being a superuser lets the role alter or
-    drop the table and its triggers; an insert-only table must not be changed or emptied.
+    drop the table and its triggers; an insert-only table must not be changed or emptied, and
+    the audit log's values (``insert_delete``) may be deleted one by one, never changed.
     """
     if connection.dialect.name != "postgresql":
         return []
@@ -131,9 +132,13 @@ def app_role_problems(connection: Connection, role: str, metadata: MetaData) -> 
     if owned:
         problems.append(f"de rol {role} is eigenaar van de tabellen {', '.join(owned)}")
     for table in metadata.sorted_tables:
-        if not table.info.get("insert_only"):
+        if table.info.get("insert_only"):
+            refused: tuple[str, ...] = ("UPDATE", "DELETE", "TRUNCATE")
+        elif table.info.get("insert_delete"):
+            refused = ("UPDATE", "TRUNCATE")
+        else:
             continue
-        for right in ("UPDATE", "DELETE", "TRUNCATE"):
+        for right in refused:
             if connection.execute(
                 text("SELECT has_table_privilege(:role, :table, :right)"),
                 {"role": role, "table": table.name, "right": right},
