@@ -55,12 +55,13 @@ def is_personal(key: str) -> bool:
 def seal(session: Session, changes: dict[str, Any], *, keep: str) -> dict[str, Any]:
     """``changes`` (already scrubbed) with each personal value replaced by a reference to a new
     ``audit_value`` row; one INSERT for all of them, none when there are none. ``keep`` (the
-    BSN mask) has nothing personal left and stays inline."""
+    BSN mask) and a bool (a search's ``"date_of_birth": false``) say nothing personal and stay
+    inline."""
     holders: list[dict[str, Any]] = []
     values: list[Any] = []
 
     def reference(value: Any) -> Any:
-        if value == keep:
+        if value == keep or isinstance(value, bool):  # a bool says whether, never what
             return value
         holder: dict[str, Any] = {}
         holders.append(holder)

@@ -213,3 +213,17 @@ def test_a_masked_bsn_and_plain_fields_stay_in_the_row(db: Session) -> None:
     )
 
     assert event.changes == {"bsn": [None, "***"], "role": [None, "applicant"], "note": None}
+
+
+def test_the_fast_path_writes_references_too(db: Session) -> None:
+    audit.append(
+        db, actor=CASEWORKER, action="household.contact_change", entity_type="household",
+        entity_id=2, changes={"email": ["oud@example.nl", None], "language": ["nl", "en"]},
+    )  # fmt: skip
+
+    event = db.scalars(select(AuditEvent).where(AuditEvent.entity_id == "2")).one()
+    assert "oud@example.nl" not in str(event.changes)
+    assert values.changes_of(db, [event])[event.id] == {
+        "email": ["oud@example.nl", None],
+        "language": ["nl", "en"],
+    }
