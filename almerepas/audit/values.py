@@ -22,7 +22,9 @@ REF = "value_ref"
 
 #: Keys whose values are a resident's personal data: stored in ``audit_value``, never inline.
 #: A key counts when it is one of these, or ends in ``-``/``.`` and one of these, so the typed
-#: answers (``member-0-given_name``) and per-person keys (``person_5.email``) count too.
+#: answers (``member-0-given_name``) and per-person keys (``person_5.email``) count too. Only
+#: the top-level keys of ``changes`` (the fields changed): a search's ``criteria`` is what
+#: staff typed, not a resident's record, and stays as it is.
 #: Staff and partner users' own names (``display_name``, ``name``, ``username``) are staff data,
 #: not a resident's, and stay inline; so do ids, districts and the PC4-level facts.
 PERSONAL_KEYS = frozenset(
@@ -68,7 +70,10 @@ def seal(session: Session, changes: dict[str, Any], *, keep: str) -> dict[str, A
         values.append(value)
         return holder
 
-    sealed = cast(dict[str, Any], _walk(changes, reference))
+    sealed = {
+        key: _personal(item, reference) if is_personal(key) else item
+        for key, item in changes.items()
+    }
     if values:
         now = clock.now()
         ids = session.connection().scalars(
@@ -81,17 +86,6 @@ def seal(session: Session, changes: dict[str, Any], *, keep: str) -> dict[str, A
 
 
 _TABLE = cast(Table, AuditValue.__table__)
-
-
-def _walk(value: Any, reference: Callable[[Any], Any]) -> Any:
-    if isinstance(value, Mapping):
-        return {
-            key: _personal(item, reference) if is_personal(key) else _walk(item, reference)
-            for key, item in value.items()
-        }
-    if isinstance(value, list):
-        return [_walk(item, reference) for item in value]
-    return value
 
 
 def _personal(value: Any, reference: Callable[[Any], Any]) -> Any:
