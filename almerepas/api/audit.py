@@ -12,6 +12,7 @@ import marshmallow as ma
 from marshmallow import fields, validates_schema
 
 from almerepas.audit import log as audit
+from almerepas.audit import values
 from almerepas.core.paging import paginate
 from almerepas.core.session import get_session, transactional
 from almerepas.http.api_doc import PAGE_HEADERS
@@ -71,7 +72,10 @@ class AuditEventSchema(ma.Schema):
     changes = fields.Dict(
         keys=fields.String(),
         allow_none=True,
-        metadata={"description": "Alleen de gewijzigde velden: {veld: [voor, na]}"},
+        metadata={
+            "description": "Alleen de gewijzigde velden: {veld: [voor, na]}. Een persoonsgegeven "
+            'dat na de bewaartermijn gewist is, staat er als {"erased": true}'
+        },
     )
     request_id = fields.String(allow_none=True)
 
@@ -99,10 +103,20 @@ def list_audit_events(
         page=result.page,
         events=[event.id for event in result.items],
     )
+    changes = values.changes_of(session, result.items)
     body = {
-        "items": result.items,
+        "items": [_shown(event, changes[event.id]) for event in result.items],
         "page": result.page,
         "page_size": result.page_size,
         "total": result.total,
     }
     return body, 200, {"Link": link_header(result)}
+
+
+def _shown(event: Any, changes: Any) -> dict[str, Any]:
+    """The event as the API shows it, its personal values looked up (or erased)."""
+    columns = ("id", "occurred_at", "actor", "role", "action", "entity_type", "entity_id")
+    return {name: getattr(event, name) for name in columns} | {
+        "changes": changes,
+        "request_id": event.request_id,
+    }

@@ -33,6 +33,9 @@ RELEASES: tuple[Release, ...] = (
         (
             "Nieuw: GET /households/{id}/privacy-export, alles wat over een huishouden bewaard "
             "is, voor een inzageverzoek (AVG art. 15); alleen voor consulenten.",
+            "In GET /audit-events en in de privacy-export staat een persoonsgegeven van een "
+            'inwoner dat na de bewaartermijn gewist is als {"erased": true}, op de plaats van '
+            "de waarde in changes.",
         ),
     ),
     Release(

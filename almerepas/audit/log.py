@@ -2,7 +2,9 @@
 
 Every row names its ``Actor`` (who, in which role, in which request), passed in by the caller.
 A BSN never reaches the log: any key with "bsn" in its name is masked, and so is any string
-that looks like a valid BSN (nine digits that pass the eleven test).
+that looks like a valid BSN (nine digits that pass the eleven test). A resident's personal
+values (names, birth date, address, contact, typed answers) are stored apart, in
+``audit_value``, and the row refers to them, so erasure can delete them (``audit.values``).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any, cast
 from sqlalchemy import Select, Table, insert, select
 from sqlalchemy.orm import Session
 
+from almerepas.audit import values
 from almerepas.audit.models import AuditEvent
 from almerepas.core import clock
 from almerepas.core.elfproef import passes_eleven_test
@@ -63,7 +66,7 @@ def record(
         action=action,
         entity_type=entity_type,
         entity_id=None if entity_id is None else str(entity_id),
-        changes=scrub(dict(changes)) if changes else None,
+        changes=_sealed(session, changes),
         request_id=actor.request_id,
     )
     session.add(event)
@@ -91,7 +94,7 @@ def append(
             "action": action,
             "entity_type": entity_type,
             "entity_id": None if entity_id is None else str(entity_id),
-            "changes": scrub(dict(changes)) if changes else None,
+            "changes": _sealed(session, changes),
             "request_id": actor.request_id,
         },
     )
@@ -100,8 +103,17 @@ def append(
 _INSERT = insert(cast(Table, AuditEvent.__table__))
 
 
+def _sealed(session: Session, changes: Mapping[str, Any] | None) -> dict[str, Any] | None:
+    """What the row's ``changes`` holds: scrubbed, personal values replaced by references."""
+    if not changes:
+        return None
+    return values.seal(session, scrub(dict(changes)), keep=MASK)
+
+
 def changes_between(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
-    """The fields that differ, as ``{field: [before, after]}``; a missing field counts as None."""
+    """The fields that differ, as ``{field: [before, after]}``; a missing field counts as None.
+
+    Scrubbed, not yet sealed: ``record`` moves the personal values into ``audit_value``."""
     changed = {
         key: [before.get(key), after.get(key)]
         for key in sorted(set(before) | set(after))

@@ -37,3 +37,19 @@ class AuditEvent(Base):
     #: changed fields only: ``{"field": [before, after]}``; never a BSN
     changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditValue(Base):
+    """A resident's personal value that an audit event refers to (``{"value_ref": id}``), kept
+    apart so erasure can delete it while the event itself stays append-only.
+
+    The application role may read, add and delete these rows, never change one
+    (``insert_delete``, granted by ``almerepas.core.migrate.grant_app_role``)."""
+
+    __tablename__ = "audit_value"
+    __table_args__ = ({"info": {"insert_delete": True}},)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    #: the value as the event would have held it (JSON-safe, a BSN already masked)
+    value: Mapped[Any] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)

@@ -39,7 +39,7 @@ def privacy_erase(dry_run: bool) -> None:
         )  # fmt: skip
         return (
             f"{len(done.households)} huishoudens, {len(done.persons)} personen, "
-            f"{done.files} bestanden"
+            f"{done.files} bestanden, {done.audit_values} waarden in het auditlog"
         )
 
     run_batch("Bewaartermijn", [("privacy", step)], get_session(), dry_run=dry_run)

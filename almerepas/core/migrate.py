@@ -24,6 +24,9 @@ MIGRATIONS_DIR = Path(__file__).resolve().parents[2] / "migrations"
 ROW_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 #: ... to a table whose ``info`` has ``insert_only`` (the audit log): read and add, nothing else.
 INSERT_ONLY_RIGHTS = "SELECT, INSERT"
+#: ... to a table whose ``info`` has ``insert_delete`` (the audit log's personal values, which
+#: erasure deletes): read, add and delete, never change.
+INSERT_DELETE_RIGHTS = "SELECT, INSERT, DELETE"
 #: ... to a table the models do not know: alembic_version (the health check reads it), or a
 #: table left by a downgrade.
 UNKNOWN_TABLE_RIGHTS = "SELECT"
@@ -72,7 +75,9 @@ def _table_rights(metadata: MetaData, name: str) -> str:
     table = metadata.tables.get(name)
     if table is None:
         return UNKNOWN_TABLE_RIGHTS
-    return INSERT_ONLY_RIGHTS if table.info.get("insert_only") else ROW_RIGHTS
+    if table.info.get("insert_only"):
+        return INSERT_ONLY_RIGHTS
+    return INSERT_DELETE_RIGHTS if table.info.get("insert_delete") else ROW_RIGHTS
 
 
 def grant_app_role(connection: Connection, role: str, metadata: MetaData) -> None:
@@ -103,7 +108,8 @@ def app_role_problems(connection: Connection, role: str, metadata: MetaData) -> 
     """What ``role`` may do beyond the rights :func:`grant_app_role` gives (PostgreSQL), in Dutch.
 
     Owning a table (or being a member of its owner) or being a superuser lets the role alter or
-    drop the table and its triggers; an insert-only table must not be changed or emptied.
+    drop the table and its triggers; an insert-only table must not be changed or emptied, and
+    the audit log's values (``insert_delete``) may be deleted one by one, never changed.
     """
     if connection.dialect.name != "postgresql":
         return []
@@ -126,9 +132,13 @@ def app_role_problems(connection: Connection, role: str, metadata: MetaData) -> 
     if owned:
         problems.append(f"de rol {role} is eigenaar van de tabellen {', '.join(owned)}")
     for table in metadata.sorted_tables:
-        if not table.info.get("insert_only"):
+        if table.info.get("insert_only"):
+            refused: tuple[str, ...] = ("UPDATE", "DELETE", "TRUNCATE")
+        elif table.info.get("insert_delete"):
+            refused = ("UPDATE", "TRUNCATE")
+        else:
             continue
-        for right in ("UPDATE", "DELETE", "TRUNCATE"):
+        for right in refused:
             if connection.execute(
                 text("SELECT has_table_privilege(:role, :table, :right)"),
                 {"role": role, "table": table.name, "right": right},

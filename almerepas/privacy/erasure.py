@@ -3,8 +3,10 @@
 Ids stay, so grants, redemptions, the ledger and settlements stay whole and balanced for the
 accountants; what named or reached a person goes: names, BSN, birth day and month, contact
 details, the address, the typed answers and uploaded files, letter facts and message bodies,
-login codes and holder sessions. A person who also lives in a household still within its
-retention period is left alone. Run it daily: ``almerepas privacy erase``.
+login codes and holder sessions, and the personal values the audit log's rows about them
+refer to (the rows themselves stay: they are append-only). A person who also lives in a
+household still within its retention period is left alone. Run it daily:
+``almerepas privacy erase``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,9 @@ from sqlalchemy.orm import Session
 from almerepas.applications import evidence as evidence_files
 from almerepas.applications.models import Application
 from almerepas.audit import log as audit
+from almerepas.audit import values as audit_values
 from almerepas.audit.log import Actor
+from almerepas.audit.models import AuditEvent
 from almerepas.grants.models import Grant
 from almerepas.holders.models import HolderSession, LoginCode
 from almerepas.households.models import Household, Membership, Person
@@ -30,6 +34,7 @@ from almerepas.letters.models import Letter
 from almerepas.outbox.models import Message, MessageStatus
 from almerepas.outreach.models import OutreachContact
 from almerepas.passes.models import Pass
+from almerepas.privacy.export import audit_events_about
 from almerepas.redemptions.models import Redemption
 from almerepas.reimbursements.models import Reimbursement
 
@@ -44,6 +49,8 @@ class Erased:
     files: int = 0
     letters: int = 0
     messages: int = 0
+    #: personal values deleted from the audit log (``audit_value`` rows)
+    audit_values: int = 0
 
 
 def _latest(*days: dt.date | None) -> dt.date:
@@ -122,6 +129,7 @@ def erase(
                 "files": done.files,
                 "letters": done.letters,
                 "messages": done.messages,
+                "audit_values": done.audit_values,
             },
         )
         result.households.append(household.id)
@@ -132,6 +140,7 @@ def erase(
             result.files + done.files,
             result.letters + done.letters,
             result.messages + done.messages,
+            result.audit_values + done.audit_values,
         )
     session.flush()
     return result
@@ -160,8 +169,8 @@ def _erase_household(
         session.execute(delete(LoginCode).where(LoginCode.person_id.in_(person_ids)))
         session.execute(delete(HolderSession).where(HolderSession.person_id.in_(person_ids)))
     files = 0
-    applications = session.scalars(
-        select(Application).where(Application.household_id == household.id)
+    applications = list(
+        session.scalars(select(Application).where(Application.household_id == household.id))
     )
     for application in applications:
         application.answers = {}
@@ -171,9 +180,10 @@ def _erase_household(
             if item.deleted_at is None:
                 evidence_files.remove(item, folder, now=now)
                 files += 1
-    for declaration in session.scalars(
-        select(Reimbursement).where(Reimbursement.holder_id.in_(person_ids))
-    ):
+    declarations = list(
+        session.scalars(select(Reimbursement).where(Reimbursement.holder_id.in_(person_ids)))
+    )
+    for declaration in declarations:
         (folder / "declaraties" / declaration.file_id).unlink(missing_ok=True)
         declaration.paid_to = ERASED
         declaration.iban = ERASED
@@ -196,7 +206,16 @@ def _erase_household(
         if message.status == MessageStatus.pending:  # never send an emptied message
             message.status = MessageStatus.failed
             message.last_error = "erased after the retention period"
-    return Erased([], person_ids, files, len(letters), len(messages))
+    about: dict[str, Sequence[int]] = {
+        "household": [household.id],
+        "person": person_ids,
+        "pass": list(session.scalars(select(Pass.id).where(Pass.person_id.in_(person_ids)))),
+        "application": [a.id for a in applications],
+        "reimbursement": [d.id for d in declarations],
+    }
+    refs = session.scalars(select(AuditEvent.changes).where(audit_events_about(about)))
+    removed = audit_values.remove(session, set().union(*map(audit_values.refs, refs)))
+    return Erased([], person_ids, files, len(letters), len(messages), removed)
 
 
 def _only_in(person: Person, erasing: set[int]) -> bool:

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.applications.models import Application, Evidence
 from almerepas.audit import log as audit
+from almerepas.audit import values
 from almerepas.audit.log import Actor
 from almerepas.audit.models import AuditEvent
 from almerepas.core.crypto import Keyring
@@ -154,17 +155,15 @@ def export_household(
         "outreach_opt_out": _rows(_all(session, OptOut, OptOut.household_id, [household_id])),
         "login_codes": _rows(_all(session, LoginCode, LoginCode.person_id, person_ids)),
         "holder_sessions": _rows(_all(session, HolderSession, HolderSession.person_id, person_ids)),
-        "audit_events": _rows(
-            _audit_events(
-                session,
-                {
-                    "household": [household_id],
-                    "person": person_ids,
-                    "pass": pass_ids,
-                    "application": [a.id for a in applications],
-                    "reimbursement": [d.id for d in declarations],
-                },
-            )
+        "audit_events": _audit_rows(
+            session,
+            {
+                "household": [household_id],
+                "person": person_ids,
+                "pass": pass_ids,
+                "application": [a.id for a in applications],
+                "reimbursement": [d.id for d in declarations],
+            },
         ),
     }
     audit.record(
@@ -178,13 +177,22 @@ def export_household(
     return body
 
 
-def _audit_events(session: Session, about: dict[str, Sequence[int]]) -> Sequence[AuditEvent]:
-    """The log's rows about the household, its persons, passes, applications and declarations,
-    and what its persons did themselves on Mijn Almerepas."""
+def _audit_rows(session: Session, about: dict[str, Sequence[int]]) -> list[dict[str, Any]]:
+    """The log's rows about them, each with its personal values looked up (or erased)."""
+    query = select(AuditEvent).where(audit_events_about(about)).order_by(AuditEvent.id)
+    events = list(session.scalars(query))
+    changes = values.changes_of(session, events)
+    return [row(event) | {"changes": changes[event.id]} for event in events]
+
+
+def audit_events_about(about: dict[str, Sequence[int]]) -> ColumnElement[bool]:
+    """Which of the log's rows are about the household, its persons, passes, applications and
+    declarations, or are what its persons did themselves on Mijn Almerepas (``about`` names
+    the ids of each kind; ``person`` is required). Erasure removes their personal values."""
     conditions: list[ColumnElement[bool]] = [
         (AuditEvent.entity_type == kind) & AuditEvent.entity_id.in_([str(i) for i in ids])
         for kind, ids in about.items()
         if ids
     ]
     conditions.append(AuditEvent.actor.in_([f"holder:{p}" for p in about["person"]]))
-    return list(session.scalars(select(AuditEvent).where(or_(*conditions)).order_by(AuditEvent.id)))
+    return or_(*conditions)

@@ -29,6 +29,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError  # type: ignore[import-untyped]
 
 from almerepas.audit import log as audit
+from almerepas.audit import values as audit_values
 from almerepas.core import clock
 from almerepas.core.paging import paginate
 from almerepas.core.session import get_session, transactional
@@ -209,6 +210,12 @@ def home() -> str:
 
 # -- the audit log ------------------------------------------------------------------------------
 
+
+class ErasedText(str):
+    """Stands in for a personal value that erasure deleted: its own type, so the page can tell
+    it from a value that happens to read "(gewist)", and text, so it is JSON where nested."""
+
+
 AUDIT_TEXT_FILTERS = {"actor": 120, "action": 60, "entityType": 40, "entityId": 40}
 
 
@@ -230,6 +237,8 @@ def audit_log() -> ResponseReturnValue:
 
     page = page_number(request.args.get("page", "1"))
     result = None
+    changes: dict[int, Any] = {}
+    erased = ErasedText(_("(gewist)"))
     if not errors:
         query = audit.events_query(
             actor=form["actor"] or None,
@@ -255,6 +264,7 @@ def audit_log() -> ResponseReturnValue:
             page=result.page,
             events=[event.id for event in result.items],
         )
+        changes = audit_values.changes_of(db, result.items, erased=erased)
 
     def page_url(number: int) -> str:
         args: dict[str, Any] = {**request.args.to_dict(), "page": number}
@@ -266,6 +276,8 @@ def audit_log() -> ResponseReturnValue:
         errors=errors,
         field_errors=dict(errors),
         result=result,
+        changes=changes,
+        erased=erased,
         page_url=page_url,
     )
     return html, 400 if errors else 200

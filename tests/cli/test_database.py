@@ -20,6 +20,11 @@ APP_RIGHTS = {
     ("audit_event", "UPDATE"): False,
     ("audit_event", "DELETE"): False,
     ("audit_event", "TRUNCATE"): False,
+    ("audit_value", "SELECT"): True,
+    ("audit_value", "INSERT"): True,
+    ("audit_value", "UPDATE"): False,  # an erased value is deleted, never rewritten
+    ("audit_value", "DELETE"): True,
+    ("audit_value", "TRUNCATE"): False,
     ("household", "SELECT"): True,
     ("household", "INSERT"): True,
     ("household", "UPDATE"): True,
@@ -88,12 +93,14 @@ def test_check_fails_when_the_app_could_change_the_audit_log(
     engine = make_engine(owner_url)
     with engine.begin() as conn:
         conn.execute(text(f"GRANT UPDATE, TRUNCATE ON audit_event TO {PG_APP}"))
+        conn.execute(text(f"GRANT UPDATE ON audit_value TO {PG_APP}"))
     engine.dispose()
     runner = as_owner_and_app(backend, make_app, owner_url).test_cli_runner()
     granted = runner.invoke(args=["db", "check"])
     assert granted.exit_code == 1
     assert f"de rol {PG_APP} mag UPDATE op audit_event" in words(granted.output)
     assert f"de rol {PG_APP} mag TRUNCATE op audit_event" in words(granted.output)
+    assert f"de rol {PG_APP} mag UPDATE op audit_value" in words(granted.output)
     assert "eigenaar van" not in granted.output
     assert runner.invoke(args=["db", "upgrade"]).exit_code == 0
     assert app_rights(backend.app_url(owner_url)) == APP_RIGHTS

@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from almerepas.audit import values
 from almerepas.models import AuditEvent, Household, MemberRole, Role
 from tests.factories import make_household
 from tests.web.conftest import SignIn, actions, field_error, location, page, submit
@@ -82,9 +83,10 @@ def test_a_move_within_almere_changes_the_address_and_the_district(
     moved = reference.scalars(
         select(AuditEvent).where(AuditEvent.action == "household.address_change")
     ).one()
-    assert moved.changes is not None
-    assert moved.changes["postcode"] == ["1315AB", "1361AA"]
-    assert moved.changes["district"] == ["almere_stad", "almere_poort"]
+    assert moved.changes is not None and "1361AA" not in str(moved.changes)  # a reference
+    shown = values.changes_of(reference, [moved])[moved.id]
+    assert shown["postcode"] == ["1315AB", "1361AA"]
+    assert shown["district"] == ["almere_stad", "almere_poort"]
 
 
 def test_a_postcode_outside_almere_is_refused_and_nothing_changes(
@@ -144,7 +146,8 @@ def test_contact_details_and_preferences_change(
     changed = reference.scalars(
         select(AuditEvent).where(AuditEvent.action == "household.contact_change")
     ).one()
-    assert changed.changes == {
+    assert "sara@example.nl" not in str(changed.changes)
+    assert values.changes_of(reference, [changed])[changed.id] == {
         "email": [None, "sara@example.nl"],
         "language": ["nl", "en"],
         "letters_by_post": [False, True],
