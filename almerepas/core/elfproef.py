@@ -10,7 +10,7 @@ import re
 
 #: Nine digits, each separated from the next by at most one space or dot, with no digit
 #: directly before or after: a BSN as people write it, also inside other text.
-_BSN_SHAPED = re.compile(r"(?<![0-9])[0-9](?:[ .]?[0-9]){8}(?![0-9])")
+BSN_SHAPED = re.compile(r"(?<![0-9])[0-9](?:[ .]?[0-9]){8}(?![0-9])")
 
 
 def passes_eleven_test(value: str) -> bool:
@@ -24,10 +24,10 @@ def passes_eleven_test(value: str) -> bool:
 
 def bsn_shaped(text: str) -> list[str]:
     """The nine-digit runs of ``text`` written like a BSN, as bare digits."""
-    return [re.sub(r"[ .]", "", m.group()) for m in _BSN_SHAPED.finditer(text)]
+    return [re.sub(r"[ .]", "", m.group()) for m in BSN_SHAPED.finditer(text)]
 
 
 def contains_bsn(text: str) -> bool:
     """True when ``text`` holds nine digits written like a BSN, whether or not they pass the
     eleven test: a BSN with one digit wrong is still almost someone's number."""
-    return _BSN_SHAPED.search(text) is not None
+    return BSN_SHAPED.search(text) is not None

@@ -1,5 +1,6 @@
 """Structured logs: one JSON line per request (id, method, endpoint, status, duration), nothing
-that identifies a person.
+that identifies a person: an error's message and traceback, which may quote a value, are written
+with e-mail addresses and BSN-shaped numbers taken out (almerepas.core.redaction).
 
 The request line names the Flask endpoint, never the path or query string (a path can hold a
 pass number, a query a name or BSN) and never a body. ALMEREPAS_LOG_FORMAT chooses json (the
@@ -17,6 +18,7 @@ from typing import Any
 
 from flask import Flask, Response, g, request
 
+from almerepas.core.redaction import redact
 from almerepas.http.problems import request_id
 
 ACCESS = logging.getLogger("almerepas.access")
@@ -33,21 +35,28 @@ class JsonFormatter(logging.Formatter):
             "time": dt.datetime.fromtimestamp(record.created, dt.UTC).isoformat(),
             "level": record.levelname,
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": redact(record.getMessage()),
         }
         for field in FIELDS:
             if hasattr(record, field):
                 line[field] = getattr(record, field)
         if record.exc_info:
-            line["exception"] = self.formatException(record.exc_info)
+            line["exception"] = redact(self.formatException(record.exc_info))
         return json.dumps(line, ensure_ascii=False)
 
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
+class TextFormatter(logging.Formatter):
+    """Plain lines for a terminal, with the same redaction as the JSON lines."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return redact(super().format(record))
+
+
 def make_formatter(log_format: str) -> logging.Formatter:
-    return JsonFormatter() if log_format == "json" else logging.Formatter(TEXT_FORMAT)
+    return JsonFormatter() if log_format == "json" else TextFormatter(TEXT_FORMAT)
 
 
 def configure(log_format: str) -> None:

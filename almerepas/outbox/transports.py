@@ -8,7 +8,6 @@ for good). The sender turns that into a retry with backoff or into ``failed``.
 from __future__ import annotations
 
 import logging
-import re
 import smtplib
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -17,16 +16,9 @@ from pathlib import Path
 from typing import Protocol
 
 from almerepas.core import clock
+from almerepas.core.redaction import without_addresses
 
 log = logging.getLogger("almerepas.outbox")
-
-
-_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-
-
-def without_addresses(text: str) -> str:
-    """A server's reply often repeats the recipient; the failure is logged and stored without."""
-    return _ADDRESS.sub("<adres>", text)
 
 
 class TransportFailure(Exception):

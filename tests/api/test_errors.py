@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from almerepas.core import migrate
 from almerepas.core.db import make_engine
+from almerepas.core.redaction import redact
+from almerepas.http.logs import JsonFormatter, make_formatter
 from almerepas.models import Role
 from tests.api import probe
 from tests.factories import make_household, make_staff, token_headers
@@ -88,6 +91,30 @@ def test_an_unexpected_exception_is_a_500_without_internals(client: FlaskClient)
     text = response.get_data(as_text=True)
     for leak in ("SELECT", "household", "123456782", "Traceback", "RuntimeError"):
         assert leak not in text
+
+
+@pytest.mark.parametrize("formatter", [JsonFormatter(), make_formatter("text")])
+def test_the_logged_error_keeps_its_traceback_without_the_bsn_it_quoted(
+    client: FlaskClient, caplog: pytest.LogCaptureFixture, formatter: logging.Formatter
+) -> None:
+    with caplog.at_level(logging.ERROR, logger="almerepas"):
+        client.get("/api/v1/probe/crash", headers={"X-Request-ID": "req-12345678"})
+    (record,) = [r for r in caplog.records if r.name == "almerepas.http.problems"]
+    line = formatter.format(record)
+    assert "unexpected error [req-12345678]" in line and "RuntimeError" in line
+    assert "WHERE bsn = '***'" in line and "123456782" not in line
+
+
+@pytest.mark.parametrize(
+    ("text", "logged"),
+    [
+        ("Key (email)=(anna.devries@example.nl) exists", "Key (email)=(<adres>) exists"),
+        ("bsn 123 456 782 and 123.456.782", "bsn *** and ***"),
+        ("order 123456789 and pass 8000000000123", "order 123456789 and pass 8000000000123"),
+    ],
+)
+def test_redaction_takes_out_addresses_and_bsns_only(text: str, logged: str) -> None:
+    assert redact(text) == logged
 
 
 def test_not_found_and_wrong_method(client: FlaskClient) -> None:
