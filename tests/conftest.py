@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -85,10 +86,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_unconfigure(config: pytest.Config) -> None:
+    _cancel_timers()
     cluster = config.stash.get(_cluster_key, None)
     if cluster is not None:
         cluster.stop()
         os.environ.pop(PG_ENV, None)
+
+
+def _cancel_timers() -> None:
+    """The rate limiter's in-memory storage starts a threading.Timer in every app; under
+    libfaketime (the shifted-clock passes) such a timer's wait may never end, and the interpreter
+    would wait for it at exit. Cancelling ends the wait at once."""
+    for thread in threading.enumerate():
+        if isinstance(thread, threading.Timer):
+            thread.cancel()
 
 
 _cluster_key = pytest.StashKey[Any]()

@@ -61,7 +61,10 @@ def scan(paths: list[Path]) -> list[Finding]:
     for path in paths:
         with path.open(encoding="utf-8", errors="replace") as lines:
             for number, line in enumerate(lines, 1):
-                found += [Finding(f"{path}:{number}", k, t) for k, t in personal_data(line)]
+                found += [
+                    Finding(f"{path}:{number}", kind, text)
+                    for kind, text in dict.fromkeys(personal_data(line))  # each once a line
+                ]
     return found
 
 
