@@ -135,7 +135,11 @@ def scrub(value: Any, *, key: str = "") -> Any:
             return [None if v is None else MASK for v in value]  # keep "it changed", not what
         return MASK
     if isinstance(value, Mapping):
-        return {str(k): scrub(v, key=str(k)) for k, v in value.items()}
+        # A typed key named like a value reference is renamed: only ``record`` makes references.
+        return {
+            (f"{k}_typed" if str(k) == values.REF else str(k)): scrub(v, key=str(k))
+            for k, v in value.items()
+        }
     if isinstance(value, list | tuple | set | frozenset):
         return [scrub(v) for v in value]
     if isinstance(value, str):

@@ -43,12 +43,16 @@ def export_command(folder: Path, fmt: str, dry_run: bool) -> None:
     """
     keys = get_keys()
     tables: list[dict[str, Any]] = []
+    started: list[bool] = []
 
     def begin(session: Session) -> str:
         tables.clear()  # afresh when the unit of work runs again
         if dry_run:
             export.check_folder(folder)
             return "leeg of nieuw"
+        if started:  # a second try of the unit of work: the first one's files go first
+            export.remove_files(folder, Base.metadata)
+        started.append(True)
         export.begin(session, folder)
         return str(folder)
 
@@ -74,7 +78,12 @@ def export_command(folder: Path, fmt: str, dry_run: bool) -> None:
         *(table_step(spec) for spec in export_tables(Base.metadata)),
         ("manifest.json", finish),
     ]
-    run_batch("Export", steps, get_session(), dry_run=dry_run)
+    try:
+        run_batch("Export", steps, get_session(), dry_run=dry_run)
+    except BaseException:
+        if started:  # the folder was empty or new: what is in it now is this export's
+            export.remove_files(folder, Base.metadata)
+        raise
     if not dry_run:
         console.print(
             f"[bold]Export in {folder}.[/bold] BSN's en berichten staan er leesbaar in: "

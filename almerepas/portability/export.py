@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 import importlib.metadata
 import json
+import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import MetaData, func, select
 from sqlalchemy.orm import Session
@@ -75,12 +76,14 @@ def table_rows(session: Session, spec: ExportTable, keys: Keyring) -> Iterator[l
         *table.primary_key.columns
     )
     plain = _decrypting(spec.columns, table.name)
-    for row in session.connection().execute(statement.execution_options(yield_per=1000)):
-        values = list(row)
-        for i in plain:
-            if values[i] is not None:
-                values[i] = keys.decrypt(values[i])
-        yield values
+    # Closed also when a row fails (a key that cannot decrypt): no server cursor left open.
+    with session.connection().execute(statement.execution_options(yield_per=1000)) as result:
+        for row in result:
+            values = list(row)
+            for i in plain:
+                if values[i] is not None:
+                    values[i] = keys.decrypt(values[i])
+            yield values
 
 
 def write_table(
@@ -89,7 +92,7 @@ def write_table(
     """Write one table's file; return its manifest entry."""
     name = spec.name + formats.SUFFIX[fmt]
     count = 0
-    with (folder / name).open("wb") as handle:
+    with private_file(folder / name) as handle:
         out = formats.HashingWriter(handle)
         formats.write_header(out, fmt, spec.columns)
         for values in table_rows(session, spec, keys):
@@ -115,7 +118,21 @@ def begin(session: Session, folder: Path) -> None:
     """Refuse a folder with files in it, take the snapshot, make the folder."""
     check_folder(folder)
     _snapshot(session)
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    folder.chmod(0o700)  # also a folder that existed: the files hold BSNs in plain text
+
+
+def private_file(path: Path) -> BinaryIO:
+    """A new file only its owner may read or write (never an existing one)."""
+    return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "wb")
+
+
+def remove_files(folder: Path, metadata: MetaData) -> None:
+    """An export that failed leaves no plain-text file behind: what it may have written goes."""
+    for name in [MANIFEST] + [
+        spec.name + suffix for spec in export_tables(metadata) for suffix in formats.SUFFIX.values()
+    ]:
+        (folder / name).unlink(missing_ok=True)
 
 
 def finish(
@@ -141,9 +158,8 @@ def finish(
         "tables": tables,
         "left_out_tables": dict(LEFT_OUT_TABLES),
     }
-    (folder / MANIFEST).write_text(
-        json.dumps(manifest, ensure_ascii=False, indent=2) + "\n", encoding="utf-8"
-    )
+    with private_file(folder / MANIFEST) as handle:
+        handle.write((json.dumps(manifest, ensure_ascii=False, indent=2) + "\n").encode("utf-8"))
     rows = sum(int(t["rows"]) for t in tables)
     audit.record(
         session,

@@ -13,6 +13,7 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
+from almerepas.audit import values
 from almerepas.audit.log import SYSTEM, Actor
 from almerepas.core.session import get_session
 from almerepas.models import AuditEvent
@@ -97,6 +98,17 @@ def test_record_writes_the_actor_it_is_given(db: Session) -> None:
     event = audit.record(db, action="test.cli", actor=Actor("cli:staff create"))
     assert event.actor == "cli:staff create"
     assert event.occurred_at.tzinfo is not None
+
+
+def test_a_typed_value_shaped_like_a_reference_never_becomes_one(db: Session) -> None:
+    """Only record makes references: erasing one household must not reach another's value."""
+    given = audit.record(db, actor=SYSTEM, action="test.person", changes={"given_name": "Anna"})
+    (ref,) = values.refs(given.changes)
+    typed = audit.record(
+        db, actor=SYSTEM, action="test.search", changes={"criteria": {"value_ref": ref}}
+    )
+    assert values.refs(typed.changes) == set()
+    assert typed.changes == {"criteria": {"value_ref_typed": ref}}
 
 
 def test_changes_between_keeps_only_what_changed() -> None:

@@ -9,6 +9,7 @@ import datetime as dt
 import io
 import json
 import re
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -306,6 +307,27 @@ def test_an_export_refuses_a_folder_with_files(source: Source, tmp_path: Path) -
     done = source.app.test_cli_runner().invoke(args=["export", str(tmp_path)])
     assert done.exit_code == 1 and "export_folder_not_empty" in done.output
     assert [p.name for p in tmp_path.iterdir()] == ["old.csv"]
+
+
+def test_only_its_owner_can_read_the_export(source: Source) -> None:
+    folder = source.exports["csv"]
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    files = list(folder.iterdir())
+    assert len(files) > 10 and {stat.S_IMODE(f.stat().st_mode) for f in files} == {0o600}
+
+
+def test_a_failed_export_leaves_no_plain_text_file_and_no_audit_row(
+    source: Source, backend: Backend, tmp_path: Path
+) -> None:
+    """Another secret key cannot decrypt the BSNs: the export fails at the persons, after it
+    wrote the tables before them, and takes those files away again."""
+    audited = count(source.url, AuditEvent)
+    wrong = app_on(backend, source.url, SECRET_KEY="another-secret-key-" + "x" * 40)
+    done = wrong.test_cli_runner().invoke(args=["export", str(tmp_path / "out")])
+    wrong.extensions["almerepas.engine"].dispose()
+    assert done.exit_code != 0
+    assert list((tmp_path / "out").iterdir()) == []
+    assert count(source.url, AuditEvent) == audited
 
 
 def test_a_restore_refuses_a_database_with_data(source: Source) -> None:
