@@ -98,6 +98,12 @@ def revoke_device(session: Session, device: Device, *, actor: Actor) -> Device:
     return device
 
 
+#: what a request of a device uses of the three rows; the rest loads if a view asks for it
+_DEVICE = ("partner_id", "location_id", "name", "revoked_at")
+_PARTNER = ("name", "active")
+_LOCATION = ("partner_id", "name", "kind", "active")
+
+
 @functools.cache
 def _by_key_hash() -> Select[Any]:
     """The device of a key hash with its partner and location, built once (a bound value): one
@@ -108,9 +114,9 @@ def _by_key_hash() -> Select[Any]:
     locations = cast(Table, Location.__table__)
     return (
         select(
-            *columns_of(devices, Device, "d_"),
-            *columns_of(partners, Partner, "p_"),
-            *columns_of(locations, Location, "l_"),
+            *columns_of(devices, Device, "d_", _DEVICE),
+            *columns_of(partners, Partner, "p_", _PARTNER),
+            *columns_of(locations, Location, "l_", _LOCATION),
         )
         .join_from(devices, partners, partners.c.id == devices.c.partner_id)
         .join(locations, locations.c.id == devices.c.location_id)
@@ -126,9 +132,10 @@ def authenticate_device(session: Session, key: str, keys: Keyring) -> Device:
     row = session.connection().execute(_by_key_hash(), {"key_hash": key_hash(key, keys)}).first()
     if row is None:
         raise DeviceUnknown()
-    device = loaded(session, Device, row._mapping, "d_")
-    set_committed_value(device, "partner", loaded(session, Partner, row._mapping, "p_"))
-    set_committed_value(device, "location", loaded(session, Location, row._mapping, "l_"))
+    device = loaded(session, Device, row._mapping, "d_", _DEVICE)
+    set_committed_value(device, "partner", loaded(session, Partner, row._mapping, "p_", _PARTNER))
+    location = loaded(session, Location, row._mapping, "l_", _LOCATION)
+    set_committed_value(device, "location", location)
     if device.revoked_at is not None or not device.partner.active or not device.location.active:
         raise DeviceRevoked()
     return device

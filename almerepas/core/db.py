@@ -4,9 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import time
 from typing import Any
 
-from sqlalchemy import BigInteger, DateTime, Engine, Enum, Integer, MetaData, create_engine, event
+from sqlalchemy import (
+    BigInteger,
+    DateTime,
+    Engine,
+    Enum,
+    Integer,
+    MetaData,
+    create_engine,
+    event,
+    exc,
+)
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -72,10 +83,38 @@ def make_engine(
         engine = create_engine(url, **kwargs)
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
-    kwargs.setdefault("pool_pre_ping", True)
     # A host that takes the connection and never answers must not hang a request.
     kwargs.setdefault("connect_args", {}).setdefault("connect_timeout", connect_timeout_s)
-    return create_engine(url, **kwargs)
+    engine = create_engine(url, **kwargs)
+    if not kwargs.get("pool_pre_ping"):
+        _ping_after_idle(engine)
+    return engine
+
+
+#: A pooled connection unused for longer than this is pinged before it is handed out.
+PING_AFTER_IDLE_S = 2.0
+
+
+def _ping_after_idle(engine: Engine) -> None:
+    """``pool_pre_ping``, but only for a connection that sat idle: a server that restarted or
+    a connection a firewall dropped is found before a request uses it, while a busy pool (its
+    connections back within milliseconds) saves a round trip on every request."""
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since <= PING_AFTER_IDLE_S:
+            return
+        try:
+            alive = engine.dialect.do_ping(dbapi_connection)
+        except Exception as error:  # any failure: the pool retries with a new connection
+            raise exc.DisconnectionError() from error
+        if not alive:
+            raise exc.DisconnectionError()
 
 
 def _configure_sqlite(engine: Engine, busy_timeout_ms: int) -> None:

@@ -66,6 +66,11 @@ def init_app(app: Flask) -> None:
         headers_enabled=True,
     )
     limiter.init_app(app)
+    # No default or application-wide limits: each limit is a decorator on its view and checks
+    # there, so the check the limiter also hooks in before every request would find nothing.
+    hooks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in hooks:  # not there when limits are off
+        hooks.remove(limiter._check_request_limit)
     # Its limits hold it weakly: the app keeps it alive.
     app.extensions["almerepas.limiter"] = limiter
     for endpoint, (key, per) in LIMITED.items():

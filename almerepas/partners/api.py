@@ -53,7 +53,7 @@ def me(principal: Principal) -> dict[str, Any]:
 @blp.route("/partner/scans", methods=["POST"], operation_id="createScan")
 @transactional
 @require_partner()
-@blp.arguments(schemas.ScanInSchema)
+@blp.arguments(schemas.ScanInSchema())
 @blp.response(201, schemas.ScanOutSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(422, response="UNPROCESSABLE_ENTITY")
@@ -111,7 +111,7 @@ def _quantity(body: dict[str, Any]) -> tuple[int, str | None]:
 @transactional
 @require_partner()
 @idempotent
-@blp.arguments(schemas.RedeemInSchema)
+@blp.arguments(schemas.RedeemInSchema())
 @blp.response(201, schemas.PartnerRedemptionSchema)
 @blp.alt_response(404, response="NOT_FOUND")
 @blp.alt_response(409, response="CONFLICT")

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, select
+from sqlalchemy import Row, Table, bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -83,42 +83,50 @@ _FIRST_USE = {
 
 
 class _Revoked:
-    """Revocation hashes on the service: a credential with ``revoked_at`` set."""
+    """Revocation hashes on the service: a credential with ``revoked_at`` set. The lookup reads
+    the whole credential with its pass, kept in ``row``: the code's own credential (the hash is
+    of its pseudonym and generation), so the read after the checks needs no second statement."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.row: Row[Any] | None = None
 
     def __contains__(self, revocation_hash: object) -> bool:
         if not isinstance(revocation_hash, str):
             return False
-        found = self.session.connection().scalar(_REVOKED, {"revocation_hash": revocation_hash})
-        return found is not None
+        self.row = (
+            self.session.connection()
+            .execute(_BY_REVOCATION_HASH, {"revocation_hash": revocation_hash})
+            .first()
+        )
+        return self.row is not None and self.row.c_revoked_at is not None
 
 
 _credentials = cast(Table, Credential.__table__)
+_passes = cast(Table, Pass.__table__)
+_CREDENTIAL_WITH_PASS = select(
+    *columns_of(_credentials, Credential, "c_"), *columns_of(_passes, Pass, "p_")
+).join_from(_credentials, _passes, _passes.c.id == _credentials.c.pass_id)
 #: on the table, not the entity: a plain statement without the ORM's work per execution
-_REVOKED = select(_credentials.c.id).where(
-    _credentials.c.revocation_hash == bindparam("revocation_hash"),
-    _credentials.c.revoked_at.is_not(None),
+_BY_REVOCATION_HASH = _CREDENTIAL_WITH_PASS.where(
+    _credentials.c.revocation_hash == bindparam("revocation_hash")
 )
+_BY_PSEUDONYM = _CREDENTIAL_WITH_PASS.where(_credentials.c.pseudonym == bindparam("pseudonym"))
 
 
-def _credential(session: Session, pseudonym: str) -> Credential | None:
-    """The credential of a pseudonym with its pass: one Core statement, its row made objects."""
-    row = session.connection().execute(_BY_PSEUDONYM, {"pseudonym": pseudonym}).first()
+def _credential(
+    session: Session, pseudonym: str, read: Row[Any] | None = None
+) -> Credential | None:
+    """The credential of a pseudonym with its pass: the row ``read`` already if it is that
+    pseudonym's, else one Core statement; the row made objects."""
+    row = read if read is not None and read.c_pseudonym == pseudonym else None
+    if row is None:
+        row = session.connection().execute(_BY_PSEUDONYM, {"pseudonym": pseudonym}).first()
     if row is None:
         return None
     credential = loaded(session, Credential, row._mapping, "c_")
     set_committed_value(credential, "pass_", loaded(session, Pass, row._mapping, "p_"))
     return credential
-
-
-_passes = cast(Table, Pass.__table__)
-_BY_PSEUDONYM = (
-    select(*columns_of(_credentials, Credential, "c_"), *columns_of(_passes, Pass, "p_"))
-    .join_from(_credentials, _passes, _passes.c.id == _credentials.c.pass_id)
-    .where(_credentials.c.pseudonym == bindparam("pseudonym"))
-)
 
 
 def _check_pass(credential: Credential, *, now: dt.datetime) -> None:
@@ -146,22 +154,23 @@ def verify_code(session: Session, code: str, *, now: dt.datetime, keys: Keyring)
     """
     del keys
     session.flush()  # Core reads below: what the caller changed counts, as with the ORM's
+    revoked = _Revoked(session)
     try:
         result = kit(
             code,
             registry=signing.registry(session, SIGNING_FAMILIES, now=now),
             now=now,
             replay=_UsedCodes(session, now),
-            revocations=_Revoked(session),
+            revocations=revoked,
             context=ONLINE,
         )
     except Refusal as refusal:
         if refusal.code == codes.REVOKED and refusal.pseudonym is not None:
-            revoked = _credential(session, refusal.pseudonym)
-            if revoked is not None:
-                _check_pass(revoked, now=now)
+            withdrawn = _credential(session, refusal.pseudonym, revoked.row)
+            if withdrawn is not None:
+                _check_pass(withdrawn, now=now)
         raise BY_CODE[refusal.code]() from None
-    credential = _credential(session, result.pseudonym)
+    credential = _credential(session, result.pseudonym, revoked.row)
     if credential is None:  # signed by us but never recorded: treat as withdrawn
         raise CredentialRevoked()
     _check_pass(credential, now=now)

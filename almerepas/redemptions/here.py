@@ -71,7 +71,8 @@ def adult_households(
         .join(Household, Household.id == Membership.household_id)
         .where(
             Membership.person_id == person,
-            Membership.role.in_(HOUSEHOLD_ROLES),
+            # one comparison per role, not an IN of constants, which is rendered anew each time
+            or_(*(Membership.role == role for role in sorted(HOUSEHOLD_ROLES))),
             Membership.valid_from <= day,
             or_(Membership.valid_to.is_(None), Membership.valid_to >= day),
             or_(Household.moved_out_on.is_(None), Household.moved_out_on > day),
@@ -130,6 +131,17 @@ def period_labels(day: dt.date) -> list[str]:
     return [f"{day:%Y-%m}", f"{day:%Y}"]
 
 
+def _periods(day: dt.date) -> dict[str, str]:
+    """period_labels as the two bound values of _PERIOD_IN."""
+    month, year = period_labels(day)
+    return {"period_month": month, "period_year": year}
+
+
+#: a grant of the month or the year: two plain parameters, not an expanding IN that SQLAlchemy
+#: renders anew at every execution
+_PERIOD_IN: tuple[BindParameter[str], ...] = (bindparam("period_month"), bindparam("period_year"))
+
+
 def grants_here(
     session: Session, person_id: int, day: dt.date, partner_id: int, location_id: int
 ) -> list[Row[*tuple[Any, ...]]]:
@@ -142,7 +154,7 @@ def grants_here(
         "day": day,
         "partner_id": partner_id,
         "location_id": location_id,
-        "periods": period_labels(day),
+        **_periods(day),
     }
     return list(session.connection().execute(_grants_here(), params))
 
@@ -177,13 +189,19 @@ def _grants_here() -> Select[*tuple[Any, ...]]:
         .where(
             Grant.id.in_(beneficiary_grants(person_id, day)),
             Grant.scheme_id.in_(covered),
-            Grant.period.in_(bindparam("periods", expanding=True)),
+            Grant.period.in_(_PERIOD_IN),
         )
         .order_by(Grant.id)
     )
 
 
 # -- the one grant a redemption takes from -------------------------------------------------------
+
+
+#: what a redemption uses of the grant, its scheme and the two accounts; the rest loads on use
+_GRANT = ("scheme_id", "period", "person_id", "household_id", "amount", "account_id", "expired_at")
+_SCHEME = ("code", "name_nl", "name_en", "kind", "unit", "discount_percent", "period")
+_ACCOUNT = ("code", "kind", "unit", "min_balance", "balance", "cached")
 
 
 @functools.cache
@@ -216,11 +234,11 @@ def _grant_here_statement() -> Select[Any]:
     )
     return (
         select(
-            *columns_of(grants, Grant, "g_"),
-            *columns_of(schemes, Scheme, "s_"),
-            *columns_of(account, Account, "a_"),
+            *columns_of(grants, Grant, "g_", _GRANT),
+            *columns_of(schemes, Scheme, "s_", _SCHEME),
+            *columns_of(account, Account, "a_", _ACCOUNT),
             covered.label("covered"),
-            *columns_of(payee, Account, "p_"),
+            *columns_of(payee, Account, "p_", _ACCOUNT),
         )
         .select_from(grants)
         .join(schemes, schemes.c.id == grants.c.scheme_id)
@@ -233,7 +251,7 @@ def _grant_here_statement() -> Select[Any]:
             or_(Contract.valid_to.is_(None), Contract.valid_to >= day),
             schemes.c.code == bindparam("scheme_code"),
             grants.c.id.in_(beneficiary_grants(person, day)),
-            grants.c.period.in_(bindparam("periods", expanding=True)),
+            grants.c.period.in_(_PERIOD_IN),
         )
         .order_by(grants.c.id)
     )
@@ -241,11 +259,11 @@ def _grant_here_statement() -> Select[Any]:
 
 def _grant_of(session: Session, row: RowMapping) -> tuple[Grant, Account | None]:
     """The grant of a row of _grant_here_statement, with its scheme and account, and the payee."""
-    grant = loaded(session, Grant, row, "g_")
-    set_committed_value(grant, "scheme", loaded(session, Scheme, row, "s_"))
-    account = loaded(session, Account, row, "a_") if row["a_id"] is not None else None
+    grant = loaded(session, Grant, row, "g_", _GRANT)
+    set_committed_value(grant, "scheme", loaded(session, Scheme, row, "s_", _SCHEME))
+    account = loaded(session, Account, row, "a_", _ACCOUNT) if row["a_id"] is not None else None
     set_committed_value(grant, "account", account)
-    payee = loaded(session, Account, row, "p_") if row["p_id"] is not None else None
+    payee = loaded(session, Account, row, "p_", _ACCOUNT) if row["p_id"] is not None else None
     return grant, payee
 
 
@@ -266,7 +284,7 @@ def grant_here(
         "partner_id": partner.id,
         "day": day,
         "scheme_code": scheme_code,
-        "periods": period_labels(day),
+        **_periods(day),
         "payee": f"partner:{partner.id}",
     }
     session.flush()  # a Core read: what the caller changed counts, as with the ORM's autoflush

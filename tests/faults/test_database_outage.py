@@ -12,7 +12,7 @@ from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from almerepas.core import migrate
+from almerepas.core import db, migrate
 from almerepas.core.db import make_engine
 from tests.pg_cluster import Cluster, start_cluster
 
@@ -79,3 +79,33 @@ def test_a_database_that_never_answers_is_a_503_not_a_hang(
         assert time.monotonic() - started < 8
     assert response.status_code == 503
     assert response.get_json(force=True)["code"] == "database_unavailable"
+
+
+def test_a_restart_while_the_app_was_idle_costs_no_request(
+    own_cluster: Cluster, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pooled connection that sat idle is pinged before use: after a restart nobody sees the
+    503 of the dead connection (the busy pool, whose connections come back within the ping's
+    idle time, skips the ping, and the next test shows what that costs)."""
+    client = make_app(_database(own_cluster)).test_client()
+    assert client.get("/api/v1/health").status_code == 200  # a connection now in the pool
+    own_cluster.pause()
+    own_cluster.resume()
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 0.0)  # as if it had sat idle for long
+    assert client.get("/api/v1/health").status_code == 200
+
+
+def test_a_restart_within_the_idle_time_costs_one_request(
+    own_cluster: Cluster, make_app: Callable[..., Flask], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without the ping, the dead connection answers one request with the 503 that a counter
+    device sends again; the pool is renewed by it and the next request is served."""
+    client = make_app(_database(own_cluster)).test_client()
+    assert client.get("/api/v1/health").status_code == 200
+    monkeypatch.setattr(db, "PING_AFTER_IDLE_S", 3600.0)  # busy: never idle long enough
+    own_cluster.pause()
+    own_cluster.resume()
+    first = client.get("/api/v1/health")
+    assert first.status_code == 503
+    assert first.get_json(force=True)["code"] == "database_unavailable"
+    assert client.get("/api/v1/health").status_code == 200
