@@ -1,6 +1,8 @@
 """Shared fixtures beside tests/conftest.py: the frozen clock, an app context, reference data (with
 signing keys: ``keyed``), a count of SQL statements and a real SMTP server on loopback
-(``smtp_server``). Factories (plain functions that make rows) are in tests/factories.py.
+(``smtp_server``), and Redis and nginx of the Debian packages on loopback (``RedisServer``,
+``NginxServer``) for the tests with more than one app server. Factories (plain functions that
+make rows) are in tests/factories.py.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -310,13 +313,27 @@ http {{
 """
 
 
+def nginx_binary() -> str:
+    """Where the Debian package put nginx (/usr/sbin is not on every user's PATH); without it
+    the test is skipped, or fails under CI=true."""
+    import shutil
+
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if binary is None:
+        reason = "nginx is not installed (Debian package nginx)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true needs it: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return binary
+
+
 @dataclass
 class NginxServer:
     """nginx of the Debian package on a free loopback port, in front of app servers on loopback
     ports (``upstreams``): its config, pid file and logs in ``work``, no daemon; stopped by PID."""
 
     port: int
-    work: Any
+    work: Path
     upstreams: list[int]
     process: Any = None
 
@@ -328,17 +345,9 @@ class NginxServer:
         return NGINX_CONFIG.format(work=self.work, port=self.port, servers=servers)
 
     def start(self) -> None:
-        import shutil
         import subprocess
 
-        binary = shutil.which("nginx") or (
-            "/usr/sbin/nginx" if os.access("/usr/sbin/nginx", os.X_OK) else None
-        )
-        if binary is None:
-            reason = "nginx is not installed (Debian package nginx)"
-            if os.environ.get("CI") == "true":
-                pytest.fail(f"CI=true needs it: {reason}", pytrace=False)
-            pytest.skip(reason)
+        binary = nginx_binary()
         config = self.work / "nginx.conf"
         config.write_text(self.config())
         self.process = subprocess.Popen(
@@ -353,7 +362,8 @@ class NginxServer:
                 return
             except OSError:
                 if self.process.poll() is not None or time.monotonic() > deadline:
-                    log = (self.work / "error.log").read_text() if self.process else ""
+                    error_log = self.work / "error.log"
+                    log = error_log.read_text() if error_log.exists() else ""
                     self.stop()
                     raise RuntimeError(f"nginx did not start within 10 s:\n{log}") from None
                 time.sleep(0.05)
