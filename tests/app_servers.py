@@ -33,8 +33,9 @@ class Gunicorn:
 
     def kill(self) -> None:
         """SIGKILL to the whole process group: the master and every worker, mid-request."""
-        with contextlib.suppress(ProcessLookupError):  # already killed
-            os.killpg(self.process.pid, signal.SIGKILL)
+        if self.process.returncode is None:  # not reaped yet: the group is still ours
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
         self.log.close()
 

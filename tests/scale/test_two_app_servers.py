@@ -179,7 +179,9 @@ def test_a_server_killed_mid_load_loses_no_redemption_and_books_none_twice(
     threads = [threading.Thread(target=cashier, args=(n,)) for n in range(CASHIERS)]
     for thread in threads:
         thread.start()
+    deadline = time.monotonic() + 60
     while len(sales) < 12:  # mid-burst
+        assert time.monotonic() < deadline, f"only {len(sales)} sales in 60 s"
         time.sleep(0.01)
     servers.a.kill()
     at_kill = len(sales)
