@@ -1,6 +1,8 @@
 """Shared fixtures beside tests/conftest.py: the frozen clock, an app context, reference data (with
 signing keys: ``keyed``), a count of SQL statements and a real SMTP server on loopback
-(``smtp_server``). Factories (plain functions that make rows) are in tests/factories.py.
+(``smtp_server``), and Redis and nginx of the Debian packages on loopback (``RedisServer``,
+``NginxServer``) for the tests with more than one app server. Factories (plain functions that
+make rows) are in tests/factories.py.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from dataclasses import dataclass, field
 from email import policy as email_policy
 from email.message import EmailMessage
 from email.parser import BytesParser
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -212,6 +215,12 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.stop()
 
 
+def real_clock_env() -> dict[str, str]:
+    """This process's environment without libfaketime: Redis does not start under it (the
+    shifted-clock passes), and a proxy has no dates to test."""
+    return {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and "FAKETIME" not in k}
+
+
 @dataclass
 class RedisServer:
     """A redis-server of the Debian package on a free loopback port, no disk; stopped by PID."""
@@ -233,12 +242,10 @@ class RedisServer:
             if os.environ.get("CI") == "true":
                 pytest.fail(f"CI=true needs it: {reason}", pytrace=False)
             pytest.skip(reason)
-        # Redis runs on the real clock: under libfaketime (the shifted passes) it does not start.
-        env = {k: v for k, v in os.environ.items() if k != "LD_PRELOAD" and "FAKETIME" not in k}
         self.process = subprocess.Popen(
             [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
              "--appendonly", "no", "--protected-mode", "yes"],
-            stdout=subprocess.DEVNULL, env=env,
+            stdout=subprocess.DEVNULL, env=real_clock_env(),
         )  # fmt: skip
         deadline = time.monotonic() + 10
         while True:
@@ -265,3 +272,108 @@ def redis_server() -> Iterator[RedisServer]:
     server.start()
     yield server
     server.stop()
+
+
+# -- nginx in front of app servers (tests/scale) ------------------------------------------------
+
+NGINX_CONFIG = """\
+worker_processes 1;
+pid {work}/nginx.pid;
+error_log {work}/error.log warn;
+events {{ worker_connections 256; }}
+http {{
+    access_log {work}/access.log;
+    client_body_temp_path {work}/client_body;
+    proxy_temp_path {work}/proxy;
+    fastcgi_temp_path {work}/fastcgi;
+    uwsgi_temp_path {work}/uwsgi;
+    scgi_temp_path {work}/scgi;
+    # Bodies up to the app's own limit (ALMEREPAS_MAX_CONTENT_LENGTH) stay in memory.
+    client_max_body_size 64k;
+    client_body_buffer_size 64k;
+    upstream almerepas {{
+{servers}
+    }}
+    server {{
+        listen 127.0.0.1:{port};
+        location / {{
+            proxy_pass http://almerepas;
+            proxy_set_header Host $host;
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            # A server that refuses the connection or answers 502: the next one gets the request.
+            # A POST already sent is not sent again (nginx's rule for non-idempotent methods): the
+            # client gets the 502 and sends it again with its Idempotency-Key.
+            proxy_next_upstream error timeout http_502;
+            proxy_connect_timeout 2s;
+            proxy_read_timeout 35s;
+        }}
+    }}
+}}
+"""
+
+
+def nginx_binary() -> str:
+    """Where the Debian package put nginx (/usr/sbin is not on every user's PATH); without it
+    the test is skipped, or fails under CI=true."""
+    import shutil
+
+    binary = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if binary is None:
+        reason = "nginx is not installed (Debian package nginx)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI=true needs it: {reason}", pytrace=False)
+        pytest.skip(reason)
+    return binary
+
+
+@dataclass
+class NginxServer:
+    """nginx of the Debian package on a free loopback port, in front of app servers on loopback
+    ports (``upstreams``): its config, pid file and logs in ``work``, no daemon; stopped by PID."""
+
+    port: int
+    work: Path
+    upstreams: list[int]
+    process: Any = None
+
+    def config(self) -> str:
+        servers = "\n".join(
+            f"        server 127.0.0.1:{port} max_fails=1 fail_timeout=10s;"
+            for port in self.upstreams
+        )
+        return NGINX_CONFIG.format(work=self.work, port=self.port, servers=servers)
+
+    def start(self) -> None:
+        import subprocess
+
+        binary = nginx_binary()
+        config = self.work / "nginx.conf"
+        config.write_text(self.config())
+        self.process = subprocess.Popen(
+            [binary, "-c", str(config), "-p", str(self.work), "-e", str(self.work / "error.log"),
+             "-g", "daemon off;"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=real_clock_env(),
+        )  # fmt: skip
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                if self.process.poll() is not None or time.monotonic() > deadline:
+                    error_log = self.work / "error.log"
+                    log = error_log.read_text() if error_log.exists() else ""
+                    self.stop()
+                    raise RuntimeError(f"nginx did not start within 10 s:\n{log}") from None
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        """SIGQUIT to the master (graceful: it ends its worker too), by PID."""
+        if self.process is not None:
+            import signal
+
+            if self.process.poll() is None:
+                self.process.send_signal(signal.SIGQUIT)
+            self.process.wait(timeout=10)
+            self.process = None

@@ -6,18 +6,11 @@ and the ledger balances."""
 from __future__ import annotations
 
 import http.client
-import json
-import os
 import secrets
-import signal
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
 
 import pytest
 from sqlalchemy import func, select
@@ -26,74 +19,12 @@ from sqlalchemy.orm import Session
 from almerepas.core.db import make_engine
 from almerepas.ledger import posting as ledger
 from almerepas.models import Redemption
-from bench.redeem import SCHEME, SETTINGS, Seeded, fresh_codes, seed_ours
+from bench.redeem import Seeded, fresh_codes, seed_ours
+from tests.app_servers import Sale, redeem, request, start_gunicorn
 from tests.conftest import Backend
-from tests.fixtures import free_port
 
 pytestmark = pytest.mark.postgres_only
-ROOT = Path(__file__).resolve().parents[2]
-GUNICORN = Path(sys.executable).with_name("gunicorn")
 CASHIERS = 4
-
-
-@dataclass
-class Gunicorn:
-    process: subprocess.Popen[bytes]
-    port: int
-    log: IO[bytes]
-
-    def kill(self) -> None:
-        """SIGKILL to the whole process group: the master and every worker, mid-request."""
-        os.killpg(self.process.pid, signal.SIGKILL)
-        self.process.wait(timeout=30)
-        self.log.close()
-
-
-def start(url: str, work: Path) -> Gunicorn:
-    port = free_port()
-    env = {**os.environ, **SETTINGS, "ALMEREPAS_DATABASE_URL": url,
-           "ALMEREPAS_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}  # fmt: skip
-    log = (work / f"gunicorn-{port}.log").open("wb")
-    process = subprocess.Popen(
-        [str(GUNICORN), "-c", str(ROOT / "gunicorn.conf.py"), "wsgi:app"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
-    server = Gunicorn(process, port, log)
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            if request(port, "GET", "/api/v1/health", None, {})[0] == 200:
-                return server
-        except OSError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            server.kill()
-            raise RuntimeError((work / f"gunicorn-{port}.log").read_text()[-3000:])
-        time.sleep(0.2)
-
-
-def request(
-    port: int, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str]
-) -> tuple[int, dict[str, Any]]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
-    try:
-        payload = json.dumps(body) if body is not None else None
-        conn.request(method, path, payload, {"Content-Type": "application/json", **headers})
-        response = conn.getresponse()
-        raw = response.read()
-        return response.status, json.loads(raw) if raw else {}
-    finally:
-        conn.close()
-
-
-@dataclass
-class Sale:
-    """One redemption a cashier tried: its key, and the answer if one came."""
-
-    key: str
-    reference: str
-    device: str
-    status: int | None = None
 
 
 @pytest.fixture
@@ -110,7 +41,7 @@ def test_a_killed_server_loses_no_redemption_and_books_none_twice(
 ) -> None:
     url, made = seeded
     codes = fresh_codes(made, 60, 60)
-    server = start(url, tmp_path)
+    server = start_gunicorn(url, tmp_path)
     sales: list[Sale] = []
     lock = threading.Lock()
 
@@ -145,7 +76,7 @@ def test_a_killed_server_loses_no_redemption_and_books_none_twice(
     unanswered = [sale for sale in sales if sale.status is None]
     assert any(sale.status == 201 for sale in sales)
 
-    again = start(url, tmp_path)
+    again = start_gunicorn(url, tmp_path)
     try:
         for sale in unanswered:
             sale.status, body = redeem(again.port, sale)
@@ -164,11 +95,3 @@ def test_a_killed_server_loses_no_redemption_and_books_none_twice(
         assert ledger.find_drift(session) == []
         assert all(total == 0 for total in ledger.unit_totals(session).values())
     engine.dispose()
-
-
-def redeem(port: int, sale: Sale) -> tuple[int, dict[str, Any]]:
-    return request(
-        port, "POST", "/api/v1/partner/redemptions",
-        {"scan_reference": sale.reference, "scheme": SCHEME, "amount": 1},
-        {"Authorization": f"Bearer {sale.device}", "Idempotency-Key": sale.key},
-    )  # fmt: skip
