@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 #: The API's version (semver); every change to it has an entry in almerepas/api/changelog.py.
-API_VERSION = "0.3.0"
+API_VERSION = "0.4.0"
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see load_config
 
@@ -114,6 +114,11 @@ def load_config(
         # The schema owner's URL for `almerepas db upgrade|downgrade|check`; none: DATABASE_URL.
         # On PostgreSQL a separate owner leaves the app row rights only (README, Configuration).
         "MIGRATION_DATABASE_URL": env.get("ALMEREPAS_MIGRATION_DATABASE_URL") or None,
+        # A PostgreSQL read replica (hot standby) the reports and their CSV files read from
+        # (docs/operations.md, "Read replica"); none: they read DATABASE_URL like everything else.
+        "REPLICA_DATABASE_URL": env.get("ALMEREPAS_REPLICA_DATABASE_URL") or None,
+        # Seconds a replica may be behind before the pages say its figures may be behind.
+        "REPLICA_MAX_LAG": int(env.get("ALMEREPAS_REPLICA_MAX_LAG", 60)),
         # Where the rate limits count (docs/security.md): shared by every worker and server.
         "REDIS_URL": env.get("ALMEREPAS_REDIS_URL") or None,
         # Seconds to wait for PostgreSQL to answer a new connection before the request is a 503.
