@@ -8,6 +8,8 @@ app is on the primary at once, and the report does not show it until replay resu
 
 from __future__ import annotations
 
+import csv
+import io
 import logging
 import time
 from collections.abc import Callable, Iterator
@@ -15,14 +17,14 @@ from collections.abc import Callable, Iterator
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from almerepas.core import clock
 from almerepas.core.db import make_engine
 from almerepas.http.guard import SESSION_TOKEN_KEY
-from almerepas.models import Role, Scheme
+from almerepas.models import AuditEvent, Role, Scheme
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 from almerepas.staff.tokens import issue_token
 from tests.conftest import IN_CI, Backend
@@ -169,6 +171,14 @@ def _report_budget(client: FlaskClient, headers: dict[str, str]) -> tuple[int, d
     return fund["annual_budget"], body
 
 
+def _csv_budget(pages: FlaskClient) -> str:
+    """The Stadsfonds's yearly budget in the schemes table's CSV file."""
+    response = pages.get("/medewerkers/cijfers/regelingen.csv?jaar=2026")
+    header, *rows = csv.reader(io.StringIO(response.text))
+    fund = next(row for row in rows if row[0] == "stadsfonds")
+    return fund[header.index("Jaarbudget")]
+
+
 def test_a_report_reads_the_replica_and_says_when_it_is_behind(
     replica_app: Flask,
     year_url: str,
@@ -205,6 +215,10 @@ def test_a_report_reads_the_replica_and_says_when_it_is_behind(
     assert "Deze cijfers lopen mogelijk achter: bijgewerkt tot " in html
     assert f"{moment}. Wat daarna is gebeurd, staat er nog niet in." in html
     assert "€ 330,00 van € 2.000,00 (17%)" in html
+    rows = list(
+        csv.reader(io.StringIO(pages.get("/medewerkers/cijfers/regelingen.csv?jaar=2026").text))
+    )
+    assert "200000" in next(row for row in rows if row[0] == "stadsfonds")
     assert "Deze cijfers zijn op dit moment geteld." not in html
 
     with standby.connect() as conn:
@@ -214,6 +228,10 @@ def test_a_report_reads_the_replica_and_says_when_it_is_behind(
     assert budget == NEW_BUDGET and fresh["data_behind"] is False
     html = main_of(page(pages.get("/medewerkers/cijfers?jaar=2026")))
     assert "€ 330,00 van € 3.000,00 (11%)" in html
+    rows = list(
+        csv.reader(io.StringIO(pages.get("/medewerkers/cijfers/regelingen.csv?jaar=2026").text))
+    )
+    assert "300000" in next(row for row in rows if row[0] == "stadsfonds")
     assert "lopen mogelijk achter" not in html and "Cijfers van " in html
 
 
@@ -235,6 +253,24 @@ def test_a_write_goes_to_the_primary_and_reaches_the_replica(
     assert _budget(year_url) == 2500_00
     _caught_up(primary, standby)
     assert _budget(_on(year_url, replica.port)) == 2500_00
+
+    # A look at the signals reads the replica and writes its audit row on the primary.
+    looked = client.get(
+        "/api/v1/signals?from=2026-06-01&to=2026-06-30", headers=staff(Role.finance)
+    )
+    assert looked.status_code == 200, looked.get_json()
+    assert looked.get_json()["data_as_of"] is not None
+    assert _signal_views(year_url) == 1
+    _caught_up(primary, standby)
+    assert _signal_views(_on(year_url, replica.port)) == 1
+
+
+def _signal_views(url: str) -> int:
+    engine = make_engine(url)
+    with Session(engine) as session:
+        views = session.scalar(select(func.count()).where(AuditEvent.action == "signals.view"))
+    engine.dispose()
+    return int(views or 0)
 
 
 def test_a_replica_that_is_down_leaves_the_reports_on_the_primary(
