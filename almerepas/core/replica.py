@@ -32,10 +32,6 @@ class Freshness:
     server_now: dt.datetime
     behind: bool
 
-    @property
-    def lag(self) -> dt.timedelta | None:
-        return None if self.as_of is None else max(self.server_now - self.as_of, dt.timedelta())
-
 
 def freshness(session: Session, max_lag: dt.timedelta) -> Freshness:
     """Ask the replica up to when it has replayed; behind when that is more than ``max_lag`` ago.

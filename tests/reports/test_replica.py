@@ -261,8 +261,13 @@ def test_a_write_goes_to_the_primary_and_reaches_the_replica(
     assert looked.status_code == 200, looked.get_json()
     assert looked.get_json()["data_as_of"] is not None
     assert _signal_views(year_url) == 1
+    signals_page = _page_client(replica_app, year_url, Role.finance).get(
+        "/medewerkers/signalen?van=01-06-2026&tot=30-06-2026"
+    )
+    assert "Cijfers van " in main_of(page(signals_page))
+    assert _signal_views(year_url) == 2
     _caught_up(primary, standby)
-    assert _signal_views(_on(year_url, replica.port)) == 1
+    assert _signal_views(_on(year_url, replica.port)) == 2
 
 
 def _signal_views(url: str) -> int:
