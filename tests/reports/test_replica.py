@@ -69,12 +69,9 @@ def year_url(backend: Backend) -> str:
     return url
 
 
-def _on(url: str, port: int, role: str | None = None) -> str:
-    """The same database on another server (the replica), or as another role."""
-    changed = make_url(url).set(port=port)
-    if role is not None:
-        changed = changed.set(username=role)
-    return changed.render_as_string(hide_password=False)
+def _on(url: str, port: int) -> str:
+    """The same database, as the same role, on another server (the replica)."""
+    return make_url(url).set(port=port).render_as_string(hide_password=False)
 
 
 @pytest.fixture
