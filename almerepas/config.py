@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 #: The API's version (semver); every change to it has an entry in almerepas/api/changelog.py.
-API_VERSION = "0.3.0"
+API_VERSION = "0.4.0"
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see load_config
 
@@ -99,6 +99,13 @@ def load_config(
             "password login and without the gemeente's identity provider nobody can log in"
         )
 
+    replica_url = env.get("ALMEREPAS_REPLICA_DATABASE_URL") or None
+    if replica_url is not None and not replica_url.startswith("postgresql"):
+        raise ConfigError(
+            "ALMEREPAS_REPLICA_DATABASE_URL must be a PostgreSQL URL (a hot standby of the "
+            "database), not a SQLite file: leave it unset to read the figures from the database"
+        )
+
     log_format = env.get("ALMEREPAS_LOG_FORMAT") or (
         "json" if environment == "production" else "text"
     )
@@ -114,6 +121,11 @@ def load_config(
         # The schema owner's URL for `almerepas db upgrade|downgrade|check`; none: DATABASE_URL.
         # On PostgreSQL a separate owner leaves the app row rights only (README, Configuration).
         "MIGRATION_DATABASE_URL": env.get("ALMEREPAS_MIGRATION_DATABASE_URL") or None,
+        # A PostgreSQL read replica (hot standby) the reports and their CSV files read from
+        # (docs/operations.md, "Read replica"); none: they read DATABASE_URL like everything else.
+        "REPLICA_DATABASE_URL": replica_url,
+        # Seconds a replica may be behind before the pages say its figures may be behind.
+        "REPLICA_MAX_LAG": int(env.get("ALMEREPAS_REPLICA_MAX_LAG", 60)),
         # Where the rate limits count (docs/security.md): shared by every worker and server.
         "REDIS_URL": env.get("ALMEREPAS_REDIS_URL") or None,
         # Seconds to wait for PostgreSQL to answer a new connection before the request is a 503.

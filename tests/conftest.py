@@ -298,6 +298,8 @@ def make_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[...,
     yield build
     for app in apps:
         app.extensions["almerepas.engine"].dispose()
+        if "almerepas.replica_engine" in app.extensions:
+            app.extensions["almerepas.replica_engine"].dispose()
 
 
 @pytest.fixture

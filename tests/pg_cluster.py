@@ -1,5 +1,8 @@
 """A throwaway PostgreSQL 15 cluster for the test suite: started on a free loopback port, stopped
-by its PID. PostgreSQL refuses to run as root, so as root the server runs as the postgres user."""
+by its PID. PostgreSQL refuses to run as root, so as root the server runs as the postgres user.
+
+:func:`start_replica` adds a streaming replica of a running cluster (``pg_basebackup -R``), for
+the tests of reports read from a replica (tests/reports/test_replica.py)."""
 
 from __future__ import annotations
 
@@ -67,17 +70,27 @@ def _as_owner(cmd: list[str], owner: str | None) -> list[str]:
     return ["runuser", "-u", owner, "--", *cmd] if owner else cmd
 
 
-def start_cluster() -> Cluster:
-    if not (PG_BIN / "initdb").exists():
-        raise ClusterUnavailable(f"no PostgreSQL server binaries in {PG_BIN}")
-    owner = "postgres" if os.geteuid() == 0 else None
+def _server_owner() -> str | None:
+    return "postgres" if os.geteuid() == 0 else None
+
+
+def _base_folder(owner: str | None, prefix: str) -> Path:
+    """A new folder for a data folder and its log, owned by the server's user."""
     # Every folder above the data folder must be traversable by the server's user.
-    base = Path(tempfile.mkdtemp(prefix="almerepas-pg-", dir="/tmp"))
+    base = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
     base.chmod(0o755)
-    data_dir = base / "data"
     if owner:
         entry = pwd.getpwnam(owner)
         os.chown(base, entry.pw_uid, entry.pw_gid)
+    return base
+
+
+def start_cluster() -> Cluster:
+    if not (PG_BIN / "initdb").exists():
+        raise ClusterUnavailable(f"no PostgreSQL server binaries in {PG_BIN}")
+    owner = _server_owner()
+    base = _base_folder(owner, "almerepas-pg-")
+    data_dir = base / "data"
     port = _free_port()
     log = base / "server.log"
     try:
@@ -108,6 +121,56 @@ def start_cluster() -> Cluster:
             details += log.read_text(errors="replace")
         shutil.rmtree(base, ignore_errors=True)
         raise ClusterUnavailable(f"PostgreSQL did not start: {details}") from exc
+    pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
+    return Cluster(data_dir=data_dir, port=port, pid=pid, owner=owner)
+
+
+def start_replica(primary_host: str, primary_port: int) -> Cluster:
+    """A hot standby of the cluster on ``primary_port``, streaming from it, on a port of its own.
+
+    ``pg_basebackup -R`` copies the running cluster (a fast checkpoint, the WAL streamed beside
+    it) and writes standby.signal and primary_conninfo; the cluster's defaults (wal_level replica,
+    ten WAL senders, initdb's pg_hba ``replication`` lines for loopback with trust) allow it.
+    """
+    if not (PG_BIN / "pg_basebackup").exists():
+        raise ClusterUnavailable(f"no PostgreSQL server binaries in {PG_BIN}")
+    owner = _server_owner()
+    base = _base_folder(owner, "almerepas-pg-replica-")
+    data_dir = base / "data"
+    port = _free_port()
+    try:
+        subprocess.run(
+            _as_owner(
+                [
+                    str(PG_BIN / "pg_basebackup"),
+                    "-h",
+                    primary_host,
+                    "-p",
+                    str(primary_port),
+                    "-U",
+                    "postgres",
+                    "-D",
+                    str(data_dir),
+                    "-R",
+                    "-X",
+                    "stream",
+                    "--checkpoint=fast",
+                    "--no-sync",
+                ],
+                owner,
+            ),
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        _pg_ctl_start(data_dir, port, owner)
+    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        details = (exc.stderr or b"").decode(errors="replace")
+        log = base / "server.log"
+        if log.exists():
+            details += log.read_text(errors="replace")
+        shutil.rmtree(base, ignore_errors=True)
+        raise ClusterUnavailable(f"the replica did not start: {details}") from exc
     pid = int((data_dir / "postmaster.pid").read_text().splitlines()[0])
     return Cluster(data_dir=data_dir, port=port, pid=pid, owner=owner)
 

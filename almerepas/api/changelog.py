@@ -28,6 +28,17 @@ class Release:
 #: Newest first. Written for the developers of clients, in Dutch like the rest of the document.
 RELEASES: tuple[Release, ...] = (
     Release(
+        "0.4.0",
+        dt.date(2026, 12, 1),
+        (
+            "Nieuw in GET /reports/schemes, /reports/districts, /reports/months, "
+            "/reports/partners en /signals: data_as_of, tot wanneer een kopie van de database "
+            "(read replica) is bijgewerkt, en data_behind, true als die kopie meer achterloopt "
+            "dan de ingestelde grens; data_as_of is leeg als de cijfers uit de database zelf "
+            "komen.",
+        ),
+    ),
+    Release(
         "0.3.0",
         dt.date(2026, 12, 1),
         (

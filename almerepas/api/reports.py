@@ -1,5 +1,6 @@
 """Figures for policy staff through the API (docs/reports.md): the same protected tables as the
-pages, one object per row; a count of fewer than 10 persons is the string "< 10"."""
+pages, one object per row; a count of fewer than 10 persons is the string "< 10". They read
+through the read session (a replica when configured) and say up to when it has replayed."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 import marshmallow as ma
 from marshmallow import fields, validate
 
-from almerepas.core.session import get_session, transactional
+from almerepas.core.session import get_read_freshness, get_read_session, transactional
 from almerepas.households.models import District
 from almerepas.http.guard import require_role
 from almerepas.http.rest import Blueprint
@@ -129,6 +130,20 @@ def _page(rows: type[ma.Schema]) -> type[ma.Schema]:
                     "wat daarna gebeurde staat er nog niet in. Leeg: nu geteld."
                 },
             ),
+            "data_as_of": fields.AwareDateTime(
+                allow_none=True,
+                metadata={
+                    "description": "Gelezen uit een kopie van de database (read replica): alles "
+                    "wat tot dit moment is vastgelegd staat erin. Leeg: gelezen uit de database "
+                    "zelf (actueel), of de kopie weet het niet (dan is data_behind true)."
+                },
+            ),
+            "data_behind": fields.Boolean(
+                metadata={
+                    "description": "De kopie loopt meer achter dan ALMEREPAS_REPLICA_MAX_LAG "
+                    "seconden: de cijfers lopen mogelijk achter."
+                },
+            ),
         },
         name=f"{rows.__name__.removesuffix('Schema')}PageSchema",
     )
@@ -141,11 +156,14 @@ def _filter(args: dict[str, Any]) -> ReportFilter:
 
 def _rows(table: tables.Table, f: ReportFilter) -> dict[str, Any]:
     keys = [c.key for c in table.columns]
+    fresh = get_read_freshness()
     total = dict(zip(keys, table.totals, strict=True)) if table.totals else None
     return {
         "rows": [dict(zip(keys, row, strict=True)) for row in table.rows],
         "total": total,
-        "counted_at": snapshot.taken_at(get_session(), f.year),
+        "counted_at": snapshot.taken_at(get_read_session(), f.year),
+        "data_as_of": fresh.as_of if fresh else None,
+        "data_behind": fresh is not None and fresh.behind,
     }
 
 
@@ -157,7 +175,7 @@ def _rows(table: tables.Table, f: ReportFilter) -> dict[str, Any]:
 def schemes(args: dict[str, Any]) -> dict[str, Any]:
     """Per regeling: bereik, de trechter en de bedragen. Kleine aantallen als "< 10"."""
     f = _filter(args)
-    return _rows(tables.schemes_table(get_session(), f), f)
+    return _rows(tables.schemes_table(get_read_session(), f), f)
 
 
 @blp.route("/reports/districts", operation_id="getDistrictReport")
@@ -168,7 +186,7 @@ def schemes(args: dict[str, Any]) -> dict[str, Any]:
 def districts(args: dict[str, Any]) -> dict[str, Any]:
     """Eén regeling per wijk, met het totaal; ook wat een klein getal verraadt is verborgen."""
     f = _filter(args)
-    return _rows(tables.districts_table(get_session(), f, args["scheme"]), f)
+    return _rows(tables.districts_table(get_read_session(), f, args["scheme"]), f)
 
 
 @blp.route("/reports/months", operation_id="getMonthReport")
@@ -179,7 +197,7 @@ def districts(args: dict[str, Any]) -> dict[str, Any]:
 def months(args: dict[str, Any]) -> dict[str, Any]:
     """Per regeling en maand: recht, en wie er tot het eind van de maand iets van gebruikte."""
     f = _filter(args)
-    return _rows(tables.months_table(get_session(), f), f)
+    return _rows(tables.months_table(get_read_session(), f), f)
 
 
 @blp.route("/reports/partners", operation_id="getPartnerReport")
@@ -190,4 +208,4 @@ def months(args: dict[str, Any]) -> dict[str, Any]:
 def partners(args: dict[str, Any]) -> dict[str, Any]:
     """Per partner en regeling: hoe vaak en hoeveel er is gebruikt."""
     f = _filter(args)
-    return _rows(tables.partners_table(get_session(), f), f)
+    return _rows(tables.partners_table(get_read_session(), f), f)

@@ -12,7 +12,12 @@ from flask import current_app
 from marshmallow import fields, validates_schema
 
 from almerepas.audit import log as audit
-from almerepas.core.session import get_session, transactional
+from almerepas.core.session import (
+    get_read_freshness,
+    get_read_session,
+    get_session,
+    transactional,
+)
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.rest import Blueprint
 from almerepas.reports import signals
@@ -114,6 +119,19 @@ class SignalsSchema(ma.Schema):
     expiry_spikes = fields.List(fields.Nested(ExpirySpikeSchema), required=True)
     unusual_days = fields.List(fields.Nested(UnusualDaySchema), required=True)
     two_places = fields.List(fields.Nested(TwoPlacesSchema), required=True)
+    data_as_of = fields.AwareDateTime(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Gelezen uit een kopie van de database (read replica): alles wat tot "
+            "dit moment is vastgelegd staat erin. Leeg: gelezen uit de database zelf (actueel), "
+            "of de kopie weet het niet (dan is data_behind true)."
+        },
+    )
+    data_behind = fields.Boolean(
+        required=True,
+        metadata={"description": "De kopie loopt meer achter dan de ingestelde grens"},
+    )
 
 
 @blp.route("/signals", operation_id="getSignals")
@@ -123,7 +141,8 @@ class SignalsSchema(ma.Schema):
 @transactional
 def signals_list(args: dict[str, Any]) -> dict[str, Any]:
     """Vier signalen voor de periode, elk met het bewijs; geen oordeel, om na te kijken."""
-    session, first, last = get_session(), args["first"], args["last"]
+    # Read from a replica when configured; the audit row is written to the primary.
+    session, first, last = get_read_session(), args["first"], args["last"]
     t = signals.from_settings(current_app.config)
     found: dict[str, Any] = {
         "whole_budgets": signals.whole_budgets(session, first, last, t),
@@ -132,8 +151,16 @@ def signals_list(args: dict[str, Any]) -> dict[str, Any]:
         "two_places": signals.two_places(session, first, last, t),
     }
     audit.record(
-        session, actor=current_actor(), action="signals.view", entity_type="signals",
+        get_session(), actor=current_actor(), action="signals.view", entity_type="signals",
         entity_id=0, changes={"from": first.isoformat(), "to": last.isoformat(),
                               "listed": sum(len(v) for v in found.values())},
     )  # fmt: skip
-    return {"first": first, "last": last, "thresholds": dataclasses.asdict(t), **found}
+    fresh = get_read_freshness()
+    return {
+        "first": first,
+        "last": last,
+        "thresholds": dataclasses.asdict(t),
+        **found,
+        "data_as_of": fresh.as_of if fresh else None,
+        "data_behind": fresh is not None and fresh.behind,
+    }

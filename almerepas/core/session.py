@@ -8,12 +8,18 @@ PostgreSQL serialization failure or deadlock. A page that catches a refusal to s
 error answers 400 and commits what it did do (the audit row of the household it showed): so an
 operation that can be refused halfway is atomic itself (a savepoint), never the caller's care.
 
+Reports may read a replica (``REPLICA_DATABASE_URL``): :func:`get_read_session` is a read-only
+session on it, or the request's own session when there is none or it cannot be reached. Only
+read-only report and export paths use it; every write goes through :func:`get_session`.
+
 The only module in ``core`` that knows Flask: the request's session lives on ``flask.g``.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
+import logging
 import random
 import time
 from collections.abc import Callable
@@ -27,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from almerepas.core.crypto import Keyring
 from almerepas.core.db import make_engine
 from almerepas.core.errors import DatabaseBusy, DatabaseUnavailable
+from almerepas.core.replica import Freshness, freshness
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -39,6 +46,11 @@ RETRYABLE_SQLSTATES = {"40001", "40P01"}
 MAX_ATTEMPTS = 5
 #: PostgreSQL SQLSTATEs that mean the server cannot be reached or is starting or stopping.
 UNAVAILABLE_SQLSTATES = {"08000", "08001", "08003", "08006", "57P01", "57P02", "57P03"}
+#: After the replica could not be reached, reports read the primary this long before trying it
+#: again, so that a replica that is down costs one connect timeout, not one per request.
+REPLICA_RETRY_S = 30.0
+
+log = logging.getLogger(__name__)
 
 
 def init_app_database(app: Flask) -> None:
@@ -57,8 +69,21 @@ def init_app_database(app: Flask) -> None:
         argon2_profile=app.config.get("ARGON2_PROFILE", "rfc_9106_low_memory"),
     )
 
+    if app.config.get("REPLICA_DATABASE_URL"):
+        replica = make_engine(
+            app.config["REPLICA_DATABASE_URL"],
+            connect_timeout_s=app.config["DATABASE_CONNECT_TIMEOUT"],
+        )
+        app.extensions["almerepas.replica_engine"] = replica
+        # Every transaction on it is READ ONLY, also when the URL names a primary by mistake.
+        app.extensions["almerepas.replica_sessionmaker"] = sessionmaker(
+            bind=replica.execution_options(postgresql_readonly=True), expire_on_commit=False
+        )
+        app.extensions["almerepas.replica_retry_at"] = 0.0
+
     @app.teardown_appcontext
     def _close_session(_exc: BaseException | None) -> None:
+        _close_read_session()
         session = g.pop("db_session", None)
         if session is not None:
             session.close()
@@ -70,6 +95,53 @@ def get_session() -> Session:
         g.db_session = current_app.extensions["almerepas.sessionmaker"]()
     session: Session = g.db_session
     return session
+
+
+def get_read_session() -> Session:
+    """The session reports and exports read through: the replica's, else the request's own.
+
+    Read-only: never write through it (a replica refuses, so such a write fails loudly). When
+    the replica cannot be reached the request reads the primary and the log says so.
+    """
+    if "db_read_session" not in g:
+        g.db_read_session, g.db_freshness = _open_read_session()
+    session: Session = g.db_read_session
+    return session
+
+
+def get_read_freshness() -> Freshness | None:
+    """How fresh :func:`get_read_session` is; None when it is the primary's (current)."""
+    get_read_session()
+    fresh: Freshness | None = g.db_freshness
+    return fresh
+
+
+def _open_read_session() -> tuple[Session, Freshness | None]:
+    maker = current_app.extensions.get("almerepas.replica_sessionmaker")
+    if maker is None or time.monotonic() < current_app.extensions["almerepas.replica_retry_at"]:
+        return get_session(), None
+    session: Session = maker()
+    max_lag = dt.timedelta(seconds=current_app.config["REPLICA_MAX_LAG"])
+    try:
+        return session, freshness(session, max_lag)
+    except DBAPIError as exc:
+        session.close()
+        current_app.extensions["almerepas.replica_retry_at"] = time.monotonic() + REPLICA_RETRY_S
+        # The driver's class only: its message may hold the host and the role.
+        log.warning(
+            "read replica unavailable (%s): reports read the primary for %d s",
+            type(exc.orig).__name__,
+            REPLICA_RETRY_S,
+        )
+        return get_session(), None
+
+
+def _close_read_session() -> None:
+    """End the replica's read-only transaction (a rollback: nothing was written)."""
+    session = g.pop("db_read_session", None)
+    g.pop("db_freshness", None)
+    if session is not None and session is not g.get("db_session"):
+        session.close()
 
 
 def get_keys() -> Keyring:
@@ -155,7 +227,12 @@ def transactional(func: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        return run_unit_of_work(get_session(), lambda: func(*args, **kwargs))
+        def work() -> R:
+            # A retry (a replica cancels a query that conflicts with replay: 40001) reads afresh.
+            _close_read_session()
+            return func(*args, **kwargs)
+
+        return run_unit_of_work(get_session(), work)
 
     return wrapper
 

@@ -20,11 +20,12 @@ from flask_babel import gettext as _
 from almerepas.audit import log as audit
 from almerepas.core import clock
 from almerepas.core.money import format_cents
-from almerepas.core.session import get_session, transactional
+from almerepas.core.session import get_read_session, get_session, transactional
 from almerepas.http.guard import current_actor, require_role
 from almerepas.reports import signals
 from almerepas.web.caseworker import no_store
 from almerepas.web.forms import parse_day
+from almerepas.web.reports import freshness_context
 
 blp = Blueprint("signal_pages", __name__, url_prefix="/medewerkers/signalen")
 blp.after_request(no_store)
@@ -76,7 +77,7 @@ def _ids(ids: tuple[int, ...]) -> str:
 
 
 def _tables(first: dt.date, last: dt.date, t: signals.Thresholds) -> list[Table]:
-    session = get_session()
+    session = get_read_session()  # a replica when configured; the audit row goes to the primary
     whole = signals.whole_budgets(session, first, last, t)
     spikes = signals.expiry_spikes(session, first, last, t)
     days = signals.unusual_days(session, first, last, t)
@@ -196,6 +197,7 @@ def page() -> ResponseReturnValue:
         "tables": found,
         "cell_text": cell_text,
         "query": {"van": first.isoformat(), "tot": last.isoformat()},
+        **freshness_context(),
     }
     return render_template("signals/page.html", **context), 400 if errors else 200
 

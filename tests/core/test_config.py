@@ -15,6 +15,7 @@ def test_defaults_need_nothing_installed(tmp_path: Path) -> None:
     assert config["DATABASE_URL"] == f"sqlite:///{tmp_path / 'almerepas.sqlite3'}"
     assert config["MIGRATION_DATABASE_URL"] is None  # the db commands then use DATABASE_URL
     assert config["REDIS_URL"] is None
+    assert config["REPLICA_DATABASE_URL"] is None  # the reports read DATABASE_URL
     assert config["ENV"] == "development"
 
 
@@ -94,3 +95,15 @@ def test_the_public_url_is_the_documents_server(tmp_path: Path) -> None:
     }
     with pytest.raises(ConfigError, match="ALMEREPAS_PUBLIC_URL"):
         load_config(tmp_path, environ=production)
+
+
+def test_a_read_replica_must_be_postgresql(tmp_path: Path) -> None:
+    replica = "postgresql+psycopg://reports@standby.internal/almerepas"
+    config = load_config(
+        tmp_path,
+        environ={"ALMEREPAS_REPLICA_DATABASE_URL": replica, "ALMEREPAS_REPLICA_MAX_LAG": "120"},
+    )
+    assert (config["REPLICA_DATABASE_URL"], config["REPLICA_MAX_LAG"]) == (replica, 120)
+    assert load_config(tmp_path, environ={})["REPLICA_MAX_LAG"] == 60
+    with pytest.raises(ConfigError, match="ALMEREPAS_REPLICA_DATABASE_URL"):
+        load_config(tmp_path, environ={"ALMEREPAS_REPLICA_DATABASE_URL": "sqlite:///copy.db"})

@@ -1,6 +1,7 @@
 """Figures for policy staff (docs/reports.md): take-up, spend and reach per scheme, district and
 month, as tables with SVG charts and a CSV file of every table. No JavaScript; small counts of
-persons are hidden as "< 10" in the domain's tables (almerepas.reports.tables), so here too."""
+persons are hidden as "< 10" in the domain's tables (almerepas.reports.tables), so here too.
+They read through the read session: a replica when one is configured, and then say how fresh."""
 
 from __future__ import annotations
 
@@ -16,7 +17,8 @@ from sqlalchemy import select
 
 from almerepas.core import clock
 from almerepas.core.money import format_cents
-from almerepas.core.session import get_session, transactional
+from almerepas.core.replica import Freshness
+from almerepas.core.session import get_read_freshness, get_read_session, transactional
 from almerepas.households.models import District
 from almerepas.http.guard import require_role
 from almerepas.reports import snapshot, tables
@@ -72,7 +74,7 @@ def _translated(table: tables.Table) -> tables.Table:
     keys = [c.key for c in table.columns]
     rows = [_labels(row, table) for row in table.rows]
     if "name" in keys and "scheme" in keys:
-        names = {s.code: scheme_name(s) for s in get_session().scalars(select(Scheme))}
+        names = {s.code: scheme_name(s) for s in get_read_session().scalars(select(Scheme))}
         at, code = keys.index("name"), keys.index("scheme")
         rows = [[*row[:at], names.get(str(row[code]), row[at]), *row[at + 1 :]] for row in rows]
     totals = _labels(table.totals, table) if table.totals is not None else None
@@ -87,13 +89,33 @@ def _labels(row: list[tables.Cell], table: tables.Table) -> list[tables.Cell]:
 
 
 def _scheme_tables(f: ReportFilter) -> dict[str, tables.Table]:
-    session = get_session()
+    session = get_read_session()
     found = {
         "regelingen": tables.schemes_table(session, f),
         "maanden": tables.months_table(session, f),
         "partners": tables.partners_table(session, f),
     }
     return {key: _translated(table) for key, table in found.items()}
+
+
+def freshness_context() -> dict[str, Any]:
+    """What the page says of a replica it read: up to when, and whether that may be behind."""
+    fresh = get_read_freshness()
+    return {
+        "replica": fresh is not None,
+        "replica_as_of": replica_moment(fresh) if fresh else None,
+        "replica_behind": fresh is not None and fresh.behind,
+    }
+
+
+def replica_moment(fresh: Freshness) -> str | None:
+    """The replayed moment on Almere's clock: the time, with the day when it is not today's."""
+    if fresh.as_of is None:
+        return None
+    moment = fresh.as_of.astimezone(clock.LOCAL)
+    if moment.date() != fresh.server_now.astimezone(clock.LOCAL).date():
+        return moment.strftime("%d-%m-%Y %H:%M:%S")
+    return moment.strftime("%H:%M:%S")
 
 
 def cell_text(cell: tables.Cell, kind: str, unit: str) -> str:
@@ -132,7 +154,8 @@ def page() -> ResponseReturnValue:
     if codes and scheme not in codes:
         errors.append(("regeling", _("Kies een regeling uit de lijst.")))
         scheme = codes[0]
-    districts = _translated(tables.districts_table(get_session(), f, scheme)) if codes else None
+    session = get_read_session()
+    districts = _translated(tables.districts_table(session, f, scheme)) if codes else None
     schemes = found["regelingen"]
     keys = [c.key for c in schemes.columns]
     spent_texts = {
@@ -143,7 +166,7 @@ def page() -> ResponseReturnValue:
         )
         for row in schemes.rows
     }
-    counted_at = snapshot.taken_at(get_session(), f.year)
+    counted_at = snapshot.taken_at(session, f.year)
     context: dict[str, Any] = {
         "filter": f,
         "counted_at": counted_at.astimezone(clock.LOCAL) if counted_at else None,
@@ -162,6 +185,7 @@ def page() -> ResponseReturnValue:
         "cell_text": cell_text,
         "unit_of": _unit_of,
         "query": {k: v for k, v in request.args.items() if k in {"jaar", "maand", "wijk"}},
+        **freshness_context(),
     }
     return render_template("reports/page.html", **context), 400 if errors else 200
 
@@ -175,7 +199,9 @@ def export(name: str) -> ResponseReturnValue:
     if errors:
         abort(400)
     if name.startswith("wijken-"):
-        table = _translated(tables.districts_table(get_session(), f, name.removeprefix("wijken-")))
+        table = _translated(
+            tables.districts_table(get_read_session(), f, name.removeprefix("wijken-"))
+        )
     else:
         found = _scheme_tables(f)
         if name not in found:
