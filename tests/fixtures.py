@@ -159,6 +159,24 @@ def free_port() -> int:
     return port
 
 
+def wait_for_port(
+    port: int, process: Any, name: str, seconds: float, *, on_failure: Callable[[], str]
+) -> None:
+    """Return once something listens on the loopback ``port``; when ``process`` (a Popen) ended
+    or ``seconds`` passed, call ``on_failure`` (it stops the process and says what it logged)
+    and raise."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+            return
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                failure = on_failure()
+                raise RuntimeError(f"{name} did not start within {seconds:g} s{failure}") from None
+            time.sleep(0.05)
+
+
 @dataclass
 class SmtpServer:
     """aiosmtpd on 127.0.0.1: every message it accepted, and a way to stop and start it again."""
@@ -247,16 +265,11 @@ class RedisServer:
              "--appendonly", "no", "--protected-mode", "yes"],
             stdout=subprocess.DEVNULL, env=real_clock_env(),
         )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("redis-server did not start within 10 s") from None
-                time.sleep(0.05)
+        wait_for_port(self.port, self.process, "redis-server", 10, on_failure=self._failed)
+
+    def _failed(self) -> str:
+        self.stop()
+        return ""
 
     def stop(self) -> None:
         if self.process is not None:
@@ -355,18 +368,13 @@ class NginxServer:
              "-g", "daemon off;"],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, env=real_clock_env(),
         )  # fmt: skip
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    error_log = self.work / "error.log"
-                    log = error_log.read_text() if error_log.exists() else ""
-                    self.stop()
-                    raise RuntimeError(f"nginx did not start within 10 s:\n{log}") from None
-                time.sleep(0.05)
+        wait_for_port(self.port, self.process, "nginx", 10, on_failure=self._failed)
+
+    def _failed(self) -> str:
+        error_log = self.work / "error.log"
+        log = error_log.read_text() if error_log.exists() else ""
+        self.stop()
+        return f":\n{log}"
 
     def stop(self) -> None:
         """SIGQUIT to the master (graceful: it ends its worker too), by PID."""

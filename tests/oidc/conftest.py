@@ -16,7 +16,6 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -34,7 +33,7 @@ from joserfc.jwk import RSAKey
 from sqlalchemy.orm import Session
 
 from tests.conftest import Backend
-from tests.fixtures import free_port
+from tests.fixtures import free_port, wait_for_port
 
 ROOT = Path(__file__).resolve().parents[2]
 SCRIPT = Path(__file__).with_name("provider.mjs")
@@ -114,16 +113,11 @@ class OidcProvider:
             [str(node), str(SCRIPT)], cwd=ROOT, env=env,
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         )  # fmt: skip
-        deadline = time.monotonic() + 20
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
-                return
-            except OSError:
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    self.stop()
-                    raise RuntimeError("oidc-provider did not start within 20 s") from None
-                time.sleep(0.05)
+        wait_for_port(self.port, self.process, "oidc-provider", 20, on_failure=self._failed)
+
+    def _failed(self) -> str:
+        self.stop()
+        return ""
 
     def stop(self) -> None:
         if self.process is not None:
