@@ -54,7 +54,6 @@ sys.path.insert(0, str(ROOT))
 from flask import Flask  # noqa: E402
 from flask.sessions import SecureCookieSessionInterface  # noqa: E402
 from sqlalchemy import Engine, func, select, text  # noqa: E402
-from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from almerepas.contracts.models import Partner  # noqa: E402
@@ -68,6 +67,7 @@ from almerepas.passes.credentials import issue_card_credential  # noqa: E402
 from almerepas.staff.accounts import create_staff_user  # noqa: E402
 from almerepas.staff.tokens import issue_token  # noqa: E402
 from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY  # noqa: E402
+from bench._cluster import fresh_database  # noqa: E402
 from bench.redeem import (  # noqa: E402
     ACTOR,
     KEYS,
@@ -126,6 +126,7 @@ def signed_cookie(values: dict[str, Any]) -> str:
 
 
 def seed(engine: Engine, devices: int) -> Seed:
+    """bench/redeem.py's seed, and a bus operator with card passes, sessions and two staff."""
     made = seed_ours(engine, SCAN_PASSES + CARD_PASSES, devices)
     made.holders = made.holders[:SCAN_PASSES]  # the rest show a printed card on the bus
     now = dt.datetime.now(dt.UTC)
@@ -199,8 +200,9 @@ class Client:
     """One keep-alive connection, opened again after 4 s idle (gunicorn closes it after 5)."""
 
     def __init__(self, port: int) -> None:
-        self.port, self.conn, self.used = port, None, 0.0
-        self.conn: http.client.HTTPConnection | None
+        self.port = port
+        self.conn: http.client.HTTPConnection | None = None
+        self.used = 0.0
 
     def connection(self) -> http.client.HTTPConnection:
         if self.conn is None or time.monotonic() - self.used > 4:
@@ -274,6 +276,7 @@ def steps(
 def make_step(
     kind: str, n: int, client: Client, s: Seed, codes: Codes, stats: Stats, redeemed: list[int]
 ) -> Callable[[], None]:
+    """What client thread ``n`` of ``kind`` sends each time: one request (scan+redeem: two)."""
     rng = random.Random(n)
     batches = iter(range(10**9))
 
@@ -420,6 +423,7 @@ def books(engine: Engine, partner_id: int, answered: list[int]) -> dict[str, Any
 
 
 def run_load(port: int, master: int, s: Seed, seconds: float) -> dict[str, Any]:
+    """Every client thread for ``seconds``, and the workers' memory every ``SAMPLE_S``."""
     stats = {kind: Stats() for kind in RATES}
     redeemed: list[int] = []
     codes = Codes(s.made)
@@ -497,11 +501,7 @@ def main() -> None:
     cluster = start_cluster()
     server = None
     try:
-        admin = make_engine(cluster.url, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text('CREATE DATABASE "almerepas"'))
-        admin.dispose()
-        url = make_url(cluster.url).set(database="almerepas").render_as_string(hide_password=False)
+        url = fresh_database(cluster.url, "almerepas")
         engine = make_engine(url)
         migrate.upgrade(engine)
         print(f"seeding {SCAN_PASSES + CARD_PASSES} passes ...", flush=True)
