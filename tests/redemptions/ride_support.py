@@ -13,8 +13,10 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy.orm import Session
 
+from almerepas.audit.log import Actor
 from almerepas.contracts import agreements, devices, partners
 from almerepas.contracts.models import Contract, Device, Location, Partner, TariffKind
+from almerepas.core.crypto import Keyring
 from almerepas.grants.models import Grant
 from almerepas.models import Pass
 from almerepas.passes import credentials
@@ -54,16 +56,15 @@ def bus_operator(
     valid_to: dt.date | None = None,
     contracted_here: bool = True,
     kvk_number: str = "87654321",
+    keys: Keyring = KEYS,
+    actor: Actor = TEST_ACTOR,
 ) -> Operator:
     """A bus operator whose validator (the device) stands at ``location``. Its ``ov`` contract
-    runs from ``valid_from``; ``contracted_here=False`` puts it at another of its locations."""
-    partner = partners.create_partner(
-        session, {**OPERATOR, "kvk_number": kvk_number}, actor=TEST_ACTOR
-    )
-    location = partners.add_location(session, partner, BUSES, actor=TEST_ACTOR)
-    elsewhere = partners.add_location(
-        session, partner, {**BUSES, "name": "Buurtbus"}, actor=TEST_ACTOR
-    )
+    runs from ``valid_from``; ``contracted_here=False`` puts it at another of its locations.
+    ``keys`` hash the device's API key: a bench passes those of the server it talks to."""
+    partner = partners.create_partner(session, {**OPERATOR, "kvk_number": kvk_number}, actor=actor)
+    location = partners.add_location(session, partner, BUSES, actor=actor)
+    elsewhere = partners.add_location(session, partner, {**BUSES, "name": "Buurtbus"}, actor=actor)
     contract = agreements.create_contract(
         session,
         partner,
@@ -73,11 +74,11 @@ def bus_operator(
         valid_to=valid_to,
         tariff_kind=TariffKind.per_ride,
         tariff=150,
-        actor=TEST_ACTOR,
+        actor=actor,
     )
     device, key = devices.create_device(
-        session, partner, {"name": "Validator 1", "location_id": location.id}, keys=KEYS,
-        actor=TEST_ACTOR,
+        session, partner, {"name": "Validator 1", "location_id": location.id}, keys=keys,
+        actor=actor,
     )  # fmt: skip
     return Operator(partner, location, device, key, contract)
 
