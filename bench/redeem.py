@@ -79,6 +79,7 @@ from almerepas.models import Pass  # noqa: E402
 from almerepas.passes import keys as signing  # noqa: E402
 from almerepas.passes.credentials import issue_phone_credential  # noqa: E402
 from almerepas.schemes import catalogue as schemes  # noqa: E402
+from bench import _pg_stats as pg_stats  # noqa: E402
 from bench.grants import populate  # noqa: E402
 from tests.pg_cluster import start_cluster  # noqa: E402
 
@@ -119,7 +120,9 @@ TICK = os.sysconf("SC_CLK_TCK")
 
 
 def cpu_seconds(*roots: int) -> float:
-    """utime + stime of the processes ``roots`` and all their descendants (from /proc)."""
+    """CPU of the processes ``roots`` and all their descendants (from /proc): each one's utime +
+    stime, and cutime + cstime, the CPU of its children that ended and were reaped (a recycled
+    gunicorn worker, a PostgreSQL backend whose connection closed), which would else be lost."""
     procs: dict[int, tuple[int, float]] = {}
     for entry in os.listdir("/proc"):
         if entry.isdigit():
@@ -127,7 +130,8 @@ def cpu_seconds(*roots: int) -> float:
                 fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            procs[int(entry)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / TICK)
+            ticks = sum(int(fields[n]) for n in (11, 12, 13, 14))
+            procs[int(entry)] = (int(fields[1]), ticks / TICK)
     tree, grew = set(roots), True
     while grew:
         new = {pid for pid, (parent, _) in procs.items() if parent in tree and pid not in tree}
@@ -159,6 +163,11 @@ class Server:
                 self.process.wait()
 
 
+#: gunicorn.conf.py as production runs it, but without recycling workers (``max_requests``)
+#: during a measurement: a worker replaced in a window would take its warm caches with it
+CPU_STEADY = {"GUNICORN_CMD_ARGS": "--max-requests 0"}
+
+
 def start_gunicorn(
     name: str, app: str, *, cwd: Path, env: dict[str, str], config: Path, ready: str, work: Path
 ) -> Server:
@@ -167,7 +176,7 @@ def start_gunicorn(
     out = log.open("wb")
     process = subprocess.Popen(  # noqa: S603 - our own gunicorn
         [str(BIN / "gunicorn"), "-c", str(config), app],
-        cwd=cwd, env={**os.environ, **env, "ALMEREPAS_BIND": f"127.0.0.1:{port}"},
+        cwd=cwd, env={**os.environ, **CPU_STEADY, **env, "ALMEREPAS_BIND": f"127.0.0.1:{port}"},
         stdout=out, stderr=subprocess.STDOUT,
     )  # fmt: skip
     server = Server(name, process, port, log)
@@ -606,6 +615,13 @@ def report(results: dict[str, Any]) -> None:
                 f"({share:.0%} of redemptions)"
             )
         print(f"  a row every redemption updates: {'YES' if sql['shared_hot_row'] else 'no'}")
+    if "pg_statements" in results:
+        print("\nPostgreSQL's time per redemption, by statement (pg_stat_statements, count phase):")
+        for row in results["pg_statements"]:
+            print(
+                f"  {row['us_per_redemption']:>7.1f} µs ({row['calls']} calls, "
+                f"{row['exec_us_per_call']} µs + plan {row['plan_us_per_call']}) {row['query']}"
+            )
     print()
     for line in results["targets"]:
         print(line)
@@ -668,6 +684,11 @@ def main() -> None:
         help="pairs in the SQL count phase (200; --quick: 20)",
     )
     parser.add_argument("--profile", action="store_true", help="cProfile the SQL count phase")
+    parser.add_argument(
+        "--pg-stats",
+        action="store_true",
+        help="PostgreSQL's time per statement in the count phase (pg_stat_statements)",
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s windows, few passes")
     parser.add_argument("--only", choices=["both", "ours", "floor"], default="both")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "redeem.json")
@@ -686,6 +707,8 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="almerepas-bench-"))
     cluster = start_cluster()
+    if args.pg_stats:
+        pg_stats.enable(cluster)
     servers: list[Server] = []
     results: dict[str, Any] = {
         "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
@@ -759,9 +782,13 @@ def main() -> None:
                 results["ratios"][c] = ratios(windows, c)
         if "ours" in targets_wanted:
             print("counting SQL statements ...", flush=True)
+            if args.pg_stats:
+                pg_stats.reset(url)
             results["sql"] = count_statements(
                 seeded, env_ours, work, args.count_pairs, args.profile
             )
+            if args.pg_stats:
+                results["pg_statements"] = pg_stats.top(url, args.count_pairs)
         results["targets"] = targets(results)
         results["settings"] = {
             "duration_s": args.duration, "rounds": args.rounds, "concurrency": concurrencies,
