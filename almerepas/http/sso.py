@@ -10,6 +10,7 @@ the token names a key we have not seen (the provider rotated its keys).
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 import requests
@@ -35,6 +36,13 @@ from almerepas.staff.sso import parse_role_map
 KINDS = ("staff", "resident")
 #: Seconds to wait for the provider (discovery, token, JWKS) before the page says try later.
 TIMEOUT = 10
+#: A login started longer ago than this is not finished: the person starts again. (Authlib
+#: stores an expiry with its state but does not check it, and reads the machine's clock.)
+LOGIN_LIFETIME = dt.timedelta(minutes=10)
+
+
+def _started_key(kind: str) -> str:
+    return f"_sso_started_{kind}"
 
 
 def client_config(app: Flask, kind: str) -> OidcClient | None:
@@ -108,7 +116,19 @@ def start(kind: str, redirect_uri: str) -> BaseResponse:
         response: BaseResponse = client.authorize_redirect(redirect_uri, **extra)
     except (requests.RequestException, OAuthError, ValueError) as exc:
         raise SsoUnavailable() from exc
+    session[_started_key(kind)] = clock.now().isoformat()
     return response
+
+
+def _fresh(started: object) -> bool:
+    """Whether a login started at ``started`` (ISO time, from the session) may still finish."""
+    if not isinstance(started, str):
+        return False
+    try:
+        age = clock.now() - dt.datetime.fromisoformat(started)
+    except ValueError:
+        return False
+    return dt.timedelta(0) <= age <= LOGIN_LIFETIME
 
 
 def finish(kind: str) -> dict[str, Any]:
@@ -124,10 +144,11 @@ def finish(kind: str) -> dict[str, Any]:
     data = client.framework.get_state_data(session, state) if state else None
     if state:
         client.framework.clear_state_data(session, state)
+    started = session.pop(_started_key(kind), None)
     if request.args.get("error"):
         raise SsoRefused()  # the person cancelled, or the provider refused them
     code = request.args.get("code")
-    if not data or not code or not data.get("nonce"):
+    if not data or not code or not data.get("nonce") or not _fresh(started):
         raise SsoStateInvalid()
     try:
         token = client.fetch_access_token(

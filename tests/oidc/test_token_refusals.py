@@ -133,6 +133,31 @@ def test_an_answer_to_a_login_this_browser_never_started_is_refused(
     )
 
 
+def test_a_login_left_open_longer_than_ten_minutes_is_refused(
+    make_sso_app: MakeSsoApp, fake_provider: FakeProvider, db: Session, frozen_clock: FrozenClock
+) -> None:
+    """A provider's answer that comes back after the login's ten minutes (a tab left open, a
+    state someone kept) exchanges no code; within them it logs in."""
+    app = make_sso_app(fake_provider.issuer)
+    late, in_time = browser(app), browser(app)
+    asked = query(go_to_provider(late, "/inloggen/gemeente"))
+    frozen_clock.advance(minutes=10, seconds=1)
+    fake_provider.id_token = signed(
+        fake_provider.key, claims_for(fake_provider, asked["nonce"], frozen_clock.now())
+    )
+    answer = late.get(f"/inloggen/gemeente/terug?code=de-code&state={asked['state']}")
+    assert answer.status_code == 401 and "sso_state_invalid" in page(answer)
+    assert fake_provider.token_requests == []
+
+    asked = query(go_to_provider(in_time, "/inloggen/gemeente"))
+    frozen_clock.advance(minutes=9, seconds=59)
+    fake_provider.id_token = signed(
+        fake_provider.key, claims_for(fake_provider, asked["nonce"], frozen_clock.now())
+    )
+    answer = in_time.get(f"/inloggen/gemeente/terug?code=de-code&state={asked['state']}")
+    assert answer.status_code == 303 and answer.headers["Location"] == "/medewerkers"
+
+
 def test_a_residents_token_for_another_app_is_refused_and_audited_without_the_bsn(
     make_sso_app: MakeSsoApp,
     fake_provider: FakeProvider,
