@@ -25,8 +25,8 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench._gunicorn import cpu_seconds, start_gunicorn  # noqa: E402
 from bench._hello import flask_app, wsgi_app  # noqa: E402
-from bench.redeem import cpu_seconds, start_gunicorn  # noqa: E402
 
 LUA = """wrk.method = "POST"
 wrk.body = '{"code": "abcdefghijklmnopqrstuvwxyz0123456789"}'

@@ -37,9 +37,7 @@ Codes are made for the time step after the one a window starts in, so a window m
 from __future__ import annotations
 
 import argparse
-import base64
 import datetime as dt
-import hashlib
 import http.client
 import json
 import os
@@ -47,12 +45,9 @@ import pstats
 import resource
 import secrets
 import shutil
-import signal
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -61,281 +56,23 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from cryptography.fernet import Fernet  # noqa: E402
-from cryptography.hazmat.primitives import hashes  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric import ec  # noqa: E402
-from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature  # noqa: E402
-from sqlalchemy import Engine, select, text  # noqa: E402
+from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
 
-from almerepas.audit.log import Actor  # noqa: E402
-from almerepas.contracts import agreements, devices, partners  # noqa: E402
 from almerepas.core import migrate  # noqa: E402
-from almerepas.core.crypto import Keyring  # noqa: E402
 from almerepas.core.db import make_engine  # noqa: E402
-from almerepas.grants import runs as grants  # noqa: E402
-from almerepas.models import Pass  # noqa: E402
-from almerepas.passes import keys as signing  # noqa: E402
-from almerepas.passes.credentials import issue_phone_credential  # noqa: E402
-from almerepas.schemes import catalogue as schemes  # noqa: E402
 from bench import _pg_stats as pg_stats  # noqa: E402
-from bench.grants import populate  # noqa: E402
+from bench._gunicorn import Server, cpu_seconds, start_gunicorn  # noqa: E402
+from bench._holders import SCHEME, SETTINGS, Seeded, fresh_codes, seed_ours  # noqa: E402
+from bench._redeem_report import ratios, report, targets  # noqa: E402
 from tests.pg_cluster import start_cluster  # noqa: E402
 
 PROBE = ROOT.parent / "shared" / "research" / "perf-probe"
 LUA = ROOT / "bench" / "redeem.lua"
-BIN = Path(sys.executable).parent
 PG_BIN = Path(os.environ.get("ALMEREPAS_PG_BIN", "/usr/lib/postgresql/15/bin"))
-SCHEME = "stadsfonds"
-ACTOR = Actor("bench")
-#: throwaway production settings for a throwaway database
-SETTINGS = {
-    "ALMEREPAS_ENV": "production",
-    "ALMEREPAS_SECRET_KEY": "bench-" + secrets.token_hex(16),
-    "ALMEREPAS_ENCRYPTION_KEY": Fernet.generate_key().decode(),
-    "ALMEREPAS_HASH_KEY": "bench-hash-" + secrets.token_hex(16),
-    "ALMEREPAS_SMTP_HOST": "127.0.0.1",
-    "ALMEREPAS_SEPA_DEBTOR_IBAN": "NL12BNGH0285010000",
-    # The limiter runs (its cost is measured) but a bench device may scan far faster than a
-    # cashier: docs/security.md, Rate limits.
-    "ALMEREPAS_RATE_LIMIT_SCAN": "1000000 per minute",
-}
-KEYS = Keyring.from_config(
-    secret_key=SETTINGS["ALMEREPAS_SECRET_KEY"],
-    encryption_keys=[SETTINGS["ALMEREPAS_ENCRYPTION_KEY"]],
-    hash_key=SETTINGS["ALMEREPAS_HASH_KEY"],
-    argon2_profile="cheapest",
-)
-ECDSA = ec.ECDSA(hashes.SHA256())
-STEP = 30
 MAX_DURATION = 50
 #: fresh codes made per window: more redemptions a second than two cores are expected to reach
 PAIRS_PER_S_MAX = 250
-
-
-# -- processes and their CPU --------------------------------------------------------------------
-
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def cpu_seconds(*roots: int) -> float:
-    """CPU of the processes ``roots`` and all their descendants (from /proc): each one's utime +
-    stime, and cutime + cstime, the CPU of its children that ended and were reaped (a recycled
-    gunicorn worker, a PostgreSQL backend whose connection closed), which would else be lost."""
-    procs: dict[int, tuple[int, float]] = {}
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                fields = Path(f"/proc/{entry}/stat").read_text().rsplit(")", 1)[1].split()
-            except OSError:
-                continue
-            ticks = sum(int(fields[n]) for n in (11, 12, 13, 14))
-            procs[int(entry)] = (int(fields[1]), ticks / TICK)
-    tree, grew = set(roots), True
-    while grew:
-        new = {pid for pid, (parent, _) in procs.items() if parent in tree and pid not in tree}
-        tree |= new
-        grew = bool(new)
-    return sum(procs[pid][1] for pid in tree if pid in procs)
-
-
-def free_port() -> int:
-    from tests.fixtures import free_port as port
-
-    return port()
-
-
-@dataclass
-class Server:
-    name: str
-    process: subprocess.Popen[bytes]
-    port: int
-    log: Path
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
-#: gunicorn.conf.py as production runs it, but without recycling workers (``max_requests``)
-#: during a measurement: a worker replaced in a window would take its warm caches with it
-CPU_STEADY = {"GUNICORN_CMD_ARGS": "--max-requests 0"}
-
-
-def start_gunicorn(
-    name: str, app: str, *, cwd: Path, env: dict[str, str], config: Path, ready: str, work: Path
-) -> Server:
-    port = free_port()
-    log = work / f"gunicorn-{name}.log"
-    out = log.open("wb")
-    process = subprocess.Popen(  # noqa: S603 - our own gunicorn
-        [str(BIN / "gunicorn"), "-c", str(config), app],
-        cwd=cwd, env={**os.environ, **CPU_STEADY, **env, "ALMEREPAS_BIND": f"127.0.0.1:{port}"},
-        stdout=out, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    server = Server(name, process, port, log)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{name} did not start:\n{log.read_text()[-3000:]}")
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-            conn.request("GET", ready)
-            conn.getresponse().read()
-            conn.close()
-            return server
-        except OSError:
-            time.sleep(0.2)
-    server.stop()
-    raise RuntimeError(f"{name} did not answer within 60 s:\n{log.read_text()[-3000:]}")
-
-
-# -- seeding ------------------------------------------------------------------------------------
-
-
-def b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def jwk(key: ec.EllipticCurvePrivateKey) -> dict[str, str]:
-    n = key.public_key().public_numbers()
-    return {"kty": "EC", "crv": "P-256", "x": b64(n.x.to_bytes(32, "big")),
-            "y": b64(n.y.to_bytes(32, "big"))}  # fmt: skip
-
-
-def phone_code(device: ec.EllipticCurvePrivateKey, credential: str, step: int) -> str:
-    """What the holder's page shows: ``credential~step~ES256(device, signing input)`` (the
-    contract in almerepas/validator/formats.py, written out as tests/factories.py does)."""
-    h = b64(hashlib.sha256(credential.encode("ascii")).digest()[:16])
-    signing_input = b64(b'{"alg":"ES256"}') + "." + b64(f'{{"h":"{h}","t":{step}}}'.encode())
-    r, s = decode_dss_signature(device.sign(signing_input.encode(), ECDSA))
-    return f"{credential}~{step}~{b64(r.to_bytes(32, 'big') + s.to_bytes(32, 'big'))}"
-
-
-@dataclass
-class Holder:
-    device: ec.EllipticCurvePrivateKey
-    credential: str
-    last_step: int = 0
-
-
-@dataclass
-class Seeded:
-    holders: list[Holder]
-    device_keys: list[str]
-    seconds: float
-    last: int = 0  # where the next window starts taking holders
-
-
-def seed_ours(engine: Engine, passes: int, devices_wanted: int) -> Seeded:
-    started = time.perf_counter()
-    now = dt.datetime.now(dt.UTC)
-    today = now.date()
-    year = today.year
-    # Households of three; the child (born 2012) gets stadsfonds.
-    populate(engine, passes * 3, year=year)
-    with engine.begin() as conn:
-        for table in ("household", "person", "membership"):
-            conn.execute(
-                text(
-                    f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), max(id)) FROM {table}"
-                )
-            )
-    with Session(engine) as session:
-        signing.ensure_keys(session, keys=KEYS, actor=ACTOR, now=now)
-        grants.issue(session, period=str(year), actor=ACTOR, today=today, schemes=[SCHEME])
-        session.commit()
-        children = list(
-            session.scalars(
-                text(
-                    "SELECT g.person_id FROM entitlement_grant g "
-                    "JOIN scheme s ON s.id = g.scheme_id "
-                    "WHERE s.code = :code AND g.person_id IS NOT NULL ORDER BY g.person_id"
-                ),
-                {"code": SCHEME},
-            )
-        )
-    if len(children) < passes:
-        raise RuntimeError(f"the grant run granted {len(children)} children, not {passes}")
-    with engine.begin() as conn:
-        conn.execute(
-            text(
-                "INSERT INTO pass (number, person_id, status, generation, valid_from, valid_until, "
-                "issued_at) VALUES (:number, :person, 'active', 1, :start, :end, :now)"
-            ),
-            [
-                {"number": f"8{person:012d}", "person": person, "start": dt.date(year, 1, 1),
-                 "end": dt.date(year, 12, 31), "now": now.replace(tzinfo=None)}
-                for person in children[:passes]
-            ],
-        )  # fmt: skip
-    holders = []
-    with Session(engine) as session:
-        ids = list(session.scalars(select(Pass.id).order_by(Pass.id)))
-        for start in range(0, len(ids), 500):  # a small session: commit and forget per batch
-            batch = session.scalars(select(Pass).where(Pass.id.in_(ids[start : start + 500])))
-            for pass_ in batch:
-                device = ec.generate_private_key(ec.SECP256R1())
-                issued = issue_phone_credential(session, pass_, jwk(device), keys=KEYS, now=now)
-                holders.append(Holder(device, issued.token))
-            session.commit()
-            session.expunge_all()
-        scheme = schemes.get_scheme(session, SCHEME)
-        partner = partners.create_partner(
-            session,
-            {"name": "Sportclub Bench", "kvk_number": "12345678",
-             "iban": "NL91 ABNA 0417 1643 00", "payout_method": "sepa"},
-            actor=ACTOR,
-        )  # fmt: skip
-        location = partners.add_location(
-            session, partner,
-            {"name": "Sporthal Haven", "street": "Havenstraat", "house_number": "12a",
-             "postcode": "1315 ab", "kind": "sport"},
-            actor=ACTOR,
-        )  # fmt: skip
-        agreements.create_contract(
-            session, partner, scheme=scheme, location_ids=[location.id],
-            valid_from=dt.date(year, 1, 1), valid_to=None, tariff_kind="amount_redeemed",
-            tariff=None, actor=ACTOR,
-        )  # fmt: skip
-        keys = [
-            devices.create_device(
-                session, partner, {"name": f"Kassa {n}", "location_id": location.id},
-                keys=KEYS, actor=ACTOR,
-            )[1]
-            for n in range(1, devices_wanted + 1)
-        ]  # fmt: skip
-        session.commit()
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        conn.execute(text("VACUUM ANALYZE"))
-    return Seeded(holders, keys, time.perf_counter() - started)
-
-
-def fresh_codes(seeded: Seeded, count: int, minimum: int) -> list[str]:
-    """Up to ``count`` codes, each of a pass not shown at this step before, for the step after
-    now: valid (one step either side) from now until 60 to 90 s from now. Fewer than
-    ``minimum`` passes free at that step: wait for the next step."""
-    while True:
-        step = int(dt.datetime.now(dt.UTC).timestamp()) // STEP + 1
-        n = len(seeded.holders)
-        free = [
-            seeded.holders[(seeded.last + offset) % n]
-            for offset in range(n)
-            if seeded.holders[(seeded.last + offset) % n].last_step < step
-        ][:count]
-        if len(free) >= minimum:
-            break
-        time.sleep(STEP - dt.datetime.now(dt.UTC).timestamp() % STEP + 0.1)
-    for holder in free:
-        holder.last_step = step
-    seeded.last = (seeded.last + len(free)) % n
-    return [phone_code(holder.device, holder.credential, step) for holder in free]
 
 
 def seed_floor(admin_url: str, work: Path, rows: int, tokens: int) -> tuple[str, Path]:
@@ -564,110 +301,6 @@ def count_statements(
 # -- the run ------------------------------------------------------------------------------------
 
 
-def fmt(value: float | None, digits: int = 1) -> str:
-    return "-" if value is None else f"{value:,.{digits}f}"
-
-
-def report(results: dict[str, Any]) -> None:
-    print()
-    print(f"{'target':<6} {'c':>3} {'req/s':>7} {'redemptions/s':>13} {'p50':>6} {'p95':>6} "
-          f"{'p99':>6} {'app CPU':>8} {'PG CPU':>7} {'wrk CPU':>7} {'non-2xx':>7}")  # fmt: skip
-    print(f"{'':<6} {'':>3} {'':>7} {'':>13} {'ms':>6} {'ms':>6} {'ms':>6} "
-          f"{'ms/red.':>8} {'ms/red.':>7} {'share':>7}")  # fmt: skip
-    for w in results["windows"]:
-        pair = w["latency_ms"].get("pair", {})
-        print(
-            f"{w['target']:<6} {w['concurrency']:>3} {w['requests_per_s']:>7,.0f} "
-            f"{w['redemptions_per_s']:>13,.1f} {fmt(pair.get('p50'))!s:>6} "
-            f"{fmt(pair.get('p95'))!s:>6} {fmt(pair.get('p99'))!s:>6} "
-            f"{w['app_cpu_ms_per_redemption']:>8.2f} {w['db_cpu_ms_per_redemption']:>7.2f} "
-            f"{w['wrk_cpu_share_of_2_cores']:>7.1%} {w['non_2xx']:>7}"
-        )
-        if w["target"] == "ours":
-            for kind in ("scan", "redeem"):
-                lat = w["latency_ms"].get(kind, {})
-                print(f"{'':<6} {'':>3}   {kind:<8} p50 {fmt(lat.get('p50'))} "
-                      f"p95 {fmt(lat.get('p95'))} p99 {fmt(lat.get('p99'))} ms")  # fmt: skip
-    print()
-    print("ours / floor (median over rounds):")
-    for c, r in results["ratios"].items():
-        print(
-            f"  c={c}: throughput {r['throughput']:.2f}, p50 {r['p50']:.2f}, p99 {r['p99']:.2f}, "
-            f"app CPU {r['app_cpu']:.2f}, PG CPU {r['db_cpu']:.2f}"
-        )
-    sql = results.get("sql")
-    if sql:
-        print()
-        print(
-            f"SQL per request (one worker, {sql['pairs']} pairs one at a time; {sql['statuses']}):"
-        )
-        for path, p in sql["per_request"].items():
-            print(
-                f"  {path}: {p['statements']} statements, {p['savepoints']} SAVEPOINT/RELEASE, "
-                f"{p['begins']} BEGIN, {p['commits']} COMMIT, {p['rollbacks']} ROLLBACK: "
-                f"{p['round_trips']} round trips; {p.get('thread_cpu_ms', '-')} ms CPU (thread)"
-            )
-        print(f"  UPDATEs per redemption {sql['updates_per_redemption']}; the most updated rows:")
-        for row in sql["hottest_rows"]:
-            share = row["share_of_redemptions"]
-            print(
-                f"    {row['table']} ({row['values']}): {row['times']} times "
-                f"({share:.0%} of redemptions)"
-            )
-        print(f"  a row every redemption updates: {'YES' if sql['shared_hot_row'] else 'no'}")
-    if "pg_statements" in results:
-        print("\nPostgreSQL's time per redemption, by statement (pg_stat_statements, count phase):")
-        for row in results["pg_statements"]:
-            print(
-                f"  {row['us_per_redemption']:>7.1f} µs ({row['calls']} calls, "
-                f"{row['exec_us_per_call']} µs + plan {row['plan_us_per_call']}) {row['query']}"
-            )
-    print()
-    for line in results["targets"]:
-        print(line)
-
-
-def targets(results: dict[str, Any]) -> list[str]:
-    lines = ["targets (issue 11):"]
-    ours = {w["concurrency"]: w for w in results["windows"] if w["target"] == "ours"}
-    ratios = results["ratios"]
-    if 16 in ratios:
-        t = ratios[16]["throughput"]
-        lines.append(
-            f"  throughput at c=16 >= 0.5 of the floor: {t:.2f} {'met' if t >= 0.5 else 'NOT met'}"
-        )
-    if 16 in ours:
-        p99 = statistics.median(
-            w["latency_ms"]["pair"]["p99"]
-            for w in results["windows"]
-            if w["target"] == "ours" and w["concurrency"] == 16
-        )
-        lines.append(
-            f"  p99 at c=16 < 150 ms (scan + redeem): {p99:.1f} ms "
-            f"{'met' if p99 < 150 else 'NOT met'}"
-        )
-    if 1 in ours:
-        p50 = statistics.median(
-            w["latency_ms"]["pair"]["p50"]
-            for w in results["windows"]
-            if w["target"] == "ours" and w["concurrency"] == 1
-        )
-        lines.append(
-            f"  p50 at c=1 < 15 ms (scan + redeem): {p50:.1f} ms {'met' if p50 < 15 else 'NOT met'}"
-        )
-    sql = results.get("sql")
-    if sql and sql["per_request"]:
-        worst = max(p["statements"] for p in sql["per_request"].values())
-        lines.append(
-            f"  <= 10 SQL statements per request: at most {worst} "
-            f"{'met' if worst <= 10 else 'NOT met'}"
-        )
-        lines.append(
-            f"  no row every redemption updates: {'NOT met' if sql['shared_hot_row'] else 'met'}"
-        )
-    return lines
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--duration", type=float, default=15.0, help="seconds per window (<= 50)")
@@ -807,31 +440,6 @@ def main() -> None:
             server.stop()
         cluster.stop()
         shutil.rmtree(work, ignore_errors=True)
-
-
-#: ours / floor, each the median over the rounds at one concurrency
-RATIOS = {
-    "throughput": "redemptions_per_s",
-    "p50": "latency_ms.pair.p50",
-    "p99": "latency_ms.pair.p99",
-    "app_cpu": "app_cpu_ms_per_redemption",
-    "db_cpu": "db_cpu_ms_per_redemption",
-}
-
-
-def ratios(windows: list[dict[str, Any]], c: int) -> dict[str, float]:
-    def median(target: str, key: str) -> float:
-        values = [_get(w, key) for w in windows if w["target"] == target and w["concurrency"] == c]
-        return statistics.median(values)
-
-    return {name: median("ours", key) / median("floor", key) for name, key in RATIOS.items()}
-
-
-def _get(window: dict[str, Any], key: str) -> float:
-    value: Any = window
-    for part in key.split("."):
-        value = value[part]
-    return float(value)
 
 
 if __name__ == "__main__":

@@ -3,9 +3,9 @@
     PYTHONPATH=. .venv/bin/python bench/soak.py [--minutes 10] [--scale 1.0]
 
 A benchmark run by hand, not a test. ``wsgi:app`` runs under ``gunicorn -c gunicorn.conf.py``
-with the production settings of bench/redeem.py (five workers of four threads on two cores) on a
+with the production settings of bench/_holders.py (five workers of four threads on two cores) on a
 throwaway PostgreSQL 15 cluster (tests/pg_cluster.py, fsync off), seeded outside the measured
-window with the app's own operations (bench/redeem.py's ``seed_ours``, plus a bus operator, card
+window with the app's own operations (bench/_holders.py's ``seed_ours``, plus a bus operator, card
 passes with this month's free-bus grant, holder sessions, a caseworker and a policy analyst).
 
 Client threads (stdlib keep-alive connections), each kind at its own pace (``RATES``):
@@ -66,19 +66,10 @@ from almerepas.staff.accounts import create_staff_user  # noqa: E402
 from almerepas.staff.tokens import issue_token  # noqa: E402
 from almerepas.web.holder.session import PERSON_KEY, TOKEN_KEY  # noqa: E402
 from bench._cluster import fresh_database  # noqa: E402
+from bench._gunicorn import cpu_seconds, start_gunicorn  # noqa: E402
+from bench._holders import ACTOR, KEYS, SETTINGS, Seeded, fresh_codes, seed_ours  # noqa: E402
 from bench._soak_checks import SAMPLE_S, books, ledger_check, memory, worker_rss  # noqa: E402
-from bench.redeem import (  # noqa: E402
-    ACTOR,
-    KEYS,
-    SETTINGS,
-    Seeded,
-    cpu_seconds,
-    fresh_codes,
-    one_redemption,
-    percentile,
-    seed_ours,
-    start_gunicorn,
-)
+from bench.redeem import one_redemption, percentile  # noqa: E402
 from tests.pg_cluster import start_cluster  # noqa: E402
 from tests.redemptions.ride_support import bus_operator, free_bus  # noqa: E402
 
@@ -122,7 +113,7 @@ def signed_cookie(values: dict[str, Any]) -> str:
 
 
 def seed(engine: Engine, devices: int) -> Seed:
-    """bench/redeem.py's seed, and a bus operator with card passes, sessions and two staff."""
+    """bench/_holders.py's seed, and a bus operator with card passes, sessions and two staff."""
     made = seed_ours(engine, SCAN_PASSES + CARD_PASSES, devices)
     made.holders = made.holders[:SCAN_PASSES]  # the rest show a printed card on the bus
     now = dt.datetime.now(dt.UTC)

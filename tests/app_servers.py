@@ -1,5 +1,5 @@
 """The production server in tests: ``wsgi:app`` under gunicorn with gunicorn.conf.py and the
-throwaway production settings of bench/redeem.py, started on a free loopback port and killed by
+throwaway production settings of bench/_holders.py, started on a free loopback port and killed by
 its process group; plain HTTP to it with the standard library, and a cashier's redemption with
 its Idempotency-Key. Shared by the tests that kill a server (tests/faults) and the tests with
 two servers behind nginx (tests/scale)."""
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from bench.redeem import SCHEME, SETTINGS
+from bench._holders import SCHEME, SETTINGS
 from tests.fixtures import free_port
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from almerepas.core.db import make_engine
 from almerepas.ledger import posting as ledger
 from almerepas.models import Redemption
-from bench.redeem import Seeded, fresh_codes, seed_ours
+from bench._holders import Seeded, fresh_codes, seed_ours
 from tests.app_servers import Sale, redeem, request, start_gunicorn
 from tests.conftest import Backend
 

@@ -29,7 +29,7 @@ from almerepas.core.db import make_engine
 from almerepas.ledger import posting as ledger
 from almerepas.models import Redemption
 from almerepas.staff.accounts import create_staff_user
-from bench.redeem import KEYS, Seeded, fresh_codes, seed_ours
+from bench._holders import KEYS, Seeded, fresh_codes, seed_ours
 from tests.app_servers import Gunicorn, Sale, redeem, request, start_gunicorn
 from tests.conftest import Backend
 from tests.fixtures import NginxServer, RedisServer, free_port, nginx_binary
