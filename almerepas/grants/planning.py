@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import gc
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import NamedTuple
@@ -22,7 +24,7 @@ from almerepas.households.models import Household, MemberRole, Membership, Perso
 from almerepas.income import rules as eligibility
 from almerepas.income.errors import NoNorm
 from almerepas.income.models import HouseholdType, IncomeAssessment, IncomeLine
-from almerepas.income.norms import NormTable, norm_table
+from almerepas.income.norms import NormKey, NormTable, norm_table
 from almerepas.income.policy import STUDENT_FINANCE, OutsideFamily, Policy, Students, load_policy
 from almerepas.income.rules import Facts, Reason, RuleResult
 from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
@@ -113,6 +115,8 @@ class Norms:
         self.households = households
         self.policy = policy
         self._known: dict[tuple[int, dt.date, bool], tuple[int, HouseholdType] | None] = {}
+        #: the table's norm per (composition, day): a handful of keys for a whole city
+        self._amounts: dict[tuple[NormKey, dt.date], int | None] = {}
 
     def on(self, household_id: int, day: dt.date, supplement: bool = False) -> int | None:
         found = self._lookup(household_id, day, supplement)
@@ -150,8 +154,28 @@ class Norms:
             extra = eligibility.supplement(adults, day, youth_norm, supplement)
         except NoNorm:
             return None
-        amount = self.table.latest(key, day)
+        if (key, day) not in self._amounts:  # the table is scanned once per key, not per home
+            self._amounts[key, day] = self.table.latest(key, day)
+        amount = self._amounts[key, day]
         return None if amount is None else (amount + extra, key[0])
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Python's cyclic garbage collector off while a run judges a city, and back as it was.
+
+    Each verdict allocates a few dozen small objects that all stay alive until the run ends;
+    the collector then scans the ever larger set of survivors again and again: at 30,000
+    persons that was a third of the run (bench/grants.py). Nothing a run makes needs it: its
+    objects are freed by their reference counts when the run is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _members(
@@ -177,7 +201,7 @@ def _members(
     if household_id is not None:
         query = query.where(Membership.household_id == household_id)
     by_household: dict[int, list[Member]] = defaultdict(list)
-    for row in session.execute(query):
+    for row in session.connection().execute(query):  # Core rows: no ORM loading per row
         by_household[row[0]].append(Member(*row))
     return by_household
 
@@ -202,24 +226,30 @@ def _incomes(
     )
     if household_id is not None:
         query = query.where(IncomeAssessment.household_id == household_id)
-    rows = session.execute(query).all()
-    students = _students(session, [row.id for row in rows])
+    rows = session.connection().execute(query).all()
+    students = _students(session, span, household_id)
     by_household: dict[int, list[Income]] = defaultdict(list)
     for row in rows:
         by_household[row[0]].append(Income(*row[1:], students.get(row.id, frozenset())))
     return by_household
 
 
-def _students(session: Session, assessment_ids: list[int]) -> dict[int, frozenset[int]]:
-    """Per assessment, who has student finance on it: one query per run, in chunks."""
+def _students(
+    session: Session, span: PeriodSpan, household_id: int | None
+) -> dict[int, frozenset[int]]:
+    """Per assessment of the period, who has student finance on it: one query per run, joined
+    rather than asked for by id (binding tens of thousands of ids cost more than the rows)."""
+    query = (
+        select(IncomeLine.assessment_id, IncomeLine.person_id)
+        .join(IncomeAssessment, IncomeAssessment.id == IncomeLine.assessment_id)
+        .where(IncomeLine.kind == STUDENT_FINANCE)
+        .where(IncomeAssessment.valid_from <= span.end, IncomeAssessment.valid_to >= span.start)
+    )
+    if household_id is not None:
+        query = query.where(IncomeAssessment.household_id == household_id)
     found: dict[int, set[int]] = defaultdict(set)
-    for start in range(0, len(assessment_ids), 5000):
-        chunk = assessment_ids[start : start + 5000]
-        query = select(IncomeLine.assessment_id, IncomeLine.person_id).where(
-            IncomeLine.kind == STUDENT_FINANCE, IncomeLine.assessment_id.in_(chunk)
-        )
-        for assessment_id, person_id in session.execute(query):
-            found[assessment_id].add(person_id)
+    for assessment_id, person_id in session.connection().execute(query):
+        found[assessment_id].add(person_id)
     return {key: frozenset(value) for key, value in found.items()}
 
 
@@ -434,6 +464,15 @@ def plan(
         return []  # offers are never granted; an inactive scheme is not running
     if _opens(scheme, span) > span.end:
         return []
+    session.flush()  # the reads below are Core statements, which do not flush by themselves
+    with collector_paused():
+        return _plan(session, scheme, span, household_id, table, policy)
+
+
+def _plan(
+    session: Session, scheme: Scheme, span: PeriodSpan, household_id: int | None,
+    table: NormTable | None, policy: Policy | None,
+) -> list[Candidate]:  # fmt: skip
     incomes = _incomes(session, span, household_id)
     households = _members(session, span, household_id)
     norms = Norms(
