@@ -24,7 +24,8 @@ from almerepas.core.paging import Page
 from almerepas.grants.errors import PeriodNotEnded
 from almerepas.grants.funding import ensure_funding
 from almerepas.grants.models import Grant
-from almerepas.grants.planning import Candidate, collector_paused, plan
+from almerepas.grants.planning import Candidate, plan
+from almerepas.grants.population import collector_paused
 from almerepas.income.norms import NormTable, norm_table
 from almerepas.income.rules import Reason
 from almerepas.ledger import bulk
