@@ -396,7 +396,7 @@ def expire(session: Session, *, period: str, actor: Actor, today: dt.date) -> li
                     ).id
                 moves.append(Move(f"expiry:{grant_id}", account_id, funding[scheme_id], balance))
                 run.returned += balance
-        entry_ids = ledger.post_many(
+        entry_ids = bulk.post_moves(
             session, kind=EntryKind.expiry, moves=moves, actor=actor.name, effective_at=at
         )
         entry_of = {
