@@ -12,8 +12,10 @@ from collections.abc import Iterable
 from sqlalchemy.orm import Session
 
 from almerepas.grants.planning import plan
+from almerepas.grants.population import Population, collector_paused, read_population
 from almerepas.grants.runs import active_schemes
 from almerepas.income.norms import norm_table
+from almerepas.income.policy import load_policy
 from almerepas.schemes import periods
 
 #: (scheme, period, beneficiary) -> (household, eligible)
@@ -21,18 +23,28 @@ Verdicts = dict[tuple[str, str, str], tuple[int, bool]]
 
 
 def verdicts(session: Session, days: Iterable[dt.date]) -> Verdicts:
-    """Every running scheme's verdicts for the month (and year) of each day."""
+    """Every running scheme's verdicts for the month (and year) of each day.
+
+    The residents of a period are read once (``read_population``) and judged by every scheme
+    of that period: their norms are worked out once, not once per scheme.
+    """
     table = norm_table(session)
+    policy = load_policy(session)
     found: Verdicts = {}
-    for day in sorted(set(days)):
-        month = periods.parse(f"{day.year}-{day.month:02d}")
-        for scheme in active_schemes(session, month, None):
-            span = periods.span_for(scheme.period, month)
-            for candidate in plan(session, scheme, span, table=table):
-                found[scheme.code, span.label, candidate.beneficiary_key] = (
-                    candidate.household_id,
-                    candidate.eligible,
-                )
+    with collector_paused():  # see population.collector_paused
+        populations: dict[str, Population] = {}
+        for day in sorted(set(days)):
+            month = periods.parse(f"{day.year}-{day.month:02d}")
+            for scheme in active_schemes(session, month, None):
+                span = periods.span_for(scheme.period, month)
+                label = span.label
+                if label not in populations:
+                    populations[label] = read_population(session, span, table=table, policy=policy)
+                for candidate in plan(session, scheme, span, population=populations[label]):
+                    found[scheme.code, label, candidate.beneficiary_key] = (
+                        candidate.household_id,
+                        candidate.eligible,
+                    )
     return found
 
 

@@ -12,18 +12,18 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import NamedTuple
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from almerepas.core.money import half_up
-from almerepas.households.models import Household, MemberRole, Membership, Person
+from almerepas.grants.population import Income as Income
+from almerepas.grants.population import Member as Member
+from almerepas.grants.population import Norms as Norms
+from almerepas.grants.population import Population, collector_paused, read_population
+from almerepas.households.models import MemberRole
 from almerepas.income import rules as eligibility
-from almerepas.income.errors import NoNorm
-from almerepas.income.models import HouseholdType, IncomeAssessment, IncomeLine
-from almerepas.income.norms import NormTable, norm_table
-from almerepas.income.policy import STUDENT_FINANCE, OutsideFamily, Policy, Students, load_policy
+from almerepas.income.norms import NormTable
+from almerepas.income.policy import OutsideFamily, Policy, Students
 from almerepas.income.rules import Facts, Reason, RuleResult
 from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
 from almerepas.schemes.periods import PeriodSpan
@@ -73,154 +73,6 @@ class Candidate:
         known = [reason for reason in failing if reason.code != "no_assessment"]
         chosen = known or failing
         return chosen[0] if chosen else None
-
-
-class Member(NamedTuple):
-    household_id: int
-    person_id: int
-    role: MemberRole
-    valid_from: dt.date
-    valid_to: dt.date | None
-    born: dt.date
-    moved_out_on: dt.date | None
-
-    def active_on(self, day: dt.date) -> bool:
-        return self.valid_from <= day and (self.valid_to is None or day <= self.valid_to)
-
-
-class Income(NamedTuple):
-    valid_from: dt.date
-    valid_to: dt.date
-    net_income: int
-    norm: int  #: the norm the caseworker saw at assessment: used only when the day has none
-    id: int
-    assessed_on: dt.date
-    assets: int | None
-    youth_supplement: bool
-    #: members with student finance on this assessment (for the ``students`` setting)
-    students: frozenset[int] = frozenset()
-
-
-class Norms:
-    """The norm of a household on a day: its composition on that day (applicant, partner,
-    children under 18) and the norm valid then, from a table read once per run, with the youth
-    supplement when the assessment grants it and the gemeente's choices (``Policy``)."""
-
-    def __init__(
-        self, table: NormTable, households: dict[int, list[Member]], policy: Policy
-    ) -> None:
-        self.table = table
-        self.households = households
-        self.policy = policy
-        self._known: dict[tuple[int, dt.date, bool], tuple[int, HouseholdType] | None] = {}
-
-    def on(self, household_id: int, day: dt.date, supplement: bool = False) -> int | None:
-        found = self._lookup(household_id, day, supplement)
-        return found[0] if found else None
-
-    def household_type(self, household_id: int, day: dt.date) -> HouseholdType | None:
-        found = self._lookup(household_id, day, False)
-        return found[1] if found else None
-
-    def _lookup(
-        self, household_id: int, day: dt.date, supplement: bool
-    ) -> tuple[int, HouseholdType] | None:
-        key = (household_id, day, supplement)
-        if key not in self._known:
-            self._known[key] = self._work_out(household_id, day, supplement)
-        return self._known[key]
-
-    def _work_out(
-        self, household_id: int, day: dt.date, supplement: bool
-    ) -> tuple[int, HouseholdType] | None:
-        present = [m for m in self.households.get(household_id, []) if m.active_on(day)]
-        adults = [
-            m.born
-            for m in sorted(present, key=lambda m: m.role != MemberRole.applicant)
-            if m.role in (MemberRole.applicant, MemberRole.partner)
-        ]
-        children = sum(
-            1
-            for m in present
-            if m.role == MemberRole.child and eligibility.age_on(m.born, day) < 18
-        )
-        youth_norm = self.policy.youth_norm
-        try:
-            key = eligibility.norm_key(adults, children, day, youth_norm)
-            extra = eligibility.supplement(adults, day, youth_norm, supplement)
-        except NoNorm:
-            return None
-        amount = self.table.latest(key, day)
-        return None if amount is None else (amount + extra, key[0])
-
-
-def _members(
-    session: Session, span: PeriodSpan, household_id: int | None = None
-) -> dict[int, list[Member]]:
-    """Everyone living in a household at some point in the period, grouped by household."""
-    query = (
-        select(
-            Membership.household_id,
-            Membership.person_id,
-            Membership.role,
-            Membership.valid_from,
-            Membership.valid_to,
-            Person.date_of_birth,
-            Household.moved_out_on,
-        )
-        .join(Person, Person.id == Membership.person_id)
-        .join(Household, Household.id == Membership.household_id)
-        .where(Membership.valid_from <= span.end)
-        .where(or_(Membership.valid_to.is_(None), Membership.valid_to >= span.start))
-        .order_by(Membership.household_id, Membership.id)
-    )
-    if household_id is not None:
-        query = query.where(Membership.household_id == household_id)
-    by_household: dict[int, list[Member]] = defaultdict(list)
-    for row in session.execute(query):
-        by_household[row[0]].append(Member(*row))
-    return by_household
-
-
-def _incomes(
-    session: Session, span: PeriodSpan, household_id: int | None = None
-) -> dict[int, list[Income]]:
-    query = (
-        select(
-            IncomeAssessment.household_id,
-            IncomeAssessment.valid_from,
-            IncomeAssessment.valid_to,
-            IncomeAssessment.net_income,
-            IncomeAssessment.norm_amount,
-            IncomeAssessment.id,
-            IncomeAssessment.assessed_on,
-            IncomeAssessment.assets,
-            IncomeAssessment.youth_supplement,
-        )
-        .where(IncomeAssessment.valid_from <= span.end, IncomeAssessment.valid_to >= span.start)
-        .order_by(IncomeAssessment.valid_from, IncomeAssessment.id)
-    )
-    if household_id is not None:
-        query = query.where(IncomeAssessment.household_id == household_id)
-    rows = session.execute(query).all()
-    students = _students(session, [row.id for row in rows])
-    by_household: dict[int, list[Income]] = defaultdict(list)
-    for row in rows:
-        by_household[row[0]].append(Income(*row[1:], students.get(row.id, frozenset())))
-    return by_household
-
-
-def _students(session: Session, assessment_ids: list[int]) -> dict[int, frozenset[int]]:
-    """Per assessment, who has student finance on it: one query per run, in chunks."""
-    found: dict[int, set[int]] = defaultdict(set)
-    for start in range(0, len(assessment_ids), 5000):
-        chunk = assessment_ids[start : start + 5000]
-        query = select(IncomeLine.assessment_id, IncomeLine.person_id).where(
-            IncomeLine.kind == STUDENT_FINANCE, IncomeLine.assessment_id.in_(chunk)
-        )
-        for assessment_id, person_id in session.execute(query):
-            found[assessment_id].add(person_id)
-    return {key: frozenset(value) for key, value in found.items()}
 
 
 def _income_on(incomes: list[Income], day: dt.date) -> Income | None:
@@ -409,6 +261,7 @@ def plan(
     household_id: int | None = None,
     table: NormTable | None = None,
     policy: Policy | None = None,
+    population: Population | None = None,
 ) -> list[Candidate]:
     """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
 
@@ -428,19 +281,23 @@ def plan(
     Income is measured against the norm valid on the reference day for the household as it is
     composed that day, not the norm copied onto the assessment. ``table`` is the norm table
     (``norm_table``), read here when not given: one query, never one per person; ``policy``
-    the gemeente's choices (``load_policy``), likewise.
+    the gemeente's choices (``load_policy``), likewise. ``population``: the period's residents
+    as ``read_population`` read them, for a caller that judges them for several schemes (then
+    ``household_id``, ``table`` and ``policy`` are the population's).
     """
     if scheme.kind == SchemeKind.offer or not scheme.active:
         return []  # offers are never granted; an inactive scheme is not running
     if _opens(scheme, span) > span.end:
         return []
-    incomes = _incomes(session, span, household_id)
-    households = _members(session, span, household_id)
-    norms = Norms(
-        table if table is not None else norm_table(session),
-        households,
-        policy if policy is not None else load_policy(session),
-    )
+    with collector_paused():
+        people = population or read_population(
+            session, span, household_id=household_id, table=table, policy=policy
+        )
+        return _plan(scheme, span, people)
+
+
+def _plan(scheme: Scheme, span: PeriodSpan, people: Population) -> list[Candidate]:
+    households, incomes, norms = people.households, people.incomes, people.norms
     candidates: list[Candidate] = []
     if scheme.beneficiary == Beneficiary.household:
         for owner, members in households.items():

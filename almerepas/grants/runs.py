@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import cast
 
-from sqlalchemy import Table, bindparam, insert, or_, select
+from sqlalchemy import Table, bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
@@ -25,8 +25,10 @@ from almerepas.grants.errors import PeriodNotEnded
 from almerepas.grants.funding import ensure_funding
 from almerepas.grants.models import Grant
 from almerepas.grants.planning import Candidate, plan
+from almerepas.grants.population import collector_paused
 from almerepas.income.norms import NormTable, norm_table
 from almerepas.income.rules import Reason
+from almerepas.ledger import bulk
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.errors import InsufficientBalance
 from almerepas.ledger.models import Account, AccountKind, EntryKind
@@ -67,37 +69,38 @@ def active_schemes(session: Session, span: PeriodSpan, codes: Sequence[str] | No
     return list(session.scalars(query.order_by(Scheme.code)))
 
 
-def _grant_rows(
-    scheme: Scheme, span: PeriodSpan, batch: Sequence[Candidate], accounts: Sequence[int | None],
-    entries: Sequence[int | None],
-) -> list[dict[str, object]]:  # fmt: skip
+GRANT_COLUMNS = (
+    "scheme_id", "period", "beneficiary_key", "person_id", "household_id", "amount", "account_id",
+    "entry_id", "created_at",
+)  # fmt: skip
+
+
+def _insert_grants(
+    session: Session, scheme: Scheme, span: PeriodSpan, batch: Sequence[Candidate],
+    posted: Sequence[tuple[int | None, int | None]],
+) -> None:  # fmt: skip
+    """The batch's grant rows, (account, entry) each, in one COPY or executemany."""
+    now = clock.now()
     label = span.label
-    return [
-        {
-            "scheme_id": scheme.id,
-            "period": label,
-            "beneficiary_key": c.beneficiary_key,
-            "person_id": c.person_id,
-            "household_id": None if c.person_id else c.household_id,
-            "amount": c.amount,
-            "account_id": account_id,
-            "entry_id": entry_id,
-            "created_at": clock.now(),
-        }
-        for c, account_id, entry_id in zip(batch, accounts, entries, strict=True)
-    ]
-
-
-def _account_specs(
-    scheme: Scheme, span: PeriodSpan, batch: Sequence[Candidate]
-) -> list[tuple[str, str]]:
-    return [
-        (
-            f"entitlement:{scheme.code}:{span.label}:{c.beneficiary_key.replace(':', '-')}",
-            f"{scheme.name_nl} {span.label}",
-        )
-        for c in batch
-    ]
+    bulk.insert_rows(
+        session,
+        cast(Table, Grant.__table__),
+        GRANT_COLUMNS,
+        [
+            (
+                scheme.id,
+                label,
+                c.beneficiary_key,
+                c.person_id,
+                None if c.person_id else c.household_id,
+                c.amount,
+                account_id,
+                entry_id,
+                now,
+            )
+            for c, (account_id, entry_id) in zip(batch, posted, strict=True)
+        ],
+    )
 
 
 def _post_batch(
@@ -108,23 +111,29 @@ def _post_batch(
     actor: str,
     funding: Account,
 ) -> None:
+    """Open the batch's entitlement accounts, fund each from the scheme's funding account and
+    record the grants: one statement per table (ledger.bulk)."""
     label = span.label
-    account_ids = ledger.open_accounts(
-        session, _account_specs(scheme, span, batch), kind=AccountKind.entitlement, unit=scheme.unit
-    )
-    entry_ids = ledger.post_many(
+    account_name = f"{scheme.name_nl} {label}"
+    posted = bulk.fund_new_accounts(
         session,
-        kind=EntryKind.grant,
-        moves=[
-            Move(
-                f"grant:{scheme.code}:{label}:{c.beneficiary_key}", funding.id, account_id, c.amount
+        funding_id=funding.id,
+        accounts=[
+            bulk.Funded(
+                code=f"entitlement:{scheme.code}:{label}:{c.beneficiary_key.replace(':', '-')}",
+                name=account_name,
+                natural_key=f"grant:{scheme.code}:{label}:{c.beneficiary_key}",
+                amount=c.amount,
             )
-            for c, account_id in zip(batch, account_ids, strict=True)
+            for c in batch
         ],
+        kind=AccountKind.entitlement,
+        unit=scheme.unit,
+        entry_kind=EntryKind.grant,
         actor=actor,
         effective_at=clock.local_moment(span.start),
     )
-    session.execute(insert(Grant), _grant_rows(scheme, span, batch, account_ids, entry_ids))
+    _insert_grants(session, scheme, span, batch, posted)
 
 
 def issue_scheme(
@@ -141,6 +150,17 @@ def issue_scheme(
     """Grant the scheme for the period to everyone eligible, or to one household's members
     (``household_id``: the one desk's import and an approved application grant a household at
     once, as the run would; a later run of everyone then skips them)."""
+    with collector_paused():  # see planning.collector_paused: the rows to write stay alive too
+        return _issue_scheme(
+            session, scheme, span, actor, progress, batch_size, norms, household_id
+        )
+
+
+def _issue_scheme(
+    session: Session, scheme: Scheme, span: PeriodSpan, actor: str,
+    progress: Callable[[int], None] | None, batch_size: int, norms: NormTable | None,
+    household_id: int | None,
+) -> SchemeRun:  # fmt: skip
     run = SchemeRun(scheme=scheme.code, period=span.label, unit=scheme.unit)
     # Two runs of one scheme at once: the second waits here until the first commits, and then
     # finds everything granted (PostgreSQL; SQLite writers are serialised by BEGIN IMMEDIATE).
@@ -181,10 +201,7 @@ def issue_scheme(
             run.waiting.extend(batch)
             continue
         if scheme.kind == SchemeKind.right:
-            session.execute(
-                insert(Grant),
-                _grant_rows(scheme, span, batch, [None] * len(batch), [None] * len(batch)),
-            )
+            _insert_grants(session, scheme, span, batch, [(None, None)] * len(batch))
             granted = len(batch)
         else:
             funding = funding or ensure_funding(session, scheme, span.start.year)
@@ -379,7 +396,7 @@ def expire(session: Session, *, period: str, actor: Actor, today: dt.date) -> li
                     ).id
                 moves.append(Move(f"expiry:{grant_id}", account_id, funding[scheme_id], balance))
                 run.returned += balance
-        entry_ids = ledger.post_many(
+        entry_ids = bulk.post_moves(
             session, kind=EntryKind.expiry, moves=moves, actor=actor.name, effective_at=at
         )
         entry_of = {

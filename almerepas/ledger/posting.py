@@ -384,7 +384,7 @@ class Move:
     amount: int
 
 
-def _apply_deltas(session: Session, deltas: dict[int, int], codes: dict[int, str]) -> None:
+def apply_deltas(session: Session, deltas: dict[int, int], codes: dict[int, str]) -> None:
     """Change many balances in a few statements: one guarded UPDATE per distinct delta.
 
     Every account whose delta is negative is guarded in the same statement as in post_entry;
@@ -479,7 +479,7 @@ def post_many(
                 ],
             )
         )
-        _apply_deltas(
+        apply_deltas(
             session,
             {i: d for i, d in deltas.items() if accounts[i].cached},
             {i: a.code for i, a in accounts.items()},
