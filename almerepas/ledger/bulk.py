@@ -131,11 +131,11 @@ def fund_new_accounts(
     """Open bounded accounts and post to each its first entry from one funding account, in a
     handful of statements; returns (account id, entry id) in the order of ``accounts``.
 
-    The same rules as post_many: the accounts are in ``unit``, the funding account's (else
+    The ledger's rules for a batch: the accounts are in ``unit``, the funding account's (else
     UnitMismatch); every entry balances (one transfer, from the funding account
     to the new one) and the funding account is debited the total through one guarded UPDATE,
     first, so a refusal (InsufficientBalance) has changed nothing. A new account starts with
-    the balance its one transfer gives it, which is what post_many's UPDATE would have left.
+    the balance its one transfer gives it, which is what a guarded UPDATE would have left.
 
     :raises EntryExists: an entry with one of these natural keys was posted before (nothing is
         kept).
@@ -243,10 +243,10 @@ def post_moves(
     actor: str,
     effective_at: dt.datetime,
 ) -> list[int]:
-    """post_many, written the bulk way: the entry ids reserved, entries and transfers loaded
-    with insert_rows (COPY on PostgreSQL). The same rules: all moves or none; every balance
-    through the guarded UPDATEs of post_many (one per distinct delta). Returns the entry ids in
-    the order of ``moves``."""
+    """A batch of one-transfer entries (expiries), written the bulk way: the entry ids reserved,
+    entries and transfers loaded with insert_rows (COPY on PostgreSQL). All moves or none; every
+    balance through posting.apply_deltas's guarded UPDATEs (one per distinct delta). Returns the
+    entry ids in the order of ``moves``."""
     if not moves:
         return []
     ids: set[int] = set()

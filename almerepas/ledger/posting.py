@@ -7,9 +7,9 @@ import functools
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Literal, cast
+from typing import Literal
 
-from sqlalchemy import Select, Table, bindparam, event, func, insert, select, update
+from sqlalchemy import Select, bindparam, event, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.attributes import set_committed_value
@@ -416,124 +416,3 @@ def apply_deltas(session: Session, deltas: dict[int, int], codes: dict[int, str]
                 .limit(1)
             )
             raise InsufficientBalance(account=short or codes.get(ids[0], ""))
-
-
-def post_many(
-    session: Session,
-    *,
-    kind: EntryKind,
-    moves: Sequence[Move],
-    actor: str,
-    effective_at: dt.datetime | None = None,
-    memo: str | None = None,
-) -> list[int]:
-    """Post many one-transfer entries in a handful of statements (grant runs, expiries).
-
-    The same rules as post_entry, for the batch as a whole: if any move is refused, none is
-    posted (the caller may then post one by one, first come first served). Returns the entry ids
-    in the order of ``moves``.
-    """
-    if not moves:
-        return []
-    ids: set[int] = set()
-    for move in moves:
-        require_quantity(move.amount)
-        if move.debit_id == move.credit_id:
-            raise SameAccount()
-        ids.update((move.debit_id, move.credit_id))
-    accounts = {
-        row.id: row
-        for row in session.execute(
-            select(Account.id, Account.unit, Account.code, Account.cached).where(
-                Account.id.in_(ids)
-            )
-        )
-    }
-    if set(accounts) != ids:
-        raise AccountNotFound()
-    deltas: dict[int, int] = defaultdict(int)
-    for move in moves:
-        if accounts[move.debit_id].unit != accounts[move.credit_id].unit:
-            raise UnitMismatch(debit=accounts[move.debit_id].code)
-        deltas[move.debit_id] -= move.amount
-        deltas[move.credit_id] += move.amount
-    at = effective_at or clock.now()
-    entries = cast(Table, JournalEntry.__table__)
-
-    savepoint = session.begin_nested()
-    try:
-        connection = session.connection()
-        entry_ids = list(
-            connection.scalars(
-                insert(entries).returning(entries.c.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "kind": kind,
-                        "natural_key": move.natural_key,
-                        "created_by": actor,
-                        "created_at": clock.now(),
-                        "effective_at": at,
-                        "memo": memo,
-                    }
-                    for move in moves
-                ],
-            )
-        )
-        apply_deltas(
-            session,
-            {i: d for i, d in deltas.items() if accounts[i].cached},
-            {i: a.code for i, a in accounts.items()},
-        )
-        connection.execute(
-            insert(cast(Table, Transfer.__table__)),
-            [
-                {
-                    "entry_id": entry_id,
-                    "debit_account_id": move.debit_id,
-                    "credit_account_id": move.credit_id,
-                    "unit": accounts[move.debit_id].unit,
-                    "amount": move.amount,
-                }
-                for entry_id, move in zip(entry_ids, moves, strict=True)
-            ],
-        )
-    except IntegrityError as exc:
-        savepoint.rollback()
-        if "natural_key" in str(exc.orig):
-            raise EntryExists() from exc
-        raise
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    for account in session.identity_map.values():
-        if isinstance(account, Account) and account.id in ids:
-            session.expire(account, ["balance"])
-    return entry_ids
-
-
-def open_accounts(
-    session: Session, specs: Sequence[tuple[str, str]], *, kind: AccountKind, unit: str
-) -> list[int]:
-    """Open many bounded accounts at once, given (code, name) pairs; returns their ids in order."""
-    if not specs:
-        return []
-    min_balance = 0 if kind in BOUNDED_KINDS else None
-    table = cast(Table, Account.__table__)
-    return list(
-        session.connection().scalars(
-            insert(table).returning(table.c.id, sort_by_parameter_order=True),
-            [
-                {
-                    "code": code,
-                    "name": name[:200],
-                    "kind": kind,
-                    "unit": unit,
-                    "min_balance": min_balance,
-                    "balance": 0,
-                    "created_at": clock.now(),
-                }
-                for code, name in specs
-            ],
-        )
-    )
