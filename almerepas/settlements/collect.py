@@ -1,5 +1,7 @@
 """What a run settles: every unsettled redemption, reversal, ride and holder-month before the
 cut-off, priced at the tariff of the contract it happened under. Read only; runs.py writes.
+Redemptions and reversals are priced by the database (pricing.py, the statement a run inserts
+its lines with); ``price`` and ``taken_back`` below say the same rule in Python.
 
 A source is unsettled while no settlement line names it (``source_key``); lines of a cancelled
 run are deleted, so their sources come back. Prices (docs/settlement.md, Tariffs):
@@ -24,8 +26,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 
-from sqlalchemy import BigInteger, cast, exists, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import exists, select
+from sqlalchemy.orm import Session
 
 from almerepas.contracts.models import Contract, TariffKind
 from almerepas.core import clock
@@ -33,8 +35,8 @@ from almerepas.core.money import half_up
 from almerepas.grants.models import Grant
 from almerepas.ledger.posting import EUR
 from almerepas.passes.models import Pass
-from almerepas.redemptions.models import Redemption, Reversal, Ride
-from almerepas.schemes.models import Scheme
+from almerepas.redemptions.models import Ride
+from almerepas.settlements import pricing
 from almerepas.settlements.models import LineKind, SettlementLine
 
 RIDE_OK = "ok"
@@ -89,7 +91,7 @@ def price(contract: Contract, unit: str, quantity: int) -> int | None:
     return None
 
 
-def _taken_back(contract: Contract, unit: str, left: int, amount: int) -> int | None:
+def taken_back(contract: Contract, unit: str, left: int, amount: int) -> int | None:
     """A reversal's (negative) price: what the redemption was worth before it less after it.
 
     Half up per reversal would not add up: three reversals of 1 cent of a 3-cent discount at
@@ -102,125 +104,40 @@ def _taken_back(contract: Contract, unit: str, left: int, amount: int) -> int | 
 
 def collect(session: Session, *, cutoff: dt.datetime, partner_id: int | None) -> list[Source]:
     """Every unsettled source of contracted partners (or of one partner) before ``cutoff``."""
-    contracts_query = select(Contract)
+    found = _priced(session, cutoff, partner_id)
+    return found + rides(session, cutoff=cutoff, partner_id=partner_id)
+
+
+def _priced(session: Session, cutoff: dt.datetime, partner_id: int | None) -> list[Source]:
+    """The redemptions and reversals, priced by the database (pricing.py) as a run writes them."""
+    query = pricing.priced(session, cutoff=cutoff, partner_id=partner_id)
+    if query is None:
+        return []
+    return [
+        Source(
+            key=row.source_key,
+            kind=LineKind(row.kind),
+            partner_id=row.partner_id,
+            contract_id=row.contract_id,
+            scheme_id=row.scheme_id,
+            location_id=row.location_id,
+            occurred_at=row.occurred_at,
+            quantity=row.quantity,
+            amount=row.amount,
+            redemption_id=row.redemption_id,
+            reversal_id=row.reversal_id,
+        )
+        for row in session.execute(query)
+    ]
+
+
+def rides(session: Session, *, cutoff: dt.datetime, partner_id: int | None) -> list[Source]:
+    """The unsettled rides and holder-months before ``cutoff``, priced here (a run inserts these
+    one by one; the redemptions and reversals it writes in SQL)."""
+    contracts_query = select(Contract).order_by(Contract.id)  # the oldest first, as pricing.py
     if partner_id is not None:
         contracts_query = contracts_query.where(Contract.partner_id == partner_id)
     contracts = _Contracts(session.scalars(contracts_query))
-    units = dict(session.execute(select(Scheme.id, Scheme.unit)).all())
-    sources: list[Source] = []
-    sources += _redemptions(session, cutoff, partner_id, contracts, units)
-    sources += _reversals(session, cutoff, partner_id, contracts, units)
-    sources += _rides(session, cutoff, partner_id, contracts)
-    return sources
-
-
-def _redemptions(
-    session: Session,
-    cutoff: dt.datetime,
-    partner_id: int | None,
-    contracts: _Contracts,
-    units: dict[int, str],
-) -> list[Source]:
-    settled = exists().where(
-        SettlementLine.redemption_id == Redemption.id, SettlementLine.kind == LineKind.redemption
-    )
-    query = (
-        select(
-            Redemption.id,
-            Redemption.partner_id,
-            Redemption.location_id,
-            Redemption.amount,
-            Redemption.created_at,
-            Grant.scheme_id,
-        )
-        .join(Grant, Grant.id == Redemption.grant_id)
-        .where(Redemption.partner_id.is_not(None), Redemption.created_at < cutoff, ~settled)
-    )
-    if partner_id is not None:
-        query = query.where(Redemption.partner_id == partner_id)
-    found = []
-    for rid, pid, location_id, amount, at, scheme_id in session.execute(query):
-        contract = contracts.on(pid, scheme_id, at)  # type: ignore[arg-type]
-        if contract is None:
-            continue  # redeemed without a contract cannot happen; nothing to pay for
-        found.append(
-            Source(
-                key=f"redemption:{rid}",
-                kind=LineKind.redemption,
-                partner_id=contract.partner_id,
-                contract_id=contract.id,
-                scheme_id=scheme_id,
-                location_id=location_id,
-                occurred_at=at,
-                quantity=amount,
-                amount=price(contract, units[scheme_id], amount),
-                redemption_id=rid,
-            )
-        )
-    return found
-
-
-def _reversals(
-    session: Session,
-    cutoff: dt.datetime,
-    partner_id: int | None,
-    contracts: _Contracts,
-    units: dict[int, str],
-) -> list[Source]:
-    settled = exists().where(SettlementLine.reversal_id == Reversal.id)
-    earlier = aliased(Reversal)
-    before = (
-        select(cast(func.coalesce(func.sum(earlier.amount), 0), BigInteger))  # not numeric
-        .where(earlier.redemption_id == Reversal.redemption_id, earlier.id < Reversal.id)
-        .scalar_subquery()
-    )
-    query = (
-        select(
-            Reversal.id,
-            Reversal.amount,
-            Reversal.created_at,
-            Redemption.amount - before,
-            Redemption.id,
-            Redemption.partner_id,
-            Redemption.location_id,
-            Redemption.created_at,
-            Grant.scheme_id,
-        )
-        .join(Redemption, Redemption.id == Reversal.redemption_id)
-        .join(Grant, Grant.id == Redemption.grant_id)
-        .where(Redemption.partner_id.is_not(None), Reversal.created_at < cutoff, ~settled)
-    )
-    if partner_id is not None:
-        query = query.where(Redemption.partner_id == partner_id)
-    found = []
-    for row in session.execute(query):
-        vid, amount, at, left, rid, pid, location_id, redeemed_at, scheme_id = row
-        # Priced under the redemption's contract: it gives back what that one paid.
-        contract = contracts.on(pid, scheme_id, redeemed_at)  # type: ignore[arg-type]
-        if contract is None:
-            continue
-        unit = units[scheme_id]
-        found.append(
-            Source(
-                key=f"reversal:{vid}",
-                kind=LineKind.reversal,
-                partner_id=contract.partner_id,
-                contract_id=contract.id,
-                scheme_id=scheme_id,
-                location_id=location_id,
-                occurred_at=at,
-                quantity=-amount,
-                amount=_taken_back(contract, unit, left, amount),
-                redemption_id=rid,
-                reversal_id=vid,
-            )
-        )
-    return found
-
-
-def _rides(
-    session: Session, cutoff: dt.datetime, partner_id: int | None, contracts: _Contracts
-) -> list[Source]:
     settled = exists().where(SettlementLine.ride_id == Ride.id)
     query = (
         select(

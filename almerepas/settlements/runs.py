@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from schwifty import IBAN
 from schwifty.exceptions import SchwiftyException
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,8 +29,7 @@ from almerepas.ledger.posting import Leg, post_entry
 from almerepas.schemes import periods
 from almerepas.schemes.errors import InvalidPeriod
 from almerepas.schemes.models import Period, Scheme
-from almerepas.settlements import accounts, reimbursed
-from almerepas.settlements.collect import Source, collect
+from almerepas.settlements import accounts, collect, reimbursed, writing
 from almerepas.settlements.errors import (
     LinesChanged,
     NothingToSettle,
@@ -69,9 +68,9 @@ def cutoff_of(period: str) -> tuple[dt.date, dt.datetime]:
     return span.end, clock.local_moment(span.end + dt.timedelta(days=1))
 
 
-def hold_reason(partner: Partner, total: int, sources: Sequence[Source]) -> HoldReason | None:
-    """Why this partner cannot be paid in this run, or None."""
-    if any(source.amount is None for source in sources):
+def hold_reason(partner: Partner, total: int, *, unfit: bool) -> HoldReason | None:
+    """Why this partner cannot be paid in this run, or None (``unfit``: a source has no price)."""
+    if unfit:
         return HoldReason.tariff_unfit
     if total <= 0:
         return HoldReason.total_not_positive
@@ -100,6 +99,9 @@ def prepare(
 ) -> tuple[SettlementRun, list[Held]]:
     """A draft run of everything unsettled before the period's end, per partner at its tariffs.
 
+    The redemptions' and reversals' lines are written by one INSERT ... SELECT that prices them
+    (pricing.py): a run of 100,000 spent most of its time sending them one row at a time.
+
     :raises PeriodNotClosed: the period has not ended yet (today is in it or before it).
     :raises NothingToSettle: nothing new, or every partner with something is held back.
     :raises SettlementBusy: another prepare took the same sources at the same moment.
@@ -107,22 +109,25 @@ def prepare(
     last_day, cutoff = cutoff_of(period)
     if now.astimezone(clock.LOCAL).date() <= last_day:
         raise PeriodNotClosed()
-    by_partner: dict[int, list[Source]] = defaultdict(list)
-    for source in collect(session, cutoff=cutoff, partner_id=partner_id):
-        by_partner[source.partner_id].append(source)
+    tallies = writing.tallies(session, cutoff, partner_id)
+    rides = collect.rides(session, cutoff=cutoff, partner_id=partner_id)
+    for source in rides:
+        tally = tallies.setdefault(source.partner_id, writing.Tally())
+        tally.count += 1
+        tally.total += source.amount or 0
+        tally.unfit = tally.unfit or source.amount is None
     partners = {
-        p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(list(by_partner))))
+        p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(list(tallies))))
     }
-    paid: dict[int, list[Source]] = {}
+    paid: dict[int, writing.Tally] = {}
     held: list[Held] = []
-    for pid in sorted(by_partner):
-        sources = by_partner[pid]
-        total = sum(s.amount or 0 for s in sources)
-        reason = hold_reason(partners[pid], total, sources)
+    for pid in sorted(tallies):
+        tally = tallies[pid]
+        reason = hold_reason(partners[pid], tally.total, unfit=tally.unfit)
         if reason is None:
-            paid[pid] = sources
+            paid[pid] = tally
         else:
-            held.append(Held(pid, reason, total, len(sources)))
+            held.append(Held(pid, reason, tally.total, tally.count))
     declarations = reimbursed.unpaid(session, cutoff=cutoff) if partner_id is None else []
     if not paid and not declarations:
         raise NothingToSettle(
@@ -150,40 +155,19 @@ def prepare(
                 line_count=h.line_count,
             )
         )
-    payments = _payments(session, run, {pid: partners[pid] for pid in paid}, paid)
-    rows = [
-        {
-            "run_id": run.id,
-            "payment_id": payments[s.partner_id].id,
-            "partner_id": s.partner_id,
-            "source_key": s.key,
-            "kind": s.kind,
-            "contract_id": s.contract_id,
-            "scheme_id": s.scheme_id,
-            "location_id": s.location_id,
-            "redemption_id": s.redemption_id,
-            "reversal_id": s.reversal_id,
-            "ride_id": s.ride_id,
-            "occurred_at": s.occurred_at,
-            "quantity": s.quantity,
-            "amount": s.amount,
-        }
-        for sources in paid.values()
-        for s in sources
-    ]
+    writing.payments(session, run, {pid: partners[pid] for pid in paid}, paid)
     try:
         with session.begin_nested():
-            if rows:
-                session.execute(insert(SettlementLine), rows)
+            written = writing.lines(session, run, cutoff, partner_id, paid, rides)
             reimbursed.insert_payments(session, run, declarations)
     except IntegrityError:
         raise SettlementBusy() from None
-    run.total = sum(p.amount for p in payments.values()) + sum(d.amount for d in declarations)
+    run.total = sum(t.total for t in paid.values()) + sum(d.amount for d in declarations)
     run.lines_hash = lines_hash(
-        [(s.key, s.amount or 0) for ss in paid.values() for s in ss]
-        + [(reimbursed.source_key(d.id), d.amount) for d in declarations]
+        written + [(reimbursed.source_key(d.id), d.amount) for d in declarations]
     )
     session.flush()
+    session.expire(run, ["payments"])
     audit.record(
         session,
         actor=actor,
@@ -194,43 +178,13 @@ def prepare(
             "period": period,
             "partner": partner_id,
             "total": run.total,
-            "lines": len(rows),
-            "payments": len(payments),
+            "lines": len(written),
+            "payments": len(paid),
             "reimbursements": [d.id for d in declarations],
             "held": [{"partner": h.partner_id, "reason": h.reason.value} for h in held],
         },
     )
     return run, held
-
-
-def _payments(
-    session: Session,
-    run: SettlementRun,
-    partners: dict[int, Partner],
-    paid: dict[int, list[Source]],
-) -> dict[int, SettlementPayment]:
-    payments = {}
-    for pid, sources in paid.items():
-        partner = partners[pid]
-        payment = SettlementPayment(
-            run_id=run.id,
-            partner_id=pid,
-            method=partner.payout_method,
-            amount=sum(s.amount or 0 for s in sources),
-            status=PaymentStatus.pending,
-            iban=partner.iban if partner.payout_method == PayoutMethod.sepa else None,
-            bic=partner.bic if partner.payout_method == PayoutMethod.sepa else None,
-            stripe_account=(
-                partner.stripe_account if partner.payout_method == PayoutMethod.stripe else None
-            ),
-        )
-        session.add(payment)
-        payments[pid] = payment
-    session.flush()
-    for payment in payments.values():
-        payment.end_to_end_id = f"ALM-{run.id}-{payment.id}"
-    session.flush()
-    return payments
 
 
 def get_run(session: Session, run_id: int, *, lock: bool = False) -> SettlementRun:
