@@ -239,7 +239,11 @@ def pages(url: str, engine: Engine, runs: int) -> list[dict[str, Any]]:
         ("months table (Haven)", lambda s: tables.months_table(s, haven)),
         ("partners table (year)", lambda s: tables.partners_table(s, year)),
         ("partners table (June)", lambda s: tables.partners_table(s, june)),
-    ]
+        ("the figures page's four tables (year)", lambda s: [
+            tables.schemes_table(s, year), tables.months_table(s, year),
+            tables.partners_table(s, year), tables.districts_table(s, year, "stadsfonds"),
+        ]),
+    ]  # fmt: skip
     results = []
     for name, show in shown:
         cold_engine = make_engine(url, poolclass=NullPool)
