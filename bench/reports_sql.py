@@ -276,6 +276,7 @@ def raw_by_scheme(
         SELECT r.grant_id, l.amount, l.run_id FROM settlement_line l
         JOIN redemption_reversal v ON v.id = l.reversal_id
         JOIN redemption r ON r.id = v.redemption_id
+        WHERE l.redemption_id IS NULL  -- a run's reversal line names its redemption too
         UNION ALL
         SELECT d.grant_id, l.amount, l.run_id FROM settlement_line l JOIN ride d ON d.id = l.ride_id
     ) x JOIN settlement_run sr ON sr.id = x.run_id

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from almerepas.grants.models import Grant
 from almerepas.households.models import District
 from almerepas.reports import figures
 from almerepas.reports.scope import ReportFilter
+from almerepas.schemes import catalogue as schemes
 from tests.reports.support import make_year
 
 YEAR = ReportFilter(2026)
@@ -78,6 +81,28 @@ def test_take_up_by_month(year: Session) -> None:
     shop = [row for row in figures.take_up_by_month(year, YEAR) if row.scheme == "supermarkt"]
     assert [(row.eligible, row.used) for row in shop if row.eligible] == [(5, 1)]
     assert [row.month for row in shop if row.eligible] == [6]
+
+
+def test_take_up_by_month_counts_a_beneficiary_once_with_a_yearly_and_a_monthly_grant(
+    year: Session,
+) -> None:
+    """A scheme whose period changed during the year: a child with the year's grant and one for
+    July is one beneficiary in July, not two (counting grants would say six)."""
+    scheme_id = schemes.get_scheme(year, "stadsfonds").id
+    first = year.scalars(
+        select(Grant).where(Grant.scheme_id == scheme_id, Grant.period == "2026").order_by(Grant.id)
+    ).first()
+    assert first is not None
+    year.add(
+        Grant(
+            scheme_id=scheme_id, period="2026-07", beneficiary_key=first.beneficiary_key,
+            person_id=first.person_id, amount=0, created_at=first.created_at,
+        )
+    )  # fmt: skip
+    year.flush()
+    months = [row for row in figures.take_up_by_month(year, YEAR) if row.scheme == "stadsfonds"]
+    assert [row.eligible for row in months] == [5] * 12
+    assert [row.used for row in months] == [0, 0, 1, 1, 1, 2, 2, 3, 3, 3, 3, 3]
 
 
 def test_per_partner(year: Session) -> None:
