@@ -67,7 +67,7 @@ def register_household(
                 "house_number": household.house_number,
                 "house_number_suffix": household.house_number_suffix,
                 "postcode": household.postcode,
-                "district": household.district.value,
+                "district": household.district,
                 "email": household.email,
                 "phone": household.phone,
                 "language": household.language,
@@ -316,7 +316,7 @@ def _address_fields(household: Household) -> dict[str, Any]:
         "house_number": household.house_number,
         "house_number_suffix": household.house_number_suffix,
         "postcode": household.postcode,
-        "district": household.district.value,
+        "district": household.district,
     }
 
 

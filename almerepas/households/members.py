@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.core.elfproef import passes_eleven_test
 from almerepas.core.errors import DomainError, NotFound, ValidationFailed
@@ -30,6 +30,7 @@ from almerepas.households.errors import (
     SecondPartner,
 )
 from almerepas.households.models import (
+    UNKNOWN_DISTRICT,
     District,
     Household,
     MemberRole,
@@ -54,14 +55,14 @@ def normalise_postcode(raw: str) -> str:
 
 
 def district_for(session: Session, postcode: str) -> District:
-    """The district of a normalised postcode; unknown when Almere's table cannot place it.
+    """The district of a normalised postcode; unknown when the gemeente's table cannot place it.
 
-    A PC4 that is not in the table at all is not in Almere, and is refused.
+    A PC4 that is not in the table at all is not in the gemeente, and is refused.
     """
     row = session.get(PostcodeDistrict, postcode[:4])
     if row is None:
         raise PostcodeOutsideAlmere(postcode=postcode)
-    return row.district or District.unknown
+    return row.district or UNKNOWN_DISTRICT
 
 
 def is_valid_bsn(bsn: str) -> bool:
@@ -291,11 +292,12 @@ def get_household(session: Session, household_id: int) -> Household:
 def correct_district(
     session: Session, pc4: str, district: District, *, actor: Actor
 ) -> PostcodeDistrict:
-    """Put a postcode in the right district; households registered before keep theirs."""
+    """Put a postcode in the right district (one of the gemeente's, checked by the caller);
+    households registered before keep theirs."""
     row = session.get(PostcodeDistrict, pc4)
     if row is None:
-        raise NotFound(detail=f"Postcode {pc4} ligt niet in Almere.")
-    before = row.district.value if row.district else None
+        raise NotFound(detail=f"Postcode {pc4} ligt niet in {gemeente.current().name}.")
+    before = row.district
     row.district = district
     row.confidence = "corrected"
     row.corrected_by = actor.name[:120]
@@ -307,7 +309,7 @@ def correct_district(
         action="postcode.correct",
         entity_type="postcode",
         entity_id=pc4,
-        changes={"district": [before, district.value]},
+        changes={"district": [before, district]},
     )
     return row
 

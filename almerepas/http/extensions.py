@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
-from flask import current_app, has_request_context, request
+from typing import Any
+
+from flask import Flask, current_app, has_request_context, request
 from flask_babel import Babel
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
+from jinja2 import pass_context
+from jinja2.runtime import Context
 
 babel = Babel()
 #: CSRF tokens for page forms; the JSON API is exempt (bearer tokens), see almerepas.staff_views.
@@ -20,7 +24,7 @@ RIGHT_TO_LEFT = frozenset({"ar"})
 #: Languages only the resident pages speak (docs/languages.md); staff, partner and finance pages
 #: and the API fall back to the others.
 RESIDENT_ONLY = frozenset({"ar"})
-#: The public pages, the check and Mijn Almerepas.
+#: The public pages, the check and the holder's own pages.
 RESIDENT_BLUEPRINTS = frozenset({"web", "desk", "holder"})
 _NOT_RESIDENT_PATHS = ("/api/", "/partner", "/medewerkers", "/financien")
 
@@ -31,7 +35,7 @@ def text_direction(language: str) -> str:
 
 
 def resident_page() -> bool:
-    """A page of the public site or Mijn Almerepas, or an error page outside the other faces."""
+    """A page of the public site or the holder's own pages, or an error page outside the others."""
     if request.blueprint is None:  # a 404 or 405 has no blueprint: judge by the path
         return not request.path.startswith(_NOT_RESIDENT_PATHS)
     return request.blueprint in RESIDENT_BLUEPRINTS
@@ -59,3 +63,23 @@ def select_locale() -> str:
         if choice in languages:
             return choice
     return request.accept_languages.best_match(languages) or languages[0]
+
+
+def gemeente_texts(app: Flask) -> None:
+    """Texts name the gemeente and its pass by placeholders (``%(gemeente)s``, ``%(pass_name)s``,
+    ``%(organisation)s``) that every template's ``_()`` and ``ngettext()`` fill from the app's
+    gemeente; ``gemeente`` itself is a template global (docs/gemeente.md)."""
+    env = app.jinja_env
+    names = app.config["GEMEENTE"].placeholders()
+    env.globals["gemeente"] = app.config["GEMEENTE"]
+    gettext, ngettext = env.globals["gettext"], env.globals["ngettext"]
+
+    @pass_context
+    def _gettext(context: Context, string: str, **variables: Any) -> Any:
+        return gettext(context, string, **{**names, **variables})  # type: ignore[operator]
+
+    @pass_context
+    def _ngettext(context: Context, one: str, more: str, num: int, **variables: Any) -> Any:
+        return ngettext(context, one, more, num, **{**names, **variables})  # type: ignore[operator]
+
+    env.globals.update(gettext=_gettext, ngettext=_ngettext)

@@ -47,7 +47,7 @@ def passes_to_print(
     session: Session, *, day: dt.date, district: District | None = None
 ) -> list[int]:
     """Ids of the passes that work on ``day`` and have no printed card of their generation,
-    of holders who live in Almere (in ``district``, when given), in pass order."""
+    of holders who live in the gemeente (in ``district``, when given), in pass order."""
     printed = exists().where(CardPrint.pass_id == Pass.id, CardPrint.generation == Pass.generation)
     query = (
         select(Pass.id)

@@ -97,7 +97,7 @@ def beneficiaries(session: Session, f: ReportFilter) -> Subquery:
         saved.year == f.year
     )
     if f.district is not None:
-        query = query.where(saved.district == f.district.value)
+        query = query.where(saved.district == f.district)
     return query.subquery("beneficiaries")
 
 
@@ -107,7 +107,7 @@ def _saved_facts(f: ReportFilter) -> Subquery:
         saved.year == f.year, saved.period.in_(f.labels)
     )
     if f.district is not None:
-        query = query.where(saved.district == f.district.value)
+        query = query.where(saved.district == f.district)
     return query.subquery("facts")
 
 
@@ -140,5 +140,5 @@ def partner_use(session: Session, f: ReportFilter) -> Subquery:
         .group_by(saved.partner_id, saved.scheme_id)
     )
     if f.district is not None:
-        query = query.where(saved.district == f.district.value)
+        query = query.where(saved.district == f.district)
     return query.subquery("use")
