@@ -238,7 +238,10 @@ def _address(session: Session, found: Read, typed: dict[str, str]) -> None:
     except PostcodeOutsideAlmere:
         found.error(
             "postcode",
-            N_("Deze postcode ligt niet in Almere. De Almerepas is voor wie in Almere woont."),
+            N_(
+                "Deze postcode ligt niet in %(gemeente)s. De %(pass_name)s is voor wie in "
+                "%(gemeente)s woont."
+            ),
         )
     number = typed.get("house_number", "")
     if not (number.isascii() and number.isdigit() and 0 < int(number) < 100_000):

@@ -61,4 +61,4 @@ class NoPassForBsn(DomainError):
 
     code = "no_pass_for_bsn"
     status = 404
-    title = N_("Wij hebben geen Almerepas voor u gevonden.")
+    title = N_("Wij hebben geen %(pass_name)s voor u gevonden.")

@@ -46,14 +46,14 @@ CODES_PER_WINDOW = 3
 #: Requests older than this are deleted when a new code is asked for.
 KEEP_REQUESTS = dt.timedelta(days=1)
 
-EMAIL_SUBJECT = N_("Uw code voor Mijn Almerepas")
+EMAIL_SUBJECT = N_("Uw code voor Mijn %(pass_name)s")
 EMAIL_TEXT = N_(
     "Uw code is %(code)s.\n\n"
-    "Vul deze code in op de website van Mijn Almerepas. De code werkt 10 minuten.\n\n"
+    "Vul deze code in op de website van Mijn %(pass_name)s. De code werkt 10 minuten.\n\n"
     "Heeft u geen code gevraagd? Dan hoeft u niets te doen. Niemand kan inloggen zonder "
     "deze code."
 )
-SMS_TEXT = N_("Uw code voor Mijn Almerepas is %(code)s. De code werkt 10 minuten.")
+SMS_TEXT = N_("Uw code voor Mijn %(pass_name)s is %(code)s. De code werkt 10 minuten.")
 
 
 class HolderLogin(Protocol):

@@ -9,7 +9,7 @@ from almerepas.core.i18n import N_
 class PostcodeOutsideAlmere(DomainError):
     code = "postcode_outside_almere"
     status = 400
-    title = N_("Deze postcode ligt niet in Almere")
+    title = N_("Deze postcode ligt niet in %(gemeente)s")
 
 
 class InvalidBsn(DomainError):
@@ -65,7 +65,7 @@ class MoveOutBeforeMoveIn(DomainError):
 class AlreadyMovedOut(DomainError):
     code = "already_moved_out"
     status = 409
-    title = N_("Dit huishouden is al uit Almere vertrokken")
+    title = N_("Dit huishouden is al uit %(gemeente)s vertrokken")
 
 
 class HouseholdMovedOut(DomainError):
@@ -73,7 +73,7 @@ class HouseholdMovedOut(DomainError):
 
     code = "household_moved_out"
     status = 409
-    title = N_("Dit huishouden woont op die datum niet meer in Almere")
+    title = N_("Dit huishouden woont op die datum niet meer in %(gemeente)s")
 
 
 class BsnInNameSearch(DomainError):

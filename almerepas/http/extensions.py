@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel
+from flask_babel import Babel, Domain
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
-from jinja2 import pass_context
-from jinja2.runtime import Context
+
+from almerepas.core import gemeente
 
 babel = Babel()
 #: CSRF tokens for page forms; the JSON API is exempt (bearer tokens), see almerepas.staff_views.
@@ -65,21 +65,42 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+class _GemeenteTranslations:
+    """A catalogue whose texts come back with the gemeente's names for their placeholders."""
+
+    def __init__(self, inner: Any) -> None:
+        self._inner = inner
+
+    def ugettext(self, message: str) -> str:
+        return gemeente.current().fill(self._inner.ugettext(message))
+
+    def ungettext(self, singular: str, plural: str, n: int) -> str:
+        return gemeente.current().fill(self._inner.ungettext(singular, plural, n))
+
+    def upgettext(self, context: str, message: str) -> str:
+        return gemeente.current().fill(self._inner.upgettext(context, message))
+
+    def unpgettext(self, context: str, singular: str, plural: str, n: int) -> str:
+        return gemeente.current().fill(self._inner.unpgettext(context, singular, plural, n))
+
+    gettext, ngettext = ugettext, ungettext
+    pgettext, npgettext = upgettext, unpgettext
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+
+class _GemeenteDomain(Domain):  # type: ignore[misc]
+    """Flask-Babel's domain, its texts filled with the gemeente of the app that serves them."""
+
+    def get_translations(self) -> Any:
+        return _GemeenteTranslations(super().get_translations())
+
+
 def gemeente_texts(app: Flask) -> None:
     """Texts name the gemeente and its pass by placeholders (``%(gemeente)s``, ``%(pass_name)s``,
-    ``%(organisation)s``) that every template's ``_()`` and ``ngettext()`` fill from the app's
-    gemeente; ``gemeente`` itself is a template global (docs/gemeente.md)."""
-    env = app.jinja_env
-    names = app.config["GEMEENTE"].placeholders()
-    env.globals["gemeente"] = app.config["GEMEENTE"]
-    gettext, ngettext = env.globals["gettext"], env.globals["ngettext"]
-
-    @pass_context
-    def _gettext(context: Context, string: str, **variables: Any) -> Any:
-        return gettext(context, string, **{**names, **variables})  # type: ignore[operator]
-
-    @pass_context
-    def _ngettext(context: Context, one: str, more: str, num: int, **variables: Any) -> Any:
-        return ngettext(context, one, more, num, **{**names, **variables})  # type: ignore[operator]
-
-    env.globals.update(gettext=_gettext, ngettext=_ngettext)
+    ``%(organisation)s``): every translated text, in templates, views and the domain's marked
+    messages, has them filled from the app's gemeente; ``gemeente`` is a template global too
+    (docs/gemeente.md)."""
+    babel.domain_instance = _GemeenteDomain()
+    app.jinja_env.globals["gemeente"] = app.config["GEMEENTE"]

@@ -38,9 +38,9 @@ def reason_text(reason: Reason) -> str:
         case "not_valid_on":
             return _("De regeling geldt niet op %(day)s.", day=day)
         case "lives_in_almere":
-            return _("Woont in Almere.")
+            return _("Woont in %(gemeente)s.")
         case "not_in_almere":
-            return _("Woont niet (meer) in Almere.")
+            return _("Woont niet (meer) in %(gemeente)s.")
         case "children_of_age":
             return _("Er zijn %(n)s kinderen van de goede leeftijd.", n=p["n"])
         case "no_children_of_age":

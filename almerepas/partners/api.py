@@ -75,7 +75,7 @@ def scan(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         "valid": True,
-        "message": gettext("Geldige Almerepas"),
+        "message": gettext("Geldige %(pass_name)s"),
         "scan_reference": outcome.scan.reference,
         "expires_at": outcome.scan.expires_at,
         "entitlements": [

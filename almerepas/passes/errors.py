@@ -30,7 +30,7 @@ class NotLivingInAlmere(DomainError):
 
     code = "not_living_in_almere"
     status = 409
-    title = N_("Deze persoon woont nu niet in Almere")
+    title = N_("Deze persoon woont nu niet in %(gemeente)s")
 
 
 class PassNotActive(DomainError):

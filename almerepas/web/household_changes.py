@@ -140,7 +140,7 @@ def move_out(household_id: int) -> ResponseReturnValue:
         attempt(form, work, {MoveOutBeforeMoveIn: _at("day"), AlreadyMovedOut: _at("day")})
     if form.errors:
         return _page(form, "caseworker/move_out.html", household)
-    return _done(household, _("Het huishouden is uit Almere vertrokken."))
+    return _done(household, _("Het huishouden is uit %(gemeente)s vertrokken."))
 
 
 # -- contact details and preferences ----------------------------------------------------------

@@ -116,7 +116,7 @@ def _member_refusals(household: Household) -> Refusals:
 def moved_out(household: Household) -> str:
     return str(
         _(
-            "Dit huishouden is op %(day)s uit Almere vertrokken. "
+            "Dit huishouden is op %(day)s uit %(gemeente)s vertrokken. "
             "Kies een datum op of voor die dag.",
             day=show_day(household.moved_out_on),
         )
@@ -190,8 +190,8 @@ def _almere_postcode(form: Form) -> str:
         form.error(
             "postcode",
             _(
-                "Deze postcode ligt niet in Almere. "
-                "Alleen inwoners van Almere kunnen een Almerepas krijgen."
+                "Deze postcode ligt niet in %(gemeente)s. "
+                "Alleen inwoners van %(gemeente)s kunnen een %(pass_name)s krijgen."
             ),
         )
         return ""

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import mimetypes
 from itertools import groupby
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, abort, render_template, request, send_file
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 
 from almerepas.contracts.offers import current_offers
@@ -46,7 +47,9 @@ def gemeente_logo() -> Response:
     logo = gemeente.current().logo
     if logo is None:
         abort(404)
-    response = send_file(logo, max_age=3600)
+    kind = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
+    response = Response(logo.read_bytes(), content_type=kind)
+    response.headers["Cache-Control"] = "public, max-age=3600"
     return response
 
 
