@@ -20,7 +20,7 @@ from almerepas.core import gemeente
 from almerepas.core.errors import ValidationFailed
 from almerepas.core.i18n import N_
 from almerepas.core.money import parse_euros
-from almerepas.households.errors import PostcodeOutsideAlmere
+from almerepas.households.errors import PostcodeOutsideGemeente
 from almerepas.households.members import Address, district_for, is_valid_bsn, normalise_postcode
 from almerepas.households.models import MemberRole
 
@@ -183,7 +183,7 @@ def _row(session: Session, line: int, fields: dict[str, str], today: dt.date) ->
         return Refusal(line, key, "bad_postcode")
     try:
         district_for(session, postcode)
-    except PostcodeOutsideAlmere:
+    except PostcodeOutsideGemeente:
         return Refusal(line, key, "postcode_outside_almere")
     number = fields["huisnummer"]
     if not number.isdigit() or int(number) <= 0:

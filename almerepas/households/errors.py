@@ -6,7 +6,7 @@ from almerepas.core.errors import DomainError
 from almerepas.core.i18n import N_
 
 
-class PostcodeOutsideAlmere(DomainError):
+class PostcodeOutsideGemeente(DomainError):
     code = "postcode_outside_almere"
     status = 400
     title = N_("Deze postcode ligt niet in %(gemeente)s")

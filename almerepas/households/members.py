@@ -25,7 +25,7 @@ from almerepas.households.errors import (
     MembershipConflict,
     MovedInBeforeBirth,
     MoveOutBeforeMoveIn,
-    PostcodeOutsideAlmere,
+    PostcodeOutsideGemeente,
     SecondApplicant,
     SecondPartner,
 )
@@ -61,7 +61,7 @@ def district_for(session: Session, postcode: str) -> District:
     """
     row = session.get(PostcodeDistrict, postcode[:4])
     if row is None:
-        raise PostcodeOutsideAlmere(postcode=postcode)
+        raise PostcodeOutsideGemeente(postcode=postcode)
     return row.district or UNKNOWN_DISTRICT
 
 

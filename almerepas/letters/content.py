@@ -18,11 +18,11 @@ from typing import Any
 
 from babel.dates import format_date
 
+from almerepas.core import gemeente
 from almerepas.core.i18n import N_
 from almerepas.core.money import format_cents
 
 PHONE = "14 036"
-OBJECTION_ADDRESS = "Gemeente Almere, Postbus 200, 1300 AE Almere"
 #: Awb art. 6:7: six weeks from the day after the letter is sent.
 OBJECTION_WEEKS = 6
 
@@ -118,7 +118,7 @@ def _objection(_: Translate) -> list[Paragraph]:
         Paragraph(
             "body",
             _("Stuur uw brief naar: %(address)s. Wilt u eerst met ons praten? Bel %(phone)s.")
-            % {"address": OBJECTION_ADDRESS, "phone": PHONE},
+            % {"address": gemeente.current().objection_address, "phone": PHONE},
         ),
     ]
 
@@ -305,7 +305,7 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
         ]
     body += [
         Paragraph("closing", _("Met vriendelijke groet,")),
-        Paragraph("closing", _("%(organisation)s")),
+        Paragraph("closing", gemeente.current().organisation),
     ]
     return body
 

@@ -25,7 +25,7 @@ class PassExists(DomainError):
     title = N_("Deze persoon heeft al een pas die werkt")
 
 
-class NotLivingInAlmere(DomainError):
+class NotLivingInGemeente(DomainError):
     """A pass is for residents of Almere: this person lives in no household here today."""
 
     code = "not_living_in_almere"

@@ -23,7 +23,7 @@ from almerepas.households.models import Household, Membership, Person
 from almerepas.passes import credentials, numbers
 from almerepas.passes.errors import (
     InvalidPassNumber,
-    NotLivingInAlmere,
+    NotLivingInGemeente,
     PassExists,
     PassNotActive,
     PassNotReissuable,
@@ -77,7 +77,7 @@ def lives_in_almere(session: Session, person: Person, day: dt.date) -> bool:
 
 def _require_resident(session: Session, person: Person, day: dt.date) -> None:
     if not lives_in_almere(session, person, day):
-        raise NotLivingInAlmere()
+        raise NotLivingInGemeente()
 
 
 def active_pass(session: Session, person_id: int) -> Pass | None:

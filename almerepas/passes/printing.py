@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.households.models import District, Household, Membership, Person
 from almerepas.passes import credentials
 from almerepas.passes.cards import CardFace, Letter
-from almerepas.passes.errors import NotLivingInAlmere, PassNotActive
+from almerepas.passes.errors import NotLivingInGemeente, PassNotActive
 from almerepas.passes.models import CardPrint, Pass, PassStatus
 
 #: Letters about a child's card go to the parents.
@@ -75,7 +75,7 @@ def _household(session: Session, person: Person, day: dt.date) -> Household:
         .where(Membership.person_id == person.id, _home(day))
     )
     if household is None:
-        raise NotLivingInAlmere()
+        raise NotLivingInGemeente()
     return household
 
 
@@ -121,7 +121,7 @@ def print_card(
         minor=_age(person.date_of_birth, day) < ADULT_AGE,
         street_line=f"{household.street} {household.house_number}{suffix}",
         postcode=f"{household.postcode[:4]} {household.postcode[4:]}",
-        city="Almere",
+        city=gemeente.current().name,
         number=pass_.number,
         valid_until=pass_.valid_until,
         day=day,

@@ -24,7 +24,7 @@ from almerepas.households.errors import (
     HouseholdMovedOut,
     InvalidBsn,
     MovedInBeforeBirth,
-    PostcodeOutsideAlmere,
+    PostcodeOutsideGemeente,
     SecondApplicant,
     SecondPartner,
 )
@@ -167,14 +167,14 @@ def address_from(form: Form) -> Address | None:
             _("Vul alleen het nummer in, bijvoorbeeld 12. Een letter gaat bij 'toevoeging'."),
         )
     suffix = form.text("house_number_suffix", 10, None)
-    postcode = _almere_postcode(form)
+    postcode = _gemeente_postcode(form)
     if any(name in HOUSEHOLD_FIELDS for name, _message in form.errors):
         return None
     return Address(postcode=postcode, house_number=int(number), street=street,
                    house_number_suffix=suffix or None)  # fmt: skip
 
 
-def _almere_postcode(form: Form) -> str:
+def _gemeente_postcode(form: Form) -> str:
     """A postcode in Almere, normalised; a clear error at the field for anything else."""
     typed = form.values["postcode"]
     if not typed:
@@ -186,7 +186,7 @@ def _almere_postcode(form: Form) -> str:
     except ValidationFailed:
         form.error("postcode", _("Vul een postcode in zoals 1315 AB: 4 cijfers en 2 letters."))
         return ""
-    except PostcodeOutsideAlmere:
+    except PostcodeOutsideGemeente:
         form.error(
             "postcode",
             _(

@@ -18,7 +18,7 @@ from almerepas.households.errors import (
     MembershipConflict,
     MovedInBeforeBirth,
     MoveOutBeforeMoveIn,
-    PostcodeOutsideAlmere,
+    PostcodeOutsideGemeente,
     SecondApplicant,
     SecondPartner,
 )
@@ -51,7 +51,7 @@ def test_district_follows_the_postcode(reference: Session, postcode: str, distri
 
 
 def test_a_postcode_outside_almere_is_refused(reference: Session) -> None:
-    with pytest.raises(PostcodeOutsideAlmere):
+    with pytest.raises(PostcodeOutsideGemeente):
         households.create_household(reference, address=Address("1012 AB", 1, "Dam"))
     with pytest.raises(ValidationFailed):
         households.create_household(reference, address=Address("13150", 1, "Weg"))
