@@ -18,6 +18,7 @@ from typing import Any
 UNKNOWN_DISTRICT = "unknown"
 _CODE = re.compile(r"^[a-z0-9_]{1,20}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_NAMES = frozenset({"gemeente", "pass_name", "organisation"})
 #: The shipped folder (Almere's data, and the national norms every folder may lean on).
 SHIPPED = Path(__file__).resolve().parent.parent / "reference" / "seed"
 
@@ -82,24 +83,28 @@ class Gemeente:
     schemes: Path
     norms: tuple[Path, ...]
     norm_corrections: Path | None
+    #: names in another script or language: {"ar": {"gemeente": "ألميره", ...}}
+    names: dict[str, dict[str, str]] = field(default_factory=dict)
     #: the scheme whose grant for a month lets a holder ride the city bus free; none: no such
     bus_scheme: str | None = None
     demo_password: str = "demo"  # noqa: S105 - demo logins, refused in production
     demo_streets: dict[str, str] = field(default_factory=dict)
     demo_partners: tuple[DemoPartner, ...] = ()
 
-    def placeholders(self) -> dict[str, str]:
-        """What a text's ``%(gemeente)s``, ``%(pass_name)s`` and ``%(organisation)s`` become."""
-        return {
+    def placeholders(self, language: str | None = None) -> dict[str, str]:
+        """What a text's ``%(gemeente)s``, ``%(pass_name)s`` and ``%(organisation)s`` become,
+        in ``language`` when the folder spells a name in it (``[names.ar]``)."""
+        names = {
             "gemeente": self.name,
             "pass_name": self.pass_name,
             "organisation": self.organisation,
         }
+        return {**names, **self.names.get(language or "", {})}
 
-    def fill(self, text: str) -> str:
+    def fill(self, text: str, language: str | None = None) -> str:
         """``text`` with this gemeente's names for its placeholders, and nothing else changed
         (a ``%`` of another kind stays as it is)."""
-        for key, value in self.placeholders().items():
+        for key, value in self.placeholders(language).items():
             text = text.replace(f"%({key})s", value)
         return text
 
@@ -191,6 +196,10 @@ def load(folder: Path, *, national: Path = SHIPPED) -> Gemeente:
             if data.get("norm_corrections")
             else None
         ),
+        names={
+            str(language): {k: str(v) for k, v in spelled.items() if k in _NAMES}
+            for language, spelled in data.get("names", {}).items()
+        },
         bus_scheme=data.get("bus_scheme"),
         demo_password=str(demo.get("password", "demo")),
         demo_streets={str(k): str(v) for k, v in demo.get("streets", {}).items()},

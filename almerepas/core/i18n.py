@@ -32,4 +32,4 @@ def translator(language: str) -> Callable[[str], str]:
     Dutch, and a language without a catalogue, give the Dutch message id back; either way with
     the gemeente's names for its placeholders (almerepas.core.gemeente)."""
     translations = Translations.load(str(CATALOGUE), [language], domain="messages")
-    return lambda message: gemeente.current().fill(translations.gettext(message))
+    return lambda message: gemeente.current().fill(translations.gettext(message), language)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.core.i18n import N_
 from almerepas.holders.contacts import Contact, normal_mobile, parse_contact
@@ -131,13 +131,19 @@ class OneTimeCodeLogin:
         self.session.flush()
         if person is None:
             return
-        text = self.translate(EMAIL_TEXT if parsed.channel == Channel.email else SMS_TEXT)
+        # Filled here too: a translator that gives the message id back leaves the placeholders.
+        place = gemeente.current()
+        text = place.fill(
+            self.translate(EMAIL_TEXT if parsed.channel == Channel.email else SMS_TEXT)
+        )
         queue(
             self.session,
             channel=parsed.channel,
             recipient=parsed.value,
             purpose="holder.login_code",
-            subject=self.translate(EMAIL_SUBJECT) if parsed.channel == Channel.email else None,
+            subject=place.fill(self.translate(EMAIL_SUBJECT))
+            if parsed.channel == Channel.email
+            else None,
             body=text % {"code": code},
             keys=self.keys,
             now=self.now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, current_app, has_request_context, request
-from flask_babel import Babel, Domain
+from flask_babel import Babel, Domain, get_locale
 from flask_wtf.csrf import CSRFProtect  # type: ignore[import-untyped]
 
 from almerepas.core import gemeente
@@ -65,6 +65,11 @@ def select_locale() -> str:
     return request.accept_languages.best_match(languages) or languages[0]
 
 
+def _fill(text: str) -> str:
+    """The gemeente's names in ``text``, spelled for the request's language."""
+    return gemeente.current().fill(text, str(get_locale() or "nl"))
+
+
 class _GemeenteTranslations:
     """A catalogue whose texts come back with the gemeente's names for their placeholders."""
 
@@ -72,16 +77,16 @@ class _GemeenteTranslations:
         self._inner = inner
 
     def ugettext(self, message: str) -> str:
-        return gemeente.current().fill(self._inner.ugettext(message))
+        return _fill(self._inner.ugettext(message))
 
     def ungettext(self, singular: str, plural: str, n: int) -> str:
-        return gemeente.current().fill(self._inner.ungettext(singular, plural, n))
+        return _fill(self._inner.ungettext(singular, plural, n))
 
     def upgettext(self, context: str, message: str) -> str:
-        return gemeente.current().fill(self._inner.upgettext(context, message))
+        return _fill(self._inner.upgettext(context, message))
 
     def unpgettext(self, context: str, singular: str, plural: str, n: int) -> str:
-        return gemeente.current().fill(self._inner.unpgettext(context, singular, plural, n))
+        return _fill(self._inner.unpgettext(context, singular, plural, n))
 
     gettext, ngettext = ugettext, ungettext
     pgettext, npgettext = upgettext, unpgettext
