@@ -57,7 +57,7 @@ class SsoNoBsn(DomainError):
 
 
 class NoPassForBsn(DomainError):
-    """Nobody living in Almere today has this BSN: a kind page that says how to apply."""
+    """Nobody living in the gemeente today has this BSN: a kind page that says how to apply."""
 
     code = "no_pass_for_bsn"
     status = 404

@@ -210,7 +210,7 @@ class OneTimeCodeLogin:
 
 
 def find_holder(session: Session, contact: Contact, now: dt.datetime) -> Person | None:
-    """The person living in Almere today who has this contact, or whose household has it.
+    """The person living in the gemeente today who has this contact, or whose household has it.
 
     Several matches: one's own contact before the household's; then the applicant, the partner,
     anyone else; then the lowest id.

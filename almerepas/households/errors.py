@@ -69,7 +69,7 @@ class AlreadyMovedOut(DomainError):
 
 
 class HouseholdMovedOut(DomainError):
-    """Someone moving in, or an assessment starting, after the household left Almere."""
+    """Someone moving in, or an assessment starting, after the household left the gemeente."""
 
     code = "household_moved_out"
     status = 409

@@ -1,4 +1,4 @@
-"""Households and their members: addresses in Almere, districts, BSNs, moving in and out."""
+"""Households and their members: addresses in the gemeente, districts, BSNs, moving in and out."""
 
 from __future__ import annotations
 
@@ -200,7 +200,7 @@ NORM_ROLES: dict[MemberRole, tuple[type[DomainError], str]] = {
         ),
     ),
 }
-#: What to do when a date lies after the household left Almere.
+#: What to do when a date lies after the household left the gemeente.
 AFTER_MOVE_OUT = N_("Kies een datum op of voor de dag waarop het huishouden vertrok.")
 
 
@@ -215,9 +215,9 @@ def add_member(
     """Move a person into a household from ``valid_from``.
 
     Refused: before the person's birth (they would count as a child), after the household left
-    Almere, while the person lives elsewhere, and a second applicant or a second partner on any
-    day (see ``NORM_ROLES``). Someone added to a household that has left Almere, from a day
-    before that, leaves with it: their membership ends on the household's move-out day.
+    the gemeente, while the person lives elsewhere, and a second applicant or a second partner on
+    any day (see ``NORM_ROLES``). Someone added to a household that has left the gemeente, from a
+    day before that, leaves with it: their membership ends on the household's move-out day.
     """
     if valid_from < person.date_of_birth:
         raise MovedInBeforeBirth(
@@ -259,7 +259,7 @@ def end_membership(session: Session, membership: Membership, *, last_day: dt.dat
 
 
 def move_out_of_almere(session: Session, household: Household, *, day: dt.date) -> None:
-    """The household left Almere on ``day``: it keeps what it has and gets nothing new.
+    """The household left the gemeente on ``day``: it keeps what it has and gets nothing new.
 
     Once: a second move-out is refused. Refused too when someone moved in after ``day``.
     """

@@ -61,7 +61,7 @@ class Household(Base):
     language: Mapped[str] = mapped_column(String(8), default="nl")
     #: letters by post instead of e-mail
     letters_by_post: Mapped[bool] = mapped_column(default=False)
-    #: the day the household left Almere; it gets nothing from the next period on
+    #: the day the household left the gemeente; it gets nothing from the next period on
     moved_out_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     #: when ``almerepas privacy erase`` made its persons pseudonyms (docs/privacy.md)

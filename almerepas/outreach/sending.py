@@ -201,7 +201,7 @@ def greeted_name(household: Household, day: dt.date) -> str:
 
 
 def wants_reminders(session: Session, household_id: int) -> bool:
-    """False when the household opted out of reminders (on Mijn Almerepas or by phone)."""
+    """False when the household opted out of reminders (on the holder's pages or by phone)."""
     return session.get(OptOut, household_id) is None
 
 

@@ -41,7 +41,7 @@ blp = Blueprint(
 @require_partner()
 @blp.response(200, schemas.MeSchema)
 def me(principal: Principal) -> dict[str, Any]:
-    """Wie u bent voor Almerepas: de partner, de locatie van dit apparaat, uw rol."""
+    """Wie u bent voor de stadspas: de partner, de locatie van dit apparaat, uw rol."""
     location = principal.location
     return {
         "partner": {"id": principal.partner.id, "name": principal.partner.name},

@@ -188,7 +188,7 @@ def issue_phone_credential(
 
 
 def card_expiry(pass_: Pass, *, now: dt.datetime) -> dt.datetime:
-    """The end of the pass's last valid day in Almere, at most CARD_MAX_VALIDITY from now."""
+    """The end of the pass's last valid day (local time), at most CARD_MAX_VALIDITY from now."""
     day_end = clock.local_moment(pass_.valid_until + dt.timedelta(days=1)) - dt.timedelta(seconds=1)
     return min(day_end.astimezone(dt.UTC), now + signing.CARD_MAX_VALIDITY)
 

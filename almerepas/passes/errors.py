@@ -26,7 +26,7 @@ class PassExists(DomainError):
 
 
 class NotLivingInGemeente(DomainError):
-    """A pass is for residents of Almere: this person lives in no household here today."""
+    """A pass is for residents of the gemeente: this person lives in no household here today."""
 
     code = "not_living_in_almere"
     status = 409

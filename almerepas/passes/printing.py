@@ -35,7 +35,7 @@ def issue_card_code(session: Session, pass_: Pass, *, keys: Keyring, now: dt.dat
 
 
 def _home(day: dt.date) -> Any:
-    """Membership active on ``day`` in a household that still lives in Almere."""
+    """Membership active on ``day`` in a household that still lives in the gemeente."""
     return and_(
         Membership.valid_from <= day,
         Membership.valid_to.is_(None) | (Membership.valid_to >= day),
@@ -88,7 +88,7 @@ def print_card(
 ) -> PrintedCard:
     """Issue a card credential for ``pass_``, record the print, and return what to draw.
 
-    Only a pass that works (``pass_not_active``), of someone living in Almere (the letter
+    Only a pass that works (``pass_not_active``), of someone living in the gemeente (the letter
     needs the address: ``not_living_in_almere``).
     """
     day = now.astimezone(clock.LOCAL).date()

@@ -1,6 +1,6 @@
 """A year's figures counted once, read many times (docs/reports.md, Snapshots).
 
-Counting a year of Almere from the grants, the ledger and 1.5 million redemptions takes seconds
+Counting a year of a gemeente from the grants, the ledger and 1.5 million redemptions takes seconds
 however the query is written; grouping the 300,000 counted grant rows takes milliseconds. So
 ``refresh`` saves ``scope.grant_facts`` for a whole year (and the redemptions per partner), and
 the figures read those rows whenever the year has a snapshot, saying when it was taken. A year

@@ -88,7 +88,7 @@ def may(permission: str) -> bool:
 
 
 def today() -> dt.date:
-    """Today in Almere, not in UTC: a form filled in at 00:30 defaults to the right date."""
+    """Today (local time), not in UTC: a form filled in at 00:30 defaults to the right date."""
     return clock.today()
 
 

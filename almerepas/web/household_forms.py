@@ -130,7 +130,7 @@ def moved_out(household: Household) -> str:
 @require_role("households.write")
 @transactional
 def new_household() -> ResponseReturnValue:
-    """Register a household at an address in Almere, with its applicant."""
+    """Register a household at an address in the gemeente, with its applicant."""
     names = HOUSEHOLD_FIELDS + tuple(n for n in PERSON_FIELDS if n != "role")
     form = Form(names)
     if request.method == "GET":
@@ -156,7 +156,7 @@ def new_household() -> ResponseReturnValue:
 
 
 def address_from(form: Form) -> Address | None:
-    """Check street, number, suffix and postcode (in Almere); None when something is wrong."""
+    """Check street, number, suffix and postcode (in the gemeente); None when something is wrong."""
     street = form.text("street", 200, _("Vul de straat in."))
     number = form.values["house_number"]
     if not number:
@@ -175,7 +175,7 @@ def address_from(form: Form) -> Address | None:
 
 
 def _gemeente_postcode(form: Form) -> str:
-    """A postcode in Almere, normalised; a clear error at the field for anything else."""
+    """A postcode in the gemeente, normalised; a clear error at the field for anything else."""
     typed = form.values["postcode"]
     if not typed:
         form.error("postcode", _("Vul de postcode in, bijvoorbeeld 1315 AB."))

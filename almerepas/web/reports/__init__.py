@@ -108,7 +108,7 @@ def freshness_context() -> dict[str, Any]:
 
 
 def replica_moment(fresh: Freshness) -> str | None:
-    """The replayed moment on Almere's clock: the time, with the day when it is not today's."""
+    """The replayed moment on the local clock: the time, with the day when it is not today's."""
     if fresh.as_of is None:
         return None
     moment = fresh.as_of.astimezone(clock.LOCAL)
