@@ -18,7 +18,7 @@ from typing import Any
 UNKNOWN_DISTRICT = "unknown"
 _CODE = re.compile(r"^[a-z0-9_]{1,20}$")
 _COLOUR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_NAMES = frozenset({"gemeente", "pass_name", "organisation"})
+_NAMES = frozenset({"gemeente", "pass_name", "organisation", "phone"})
 #: The shipped folder (Almere's data, and the national norms every folder may lean on).
 SHIPPED = Path(__file__).resolve().parent.parent / "reference" / "seed"
 
@@ -69,6 +69,8 @@ class Gemeente:
     #: the pass's name: "Almerepas"; its resident pages are "Mijn <pass_name>"
     pass_name: str
     objection_address: str
+    #: the gemeente's phone number for residents: "14 036"
+    phone: str
     #: the default public URL, the sender of residents' e-mail, the API's contact address
     public_url: str
     mail_from: str
@@ -92,12 +94,14 @@ class Gemeente:
     demo_partners: tuple[DemoPartner, ...] = ()
 
     def placeholders(self, language: str | None = None) -> dict[str, str]:
-        """What a text's ``%(gemeente)s``, ``%(pass_name)s`` and ``%(organisation)s`` become,
+        """What a text's ``%(gemeente)s``, ``%(pass_name)s``, ``%(organisation)s`` and
+        ``%(phone)s`` become,
         in ``language`` when the folder spells a name in it (``[names.ar]``)."""
         names = {
             "gemeente": self.name,
             "pass_name": self.pass_name,
             "organisation": self.organisation,
+            "phone": self.phone,
         }
         return {**names, **self.names.get(language or "", {})}
 
@@ -176,6 +180,7 @@ def load(folder: Path, *, national: Path = SHIPPED) -> Gemeente:
         organisation=_required(data, "organisation", where),
         pass_name=_required(data, "pass_name", where),
         objection_address=_required(data, "objection_address", where),
+        phone=_required(data, "phone", where),
         public_url=_required(data, "public_url", where),
         mail_from=_required(data, "mail_from", where),
         api_contact=_required(data, "api_contact", where),

@@ -22,7 +22,6 @@ from almerepas.core import gemeente
 from almerepas.core.i18n import N_
 from almerepas.core.money import format_cents
 
-PHONE = "14 036"
 #: Awb art. 6:7: six weeks from the day after the letter is sent.
 OBJECTION_WEEKS = 6
 
@@ -118,7 +117,7 @@ def _objection(_: Translate) -> list[Paragraph]:
         Paragraph(
             "body",
             _("Stuur uw brief naar: %(address)s. Wilt u eerst met ons praten? Bel %(phone)s.")
-            % {"address": gemeente.current().objection_address, "phone": PHONE},
+            % {"address": gemeente.current().objection_address, "phone": gemeente.current().phone},
         ),
     ]
 
@@ -185,7 +184,9 @@ def _outreach(kind: str, facts: dict[str, Any], _: Translate, language: str) -> 
     return [
         *body,
         Paragraph(
-            "body", _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.") % {"phone": PHONE}
+            "body",
+            _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.")
+            % {"phone": gemeente.current().phone},
         ),
         Paragraph("subheading", _("Wilt u deze herinneringen niet meer?")),
         Paragraph(
@@ -194,7 +195,7 @@ def _outreach(kind: str, facts: dict[str, Any], _: Translate, language: str) -> 
                 "Zet ze uit op Mijn %(pass_name)s: kies daar 'Herinneringen'. Of bel %(phone)s. "
                 "Dan sturen wij ze niet meer."
             )
-            % {"phone": PHONE},
+            % {"phone": gemeente.current().phone},
         ),
     ]
 
@@ -228,7 +229,9 @@ def _renewal(until: str, reminder: bool, _: Translate) -> list[Paragraph]:
             _("Dan houdt u alles tot en met %(until)s. Daarna stopt de pas.") % {"until": until},
         ),
         Paragraph(
-            "body", _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.") % {"phone": PHONE}
+            "body",
+            _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.")
+            % {"phone": gemeente.current().phone},
         ),
     ]
 
@@ -299,7 +302,7 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
                 % {
                     "deadline": _date(facts["deadline"], language),
                     "link": facts["link"],
-                    "phone": PHONE,
+                    "phone": gemeente.current().phone,
                 },
             ),
         ]

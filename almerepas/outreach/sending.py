@@ -34,12 +34,12 @@ from almerepas.schemes.models import Scheme
 SMS_UNUSED = N_(
     "%(organisation)s: met uw %(pass_name)s heeft u %(scheme)s. U heeft het nog niet gebruikt. "
     "Het werkt tot en met %(until)s. Kijk op Mijn %(pass_name)s. Geen sms meer? Zet het uit op "
-    "Mijn %(pass_name)s of bel 14 036."
+    "Mijn %(pass_name)s of bel %(phone)s."
 )
 SMS_EXPIRING = N_(
     "%(organisation)s: uw %(pass_name)s werkt tot en met %(until)s. Wilt u de pas houden? Kies "
     "'Pas verlengen' op Mijn %(pass_name)s. Geen sms meer? Zet het uit op "
-    "Mijn %(pass_name)s of bel 14 036."
+    "Mijn %(pass_name)s of bel %(phone)s."
 )
 
 

@@ -49,7 +49,6 @@ TEXT_LEFT = 4.0 * mm
 
 USE_TEXT = "Laat deze kaart zien bij de kassa"
 #: The municipality's general number; lost or stolen cards are blocked there.
-PHONE = "14 036"
 
 
 class CodeTooLong(ValueError):
@@ -226,7 +225,7 @@ def letter_paragraphs(letter: Letter) -> list[tuple[str, str]]:
         ("subheading", "Pas kwijt of gestolen?"),
         (
             "body",
-            f"Bel dan meteen de gemeente: {PHONE}. Noem het pasnummer: "
+            f"Bel dan meteen de gemeente: {place.phone}. Noem het pasnummer: "
             f"{numbers.grouped(letter.number)}. Wij zetten de pas dan meteen stop. Dan kan "
             "niemand anders hem gebruiken. U krijgt een nieuwe pas.",
         ),

@@ -121,7 +121,7 @@ def change_address(household_id: int) -> ResponseReturnValue:
     return _done(household, _("Het nieuwe adres is opgeslagen."))
 
 
-@blp.route("/<int:household_id>/vertrek-uit-almere", methods=["GET", "POST"])
+@blp.route("/<int:household_id>/vertrek-uit-gemeente", methods=["GET", "POST"])
 @require_role("households.write")
 @transactional
 def move_out(household_id: int) -> ResponseReturnValue:
