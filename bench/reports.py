@@ -84,7 +84,7 @@ def seed(engine: Engine, holders: int, redemptions: int, rides: int) -> dict[str
 
 def _scheme_rows(rows: list[figures.SchemeFigures]) -> list[tuple[Any, ...]]:
     return sorted(
-        (r.scheme, r.district.value if r.district else None, r.persons, r.households,
+        (r.scheme, r.district, r.persons, r.households,
          r.with_pass, r.funnel.eligible, r.funnel.granted, r.funnel.activated,
          r.funnel.first_use, r.funnel.half_used, r.granted, r.redeemed, r.reversed, r.expired,
          r.settled)
