@@ -37,11 +37,11 @@ TAG_BYTES: Final = 5
 INFO: Final = b"almerepas bus claim v1"
 NONCE: Final = bytes(12)
 #: Months follow the local calendar, as the grants do.
-ALMERE: Final = ZoneInfo("Europe/Amsterdam")
+LOCAL: Final = ZoneInfo("Europe/Amsterdam")
 
 
 def month_of(unix_seconds: int) -> tuple[int, int]:
-    moment = dt.datetime.fromtimestamp(unix_seconds, dt.UTC).astimezone(ALMERE)
+    moment = dt.datetime.fromtimestamp(unix_seconds, dt.UTC).astimezone(LOCAL)
     return moment.year, moment.month
 
 
