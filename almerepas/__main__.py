@@ -17,7 +17,7 @@ def create_command_app() -> Flask:
 
 @click.group(cls=FlaskGroup, create_app=create_command_app, add_version_option=False)
 def main() -> None:
-    """Almerepas: de stadspas van Almere."""
+    """Almerepas: de stadspas van een gemeente (ALMEREPAS_GEMEENTE_DIR)."""
 
 
 if __name__ == "__main__":

@@ -8,8 +8,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from almerepas.core import gemeente as gemeente_data
+
 #: The API's version (semver); every change to it has an entry in almerepas/api/changelog.py.
-API_VERSION = "0.4.0"
+API_VERSION = "0.5.0"
 
 DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production, see load_config
 
@@ -73,6 +75,14 @@ def load_config(
             "codes for residents would only be written to the log"
         )
 
+    gemeente_dir = Path(
+        overrides.get("GEMEENTE_DIR") or env.get("ALMEREPAS_GEMEENTE_DIR") or gemeente_data.SHIPPED
+    )
+    try:
+        gemeente = gemeente_data.load(gemeente_dir)
+    except gemeente_data.GemeenteError as exc:
+        raise ConfigError(f"ALMEREPAS_GEMEENTE_DIR: {exc}") from exc
+
     debtor_iban = env.get("ALMEREPAS_SEPA_DEBTOR_IBAN") or None
     if environment == "production" and not debtor_iban:
         raise ConfigError(
@@ -80,7 +90,7 @@ def load_config(
             "that partners are paid from (docs/settlement.md)"
         )
 
-    public_url = env.get("ALMEREPAS_PUBLIC_URL", "https://almerepas.almere.nl").rstrip("/")
+    public_url = env.get("ALMEREPAS_PUBLIC_URL", gemeente.public_url).rstrip("/")
     if environment == "production" and not public_url.startswith("https://"):
         raise ConfigError(
             "ALMEREPAS_PUBLIC_URL must be an https URL in production: where clients reach the "
@@ -114,6 +124,10 @@ def load_config(
 
     config: dict[str, Any] = {
         "ENV": environment,
+        # The gemeente's data folder (docs/gemeente.md) and what was read from it: names,
+        # address, bank account, colours, logo, districts, postcodes, schemes, demo data.
+        "GEMEENTE_DIR": str(gemeente_dir),
+        "GEMEENTE": gemeente,
         # Where clients reach the service: the OpenAPI document's absolute server URL.
         "PUBLIC_URL": public_url,
         "SECRET_KEY": secret_key,
@@ -171,7 +185,7 @@ def load_config(
         "SMTP_HOST": smtp_host,
         "MAIL_DROP": env.get("ALMEREPAS_MAIL_DROP") or None,
         "SMTP_PORT": int(env.get("ALMEREPAS_SMTP_PORT", 25)),
-        "SMTP_FROM": env.get("ALMEREPAS_SMTP_FROM", "Almerepas <noreply@almerepas.almere.nl>"),
+        "SMTP_FROM": env.get("ALMEREPAS_SMTP_FROM", f"{gemeente.pass_name} <{gemeente.mail_from}>"),
         "SMTP_TIMEOUT": float(env.get("ALMEREPAS_SMTP_TIMEOUT", 10)),
         # How a request hands what it queued to the sender once it has committed: on a thread
         # of its own ("thread"), or when the response is closed, in the request's own thread
@@ -191,10 +205,11 @@ def load_config(
         "SIGNAL_TWO_PLACES_MINUTES": int(env.get("ALMEREPAS_SIGNAL_TWO_PLACES_MINUTES", 30)),
         # Settlement (docs/settlement.md): the account partners are paid from, the pain.001
         # version (.09; .03 for a bank that wants it), Stripe Connect, and the schedule.
-        "SEPA_DEBTOR_NAME": env.get("ALMEREPAS_SEPA_DEBTOR_NAME", "Gemeente Almere"),
-        # The development default is a made-up account at BNG Bank, the municipalities' bank.
-        "SEPA_DEBTOR_IBAN": debtor_iban or "NL12BNGH0285010000",
-        "SEPA_DEBTOR_BIC": env.get("ALMEREPAS_SEPA_DEBTOR_BIC", "BNGHNL2G"),
+        # The defaults come from the gemeente's data folder ([bank]); the shipped one has a
+        # made-up account at BNG Bank, the municipalities' bank.
+        "SEPA_DEBTOR_NAME": env.get("ALMEREPAS_SEPA_DEBTOR_NAME", gemeente.bank_name),
+        "SEPA_DEBTOR_IBAN": debtor_iban or gemeente.bank_iban,
+        "SEPA_DEBTOR_BIC": env.get("ALMEREPAS_SEPA_DEBTOR_BIC", gemeente.bank_bic),
         "SEPA_SCHEMA": env.get("ALMEREPAS_SEPA_SCHEMA", "pain.001.001.09"),
         "STRIPE_API_KEY": env.get("ALMEREPAS_STRIPE_API_KEY") or None,
         "STRIPE_API_BASE": env.get("ALMEREPAS_STRIPE_API_BASE", "https://api.stripe.com"),
@@ -224,7 +239,7 @@ def load_config(
         "BABEL_DEFAULT_TIMEZONE": "Europe/Amsterdam",
         "LANGUAGES": ("nl", "en", "ar"),
         # flask-smorest: where the OpenAPI document and the docs page live.
-        "API_TITLE": "Almerepas API",
+        "API_TITLE": f"{gemeente.pass_name} API",
         "API_VERSION": API_VERSION,
         "OPENAPI_VERSION": "3.0.3",
         "OPENAPI_URL_PREFIX": "/api/v1",
@@ -234,15 +249,16 @@ def load_config(
         "API_SPEC_OPTIONS": {
             "info": {
                 "description": (
-                    "De API van Almerepas, de stadspas van Almere. Fouten zijn altijd "
+                    f"De API van {gemeente.pass_name}, de stadspas van {gemeente.name}. "
+                    "Fouten zijn altijd "
                     "application/problem+json (RFC 9457) met een vaste `code`. Wat er per "
                     "versie veranderde staat in GET /changelog; een operatie die verdwijnt is "
                     "`deprecated` en stuurt de headers Deprecation en Sunset."
                 ),
                 "contact": {
-                    "name": "Team Almerepas",
-                    "url": "https://almerepas.almere.nl/ontwikkelaars",
-                    "email": "almerepas-api@almere.nl",
+                    "name": f"Team {gemeente.pass_name}",
+                    "url": f"{gemeente.public_url}/ontwikkelaars",
+                    "email": gemeente.api_contact,
                 },
                 "license": {"name": "EUPL-1.2"},
             },
@@ -253,7 +269,7 @@ def load_config(
     # with it, follow PUBLIC_URL; set after the overrides, so a test's PUBLIC_URL counts.
     base = f"{config['PUBLIC_URL']}/api/v1"
     config["API_SPEC_OPTIONS"] = {
-        "servers": [{"url": base, "description": "Almerepas API versie 1"}],
+        "servers": [{"url": base, "description": f"{gemeente.pass_name} API versie 1"}],
         "externalDocs": {
             "description": "Wat er in elke versie van de API is veranderd",
             "url": f"{base}/changelog",

@@ -217,7 +217,7 @@ def _facts(f: ReportFilter) -> tuple[str, dict[str, Any]]:
         "end": f.end,
         "start_day": f.start.date(),
         "end_day": f.end.date(),
-        "district": f.district.value if f.district else None,
+        "district": f.district,
     }
     sql = """
 WITH latest AS (

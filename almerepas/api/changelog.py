@@ -28,6 +28,16 @@ class Release:
 #: Newest first. Written for the developers of clients, in Dutch like the rest of the document.
 RELEASES: tuple[Release, ...] = (
     Release(
+        "0.5.0",
+        dt.date(2026, 12, 1),
+        (
+            "Een stadsdeel (district) in PUT /postcodes, in het filter van /reports en in de "
+            "antwoorden is geen vaste opsomming meer maar een tekst: een van de stadsdelen die "
+            "de gemeente in haar gegevens heeft (voor Almere dezelfde zes, en unknown). Een "
+            "code die de gemeente niet kent geeft 400 met de codes die wel bestaan.",
+        ),
+    ),
+    Release(
         "0.4.0",
         dt.date(2026, 12, 1),
         (

@@ -106,7 +106,7 @@ def search_by_bsn(body: dict[str, Any]) -> dict[str, Any]:
 @blp.response(201, HouseholdSchema)
 @transactional
 def create_household(body: dict[str, Any]) -> dict[str, Any]:
-    """Registreer een huishouden met zijn adres in Almere."""
+    """Registreer een huishouden met zijn adres in de gemeente."""
     session = get_session()
     contact = {key: value for key, value in body.items() if key != "address"}
     household = casework.register_household(
@@ -190,7 +190,7 @@ def record_departure(body: dict[str, Any], household_id: int) -> dict[str, Any]:
 @blp.response(201, HouseholdSchema)
 @transactional
 def record_move_out(body: dict[str, Any], household_id: int) -> dict[str, Any]:
-    """Het huishouden vertrekt uit Almere: het houdt wat het heeft en krijgt daarna niets nieuws."""
+    """Het huishouden vertrekt uit de gemeente: het houdt wat het heeft, krijgt daarna niets."""
     session = get_session()
     household = households.get_household(session, household_id)
     casework.move_out(session, household, day=body["day"], actor=current_actor())

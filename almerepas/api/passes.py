@@ -50,7 +50,7 @@ def list_household_passes(household_id: int) -> dict[str, Any]:
 @blp.response(201, PassSchema)
 @transactional
 def issue_pass(_body: dict[str, Any], person_id: int) -> Pass:
-    """Geef iemand die in Almere woont een pas (één pas die werkt per persoon)."""
+    """Geef iemand die in de gemeente woont een pas (één pas die werkt per persoon)."""
     session = get_session()
     person = passes.get_person(session, person_id)
     return passes.issue_pass(session, person, actor=current_actor(), now=clock.now())

@@ -10,10 +10,9 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from almerepas.core.session import get_read_freshness, get_read_session, transactional
-from almerepas.households.models import District
 from almerepas.http.guard import require_role
 from almerepas.http.rest import Blueprint
-from almerepas.http.schemas import text
+from almerepas.http.schemas import DistrictCode, text
 from almerepas.reports import snapshot, tables
 from almerepas.reports.privacy import Hidden
 from almerepas.reports.scope import ReportFilter
@@ -56,7 +55,7 @@ class FilterSchema(ma.Schema):
         metadata={"description": "Eén maand van het jaar; leeg: het hele jaar"},
     )
     district = fields.String(
-        validate=validate.OneOf([d.value for d in District]),
+        validate=DistrictCode(),
         metadata={"description": "Alleen deze wijk"},
     )
 
@@ -150,8 +149,7 @@ def _page(rows: type[ma.Schema]) -> type[ma.Schema]:
 
 
 def _filter(args: dict[str, Any]) -> ReportFilter:
-    district = District(args["district"]) if args.get("district") else None
-    return ReportFilter(args["year"], args.get("month"), district)
+    return ReportFilter(args["year"], args.get("month"), args.get("district") or None)
 
 
 def _rows(table: tables.Table, f: ReportFilter) -> dict[str, Any]:

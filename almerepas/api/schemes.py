@@ -13,10 +13,10 @@ from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
 from almerepas.grants import scheme_changes
 from almerepas.households import members as households
-from almerepas.households.models import District, PostcodeDistrict
+from almerepas.households.models import PostcodeDistrict
 from almerepas.http.guard import current_actor, require_role
 from almerepas.http.rest import Blueprint
-from almerepas.http.schemas import matching, text
+from almerepas.http.schemas import DistrictCode, matching, text
 from almerepas.income.models import Norm
 from almerepas.schemes import catalogue as schemes
 from almerepas.schemes.models import (
@@ -123,7 +123,11 @@ class PostcodeListSchema(ma.Schema):
 
 
 class PostcodeChangeSchema(ma.Schema):
-    district = fields.Enum(District, by_value=True, required=True)
+    district = fields.String(
+        required=True,
+        validate=DistrictCode(),
+        metadata={"description": "De code van een wijk van de gemeente, of `unknown`"},
+    )
 
 
 def _dump(scheme: Scheme) -> dict[str, Any]:

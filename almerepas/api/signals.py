@@ -31,7 +31,7 @@ def _cents(description: str) -> fields.Integer:
 
 class PeriodSchema(ma.Schema):
     first = fields.Date(
-        required=True, data_key="from", metadata={"description": "Eerste dag (in Almere)"}
+        required=True, data_key="from", metadata={"description": "Eerste dag (Nederlandse tijd)"}
     )
     last = fields.Date(
         required=True, data_key="to", metadata={"description": "Laatste dag, meegerekend"}

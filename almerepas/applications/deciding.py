@@ -87,7 +87,7 @@ def approve(
 ) -> Household:
     """Household, members, assessment, passes and this period's grants; refused unless
     submitted and right (``drafting.read`` without errors). When the applicant already lives in
-    a household in Almere (``existing_household``), that one is updated: address and contact,
+    a household in the gemeente (``existing_household``), that one is updated: address and contact,
     new members added, a new assessment, a pass for whoever has none, the grants not yet made."""
     _require_submitted(application)
     found = drafting.read(session, application.answers, today)
@@ -163,7 +163,7 @@ def _key(given_name: str, family_name: str, born: dt.date) -> tuple[str, str, dt
 
 
 def existing_household(session: Session, found: drafting.Read, today: dt.date) -> Household | None:
-    """The household in Almere where the applicant lives today, known by name and birth date:
+    """The household in the gemeente where the applicant lives today, known by name and birth date:
     approval then updates it instead of registering the resident a second time."""
     applicant = next((m for m in found.members if m.role == MemberRole.applicant), None)
     if applicant is None:

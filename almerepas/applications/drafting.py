@@ -24,7 +24,7 @@ from almerepas.core.i18n import N_
 from almerepas.core.money import parse_euros
 from almerepas.core.text import is_plain
 from almerepas.households import members as households
-from almerepas.households.errors import PostcodeOutsideAlmere
+from almerepas.households.errors import PostcodeOutsideGemeente
 from almerepas.households.members import Address
 from almerepas.households.models import MemberRole
 from almerepas.income.lines import income_kinds
@@ -235,10 +235,13 @@ def _address(session: Session, found: Read, typed: dict[str, str]) -> None:
         households.district_for(session, normal)
     except ValidationFailed:
         found.error("postcode", N_("Vul de postcode in zoals 1315 AB."))
-    except PostcodeOutsideAlmere:
+    except PostcodeOutsideGemeente:
         found.error(
             "postcode",
-            N_("Deze postcode ligt niet in Almere. De Almerepas is voor wie in Almere woont."),
+            N_(
+                "Deze postcode ligt niet in %(gemeente)s. De %(pass_name)s is voor wie in "
+                "%(gemeente)s woont."
+            ),
         )
     number = typed.get("house_number", "")
     if not (number.isascii() and number.isdigit() and 0 < int(number) < 100_000):

@@ -16,10 +16,11 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from almerepas.core import gemeente
 from almerepas.core.errors import ValidationFailed
 from almerepas.core.i18n import N_
 from almerepas.core.money import parse_euros
-from almerepas.households.errors import PostcodeOutsideAlmere
+from almerepas.households.errors import PostcodeOutsideGemeente
 from almerepas.households.members import Address, district_for, is_valid_bsn, normalise_postcode
 from almerepas.households.models import MemberRole
 
@@ -69,7 +70,7 @@ REASONS = {
     "born_in_future": N_("De geboortedatum ligt in de toekomst."),
     "since_in_future": N_("De datum 'sinds' ligt in de toekomst."),
     "bad_postcode": N_("De postcode is niet te lezen. Schrijf die als 1315 AB."),
-    "postcode_outside_almere": N_("De postcode ligt niet in Almere."),
+    "postcode_outside_almere": N_("De postcode ligt niet in %(gemeente)s."),
     "bad_house_number": N_("Het huisnummer is geen heel getal groter dan 0."),
     "bad_amount": N_("Het inkomen is geen bedrag in euro's, zoals 1.234,56."),
     "unknown_source": N_(
@@ -124,7 +125,8 @@ class Parsed:
 
 
 def reason_text(code: str) -> str:
-    return REASONS.get(code, OTHER_REASON)
+    """The Dutch text, with the gemeente's name where it says where."""
+    return gemeente.current().fill(REASONS.get(code, OTHER_REASON))
 
 
 def read_file(session: Session, text: str, *, today: dt.date) -> Parsed:
@@ -181,7 +183,7 @@ def _row(session: Session, line: int, fields: dict[str, str], today: dt.date) ->
         return Refusal(line, key, "bad_postcode")
     try:
         district_for(session, postcode)
-    except PostcodeOutsideAlmere:
+    except PostcodeOutsideGemeente:
         return Refusal(line, key, "postcode_outside_almere")
     number = fields["huisnummer"]
     if not number.isdigit() or int(number) <= 0:

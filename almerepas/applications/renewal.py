@@ -4,7 +4,8 @@ does not react keeps everything until the assessment's last day (docs/one-desk.m
 
 Who is due is read from the data, not from a schedule: an assessment that runs out within
 ``INVITE_BEFORE``, is the household's newest and not superseded, of a household still in
-Almere, without an invitation letter yet. A reminder goes ``REMIND_AFTER`` after the invitation
+the gemeente, without an invitation letter yet. A reminder goes ``REMIND_AFTER`` after the
+invitation
 while the assessment still runs and no newer one exists. Both are letters
 (``almerepas.letters``) with a key per assessment, so a run repeated on the same day, or a day
 missed, sends nothing twice and nothing is skipped.

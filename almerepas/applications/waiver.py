@@ -65,8 +65,8 @@ def band(net_income: int, norm: int, limit: int) -> int:
 
 
 def waiver_export(session: Session, *, on: dt.date, limit: int, keys: Keyring) -> WaiverExport:
-    """The households living in Almere on ``on`` (the move-out day is the last, as for the grant
-    run) whose assessment then is within ``limit`` % of its norm (the norm the caseworker's
+    """The households living in the gemeente on ``on`` (the move-out day is the last, as for the
+    grant run) whose assessment then is within ``limit`` % of its norm (the norm the caseworker's
     decision rests on, copied on the assessment)."""
     found = session.scalars(
         select(IncomeAssessment)

@@ -67,7 +67,7 @@ def register_household(
                 "house_number": household.house_number,
                 "house_number_suffix": household.house_number_suffix,
                 "postcode": household.postcode,
-                "district": household.district.value,
+                "district": household.district,
                 "email": household.email,
                 "phone": household.phone,
                 "language": household.language,
@@ -246,7 +246,7 @@ def record_departure(
 
 
 def move_out(session: Session, household: Household, *, day: dt.date, actor: Actor) -> None:
-    """The household leaves Almere: it keeps what it has, its memberships end."""
+    """The household leaves the gemeente: it keeps what it has, its memberships end."""
     left_before = household.moved_out_on
     before = {m.id: m.valid_to for m in household.memberships}
     households.move_out_of_almere(session, household, day=day)
@@ -272,7 +272,7 @@ def _iso(day: dt.date | None) -> str | None:
 def move_within_almere(
     session: Session, household: Household, *, address: Address, actor: Actor
 ) -> None:
-    """The household moves to another address in Almere (or its address is corrected)."""
+    """The household moves to another address in the gemeente (or its address is corrected)."""
     before = _address_fields(household)
     households.change_address(session, household, address)
     audit.record(
@@ -316,7 +316,7 @@ def _address_fields(household: Household) -> dict[str, Any]:
         "house_number": household.house_number,
         "house_number_suffix": household.house_number_suffix,
         "postcode": household.postcode,
-        "district": household.district.value,
+        "district": household.district,
     }
 
 

@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import console, run_batch, temporary_beside, writing_step
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.session import Step, get_keys, get_session
-from almerepas.households.models import District
 from almerepas.passes import cards, printing
 from almerepas.passes import operations as passes
 from almerepas.passes.models import Pass
@@ -28,9 +27,17 @@ from almerepas.passes.models import Pass
 ACTOR = Actor("cli:cards-print")
 
 
+def _district(value: str | None) -> str | None:
+    """A district code of the gemeente's data folder; the districts are data, not a fixed list."""
+    codes = [d.code for d in gemeente.current().districts]
+    if value is not None and value not in codes:
+        raise click.BadParameter(f"kies een van {', '.join(codes)}")
+    return value
+
+
 @click.group("cards")
 def cards_group() -> None:
-    """Gedrukte Almerepassen (kaarten) met hun brieven."""
+    """Gedrukte passen (kaarten) met hun brieven."""
 
 
 @cards_group.command("print")
@@ -42,8 +49,8 @@ def cards_group() -> None:
 )
 @click.option(
     "--district",
-    type=click.Choice([d.value for d in District if d != District.unknown]),
-    help="Alleen passen van mensen in dit stadsdeel (bij --batch).",
+    callback=lambda _ctx, _param, value: _district(value),
+    help="Alleen passen van mensen in dit stadsdeel, met zijn code (bij --batch).",
 )
 @click.option("--pass", "pass_number", help="Eén kaart opnieuw, voor dit pasnummer.")
 @click.argument("file", required=False, type=click.Path(dir_okay=False, path_type=Path))
@@ -96,8 +103,7 @@ def cards_print(
         title = f"Kaart {pass_number}"
     else:
         day = now.astimezone(clock.LOCAL).date()
-        chosen = District(district) if district else None
-        ids = printing.passes_to_print(session, day=day, district=chosen)
+        ids = printing.passes_to_print(session, day=day, district=district)
         session.rollback()  # the batch's own unit of work starts afresh
         title = "Kaarten drukken"
     if not ids:

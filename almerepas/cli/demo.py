@@ -1,4 +1,4 @@
-"""`almerepas demo`: a believable Almere to try the service with; never in production."""
+"""`almerepas demo`: a believable gemeente to try the service with; never in production."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from flask.cli import with_appcontext
 from almerepas.cli.batch import run_batch
 from almerepas.core import clock
 from almerepas.core.session import get_keys, get_session
-from almerepas.reference.demo import DEMO_PASSWORD, demo_steps
 from almerepas.reference.demo import demo_logins as logins
+from almerepas.reference.demo import demo_password, demo_steps
 from almerepas.reference.demo_partners import partner_logins
 
 
@@ -65,6 +65,6 @@ def demo_logins() -> None:
     for username, secret in partners:
         code = pyotp.TOTP(secret).at(clock.now())
         click.echo(
-            f"  {username:<10} {'partner':<14} wachtwoord {DEMO_PASSWORD}  sleutel {secret}"
+            f"  {username:<10} {'partner':<14} wachtwoord {demo_password()}  sleutel {secret}"
             f"  code nu {code}"
         )

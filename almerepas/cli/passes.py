@@ -15,7 +15,7 @@ from almerepas.passes import operations as passes
 
 @click.group("passes")
 def passes_group() -> None:
-    """Almerepassen."""
+    """Stadspassen."""
 
 
 @passes_group.command("expire")

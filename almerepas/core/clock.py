@@ -1,4 +1,4 @@
-"""The one place that reads the time, so tests can freeze it and Almere's calendar is used."""
+"""The one place that reads the time, so tests can freeze it and the local calendar is used."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from zoneinfo import ZoneInfo
 
-#: Periods, budgets, expiries and "today" follow the calendar in Almere, not in Greenwich.
+#: Periods, budgets, expiries and "today" follow the local calendar, not Greenwich's.
 LOCAL = ZoneInfo("Europe/Amsterdam")
 
 
@@ -25,12 +25,12 @@ def now() -> dt.datetime:
 
 
 def today() -> dt.date:
-    """Today's date in Almere: at 00:30 local time it is already the next day, unlike UTC."""
+    """Today's local date: at 00:30 local time it is already the next day, unlike UTC."""
     return now().astimezone(LOCAL).date()
 
 
 def local_moment(day: dt.date, time: dt.time = dt.time()) -> dt.datetime:
-    """``day`` at ``time`` on the clock in Almere, as an aware datetime."""
+    """``day`` at ``time`` on the local clock, as an aware datetime."""
     return dt.datetime.combine(day, time, LOCAL)
 
 

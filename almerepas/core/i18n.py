@@ -14,6 +14,8 @@ from pathlib import Path
 
 from babel.support import Translations
 
+from almerepas.core import gemeente
+
 
 def N_(message: str) -> str:
     """Mark ``message`` for translation; the face that shows it translates it."""
@@ -27,6 +29,7 @@ CATALOGUE = Path(__file__).resolve().parent.parent / "translations"
 @functools.cache
 def translator(language: str) -> Callable[[str], str]:
     """gettext for ``language`` outside a request: a letter speaks its household's language.
-    Dutch, and a language without a catalogue, give the Dutch message id back."""
+    Dutch, and a language without a catalogue, give the Dutch message id back; either way with
+    the gemeente's names for its placeholders (almerepas.core.gemeente)."""
     translations = Translations.load(str(CATALOGUE), [language], domain="messages")
-    return translations.gettext
+    return lambda message: gemeente.current().fill(translations.gettext(message), language)

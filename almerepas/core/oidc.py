@@ -122,7 +122,7 @@ def validate_id_token(
     acr hold; else a refusal.
 
     ``now`` is the app's clock, not the machine's: the provider signs with real time, and the
-    app's clock is the one every other expiry in Almerepas is judged by.
+    app's clock is the one every other expiry in the service is judged by.
     """
     try:
         keys = KeySet.import_key_set(dict(jwks))  # type: ignore[arg-type]

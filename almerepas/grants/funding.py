@@ -13,7 +13,7 @@ import datetime as dt
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.models import Account, AccountKind, EntryKind, JournalEntry, Transfer
 from almerepas.ledger.posting import Leg
@@ -30,7 +30,7 @@ def _source(session: Session, unit: str) -> Account:
     return ledger.ensure_account(
         session,
         code=f"{SOURCE_CODE}:{unit.lower()}",
-        name=f"Begroting gemeente Almere ({unit})",
+        name=f"Begroting gemeente {gemeente.current().name} ({unit})",
         kind=AccountKind.source,
         unit=unit,
     )

@@ -263,7 +263,7 @@ def plan(
     policy: Policy | None = None,
     population: Population | None = None,
 ) -> list[Candidate]:
-    """Everyone who lives in Almere at some point in the period, with the scheme's verdict.
+    """Everyone who lives in the gemeente at some point in the period, with the scheme's verdict.
 
     The reference date is the first day of the period, or the day the scheme or the person's
     membership starts if that is later (a newcomer during a yearly period). Someone who is not

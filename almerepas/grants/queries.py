@@ -28,7 +28,7 @@ def household_summary(household: Household) -> dict[str, Any]:
         "house_number": household.house_number,
         "house_number_suffix": household.house_number_suffix,
         "street": household.street,
-        "district": household.district.value,
+        "district": household.district,
         "members": [  # households.search.shown records these as the people a result shows
             f"{m.person.given_name} {m.person.family_name}" for m in members_on(household, today)
         ],

@@ -57,8 +57,8 @@ class SsoNoBsn(DomainError):
 
 
 class NoPassForBsn(DomainError):
-    """Nobody living in Almere today has this BSN: a kind page that says how to apply."""
+    """Nobody living in the gemeente today has this BSN: a kind page that says how to apply."""
 
     code = "no_pass_for_bsn"
     status = 404
-    title = N_("Wij hebben geen Almerepas voor u gevonden.")
+    title = N_("Wij hebben geen %(pass_name)s voor u gevonden.")

@@ -14,7 +14,7 @@ HOUSEHOLD_ROLES = frozenset({MemberRole.applicant, MemberRole.partner})
 
 
 def membership_on(session: Session, person_id: int, day: dt.date) -> Membership | None:
-    """The person's membership of a household in Almere on ``day``, or None (moved away)."""
+    """The person's membership of a household in the gemeente on ``day``, or None (moved away)."""
     return session.scalars(
         select(Membership)
         .join(Household, Household.id == Membership.household_id)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.core.i18n import N_
 from almerepas.holders.contacts import Contact, normal_mobile, parse_contact
@@ -46,14 +46,14 @@ CODES_PER_WINDOW = 3
 #: Requests older than this are deleted when a new code is asked for.
 KEEP_REQUESTS = dt.timedelta(days=1)
 
-EMAIL_SUBJECT = N_("Uw code voor Mijn Almerepas")
+EMAIL_SUBJECT = N_("Uw code voor Mijn %(pass_name)s")
 EMAIL_TEXT = N_(
     "Uw code is %(code)s.\n\n"
-    "Vul deze code in op de website van Mijn Almerepas. De code werkt 10 minuten.\n\n"
+    "Vul deze code in op de website van Mijn %(pass_name)s. De code werkt 10 minuten.\n\n"
     "Heeft u geen code gevraagd? Dan hoeft u niets te doen. Niemand kan inloggen zonder "
     "deze code."
 )
-SMS_TEXT = N_("Uw code voor Mijn Almerepas is %(code)s. De code werkt 10 minuten.")
+SMS_TEXT = N_("Uw code voor Mijn %(pass_name)s is %(code)s. De code werkt 10 minuten.")
 
 
 class HolderLogin(Protocol):
@@ -131,13 +131,19 @@ class OneTimeCodeLogin:
         self.session.flush()
         if person is None:
             return
-        text = self.translate(EMAIL_TEXT if parsed.channel == Channel.email else SMS_TEXT)
+        # Filled here too: a translator that gives the message id back leaves the placeholders.
+        place = gemeente.current()
+        text = place.fill(
+            self.translate(EMAIL_TEXT if parsed.channel == Channel.email else SMS_TEXT)
+        )
         queue(
             self.session,
             channel=parsed.channel,
             recipient=parsed.value,
             purpose="holder.login_code",
-            subject=self.translate(EMAIL_SUBJECT) if parsed.channel == Channel.email else None,
+            subject=place.fill(self.translate(EMAIL_SUBJECT))
+            if parsed.channel == Channel.email
+            else None,
             body=text % {"code": code},
             keys=self.keys,
             now=self.now,
@@ -204,7 +210,7 @@ class OneTimeCodeLogin:
 
 
 def find_holder(session: Session, contact: Contact, now: dt.datetime) -> Person | None:
-    """The person living in Almere today who has this contact, or whose household has it.
+    """The person living in the gemeente today who has this contact, or whose household has it.
 
     Several matches: one's own contact before the household's; then the applicant, the partner,
     anyone else; then the lowest id.

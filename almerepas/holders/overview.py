@@ -1,4 +1,4 @@
-"""What a holder sees on Mijn Almerepas: budgets left, history, savings, warnings, where to go.
+"""What a holder sees on the holder's pages: budgets left, history, savings, warnings, where to go.
 
 Read-only, from the grants and the ledger. Nothing here names an income or a tier: a budget
 is "tegoed", whatever scheme it came from.

@@ -2,7 +2,7 @@
 
 The broker's ID token has been checked already (almerepas.core.oidc). The BSN in it is looked
 up only through its keyed hash, as the caseworker's search does; it is never stored from the
-token, logged or put in the session. The person must live in Almere today. The result is the
+token, logged or put in the session. The person must live in the gemeente today. The result is the
 same holder session as after the e-mailed code.
 """
 
@@ -42,7 +42,7 @@ def bsn_from_claims(claims: Mapping[str, Any], claim: str, prefix: str = "") -> 
 def bsn_login(
     session: Session, bsn: str, *, keys: Keyring, now: dt.datetime, origin: Actor
 ) -> Person:
-    """The person with this BSN who lives in Almere today; NoPassForBsn when there is none.
+    """The person with this BSN who lives in the gemeente today; NoPassForBsn when there is none.
 
     Writes ``holder.login`` (method digid), or ``holder.sso_refused`` without any BSN.
     """

@@ -6,10 +6,10 @@ from almerepas.core.errors import DomainError
 from almerepas.core.i18n import N_
 
 
-class PostcodeOutsideAlmere(DomainError):
+class PostcodeOutsideGemeente(DomainError):
     code = "postcode_outside_almere"
     status = 400
-    title = N_("Deze postcode ligt niet in Almere")
+    title = N_("Deze postcode ligt niet in %(gemeente)s")
 
 
 class InvalidBsn(DomainError):
@@ -65,15 +65,15 @@ class MoveOutBeforeMoveIn(DomainError):
 class AlreadyMovedOut(DomainError):
     code = "already_moved_out"
     status = 409
-    title = N_("Dit huishouden is al uit Almere vertrokken")
+    title = N_("Dit huishouden is al uit %(gemeente)s vertrokken")
 
 
 class HouseholdMovedOut(DomainError):
-    """Someone moving in, or an assessment starting, after the household left Almere."""
+    """Someone moving in, or an assessment starting, after the household left the gemeente."""
 
     code = "household_moved_out"
     status = 409
-    title = N_("Dit huishouden woont op die datum niet meer in Almere")
+    title = N_("Dit huishouden woont op die datum niet meer in %(gemeente)s")
 
 
 class BsnInNameSearch(DomainError):

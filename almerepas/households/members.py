@@ -1,4 +1,4 @@
-"""Households and their members: addresses in Almere, districts, BSNs, moving in and out."""
+"""Households and their members: addresses in the gemeente, districts, BSNs, moving in and out."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.core.elfproef import passes_eleven_test
 from almerepas.core.errors import DomainError, NotFound, ValidationFailed
@@ -25,11 +25,12 @@ from almerepas.households.errors import (
     MembershipConflict,
     MovedInBeforeBirth,
     MoveOutBeforeMoveIn,
-    PostcodeOutsideAlmere,
+    PostcodeOutsideGemeente,
     SecondApplicant,
     SecondPartner,
 )
 from almerepas.households.models import (
+    UNKNOWN_DISTRICT,
     District,
     Household,
     MemberRole,
@@ -54,14 +55,14 @@ def normalise_postcode(raw: str) -> str:
 
 
 def district_for(session: Session, postcode: str) -> District:
-    """The district of a normalised postcode; unknown when Almere's table cannot place it.
+    """The district of a normalised postcode; unknown when the gemeente's table cannot place it.
 
-    A PC4 that is not in the table at all is not in Almere, and is refused.
+    A PC4 that is not in the table at all is not in the gemeente, and is refused.
     """
     row = session.get(PostcodeDistrict, postcode[:4])
     if row is None:
-        raise PostcodeOutsideAlmere(postcode=postcode)
-    return row.district or District.unknown
+        raise PostcodeOutsideGemeente(postcode=postcode)
+    return row.district or UNKNOWN_DISTRICT
 
 
 def is_valid_bsn(bsn: str) -> bool:
@@ -199,7 +200,7 @@ NORM_ROLES: dict[MemberRole, tuple[type[DomainError], str]] = {
         ),
     ),
 }
-#: What to do when a date lies after the household left Almere.
+#: What to do when a date lies after the household left the gemeente.
 AFTER_MOVE_OUT = N_("Kies een datum op of voor de dag waarop het huishouden vertrok.")
 
 
@@ -214,9 +215,9 @@ def add_member(
     """Move a person into a household from ``valid_from``.
 
     Refused: before the person's birth (they would count as a child), after the household left
-    Almere, while the person lives elsewhere, and a second applicant or a second partner on any
-    day (see ``NORM_ROLES``). Someone added to a household that has left Almere, from a day
-    before that, leaves with it: their membership ends on the household's move-out day.
+    the gemeente, while the person lives elsewhere, and a second applicant or a second partner on
+    any day (see ``NORM_ROLES``). Someone added to a household that has left the gemeente, from a
+    day before that, leaves with it: their membership ends on the household's move-out day.
     """
     if valid_from < person.date_of_birth:
         raise MovedInBeforeBirth(
@@ -258,7 +259,7 @@ def end_membership(session: Session, membership: Membership, *, last_day: dt.dat
 
 
 def move_out_of_almere(session: Session, household: Household, *, day: dt.date) -> None:
-    """The household left Almere on ``day``: it keeps what it has and gets nothing new.
+    """The household left the gemeente on ``day``: it keeps what it has and gets nothing new.
 
     Once: a second move-out is refused. Refused too when someone moved in after ``day``.
     """
@@ -291,11 +292,12 @@ def get_household(session: Session, household_id: int) -> Household:
 def correct_district(
     session: Session, pc4: str, district: District, *, actor: Actor
 ) -> PostcodeDistrict:
-    """Put a postcode in the right district; households registered before keep theirs."""
+    """Put a postcode in the right district (one of the gemeente's, checked by the caller);
+    households registered before keep theirs."""
     row = session.get(PostcodeDistrict, pc4)
     if row is None:
-        raise NotFound(detail=f"Postcode {pc4} ligt niet in Almere.")
-    before = row.district.value if row.district else None
+        raise NotFound(detail=f"Postcode {pc4} ligt niet in {gemeente.current().name}.")
+    before = row.district
     row.district = district
     row.confidence = "corrected"
     row.corrected_by = actor.name[:120]
@@ -307,7 +309,7 @@ def correct_district(
         action="postcode.correct",
         entity_type="postcode",
         entity_id=pc4,
-        changes={"district": [before, district.value]},
+        changes={"district": [before, district]},
     )
     return row
 

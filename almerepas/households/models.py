@@ -1,4 +1,4 @@
-"""Households, the persons in them, and where in Almere they live."""
+"""Households, the persons in them, and where in the gemeente they live."""
 
 from __future__ import annotations
 
@@ -8,20 +8,13 @@ import enum
 from sqlalchemy import CheckConstraint, Date, ForeignKey, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.db import Base, str_enum
 
-
-class District(enum.StrEnum):
-    """Almere's six stadsdelen, plus an explicit bucket for addresses we cannot place."""
-
-    stad = "almere_stad"
-    haven = "almere_haven"
-    buiten = "almere_buiten"
-    poort = "almere_poort"
-    hout = "almere_hout"
-    pampus = "almere_pampus"
-    unknown = "unknown"
+#: A district's code: one of the gemeente's (its data folder, almerepas.core.gemeente), or
+#: ``UNKNOWN_DISTRICT`` for an address we cannot place. Data, so no constraint in the schema.
+District = str
+UNKNOWN_DISTRICT = gemeente.UNKNOWN_DISTRICT
 
 
 class MemberRole(enum.StrEnum):
@@ -38,7 +31,7 @@ class PostcodeDistrict(Base):
 
     pc4: Mapped[str] = mapped_column(String(4), primary_key=True)
     #: ``None`` for PO-box ranges that no household lives in
-    district: Mapped[District | None] = mapped_column(str_enum(District, "district"))
+    district: Mapped[District | None] = mapped_column(String(20))
     confidence: Mapped[str] = mapped_column(String(10))
     source: Mapped[str | None] = mapped_column(String(500))
     note: Mapped[str | None] = mapped_column(String(500))
@@ -61,14 +54,14 @@ class Household(Base):
     house_number_suffix: Mapped[str | None] = mapped_column(String(10))
     street: Mapped[str] = mapped_column(String(200))
     #: derived from the postcode when the address is set; kept so reports stay stable
-    district: Mapped[District] = mapped_column(str_enum(District, "district"))
+    district: Mapped[District] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(30))
     #: language for letters and messages (``nl``, ``en``, ...)
     language: Mapped[str] = mapped_column(String(8), default="nl")
     #: letters by post instead of e-mail
     letters_by_post: Mapped[bool] = mapped_column(default=False)
-    #: the day the household left Almere; it gets nothing from the next period on
+    #: the day the household left the gemeente; it gets nothing from the next period on
     moved_out_on: Mapped[dt.date | None] = mapped_column(Date)
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     #: when ``almerepas privacy erase`` made its persons pseudonyms (docs/privacy.md)

@@ -12,6 +12,7 @@ from typing import Any
 
 from flask_babel import gettext
 
+from almerepas.core import gemeente
 from almerepas.core.money import format_cents
 from almerepas.income.lines import income_kinds
 from almerepas.income.models import LineReason
@@ -38,9 +39,9 @@ def reason_text(reason: Reason) -> str:
         case "not_valid_on":
             return _("De regeling geldt niet op %(day)s.", day=day)
         case "lives_in_almere":
-            return _("Woont in Almere.")
+            return _("Woont in %(gemeente)s.", gemeente=gemeente.current().name)
         case "not_in_almere":
-            return _("Woont niet (meer) in Almere.")
+            return _("Woont niet (meer) in %(gemeente)s.", gemeente=gemeente.current().name)
         case "children_of_age":
             return _("Er zijn %(n)s kinderen van de goede leeftijd.", n=p["n"])
         case "no_children_of_age":

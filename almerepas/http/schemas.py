@@ -7,6 +7,7 @@ from typing import Any, overload
 import marshmallow as ma
 from marshmallow import fields, validate
 
+from almerepas.core import gemeente
 from almerepas.core import text as plain_text
 
 #: Every e-mail column is 254 characters (RFC 5321's longest address).
@@ -122,3 +123,16 @@ class PageSchema(ma.Schema):
     page = fields.Integer(required=True)
     page_size = fields.Integer(required=True)
     total = fields.Integer(required=True, metadata={"description": "Aantal in totaal"})
+
+
+class DistrictCode(validate.Validator):
+    """One of the gemeente's district codes (its data folder), or ``unknown``: checked when a
+    request comes, since the districts are data, not a list in the code."""
+
+    error = "Kies een van de wijken van de gemeente: {choices}."
+
+    def __call__(self, value: str) -> str:
+        codes = gemeente.current().district_codes()
+        if value not in codes:
+            raise ma.ValidationError(self.error.format(choices=", ".join(codes)))
+        return value

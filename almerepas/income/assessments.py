@@ -75,7 +75,7 @@ def record_assessment(
     :raises InvalidIncomeLines: both or neither given, no lines, or a line that cannot count.
     :raises MemberNotYetBorn: a member on the assessment date was born after it.
     :raises NoNorm: no norm applies on the assessment date.
-    :raises HouseholdMovedOut: it is dated, or starts, after the household left Almere.
+    :raises HouseholdMovedOut: it is dated, or starts, after the household left the gemeente.
     :raises AssetLimitNotSet: assets given while there is no limit.
     :raises ValidationFailed: assets missing under a limit; a supplement nobody can have.
     """

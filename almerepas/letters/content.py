@@ -18,11 +18,10 @@ from typing import Any
 
 from babel.dates import format_date
 
+from almerepas.core import gemeente
 from almerepas.core.i18n import N_
 from almerepas.core.money import format_cents
 
-PHONE = "14 036"
-OBJECTION_ADDRESS = "Gemeente Almere, Postbus 200, 1300 AE Almere"
 #: Awb art. 6:7: six weeks from the day after the letter is sent.
 OBJECTION_WEEKS = 6
 
@@ -37,10 +36,10 @@ KINDS = (
 #: Why an application is refused: the caseworker picks one, and may add words of their own.
 REASONS = {
     "income_above": N_("Uw inkomen is hoger dan de grens van de regeling."),
-    "not_in_almere": N_("U woont niet in Almere."),
+    "not_in_almere": N_("U woont niet in %(gemeente)s."),
     "no_evidence": N_("Wij hebben de bewijsstukken die wij vroegen niet gekregen."),
     "assets_above": N_("Uw vermogen is hoger dan de grens van de regeling."),
-    "already_has_pass": N_("Uw huishouden heeft al een Almerepas."),
+    "already_has_pass": N_("Uw huishouden heeft al een %(pass_name)s."),
     "other": N_("Wij hebben een andere reden. Die staat hieronder."),
 }
 
@@ -97,7 +96,7 @@ def _using_the_pass(_: Translate) -> list[Paragraph]:
             "body",
             _(
                 "U krijgt de pas met de post. Laat de pas zien bij de kassa of bij de club. "
-                "De medewerker scant de QR-code. U ziet op Mijn Almerepas wat u nog over heeft."
+                "De medewerker scant de QR-code. U ziet op Mijn %(pass_name)s wat u nog over heeft."
             ),
         ),
     ]
@@ -118,7 +117,7 @@ def _objection(_: Translate) -> list[Paragraph]:
         Paragraph(
             "body",
             _("Stuur uw brief naar: %(address)s. Wilt u eerst met ons praten? Bel %(phone)s.")
-            % {"address": OBJECTION_ADDRESS, "phone": PHONE},
+            % {"address": gemeente.current().objection_address, "phone": gemeente.current().phone},
         ),
     ]
 
@@ -133,14 +132,14 @@ def _benefits(facts: dict[str, Any], _: Translate, language: str) -> list[Paragr
 def subject(kind: str, _: Translate) -> str:
     """The letter's heading, also the e-mail's subject."""
     return {
-        APPROVED: _("U krijgt de Almerepas"),
-        GRANTED: _("U krijgt de Almerepas"),
-        REJECTED: _("U krijgt de Almerepas niet"),
+        APPROVED: _("U krijgt de %(pass_name)s"),
+        GRANTED: _("U krijgt de %(pass_name)s"),
+        REJECTED: _("U krijgt de %(pass_name)s niet"),
         MORE_INFO: _("Wij hebben meer informatie nodig voor uw aanvraag"),
-        RENEWAL_INVITE: _("Wilt u uw Almerepas houden?"),
-        RENEWAL_REMINDER: _("Herinnering: wilt u uw Almerepas houden?"),
-        OUTREACH_UNUSED: _("U heeft nog tegoed op uw Almerepas"),
-        OUTREACH_EXPIRING: _("Uw Almerepas stopt binnenkort"),
+        RENEWAL_INVITE: _("Wilt u uw %(pass_name)s houden?"),
+        RENEWAL_REMINDER: _("Herinnering: wilt u uw %(pass_name)s houden?"),
+        OUTREACH_UNUSED: _("U heeft nog tegoed op uw %(pass_name)s"),
+        OUTREACH_EXPIRING: _("Uw %(pass_name)s stopt binnenkort"),
     }[kind]
 
 
@@ -153,7 +152,7 @@ def _outreach(kind: str, facts: dict[str, Any], _: Translate, language: str) -> 
         body = [
             Paragraph(
                 "body",
-                _("Met uw Almerepas heeft u %(scheme)s. U heeft het nog niet gebruikt.")
+                _("Met uw %(pass_name)s heeft u %(scheme)s. U heeft het nog niet gebruikt.")
                 % {"scheme": name},
             ),
             *(Paragraph("item", person) for person in facts.get("people", [])),
@@ -166,18 +165,18 @@ def _outreach(kind: str, facts: dict[str, Any], _: Translate, language: str) -> 
             Paragraph(
                 "body",
                 _(
-                    "Kijk op Mijn Almerepas. Daar ziet u wat u nog heeft en bij welke clubs "
+                    "Kijk op Mijn %(pass_name)s. Daar ziet u wat u nog heeft en bij welke clubs "
                     "en winkels u de pas kunt laten zien."
                 ),
             ),
         ]
     else:
         body = [
-            Paragraph("body", _("Uw Almerepas werkt tot en met %(until)s.") % {"until": until}),
+            Paragraph("body", _("Uw %(pass_name)s werkt tot en met %(until)s.") % {"until": until}),
             Paragraph(
                 "body",
                 _(
-                    "Wilt u de pas houden? Ga naar Mijn Almerepas en kies 'Pas verlengen'. "
+                    "Wilt u de pas houden? Ga naar Mijn %(pass_name)s en kies 'Pas verlengen'. "
                     "Dat duurt ongeveer 5 minuten."
                 ),
             ),
@@ -185,25 +184,27 @@ def _outreach(kind: str, facts: dict[str, Any], _: Translate, language: str) -> 
     return [
         *body,
         Paragraph(
-            "body", _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.") % {"phone": PHONE}
+            "body",
+            _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.")
+            % {"phone": gemeente.current().phone},
         ),
         Paragraph("subheading", _("Wilt u deze herinneringen niet meer?")),
         Paragraph(
             "body",
             _(
-                "Zet ze uit op Mijn Almerepas: kies daar 'Herinneringen'. Of bel %(phone)s. "
+                "Zet ze uit op Mijn %(pass_name)s: kies daar 'Herinneringen'. Of bel %(phone)s. "
                 "Dan sturen wij ze niet meer."
             )
-            % {"phone": PHONE},
+            % {"phone": gemeente.current().phone},
         ),
     ]
 
 
 def _renewal(until: str, reminder: bool, _: Translate) -> list[Paragraph]:
     first = (
-        _("U kreeg van ons een brief over uw Almerepas. Wij hebben nog niets van u gehoord.")
+        _("U kreeg van ons een brief over uw %(pass_name)s. Wij hebben nog niets van u gehoord.")
         if reminder
-        else _("Uw Almerepas werkt tot en met %(until)s.") % {"until": until}
+        else _("Uw %(pass_name)s werkt tot en met %(until)s.") % {"until": until}
     )
     return [
         Paragraph("body", first),
@@ -218,8 +219,8 @@ def _renewal(until: str, reminder: bool, _: Translate) -> list[Paragraph]:
         Paragraph(
             "body",
             _(
-                "Ga naar Mijn Almerepas en kies 'Pas verlengen'. U ziet wat wij nu van u weten. "
-                "Klopt alles? Dan bevestigt u het. Is er iets veranderd? Dan past u het aan."
+                "Ga naar Mijn %(pass_name)s en kies 'Pas verlengen'. U ziet wat wij nu van u "
+                "weten. Klopt alles? Dan bevestigt u het. Is er iets veranderd? Dan past u het aan."
             ),
         ),
         Paragraph("subheading", _("Doet u niets?")),
@@ -228,7 +229,9 @@ def _renewal(until: str, reminder: bool, _: Translate) -> list[Paragraph]:
             _("Dan houdt u alles tot en met %(until)s. Daarna stopt de pas.") % {"until": until},
         ),
         Paragraph(
-            "body", _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.") % {"phone": PHONE}
+            "body",
+            _("Lukt het niet op internet? Bel %(phone)s. Wij helpen u.")
+            % {"phone": gemeente.current().phone},
         ),
     ]
 
@@ -244,7 +247,7 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
         body += [
             Paragraph(
                 "body",
-                _("Wij hebben uw aanvraag bekeken. U krijgt de Almerepas tot en met %(until)s.")
+                _("Wij hebben uw aanvraag bekeken. U krijgt de %(pass_name)s tot en met %(until)s.")
                 % {"until": until},
             ),
             *_benefits(facts, _, language),
@@ -257,7 +260,7 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
                 "body",
                 _(
                     "U hoeft hiervoor niets te doen. De gemeente weet uit haar eigen gegevens "
-                    "dat uw inkomen laag is. Daarom krijgt u de Almerepas tot en met %(until)s."
+                    "dat uw inkomen laag is. Daarom krijgt u de %(pass_name)s tot en met %(until)s."
                 )
                 % {"until": until},
             ),
@@ -276,7 +279,7 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
         body += _outreach(kind, facts, _, language)
     elif kind == REJECTED:
         body += [
-            Paragraph("body", _("Wij hebben uw aanvraag bekeken. U krijgt de Almerepas niet.")),
+            Paragraph("body", _("Wij hebben uw aanvraag bekeken. U krijgt de %(pass_name)s niet.")),
             Paragraph("subheading", _("Waarom niet?")),
             Paragraph("body", _(REASONS[facts["reason"]])),
         ]
@@ -299,13 +302,13 @@ def paragraphs(kind: str, facts: dict[str, Any], _: Translate, language: str) ->
                 % {
                     "deadline": _date(facts["deadline"], language),
                     "link": facts["link"],
-                    "phone": PHONE,
+                    "phone": gemeente.current().phone,
                 },
             ),
         ]
     body += [
         Paragraph("closing", _("Met vriendelijke groet,")),
-        Paragraph("closing", _("Gemeente Almere")),
+        Paragraph("closing", gemeente.current().organisation),
     ]
     return body
 

@@ -15,6 +15,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Paragraph, SimpleDocTemplate
 
+from almerepas.core import gemeente
 from almerepas.core.pdf import BOLD, REGULAR, fit, register_fonts, shorten
 from almerepas.letters.content import Paragraph as Text
 
@@ -60,9 +61,10 @@ class _LetterHead(Flowable):  # type: ignore[misc]  # reportlab has no type hint
     def draw(self) -> None:
         canvas, top = self.canv, TEXT_TOP - TOP
         canvas.setFont(BOLD, 10)
-        canvas.drawRightString(self.width, top, "Gemeente Almere")
+        place = gemeente.current()
+        canvas.drawRightString(self.width, top, place.organisation)
         canvas.setFont(REGULAR, 10)
-        canvas.drawRightString(self.width, top - 5 * mm, "Almerepas")
+        canvas.drawRightString(self.width, top - 5 * mm, place.pass_name)
         y = top - (WINDOW_TOP - TOP)
         for line in self.letter.address_lines:
             size = fit(line, REGULAR, 10, WINDOW_WIDTH, smallest=8)
@@ -71,7 +73,7 @@ class _LetterHead(Flowable):  # type: ignore[misc]  # reportlab has no type hint
             y -= 5 * mm
         day = format_date(self.letter.day, "d MMMM y", locale=self.letter.language)
         canvas.setFont(REGULAR, 10)
-        canvas.drawString(0, top - (100 * mm - TOP), f"Almere, {day}")
+        canvas.drawString(0, top - (100 * mm - TOP), f"{place.name}, {day}")
 
 
 def letters_pdf(letters: Sequence[PrintedLetter]) -> bytes:
@@ -85,8 +87,8 @@ def letters_pdf(letters: Sequence[PrintedLetter]) -> bytes:
         rightMargin=RIGHT,
         topMargin=TOP,
         bottomMargin=BOTTOM,
-        title="Almerepas: brieven",
-        author="Gemeente Almere",
+        title=f"{gemeente.current().pass_name}: brieven",
+        author=gemeente.current().organisation,
     )
     story: list[Flowable] = []
     for letter in letters:

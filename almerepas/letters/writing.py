@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.core.i18n import translator
 from almerepas.households.members import Address
@@ -47,13 +47,13 @@ class Addressee:
                    household.language, household.id)  # fmt: skip
 
     def address_lines(self) -> list[str]:
-        """For the envelope's window: the name, the street, the postcode and ALMERE."""
+        """For the envelope's window: name, street, postcode and the place in capitals."""
         suffix = f" {self.address.house_number_suffix}" if self.address.house_number_suffix else ""
         postcode = self.address.postcode.replace(" ", "")
         return [
             self.name,
             f"{self.address.street} {self.address.house_number}{suffix}",
-            f"{postcode[:4]} {postcode[4:]}  ALMERE",
+            f"{postcode[:4]} {postcode[4:]}  {gemeente.current().name.upper()}",
         ]
 
 

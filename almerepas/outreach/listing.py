@@ -108,7 +108,7 @@ def _homes(session: Session, person_ids: set[int], today: dt.date) -> dict[int, 
 
 
 def _living(session: Session, household_ids: set[int], today: dt.date) -> set[int]:
-    """The households still in Almere on ``today``."""
+    """The households still in the gemeente on ``today``."""
     return set(
         session.scalars(
             select(Household.id).where(

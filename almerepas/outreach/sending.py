@@ -32,14 +32,14 @@ from almerepas.outreach.models import Group, OptOut, OutreachContact, OutreachRu
 from almerepas.schemes.models import Scheme
 
 SMS_UNUSED = N_(
-    "Gemeente Almere: met uw Almerepas heeft u %(scheme)s. U heeft het nog niet gebruikt. "
-    "Het werkt tot en met %(until)s. Kijk op Mijn Almerepas. Geen sms meer? Zet het uit op "
-    "Mijn Almerepas of bel 14 036."
+    "%(organisation)s: met uw %(pass_name)s heeft u %(scheme)s. U heeft het nog niet gebruikt. "
+    "Het werkt tot en met %(until)s. Kijk op Mijn %(pass_name)s. Geen sms meer? Zet het uit op "
+    "Mijn %(pass_name)s of bel %(phone)s."
 )
 SMS_EXPIRING = N_(
-    "Gemeente Almere: uw Almerepas werkt tot en met %(until)s. Wilt u de pas houden? Kies "
-    "'Pas verlengen' op Mijn Almerepas. Geen sms meer? Zet het uit op "
-    "Mijn Almerepas of bel 14 036."
+    "%(organisation)s: uw %(pass_name)s werkt tot en met %(until)s. Wilt u de pas houden? Kies "
+    "'Pas verlengen' op Mijn %(pass_name)s. Geen sms meer? Zet het uit op "
+    "Mijn %(pass_name)s of bel %(phone)s."
 )
 
 
@@ -201,7 +201,7 @@ def greeted_name(household: Household, day: dt.date) -> str:
 
 
 def wants_reminders(session: Session, household_id: int) -> bool:
-    """False when the household opted out of reminders (on Mijn Almerepas or by phone)."""
+    """False when the household opted out of reminders (on the holder's pages or by phone)."""
     return session.get(OptOut, household_id) is None
 
 

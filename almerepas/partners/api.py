@@ -41,7 +41,7 @@ blp = Blueprint(
 @require_partner()
 @blp.response(200, schemas.MeSchema)
 def me(principal: Principal) -> dict[str, Any]:
-    """Wie u bent voor Almerepas: de partner, de locatie van dit apparaat, uw rol."""
+    """Wie u bent voor de stadspas: de partner, de locatie van dit apparaat, uw rol."""
     location = principal.location
     return {
         "partner": {"id": principal.partner.id, "name": principal.partner.name},
@@ -75,7 +75,7 @@ def scan(principal: Principal, body: dict[str, Any]) -> dict[str, Any]:
     )
     return {
         "valid": True,
-        "message": gettext("Geldige Almerepas"),
+        "message": gettext("Geldige %(pass_name)s"),
         "scan_reference": outcome.scan.reference,
         "expires_at": outcome.scan.expires_at,
         "entitlements": [

@@ -113,7 +113,7 @@ def scan(principal: Principal) -> ResponseReturnValue:
         refusal = _("Scan de QR-code of vul het pasnummer in.")
         return _answer(principal, "partner/_refused.html", 400, refusal=refusal)
     if len(code) > MAX_CODE or len(number) > 40:
-        refusal = _("Deze code is geen Almerepas.")
+        refusal = _("Deze code is geen %(pass_name)s.")
         return _answer(principal, "partner/_refused.html", 400, refusal=refusal)
     try:
         location = chosen_location(principal)

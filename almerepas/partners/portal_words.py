@@ -54,7 +54,7 @@ def left_text(kind: SchemeKind, left: int | None, unit: str, percent: int | None
 
 
 def moment(value: dt.datetime) -> str:
-    """``30-11-2026 12:05`` on the clock in Almere."""
+    """``30-11-2026 12:05`` on the local clock."""
     return value.astimezone(clock.LOCAL).strftime("%d-%m-%Y %H:%M")
 
 

@@ -82,7 +82,7 @@ class RideInSchema(ma.Schema):
     stop = fields.String(
         allow_none=True,
         validate=[validate.Length(min=1, max=80), PLAIN],
-        metadata={"example": "Almere Centrum"},
+        metadata={"example": "Centrum"},
     )
 
 

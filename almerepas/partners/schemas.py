@@ -78,7 +78,7 @@ class ScanOfferSchema(ma.Schema):
 
 class ScanOutSchema(ma.Schema):
     valid = fields.Boolean(required=True)
-    message = fields.String(required=True, metadata={"example": "Geldige Almerepas"})
+    message = fields.String(required=True, metadata={"example": "Geldige stadspas"})
     scan_reference = fields.String(required=True)
     expires_at = fields.AwareDateTime(required=True)
     entitlements = fields.List(fields.Nested(ScanEntitlementSchema), required=True)

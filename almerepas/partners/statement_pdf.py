@@ -29,6 +29,7 @@ from reportlab.platypus import (
 )
 
 from almerepas.contracts.models import PayoutMethod
+from almerepas.core import gemeente
 from almerepas.core.pdf import BOLD, REGULAR, register_fonts
 from almerepas.core.session import transactional
 from almerepas.http.payouts import debtor
@@ -153,7 +154,7 @@ def credit_note_story(found: Statement) -> list[Flowable]:
     facts = [
         (_("Nummer"), found.number),
         (_("Datum"), f"{found.day:%d-%m-%Y}"),
-        (_("Van"), f"{debtor().name} (Almerepas)"),
+        (_("Van"), f"{debtor().name} ({gemeente.current().pass_name})"),
         (_("Aan"), partner.name),
         (_("KvK-nummer"), partner.kvk_number),
         (_("Rekening"), account),

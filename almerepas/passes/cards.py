@@ -31,6 +31,7 @@ from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 
+from almerepas.core import gemeente
 from almerepas.core.pdf import BOLD, REGULAR, fit, register_fonts, shorten
 from almerepas.passes import numbers
 
@@ -48,7 +49,6 @@ TEXT_LEFT = 4.0 * mm
 
 USE_TEXT = "Laat deze kaart zien bij de kassa"
 #: The municipality's general number; lost or stolen cards are blocked there.
-PHONE = "14 036"
 
 
 class CodeTooLong(ValueError):
@@ -66,7 +66,7 @@ class CardFace:
     def lines(self) -> list[str]:
         """The card's text, top to bottom (the QR carries the code)."""
         return [
-            "Almerepas",
+            gemeente.current().pass_name,
             self.given_name,
             numbers.grouped(self.number),
             f"Geldig tot {self.valid_until:%d-%m-%Y}",
@@ -183,14 +183,14 @@ def _new_canvas(buffer: io.BytesIO, title: str) -> Canvas:
     register_fonts()
     canvas = Canvas(buffer, pagesize=(CARD_WIDTH, CARD_HEIGHT), invariant=True)
     canvas.setTitle(title)
-    canvas.setAuthor("Gemeente Almere")
+    canvas.setAuthor(gemeente.current().organisation)
     return canvas
 
 
 def card_pdf(face: CardFace, code: str) -> bytes:
     """One card as a PDF page of exactly the card's size."""
     buffer = io.BytesIO()
-    canvas = _new_canvas(buffer, "Almerepas")
+    canvas = _new_canvas(buffer, gemeente.current().pass_name)
     _card_page(canvas, face, code)
     canvas.save()
     return buffer.getvalue()
@@ -208,33 +208,35 @@ WINDOW_WIDTH = 85 * mm
 def letter_paragraphs(letter: Letter) -> list[tuple[str, str]]:
     """The letter's text in plain Dutch (B1): (style, text) pairs, headings and paragraphs."""
     valid = f"{letter.valid_until:%d-%m-%Y}"
-    whose = f"de Almerepas van {letter.given_name}" if letter.minor else "uw Almerepas"
+    place = gemeente.current()
+    pas = place.pass_name
+    whose = f"de {pas} van {letter.given_name}" if letter.minor else f"uw {pas}"
     return [
-        ("heading", "Uw Almerepas"),
+        ("heading", f"Uw {pas}"),
         ("body", "Beste ouder of verzorger," if letter.minor else f"Beste {letter.holder_name},"),
         ("body", f"Bij deze brief zit {whose}. De pas is geldig tot en met {valid}."),
         ("subheading", "Wat kunt u met de pas?"),
         (
             "body",
-            "Met de Almerepas krijgt u korting op sport, cultuur en andere activiteiten in "
-            "Almere. Laat de kaart zien bij de kassa. De medewerker scant de QR-code op de "
+            f"Met de {pas} krijgt u korting op sport, cultuur en andere activiteiten in "
+            f"{place.name}. Laat de kaart zien bij de kassa. De medewerker scant de QR-code op de "
             "kaart.",
         ),
         ("subheading", "Pas kwijt of gestolen?"),
         (
             "body",
-            f"Bel dan meteen de gemeente: {PHONE}. Noem het pasnummer: "
+            f"Bel dan meteen de gemeente: {place.phone}. Noem het pasnummer: "
             f"{numbers.grouped(letter.number)}. Wij zetten de pas dan meteen stop. Dan kan "
             "niemand anders hem gebruiken. U krijgt een nieuwe pas.",
         ),
         ("subheading", "Heeft u een smartphone?"),
         (
             "body",
-            "Dan kunt u de pas ook op uw telefoon laten zien, op Mijn Almerepas. De kaart "
+            f"Dan kunt u de pas ook op uw telefoon laten zien, op Mijn {pas}. De kaart "
             "blijft ook werken.",
         ),
         ("closing", "Met vriendelijke groet,"),
-        ("closing", "Gemeente Almere"),
+        ("closing", place.organisation),
     ]
 
 
@@ -250,9 +252,10 @@ def _letter_page(canvas: Canvas, letter: Letter) -> None:
     width, height = A4
     canvas.setPageSize(A4)
     canvas.setFont(BOLD, 10)
-    canvas.drawRightString(width - 20 * mm, height - 20 * mm, "Gemeente Almere")
+    place = gemeente.current()
+    canvas.drawRightString(width - 20 * mm, height - 20 * mm, place.organisation)
     canvas.setFont(REGULAR, 10)
-    canvas.drawRightString(width - 20 * mm, height - 25 * mm, "Almerepas")
+    canvas.drawRightString(width - 20 * mm, height - 25 * mm, place.pass_name)
     y = height - WINDOW_TOP
     for line in letter.address_lines():
         size = fit(line, REGULAR, 10, WINDOW_WIDTH, smallest=8)
@@ -261,7 +264,7 @@ def _letter_page(canvas: Canvas, letter: Letter) -> None:
         y -= 5 * mm
     day = format_date(letter.day, "d MMMM y", locale="nl")
     canvas.setFont(REGULAR, 10)
-    canvas.drawString(WINDOW_LEFT, height - 100 * mm, f"Almere, {day}")
+    canvas.drawString(WINDOW_LEFT, height - 100 * mm, f"{place.name}, {day}")
     y = height - 112 * mm
     text_width = width - WINDOW_LEFT - 20 * mm
     for style, text in letter_paragraphs(letter):
@@ -276,7 +279,7 @@ def _letter_page(canvas: Canvas, letter: Letter) -> None:
 def batch_pdf(items: Sequence[tuple[Letter, CardFace, str]]) -> bytes:
     """Per pass an A4 letter followed by its card page, in the order given."""
     buffer = io.BytesIO()
-    canvas = _new_canvas(buffer, "Almerepas: brieven en kaarten")
+    canvas = _new_canvas(buffer, f"{gemeente.current().pass_name}: brieven en kaarten")
     for letter, face, code in items:
         _letter_page(canvas, letter)
         _card_page(canvas, face, code)

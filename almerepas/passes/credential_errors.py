@@ -25,7 +25,7 @@ class CredentialRefused(DomainError):
 
 class CredentialMalformed(CredentialRefused):
     code = refusals.MALFORMED
-    title = N_("Dit is geen code van een Almerepas")
+    title = N_("Dit is geen code van een %(pass_name)s")
 
 
 class CredentialBadSignature(CredentialRefused):

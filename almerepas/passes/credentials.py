@@ -24,7 +24,7 @@ from jwt.api_jws import PyJWS
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.grants.models import Grant
 from almerepas.passes import keys as signing
@@ -43,8 +43,6 @@ from almerepas.validator.registry import public_key_from_jwk
 
 #: A holder's page fetches a new credential once this much of its life has passed.
 REFRESH_AFTER = dt.timedelta(hours=24)
-#: The scheme whose grant for a month lets a holder ride the city bus free.
-FREE_BUS_SCHEME = "ov"
 _JWS = PyJWS()
 
 
@@ -99,7 +97,7 @@ def _free_bus_months(session: Session, pass_: Pass, months: list[str]) -> set[st
             select(Grant.period)
             .join(Scheme, Grant.scheme_id == Scheme.id)
             .where(
-                Scheme.code == FREE_BUS_SCHEME,
+                Scheme.code == gemeente.current().bus_scheme,
                 Grant.person_id == pass_.person_id,
                 Grant.period.in_(months),
                 Grant.expired_at.is_(None),
@@ -190,7 +188,7 @@ def issue_phone_credential(
 
 
 def card_expiry(pass_: Pass, *, now: dt.datetime) -> dt.datetime:
-    """The end of the pass's last valid day in Almere, at most CARD_MAX_VALIDITY from now."""
+    """The end of the pass's last valid day (local time), at most CARD_MAX_VALIDITY from now."""
     day_end = clock.local_moment(pass_.valid_until + dt.timedelta(days=1)) - dt.timedelta(seconds=1)
     return min(day_end.astimezone(dt.UTC), now + signing.CARD_MAX_VALIDITY)
 

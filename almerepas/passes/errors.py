@@ -25,12 +25,12 @@ class PassExists(DomainError):
     title = N_("Deze persoon heeft al een pas die werkt")
 
 
-class NotLivingInAlmere(DomainError):
-    """A pass is for residents of Almere: this person lives in no household here today."""
+class NotLivingInGemeente(DomainError):
+    """A pass is for residents of the gemeente: this person lives in no household here today."""
 
     code = "not_living_in_almere"
     status = 409
-    title = N_("Deze persoon woont nu niet in Almere")
+    title = N_("Deze persoon woont nu niet in %(gemeente)s")
 
 
 class PassNotActive(DomainError):

@@ -1,7 +1,7 @@
 """What staff do to a pass, each with its audit row: issue, block, replace, reissue, expire.
 
 Domain operations: they take the session, flush and never commit; the actor and the moment
-(``now``, from which today's date in Almere follows) are parameters. Block and replace stop the
+(``now``, from which today's local date follows) are parameters. Block and replace stop the
 old pass's credentials at once (``_stop_credentials``). docs/passes.md explains the statuses,
 the generations and the validity schedule.
 """
@@ -23,7 +23,7 @@ from almerepas.households.models import Household, Membership, Person
 from almerepas.passes import credentials, numbers
 from almerepas.passes.errors import (
     InvalidPassNumber,
-    NotLivingInAlmere,
+    NotLivingInGemeente,
     PassExists,
     PassNotActive,
     PassNotReissuable,
@@ -57,7 +57,7 @@ def _today(now: dt.datetime) -> dt.date:
 
 
 def lives_in_almere(session: Session, person: Person, day: dt.date) -> bool:
-    """Whether ``person`` lives in a household in Almere on ``day``.
+    """Whether ``person`` lives in a household in the gemeente on ``day``.
 
     Not after the household's move-out day (the move-out is recorded once, possibly ahead).
     """
@@ -77,7 +77,7 @@ def lives_in_almere(session: Session, person: Person, day: dt.date) -> bool:
 
 def _require_resident(session: Session, person: Person, day: dt.date) -> None:
     if not lives_in_almere(session, person, day):
-        raise NotLivingInAlmere()
+        raise NotLivingInGemeente()
 
 
 def active_pass(session: Session, person_id: int) -> Pass | None:
@@ -146,10 +146,10 @@ def issue_pass(
     now: dt.datetime,
     valid_until: dt.date | None = None,
 ) -> Pass:
-    """A first pass for someone who lives in Almere: valid from today to the common end date.
+    """A first pass for someone who lives in the gemeente: valid from today to the common end date.
 
     ``valid_until`` may shorten the validity (never lengthen it past the schedule, never before
-    today); the faces do not offer it. Refused: someone who does not live in Almere today
+    today); the faces do not offer it. Refused: someone who does not live in the gemeente today
     (``not_living_in_almere``), someone who has a pass that works (``pass_exists``).
     """
     today = _today(now)
@@ -250,7 +250,7 @@ def reissue_pass(session: Session, old: Pass, *, actor: Actor, now: dt.datetime)
     """A new pass after an expired or blocked one: the next generation, valid on the schedule.
 
     Refused for a pass that still works (replace or block it: ``pass_not_reissuable``), for one
-    that was replaced or already has a newer pass, and for someone who does not live in Almere
+    that was replaced or already has a newer pass, and for someone who does not live in the gemeente
     today. The old pass keeps its status: blocked stays blocked (the log says why), an active
     pass past its end date becomes expired.
     """

@@ -17,12 +17,12 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.households.models import District, Household, Membership, Person
 from almerepas.passes import credentials
 from almerepas.passes.cards import CardFace, Letter
-from almerepas.passes.errors import NotLivingInAlmere, PassNotActive
+from almerepas.passes.errors import NotLivingInGemeente, PassNotActive
 from almerepas.passes.models import CardPrint, Pass, PassStatus
 
 #: Letters about a child's card go to the parents.
@@ -35,7 +35,7 @@ def issue_card_code(session: Session, pass_: Pass, *, keys: Keyring, now: dt.dat
 
 
 def _home(day: dt.date) -> Any:
-    """Membership active on ``day`` in a household that still lives in Almere."""
+    """Membership active on ``day`` in a household that still lives in the gemeente."""
     return and_(
         Membership.valid_from <= day,
         Membership.valid_to.is_(None) | (Membership.valid_to >= day),
@@ -47,7 +47,7 @@ def passes_to_print(
     session: Session, *, day: dt.date, district: District | None = None
 ) -> list[int]:
     """Ids of the passes that work on ``day`` and have no printed card of their generation,
-    of holders who live in Almere (in ``district``, when given), in pass order."""
+    of holders who live in the gemeente (in ``district``, when given), in pass order."""
     printed = exists().where(CardPrint.pass_id == Pass.id, CardPrint.generation == Pass.generation)
     query = (
         select(Pass.id)
@@ -75,7 +75,7 @@ def _household(session: Session, person: Person, day: dt.date) -> Household:
         .where(Membership.person_id == person.id, _home(day))
     )
     if household is None:
-        raise NotLivingInAlmere()
+        raise NotLivingInGemeente()
     return household
 
 
@@ -88,7 +88,7 @@ def print_card(
 ) -> PrintedCard:
     """Issue a card credential for ``pass_``, record the print, and return what to draw.
 
-    Only a pass that works (``pass_not_active``), of someone living in Almere (the letter
+    Only a pass that works (``pass_not_active``), of someone living in the gemeente (the letter
     needs the address: ``not_living_in_almere``).
     """
     day = now.astimezone(clock.LOCAL).date()
@@ -121,7 +121,7 @@ def print_card(
         minor=_age(person.date_of_birth, day) < ADULT_AGE,
         street_line=f"{household.street} {household.house_number}{suffix}",
         postcode=f"{household.postcode[:4]} {household.postcode[4:]}",
-        city="Almere",
+        city=gemeente.current().name,
         number=pass_.number,
         valid_until=pass_.valid_until,
         day=day,

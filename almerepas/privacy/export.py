@@ -187,7 +187,7 @@ def _audit_rows(session: Session, about: dict[str, Sequence[int]]) -> list[dict[
 
 def audit_events_about(about: dict[str, Sequence[int]]) -> ColumnElement[bool]:
     """Which of the log's rows are about the household, its persons, passes, applications and
-    declarations, or are what its persons did themselves on Mijn Almerepas (``about`` names
+    declarations, or are what its persons did themselves on the holder's pages (``about`` names
     the ids of each kind; ``person`` is required). Erasure removes their personal values."""
     conditions: list[ColumnElement[bool]] = [
         (AuditEvent.entity_type == kind) & AuditEvent.entity_id.in_([str(i) for i in ids])

@@ -75,7 +75,7 @@ class ScanUsed(DomainError):
 class PassUnknown(DomainError):
     code = "pass_unknown"
     status = 404
-    title = N_("Er is geen Almerepas met dit nummer")
+    title = N_("Er is geen %(pass_name)s met dit nummer")
 
 
 class ReversalWindowClosed(DomainError):

@@ -1,7 +1,7 @@
-"""What a holder's own grants were just used for, and where: the live line on Mijn Almerepas.
+"""What a holder's own grants were just used for, and where: the live line on the holder's pages.
 
 Within seconds of a redemption at a partner the holder's page shows "Zojuist gebruikt bij
-Sportclub Almere: € 12,00", so a cashier can look at the customer's screen, and a pass shown
+Sportclub Centrum: € 12,00", so a cashier can look at the customer's screen, and a pass shown
 from a screenshot gives itself away (its page shows nothing new).
 
 Read-only, per pass: a redemption belongs to the pass whose scan it spent, a ride names its

@@ -3,7 +3,7 @@
 Both are loaded once per batch of rides and answered per ride from memory.
 
 - ``Contracts``: the partner's contracts for schemes of kind ``right``. On the ride's day (in
-  Almere) a contract must run (``valid_from`` to ``valid_to``, inclusive) and name this
+  local time) a contract must run (``valid_from`` to ``valid_to``, inclusive) and name this
   location; none running at all is ``not_contracted``, none here ``location_not_allowed``.
 - ``Grants``: a grant of one of those schemes for the period holding the ride's day, to the
   pass holder (a person grant) or to a household the holder lived in that day (a household

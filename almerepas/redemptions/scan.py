@@ -2,7 +2,7 @@
 
 The answer names no income, tier, BSN, address, age or other scheme: only the schemes this
 partner has a contract for at this location, with what is left of each this period, and the
-partner's own offers. A partner without a contract learns "geldige Almerepas" and its offers.
+partner's own offers. A partner without a contract learns "geldige stadspas" and its offers.
 Every scan is kept (``Scan``): its reference lets the redemption that follows name the pass
 without the rotating code, for ``SCAN_LIFETIME``, once.
 """

@@ -1,9 +1,10 @@
-"""The demo: a believable Almere, built deterministically from a seed; loading it twice changes
-nothing.
+"""The demo: a believable gemeente, built deterministically from a seed; loading it twice
+changes nothing.
 
-Households of every type in every district that has postcodes (Almere Pampus has none yet, and
-a few addresses in PO-box ranges land in the explicit "unknown" district), incomes spread around
-the social minimum with some exactly at the limits, their assessments, and a year of grants.
+Households of every type in the postcode areas the gemeente's data folder gives streets for
+(Almere's cover every district that has postcodes, and a PO-box range that lands in the explicit
+"unknown" district), incomes spread around the social minimum with some exactly at the limits,
+their assessments, and a year of grants.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
+from almerepas.core import gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.core.session import Step
 from almerepas.grants import runs as grants
@@ -45,11 +47,6 @@ FAMILY = (
     "Mulder", "Ramdin", "de Groot", "Bos", "Kaya", "Vos", "Peters", "Hendriks", "Boateng",
     "van Dijk", "Kramer", "Nowak", "Dekker", "Tahiri", "Brouwer", "de Wit", "Koç",
 )  # fmt: skip
-STREETS = {
-    "1315": "Stadhuisplein", "1323": "Muziekweg", "1326": "Literatuurweg", "1331": "Bloemenweg",
-    "1335": "Seizoenenpad", "1341": "Vogelhorst", "1349": "Oosterwoldlaan", "1351": "Havenkade",
-    "1355": "De Marken", "1361": "Olympiakwartier", "1363": "Columbuslaan", "1309": "Postbus",
-}  # fmt: skip
 #: (applicant age, partner age or None, children's ages): one of every household type
 SHAPES = (
     (19, None, ()), (34, None, ()), (70, None, ()), (29, None, (6,)), (41, None, (15, 11, 4)),
@@ -75,7 +72,10 @@ def _households_step(plan: DemoPlan) -> Callable[[Session], str]:
             return "unchanged"
         rng = random.Random(plan.seed)  # noqa: S311 - demo data, not security
         start = dt.date(plan.year, 1, 1)
-        postcodes = sorted(STREETS)
+        streets = gemeente.current().demo_streets
+        if not streets:
+            return "no streets in the gemeente's [demo.streets]"
+        postcodes = sorted(streets)
         made = 0
         for n in range(plan.households):
             applicant, partner, children = SHAPES[n % len(SHAPES)]
@@ -83,7 +83,7 @@ def _households_step(plan: DemoPlan) -> Callable[[Session], str]:
             letters = rng.choice("ABCDEFGHJKLMNPRSTVWXZ") + rng.choice("ABCDEFGHJKLMNPRSTVWXZ")
             household = households.create_household(
                 session,
-                address=Address(f"{pc4}{letters}", 1 + rng.randrange(200), STREETS[pc4]),
+                address=Address(f"{pc4}{letters}", 1 + rng.randrange(200), streets[pc4]),
                 language=rng.choice(("nl", "nl", "nl", "en")),
                 letters_by_post=rng.random() < 0.2,
             )
@@ -155,8 +155,12 @@ def _grants_step(plan: DemoPlan) -> Callable[[Session], str]:
     return step
 
 
-#: One demo login per role; the password is public on purpose: this is demo data only.
-DEMO_PASSWORD = "almere-demo-2026"  # noqa: S105 - demo accounts, refused in production
+def demo_password() -> str:
+    """The demo logins' password (the gemeente's data folder); public on purpose: demo only."""
+    return gemeente.current().demo_password
+
+
+#: One demo login per role.
 DEMO_STAFF = (
     ("consulent", "Chantal Consulent", Role.caseworker),
     ("financien", "Frank Financiën", Role.finance),
@@ -182,7 +186,7 @@ def _make_staff(session: Session, keys: Keyring) -> str:
                 username=username,
                 display_name=name,
                 role=role,
-                password=DEMO_PASSWORD,
+                password=demo_password(),
                 keys=keys,
                 actor=ACTOR,
             )
@@ -196,7 +200,7 @@ def demo_logins(session: Session, *, keys: Keyring) -> list[tuple[str, str, str,
         select(StaffUser).where(StaffUser.username.in_([u for u, _, _ in DEMO_STAFF]))
     )
     return [
-        (u.username, u.role.value, DEMO_PASSWORD, keys.decrypt(u.totp_secret_encrypted))
+        (u.username, u.role.value, demo_password(), keys.decrypt(u.totp_secret_encrypted))
         for u in users
     ]
 
@@ -217,7 +221,7 @@ def _partners_step(plan: DemoPlan) -> Callable[[Session], str]:
     def step(session: Session) -> str:
         return partners_step(
             session, today=plan.today, seed=plan.seed, keys=plan.keys, actor=ACTOR,
-            password=DEMO_PASSWORD,
+            password=demo_password(),
         )  # fmt: skip
 
     return step

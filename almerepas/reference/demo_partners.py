@@ -1,7 +1,8 @@
-"""The demo's partners: a sport club, a supermarket and a chemist under contract, each with a
-manager who can log in, and redemptions at their counters, so a settlement run can be tried.
+"""The demo's partners (the gemeente's data folder names them; Almere's are a sport club, a
+supermarket and a chemist) under contract, each with a manager who can log in, and redemptions
+at their counters, so a settlement run can be tried.
 
-The sport club's redemptions of the last ended month are ready to settle (two finance users
+A yearly scheme's redemptions of the last ended month are ready to settle (two finance users
 approve each other's runs); this month's are owed but not yet settleable. Loading twice changes
 nothing: a partner is found by its KvK number, a redemption by its reference.
 """
@@ -10,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import random
-from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,44 +19,15 @@ from almerepas.audit.log import Actor
 from almerepas.contracts import agreements, devices, users
 from almerepas.contracts import partners as partner_records
 from almerepas.contracts.models import Location, Partner, PartnerUser
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
+from almerepas.core.gemeente import DemoPartner
 from almerepas.grants.models import Grant
 from almerepas.redemptions import ledger as booking
 from almerepas.redemptions.errors import GrantExpired, InsufficientBudget, QuotaExhausted
 from almerepas.redemptions.models import Redemption
 from almerepas.schemes import catalogue, periods
 from almerepas.schemes.models import Period, Scheme
-
-
-@dataclass(frozen=True)
-class DemoPartner:
-    name: str
-    kvk_number: str
-    iban: str
-    payout_method: str
-    stripe_account: str | None
-    #: the location: name, street, house number, postcode, kind
-    place: tuple[str, str, str, str, str]
-    scheme: str
-    tariff_kind: str
-    tariff: int | None
-    #: the manager's username
-    manager: str
-
-
-PARTNERS = (
-    DemoPartner("Sportvereniging Almere Haven", "60000001", "NL91ABNA0417164300", "sepa", None,
-                ("Sporthal De Marken", "Marktmeesterstraat", "2", "1351AA", "sport"),
-                "stadsfonds", "amount_redeemed", None, "sportclub"),
-    DemoPartner("Buurtsuper De Hoven", "60000002", "NL44RABO0123456789", "stripe",
-                "acct_demoBuurtsuper",
-                ("Buurtsuper Stadhart", "Stadhuisplein", "10", "1315HR", "shop"),
-                "supermarkt", "discount_reimbursed", 10_000, "buurtsuper"),
-    DemoPartner("Drogisterij Poort", "60000003", "NL69INGB0123456789", "sepa", None,
-                ("Drogisterij Poort", "Poortdreef", "5", "1363AA", "shop"),
-                "menstruatie", "per_unit", 3_95, "drogist"),
-)  # fmt: skip
 
 
 def _partner(
@@ -126,13 +97,13 @@ def _redeem(session: Session, grant: Grant, partner: Partner, location: Location
 def partners_step(
     session: Session, *, today: dt.date, seed: int, keys: Keyring, actor: Actor, password: str
 ) -> str:
-    """The three partners and their redemptions: last month at the sport club, this month at
-    all three."""
+    """The gemeente's demo partners (its data folder) and their redemptions: last month at
+    those with a yearly scheme, this month at all."""
     rng = random.Random(seed)  # noqa: S311 - demo amounts, not secrets
     made = redeemed = 0
     this_month = f"{today:%Y-%m}"
     last_month = f"{today.replace(day=1) - dt.timedelta(days=1):%Y-%m}"
-    for spec in PARTNERS:
+    for spec in gemeente.current().demo_partners:
         partner, location, new = _partner(session, spec, actor, keys, password)
         made += new
         scheme = catalogue.get_scheme(session, spec.scheme)
@@ -155,7 +126,7 @@ def partners_step(
 
 def partner_logins(session: Session, *, keys: Keyring) -> list[tuple[str, str]]:
     """(username, TOTP secret) of the demo partners' managers."""
-    names = [spec.manager for spec in PARTNERS]
+    names = [spec.manager for spec in gemeente.current().demo_partners]
     found = session.scalars(select(PartnerUser).where(PartnerUser.username.in_(names)))
     return [
         (u.username, keys.decrypt(u.totp_secret_encrypted))

@@ -1,4 +1,5 @@
-"""Reference data every installation needs: postcodes by district, norms, and the seed schemes.
+"""Reference data every installation needs: postcodes by district, norms, and the seed schemes,
+read from the gemeente's data folder (almerepas.core.gemeente).
 
 Loading is idempotent: rows that exist are left alone (a caseworker's postcode correction, a
 scheme changed by staff), so running it again changes nothing.
@@ -8,49 +9,50 @@ from __future__ import annotations
 
 import csv
 import json
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import SYSTEM, Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.core.session import Step
-from almerepas.households.models import District, PostcodeDistrict
+from almerepas.households.models import PostcodeDistrict
 from almerepas.income import norms
 from almerepas.passes import keys as signing
 from almerepas.schemes import catalogue as schemes
 from almerepas.schemes.models import Scheme
 
-#: The reference data shipped with the code; SOURCES.md says where each file comes from.
-SEED_DIR = Path(__file__).with_name("seed")
+#: The shipped folder: Almere's data and the national norm tables (SOURCES.md says where each
+#: file comes from), oldest table first; a new year is a new file.
+SEED_DIR = gemeente.SHIPPED
+NORM_FILES = ("norms.csv", "norms_2026.csv")
 
-DISTRICTS_BY_NAME = {
-    "Almere Stad": District.stad,
-    "Almere Haven": District.haven,
-    "Almere Buiten": District.buiten,
-    "Almere Poort": District.poort,
-    "Almere Hout": District.hout,
-    "Almere Pampus": District.pampus,
-}
+
+class UnknownDistrict(ValueError):
+    """The postcodes file names a district the gemeente's folder does not list."""
 
 
 def load_postcodes(session: Session) -> str:
+    """Every PC4 of the gemeente with its district (by code or label); empty: a PO-box range."""
+    place = gemeente.current()
     existing = set(session.scalars(select(PostcodeDistrict.pc4)))
     added = 0
-    with (SEED_DIR / "postcodes.csv").open(encoding="utf-8") as f:
+    with place.postcodes.open(encoding="utf-8") as f:
         for row in csv.DictReader(f):
             if row["pc4"] in existing:
                 continue
+            district = place.district_by_name(row["district"]) if row["district"] else None
+            if row["district"] and district is None:
+                raise UnknownDistrict(f"{place.postcodes}: {row['pc4']} {row['district']!r}")
             session.add(
                 PostcodeDistrict(
                     pc4=row["pc4"],
-                    district=DISTRICTS_BY_NAME.get(row["district"]),
+                    district=district,
                     confidence=row["confidence"],
-                    source=row["source_url"][:500],
-                    note=(row["note"] or None) and row["note"][:500],
+                    source=(row.get("source_url") or "")[:500] or None,
+                    note=(row.get("note") or None) and row["note"][:500],
                 )
             )
             added += 1
@@ -62,10 +64,9 @@ def load_norms(session: Session, *, actor: Actor = SYSTEM) -> str:
     """Correct the published amounts known to be wrong, then add the seed norms: an installation
     that loaded an older seed gets the newly published tables (they replace its provisional
     rows) and the corrections by running ``reference load`` again."""
-    corrections = norms.parse_corrections_csv(
-        (SEED_DIR / "norm_corrections.csv").read_text(encoding="utf-8")
-    )
-    corrected = norms.correct_norms(session, corrections, actor=actor)
+    file = gemeente.current().norm_corrections
+    corrections = norms.parse_corrections_csv(file.read_text(encoding="utf-8")) if file else []
+    corrected = norms.correct_norms(session, corrections, actor=actor) if corrections else 0
     result = norms.import_norms(session, seed_norm_rows(), actor=actor, source="seed")
     done = [f"{result.added} added"] if result.added else []
     done += [f"{corrected} corrected"] if corrected else []
@@ -82,21 +83,18 @@ def load_schemes(session: Session, *, actor: Actor = SYSTEM) -> str:
     return f"{added} added" if added else "unchanged"
 
 
-#: The published norm tables shipped with the code, oldest first; a new year is a new file.
-NORM_FILES = ("norms.csv", "norms_2026.csv")
-
-
 def seed_norm_rows() -> list[norms.NormRow]:
-    """The published norms shipped with the code (no derived rows: every table is published)."""
+    """The published norms the gemeente's folder names, oldest first (a new year is a new
+    file; no derived rows: every table is published)."""
     rows: list[norms.NormRow] = []
-    for name in NORM_FILES:
-        rows += norms.parse_norms_csv((SEED_DIR / name).read_text(encoding="utf-8"))
+    for path in gemeente.current().norms:
+        rows += norms.parse_norms_csv(path.read_text(encoding="utf-8"))
     return rows
 
 
 def seed_schemes() -> list[dict[str, Any]]:
-    """The schemes Almere runs today, as a new installation starts with them."""
-    data: list[dict[str, Any]] = json.loads((SEED_DIR / "schemes.json").read_text("utf-8"))
+    """The schemes the gemeente runs today, as a new installation starts with them."""
+    data: list[dict[str, Any]] = json.loads(gemeente.current().schemes.read_text("utf-8"))
     return data
 
 

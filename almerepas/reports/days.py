@@ -1,7 +1,7 @@
-"""Time in SQL on both databases: the day in Almere of a stored moment, and seconds between two.
+"""Time in SQL on both databases: the local day of a stored moment, and seconds between two.
 
 Moments are stored in UTC (``core.db.UTCDateTime``); a day in the signals is a day on the clock
-in Almere, so that a redemption at 00:30 in the night belongs to the day it started. PostgreSQL
+in local time, so that a redemption at 00:30 in the night belongs to the day it started. PostgreSQL
 knows the time zone; SQLite (demo, development, tests) knows none, so there the offset is
 computed from the EU rule that Europe/Amsterdam follows: summer time (UTC+2) from 01:00 UTC on
 the last Sunday of March until 01:00 UTC on the last Sunday of October, UTC+1 otherwise.
@@ -20,7 +20,7 @@ ZONE = "Europe/Amsterdam"
 
 
 class local_day(FunctionElement[Any]):
-    """The calendar day in Almere of a UTC moment column."""
+    """The local calendar day of a UTC moment column."""
 
     type = Date()
     name = "local_day"

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from almerepas.contracts.models import Partner
+from almerepas.core import gemeente
 from almerepas.households.models import District, Membership
 from almerepas.reports import snapshot
 from almerepas.reports.scope import ReportFilter, flag, month_end
@@ -128,7 +129,7 @@ def by_scheme(
     found = []
     for row in session.execute(query):
         scheme = schemes[row.scheme_id]
-        district = District(row.district) if per_district else None
+        district = row.district if per_district else None
         found.append(
             SchemeFigures(
                 scheme=scheme.code,
@@ -153,8 +154,11 @@ def by_scheme(
                 annual_budget=scheme.annual_budget,
             )
         )
-    order = list(District)
-    return sorted(found, key=lambda s: (s.scheme, order.index(s.district) if s.district else 0))
+    # The folder's order; a code it no longer lists (data of before a change) comes last.
+    order = {code: n for n, code in enumerate(gemeente.current().district_codes())}
+    return sorted(
+        found, key=lambda s: (s.scheme, order.get(s.district, len(order)) if s.district else 0)
+    )
 
 
 def _persons(
@@ -179,7 +183,7 @@ def _persons(
         groups.append(people.c.district)
     query = select(*groups, func.count(distinct(people.c.person_id)).label("n")).group_by(*groups)
     return {
-        (row.scheme_id, District(row.district) if per_district else None): row.n
+        (row.scheme_id, row.district if per_district else None): row.n
         for row in session.execute(query)
     }
 

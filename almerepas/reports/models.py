@@ -1,4 +1,4 @@
-"""The counted figures of a year, kept so a year of Almere reads in milliseconds, not seconds.
+"""The counted figures of a year, kept so a year of a gemeente reads in milliseconds, not seconds.
 
 Derived data: ``almerepas reports refresh`` deletes a year's rows and counts them again from
 the grants, the ledger and the redemptions (``reports.snapshot``). No foreign keys, so that a

@@ -24,7 +24,7 @@ from sqlalchemy import (
 )
 
 from almerepas.grants.models import Grant
-from almerepas.households.models import District, Household, Membership
+from almerepas.households.models import UNKNOWN_DISTRICT, District, Household, Membership
 from almerepas.ledger.models import Transfer
 from almerepas.passes.models import Pass
 from almerepas.redemptions.models import Redemption, Reversal, Ride, Scan
@@ -195,12 +195,12 @@ def grant_facts(f: ReportFilter) -> Subquery:
         .where(Grant.period.in_(f.labels))
         .subquery("grant_home")
     )
-    district = func.coalesce(Household.district, literal(District.unknown.value))
+    district = func.coalesce(Household.district, literal(UNKNOWN_DISTRICT))
     facts = select(*query.c, district.label("district")).outerjoin(
         Household, Household.id == query.c.home_id
     )
     if f.district is not None:
-        facts = facts.where(district == f.district.value)
+        facts = facts.where(district == f.district)
     return facts.subquery("facts")
 
 

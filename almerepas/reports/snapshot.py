@@ -1,6 +1,6 @@
 """A year's figures counted once, read many times (docs/reports.md, Snapshots).
 
-Counting a year of Almere from the grants, the ledger and 1.5 million redemptions takes seconds
+Counting a year of a gemeente from the grants, the ledger and 1.5 million redemptions takes seconds
 however the query is written; grouping the 300,000 counted grant rows takes milliseconds. So
 ``refresh`` saves ``scope.grant_facts`` for a whole year (and the redemptions per partner), and
 the figures read those rows whenever the year has a snapshot, saying when it was taken. A year
@@ -97,7 +97,7 @@ def beneficiaries(session: Session, f: ReportFilter) -> Subquery:
         saved.year == f.year
     )
     if f.district is not None:
-        query = query.where(saved.district == f.district.value)
+        query = query.where(saved.district == f.district)
     return query.subquery("beneficiaries")
 
 
@@ -107,7 +107,7 @@ def _saved_facts(f: ReportFilter) -> Subquery:
         saved.year == f.year, saved.period.in_(f.labels)
     )
     if f.district is not None:
-        query = query.where(saved.district == f.district.value)
+        query = query.where(saved.district == f.district)
     return query.subquery("facts")
 
 
@@ -140,5 +140,5 @@ def partner_use(session: Session, f: ReportFilter) -> Subquery:
         .group_by(saved.partner_id, saved.scheme_id)
     )
     if f.district is not None:
-        query = query.where(saved.district == f.district.value)
+        query = query.where(saved.district == f.district)
     return query.subquery("use")

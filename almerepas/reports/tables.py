@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from almerepas.core import gemeente
 from almerepas.core.i18n import N_
-from almerepas.households.models import District
 from almerepas.reports import figures
 from almerepas.reports.privacy import Hidden, Shown, protect_columns, protect_row
 from almerepas.reports.scope import ReportFilter
@@ -19,15 +19,12 @@ from almerepas.reports.scope import ReportFilter
 #: What a cell holds: text, a count that may be hidden, an amount in cents or units, or nothing.
 Cell = str | int | Shown | None
 
-DISTRICT_LABELS = {
-    District.stad: N_("Almere Stad"),
-    District.haven: N_("Almere Haven"),
-    District.buiten: N_("Almere Buiten"),
-    District.poort: N_("Almere Poort"),
-    District.hout: N_("Almere Hout"),
-    District.pampus: N_("Almere Pampus"),
-    District.unknown: N_("Onbekende wijk"),
-}
+UNKNOWN_DISTRICT_LABEL = N_("Onbekende wijk")
+
+
+def district_label(code: str | None) -> str:
+    """The district's name from the gemeente's data folder; the unknown bucket's is text."""
+    return gemeente.current().district_label(code) or UNKNOWN_DISTRICT_LABEL
 
 
 @dataclass(frozen=True)
@@ -129,9 +126,7 @@ def districts_table(session: Session, f: ReportFilter, scheme: str) -> Table:
     protected = protect_columns(counts, totals, DISTRICT_NESTED) if whole else None
     rows: list[list[Cell]] = []
     for r, cells in zip(per_district, protected.rows if protected else [], strict=True):
-        rows.append(
-            [DISTRICT_LABELS[r.district or District.unknown], *cells, percent(cells[5], cells[2])]
-        )
+        rows.append([district_label(r.district), *cells, percent(cells[5], cells[2])])
     total_row: list[Cell] | None = None
     if protected:
         cells = protected.totals

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from almerepas.core import gemeente
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.models import Account, AccountKind
 from almerepas.schemes.models import Scheme
@@ -53,7 +54,7 @@ def bank(session: Session) -> Account:
     return ledger.ensure_account(
         session,
         code=BANK,
-        name="Bankrekening gemeente Almere",
+        name=f"Bankrekening gemeente {gemeente.current().name}",
         kind=AccountKind.bank,
         cached=False,
     )

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.contracts.models import Partner, PayoutMethod
+from almerepas.core import gemeente
 from almerepas.ledger.models import Account, EntryKind
 from almerepas.ledger.posting import Leg, post_entry
 from almerepas.settlements import accounts
@@ -41,6 +42,11 @@ from almerepas.settlements.runs import get_run, move
 from almerepas.settlements.sepa import build_credit_transfer
 
 PAYABLE = (RunStatus.approved, RunStatus.paid_out)
+
+
+def _pass() -> str:
+    """The pass's name, as the remittance information starts (the gemeente's data)."""
+    return gemeente.current().pass_name
 
 
 def batch_id(run: SettlementRun) -> str:
@@ -61,7 +67,7 @@ def _line(payment: SettlementPayment, partner: Partner | None, run: SettlementRu
             iban=payment.iban or declaration.iban,
             bic=None,
             amount=payment.amount,
-            remittance=f"Almerepas declaratie {declaration.id} {end_to_end_id}",
+            remittance=f"{_pass()} declaratie {declaration.id} {end_to_end_id}",
         )
     return PayoutLine(
         payment_id=payment.id,
@@ -71,7 +77,7 @@ def _line(payment: SettlementPayment, partner: Partner | None, run: SettlementRu
         iban=payment.iban or partner.iban,
         bic=payment.bic,
         amount=payment.amount,
-        remittance=f"Almerepas creditnota {run.period} afrekening {run.id} {end_to_end_id}",
+        remittance=f"{_pass()} creditnota {run.period} afrekening {run.id} {end_to_end_id}",
         stripe_account=payment.stripe_account,
     )
 

@@ -21,7 +21,7 @@ from schwifty.exceptions import SchwiftyException
 from sepaxml import SepaTransfer  # type: ignore[import-untyped]
 from text_unidecode import unidecode  # type: ignore[import-untyped]
 
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.i18n import N_
 from almerepas.settlements.calendar import is_target_business_day
 from almerepas.settlements.errors import InvalidPayoutAccount, InvalidSepaId
@@ -112,7 +112,7 @@ def _check_amount(line: PayoutLine) -> int:
 
 def _stand_in(line: PayoutLine) -> str:
     if line.partner_id is None:
-        return f"Almerepas {line.end_to_end_id}"
+        return f"{gemeente.current().pass_name} {line.end_to_end_id}"
     return f"Partner {line.partner_id}"
 
 

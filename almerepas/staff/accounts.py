@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.staff.errors import InvalidStaffUser, UsernameTaken, WeakPassword
 from almerepas.staff.login_rules import (
@@ -37,7 +37,7 @@ __all__ = ["LOCKOUT", "MAX_FAILURES", "TOTP_VALID_WINDOW", "locked_for"]
 MIN_PASSWORD_LENGTH = 12
 #: argon2 reads every byte it is given; a bound keeps a huge "password" from costing CPU.
 MAX_PASSWORD_LENGTH = 1024
-TOTP_ISSUER = "Almerepas"
+
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 #: Who tries to log in, when the face does not say which request it came with.
 ANONYMOUS = Actor("anonymous")
@@ -117,7 +117,9 @@ def create_staff_user(
 
 def provisioning_uri(secret: str, username: str) -> str:
     """The otpauth:// URI an authenticator app reads from a QR code."""
-    return pyotp.TOTP(secret).provisioning_uri(name=quote(username), issuer_name=TOTP_ISSUER)
+    return pyotp.TOTP(secret).provisioning_uri(
+        name=quote(username), issuer_name=gemeente.current().pass_name
+    )
 
 
 def authenticate(

@@ -97,8 +97,8 @@ class SsoNoRole(DomainError):
     code = "sso_no_role"
     status = 403
     title = N_(
-        "U heeft geen rol in Almerepas. Vraag uw leidinggevende om u toe te voegen aan een "
-        "groep van Almerepas."
+        "U heeft geen rol in %(pass_name)s. Vraag uw leidinggevende om u toe te voegen aan een "
+        "groep van %(pass_name)s."
     )
 
 
@@ -108,7 +108,7 @@ class SsoSeveralRoles(DomainError):
     code = "sso_several_roles"
     status = 403
     title = N_(
-        "U staat in meer dan één groep van Almerepas. Vraag de servicedesk om u in één groep "
+        "U staat in meer dan één groep van %(pass_name)s. Vraag de servicedesk om u in één groep "
         "te zetten."
     )
 
@@ -118,4 +118,4 @@ class SsoAccountDisabled(DomainError):
 
     code = "sso_account_disabled"
     status = 403
-    title = N_("Uw account in Almerepas staat uit. Vraag een beheerder van Almerepas.")
+    title = N_("Uw account in %(pass_name)s staat uit. Vraag een beheerder van %(pass_name)s.")

@@ -7,7 +7,7 @@ not give the tier away).
 Encryption: static-static ECDH on P-256 between the service's ``bus`` key and the operator's
 validator key, HKDF-SHA256 with the credential's random pseudonym as salt (so every credential
 gets its own AES key and the nonce can be fixed), AES-128-GCM with the tag cut to 5 bytes. One
-plaintext byte: bit 0 free in the Almere month of ``n``, bit 1 free in the month of ``e`` (a
+plaintext byte: bit 0 free in the local month of ``n``, bit 1 free in the month of ``e`` (a
 72-hour credential spans at most one month boundary).
 
 Why not an ephemeral ECDH key per credential: its public key is 33 bytes, 44 characters in the
@@ -36,12 +36,12 @@ CLAIM_BYTES: Final = 6
 TAG_BYTES: Final = 5
 INFO: Final = b"almerepas bus claim v1"
 NONCE: Final = bytes(12)
-#: Months follow the calendar in Almere, as the grants do.
-ALMERE: Final = ZoneInfo("Europe/Amsterdam")
+#: Months follow the local calendar, as the grants do.
+LOCAL: Final = ZoneInfo("Europe/Amsterdam")
 
 
 def month_of(unix_seconds: int) -> tuple[int, int]:
-    moment = dt.datetime.fromtimestamp(unix_seconds, dt.UTC).astimezone(ALMERE)
+    moment = dt.datetime.fromtimestamp(unix_seconds, dt.UTC).astimezone(LOCAL)
     return moment.year, moment.month
 
 

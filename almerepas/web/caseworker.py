@@ -14,10 +14,10 @@ from flask_babel import lazy_gettext as _l
 from markupsafe import Markup
 
 from almerepas.casework import operations as casework
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.money import format_cents
 from almerepas.core.session import get_session
-from almerepas.households.models import District, Household, MemberRole
+from almerepas.households.models import Household, MemberRole
 from almerepas.http.guard import current_actor, current_staff
 from almerepas.http.reasons import format_percentage, income_kind_label, income_line_reason
 from almerepas.income.models import HouseholdType
@@ -29,15 +29,14 @@ blp = Blueprint("caseworker", __name__, url_prefix="/medewerkers/huishoudens")
 PAGE_SIZE = 20
 SEARCH_FIELDS = ("naam", "postcode", "geboortedatum")
 
-DISTRICT_LABELS = {
-    District.stad: _l("Almere Stad"),
-    District.haven: _l("Almere Haven"),
-    District.buiten: _l("Almere Buiten"),
-    District.poort: _l("Almere Poort"),
-    District.hout: _l("Almere Hout"),
-    District.pampus: _l("Almere Pampus"),
-    District.unknown: _l("Onbekend stadsdeel"),
-}
+UNKNOWN_DISTRICT_LABEL = _l("Onbekend stadsdeel")
+
+
+def district_label(code: str) -> str:
+    """The district's name from the gemeente's data folder; the unknown bucket's is text."""
+    return gemeente.current().district_label(code) or str(UNKNOWN_DISTRICT_LABEL)
+
+
 MEMBER_ROLE_LABELS = {
     MemberRole.applicant: _l("Aanvrager"),
     MemberRole.partner: _l("Partner"),
@@ -65,7 +64,7 @@ blp.after_request(no_store)
 def _helpers() -> dict[str, Any]:
     return {
         "may": may,
-        "district_label": lambda value: DISTRICT_LABELS.get(District(value), value),
+        "district_label": district_label,
         "member_role_label": lambda value: MEMBER_ROLE_LABELS.get(MemberRole(value), value),
         "household_type_label": lambda v: HOUSEHOLD_TYPE_LABELS.get(HouseholdType(v), v),
         "euros": format_cents,
@@ -89,7 +88,7 @@ def may(permission: str) -> bool:
 
 
 def today() -> dt.date:
-    """Today in Almere, not in UTC: a form filled in at 00:30 defaults to the right date."""
+    """Today (local time), not in UTC: a form filled in at 00:30 defaults to the right date."""
     return clock.today()
 
 

@@ -1,5 +1,5 @@
 """Caseworker pages that change a household after it is registered: someone leaves, the
-household moves within Almere or out of it, its contact details and preferences.
+household moves within the gemeente or out of it, its contact details and preferences.
 
 The same domain operations as the API (casework/operations.py), so a page and the API leave
 the same audit row; what the domain refuses comes back at the field, with what was typed.
@@ -103,7 +103,7 @@ def end_membership(household_id: int, person_id: int) -> ResponseReturnValue:
 @require_role("households.write")
 @transactional
 def change_address(household_id: int) -> ResponseReturnValue:
-    """A move within Almere, or a corrected address: the district follows the postcode."""
+    """A move within the gemeente, or a corrected address: the district follows the postcode."""
     household = households.get_household(get_session(), household_id)
     form = Form(HOUSEHOLD_FIELDS)
     if request.method == "GET":
@@ -121,11 +121,11 @@ def change_address(household_id: int) -> ResponseReturnValue:
     return _done(household, _("Het nieuwe adres is opgeslagen."))
 
 
-@blp.route("/<int:household_id>/vertrek-uit-almere", methods=["GET", "POST"])
+@blp.route("/<int:household_id>/vertrek-uit-gemeente", methods=["GET", "POST"])
 @require_role("households.write")
 @transactional
 def move_out(household_id: int) -> ResponseReturnValue:
-    """The household leaves Almere: it keeps what it has, gets nothing new, all members leave."""
+    """The household leaves the gemeente: it keeps what it has, gets nothing new, all leave."""
     household = households.get_household(get_session(), household_id)
     form = Form(("day",))
     if request.method == "GET":
@@ -140,7 +140,7 @@ def move_out(household_id: int) -> ResponseReturnValue:
         attempt(form, work, {MoveOutBeforeMoveIn: _at("day"), AlreadyMovedOut: _at("day")})
     if form.errors:
         return _page(form, "caseworker/move_out.html", household)
-    return _done(household, _("Het huishouden is uit Almere vertrokken."))
+    return _done(household, _("Het huishouden is uit %(gemeente)s vertrokken."))
 
 
 # -- contact details and preferences ----------------------------------------------------------

@@ -24,7 +24,7 @@ from almerepas.households.errors import (
     HouseholdMovedOut,
     InvalidBsn,
     MovedInBeforeBirth,
-    PostcodeOutsideAlmere,
+    PostcodeOutsideGemeente,
     SecondApplicant,
     SecondPartner,
 )
@@ -116,7 +116,7 @@ def _member_refusals(household: Household) -> Refusals:
 def moved_out(household: Household) -> str:
     return str(
         _(
-            "Dit huishouden is op %(day)s uit Almere vertrokken. "
+            "Dit huishouden is op %(day)s uit %(gemeente)s vertrokken. "
             "Kies een datum op of voor die dag.",
             day=show_day(household.moved_out_on),
         )
@@ -130,7 +130,7 @@ def moved_out(household: Household) -> str:
 @require_role("households.write")
 @transactional
 def new_household() -> ResponseReturnValue:
-    """Register a household at an address in Almere, with its applicant."""
+    """Register a household at an address in the gemeente, with its applicant."""
     names = HOUSEHOLD_FIELDS + tuple(n for n in PERSON_FIELDS if n != "role")
     form = Form(names)
     if request.method == "GET":
@@ -156,7 +156,7 @@ def new_household() -> ResponseReturnValue:
 
 
 def address_from(form: Form) -> Address | None:
-    """Check street, number, suffix and postcode (in Almere); None when something is wrong."""
+    """Check street, number, suffix and postcode (in the gemeente); None when something is wrong."""
     street = form.text("street", 200, _("Vul de straat in."))
     number = form.values["house_number"]
     if not number:
@@ -167,15 +167,15 @@ def address_from(form: Form) -> Address | None:
             _("Vul alleen het nummer in, bijvoorbeeld 12. Een letter gaat bij 'toevoeging'."),
         )
     suffix = form.text("house_number_suffix", 10, None)
-    postcode = _almere_postcode(form)
+    postcode = _gemeente_postcode(form)
     if any(name in HOUSEHOLD_FIELDS for name, _message in form.errors):
         return None
     return Address(postcode=postcode, house_number=int(number), street=street,
                    house_number_suffix=suffix or None)  # fmt: skip
 
 
-def _almere_postcode(form: Form) -> str:
-    """A postcode in Almere, normalised; a clear error at the field for anything else."""
+def _gemeente_postcode(form: Form) -> str:
+    """A postcode in the gemeente, normalised; a clear error at the field for anything else."""
     typed = form.values["postcode"]
     if not typed:
         form.error("postcode", _("Vul de postcode in, bijvoorbeeld 1315 AB."))
@@ -186,12 +186,12 @@ def _almere_postcode(form: Form) -> str:
     except ValidationFailed:
         form.error("postcode", _("Vul een postcode in zoals 1315 AB: 4 cijfers en 2 letters."))
         return ""
-    except PostcodeOutsideAlmere:
+    except PostcodeOutsideGemeente:
         form.error(
             "postcode",
             _(
-                "Deze postcode ligt niet in Almere. "
-                "Alleen inwoners van Almere kunnen een Almerepas krijgen."
+                "Deze postcode ligt niet in %(gemeente)s. "
+                "Alleen inwoners van %(gemeente)s kunnen een %(pass_name)s krijgen."
             ),
         )
         return ""

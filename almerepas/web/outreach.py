@@ -40,7 +40,7 @@ def _weeks() -> int:
 @require_role("outreach.read")
 @transactional
 def page() -> str:
-    """The list, the households that said no to reminders (by themselves on Mijn Almerepas or
+    """The list, the households that said no to reminders (by themselves on the holder's pages or
     through a caseworker), and the runs so far."""
     session, today = get_session(), clock.today()
     items = listing.outreach_list(session, today, weeks=_weeks())

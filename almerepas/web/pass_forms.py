@@ -56,7 +56,7 @@ REASON_LABELS = dict(BLOCK_REASONS)
 #: The refusals a confirmation page shows; anything else is an error page.
 REFUSALS = (
     pass_errors.PassExists,
-    pass_errors.NotLivingInAlmere,
+    pass_errors.NotLivingInGemeente,
     pass_errors.PassNotActive,
     pass_errors.PassNotReissuable,
 )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import mimetypes
 from itertools import groupby
 from urllib.parse import urlencode
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 from flask_babel import get_locale
 
 from almerepas.contracts.offers import current_offers
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.elfproef import contains_bsn
 from almerepas.core.session import get_session, transactional
 
@@ -24,6 +25,32 @@ def language_url(code: str) -> str:
         (k, v) for k, v in request.args.items(multi=True) if k != "lang" and not contains_bsn(v)
     ]
     return f"{request.path}?{urlencode([*args, ('lang', code)])}"
+
+
+@blp.route("/gemeente.css")
+def gemeente_css() -> Response:
+    """The gemeente's colours (its data folder) over the house style's defaults."""
+    colours = gemeente.current().colours
+    css = (
+        f":root {{ --alm-color-primary: {colours.primary}; "
+        f"--alm-color-primary-dark: {colours.primary_dark}; "
+        f"--alm-color-focus: {colours.focus}; }}\n"
+    )
+    response = Response(css, content_type="text/css; charset=utf-8")
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
+
+
+@blp.route("/gemeente/logo")
+def gemeente_logo() -> Response:
+    """The gemeente's logo from its data folder; a 404 when the folder has none."""
+    logo = gemeente.current().logo
+    if logo is None:
+        abort(404)
+    kind = mimetypes.guess_type(logo.name)[0] or "application/octet-stream"
+    response = Response(logo.read_bytes(), content_type=kind)
+    response.headers["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 @blp.route("/")

@@ -151,7 +151,7 @@ def _tables(first: dt.date, last: dt.date, t: signals.Thresholds) -> list[Table]
 
 
 def cell_text(value: Any, kind: str) -> str:
-    """A cell for people: euros, Dutch dates, times in Almere."""
+    """A cell for people: euros, Dutch dates, times in the gemeente."""
     if kind == "cents":
         return format_cents(int(value))
     if kind == "date":
@@ -164,7 +164,7 @@ def cell_text(value: Any, kind: str) -> str:
 
 
 def csv_cell(value: Any, kind: str) -> str:
-    """A cell for a spreadsheet: cents as whole numbers, ISO dates, moments in Almere."""
+    """A cell for a spreadsheet: cents as whole numbers, ISO dates, local moments."""
     if kind == "date":
         return value.isoformat()  # type: ignore[no-any-return]
     if kind == "time":

@@ -284,7 +284,7 @@ def audit_log() -> ResponseReturnValue:
 
 
 def _day(value: str, errors: Errors, field: str) -> dt.datetime | None:
-    """The start of a day in Almere, typed as a date, in UTC; an error when it is not a date."""
+    """The start of a local day, typed as a date, in UTC; an error when it is not a date."""
     if not value:
         return None
     try:

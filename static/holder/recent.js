@@ -1,5 +1,5 @@
 // The live line on the pass page: within a second or two of a redemption at a partner the page
-// shows "Zojuist gebruikt bij Sportclub Almere: € 12,00" (almerepas/web/holder/recent.py), so
+// shows "Zojuist gebruikt bij Sportclub Centrum: € 12,00" (almerepas/web/holder/recent.py), so
 // the cashier can look at this screen. Without a network it shows nothing new: the pass itself
 // keeps working (pass.js).
 const POLL_MS = 1000;

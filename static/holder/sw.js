@@ -1,4 +1,4 @@
-// Mijn Almerepas service worker, served as /mijn/sw.js (scope /mijn/). It keeps the pass page
+// the holder's pages service worker, served as /mijn/sw.js (scope /mijn/). It keeps the pass page
 // and its files, so the pass shows and its code keeps changing without a network for the
 // credential's whole life. Logging out clears it (Clear-Site-Data).
 const CACHE = "almerepas-holder-v2";

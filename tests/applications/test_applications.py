@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from almerepas.applications import deciding, drafting, evidence, retention, submitting
 from almerepas.applications.models import Application, ApplicationStatus, Evidence
 from almerepas.casework import operations as casework
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.i18n import translator
 from almerepas.holders.overview import entitlements
 from almerepas.households.members import Address
@@ -84,7 +84,8 @@ def test_bad_members_are_named_at_their_field(reference: Session) -> None:
 
 def test_an_address_outside_almere_is_refused(reference: Session) -> None:
     amsterdam = dict(answers()["address"], postcode="1011 AB")
-    assert "niet in Almere" in _errors(reference, address=amsterdam)["postcode"]
+    refusal = gemeente.current().fill(_errors(reference, address=amsterdam)["postcode"])
+    assert "niet in Almere" in refusal
     assert "1315 AB" in _errors(reference, address=dict(amsterdam, postcode="13"))["postcode"]
 
 

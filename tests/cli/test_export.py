@@ -37,7 +37,7 @@ from almerepas.outbox.queue import queue
 from almerepas.passes import keys as signing_keys
 from almerepas.passes.credential_models import SigningKey
 from almerepas.portability import catalogue, export, formats
-from almerepas.reference.demo import DEMO_PASSWORD
+from almerepas.reference.demo import demo_password
 from almerepas.settlements.models import SettlementRun
 from almerepas.staff.login_rules import password_matches
 from almerepas.staff.models import StaffUser
@@ -391,7 +391,7 @@ def test_restored_staff_log_in_after_the_administrator_resets_them(
         users = list(session.scalars(select(StaffUser)))
         hasher = target.extensions["almerepas.keys"].password_hasher
         assert {u.username for u in users} >= {"beheerder", "financien"}
-        assert not any(password_matches(hasher, u.password_hash, DEMO_PASSWORD) for u in users)
+        assert not any(password_matches(hasher, u.password_hash, demo_password()) for u in users)
     engine.dispose()
 
     client = target.test_client()
@@ -407,7 +407,7 @@ def test_restored_staff_log_in_after_the_administrator_resets_them(
     second = invoke(target, "staff", "reset-2fa", *as_admin)
     secret = re.search(r"TOTP-sleutel: ([A-Z2-7]+)", second)
     assert password and secret
-    assert log_in(DEMO_PASSWORD, secret.group(1)) == 401
+    assert log_in(demo_password(), secret.group(1)) == 401
     assert log_in(password.group(1), secret.group(1)) == 201
 
 

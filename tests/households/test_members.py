@@ -18,12 +18,12 @@ from almerepas.households.errors import (
     MembershipConflict,
     MovedInBeforeBirth,
     MoveOutBeforeMoveIn,
-    PostcodeOutsideAlmere,
+    PostcodeOutsideGemeente,
     SecondApplicant,
     SecondPartner,
 )
 from almerepas.households.members import Address
-from almerepas.models import District, Household, MemberRole, Person, PostcodeDistrict
+from almerepas.models import Household, MemberRole, Person, PostcodeDistrict
 from tests.factories import KEYS
 
 A, P, C, OTHER = MemberRole.applicant, MemberRole.partner, MemberRole.child, MemberRole.other
@@ -34,17 +34,15 @@ VALID_BSN = "111222333"  # passes the elfproef; synthetic
 @pytest.mark.parametrize(
     ("postcode", "district"),
     [
-        ("1315 ab", District.stad),
-        ("1363AB", District.poort),
-        ("1358 XY", District.hout),
-        ("1351 aa", District.haven),
-        ("1332 BB", District.buiten),
-        ("1301 AA", District.unknown),  # a PO-box range: no district, but Almere
+        ("1315 ab", "almere_stad"),
+        ("1363AB", "almere_poort"),
+        ("1358 XY", "almere_hout"),
+        ("1351 aa", "almere_haven"),
+        ("1332 BB", "almere_buiten"),
+        ("1301 AA", "unknown"),  # a PO-box range: no district, but Almere
     ],
 )
-def test_district_follows_the_postcode(
-    reference: Session, postcode: str, district: District
-) -> None:
+def test_district_follows_the_postcode(reference: Session, postcode: str, district: str) -> None:
     household = households.create_household(
         reference, address=Address(postcode=postcode, house_number=1, street="Weg")
     )
@@ -53,7 +51,7 @@ def test_district_follows_the_postcode(
 
 
 def test_a_postcode_outside_almere_is_refused(reference: Session) -> None:
-    with pytest.raises(PostcodeOutsideAlmere):
+    with pytest.raises(PostcodeOutsideGemeente):
         households.create_household(reference, address=Address("1012 AB", 1, "Dam"))
     with pytest.raises(ValidationFailed):
         households.create_household(reference, address=Address("13150", 1, "Weg"))
@@ -62,10 +60,10 @@ def test_a_postcode_outside_almere_is_refused(reference: Session) -> None:
 def test_a_corrected_postcode_row_places_new_addresses(reference: Session) -> None:
     row = reference.get(PostcodeDistrict, "1331")
     assert row is not None and row.confidence == "low"
-    row.district = District.stad
+    row.district = "almere_stad"
     reference.flush()
     household = households.create_household(reference, address=Address("1331 AA", 2, "Weg"))
-    assert household.district == District.stad
+    assert household.district == "almere_stad"
 
 
 @pytest.mark.parametrize("bsn", ["111222333", "123456782"])

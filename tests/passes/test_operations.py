@@ -20,7 +20,7 @@ from almerepas.passes import operations as passes
 from almerepas.passes.credential_errors import CredentialRefused
 from almerepas.passes.errors import (
     InvalidPassNumber,
-    NotLivingInAlmere,
+    NotLivingInGemeente,
     PassExists,
     PassNotActive,
     PassNotReissuable,
@@ -112,11 +112,11 @@ def test_only_residents_of_almere_get_a_pass(reference: Session, family: Househo
     casework.record_departure(
         reference, family, family.memberships[1], last_day=dt.date(2026, 2, 28), actor=TEST_ACTOR
     )
-    with pytest.raises(NotLivingInAlmere):
+    with pytest.raises(NotLivingInGemeente):
         passes.issue_pass(reference, child, actor=TEST_ACTOR, now=NOW)
     # Someone living in Almere from a later day gets one from that day on, not before.
     later = make_household(reference, [(A, dt.date(1990, 1, 1))], since=dt.date(2026, 4, 1))
-    with pytest.raises(NotLivingInAlmere):
+    with pytest.raises(NotLivingInGemeente):
         passes.issue_pass(reference, member(later, 0), actor=TEST_ACTOR, now=NOW)
     assert events(reference, "pass.issue") == []
 
@@ -125,7 +125,7 @@ def test_a_household_that_moved_out_gets_no_pass(reference: Session, family: Hou
     # Recorded ahead: the last day in Almere is 10 March; on that day nobody gets a new pass.
     casework.move_out(reference, family, day=dt.date(2026, 3, 10), actor=TEST_ACTOR)
     on_the_day = dt.datetime(2026, 3, 10, 9, 0, tzinfo=dt.UTC)
-    with pytest.raises(NotLivingInAlmere):
+    with pytest.raises(NotLivingInGemeente):
         passes.issue_pass(reference, member(family, 0), actor=TEST_ACTOR, now=on_the_day)
     assert passes.issue_pass(reference, member(family, 0), actor=TEST_ACTOR, now=NOW)
 
@@ -238,10 +238,10 @@ def test_nobody_who_left_almere_gets_a_new_pass(reference: Session, family: Hous
     old = passes.issue_pass(reference, member(family, 0), actor=TEST_ACTOR, now=NOW)
     casework.move_out(reference, family, day=dt.date(2026, 3, 5), actor=TEST_ACTOR)
     later = NOW + dt.timedelta(days=10)
-    with pytest.raises(NotLivingInAlmere):
+    with pytest.raises(NotLivingInGemeente):
         passes.replace_pass(reference, old, actor=TEST_ACTOR, now=later)
     passes.block_pass(reference, old, reason=BlockReason.lost, actor=TEST_ACTOR, now=later)
-    with pytest.raises(NotLivingInAlmere):
+    with pytest.raises(NotLivingInGemeente):
         passes.reissue_pass(reference, old, actor=TEST_ACTOR, now=later)
 
 

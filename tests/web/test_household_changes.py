@@ -107,7 +107,7 @@ def test_a_postcode_outside_almere_is_refused_and_nothing_changes(
 def test_a_move_out_of_almere_ends_every_membership(
     caseworker: FlaskClient, family: Household, reference: Session
 ) -> None:
-    path = f"{base(family)}/vertrek-uit-almere"
+    path = f"{base(family)}/vertrek-uit-gemeente"
     html = page(caseworker.get(location(submit(caseworker, path, {"day": "28-02-2026"}))))
     assert "Het huishouden is uit Almere vertrokken." in html
     assert "Verhuisd uit Almere" in html and 'datetime="2026-02-28"' in html
@@ -125,7 +125,7 @@ def test_a_move_out_of_almere_ends_every_membership(
 def test_a_move_out_before_someone_moved_in_is_refused(
     caseworker: FlaskClient, family: Household, reference: Session
 ) -> None:
-    response = submit(caseworker, f"{base(family)}/vertrek-uit-almere", {"day": "01-06-2023"})
+    response = submit(caseworker, f"{base(family)}/vertrek-uit-gemeente", {"day": "01-06-2023"})
     assert response.status_code == 400
     assert field_error(page(response), "day") == (
         "Kies een vertrekdatum op of na de dag waarop de laatste persoon hier kwam wonen."
@@ -169,7 +169,7 @@ def test_a_bad_email_address_is_refused_and_what_was_typed_stays(
     assert "household.contact_change" not in actions(reference)
 
 
-PAGES = ["leden/{child}/vertrek", "adres", "vertrek-uit-almere", "contact"]
+PAGES = ["leden/{child}/vertrek", "adres", "vertrek-uit-gemeente", "contact"]
 
 
 @pytest.mark.parametrize("role", [Role.auditor, Role.finance, Role.policy, Role.administrator])

@@ -78,7 +78,7 @@ class DepartureInSchema(ma.Schema):
 
 
 class MoveOutInSchema(ma.Schema):
-    day = _day(required=True, metadata={"description": "De dag van vertrek uit Almere"})
+    day = _day(required=True, metadata={"description": "De dag van vertrek uit de gemeente"})
 
 
 class IncomeLineInSchema(ma.Schema):

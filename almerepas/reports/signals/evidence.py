@@ -1,5 +1,5 @@
 """What a signal shows: its thresholds and its evidence, as plain dataclasses; helpers shared
-by the queries (days in Almere, partner names, the masked pass number)."""
+by the queries (local days, partner names, the masked pass number)."""
 
 from __future__ import annotations
 
@@ -140,7 +140,7 @@ def mask_pass_number(number: str) -> str:
 
 
 def moment_of(day: dt.date) -> dt.datetime:
-    """The first moment of ``day`` in Almere."""
+    """The first moment of ``day`` (local time)."""
     return clock.local_moment(day)
 
 

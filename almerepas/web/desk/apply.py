@@ -171,7 +171,7 @@ def _mail_code(application: Application) -> None:
         return
     link = url_for("desk.apply_resume", code=code, _external=True)
     body = _(
-        "U bent bezig met een aanvraag voor de Almerepas. Ga verder met deze link: %(link)s\n"
+        "U bent bezig met een aanvraag voor de %(pass_name)s. Ga verder met deze link: %(link)s\n"
         "Of vul op de website deze code in: %(code)s",
         link=link,
         code=code,
@@ -181,7 +181,7 @@ def _mail_code(application: Application) -> None:
         channel=Channel.email,
         recipient=email,
         purpose="application.resume",
-        subject=_("Uw aanvraag voor de Almerepas"),
+        subject=_("Uw aanvraag voor de %(pass_name)s"),
         body=body,
         keys=get_keys(),
         now=clock.now(),

@@ -71,7 +71,7 @@ def who(actor: str | None) -> str:
 
 
 def moment(at: dt.datetime | None) -> Markup:
-    """A moment in Almere time, 02-07-2026 11:00, machine-readable too."""
+    """A moment in local time, 02-07-2026 11:00, machine-readable too."""
     if at is None:
         return Markup("")
     local = at.astimezone(clock.LOCAL)

@@ -1,4 +1,4 @@
-"""Mijn Almerepas: the holder's own pages under /mijn (pages.py) and the phone pass (phone.py).
+"""Mijn: the holder's own pages under /mijn (pages.py) and the phone pass (phone.py).
 
 Plain HTML without JavaScript, except the pass page, whose QR code changes every 30 seconds
 (static/holder/): that needs the browser's own key, so it needs JavaScript. The printed card

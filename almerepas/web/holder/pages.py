@@ -1,4 +1,4 @@
-"""Mijn Almerepas pages without JavaScript: log in with a code, the overview, history, where.
+"""The holder's pages without JavaScript: log in with a code, the overview, history, where.
 
 Logging in: /mijn/inloggen asks for an e-mail address or a mobile number and always answers
 the same way ("if we know it, a code is on its way"); /mijn/inloggen/code takes the code.

@@ -1,4 +1,4 @@
-"""The live line on the pass page: "Zojuist gebruikt bij Sportclub Almere: € 12,00".
+"""The live line on the pass page: "Zojuist gebruikt bij Sportclub Centrum: € 12,00".
 
 The pass page asks every second (static/holder/recent.js). The cashier looks at the customer's
 screen instead of asking questions; a screenshot of a pass shows nothing new.

@@ -1,4 +1,4 @@
-"""Pas verlengen: the holder starts a renewal from Mijn Almerepas, with what is known filled in.
+"""Pas verlengen: the holder starts a renewal from the holder's pages, with what is known filled in.
 
 Only an applicant or partner renews for the household (``visible_people`` gives the
 household). The page shows what the gemeente knows and when it runs out; the button makes an

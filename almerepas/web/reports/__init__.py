@@ -15,11 +15,10 @@ from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from almerepas.core import clock
+from almerepas.core import clock, gemeente
 from almerepas.core.money import format_cents
 from almerepas.core.replica import Freshness
 from almerepas.core.session import get_read_freshness, get_read_session, transactional
-from almerepas.households.models import District
 from almerepas.http.guard import require_role
 from almerepas.reports import snapshot, tables
 from almerepas.reports.privacy import Hidden
@@ -56,7 +55,7 @@ def _filter() -> tuple[ReportFilter, list[tuple[str, str]]]:
     if isinstance(month, ValueError):
         errors.append(("maand", _("Kies een maand van 1 tot en met 12, of laat het leeg.")))
     raw = request.args.get("wijk", "").strip()
-    district = District(raw) if raw in {d.value for d in District} else None
+    district = raw if raw in gemeente.current().district_codes() else None
     if raw and district is None:
         errors.append(("wijk", _("Kies een wijk uit de lijst.")))
     return (
@@ -109,7 +108,7 @@ def freshness_context() -> dict[str, Any]:
 
 
 def replica_moment(fresh: Freshness) -> str | None:
-    """The replayed moment on Almere's clock: the time, with the day when it is not today's."""
+    """The replayed moment on the local clock: the time, with the day when it is not today's."""
     if fresh.as_of is None:
         return None
     moment = fresh.as_of.astimezone(clock.LOCAL)
@@ -178,7 +177,9 @@ def page() -> ResponseReturnValue:
         "scheme": scheme,
         "codes": codes,
         "scheme_choices": [(code, code) for code in codes],
-        "district_choices": [(d.value, _(tables.DISTRICT_LABELS[d])) for d in District],
+        "district_choices": [
+            (code, _(tables.district_label(code))) for code in gemeente.current().district_codes()
+        ],
         "take_up": charts.take_up_lines(found["maanden"], f.year),
         "budget": charts.budget_bars(schemes, spent_texts),
         "reach": charts.share_bars(districts, _("minder dan 10 personen")) if districts else None,
@@ -213,7 +214,7 @@ def export(name: str) -> ResponseReturnValue:
     response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
     suffix = f"-{f.month:02d}" if f.month else ""
-    district = f"-{f.district.value}" if f.district else ""
+    district = f"-{f.district}" if f.district else ""
     filename = f"{name}-{f.year}{suffix}{district}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
