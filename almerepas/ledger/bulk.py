@@ -155,7 +155,6 @@ def fund_new_accounts(
     bound = 0 if kind in BOUNDED_KINDS else None
     now = clock.now()
     account_table = cast(Table, Account.__table__)
-    entry_table = cast(Table, JournalEntry.__table__)
     savepoint = session.begin_nested()
     try:
         if funding.cached:
@@ -172,15 +171,8 @@ def fund_new_accounts(
             if debited.rowcount != 1:  # type: ignore[attr-defined]
                 raise InsufficientBalance(account=funding.code)
         account_ids = reserve_ids(session, account_table, len(accounts))
-        entry_ids = reserve_ids(session, entry_table, len(accounts))
-        insert_rows(
-            session,
-            entry_table,
-            ("id", "kind", "natural_key", "created_by", "created_at", "effective_at"),
-            [
-                (entry_id, entry_kind, spec.natural_key, actor, now, effective_at)
-                for entry_id, spec in zip(entry_ids, accounts, strict=True)
-            ],
+        entry_ids = _insert_entries(
+            session, entry_kind, [spec.natural_key for spec in accounts], actor, now, effective_at
         )
         insert_rows(
             session,
@@ -273,7 +265,6 @@ def post_moves(
         deltas[move.debit_id] -= move.amount
         deltas[move.credit_id] += move.amount
     now = clock.now()
-    entry_table = cast(Table, JournalEntry.__table__)
     savepoint = session.begin_nested()
     try:
         apply_deltas(
@@ -281,15 +272,8 @@ def post_moves(
             {i: d for i, d in deltas.items() if accounts[i].cached},
             {i: a.code for i, a in accounts.items()},
         )
-        entry_ids = reserve_ids(session, entry_table, len(moves))
-        insert_rows(
-            session,
-            entry_table,
-            ("id", "kind", "natural_key", "created_by", "created_at", "effective_at"),
-            [
-                (entry_id, kind, move.natural_key, actor, now, effective_at)
-                for entry_id, move in zip(entry_ids, moves, strict=True)
-            ],
+        entry_ids = _insert_entries(
+            session, kind, [move.natural_key for move in moves], actor, now, effective_at
         )
         insert_rows(
             session,
@@ -314,3 +298,26 @@ def post_moves(
         if known is not None:
             session.expire(known, ["balance"])
     return entry_ids
+
+
+def _insert_entries(
+    session: Session,
+    kind: EntryKind,
+    natural_keys: list[str],
+    actor: str,
+    now: dt.datetime,
+    effective_at: dt.datetime,
+) -> list[int]:
+    """One journal entry per natural key, their ids reserved first; the ids in that order."""
+    table = cast(Table, JournalEntry.__table__)
+    ids = reserve_ids(session, table, len(natural_keys))
+    insert_rows(
+        session,
+        table,
+        ("id", "kind", "natural_key", "created_by", "created_at", "effective_at"),
+        [
+            (entry_id, kind, key, actor, now, effective_at)
+            for entry_id, key in zip(ids, natural_keys, strict=True)
+        ],
+    )
+    return ids
