@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -155,8 +156,7 @@ def fund_new_accounts(
     bound = 0 if kind in BOUNDED_KINDS else None
     now = clock.now()
     account_table = cast(Table, Account.__table__)
-    savepoint = session.begin_nested()
-    try:
+    with _all_or_nothing(session, [funding_id]):
         if funding.cached:
             debited = session.execute(
                 update(Account)
@@ -212,18 +212,6 @@ def fund_new_accounts(
                 for account_id, entry_id, spec in zip(account_ids, entry_ids, accounts, strict=True)
             ],
         )
-    except IntegrityError as exc:
-        savepoint.rollback()
-        if "natural_key" in str(exc.orig):
-            raise EntryExists() from exc
-        raise
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    known = session.identity_map.get(Session.identity_key(Account, funding_id))
-    if known is not None:
-        session.expire(known, ["balance"])
     return list(zip(account_ids, entry_ids, strict=True))
 
 
@@ -265,8 +253,7 @@ def post_moves(
         deltas[move.debit_id] -= move.amount
         deltas[move.credit_id] += move.amount
     now = clock.now()
-    savepoint = session.begin_nested()
-    try:
+    with _all_or_nothing(session, ids):
         apply_deltas(
             session,
             {i: d for i, d in deltas.items() if accounts[i].cached},
@@ -284,19 +271,6 @@ def post_moves(
                 for entry_id, m in zip(entry_ids, moves, strict=True)
             ],
         )
-    except IntegrityError as exc:
-        savepoint.rollback()
-        if "natural_key" in str(exc.orig):
-            raise EntryExists() from exc
-        raise
-    except BaseException:
-        savepoint.rollback()
-        raise
-    savepoint.commit()
-    for account_id in ids:
-        known = session.identity_map.get(Session.identity_key(Account, account_id))
-        if known is not None:
-            session.expire(known, ["balance"])
     return entry_ids
 
 
@@ -321,3 +295,26 @@ def _insert_entries(
         ],
     )
     return ids
+
+
+@contextmanager
+def _all_or_nothing(session: Session, touched: Iterable[int]) -> Iterator[None]:
+    """A batch in a savepoint: any refusal or failed constraint keeps none of it (an entry
+    whose natural key was posted before is EntryExists); once kept, the balances of the
+    ``touched`` accounts are read again, as the batch changed them past the ORM."""
+    savepoint = session.begin_nested()
+    try:
+        yield
+    except IntegrityError as exc:
+        savepoint.rollback()
+        if "natural_key" in str(exc.orig):
+            raise EntryExists() from exc
+        raise
+    except BaseException:
+        savepoint.rollback()
+        raise
+    savepoint.commit()
+    for account_id in touched:
+        known = session.identity_map.get(Session.identity_key(Account, account_id))
+        if known is not None:
+            session.expire(known, ["balance"])

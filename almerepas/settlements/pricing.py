@@ -176,12 +176,32 @@ def _key(prefix: str, ident: SQLColumnExpression[int]) -> SQLColumnExpression[st
     return literal(prefix, String) + cast(ident, String)
 
 
+def _under_its_contract(query: Select[Any], contracts: CTE, partner_id: int | None) -> Select[Any]:
+    """``query`` (of redemptions, or of reversals joined to theirs) with the redemption's grant,
+    scheme and its partner's contract of that day (``terms``): what prices a redemption prices
+    every reversal of it."""
+    query = (
+        query.join(Grant, Grant.id == Redemption.grant_id)
+        .join(Scheme, Scheme.id == Grant.scheme_id)
+        .join(Contract, _its_contract)
+        .join(contracts, contracts.c.contract_id == Contract.id)
+        .where(
+            Redemption.partner_id.is_not(None),
+            Redemption.created_at >= contracts.c.starts_at,
+            Redemption.created_at < contracts.c.ends_at,
+        )
+    )
+    if partner_id is not None:
+        query = query.where(Redemption.partner_id == partner_id)
+    return query
+
+
 def _redemptions(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) -> Select[Any]:
     settled = exists().where(
         SettlementLine.redemption_id == Redemption.id,
         SettlementLine.kind == LineKind.redemption,
     )
-    query = (
+    query = _under_its_contract(
         _labelled(
             contracts.c.payment_id,
             Redemption.partner_id,
@@ -195,22 +215,11 @@ def _redemptions(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) ->
             Redemption.created_at,
             Redemption.amount,
             price_sql(Contract.tariff_kind, Scheme.unit, Contract.tariff, Redemption.amount),
-        )
-        .join(Grant, Grant.id == Redemption.grant_id)
-        .join(Scheme, Scheme.id == Grant.scheme_id)
-        .join(Contract, _its_contract)
-        .join(contracts, contracts.c.contract_id == Contract.id)
-        .where(
-            Redemption.partner_id.is_not(None),
-            Redemption.created_at < cutoff,
-            Redemption.created_at >= contracts.c.starts_at,
-            Redemption.created_at < contracts.c.ends_at,
-            ~settled,
-        )
+        ),
+        contracts,
+        partner_id,
     )
-    if partner_id is not None:
-        query = query.where(Redemption.partner_id == partner_id)
-    return query
+    return query.where(Redemption.created_at < cutoff, ~settled)
 
 
 def _reversals(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) -> Select[Any]:
@@ -222,7 +231,7 @@ def _reversals(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) -> S
         .scalar_subquery()
     )
     # Priced under the redemption's contract: it gives back what that one paid.
-    given = (
+    given = _under_its_contract(
         select(
             contracts.c.payment_id,
             Redemption.partner_id,
@@ -237,23 +246,11 @@ def _reversals(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) -> S
             Reversal.created_at,
             Reversal.amount,
             (Redemption.amount - before).label("left"),
-        )
-        .join(Redemption, Redemption.id == Reversal.redemption_id)
-        .join(Grant, Grant.id == Redemption.grant_id)
-        .join(Scheme, Scheme.id == Grant.scheme_id)
-        .join(Contract, _its_contract)
-        .join(contracts, contracts.c.contract_id == Contract.id)
-        .where(
-            Redemption.partner_id.is_not(None),
-            Reversal.created_at < cutoff,
-            Redemption.created_at >= contracts.c.starts_at,
-            Redemption.created_at < contracts.c.ends_at,
-            ~settled,
-        )
+        ).join(Redemption, Redemption.id == Reversal.redemption_id),
+        contracts,
+        partner_id,
     )
-    if partner_id is not None:
-        given = given.where(Redemption.partner_id == partner_id)
-    g = given.subquery("given")
+    g = given.where(Reversal.created_at < cutoff, ~settled).subquery("given")
     # What the redemption was worth before the reversal less after it (collect._taken_back).
     was = price_sql(g.c.tariff_kind, g.c.unit, g.c.tariff, g.c.left)
     now = price_sql(g.c.tariff_kind, g.c.unit, g.c.tariff, g.c.left - g.c.amount)
