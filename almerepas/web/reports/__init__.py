@@ -8,12 +8,14 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Blueprint, Flask, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from almerepas.core import clock, gemeente
 from almerepas.core.money import format_cents
@@ -199,6 +201,7 @@ def export(name: str) -> ResponseReturnValue:
     f, errors = _filter()
     if errors:
         abort(400)
+    counted = counted_at(get_read_session(), f.year)
     if name.startswith("wijken-"):
         table = _translated(
             tables.districts_table(get_read_session(), f, name.removeprefix("wijken-"))
@@ -208,13 +211,73 @@ def export(name: str) -> ResponseReturnValue:
         if name not in found:
             abort(404)
         table = found[name]
+    labels = [c.label for c in table.columns]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerows(tables.csv_rows(table, [c.label for c in table.columns]))
+    writer.writerows([*tables.csv_rows(table, labels), counted.row(len(labels))])
     response = Response(out.getvalue(), content_type="text/csv; charset=utf-8")
     response.headers["Cache-Control"] = "no-store"
+    response.headers["Counted-From"] = counted.source
+    response.last_modified = counted.at
     suffix = f"-{f.month:02d}" if f.month else ""
     district = f"-{f.district}" if f.district else ""
-    filename = f"{name}-{f.year}{suffix}{district}.csv"
+    when = f"-geteld-{counted.at.astimezone(clock.LOCAL):%Y-%m-%d-%H%M}" if counted.at else ""
+    filename = f"{name}-{f.year}{suffix}{district}{when}.csv"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response
+
+
+@dataclass(frozen=True)
+class Counted:
+    """When a table's figures were counted, so that a file opened days later still says so."""
+
+    #: the snapshot's time; live: now, or up to where the replica has replayed (None: unknown)
+    at: dt.datetime | None
+    #: ``snapshot``, ``live`` or ``replica``: the ``Counted-From`` header
+    source: str
+    #: the page's sentence about it, in the request's language
+    note: str
+
+    def row(self, width: int) -> list[str]:
+        """The last row of the CSV, as wide as the table so strict readers take it too."""
+        moment = self.at.astimezone(clock.LOCAL).isoformat(timespec="minutes") if self.at else ""
+        cells = [_("Geteld op"), moment, self.note]
+        return cells + [""] * (width - len(cells))
+
+
+def counted_at(session: Session, year: int) -> Counted:
+    """The year's snapshot, else a live count: then now (taken before counting, so everything
+    up to it is in), or the moment a replica has replayed up to."""
+    taken = snapshot.taken_at(session, year)
+    if taken is not None:
+        local = taken.astimezone(clock.LOCAL)
+        note = _(
+            "Deze cijfers zijn geteld op %(day)s om %(time)s. "
+            "Wat daarna is gebeurd, staat er nog niet in.",
+            day=local.strftime("%d-%m-%Y"),
+            time=local.strftime("%H:%M"),
+        )
+        return Counted(taken, "snapshot", note)
+    fresh = get_read_freshness()
+    if fresh is None:
+        return Counted(clock.now(), "live", _("Deze cijfers zijn op dit moment geteld."))
+    if fresh.as_of is None:
+        unknown = _(
+            "Deze cijfers lopen mogelijk achter: we weten niet tot wanneer ze zijn bijgewerkt."
+        )
+        return Counted(None, "replica", unknown)
+    # A file is read on another day: the replica's moment always with its day.
+    moment = fresh.as_of.astimezone(clock.LOCAL).strftime("%d-%m-%Y %H:%M:%S")
+    if fresh.behind:
+        note = _(
+            "Deze cijfers lopen mogelijk achter: bijgewerkt tot %(time)s. "
+            "Wat daarna is gebeurd, staat er nog niet in.",
+            time=moment,
+        )
+    else:
+        note = _(
+            "Cijfers van %(time)s, uit een kopie van de database die meestal een paar seconden "
+            "achterloopt.",
+            time=moment,
+        )
+    return Counted(fresh.as_of, "replica", note)
