@@ -1,7 +1,7 @@
 """An expiry run and a norm import on 30,000 persons, each against raw SQL doing the same rows.
 
-Expiry: the month granted by bench/grants.py's run ends; ``grants.expire`` moves what is left
-of every grant back to the funding account. The raw SQL expires as many grants (the raw
+Expiry: the month granted by bench/grants.py's run ends; ``grants.expiry.expire`` moves what is
+left of every grant back to the funding account. The raw SQL expires as many grants (the raw
 baseline's own, with the same balances) by hand: it reads and locks them, loads the entries
 and transfers the fastest way the database has (COPY on PostgreSQL, executemany on SQLite) and
 sets the balances and the grants' expiry in three set-based UPDATEs.
@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 from almerepas.audit.log import Actor  # noqa: E402
 from almerepas.core import migrate  # noqa: E402
 from almerepas.core.db import make_engine  # noqa: E402
-from almerepas.grants import norm_changes  # noqa: E402
+from almerepas.grants import expiry, norm_changes  # noqa: E402
 from almerepas.grants import runs as grants  # noqa: E402
 from almerepas.income import norms  # noqa: E402
 from almerepas.income.models import Norm  # noqa: E402
@@ -118,7 +118,7 @@ def raw_expiry(engine: Engine) -> int:
 
 def run_expiry(engine: Engine) -> int:
     with Session(engine) as session:
-        done = grants.expire(
+        done = expiry.expire(
             session, period=PERIOD, actor=Actor("bench"), today=dt.date(2026, 4, 1)
         )
         session.commit()

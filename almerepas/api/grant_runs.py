@@ -9,6 +9,7 @@ from marshmallow import fields
 
 from almerepas.core import clock
 from almerepas.core.session import get_session, transactional
+from almerepas.grants import expiry
 from almerepas.grants import runs as grants
 from almerepas.http.api_doc import PAGE_HEADERS
 from almerepas.http.guard import current_actor, require_role
@@ -143,7 +144,7 @@ def run(body: dict[str, Any]) -> dict[str, Any]:
 def expire(body: dict[str, Any]) -> dict[str, Any]:
     """Laat wat over is van een afgelopen periode teruggaan naar het budget."""
     session = get_session()
-    runs = grants.expire(session, period=body["period"], actor=current_actor(), today=clock.today())
+    runs = expiry.expire(session, period=body["period"], actor=current_actor(), today=clock.today())
     return {"period": body["period"], "runs": [r.__dict__ for r in runs]}
 
 

@@ -12,6 +12,7 @@ from almerepas.cli.batch import console, run_batch
 from almerepas.core import clock
 from almerepas.core.money import format_cents
 from almerepas.core.session import get_session
+from almerepas.grants import expiry
 from almerepas.grants import runs as grants
 
 
@@ -50,7 +51,7 @@ def grants_expire(period: str, dry_run: bool) -> None:
     """Laat wat over is van een afgelopen periode teruggaan naar het budget van de regeling."""
 
     def step(session: Session) -> str:
-        runs = grants.expire(
+        runs = expiry.expire(
             session, period=period, actor=Actor("cli:grants-expire"), today=clock.today()
         )
         for run in runs:

@@ -2,7 +2,7 @@
 
 Concurrency (docs/redemption.md): a redemption takes from the grant's entitlement account with
 the ledger's one guarded UPDATE (``balance = balance - x WHERE balance - x >= 0``), never a read
-then a write. The expiry run (grants.runs.expire) locks the same row before it takes what is
+then a write. The expiry run (grants.expiry.expire) locks the same row before it takes what is
 left with that same UPDATE, so a redemption and an expiry of one grant wait for each other and
 neither fails because of the other. A reversal locks the entitlement row too before it decides
 where the money goes: to the entitlement while the grant runs, to the scheme's funding account

@@ -21,6 +21,7 @@ from almerepas.audit.log import Actor
 from almerepas.core import gemeente
 from almerepas.core.crypto import Keyring
 from almerepas.core.session import Step
+from almerepas.grants import expiry
 from almerepas.grants import runs as grants
 from almerepas.grants.funding import ensure_funding
 from almerepas.households import members as households
@@ -149,7 +150,7 @@ def _grants_step(plan: DemoPlan) -> Callable[[Session], str]:
             granted += sum(r.granted for r in runs)
             span = periods.parse(label)
             if span.end < plan.today:
-                grants.expire(session, period=label, actor=ACTOR, today=plan.today)
+                expiry.expire(session, period=label, actor=ACTOR, today=plan.today)
         return f"{granted} granted" if granted else "unchanged"
 
     return step

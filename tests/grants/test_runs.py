@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
+from almerepas.grants import expiry
 from almerepas.grants import runs as grants
 from almerepas.grants.errors import PeriodNotEnded
 from almerepas.households import members as households
@@ -260,13 +261,13 @@ def test_expiry_returns_what_is_left_once_and_only_after_the_period(reference: S
     assert packs.account is not None and packs.account.balance == 3
 
     with pytest.raises(PeriodNotEnded):
-        grants.expire(reference, period="2026-11", actor=Actor("test"), today=TODAY)
-    (result,) = grants.expire(reference, period="2026-10", actor=Actor("test"), today=TODAY)
+        expiry.expire(reference, period="2026-11", actor=Actor("test"), today=TODAY)
+    (result,) = expiry.expire(reference, period="2026-10", actor=Actor("test"), today=TODAY)
     assert (result.expired, result.returned) == (1, 3)
     reference.refresh(packs.account)
     assert packs.account.balance == 0
     assert packs.expiry_entry_id is not None
-    assert grants.expire(reference, period="2026-10", actor=Actor("test"), today=TODAY) == []
+    assert expiry.expire(reference, period="2026-10", actor=Actor("test"), today=TODAY) == []
     assert ledger.find_drift(reference) == []
 
 

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
+from almerepas.grants import expiry
 from almerepas.grants import runs as grants
 from almerepas.income.errors import AssessmentOutOfOrder
 from almerepas.ledger import posting as ledger
@@ -60,7 +61,7 @@ class GrantMachine(RuleBasedStateMachine):
 
     @rule(month=st.integers(1, 10))
     def expire_month(self, month: int) -> None:
-        grants.expire(self.session, period=f"2026-{month:02d}", actor=Actor("p"), today=TODAY)
+        expiry.expire(self.session, period=f"2026-{month:02d}", actor=Actor("p"), today=TODAY)
 
     @invariant()
     def ledger_balances(self) -> None:

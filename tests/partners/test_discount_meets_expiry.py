@@ -21,7 +21,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
-from almerepas.grants import runs as grants
+from almerepas.grants import expiry
 from almerepas.ledger import posting as ledger
 from almerepas.models import Grant, Redemption
 from almerepas.schemes.models import Scheme
@@ -84,7 +84,7 @@ def test_a_discount_that_waited_for_the_expiry_run_hears_grant_expired(
     thread = threading.Thread(target=cashier)
     thread.start()
     _wait_until_blocked(backend, fresh_engine)
-    grants.expire(run, period="2026-03", actor=Actor("run"), today=dt.date(2026, 4, 1))
+    expiry.expire(run, period="2026-03", actor=Actor("run"), today=dt.date(2026, 4, 1))
     run.commit()
     run.close()
     thread.join(timeout=60)

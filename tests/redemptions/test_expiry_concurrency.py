@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.errors import DomainError
+from almerepas.grants import expiry
 from almerepas.grants import runs as grants
 from almerepas.ledger import posting as ledger
 from almerepas.models import Account, Grant, JournalEntry, MemberRole, Redemption, Transfer
@@ -104,7 +105,7 @@ def test_an_expiry_run_and_redemptions_of_the_same_grants_lose_no_cent(
     def expire() -> None:
         with Session(fresh_engine) as session:
             try:
-                grants.expire(session, period=PERIOD, actor=Actor("race"), today=EXPIRY_DAY)
+                expiry.expire(session, period=PERIOD, actor=Actor("race"), today=EXPIRY_DAY)
                 session.commit()
             except BaseException as exc:  # reported by the main thread
                 session.rollback()
@@ -189,7 +190,7 @@ def test_reversals_during_an_expiry_run_never_credit_an_expired_grant(
         with Session(fresh_engine) as session:
             start.wait(timeout=30)
             try:
-                grants.expire(session, period=PERIOD, actor=Actor("race"), today=EXPIRY_DAY)
+                expiry.expire(session, period=PERIOD, actor=Actor("race"), today=EXPIRY_DAY)
                 session.commit()
             except BaseException as exc:  # reported by the main thread
                 session.rollback()

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
+from almerepas.grants import expiry
 from almerepas.grants import runs as grants
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.errors import EntryExists, InvalidAmount
@@ -99,7 +100,7 @@ def test_a_grant_expires_with_its_period_even_before_the_expiry_run(reference: S
     redeem(reference, discount, 10_00, "june")
     with pytest.raises(GrantExpired):
         redeem(reference, discount, 10_00, "july", now=JULY)
-    grants.expire(reference, period="2026-06", actor=Actor("t"), today=dt.date(2026, 7, 1))
+    expiry.expire(reference, period="2026-06", actor=Actor("t"), today=dt.date(2026, 7, 1))
     reference.refresh(discount)
     with pytest.raises(GrantExpired):
         redeem(reference, discount, 1, "late")  # even with a clock that says June
@@ -124,7 +125,7 @@ def test_a_reversal_returns_to_the_grant_and_never_more_than_was_taken(reference
 def test_a_reversal_after_expiry_goes_to_the_schemes_funding(reference: Session) -> None:
     discount = monthly_grant(reference, "supermarkt")
     redemption = redeem(reference, discount, 20_00, "june")
-    grants.expire(reference, period="2026-06", actor=Actor("t"), today=dt.date(2026, 7, 1))
+    expiry.expire(reference, period="2026-06", actor=Actor("t"), today=dt.date(2026, 7, 1))
     funding = ledger.account_by_code(reference, "funding:supermarkt:2026")
     before = ledger.balance_of(reference, funding)
 

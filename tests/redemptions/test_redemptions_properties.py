@@ -11,7 +11,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
-from almerepas.grants import runs as grants
+from almerepas.grants import expiry
 from almerepas.ledger import posting as ledger
 from almerepas.models import Account, Redemption
 from almerepas.redemptions import ledger as redemptions
@@ -84,7 +84,7 @@ class RedemptionMachine(RuleBasedStateMachine):
 
     @rule()
     def expire(self) -> None:
-        grants.expire(self.session, period="2026-06", actor=Actor("p"), today=dt.date(2026, 7, 1))
+        expiry.expire(self.session, period="2026-06", actor=Actor("p"), today=dt.date(2026, 7, 1))
         self.session.refresh(self.grant_)
         self.expired = True
         self.expected_left = 0

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
 from almerepas.contracts import agreements
+from almerepas.grants import expiry
 from almerepas.grants import runs as grants
 from almerepas.models import Grant, Household, Location, MemberRole, Partner
 from almerepas.passes import operations as passes
@@ -130,6 +131,6 @@ def make_year(session: Session) -> Year:
     july = dt.datetime(2026, 7, 2, 9, 0, tzinfo=dt.UTC)
     run, _held = runs.prepare(session, period="2026-06", actor=PREPARER, now=july)
     runs.approve(session, run.id, actor=APPROVER, now=july, expected_hash=run.lines_hash)
-    grants.expire(session, period="2026", actor=RUN, today=dt.date(2027, 1, 5))
+    expiry.expire(session, period="2026", actor=RUN, today=dt.date(2027, 1, 5))
     session.flush()
     return Year(families, sportclub, buurtsuper)
