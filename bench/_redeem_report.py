@@ -13,10 +13,11 @@ def fmt(value: float | None, digits: int = 1) -> str:
 
 def report(results: dict[str, Any]) -> None:
     print()
-    print(f"{'target':<6} {'c':>3} {'req/s':>7} {'redemptions/s':>13} {'p50':>6} {'p95':>6} "
+    print("one unit: a scan + redemption pair (ours), a scan (scans), a request (floor)")
+    print(f"{'target':<6} {'c':>3} {'req/s':>7} {'units/s':>13} {'p50':>6} {'p95':>6} "
           f"{'p99':>6} {'app CPU':>8} {'PG CPU':>7} {'wrk CPU':>7} {'non-2xx':>7}")  # fmt: skip
     print(f"{'':<6} {'':>3} {'':>7} {'':>13} {'ms':>6} {'ms':>6} {'ms':>6} "
-          f"{'ms/red.':>8} {'ms/red.':>7} {'share':>7}")  # fmt: skip
+          f"{'ms/unit':>8} {'ms/unit':>7} {'share':>7}")  # fmt: skip
     for w in results["windows"]:
         pair = w["latency_ms"].get("pair", {})
         print(
@@ -32,12 +33,15 @@ def report(results: dict[str, Any]) -> None:
                 print(f"{'':<6} {'':>3}   {kind:<8} p50 {fmt(lat.get('p50'))} "
                       f"p95 {fmt(lat.get('p95'))} p99 {fmt(lat.get('p99'))} ms")  # fmt: skip
     print()
-    print("ours / floor (median over rounds):")
-    for c, r in results["ratios"].items():
-        print(
-            f"  c={c}: throughput {r['throughput']:.2f}, p50 {r['p50']:.2f}, p99 {r['p99']:.2f}, "
-            f"app CPU {r['app_cpu']:.2f}, PG CPU {r['db_cpu']:.2f}"
-        )
+    for title, key in (("ours", "ratios"), ("scans alone", "scan_ratios")):
+        if not results.get(key):
+            continue
+        print(f"{title} / floor (median over rounds):")
+        for c, r in results[key].items():
+            print(
+                f"  c={c}: throughput {r['throughput']:.2f}, p50 {r['p50']:.2f}, "
+                f"p99 {r['p99']:.2f}, app CPU {r['app_cpu']:.2f}, PG CPU {r['db_cpu']:.2f}"
+            )
     sql = results.get("sql")
     if sql:
         print()
@@ -121,12 +125,14 @@ RATIOS = {
 }
 
 
-def ratios(windows: list[dict[str, Any]], c: int) -> dict[str, float]:
-    def median(target: str, key: str) -> float:
-        values = [_get(w, key) for w in windows if w["target"] == target and w["concurrency"] == c]
+def ratios(windows: list[dict[str, Any]], c: int, target: str = "ours") -> dict[str, float]:
+    """``target`` (ours: a pair; scans: one scan) against the floor's one request."""
+
+    def median(name: str, key: str) -> float:
+        values = [_get(w, key) for w in windows if w["target"] == name and w["concurrency"] == c]
         return statistics.median(values)
 
-    return {name: median("ours", key) / median("floor", key) for name, key in RATIOS.items()}
+    return {name: median(target, key) / median("floor", key) for name, key in RATIOS.items()}
 
 
 def _get(window: dict[str, Any], key: str) -> float:

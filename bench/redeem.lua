@@ -10,6 +10,8 @@
 --               POST /api/v1/partner/redemptions {"scan_reference", "scheme", "amount": 1} with a
 --               unique Idempotency-Key. Thread t takes lines t, t+THREADS, ... of CODES_FILE (one
 --               signed phone code of a fresh pass per line) and device key t of KEYS_FILE.
+-- MODE "scans": only POST /api/v1/partner/scans, each with the next fresh code: what one scan costs
+--               (a cashier checking a pass without redeeming; a bus validator online).
 -- MODE "floor": POST /v1/redeem {"qr": <random token of CODES_FILE>, "amount"} with a unique
 --               Idempotency-Key: the perf-probe endpoint (../shared/research/perf-probe/app.py).
 --
@@ -59,7 +61,7 @@ function init(args)
       codes[ncodes] = line
     end
   end
-  if mode == "ours" then
+  if mode ~= "floor" then
     local keys = {}
     for line in io.lines(args[6]) do keys[#keys + 1] = line end
     device_key = keys[(tid - 1) % #keys + 1]
@@ -108,6 +110,12 @@ function response(status, headers, body)
     lat_redeem[#lat_redeem + 1] = took
     lat_pair[#lat_pair + 1] = took
     count("redeem:" .. status)
+    return
+  end
+  if mode == "scans" then -- the unit of work is one scan: recorded as the "pair" too
+    lat_scan[#lat_scan + 1] = took
+    count("scan:" .. status)
+    if status == 201 then lat_pair[#lat_pair + 1] = took end
     return
   end
   if phase == "scan" then

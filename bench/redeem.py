@@ -1,6 +1,7 @@
 """The partner's scan + redeem path under gunicorn on PostgreSQL, against the perf-probe floor.
 
     .venv/bin/python bench/redeem.py [--duration 15] [--concurrency 1,16] [--rounds 1] [--quick]
+                                     [--scans]
 
 Needs wrk (`apt-get install -y wrk`: 4.1 with LuaJIT) and the PostgreSQL 15 server binaries
 (a throwaway cluster is started as in the test suite: tests/pg_cluster.py, fsync off).
@@ -17,6 +18,8 @@ What runs, all on this machine, in one sitting:
   pass, signed by the holder's device key for the current time step, so the replay guard never
   refuses it) and ``POST /api/v1/partner/redemptions`` (the scan_reference from the answer,
   1 cent, a unique Idempotency-Key).
+- **scans** (``--scans``): the same server loaded with scans alone, each of a fresh code: what a
+  cashier's check without a redemption, or an online bus validator, costs. One unit is one scan.
 - **the floor**: ../shared/research/perf-probe/app.py, unchanged (EdDSA token verify, one ORM
   transaction of 8 round trips, JSON), under the same gunicorn.conf.py, on its own database
   (schema.sql, 100,000 budget rows) in the same cluster. One redemption is one request.
@@ -73,6 +76,8 @@ PG_BIN = Path(os.environ.get("ALMEREPAS_PG_BIN", "/usr/lib/postgresql/15/bin"))
 MAX_DURATION = 50
 #: fresh codes made per window: more redemptions a second than two cores are expected to reach
 PAIRS_PER_S_MAX = 250
+#: the same for scans alone
+SCANS_PER_S_MAX = 500
 
 
 def seed_floor(admin_url: str, work: Path, rows: int, tokens: int) -> tuple[str, Path]:
@@ -324,6 +329,9 @@ def main() -> None:
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: 2 s windows, few passes")
     parser.add_argument("--only", choices=["both", "ours", "floor"], default="both")
+    parser.add_argument(
+        "--scans", action="store_true", help="also load scans alone (after ours, each round)"
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "redeem.json")
     args = parser.parse_args()
     if args.quick:
@@ -335,7 +343,8 @@ def main() -> None:
     if shutil.which("wrk") is None:
         parser.error("wrk is not installed: apt-get install -y wrk")
     concurrencies = [int(c) for c in args.concurrency.split(",")]
-    passes = args.passes or (1000 if args.quick else int(PAIRS_PER_S_MAX * args.duration) + 500)
+    per_s = SCANS_PER_S_MAX if args.scans else PAIRS_PER_S_MAX
+    passes = args.passes or (1000 if args.quick else int(per_s * args.duration) + 500)
     (ROOT / "bench" / "results").mkdir(exist_ok=True)
 
     work = Path(tempfile.mkdtemp(prefix="almerepas-bench-"))
@@ -368,6 +377,8 @@ def main() -> None:
         keys_file = work / "device_keys.txt"
         keys_file.write_text("\n".join(seeded.device_keys) + "\n")
         targets_wanted = ["floor", "ours"] if args.only == "both" else [args.only]
+        if args.scans and args.only != "floor":
+            targets_wanted.append("scans")
         started: dict[str, Server] = {}
         if "floor" in targets_wanted:
             started["floor"] = start_gunicorn(
@@ -387,12 +398,16 @@ def main() -> None:
                 wrk_args = ["floor", str(tokens)]
             else:
                 codes_file = work / "codes.txt"
-                wanted = min(int(PAIRS_PER_S_MAX * seconds) + 100 * c, len(seeded.holders))
+                rate = SCANS_PER_S_MAX if name == "scans" else PAIRS_PER_S_MAX
+                wanted = min(int(rate * seconds) + 100 * c, len(seeded.holders))
                 codes = fresh_codes(seeded, wanted, wanted // 2)
                 codes_file.write_text("\n".join(codes) + "\n")
-                wrk_args = ["ours", str(codes_file), str(keys_file), SCHEME]
-            return run_wrk(started[name], wrk_args, concurrency=c, seconds=seconds, work=work,
-                           pg_pid=cluster.pid)  # fmt: skip
+                wrk_args = [name, str(codes_file), str(keys_file), SCHEME]
+            server = started["floor" if name == "floor" else "ours"]
+            window = run_wrk(server, wrk_args, concurrency=c, seconds=seconds, work=work,
+                             pg_pid=cluster.pid)  # fmt: skip
+            window.target = name
+            return window
 
         for name in targets_wanted:  # warm-up: every worker has its connections and imports
             load(name, min(4, max(concurrencies)), args.warmup)
@@ -413,6 +428,8 @@ def main() -> None:
         if args.only == "both":
             for c in concurrencies:
                 results["ratios"][c] = ratios(windows, c)
+            if "scans" in targets_wanted:
+                results["scan_ratios"] = {c: ratios(windows, c, "scans") for c in concurrencies}
         if "ours" in targets_wanted:
             print("counting SQL statements ...", flush=True)
             if args.pg_stats:
