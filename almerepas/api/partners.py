@@ -32,6 +32,7 @@ from almerepas.http.guard import current_actor, require_role
 from almerepas.http.rest import Blueprint
 from almerepas.http.schemas import text
 from almerepas.schemes import catalogue as schemes
+from almerepas.settlements import windows
 from almerepas.staff.accounts import provisioning_uri
 
 blp = Blueprint("partner_admin", __name__, description="Partners, contracten, apparaten en aanbod")
@@ -340,7 +341,7 @@ def end_contract(body: dict[str, Any], partner_id: int, contract_id: int) -> Any
     contract: Contract = agreements.get_contract(
         session, partners.get_partner(session, partner_id), contract_id
     )
-    agreements.end_contract(session, contract, body["valid_to"], actor=current_actor())
+    windows.end_contract(session, contract, body["valid_to"], actor=current_actor())
     return agreements.describe(contract)
 
 

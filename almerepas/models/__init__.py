@@ -71,6 +71,7 @@ from almerepas.settlements.models import (
     SettlementLine,
     SettlementPayment,
     SettlementRun,
+    SettlementWindow,
 )
 from almerepas.staff.models import ApiToken, Role, StaffUser
 
@@ -147,6 +148,7 @@ __all__ = [
     "SettlementLine",
     "SettlementPayment",
     "SettlementRun",
+    "SettlementWindow",
     "SigningKey",
     "StaffUser",
     "TariffKind",

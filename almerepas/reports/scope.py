@@ -11,7 +11,6 @@ from dataclasses import dataclass
 
 from sqlalchemy import (
     ColumnElement,
-    Select,
     Subquery,
     and_,
     case,
@@ -22,14 +21,16 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.orm import Session
 
 from almerepas.grants.models import Grant
 from almerepas.households.models import UNKNOWN_DISTRICT, District, Household, Membership
 from almerepas.ledger.models import Transfer
 from almerepas.passes.models import Pass
-from almerepas.redemptions.models import Redemption, Reversal, Ride, Scan
+from almerepas.redemptions.models import Redemption, Ride, Scan
 from almerepas.schemes.models import Scheme
-from almerepas.settlements.models import RunStatus, SettlementLine, SettlementRun
+from almerepas.settlements import settled as settlement
+from almerepas.settlements.models import RunStatus
 
 #: A settlement run counts as settled from its approval on (the gemeente owes the partner).
 SETTLED = (RunStatus.approved, RunStatus.paid_out, RunStatus.confirmed)
@@ -100,7 +101,7 @@ def _latest_home() -> Subquery:
     )
 
 
-def grant_facts(f: ReportFilter) -> Subquery:
+def grant_facts(session: Session, f: ReportFilter) -> Subquery:
     """One row per grant in scope: its scheme, beneficiary, district, and what happened to it.
 
     Set-based throughout (joins and grouped subqueries, no subquery per grant): a year of
@@ -148,7 +149,7 @@ def grant_facts(f: ReportFilter) -> Subquery:
         .group_by(Ride.grant_id)
         .subquery("rides")
     )
-    settled = _settled_by_grant(in_scope)
+    settled = settlement.settled_by_grant(session, in_scope, SETTLED)
     expired = (
         select(scoped.c.id.label("grant_id"), func.sum(Transfer.amount).label("expired"))
         .join(
@@ -234,40 +235,4 @@ def beneficiaries(facts: Subquery) -> Subquery:
         .join(Scheme, Scheme.id == facts.c.scheme_id)
         .group_by(*(facts.c[k] for k in keys))
         .subquery("beneficiaries")
-    )
-
-
-def _settled_by_grant(in_scope: Select[tuple[int]]) -> Subquery:
-    """Cents settled with partners per grant: its redemptions, their reversals and its rides.
-
-    Three joins added up, each from the lines of its kind, so that no path reads a whole
-    table for a few lines (a reversal's line finds its redemption by primary key)."""
-    counted = and_(SettlementRun.id == SettlementLine.run_id, SettlementRun.status.in_(SETTLED))
-    own = (
-        select(Redemption.grant_id.label("grant_id"), SettlementLine.amount.label("amount"))
-        .select_from(SettlementLine)
-        .join(SettlementRun, counted)
-        .join(Redemption, Redemption.id == SettlementLine.redemption_id)
-    )
-    given_back = (
-        select(Redemption.grant_id, SettlementLine.amount)
-        .select_from(SettlementLine)
-        .join(SettlementRun, counted)
-        .join(Reversal, Reversal.id == SettlementLine.reversal_id)
-        .join(Redemption, Redemption.id == Reversal.redemption_id)
-        .where(SettlementLine.redemption_id.is_(None))
-    )
-    ridden = (
-        select(Ride.grant_id, SettlementLine.amount)
-        .select_from(SettlementLine)
-        .join(SettlementRun, counted)
-        .join(Ride, Ride.id == SettlementLine.ride_id)
-        .where(SettlementLine.redemption_id.is_(None), SettlementLine.reversal_id.is_(None))
-    )
-    lines = union_all(own, given_back, ridden).subquery("lines")
-    return (
-        select(lines.c.grant_id, func.sum(lines.c.amount).label("settled"))
-        .where(lines.c.grant_id.in_(in_scope))
-        .group_by(lines.c.grant_id)
-        .subquery("settled")
     )

@@ -38,7 +38,7 @@ def refresh(session: Session, year: int, *, now: dt.datetime) -> ReportSnapshot:
         session.execute(text("SET LOCAL work_mem = '32MB'"))
     for model in (ReportGrantFact, ReportBeneficiary, ReportPartnerUse):
         session.execute(delete(model).where(model.year == year))
-    live = grant_facts(ReportFilter(year))
+    live = grant_facts(session, ReportFilter(year))
     names = [c.name for c in live.c]
     session.execute(
         insert(ReportGrantFact).from_select(["year", *names], select(literal(year), *live.c))
@@ -83,7 +83,7 @@ def facts(session: Session, f: ReportFilter) -> Subquery:
     """The grant facts of the report, with the columns of ``scope.grant_facts``: from the
     year's snapshot when it has one, else counted now."""
     if taken_at(session, f.year) is None:
-        return grant_facts(f)
+        return grant_facts(session, f)
     return _saved_facts(f)
 
 
@@ -114,7 +114,7 @@ def _saved_facts(f: ReportFilter) -> Subquery:
 def partner_use(session: Session, f: ReportFilter) -> Subquery:
     """(partner, scheme): how many redemptions of the grants in scope, and their amounts."""
     if taken_at(session, f.year) is None:
-        live = grant_facts(f)
+        live = grant_facts(session, f)
         return (
             select(
                 Redemption.partner_id,

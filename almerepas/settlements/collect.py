@@ -3,8 +3,10 @@ cut-off, priced at the tariff of the contract it happened under. Read only; runs
 Redemptions and reversals are priced by the database (pricing.py, the statement a run inserts
 its lines with); ``price`` and ``taken_back`` below say the same rule in Python.
 
-A source is unsettled while no settlement line names it (``source_key``); lines of a cancelled
-run are deleted, so their sources come back. Prices (docs/settlement.md, Tariffs):
+A redemption or reversal is unsettled while no window of its partner holds the moment it was
+recorded (windows.py); a ride or holder-month while no settlement line names it
+(``source_key``). A cancelled run's windows and lines are deleted, so their sources come back.
+Prices (docs/settlement.md, Tariffs):
 
 - ``amount_redeemed``: the cents redeemed (a budget);
 - ``per_unit``: units redeemed times the tariff (packs of a quota);
@@ -36,7 +38,7 @@ from almerepas.grants.models import Grant
 from almerepas.ledger.posting import EUR
 from almerepas.passes.models import Pass
 from almerepas.redemptions.models import Ride
-from almerepas.settlements import pricing
+from almerepas.settlements import pricing, windows
 from almerepas.settlements.models import LineKind, SettlementLine
 
 RIDE_OK = "ok"
@@ -110,7 +112,7 @@ def collect(session: Session, *, cutoff: dt.datetime, partner_id: int | None) ->
 
 def _priced(session: Session, cutoff: dt.datetime, partner_id: int | None) -> list[Source]:
     """The redemptions and reversals, priced by the database (pricing.py) as a run writes them."""
-    query = pricing.priced(session, cutoff=cutoff, partner_id=partner_id)
+    query = pricing.priced(session, windows.gaps(session, cutoff=cutoff, partner_id=partner_id))
     if query is None:
         return []
     return [

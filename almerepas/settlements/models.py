@@ -1,8 +1,11 @@
-"""Settlement runs, their lines, the partners held back, the payments and the SEPA files.
+"""Settlement runs, their windows and lines, the partners held back, the payments and the SEPA
+files.
 
-A redemption, a reversal, a ride or a holder's month belongs to one settlement line at most:
-``SettlementLine.source_key`` is unique, and that constraint is what "paid exactly once" rests
-on (docs/settlement.md).
+A partner's redemptions and reversals are settled by time: a run's ``SettlementWindow`` says
+that everything the partner recorded in that span is in the run, and no two windows of a partner
+overlap. A ride or a holder's month belongs to one settlement line at most: its
+``SettlementLine.source_key`` is unique. Those two are what "paid exactly once" rests on
+(docs/settlement.md).
 """
 
 from __future__ import annotations
@@ -112,14 +115,36 @@ class SettlementRun(Base):
     holds: Mapped[list[SettlementHold]] = relationship(order_by="SettlementHold.id")
 
 
+class SettlementWindow(Base):
+    """Everything one partner recorded from ``starts_at`` until ``ends_at`` (redemptions and
+    reversals) is settled by this run; a cancelled run's windows are deleted with its lines."""
+
+    __tablename__ = "settlement_window"
+    __table_args__ = (
+        # Prepare is serialised (runs._one_prepare_at_a_time); this is the backstop: two runs
+        # that read the same gap start their windows at the same moment.
+        UniqueConstraint("partner_id", "starts_at"),
+        CheckConstraint("starts_at < ends_at", name="not_empty"),
+        Index(None, "run_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    run_id: Mapped[int] = mapped_column(ForeignKey("settlement_run.id"))
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"))
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime]
+
+
 class SettlementLine(Base):
-    """One source at the contract's tariff: positive for what the partner earned, negative for
-    a reversal of something settled before."""
+    """What a run pays a partner for one contract at one location (its redemptions, or its
+    reversals, summed), or for one ride or holder's month: positive for what the partner earned,
+    negative for reversals."""
 
     __tablename__ = "settlement_line"
     __table_args__ = (
-        # THE exactly-once constraint: ``redemption:12``, ``reversal:7``, ``ride:40``,
-        # ``holder-month:<contract>:<person>:2027-01``.
+        # A ride's or a holder-month's exactly-once constraint: ``ride:40``,
+        # ``holder-month:<contract>:<person>:2027-01``; the sums of redemptions and reversals
+        # are named by run, contract and location: ``redemptions:<run>:<contract>:<location>``.
         UniqueConstraint("source_key"),
         Index(None, "run_id", "partner_id"),
         Index(None, "redemption_id"),
@@ -139,12 +164,15 @@ class SettlementLine(Base):
     redemption_id: Mapped[int | None] = mapped_column(ForeignKey("redemption.id"))
     reversal_id: Mapped[int | None] = mapped_column(ForeignKey("redemption_reversal.id"))
     ride_id: Mapped[int | None] = mapped_column(ForeignKey("ride.id"))
-    #: when it happened (the redemption, reversal or ride; a holder's month: its first day)
+    #: when it happened (the first of the redemptions or reversals, the ride; a holder's month:
+    #: its first day)
     occurred_at: Mapped[dt.datetime]
     #: what was redeemed, in the scheme's unit (cents, packs), rides, or 1 holder; signed
     quantity: Mapped[int]
     #: cents owed for it at the tariff; negative for a reversal
     amount: Mapped[int]
+    #: how many sources the line sums (redemptions or reversals); 1 for a ride or holder-month
+    sources: Mapped[int] = mapped_column(default=1, server_default="1")
 
     contract: Mapped[Contract] = relationship()
     scheme: Mapped[Scheme] = relationship()

@@ -12,31 +12,34 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
     CTE,
     BigInteger,
     CompoundSelect,
+    DateTime,
     Select,
     SQLColumnExpression,
     String,
     and_,
+    bindparam,
     case,
     cast,
     column,
-    exists,
     func,
-    insert,
     literal,
     null,
     select,
+    text,
     union_all,
     values,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import Label
+from sqlalchemy.sql.elements import ColumnElement, Label
 
 from almerepas.contracts.models import Contract, TariffKind
 from almerepas.core import clock
@@ -45,7 +48,10 @@ from almerepas.grants.models import Grant
 from almerepas.ledger.posting import EUR
 from almerepas.redemptions.models import Redemption, Reversal
 from almerepas.schemes.models import Scheme
-from almerepas.settlements.models import LineKind, SettlementLine
+from almerepas.settlements.models import (
+    LineKind,
+)
+from almerepas.settlements.windows import Span
 
 #: The columns of a priced source, in the order of ``settlement_line``'s (after run and payment).
 COLUMNS = (
@@ -94,45 +100,65 @@ def price_sql(
     )
 
 
-def terms(
-    session: Session, partner_id: int | None, payments: Mapping[int, int] | None = None
-) -> CTE | None:
-    """When each contract applies, as UTC moments, with the payment of its partner
-    (``payments``: by partner; then only those partners' contracts, else 0). None if none.
+def terms(session: Session, partner_ids: Collection[int]) -> CTE | None:
+    """When each contract of these partners applies, as UTC moments. None if none.
 
     Where two contracts of a partner for one scheme overlap (each for other locations), the
-    oldest applies, as in ``collect._Contracts``: every source finds exactly one. The payments
-    come along here rather than by a join with ``settlement_payment``: its rows are new in this
-    transaction, and with the statistics of an empty table PostgreSQL once ran the whole pricing
-    query once per payment (minutes for 500 partners).
+    oldest applies, as in ``collect._Contracts``: every source finds exactly one.
     """
     query = select(
         Contract.id, Contract.partner_id, Contract.scheme_id, Contract.valid_from, Contract.valid_to
     ).order_by(Contract.id)
-    if partner_id is not None:
-        query = query.where(Contract.partner_id == partner_id)
     spans: dict[tuple[int, int], list[tuple[int, dt.datetime, dt.datetime]]] = defaultdict(list)
     for cid, pid, scheme_id, first, last in session.execute(query):
-        if payments is None or pid in payments:
+        if pid in partner_ids:
             end = OPEN_END if last is None else _day_after(last)
             spans[(pid, scheme_id)].append((cid, clock.local_moment(first), end))
     rows = [
-        (cid, start, end, 0 if payments is None else payments[pid])
-        for (pid, _), contracts in spans.items()
+        (cid, start, end)
+        for contracts in spans.values()
         for cid, start, end in _first_applies(contracts)
     ]
     if not rows:
         return None
+    return _rows(session, "terms", ("contract_id", "starts_at", "ends_at"), rows)
+
+
+def _spans(session: Session, spans: Sequence[Span]) -> CTE:
+    rows = [(s.partner_id, s.starts_at, s.ends_at) for s in spans]
+    return _rows(session, "spans", ("partner_id", "starts_at", "ends_at"), rows)
+
+
+def _rows(
+    session: Session, name: str, names: tuple[str, str, str], rows: Sequence[tuple[Any, ...]]
+) -> CTE:
+    """(id, moment, moment) rows as a table of their own in the statement.
+
+    On PostgreSQL three arrays unnested: compiling a VALUES list of 1,000 rows (3,000 bound
+    values) took longer than running the query it was in. On SQLite a VALUES list.
+    """
+    ident, start, end = names
+    if session.get_bind().dialect.name == "postgresql":
+        arrays = [
+            bindparam(f"{name}_{ident}", [r[0] for r in rows], type_=ARRAY(BigInteger)),
+            bindparam(
+                f"{name}_{start}", [r[1] for r in rows], type_=ARRAY(DateTime(timezone=True))
+            ),
+            bindparam(f"{name}_{end}", [r[2] for r in rows], type_=ARRAY(DateTime(timezone=True))),
+        ]
+        table = func.unnest(*arrays).table_valued(
+            column(ident, BigInteger), column(start, UTCDateTime()), column(end, UTCDateTime())
+        )
+        return select(*table.render_derived(name=name).c).cte(name)
     return (
         values(
-            column("contract_id", BigInteger),
-            column("starts_at", UTCDateTime()),
-            column("ends_at", UTCDateTime()),
-            column("payment_id", BigInteger),
-            name="terms",
+            column(ident, BigInteger),
+            column(start, UTCDateTime()),
+            column(end, UTCDateTime()),
+            name=name,
         )
-        .data(rows)
-        .cte("terms")
+        .data(list(rows))
+        .cte(name)
     )
 
 
@@ -167,7 +193,7 @@ _its_contract = and_(
 
 def _labelled(*columns: SQLColumnExpression[Any]) -> Select[Any]:
     """The select of a priced source's columns, named as COLUMNS (both parts of the union)."""
-    names = ("payment_id", *COLUMNS)
+    names = COLUMNS
     labelled: list[Label[Any]] = [c.label(n) for c, n in zip(columns, names, strict=True)]
     return select(*labelled)
 
@@ -176,34 +202,38 @@ def _key(prefix: str, ident: SQLColumnExpression[int]) -> SQLColumnExpression[st
     return literal(prefix, String) + cast(ident, String)
 
 
-def _under_its_contract(query: Select[Any], contracts: CTE, partner_id: int | None) -> Select[Any]:
+def _under_its_contract(query: Select[Any], contracts: CTE) -> Select[Any]:
     """``query`` (of redemptions, or of reversals joined to theirs) with the redemption's grant,
     scheme and its partner's contract of that day (``terms``): what prices a redemption prices
     every reversal of it."""
-    query = (
+    return (
         query.join(Grant, Grant.id == Redemption.grant_id)
         .join(Scheme, Scheme.id == Grant.scheme_id)
         .join(Contract, _its_contract)
         .join(contracts, contracts.c.contract_id == Contract.id)
         .where(
-            Redemption.partner_id.is_not(None),
             Redemption.created_at >= contracts.c.starts_at,
             Redemption.created_at < contracts.c.ends_at,
         )
     )
-    if partner_id is not None:
-        query = query.where(Redemption.partner_id == partner_id)
-    return query
 
 
-def _redemptions(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) -> Select[Any]:
-    settled = exists().where(
-        SettlementLine.redemption_id == Redemption.id,
-        SettlementLine.kind == LineKind.redemption,
+def _in(spans: CTE, moment: SQLColumnExpression[dt.datetime]) -> ColumnElement[bool]:
+    """The redemption's partner's span that holds ``moment`` (when it or its reversal was
+    recorded)."""
+    return and_(
+        spans.c.partner_id == Redemption.partner_id,
+        moment >= spans.c.starts_at,
+        moment < spans.c.ends_at,
     )
+
+
+def redemptions_in(
+    spans: CTE, contracts: CTE, grants: Select[tuple[int]] | None = None
+) -> Select[Any]:
+    """The redemptions recorded in ``spans`` (of ``grants``), priced: ``_labelled``'s columns."""
     query = _under_its_contract(
         _labelled(
-            contracts.c.payment_id,
             Redemption.partner_id,
             _key("redemption:", Redemption.id),
             literal(LineKind.redemption.value, String),
@@ -215,15 +245,19 @@ def _redemptions(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) ->
             Redemption.created_at,
             Redemption.amount,
             price_sql(Contract.tariff_kind, Scheme.unit, Contract.tariff, Redemption.amount),
-        ),
+        )
+        .select_from(Redemption)
+        .join(spans, _in(spans, Redemption.created_at)),
         contracts,
-        partner_id,
     )
-    return query.where(Redemption.created_at < cutoff, ~settled)
+    return query if grants is None else query.where(Redemption.grant_id.in_(grants))
 
 
-def _reversals(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) -> Select[Any]:
-    settled = exists().where(SettlementLine.reversal_id == Reversal.id)
+def reversals_in(
+    spans: CTE, contracts: CTE, grants: Select[tuple[int]] | None = None
+) -> Select[Any]:
+    """The reversals recorded in ``spans`` (of ``grants``' redemptions), priced as
+    ``redemptions_in``."""
     earlier = aliased(Reversal)
     before = (
         select(cast(func.coalesce(func.sum(earlier.amount), 0), BigInteger))  # not numeric
@@ -231,31 +265,34 @@ def _reversals(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) -> S
         .scalar_subquery()
     )
     # Priced under the redemption's contract: it gives back what that one paid.
+    wanted: list[Any] = [
+        Redemption.partner_id,
+        Reversal.id.label("reversal_id"),
+        Redemption.id.label("redemption_id"),
+        Contract.id.label("contract_id"),
+        Contract.tariff_kind,
+        Contract.tariff,
+        Scheme.unit,
+        Grant.scheme_id,
+        Redemption.location_id,
+        Reversal.created_at,
+        Reversal.amount,
+        (Redemption.amount - before).label("left"),
+    ]
     given = _under_its_contract(
-        select(
-            contracts.c.payment_id,
-            Redemption.partner_id,
-            Reversal.id.label("reversal_id"),
-            Redemption.id.label("redemption_id"),
-            Contract.id.label("contract_id"),
-            Contract.tariff_kind,
-            Contract.tariff,
-            Scheme.unit,
-            Grant.scheme_id,
-            Redemption.location_id,
-            Reversal.created_at,
-            Reversal.amount,
-            (Redemption.amount - before).label("left"),
-        ).join(Redemption, Redemption.id == Reversal.redemption_id),
+        select(*wanted)
+        .select_from(Reversal)
+        .join(Redemption, Redemption.id == Reversal.redemption_id)
+        .join(spans, _in(spans, Reversal.created_at)),
         contracts,
-        partner_id,
     )
-    g = given.where(Reversal.created_at < cutoff, ~settled).subquery("given")
+    if grants is not None:
+        given = given.where(Redemption.grant_id.in_(grants))
+    g = given.subquery("given")
     # What the redemption was worth before the reversal less after it (collect._taken_back).
     was = price_sql(g.c.tariff_kind, g.c.unit, g.c.tariff, g.c.left)
     now = price_sql(g.c.tariff_kind, g.c.unit, g.c.tariff, g.c.left - g.c.amount)
     return _labelled(
-        g.c.payment_id,
         g.c.partner_id,
         _key("reversal:", g.c.reversal_id),
         literal(LineKind.reversal.value, String),
@@ -270,57 +307,62 @@ def _reversals(cutoff: dt.datetime, partner_id: int | None, contracts: CTE) -> S
     )
 
 
-def priced(
-    session: Session,
-    *,
-    cutoff: dt.datetime,
-    partner_id: int | None,
-    payments: Mapping[int, int] | None = None,
-) -> CompoundSelect[Any] | None:
-    """Every unsettled redemption and reversal before ``cutoff``, priced: ``payment_id`` (see
-    ``terms``), then COLUMNS."""
-    contracts = terms(session, partner_id, payments)
+def priced(session: Session, spans: Sequence[Span]) -> CompoundSelect[Any] | None:
+    """Every redemption and reversal recorded in the spans, priced (COLUMNS). None when there
+    is nothing to look at."""
+    contracts = terms(session, {s.partner_id for s in spans})
     if contracts is None:
         return None
-    return union_all(
-        _redemptions(cutoff, partner_id, contracts), _reversals(cutoff, partner_id, contracts)
-    )
+    found = _spans(session, spans)
+    return union_all(redemptions_in(found, contracts), reversals_in(found, contracts))
 
 
-def totals(
-    session: Session, *, cutoff: dt.datetime, partner_id: int | None
-) -> dict[int, tuple[int, int, bool]]:
-    """Per partner: how many sources, what they add up to, and whether any has no price."""
-    sources = priced(session, cutoff=cutoff, partner_id=partner_id)
+@dataclass(frozen=True)
+class Summed:
+    """A partner's redemptions (or reversals) under one contract at one location, summed: what
+    a run writes as one line."""
+
+    partner_id: int
+    kind: LineKind
+    contract_id: int
+    scheme_id: int
+    location_id: int | None
+    #: the first of them
+    occurred_at: dt.datetime
+    quantity: int
+    #: cents; None when the contract's tariff does not fit one of them
+    amount: int | None
+    sources: int
+
+
+def summed(session: Session, spans: Sequence[Span]) -> list[Summed]:
+    """The redemptions and reversals recorded in the spans, summed per partner, kind, contract
+    and location by the database: one pass over them, a thousand rows back for a city."""
+    sources = priced(session, spans)
     if sources is None:
-        return {}
+        return []
+    if session.get_bind().dialect.name == "postgresql":
+        # The planner expects a few hundred rows from the spans' range join and sorts the
+        # city's 100,000 on disk to group them (4 MB is the default); in memory it hashes them.
+        session.execute(text("SET LOCAL work_mem = '32MB'"))
     src = sources.subquery("src")
-    amount, pid = src.c.amount, src.c.partner_id
+    amount = src.c.amount
     query = select(
-        pid,
+        src.c.partner_id,
+        src.c.kind,
+        src.c.contract_id,
+        src.c.scheme_id,
+        src.c.location_id,
+        func.min(src.c.occurred_at),
+        cast(func.sum(src.c.quantity), BigInteger),
+        # NULL if any is: SUM would leave an unpriced source out
+        case(
+            (func.count(amount) == func.count(), cast(func.sum(amount), BigInteger)),
+            else_=null(),
+        ),
         func.count(),
-        cast(func.coalesce(func.sum(amount), 0), BigInteger),
-        func.count(amount),
-    ).group_by(pid)
-    return {p: (n, total, priced_n < n) for p, n, total, priced_n in session.execute(query)}
-
-
-def insert_lines(
-    session: Session,
-    *,
-    run_id: int,
-    cutoff: dt.datetime,
-    partner_id: int | None,
-    payments: Mapping[int, int],
-) -> None:
-    """One line per priced source of each partner with a payment (``payments``: by partner)."""
-    sources = priced(session, cutoff=cutoff, partner_id=partner_id, payments=payments)
-    if sources is None:
-        return
-    src = sources.subquery("src")
-    # Sorted: a sort reads every source before the first line is written. Without it PostgreSQL
-    # may check "not settled yet" by scanning settlement_line once per source while the lines
-    # are being added to it (with the table's statistics from when it was empty: minutes).
-    rows = select(literal(run_id, BigInteger), *src.c).order_by(src.c.source_key)
-    columns = ["run_id", "payment_id", *COLUMNS]
-    session.execute(insert(SettlementLine).from_select(columns, rows))
+    ).group_by(src.c.partner_id, src.c.kind, src.c.contract_id, src.c.scheme_id, src.c.location_id)
+    return [
+        Summed(pid, LineKind(kind), cid, scheme_id, location_id, at, quantity, total, n)
+        for pid, kind, cid, scheme_id, location_id, at, quantity, total, n in session.execute(query)
+    ]

@@ -9,13 +9,14 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
+from sqlalchemy import BigInteger, cast, func, null, select, union_all
 from sqlalchemy.orm import Session, joinedload
 
 from almerepas.contracts.models import Location, Partner
 from almerepas.core import clock
 from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme
+from almerepas.settlements import pricing, windows
 from almerepas.settlements.collect import collect
 from almerepas.settlements.models import (
     LineKind,
@@ -87,7 +88,12 @@ def scheme_totals(
     session: Session, run_id: int, partner_id: int | None = None
 ) -> list[SchemeTotal]:
     query = (
-        select(Scheme.code, Scheme.name_nl, func.count(), func.sum(SettlementLine.amount))
+        select(
+            Scheme.code,
+            Scheme.name_nl,
+            func.sum(SettlementLine.sources),
+            func.sum(SettlementLine.amount),
+        )
         .join(Scheme, Scheme.id == SettlementLine.scheme_id)
         .where(SettlementLine.run_id == run_id)
         .group_by(Scheme.code, Scheme.name_nl)
@@ -202,33 +208,69 @@ def latest_hold(session: Session, partner_id: int) -> SettlementHold | None:
     )
 
 
-def _reference(line: SettlementLine) -> str:
-    if line.kind == LineKind.ride:
-        return f"R{line.ride_id}"
-    if line.kind == LineKind.holder_month:
-        return f"H{line.occurred_at.astimezone(clock.LOCAL):%Y-%m}"
-    return f"B{line.redemption_id}"
+def _reference(
+    kind: LineKind, ride_id: int | None, redemption_id: int | None, at: dt.datetime
+) -> str:
+    if kind == LineKind.ride:
+        return f"R{ride_id}"
+    if kind == LineKind.holder_month:
+        return f"H{at.astimezone(clock.LOCAL):%Y-%m}"
+    return f"B{redemption_id}"
 
 
 def statement_lines(session: Session, run_id: int, partner_id: int) -> list[StatementLine]:
-    """One partner's lines in one run, in time order, as its statement shows them."""
+    """One partner's sources in one run, in time order, as its statement shows them: the rides
+    and holder-months from their lines, each redemption and reversal from the run's windows,
+    priced as the run priced them (a contract's tariff never changes)."""
+    stored = select(
+        SettlementLine.occurred_at,
+        SettlementLine.location_id,
+        SettlementLine.scheme_id,
+        SettlementLine.kind,
+        SettlementLine.quantity,
+        SettlementLine.amount,
+        SettlementLine.ride_id,
+        SettlementLine.redemption_id,
+    ).where(
+        SettlementLine.run_id == run_id,
+        SettlementLine.partner_id == partner_id,
+        SettlementLine.kind.in_([LineKind.ride, LineKind.holder_month]),
+    )
+    parts = [stored]
+    sources = pricing.priced(session, windows.of_run(session, run_id, partner_id))
+    if sources is not None:
+        src = sources.subquery("src")
+        parts.append(
+            select(
+                src.c.occurred_at,
+                src.c.location_id,
+                src.c.scheme_id,
+                src.c.kind,
+                src.c.quantity,
+                src.c.amount,
+                cast(null(), BigInteger).label("ride_id"),
+                src.c.redemption_id,
+            ).where(src.c.amount.is_not(None))
+        )
+    found = union_all(*parts).subquery("found")
     rows = session.execute(
-        select(SettlementLine, Scheme.name_nl, Scheme.unit, Location.name)
-        .join(Scheme, Scheme.id == SettlementLine.scheme_id)
-        .outerjoin(Location, Location.id == SettlementLine.location_id)
-        .where(SettlementLine.run_id == run_id, SettlementLine.partner_id == partner_id)
-        .order_by(SettlementLine.occurred_at, SettlementLine.id)
+        select(found, Scheme.name_nl, Scheme.unit, Location.name)
+        .join(Scheme, Scheme.id == found.c.scheme_id)
+        .outerjoin(Location, Location.id == found.c.location_id)
+        .order_by(found.c.occurred_at, found.c.kind, found.c.redemption_id, found.c.ride_id)
     ).all()
     return [
         StatementLine(
-            occurred_at=line.occurred_at,
-            location=location,
-            scheme=scheme,
-            kind=line.kind,
-            quantity=line.quantity,
-            amount=line.amount,
-            reference=_reference(line),
-            unit=unit,
+            occurred_at=row.occurred_at,
+            location=row.name,
+            scheme=row.name_nl,
+            kind=LineKind(row.kind),
+            quantity=row.quantity,
+            amount=row.amount,
+            reference=_reference(
+                LineKind(row.kind), row.ride_id, row.redemption_id, row.occurred_at
+            ),
+            unit=row.unit,
         )
-        for line, scheme, unit, location in rows
+        for row in rows
     ]

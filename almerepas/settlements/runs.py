@@ -29,7 +29,7 @@ from almerepas.ledger.posting import Leg, post_entry
 from almerepas.schemes import periods
 from almerepas.schemes.errors import InvalidPeriod
 from almerepas.schemes.models import Period, Scheme
-from almerepas.settlements import accounts, collect, reimbursed, writing
+from almerepas.settlements import accounts, collect, pricing, reimbursed, windows, writing
 from almerepas.settlements.errors import (
     LinesChanged,
     NothingToSettle,
@@ -47,6 +47,7 @@ from almerepas.settlements.models import (
     SettlementLine,
     SettlementPayment,
     SettlementRun,
+    SettlementWindow,
 )
 
 
@@ -109,7 +110,10 @@ def prepare(
     last_day, cutoff = cutoff_of(period)
     if now.astimezone(clock.LOCAL).date() <= last_day:
         raise PeriodNotClosed()
-    tallies = writing.tallies(session, cutoff, partner_id)
+    windows.one_at_a_time(session)
+    spans = windows.gaps(session, cutoff=cutoff, partner_id=partner_id)
+    sums = pricing.summed(session, spans)
+    tallies = writing.tallies(sums)
     rides = collect.rides(session, cutoff=cutoff, partner_id=partner_id)
     for source in rides:
         tally = tallies.setdefault(source.partner_id, writing.Tally())
@@ -158,7 +162,7 @@ def prepare(
     writing.payments(session, run, {pid: partners[pid] for pid in paid}, paid)
     try:
         with session.begin_nested():
-            written = writing.lines(session, run, cutoff, partner_id, paid, rides)
+            written = writing.lines(session, run, spans, sums, paid, rides)
             reimbursed.insert_payments(session, run, declarations)
     except IntegrityError:
         raise SettlementBusy() from None
@@ -280,6 +284,7 @@ def cancel(session: Session, run_id: int, *, actor: Actor, now: dt.datetime) -> 
 
     :raises RunWrongState: a payment went out already, or the run is closed.
     """
+    windows.one_at_a_time(session)
     run = get_run(session, run_id, lock=True)
     if run.status not in (RunStatus.draft, RunStatus.approved):
         raise RunWrongState(status=run.status.value)
@@ -298,6 +303,7 @@ def cancel(session: Session, run_id: int, *, actor: Actor, now: dt.datetime) -> 
             memo=f"Afrekening {run.id} ({run.period}) geannuleerd",
         )
     session.execute(delete(SettlementLine).where(SettlementLine.run_id == run.id))
+    session.execute(delete(SettlementWindow).where(SettlementWindow.run_id == run.id))
     session.execute(delete(SettlementPayment).where(SettlementPayment.run_id == run.id))
     run.cancelled_by = actor.name
     run.cancelled_at = now

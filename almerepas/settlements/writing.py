@@ -1,28 +1,30 @@
-"""How a prepared run writes its payments and lines: the redemptions' and reversals' lines in
-one INSERT ... SELECT (pricing.py), then checked against what the run decided to pay. Flush,
-never commit.
+"""How a prepared run writes its payments, windows and lines: the redemptions' and reversals'
+lines summed by one INSERT ... SELECT (pricing.py), then checked against what the run decided
+to pay. Flush, never commit.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import typing
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import String, cast, insert, literal, select, update
+from sqlalchemy import String, Table, cast, insert, literal, select, update
 from sqlalchemy.orm import Session
 
 from almerepas.contracts.models import Partner, PayoutMethod
-from almerepas.settlements import pricing
+from almerepas.ledger import bulk
+from almerepas.settlements import pricing, windows
 from almerepas.settlements.collect import Source
-from almerepas.settlements.errors import SettlementBusy
 from almerepas.settlements.models import (
     PaymentStatus,
     SettlementLine,
     SettlementPayment,
     SettlementRun,
 )
+from almerepas.settlements.windows import Span
 
 
 @dataclass
@@ -34,26 +36,28 @@ class Tally:
     unfit: bool = False
 
 
-def tallies(session: Session, cutoff: dt.datetime, partner_id: int | None) -> dict[int, Tally]:
-    """The redemptions and reversals per partner, counted and totalled by the database."""
-    found = pricing.totals(session, cutoff=cutoff, partner_id=partner_id)
-    return {pid: Tally(count, total, unfit) for pid, (count, total, unfit) in found.items()}
+def tallies(sums: Sequence[pricing.Summed]) -> dict[int, Tally]:
+    """The redemptions and reversals per partner, counted and totalled."""
+    found: dict[int, Tally] = defaultdict(Tally)
+    for line in sums:
+        tally = found[line.partner_id]
+        tally.count += line.sources
+        tally.total += line.amount or 0
+        tally.unfit = tally.unfit or line.amount is None
+    return dict(found)
 
 
 def lines(
     session: Session,
     run: SettlementRun,
-    cutoff: dt.datetime,
-    partner_id: int | None,
+    spans: Sequence[Span],
+    sums: Sequence[pricing.Summed],
     paid: dict[int, Tally],
     rides: Sequence[Source],
 ) -> list[tuple[str, int]]:
-    """The paid partners' lines; their sources and amounts, checked against ``paid``.
-
-    The lines are priced again as they are written: should another run have taken or released
-    a source in between (it commits between our two statements), the counts or totals differ and
-    the run is ``settlement_busy``, as when both write the same source at once.
-    """
+    """The paid partners' windows and lines (``sums`` and ``rides``); the lines' keys and
+    amounts. Another run that writes windows of the same partner at once is ``settlement_busy``
+    (the caller turns the unique window into that)."""
     payment_of = {
         pid: payment_id
         for pid, payment_id in session.execute(
@@ -63,41 +67,34 @@ def lines(
         )
         if pid is not None
     }
-    pricing.insert_lines(
-        session, run_id=run.id, cutoff=cutoff, partner_id=partner_id, payments=payment_of
-    )
-    rows = [_line_row(run.id, payment_of[s.partner_id], s) for s in rides if s.partner_id in paid]
-    if rows:
-        session.execute(insert(SettlementLine), rows)
-    found: dict[int, Tally] = defaultdict(Tally)
-    written = []
-    query = select(SettlementLine.partner_id, SettlementLine.source_key, SettlementLine.amount)
-    for pid, key, amount in session.execute(query.where(SettlementLine.run_id == run.id)):
-        found[pid].count += 1
-        found[pid].total += amount
-        written.append((key, amount))
-    if found != paid:
-        raise SettlementBusy()
-    return written
+    windows.record(session, run.id, [s for s in spans if s.partner_id in paid])
+    rows = [_summed_row(run.id, payment_of[s.partner_id], s) for s in sums if s.partner_id in paid]
+    rows += [_line_row(run.id, payment_of[s.partner_id], s) for s in rides if s.partner_id in paid]
+    bulk.insert_rows(session, typing.cast(Table, SettlementLine.__table__), LINE_COLUMNS, rows)
+    return [(row[_KEY], row[_AMOUNT]) for row in rows]
 
 
-def _line_row(run_id: int, payment_id: int, s: Source) -> dict[str, object]:
-    return {
-        "run_id": run_id,
-        "payment_id": payment_id,
-        "partner_id": s.partner_id,
-        "source_key": s.key,
-        "kind": s.kind,
-        "contract_id": s.contract_id,
-        "scheme_id": s.scheme_id,
-        "location_id": s.location_id,
-        "redemption_id": s.redemption_id,
-        "reversal_id": s.reversal_id,
-        "ride_id": s.ride_id,
-        "occurred_at": s.occurred_at,
-        "quantity": s.quantity,
-        "amount": s.amount,
-    }
+#: The columns a run writes of a line, in the order of ``_summed_row`` and ``_line_row``.
+LINE_COLUMNS = (
+    "run_id", "payment_id", "partner_id", "source_key", "kind", "contract_id", "scheme_id",
+    "location_id", "ride_id", "occurred_at", "quantity", "amount", "sources",
+)  # fmt: skip
+_KEY, _AMOUNT = LINE_COLUMNS.index("source_key"), LINE_COLUMNS.index("amount")
+
+
+def _summed_row(run_id: int, payment_id: int, s: pricing.Summed) -> tuple[Any, ...]:
+    key = f"{s.kind.value}s:{run_id}:{s.contract_id}:{s.location_id or 0}"
+    return (
+        run_id, payment_id, s.partner_id, key, s.kind, s.contract_id, s.scheme_id, s.location_id,
+        None, s.occurred_at, s.quantity, s.amount, s.sources,
+    )  # fmt: skip
+
+
+def _line_row(run_id: int, payment_id: int, s: Source) -> tuple[Any, ...]:
+    return (
+        run_id, payment_id, s.partner_id, s.key, s.kind, s.contract_id, s.scheme_id, s.location_id,
+        s.ride_id, s.occurred_at, s.quantity, s.amount, 1,
+    )  # fmt: skip
 
 
 def payments(

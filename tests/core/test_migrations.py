@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect
+from flask import Flask
+from sqlalchemy import delete, insert, inspect, select
+from sqlalchemy.orm import Session
 
 from almerepas.core import migrate
 from almerepas.core.db import Base, make_engine
+from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
+from almerepas.settlements import runs, windows
+from almerepas.settlements.errors import NothingToSettle
+from almerepas.settlements.models import SettlementLine, SettlementWindow
 from tests.conftest import Backend
+from tests.redemptions.support import child_budget
+from tests.settlements.support import JULY, PREPARER, contracted, redeem_at
 
 
 def test_upgrade_to_head_matches_models_and_downgrades_to_base(backend: Backend) -> None:
@@ -50,3 +59,57 @@ def test_each_migration_steps_down_and_up_again(backend: Backend) -> None:
 
 def test_there_is_one_head() -> None:
     assert len(migrate.head_revisions()) == 1
+
+
+def test_settlement_windows_fold_the_lines_of_earlier_runs(backend: Backend, app: Flask) -> None:
+    """f3a4b5c6d7e8: a run made before it keeps what it settled, as a window from the beginning
+    to its cutoff and one line per contract and location; nothing is settled again; stepping
+    down refuses while a line sums redemptions."""
+    engine = make_engine(backend.empty_database())
+    try:
+        migrate.upgrade(engine)
+        with app.app_context(), Session(engine) as session:
+            load_postcodes(session)
+            load_norms(session)
+            load_schemes(session)
+            partner, place = contracted(session, "stadsfonds")
+            grant = child_budget(session)
+            made = [redeem_at(session, grant, partner, place, cents) for cents in (10_00, 2_50)]
+            run, _ = runs.prepare(session, period="2026-06", actor=PREPARER, now=JULY)
+            [summed] = session.scalars(select(SettlementLine)).all()
+            # the lines as the schema before windows wrote them: one per redemption
+            per_source = [
+                {
+                    "run_id": run.id, "payment_id": summed.payment_id, "partner_id": partner.id,
+                    "source_key": f"redemption:{r.id}", "kind": "redemption",
+                    "contract_id": summed.contract_id, "scheme_id": summed.scheme_id,
+                    "location_id": place.id, "redemption_id": r.id, "occurred_at": r.created_at,
+                    "quantity": r.amount, "amount": r.amount,
+                }
+                for r in made
+            ]  # fmt: skip
+            session.execute(delete(SettlementWindow))
+            session.execute(delete(SettlementLine))
+            session.execute(insert(SettlementLine), per_source)
+            session.commit()
+            run_id, cutoff, contract_id = run.id, run.cutoff_at, summed.contract_id
+            partner_id, place_id = partner.id, place.id
+        migrate.downgrade(engine, "-1")
+        migrate.upgrade(engine)
+
+        with app.app_context(), Session(engine) as session:
+            [line] = session.scalars(select(SettlementLine)).all()
+            assert (line.sources, line.quantity, line.amount) == (2, 12_50, 12_50)
+            assert (line.redemption_id, line.source_key) == (
+                None,
+                f"redemptions:{run_id}:{contract_id}:{place_id}",
+            )
+            assert windows.of_run(session, run_id) == [
+                windows.Span(partner_id, windows.BEGINNING, cutoff)
+            ]
+            with pytest.raises(NothingToSettle):
+                runs.prepare(session, period="2026-06", actor=PREPARER, now=JULY)
+        with pytest.raises(RuntimeError, match="would settle them again"):
+            migrate.downgrade(engine, "-1")
+    finally:
+        engine.dispose()

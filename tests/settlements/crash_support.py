@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,8 +27,9 @@ from almerepas.contracts.models import PayoutMethod
 from almerepas.core.db import make_engine
 from almerepas.ledger import posting as ledger
 from almerepas.ledger.models import JournalEntry
+from almerepas.redemptions.models import Redemption
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
-from almerepas.settlements import paying, runs
+from almerepas.settlements import paying, runs, windows
 from almerepas.settlements.calendar import next_execution_date
 from almerepas.settlements.models import (
     PaymentStatus,
@@ -333,13 +335,20 @@ def assert_books_balance(session: Session) -> None:
 
 
 def assert_settled_once(world: World, run_id: int) -> None:
-    """Every redemption in exactly one line of the run, each partner's payment their sum."""
+    """Every redemption counted in the run's lines once, in one window of its partner; each
+    partner's payment their sum."""
     with world.session() as session:
         lines = session.scalars(select(SettlementLine)).all()
-        assert sorted(line.redemption_id or 0 for line in lines) == sorted(world.redemptions)
         assert {line.run_id for line in lines} == {run_id}
+        counted: Counter[int] = Counter()
         for line in lines:
-            assert world.redemptions[line.redemption_id or 0] == line.partner_id
+            counted[line.partner_id] += line.sources
+        assert counted == Counter(world.redemptions.values())
+        spans = windows.of_run(session, run_id)
+        for redemption_id, partner_id in world.redemptions.items():
+            at = session.get_one(Redemption, redemption_id).created_at
+            mine = [s for s in spans if s.partner_id == partner_id]
+            assert sum(s.starts_at <= at < s.ends_at for s in mine) == 1
         payments = session.scalars(select(SettlementPayment)).all()
         assert sorted(p.partner_id for p in payments) == sorted(world.partners.values())
         for payment in payments:

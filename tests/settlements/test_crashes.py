@@ -21,7 +21,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from almerepas.core.errors import DomainError
-from almerepas.settlements import runs
+from almerepas.settlements import runs, windows
 from almerepas.settlements.errors import PayoutUnavailable, RunWrongState
 from almerepas.settlements.models import (
     PaymentStatus,
@@ -272,7 +272,7 @@ def test_killed_while_confirming_it_is_confirmed_once(world: World) -> None:
     assert_paid_once(world, run_id)
 
 
-def test_two_prepares_at_once_settle_each_source_in_one_line(world: World) -> None:
+def _two_prepares_at_once(world: World) -> Counter[str]:
     outcomes: Counter[str] = Counter()
     start = threading.Barrier(2)
 
@@ -287,7 +287,7 @@ def test_two_prepares_at_once_settle_each_source_in_one_line(world: World) -> No
                 session.rollback()
                 outcomes[exc.code] += 1
 
-    # both collect the same sources, then wait for the lines' table: they overlap for sure
+    # the first waits for the lines' table, the second for the first
     with world.locked("settlement_line"):
         pool = [threading.Thread(target=prepare_in_thread) for _ in range(2)]
         for thread in pool:
@@ -295,9 +295,23 @@ def test_two_prepares_at_once_settle_each_source_in_one_line(world: World) -> No
         world.wait_until_waiting(2)
     for thread in pool:
         thread.join(timeout=30)
+    return outcomes
 
-    assert outcomes == Counter({"prepared": 1, "settlement_busy": 1})
+
+def test_two_prepares_at_once_settle_each_source_in_one_line(world: World) -> None:
+    # The second waits until the first has committed its windows, and then finds nothing new.
+    assert _two_prepares_at_once(world) == Counter({"prepared": 1, "settlement_nothing_new": 1})
     run_id = world.only_run()
     assert_settled_once(world, run_id)
     finish(world, run_id)
     assert_paid_once(world, run_id)
+
+
+def test_two_prepares_that_read_the_same_gaps_cannot_both_be_kept(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without the lock both read the same gaps; their windows start at the same moment.
+    monkeypatch.setattr(windows, "one_at_a_time", lambda session: None)
+    assert _two_prepares_at_once(world) == Counter({"prepared": 1, "settlement_busy": 1})
+    run_id = world.only_run()
+    assert_settled_once(world, run_id)

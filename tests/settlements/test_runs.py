@@ -9,10 +9,11 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from almerepas.contracts.models import Partner
+from almerepas.contracts.errors import InvalidContract
+from almerepas.contracts.models import Contract, Partner
 from almerepas.ledger import posting as ledger
 from almerepas.redemptions import ledger as booking
-from almerepas.settlements import runs
+from almerepas.settlements import runs, windows
 from almerepas.settlements.errors import (
     LinesChanged,
     NothingToSettle,
@@ -250,3 +251,52 @@ def test_a_discount_given_back_in_parts_takes_back_what_was_paid_for_it(referenc
     run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
 
     assert run.total == 2_25
+
+
+def test_a_run_sums_a_partners_redemptions_per_contract_and_location(
+    reference: Session,
+) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    grant = child_budget(reference)
+    for amount in (10_00, 2_50, 7_25):
+        redeem_at(reference, grant, partner, place, amount)
+
+    run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+    [line] = reference.scalars(select(SettlementLine).where(SettlementLine.run_id == run.id))
+    assert (line.sources, line.quantity, line.amount) == (3, 19_75, 19_75)
+    assert line.location_id == place.id
+    [window] = windows.of_run(reference, run.id)
+    assert window.partner_id == partner.id and window.ends_at == run.cutoff_at
+
+
+def test_what_a_cancelled_run_settled_comes_back_under_a_later_month(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    grant = child_budget(reference)
+    redeem_at(reference, grant, partner, place, 20_00)
+    june, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    redeem_at(reference, grant, partner, place, 5_00, JULY)
+    august = dt.datetime(2026, 8, 3, tzinfo=dt.UTC)
+    july, _ = runs.prepare(reference, period="2026-07", actor=PREPARER, now=august)
+    assert july.total == 5_00
+
+    runs.cancel(reference, june.id, actor=APPROVER, now=august)
+
+    # June's window is a hole now, before July's: a run of any later month fills it.
+    again, _ = runs.prepare(reference, period="2026-07", actor=PREPARER, now=august)
+    assert again.total == 20_00
+    with pytest.raises(NothingToSettle):
+        runs.prepare(reference, period="2026-07", actor=PREPARER, now=august)
+
+
+def test_a_contract_cannot_end_before_a_day_already_settled(reference: Session) -> None:
+    partner, place = contracted(reference, "stadsfonds")
+    redeem_at(reference, child_budget(reference), partner, place, 20_00)
+    runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    [contract] = reference.scalars(select(Contract).where(Contract.partner_id == partner.id))
+
+    with pytest.raises(InvalidContract) as refused:
+        windows.end_contract(reference, contract, dt.date(2026, 6, 15), actor=TEST_ACTOR)
+    assert "30-06-2026" in refused.value.detail
+    windows.end_contract(reference, contract, dt.date(2026, 6, 30), actor=TEST_ACTOR)
+    assert contract.valid_to == dt.date(2026, 6, 30)
