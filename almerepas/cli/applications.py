@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
-from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
@@ -26,14 +23,11 @@ def applications_group() -> None:
 @with_appcontext
 def applications_prune(dry_run: bool) -> None:
     """Verwijder oude concepten en het bewijs van oude besluiten. Draai dit elke nacht."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
 
     def step(session: Session) -> str:
         if dry_run:
             return "niets verwijderd (--dry-run)"
-        done = retention.prune(
-            session, folder=folder, now=clock.now(), actor=Actor("cli:applications-prune")
-        )
+        done = retention.prune(session, now=clock.now(), actor=Actor("cli:applications-prune"))
         return f"{done.drafts} concepten en {done.files} bestanden verwijderd"
 
     run_batch("Aanvragen opruimen", [("aanvragen", step)], get_session(), dry_run=dry_run)

@@ -73,6 +73,7 @@ from almerepas.settlements.models import (
     SettlementRun,
 )
 from almerepas.staff.models import ApiToken, Role, StaffUser
+from almerepas.uploads.models import Upload
 
 __all__ = [
     "Account",
@@ -151,6 +152,7 @@ __all__ = [
     "StaffUser",
     "TariffKind",
     "Transfer",
+    "Upload",
     "UsedCode",
     "contract_location",
 ]
