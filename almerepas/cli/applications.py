@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from almerepas.applications import retention
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import run_batch
+from almerepas.cli.exclusive import one_at_a_time
 from almerepas.core import clock
 from almerepas.core.session import get_session
 
@@ -21,6 +22,7 @@ def applications_group() -> None:
 @applications_group.command("prune")
 @click.option("--dry-run", is_flag=True, help="Tel wat er weg zou gaan; verwijder niets.")
 @with_appcontext
+@one_at_a_time("applications prune")
 def applications_prune(dry_run: bool) -> None:
     """Verwijder oude concepten en het bewijs van oude besluiten. Draai dit elke nacht."""
 
