@@ -11,16 +11,21 @@ a move to a new provider.
 from __future__ import annotations
 
 import hashlib
+import threading
+from collections.abc import Callable
 
+from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
+from almerepas.audit.log import Actor
 from almerepas.models import AuditEvent, Role, StaffUser
+from almerepas.staff.sso import parse_role_map, sso_login
 from tests.factories import make_staff
 from tests.fixtures import FrozenClock
-from tests.oidc.conftest import FakeProvider, MakeSsoApp, OidcProvider
+from tests.oidc.conftest import ROLE_MAP, FakeProvider, MakeSsoApp, OidcProvider
 from tests.oidc.helpers import (
     audit_rows,
     browser,
@@ -28,8 +33,8 @@ from tests.oidc.helpers import (
     go_to_provider,
     query,
     signed,
-    sso_login,
 )
+from tests.oidc.helpers import sso_login as sso_round
 from tests.web.conftest import page
 
 START = "/inloggen/gemeente"
@@ -107,12 +112,12 @@ def test_an_account_from_before_issuers_were_kept_is_bound_at_its_next_login(
     assert user.sso_issuer is None
 
     client = browser(app)
-    assert sso_login(client, oidc_provider, START, "jan").status_code == 303
+    assert sso_round(client, oidc_provider, START, "jan").status_code == 303
     assert "Test Medewerker" in page(client.get("/medewerkers"))  # his own account
     db.refresh(user)
     assert user.sso_issuer == oidc_provider.issuer
     # Once: the next login is an ordinary one.
-    assert sso_login(browser(app), oidc_provider, START, "jan").status_code == 303
+    assert sso_round(browser(app), oidc_provider, START, "jan").status_code == 303
 
     # Bound now: the same "jan" from another provider is someone else.
     elsewhere = browser(make_sso_app(fake_provider.issuer))
@@ -142,7 +147,7 @@ def test_a_refused_login_binds_no_account(
     user.sso_subject = "piet"  # from before issuers were kept; now in no Almerepas group
     db.commit()
 
-    refused = sso_login(browser(app), oidc_provider, START, "piet")
+    refused = sso_round(browser(app), oidc_provider, START, "piet")
 
     assert refused.status_code == 403 and "U heeft geen rol in Almerepas." in page(refused)
     db.refresh(user)
@@ -151,3 +156,49 @@ def test_a_refused_login_binds_no_account(
         ("staff.sso_refused", "anonymous", {"reason": "sso_no_role"})
     ]
     assert touched(db, ("staff.sso_refused",)) == [str(user.id)]
+
+
+def test_two_logins_of_an_unbound_account_at_once_bind_it_once_and_both_reach_it(
+    fresh_engine: Engine, make_app: Callable[..., Flask], frozen_clock: FrozenClock
+) -> None:
+    """sso_login called directly, each login in a transaction of its own: the second waits for
+    the first's lock and must then find the account bound to its own issuer, not make another
+    (the unique pair would refuse that with an error page)."""
+    app = make_app(fresh_engine.url.render_as_string(hide_password=False))
+    with app.app_context(), Session(fresh_engine) as session:
+        user, _password, _secret = make_staff(session, Role.caseworker, username="j.jansen")
+        user.sso_subject = "jan"
+        session.commit()
+        account = user.id
+    claims = {"iss": OLD_ISSUER, "sub": "jan", "roles": ["GG-Almerepas-Consulent"]}
+    roles = parse_role_map(ROLE_MAP)
+    reached: list[int] = []
+
+    def log_in(session: Session) -> None:
+        found = sso_login(
+            session, claims, role_claim="roles", role_map=roles, origin=Actor("anonymous")
+        )
+        reached.append(found.id)
+
+    def second() -> None:
+        with Session(fresh_engine) as session:
+            log_in(session)
+            session.commit()
+
+    with Session(fresh_engine) as first:
+        log_in(first)  # bound and locked, not committed yet
+        waiting = threading.Thread(target=second)
+        waiting.start()
+        waiting.join(timeout=1)
+        assert waiting.is_alive(), "the second login did not wait for the first"
+        first.commit()
+    waiting.join(timeout=10)
+
+    assert reached == [account, account]
+    with Session(fresh_engine) as session:
+        bound = session.execute(select(StaffUser.id, StaffUser.sso_issuer)).all()
+        assert [tuple(row) for row in bound] == [(account, OLD_ISSUER)]
+        actions = session.scalars(
+            select(AuditEvent.action).where(AuditEvent.entity_id == str(account))
+        ).all()
+        assert sorted(actions) == ["staff.create", "staff.login", "staff.login", "staff.sso_bound"]
