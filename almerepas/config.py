@@ -103,6 +103,11 @@ def load_config(
             f"ALMEREPAS_LOCAL_STAFF_LOGIN must be on or off, not {local_staff_login!r}"
         )
     staff_issuer = env.get("ALMEREPAS_STAFF_OIDC_ISSUER") or None
+    if staff_issuer is not None and len(staff_issuer) > 255:
+        raise ConfigError(
+            "ALMEREPAS_STAFF_OIDC_ISSUER must be at most 255 characters: each account made "
+            "through it keeps it (staff_user.sso_issuer)"
+        )
     if local_staff_login == "off" and not staff_issuer:
         raise ConfigError(
             "ALMEREPAS_LOCAL_STAFF_LOGIN=off needs ALMEREPAS_STAFF_OIDC_ISSUER: without a "
