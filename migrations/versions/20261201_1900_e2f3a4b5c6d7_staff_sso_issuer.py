@@ -13,7 +13,7 @@ and picking one would hand it to the wrong provider's person. Turn the account o
 no longer used off and clear its ``sso_subject`` first.
 
 Revision ID: e2f3a4b5c6d7
-Revises: f0a1b2c3d4e5
+Revises: d1e2f3a4b5c6
 Create Date: 2026-12-01 19:00:00+00:00
 """
 
@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "e2f3a4b5c6d7"
-down_revision = "f0a1b2c3d4e5"
+down_revision = "d1e2f3a4b5c6"
 branch_labels = None
 depends_on = None
 
