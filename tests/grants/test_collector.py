@@ -55,23 +55,27 @@ def test_overlapping_runs_keep_the_collector_on_and_unfreeze_when_both_are_out(
     first_out: int,
 ) -> None:
     runs = [Run(), Run()]
-    for run in runs:  # the first enters, then the second while the first is still inside
-        run.start()
-        assert run.inside.wait(WAIT)
+    try:
+        for run in runs:  # the first enters, then the second while the first is still inside
+            run.start()
+            assert run.inside.wait(WAIT)
+            assert gc.isenabled()
+        leaving, staying = runs[first_out], runs[1 - first_out]
+
+        leaving.leave.set()
+        assert leaving.left.wait(WAIT)
         assert gc.isenabled()
-    leaving, staying = runs[first_out], runs[1 - first_out]
+        assert frozen(staying.built[0])  # still inside: what it built stays out of the scans
+        assert frozen(leaving.built[0])  # one freeze holds both; it ends with the last run
 
-    leaving.leave.set()
-    assert leaving.left.wait(WAIT)
-    assert gc.isenabled()
-    assert frozen(staying.built[0])  # still inside: what it built stays out of the scans
-    assert frozen(leaving.built[0])  # one freeze holds both; it ends with the last run
-
-    staying.leave.set()
-    assert staying.left.wait(WAIT)
-    assert gc.isenabled()
-    assert not frozen(staying.built[0]) and not frozen(leaving.built[0])
-    assert gc.get_freeze_count() == 0
+        staying.leave.set()
+        assert staying.left.wait(WAIT)
+        assert gc.isenabled()
+        assert not frozen(staying.built[0]) and not frozen(leaving.built[0])
+        assert gc.get_freeze_count() == 0
+    finally:  # a failed check must not leave a run inside for the tests after it
+        for run in runs:
+            run.leave.set()
 
 
 def test_another_requests_cyclic_garbage_is_collected_while_a_run_is_inside() -> None:
@@ -82,15 +86,16 @@ def test_another_requests_cyclic_garbage_is_collected_while_a_run_is_inside() ->
     class Node:
         other: Node
 
-    node = Node()
-    node.other = node  # a cycle: only the collector frees it
-    gone = weakref.ref(node)
-    del node
-    churn: list[list[int]] = [[] for _ in range(100_000)]  # enough to set the collector off
-    assert gone() is None, "the collector did not run while a grant run was inside"
-    del churn
-
-    run.leave.set()
+    try:
+        node = Node()
+        node.other = node  # a cycle: only the collector frees it
+        gone = weakref.ref(node)
+        del node
+        churn: list[list[int]] = [[] for _ in range(100_000)]  # enough to set the collector off
+        assert gone() is None, "the collector did not run while a grant run was inside"
+        del churn
+    finally:
+        run.leave.set()
     assert run.left.wait(WAIT)
 
 
