@@ -103,6 +103,11 @@ def load_config(
             f"ALMEREPAS_LOCAL_STAFF_LOGIN must be on or off, not {local_staff_login!r}"
         )
     staff_issuer = env.get("ALMEREPAS_STAFF_OIDC_ISSUER") or None
+    if staff_issuer is not None and len(staff_issuer) > 255:
+        raise ConfigError(
+            "ALMEREPAS_STAFF_OIDC_ISSUER must be at most 255 characters: each account made "
+            "through it keeps it (staff_user.sso_issuer)"
+        )
     if local_staff_login == "off" and not staff_issuer:
         raise ConfigError(
             "ALMEREPAS_LOCAL_STAFF_LOGIN=off needs ALMEREPAS_STAFF_OIDC_ISSUER: without a "
@@ -217,12 +222,13 @@ def load_config(
         "SETTLEMENT_PAY_DAYS": int(env.get("ALMEREPAS_SETTLEMENT_PAY_DAYS", 14)),
         # Largest request body we accept; anything bigger is a 413 problem.
         "MAX_CONTENT_LENGTH": int(env.get("ALMEREPAS_MAX_CONTENT_LENGTH", 64 * 1024)),
-        # Evidence uploaded with an application (docs/one-desk.md): outside the web root, each
-        # file under a random id; the largest file taken.
+        # Where releases before migration d1e2f3a4b5c6 kept uploaded files: read only by
+        # `almerepas uploads import-folder`, which moves them into the database (table upload).
         "UPLOAD_FOLDER": env.get("ALMEREPAS_UPLOAD_FOLDER") or str(instance_path / "uploads"),
         # Privacy (docs/privacy.md): a household's persons are made pseudonyms this many years
         # after the last assessment, pass, grant or use of it (`almerepas privacy erase`).
         "RETENTION_YEARS": int(env.get("ALMEREPAS_RETENTION_YEARS", 7)),
+        # The largest evidence file or receipt taken (docs/one-desk.md).
         "UPLOAD_MAX_BYTES": int(env.get("ALMEREPAS_UPLOAD_MAX_BYTES", 5 * 1024 * 1024)),
         "SQLITE_BUSY_TIMEOUT_MS": int(env.get("ALMEREPAS_SQLITE_BUSY_TIMEOUT_MS", 5000)),
         "SESSION_COOKIE_HTTPONLY": True,

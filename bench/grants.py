@@ -4,7 +4,8 @@ The baselines insert exactly the rows the grant run writes (accounts, journal en
 transfers, grants) on the driver connection, in one transaction, and debit the funding account
 once: with plain executemany INSERTs, and on PostgreSQL also with COPY. The figure that matters
 is the ratio to the fastest of them (COPY on PostgreSQL, executemany on SQLite): this machine
-is shared and noisy, so absolute times from one run mean little.
+is shared and noisy, so absolute times from one run mean little. Each run also prints how long
+Python's cyclic collector ran inside the grant run (grants/collector.py says why it matters).
 
     .venv/bin/python bench/grants.py [--persons 30000] [--repeat 3] [--backend sqlite|postgresql]
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import statistics
 import sys
@@ -254,6 +256,27 @@ def timed(fn: Callable[[], int]) -> tuple[float, int]:
     return time.perf_counter() - start, count
 
 
+class CollectorClock:
+    """Seconds Python's cyclic collector ran while inside (grants/collector.py's reason)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._started = 0.0
+
+    def _tick(self, phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            self._started = time.perf_counter()
+        else:
+            self.seconds += time.perf_counter() - self._started
+
+    def __enter__(self) -> CollectorClock:
+        gc.callbacks.append(self._tick)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        gc.callbacks.remove(self._tick)
+
+
 def bench_backend(
     name: str, url_for: Callable[[], str], persons: int, repeat: int
 ) -> dict[str, Any]:
@@ -264,19 +287,21 @@ def bench_backend(
         populate(engine, persons)
         raw_s, raw_n = timed(lambda: raw_baseline(engine, persons))  # noqa: B023
         copy_s = timed(lambda: raw_copy(engine, persons))[0] if name == "postgresql" else None  # noqa: B023
-        run_s, granted = timed(lambda: run_grants(engine))  # noqa: B023
+        with CollectorClock() as collector:
+            run_s, granted = timed(lambda: run_grants(engine))  # noqa: B023
         check_ledger(engine)
         engine.dispose()
         assert granted == raw_n == persons, (granted, raw_n)
         fastest = min(raw_s, copy_s) if copy_s is not None else raw_s
         run = {"grant_run_s": run_s, "executemany_s": raw_s, "fastest_raw_s": fastest}
+        run |= {"collector_s": collector.seconds}
         run |= {"copy_s": copy_s} if copy_s is not None else {}
         run |= {"ratio": run_s / fastest, "ratio_executemany": run_s / raw_s}
         runs.append(run)
         copied = f", COPY {copy_s:.2f} s" if copy_s is not None else ""
         print(
             f"  {name}: grant run {run_s:.2f} s, executemany {raw_s:.2f} s{copied}, "
-            f"ratio to the fastest {run_s / fastest:.1f}"
+            f"ratio to the fastest {run_s / fastest:.1f}; the collector {collector.seconds:.2f} s"
         )
     return {
         "backend": name,

@@ -1,8 +1,9 @@
-"""Evidence uploads: checked by their content, stored outside the web root under a random id.
+"""Evidence uploads: checked by their content, stored in the database under a random id.
 
 A file is a PDF only when it starts with ``%PDF-`` and pypdf can open it, and an image only when
 Pillow opens and verifies it as JPEG or PNG; its name and the browser's content type are never
-trusted. The stored name is a random id; the SHA-256 is kept in the database.
+trusted. The bytes go in table ``upload`` (almerepas/uploads/store.py) under a random id, so
+every app server serves them; the row here keeps the checked type and the SHA-256.
 """
 
 from __future__ import annotations
@@ -10,8 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import io
-import secrets
-from pathlib import Path
 
 from PIL import Image
 from pypdf import PdfReader
@@ -21,6 +20,7 @@ from almerepas.applications.models import Application, Evidence
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.core.i18n import N_
+from almerepas.uploads import store
 
 #: the evidence a resident may add to one application
 MAX_FILES = 10
@@ -60,7 +60,6 @@ def add(
     application: Application,
     data: bytes,
     *,
-    folder: Path,
     max_bytes: int,
     now: dt.datetime,
     actor: Actor,
@@ -77,9 +76,7 @@ def add(
         raise Refused(
             N_("Dit bestand is geen PDF en geen foto (JPG of PNG). Kies een ander bestand.")
         )
-    file_id = secrets.token_hex(16)
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / file_id).write_bytes(data)
+    file_id = store.save(session, data, now=now)
     evidence = Evidence(
         application=application,
         file_id=file_id,
@@ -101,17 +98,17 @@ def add(
     return evidence
 
 
-def read(evidence: Evidence, folder: Path) -> bytes:
+def read(session: Session, evidence: Evidence) -> bytes:
     """The stored bytes, checked against the SHA-256 recorded at upload."""
-    data = (folder / evidence.file_id).read_bytes()
+    data = store.read(session, evidence.file_id)
     if hashlib.sha256(data).hexdigest() != evidence.sha256:
         raise ValueError(f"evidence {evidence.id} does not match its sha256")
     return data
 
 
-def remove(evidence: Evidence, folder: Path, *, now: dt.datetime) -> None:
-    """Delete the file; the row stays (with its hash) as the record that it was there."""
-    (folder / evidence.file_id).unlink(missing_ok=True)
+def remove(session: Session, evidence: Evidence, *, now: dt.datetime) -> None:
+    """Delete the file's bytes; the row stays (with its hash) as the record that it was there."""
+    store.delete(session, [evidence.file_id])
     evidence.deleted_at = now
 
 

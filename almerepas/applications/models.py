@@ -57,7 +57,7 @@ class Application(Base):
 
 
 class Evidence(Base):
-    """An uploaded document: stored outside the web root under ``file_id``, never its name."""
+    """An uploaded document: its bytes in ``upload`` under ``file_id``, never its name."""
 
     __tablename__ = "application_evidence"
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
@@ -31,7 +30,7 @@ class Pruned:
     files: int
 
 
-def prune(session: Session, *, folder: Path, now: dt.datetime, actor: Actor) -> Pruned:
+def prune(session: Session, *, now: dt.datetime, actor: Actor) -> Pruned:
     """Delete what is kept no longer; one audit row with the counts. Flushes, never commits."""
     stale = list(
         session.scalars(
@@ -44,7 +43,7 @@ def prune(session: Session, *, folder: Path, now: dt.datetime, actor: Actor) -> 
     files = 0
     for application in stale:
         for item in application.evidence:
-            evidence.remove(item, folder, now=now)
+            evidence.remove(session, item, now=now)
             files += 1
     ids = [a.id for a in stale]
     if ids:
@@ -60,7 +59,7 @@ def prune(session: Session, *, folder: Path, now: dt.datetime, actor: Actor) -> 
         )
     )
     for item in decided:
-        evidence.remove(item, folder, now=now)
+        evidence.remove(session, item, now=now)
         files += 1
     session.flush()
     audit.record(

@@ -25,6 +25,7 @@ from almerepas.cli import (
     reports,
     settle,
     staff,
+    uploads,
 )
 
 
@@ -50,6 +51,7 @@ def register_commands(app: Flask) -> None:
         settle.settle_group,
         applications.applications_group,
         privacy.privacy_group,
+        uploads.uploads_group,
     ):
         app.cli.add_command(group)
     app.cli.add_command(backup.backup)

@@ -21,6 +21,7 @@ from flask.cli import with_appcontext
 from sqlalchemy import URL, inspect, make_url
 
 from almerepas.cli.batch import console
+from almerepas.cli.exclusive import one_at_a_time
 from almerepas.core.db import make_engine
 
 #: Where Debian puts each PostgreSQL version's tools; the newest can read every older server.
@@ -98,6 +99,7 @@ def _sqlite_copy(source: Path, target: Path) -> None:
     help="Het bestand voor de back-up (PostgreSQL: pg_dump custom format).",
 )  # fmt: skip
 @with_appcontext
+@one_at_a_time("backup")
 def backup(out: Path) -> None:
     """Schrijf de hele database naar één bestand (PostgreSQL: pg_dump, SQLite: backup-API)."""
     url = owner_url()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import with_appcontext
 
+from almerepas.cli.exclusive import one_at_a_time
 from almerepas.http.outbox import deliver_now
 
 
@@ -15,6 +16,7 @@ def outbox_group() -> None:
 
 @outbox_group.command("send")
 @with_appcontext
+@one_at_a_time("outbox send")
 def outbox_send() -> None:
     """Verstuur de berichten die klaarstaan, ook de nieuwe pogingen na een fout.
 

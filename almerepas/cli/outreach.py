@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import console, run_batch
+from almerepas.cli.exclusive import one_at_a_time
 from almerepas.core import clock
 from almerepas.core.session import Step, get_keys, get_session
 from almerepas.outreach import experiment, listing, sending
@@ -49,6 +50,7 @@ def outreach_group() -> None:
     help="Het startgetal van de loting (alleen met --experiment; anders willekeurig).",
 )
 @with_appcontext
+@one_at_a_time("outreach send")
 def outreach_send(dry_run: bool, weeks: int | None, experiment: bool, seed: int | None) -> None:
     """Stuur de herinneringen die aan de beurt zijn."""
     session, keys, now = get_session(), get_keys(), clock.now()

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import run_batch
+from almerepas.cli.exclusive import one_at_a_time
 from almerepas.core import clock
 from almerepas.core.session import get_session
 from almerepas.passes import operations as passes
@@ -21,6 +22,7 @@ def passes_group() -> None:
 @passes_group.command("expire")
 @click.option("--dry-run", is_flag=True, help="Tel wat er zou verlopen; sla niets op.")
 @with_appcontext
+@one_at_a_time("passes expire")
 def passes_expire(dry_run: bool) -> None:
     """Zet elke pas waarvan de einddatum voorbij is op verlopen. Draai dit elke nacht."""
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -26,15 +24,14 @@ def privacy_group() -> None:
 @with_appcontext
 def privacy_erase(dry_run: bool) -> None:
     """Pseudonimiseer huishoudens na de bewaartermijn. Draai dit elke nacht."""
-    folder = Path(current_app.config["UPLOAD_FOLDER"])
     years = int(current_app.config["RETENTION_YEARS"])
 
     def step(session: Session) -> str:
-        if dry_run:  # files on disk cannot be rolled back: a dry run only counts
+        if dry_run:  # a dry run only counts the households that are due
             found = erasure.due(session, today=clock.today(), years=years)
             return f"{len(found)} huishoudens zouden gepseudonimiseerd worden"
         done = erasure.erase(
-            session, today=clock.today(), years=years, folder=folder, now=clock.now(),
+            session, today=clock.today(), years=years, now=clock.now(),
             actor=Actor("cli:privacy-erase"),
         )  # fmt: skip
         return (

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from almerepas.applications import renewal
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import console, run_batch
+from almerepas.cli.exclusive import one_at_a_time
 from almerepas.core import clock
 from almerepas.core.session import Step, get_keys, get_session
 from almerepas.letters.content import RENEWAL_INVITE, RENEWAL_REMINDER
@@ -30,6 +31,7 @@ def renewals_group() -> None:
 @renewals_group.command("send")
 @click.option("--dry-run", is_flag=True, help="Tel wat er verstuurd zou worden; sla niets op.")
 @with_appcontext
+@one_at_a_time("renewals send")
 def renewals_send(dry_run: bool) -> None:
     """Stuur de uitnodigingen en herinneringen die vandaag aan de beurt zijn."""
     session, keys, now = get_session(), get_keys(), clock.now()

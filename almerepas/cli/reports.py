@@ -12,6 +12,7 @@ from flask.cli import with_appcontext
 from sqlalchemy.orm import Session
 
 from almerepas.cli.batch import console, run_batch
+from almerepas.cli.exclusive import one_at_a_time
 from almerepas.core import clock
 from almerepas.core.session import Step, get_session
 from almerepas.reports import snapshot
@@ -32,6 +33,7 @@ def reports_group() -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Tel alles, maar sla niets op.")
 @with_appcontext
+@one_at_a_time("reports refresh")
 def reports_refresh(years: tuple[int, ...], dry_run: bool) -> None:
     """Tel de cijfers van een jaar opnieuw, voor snelle rapportages."""
     now = clock.now()

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit.log import Actor
 from almerepas.cli.batch import console, run_batch
+from almerepas.cli.exclusive import one_at_a_time
 from almerepas.core import clock
 from almerepas.core.errors import DomainError
 from almerepas.core.money import format_cents
@@ -83,6 +84,7 @@ def print_run(run: SettlementRun) -> None:
 )
 @click.option("--dry-run", is_flag=True, help="Laat zien wat er zou worden afgerekend.")
 @with_appcontext
+@one_at_a_time("settle prepare")
 def settle_prepare(
     period: str, partner_id: int | None, username: str, if_due: bool, dry_run: bool
 ) -> None:

@@ -11,8 +11,9 @@ from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
+from almerepas.grants import collector
 from almerepas.grants.planning import plan
-from almerepas.grants.population import Population, collector_paused, read_population
+from almerepas.grants.population import Population, read_population
 from almerepas.grants.runs import active_schemes
 from almerepas.income.norms import norm_table
 from almerepas.income.policy import load_policy
@@ -31,7 +32,7 @@ def verdicts(session: Session, days: Iterable[dt.date]) -> Verdicts:
     table = norm_table(session)
     policy = load_policy(session)
     found: Verdicts = {}
-    with collector_paused():  # see population.collector_paused
+    with collector.survivors_frozen():  # a whole city, judged per running scheme
         populations: dict[str, Population] = {}
         for day in sorted(set(days)):
             month = periods.parse(f"{day.year}-{day.month:02d}")

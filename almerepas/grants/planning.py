@@ -16,10 +16,11 @@ from fractions import Fraction
 from sqlalchemy.orm import Session
 
 from almerepas.core.money import half_up
+from almerepas.grants import collector
 from almerepas.grants.population import Income as Income
 from almerepas.grants.population import Member as Member
 from almerepas.grants.population import Norms as Norms
-from almerepas.grants.population import Population, collector_paused, read_population
+from almerepas.grants.population import Population, read_population
 from almerepas.households.models import MemberRole
 from almerepas.income import rules as eligibility
 from almerepas.income.norms import NormTable
@@ -289,7 +290,7 @@ def plan(
         return []  # offers are never granted; an inactive scheme is not running
     if _opens(scheme, span) > span.end:
         return []
-    with collector_paused():
+    with collector.survivors_frozen(whole_city=household_id is None):
         people = population or read_population(
             session, span, household_id=household_id, table=table, policy=policy
         )
@@ -300,19 +301,23 @@ def _plan(scheme: Scheme, span: PeriodSpan, people: Population) -> list[Candidat
     households, incomes, norms = people.households, people.incomes, people.norms
     candidates: list[Candidate] = []
     if scheme.beneficiary == Beneficiary.household:
-        for owner, members in households.items():
+        for judged, (owner, members) in enumerate(households.items(), 1):
             if (
                 found := judge_household(
                     scheme, span, norms, owner, members, incomes.get(owner, [])
                 )
             ) is not None:
                 candidates.append(found)
+            if judged % collector.EVERY == 0:
+                collector.settle()  # the verdicts stay alive until the run ends
         return candidates
     by_person: dict[int, list[tuple[int, Member]]] = defaultdict(list)
     for owner, members in households.items():
         for member in members:
             by_person[member.person_id].append((owner, member))
-    for stays in by_person.values():
+    for judged, stays in enumerate(by_person.values(), 1):
+        if judged % collector.EVERY == 0:
+            collector.settle()  # the verdicts stay alive until the run ends
         verdicts = []
         for owner, member in sorted(stays, key=lambda stay: stay[1].valid_from):
             known = incomes.get(owner, [])

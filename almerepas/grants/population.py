@@ -8,16 +8,14 @@ household on a day is worked out once, whatever the number of schemes judging it
 from __future__ import annotations
 
 import datetime as dt
-import gc
 from collections import defaultdict
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from almerepas.grants import collector
 from almerepas.households.models import Household, MemberRole, Membership, Person
 from almerepas.income import rules as eligibility
 from almerepas.income.errors import NoNorm
@@ -108,24 +106,6 @@ class Norms:
             self._amounts[key, day] = self.table.latest(key, day)
         amount = self._amounts[key, day]
         return None if amount is None else (amount + extra, key[0])
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """Python's cyclic garbage collector off while a run judges a city, and back as it was.
-
-    Each verdict allocates a few dozen small objects that all stay alive until the run ends;
-    the collector then scans the ever larger set of survivors again and again: at 30,000
-    persons that was a third of the run (bench/grants.py). Nothing a run makes needs it: its
-    objects are freed by their reference counts when the run is done.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _members(
@@ -225,6 +205,7 @@ def read_population(
     session.flush()  # the reads are Core statements, which do not flush by themselves
     incomes = _incomes(session, span, household_id)
     households = _members(session, span, household_id)
+    collector.settle()  # a city's residents stay alive for the whole run
     norms = Norms(
         table if table is not None else norm_table(session),
         households,

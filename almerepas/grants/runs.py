@@ -22,10 +22,10 @@ from almerepas.audit.log import Actor
 from almerepas.core import clock
 from almerepas.core.errors import NotFound
 from almerepas.core.paging import Page
+from almerepas.grants import collector
 from almerepas.grants.funding import ensure_funding
 from almerepas.grants.models import Grant
 from almerepas.grants.planning import Candidate, plan
-from almerepas.grants.population import collector_paused
 from almerepas.income.norms import NormTable, norm_table
 from almerepas.income.rules import Reason
 from almerepas.ledger import bulk
@@ -148,7 +148,8 @@ def issue_scheme(
     """Grant the scheme for the period to everyone eligible, or to one household's members
     (``household_id``: the one desk's import and an approved application grant a household at
     once, as the run would; a later run of everyone then skips them)."""
-    with collector_paused():  # see planning.collector_paused: the rows to write stay alive too
+    # the verdicts the plan froze stay frozen while their grants are written (grants/collector.py)
+    with collector.survivors_frozen(whole_city=household_id is None):
         return _issue_scheme(
             session, scheme, span, actor, progress, batch_size, norms, household_id
         )

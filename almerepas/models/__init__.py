@@ -74,6 +74,7 @@ from almerepas.settlements.models import (
     SettlementWindow,
 )
 from almerepas.staff.models import ApiToken, Role, StaffUser
+from almerepas.uploads.models import Upload
 
 __all__ = [
     "Account",
@@ -153,6 +154,7 @@ __all__ = [
     "StaffUser",
     "TariffKind",
     "Transfer",
+    "Upload",
     "UsedCode",
     "contract_location",
 ]

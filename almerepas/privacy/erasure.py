@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import delete, func, or_, select
@@ -37,6 +36,7 @@ from almerepas.passes.models import Pass
 from almerepas.privacy.export import audit_events_about
 from almerepas.redemptions.models import Redemption
 from almerepas.reimbursements.models import Reimbursement
+from almerepas.uploads import store as uploads
 
 #: what a pseudonymised person and address are called instead
 ERASED = "verwijderd"
@@ -107,7 +107,6 @@ def erase(
     *,
     today: dt.date,
     years: int,
-    folder: Path,
     now: dt.datetime,
     actor: Actor,
 ) -> Erased:
@@ -117,7 +116,7 @@ def erase(
     ids = {h.id for h in households}
     result = Erased()
     for household in households:
-        done = _erase_household(session, household, ids, folder=folder, now=now)
+        done = _erase_household(session, household, ids, now=now)
         audit.record(
             session,
             actor=actor,
@@ -151,7 +150,6 @@ def _erase_household(
     household: Household,
     erasing: set[int],
     *,
-    folder: Path,
     now: dt.datetime,
 ) -> Erased:
     household.street = ERASED
@@ -178,13 +176,13 @@ def _erase_household(
         application.decision_note = None
         for item in application.evidence:
             if item.deleted_at is None:
-                evidence_files.remove(item, folder, now=now)
+                evidence_files.remove(session, item, now=now)
                 files += 1
     declarations = list(
         session.scalars(select(Reimbursement).where(Reimbursement.holder_id.in_(person_ids)))
     )
     for declaration in declarations:
-        (folder / "declaraties" / declaration.file_id).unlink(missing_ok=True)
+        uploads.delete(session, [declaration.file_id])
         declaration.paid_to = ERASED
         declaration.iban = ERASED
         declaration.account_name = ERASED

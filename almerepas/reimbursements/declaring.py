@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +33,7 @@ from almerepas.reimbursements.errors import DeclarationInvalid, ReceiptUsedBefor
 from almerepas.reimbursements.models import Reimbursement, ReimbursementStatus
 from almerepas.schemes import periods
 from almerepas.schemes.models import Scheme, SchemeKind
+from almerepas.uploads import store
 
 PAID_TO_LENGTH = 200
 ACCOUNT_NAME_LENGTH = 70
@@ -162,7 +161,6 @@ def declare(
     receipt: Receipt,
     *,
     holder: Person,
-    folder: Path,
     max_bytes: int,
     now: dt.datetime,
     actor: Actor,
@@ -184,10 +182,7 @@ def declare(
     sha256 = hashlib.sha256(receipt.data).hexdigest()
     if _used_before(session, grant, receipt, sha256):
         raise ReceiptUsedBefore()
-    file_id = secrets.token_hex(16)
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / file_id
-    path.write_bytes(receipt.data)
+    file_id = store.new_id()
     declaration = Reimbursement(
         grant_id=grant.id,
         holder_id=holder.id,
@@ -206,11 +201,12 @@ def declare(
     )
     try:
         with session.begin_nested():
+            store.save(session, receipt.data, now=now, file_id=file_id)
             session.add(declaration)
             session.flush()
     except IntegrityError:
-        # The same receipt sent twice at once: the unique indexes let one in.
-        path.unlink(missing_ok=True)
+        # The same receipt sent twice at once: the unique indexes let one in; the savepoint's
+        # rollback took the bytes back out too.
         raise ReceiptUsedBefore() from None
     audit.record(
         session,
@@ -236,9 +232,9 @@ def of_people(session: Session, people: Sequence[Person]) -> list[Reimbursement]
     )
 
 
-def read_receipt(declaration: Reimbursement, folder: Path) -> bytes:
+def read_receipt(session: Session, declaration: Reimbursement) -> bytes:
     """The stored receipt, checked against the SHA-256 recorded when it was handed in."""
-    data = (folder / declaration.file_id).read_bytes()
+    data = store.read(session, declaration.file_id)
     if hashlib.sha256(data).hexdigest() != declaration.sha256:
         raise ValueError(f"receipt of declaration {declaration.id} does not match its sha256")
     return data

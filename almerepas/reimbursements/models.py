@@ -70,7 +70,7 @@ class Reimbursement(Base):
     #: the account the money goes to, compact, checked by schwifty; and its holder's name
     iban: Mapped[str] = mapped_column(String(34))
     account_name: Mapped[str] = mapped_column(String(70))
-    #: the receipt: stored outside the web root under a random id, checked by its content
+    #: the receipt: its bytes in ``upload`` under a random id, checked by its content
     file_id: Mapped[str] = mapped_column(String(32))
     content_type: Mapped[str] = mapped_column(String(40))
     size: Mapped[int]

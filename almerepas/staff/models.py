@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from almerepas.core import clock
@@ -22,6 +22,8 @@ class Role(enum.StrEnum):
 
 class StaffUser(Base):
     __tablename__ = "staff_user"
+    #: ``sub`` is unique only within its issuer (OpenID Connect Core 1.0, 2): the pair is the person
+    __table_args__ = (UniqueConstraint("sso_issuer", "sso_subject"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     username: Mapped[str] = mapped_column(String(80), unique=True)
@@ -41,7 +43,10 @@ class StaffUser(Base):
     last_login_at: Mapped[dt.datetime | None]
     #: the gemeente's identity provider's ``sub`` for an account made at single sign-on; such
     #: an account has no usable password and logs in only through the provider (docs/login.md)
-    sso_subject: Mapped[str | None] = mapped_column(String(255), unique=True)
+    sso_subject: Mapped[str | None] = mapped_column(String(255))
+    #: the provider's ``iss`` that ``sso_subject`` belongs to; NULL for local accounts and for
+    #: accounts made before migration e2f3a4b5c6d7, until their next login binds it (docs/login.md)
+    sso_issuer: Mapped[str | None] = mapped_column(String(255))
 
 
 class ApiToken(Base):

@@ -1,11 +1,14 @@
 """Staff logging in through the gemeente's identity provider (OpenID Connect; docs/login.md).
 
-The ID token has been checked already (almerepas.core.oidc); here its claims become a staff
-account. An account is found by the provider's subject (``sub``), never by a username, so a
-provider account cannot take over a local (break-glass) account of the same name. The first
-login makes the account; every login sets its role from the role claim through the configured
-role map; an account an administrator turned off stays off. Every login and every refusal is in
-the audit log.
+The ID token has been checked already (almerepas.core.oidc: its ``iss`` is the configured
+issuer); here its claims become a staff account. An account is found by the provider's issuer
+and subject together (``iss``, ``sub``): a ``sub`` is unique only within its issuer, so the same
+``sub`` from another provider is another person. Never by a username, so a provider account
+cannot take over a local (break-glass) account of the same name. An account made before the
+issuer was stored (``sso_issuer`` NULL) is bound to the issuer of its next successful login,
+once. The first login makes the account; every login sets its role from the role claim through
+the configured role map; an account an administrator turned off stays off. Every login, binding
+and refusal is in the audit log.
 """
 
 from __future__ import annotations
@@ -14,12 +17,13 @@ import hashlib
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
 from almerepas.core import clock
+from almerepas.core.oidc import SsoClaimsMissing
 from almerepas.staff.accounts import USERNAME, normalise_username
 from almerepas.staff.errors import SsoAccountDisabled, SsoNoRole, SsoSeveralRoles
 from almerepas.staff.models import Role, StaffUser
@@ -52,16 +56,44 @@ def role_from_claims(claims: Mapping[str, Any], claim: str, role_map: Mapping[st
     return roles.pop()
 
 
-def _new_username(session: Session, claims: Mapping[str, Any], subject: str) -> str:
+def _new_username(session: Session, claims: Mapping[str, Any], issuer: str, subject: str) -> str:
     """The provider's preferred_username when it is a valid, free username; else one from the
-    subject. Never an existing account's: that is someone else's."""
+    issuer and subject (the same subject at two issuers is two people). Never an existing
+    account's: that is someone else's."""
     wanted = claims.get("preferred_username")
     if isinstance(wanted, str):
         name = normalise_username(wanted)
         taken = session.scalar(select(StaffUser.id).where(StaffUser.username == name))
         if USERNAME.fullmatch(name) and taken is None:
             return name
-    return "sso." + hashlib.sha256(subject.encode()).hexdigest()[:16]
+    return "sso." + hashlib.sha256(f"{issuer}\0{subject}".encode()).hexdigest()[:16]
+
+
+def _identity(claims: Mapping[str, Any]) -> tuple[str, str]:
+    """(iss, sub): together, never apart, they name the person (OpenID Connect Core 1.0, 2)."""
+    issuer, subject = claims.get("iss"), claims.get("sub")
+    if not isinstance(issuer, str) or not issuer or not isinstance(subject, str) or not subject:
+        raise SsoClaimsMissing()
+    return issuer, subject
+
+
+def _find_account(session: Session, issuer: str, subject: str) -> StaffUser | None:
+    """The account of (issuer, subject), locked; else the one of ``subject`` made before issuers
+    were stored (issuer NULL), which only the provider configured then can have made.
+
+    One query, the exact pair first: a second login racing the one that binds the old account
+    still finds it on PostgreSQL (the locked row is re-checked against the whole condition).
+    """
+    return session.scalars(
+        select(StaffUser)
+        .where(
+            StaffUser.sso_subject == subject,
+            or_(StaffUser.sso_issuer == issuer, StaffUser.sso_issuer.is_(None)),
+        )
+        .order_by(StaffUser.sso_issuer.is_(None))
+        .limit(1)
+        .with_for_update()
+    ).first()
 
 
 def sso_login(
@@ -72,20 +104,21 @@ def sso_login(
     role_map: Mapping[str, Role],
     origin: Actor,
 ) -> StaffUser:
-    """The staff member of a checked ID token: found by ``sub`` or made, role from the claim.
+    """The staff member of a checked ID token: found by (``iss``, ``sub``) or made, role from
+    the claim; an account from before issuers were stored is bound to ``iss`` here, once.
 
-    Refusals (SsoNoRole, SsoSeveralRoles, SsoAccountDisabled) are written to the audit log here
-    before they are raised; the caller commits that with the refusal page.
+    Refusals (SsoClaimsMissing, SsoNoRole, SsoSeveralRoles, SsoAccountDisabled) are written to
+    the audit log here before they are raised; the caller commits that with the refusal page.
+    A refused login binds nothing.
     """
-    subject = str(claims["sub"])
-    user = session.scalars(
-        select(StaffUser).where(StaffUser.sso_subject == subject).with_for_update()
-    ).one_or_none()
+    user: StaffUser | None = None
     try:
+        issuer, subject = _identity(claims)
+        user = _find_account(session, issuer, subject)
         role = role_from_claims(claims, role_claim, role_map)
         if user is not None and not user.active:
             raise SsoAccountDisabled()
-    except (SsoNoRole, SsoSeveralRoles, SsoAccountDisabled) as exc:
+    except (SsoClaimsMissing, SsoNoRole, SsoSeveralRoles, SsoAccountDisabled) as exc:
         record_refusal(session, exc.code, origin=origin, user=user)
         raise
     moment = clock.now()
@@ -93,7 +126,7 @@ def sso_login(
     display_name = name.strip()[:200] if isinstance(name, str) and name.strip() else subject[:200]
     if user is None:
         user = StaffUser(
-            username=_new_username(session, claims, subject),
+            username=_new_username(session, claims, issuer, subject),
             display_name=display_name,
             email=None,
             role=role,
@@ -105,6 +138,7 @@ def sso_login(
             active=True,
             created_at=moment,
             sso_subject=subject,
+            sso_issuer=issuer,
         )
         session.add(user)
         session.flush()
@@ -119,17 +153,11 @@ def sso_login(
             ),
             actor=origin,
         )
-    elif user.role != role:
-        before = user.role
-        user.role = role
-        audit.record(
-            session,
-            action="staff.role_change",
-            entity_type="staff_user",
-            entity_id=str(user.id),
-            changes={"role": [before.value, role.value]},
-            actor=origin,
-        )
+    else:
+        if user.sso_issuer is None:
+            _bind_issuer(session, user, issuer, origin=origin)
+        if user.role != role:
+            _change_role(session, user, role, origin=origin)
     user.last_login_at = moment
     session.flush()
     audit.record(
@@ -141,6 +169,33 @@ def sso_login(
         actor=origin.as_staff(user.username, user.role.value),
     )
     return user
+
+
+def _bind_issuer(session: Session, user: StaffUser, issuer: str, *, origin: Actor) -> None:
+    """``staff.sso_bound``: from now on only ``issuer``'s tokens with this subject log in here."""
+    user.sso_issuer = issuer
+    audit.record(
+        session,
+        action="staff.sso_bound",
+        entity_type="staff_user",
+        entity_id=str(user.id),
+        changes={"sso_issuer": [None, issuer]},
+        actor=origin,
+    )
+
+
+def _change_role(session: Session, user: StaffUser, role: Role, *, origin: Actor) -> None:
+    """``staff.role_change``: the group claim maps to another role than the account had."""
+    before = user.role
+    user.role = role
+    audit.record(
+        session,
+        action="staff.role_change",
+        entity_type="staff_user",
+        entity_id=str(user.id),
+        changes={"role": [before.value, role.value]},
+        actor=origin,
+    )
 
 
 def record_refusal(

@@ -8,14 +8,12 @@ the decision. Approval is one transaction: this request's commit (applications/d
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -157,7 +155,7 @@ def evidence_file(application_id: int, evidence_id: int) -> Response:
     item = next((e for e in application.evidence if e.id == evidence_id), None)
     if item is None or item.deleted_at is not None:
         abort(404)
-    data = evidence.read(item, Path(current_app.config["UPLOAD_FOLDER"]))
+    data = evidence.read(get_session(), item)
     _viewed(application)
     response = Response(data, mimetype=item.content_type)
     response.headers["Content-Disposition"] = (

@@ -8,13 +8,10 @@ comes back on the same screen and changes nothing.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -120,8 +117,7 @@ def show(reimbursement_id: int) -> str:
 def receipt(reimbursement_id: int) -> Response:
     """The receipt, as an attachment with its checked type; never shown inline."""
     declaration = _get(reimbursement_id)
-    folder = Path(current_app.config["UPLOAD_FOLDER"]) / "declaraties"
-    data = declaring.read_receipt(declaration, folder)
+    data = declaring.read_receipt(get_session(), declaration)
     _viewed(declaration)
     response = Response(data, mimetype=declaration.content_type)
     name = f"bonnetje-{declaration.id}.{EXTENSIONS[declaration.content_type]}"

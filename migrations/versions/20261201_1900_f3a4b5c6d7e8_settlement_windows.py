@@ -14,7 +14,7 @@ schema before this revision finds what is unsettled by looking for a line per so
 pay everything in a window again. Cancel those runs (if nothing was paid) or restore a backup.
 
 Revision ID: f3a4b5c6d7e8
-Revises: f0a1b2c3d4e5
+Revises: e2f3a4b5c6d7
 Create Date: 2026-12-01 19:00:00+00:00
 """
 
@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "f3a4b5c6d7e8"
-down_revision = "f0a1b2c3d4e5"
+down_revision = "e2f3a4b5c6d7"
 branch_labels = None
 depends_on = None
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -27,6 +26,7 @@ from almerepas.passes.operations import active_pass
 from tests.applications.support import answers, fake_pdf, pdf_bytes, png_bytes
 from tests.factories import KEYS, TEST_ACTOR
 from tests.fixtures import FrozenClock
+from tests.uploads.support import stored
 
 TODAY = dt.date(2026, 3, 2)
 MB = 1024 * 1024
@@ -39,10 +39,10 @@ def _draft(session: Session, **changes: dict[str, str]) -> Application:
     return application
 
 
-def _submitted(session: Session, folder: Path) -> Application:
+def _submitted(session: Session) -> Application:
     application = _draft(session)
     evidence.add(
-        session, application, pdf_bytes(), folder=folder, max_bytes=5 * MB,
+        session, application, pdf_bytes(), max_bytes=5 * MB,
         now=clock.now(), actor=TEST_ACTOR,
     )  # fmt: skip
     done = submitting.submit(
@@ -90,34 +90,34 @@ def test_an_address_outside_almere_is_refused(reference: Session) -> None:
 
 
 def test_evidence_is_checked_by_its_content_and_stored_under_a_random_id(
-    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+    reference: Session, frozen_clock: FrozenClock
 ) -> None:
     application = _draft(reference)
     for data, kind in ((pdf_bytes(), "application/pdf"), (png_bytes(), "image/png")):
         item = evidence.add(
-            reference, application, data, folder=tmp_path, max_bytes=5 * MB,
+            reference, application, data, max_bytes=5 * MB,
             now=clock.now(), actor=TEST_ACTOR,
         )  # fmt: skip
         assert item.content_type == kind
         assert item.sha256 == hashlib.sha256(data).hexdigest()
-        assert (tmp_path / item.file_id).read_bytes() == data
-        assert evidence.read(item, tmp_path) == data
+        assert stored(reference)[item.file_id] == data and len(item.file_id) == 32
+        assert evidence.read(reference, item) == data
     for refused in (fake_pdf(), b"gewoon tekst", b""):
         with pytest.raises(evidence.Refused):
             evidence.add(
-                reference, application, refused, folder=tmp_path, max_bytes=5 * MB,
+                reference, application, refused, max_bytes=5 * MB,
                 now=clock.now(), actor=TEST_ACTOR,
             )  # fmt: skip
     with pytest.raises(evidence.Refused, match="te groot"):
         evidence.add(
-            reference, application, png_bytes((400, 400)), folder=tmp_path, max_bytes=1000,
+            reference, application, png_bytes((400, 400)), max_bytes=1000,
             now=clock.now(), actor=TEST_ACTOR,
         )  # fmt: skip
-    assert len(list(tmp_path.iterdir())) == 2
+    assert len(stored(reference)) == 2  # nothing kept of what was refused
 
 
 def test_a_submission_counts_once_and_needs_evidence(
-    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+    reference: Session, frozen_clock: FrozenClock
 ) -> None:
     bare = _draft(reference)
     done = submitting.submit(
@@ -125,7 +125,7 @@ def test_a_submission_counts_once_and_needs_evidence(
     )
     assert dict(done.errors).keys() == {"evidence"} and bare.status == ApplicationStatus.draft
 
-    application = _submitted(reference, tmp_path)
+    application = _submitted(reference)
     again = submitting.submit(
         reference, application, token="t1", today=TODAY, now=clock.now(), actor=TEST_ACTOR
     )
@@ -135,10 +135,10 @@ def test_a_submission_counts_once_and_needs_evidence(
 
 
 def test_approval_registers_assesses_issues_passes_and_grants_the_proposal(
-    keyed: Session, tmp_path: Path, frozen_clock: FrozenClock
+    keyed: Session, frozen_clock: FrozenClock
 ) -> None:
     db = keyed
-    application = _submitted(db, tmp_path)
+    application = _submitted(db)
     found = drafting.read(db, application.answers, TODAY)
     proposal = submitting.proposal(db, found, TODAY)
     assert proposal is not None
@@ -183,9 +183,9 @@ def test_approval_registers_assesses_issues_passes_and_grants_the_proposal(
 
 
 def test_more_information_goes_back_to_the_resident_who_submits_again(
-    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+    reference: Session, frozen_clock: FrozenClock
 ) -> None:
-    application = _submitted(reference, tmp_path)
+    application = _submitted(reference)
     deciding.ask_for_information(
         reference, application, "Stuur ook de loonstrook van februari.",
         actor=TEST_ACTOR, keys=KEYS, now=clock.now(), today=TODAY,
@@ -204,10 +204,8 @@ def test_more_information_goes_back_to_the_resident_who_submits_again(
     assert application.status.value == "submitted"
 
 
-def test_a_rejection_keeps_its_reason(
-    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
-) -> None:
-    application = _submitted(reference, tmp_path)
+def test_a_rejection_keeps_its_reason(reference: Session, frozen_clock: FrozenClock) -> None:
+    application = _submitted(reference)
     deciding.reject(
         reference, application, "income_above", "Uw loon is € 2.900.",
         actor=TEST_ACTOR, keys=KEYS, now=clock.now(), today=TODAY,
@@ -225,14 +223,14 @@ def test_a_rejection_keeps_its_reason(
 
 
 def test_old_drafts_and_the_evidence_of_old_decisions_are_pruned(
-    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+    reference: Session, frozen_clock: FrozenClock
 ) -> None:
     draft = _draft(reference)
     evidence.add(
-        reference, draft, png_bytes(), folder=tmp_path, max_bytes=5 * MB,
+        reference, draft, png_bytes(), max_bytes=5 * MB,
         now=clock.now(), actor=TEST_ACTOR,
     )  # fmt: skip
-    decided = _submitted(reference, tmp_path)
+    decided = _submitted(reference)
     deciding.reject(reference, decided, "other", "Verhuisd.", actor=TEST_ACTOR, keys=KEYS,
                     now=clock.now(), today=TODAY)  # fmt: skip
     kept = drafting.start(reference, now=clock.now(), actor=TEST_ACTOR)[0]
@@ -240,23 +238,23 @@ def test_old_drafts_and_the_evidence_of_old_decisions_are_pruned(
     frozen_clock.advance(days=retention.DRAFT_DAYS - 1)
     drafting.save_step(kept, "members", {}, now=clock.now(), actor=TEST_ACTOR)
     frozen_clock.advance(days=2)
-    first = retention.prune(reference, folder=tmp_path, now=clock.now(), actor=TEST_ACTOR)
+    first = retention.prune(reference, now=clock.now(), actor=TEST_ACTOR)
     assert (first.drafts, first.files) == (1, 1)
     assert reference.get(Application, kept.id) is not None
-    assert len(list(tmp_path.iterdir())) == 1  # the rejected one's evidence, still in its term
+    # the rejected one's evidence, still in its term
+    assert list(stored(reference)) == [row.file_id for row in decided.evidence]
 
     frozen_clock.advance(days=retention.EVIDENCE_DAYS)
-    second = retention.prune(reference, folder=tmp_path, now=clock.now(), actor=TEST_ACTOR)
+    second = retention.prune(reference, now=clock.now(), actor=TEST_ACTOR)
     assert (second.drafts, second.files) == (1, 1)  # the kept draft is old by now too
-    assert list(tmp_path.iterdir()) == []
+    assert stored(reference) == {}  # the bytes are gone from the database, not just marked
     row = reference.scalars(select(Evidence).where(Evidence.application_id == decided.id)).one()
     assert row.deleted_at is not None and row.sha256  # the record that it was seen stays
 
 
 def test_the_prune_command_runs_and_reports(
-    app: Flask, runner: FlaskCliRunner, db: Session, tmp_path: Path
+    app: Flask, runner: FlaskCliRunner, db: Session
 ) -> None:
-    app.config["UPLOAD_FOLDER"] = str(tmp_path)
     result = runner.invoke(args=["applications", "prune"])
     assert result.exit_code == 0, result.output
     assert "0 concepten en 0 bestanden verwijderd" in result.output
@@ -264,7 +262,7 @@ def test_the_prune_command_runs_and_reports(
 
 
 def test_approval_updates_the_household_the_applicant_already_lives_in(
-    keyed: Session, tmp_path: Path, frozen_clock: FrozenClock
+    keyed: Session, frozen_clock: FrozenClock
 ) -> None:
     db = keyed
     known = casework.register_household(
@@ -277,7 +275,7 @@ def test_approval_updates_the_household_the_applicant_already_lives_in(
             valid_from=dt.date(2020, 1, 1), today=TODAY, keys=KEYS, actor=TEST_ACTOR,
         )  # fmt: skip
     db.refresh(known)
-    application = _submitted(db, tmp_path)
+    application = _submitted(db)
     household = deciding.approve(
         db, application, actor=TEST_ACTOR, keys=KEYS, today=TODAY, now=clock.now()
     )

@@ -25,6 +25,11 @@ APP_RIGHTS = {
     ("audit_value", "UPDATE"): False,  # an erased value is deleted, never rewritten
     ("audit_value", "DELETE"): True,
     ("audit_value", "TRUNCATE"): False,
+    ("upload", "SELECT"): True,
+    ("upload", "INSERT"): True,
+    ("upload", "UPDATE"): False,  # a file's bytes are added and deleted, never rewritten
+    ("upload", "DELETE"): True,
+    ("upload", "TRUNCATE"): False,
     ("household", "SELECT"): True,
     ("household", "INSERT"): True,
     ("household", "UPDATE"): True,

@@ -107,3 +107,12 @@ def test_a_read_replica_must_be_postgresql(tmp_path: Path) -> None:
     assert load_config(tmp_path, environ={})["REPLICA_MAX_LAG"] == 60
     with pytest.raises(ConfigError, match="ALMEREPAS_REPLICA_DATABASE_URL"):
         load_config(tmp_path, environ={"ALMEREPAS_REPLICA_DATABASE_URL": "sqlite:///copy.db"})
+
+
+def test_the_staff_issuer_fits_the_column_every_sso_account_keeps_it_in(tmp_path: Path) -> None:
+    """staff_user.sso_issuer is 255 characters: a longer issuer would fail at the first login."""
+    fits = "https://login.example/" + "t" * 233
+    environ = {"ALMEREPAS_STAFF_OIDC_ISSUER": fits}
+    assert load_config(tmp_path, environ=environ)["STAFF_OIDC_ISSUER"] == fits
+    with pytest.raises(ConfigError, match="at most 255"):
+        load_config(tmp_path, environ={"ALMEREPAS_STAFF_OIDC_ISSUER": fits + "t"})

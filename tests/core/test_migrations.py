@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from flask import Flask
@@ -10,7 +13,7 @@ from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.orm import Session
 
 from almerepas.core import migrate
-from almerepas.core.db import Base, make_engine
+from almerepas.core.db import Base, UTCDateTime, make_engine
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
 from almerepas.settlements import runs, windows
 from almerepas.settlements.errors import NothingToSettle
@@ -111,5 +114,76 @@ def test_settlement_windows_fold_the_lines_of_earlier_runs(backend: Backend, app
                 runs.prepare(session, period="2026-06", actor=PREPARER, now=JULY)
         with pytest.raises(RuntimeError, match="would settle them again"):
             migrate.downgrade(engine, "-1")
+
+
+def _staff_table(*more: sa.ColumnClause[object]) -> sa.TableClause:
+    """staff_user with only the columns the migration test writes (later revisions add more)."""
+    return sa.table(
+        "staff_user",
+        sa.column("username", sa.String),
+        sa.column("display_name", sa.String),
+        sa.column("role", sa.String),
+        sa.column("password_hash", sa.String),
+        sa.column("totp_secret_encrypted", sa.LargeBinary),
+        sa.column("failed_logins", sa.Integer),
+        sa.column("active", sa.Boolean),
+        sa.column("created_at", UTCDateTime()),
+        sa.column("sso_subject", sa.String),
+        *more,
+    )
+
+
+_STAFF = _staff_table()
+
+
+def _staff(username: str, subject: str | None, **more: object) -> dict[str, object]:
+    return {
+        "username": username,
+        "display_name": username,
+        "role": "caseworker",
+        "password_hash": "!sso",
+        "totp_secret_encrypted": b"",
+        "failed_logins": 0,
+        "active": True,
+        "created_at": dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+        "sso_subject": subject,
+    } | more
+
+
+def test_staff_sso_issuer_keeps_accounts_and_steps_down_only_while_subjects_stay_apart(
+    backend: Backend,
+) -> None:
+    """e2f3a4b5c6d7: accounts of single sign-on keep their subject with no issuer (their next
+    login binds it); stepping down refuses, changing nothing, while one subject has accounts at
+    two issuers, which sso_subject alone cannot tell apart."""
+    engine = make_engine(backend.empty_database())
+    with_issuer = _staff_table(sa.column("sso_issuer", sa.String))
+    try:
+        migrate.upgrade(engine, "e2f3a4b5c6d7-1")
+        with engine.begin() as conn:
+            conn.execute(_STAFF.insert(), [_staff("jan", "jan"), _staff("beheerder", None)])
+        migrate.upgrade(engine, "e2f3a4b5c6d7")
+        listed = sa.select(
+            with_issuer.c.username, with_issuer.c.sso_issuer, with_issuer.c.sso_subject
+        )
+        with engine.begin() as conn:
+            rows = conn.execute(listed.order_by(with_issuer.c.username)).all()
+            assert [tuple(row) for row in rows] == [("beheerder", None, None), ("jan", None, "jan")]
+            other = _staff("jan.nieuw", "jan") | {"sso_issuer": "https://login.nieuw.example"}
+            conn.execute(with_issuer.insert(), [other])
+
+        with pytest.raises(RuntimeError, match="more than one issuer"):
+            migrate.downgrade(engine, "e2f3a4b5c6d7-1")
+        with engine.connect() as conn:
+            assert migrate.current_revisions(conn) == {"e2f3a4b5c6d7"}
+            assert "sso_issuer" in {c["name"] for c in inspect(conn).get_columns("staff_user")}
+
+        with engine.begin() as conn:
+            conn.execute(_STAFF.delete().where(_STAFF.c.username == "jan.nieuw"))
+        migrate.downgrade(engine, "e2f3a4b5c6d7-1")
+        with engine.connect() as conn:
+            assert "sso_issuer" not in {c["name"] for c in inspect(conn).get_columns("staff_user")}
+            subjects = conn.execute(sa.select(_STAFF.c.username, _STAFF.c.sso_subject)).all()
+            assert sorted(tuple(row) for row in subjects) == [("beheerder", None), ("jan", "jan")]
     finally:
         engine.dispose()

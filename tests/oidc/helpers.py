@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
+from joserfc import jwt
+from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from almerepas.models import AuditEvent
-from tests.oidc.conftest import PUBLIC_URL, OidcProvider
+from tests.oidc.conftest import BSN, PUBLIC_URL, STAFF_CLIENT, FakeProvider, OidcProvider
 from tests.web.conftest import BROWSER_ACCEPT
 
 
@@ -55,3 +59,27 @@ def audit_rows(db: Session, prefix: str) -> list[tuple[str, str, dict[str, objec
         .order_by(AuditEvent.id)
     )
     return [(action, actor, changes) for action, actor, changes in rows]
+
+
+def signed(key: RSAKey, claims: dict[str, Any], kid: str | None = None) -> str:
+    """An ID token the fake provider hands out: ``claims`` signed with ``key`` (RS256)."""
+    header = {"alg": "RS256", "kid": kid or str(key.kid)}
+    return jwt.encode(header, claims, key)
+
+
+def claims_for(
+    fake: FakeProvider, nonce: str, now: dt.datetime, client_id: str = STAFF_CLIENT[0]
+) -> dict[str, Any]:
+    """A good ID token's claims from ``fake`` for "jan", a caseworker (and a resident's BSN)."""
+    moment = int(now.timestamp())
+    return {
+        "iss": fake.issuer,
+        "aud": client_id,
+        "sub": "jan",
+        "nonce": nonce,
+        "iat": moment,
+        "exp": moment + 300,
+        "name": "Jan Jansen",
+        "roles": ["GG-Almerepas-Consulent"],
+        "bsn": BSN,
+    }

@@ -11,11 +11,9 @@ clock's, so the expiry check does not depend on today's date.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 import pytest
-from joserfc import jwt
 from joserfc.jwk import RSAKey
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -26,31 +24,8 @@ from tests.factories import KEYS
 from tests.fixtures import FrozenClock
 from tests.holders.helpers import family, member
 from tests.oidc.conftest import BSN, RESIDENT_CLIENT, STAFF_CLIENT, FakeProvider, MakeSsoApp
-from tests.oidc.helpers import audit_rows, browser, go_to_provider, query
+from tests.oidc.helpers import audit_rows, browser, claims_for, go_to_provider, query, signed
 from tests.web.conftest import page
-
-
-def signed(key: RSAKey, claims: dict[str, Any], kid: str | None = None) -> str:
-    header = {"alg": "RS256", "kid": kid or str(key.kid)}
-    return jwt.encode(header, claims, key)
-
-
-def claims_for(
-    fake: FakeProvider, nonce: str, now: dt.datetime, client_id: str = STAFF_CLIENT[0]
-) -> dict[str, Any]:
-    moment = int(now.timestamp())
-    return {
-        "iss": fake.issuer,
-        "aud": client_id,
-        "sub": "jan",
-        "nonce": nonce,
-        "iat": moment,
-        "exp": moment + 300,
-        "name": "Jan Jansen",
-        "roles": ["GG-Almerepas-Consulent"],
-        "bsn": BSN,
-    }
-
 
 STRANGER = RSAKey.generate_key(2048, parameters={"kid": "stranger"})
 #: An acr value the gemeente's provider gives a login with a second factor.
@@ -98,7 +73,8 @@ def test_a_bad_id_token_is_refused_with_its_code_and_audited(
     assert "code_verifier=" in fake_provider.token_requests[-1]  # PKCE
     if code is None:
         assert answer.status_code == 303 and answer.headers["Location"] == "/medewerkers"
-        assert db.scalar(select(StaffUser.sso_subject)) == "jan"
+        account = db.execute(select(StaffUser.sso_issuer, StaffUser.sso_subject)).one()
+        assert tuple(account) == (fake_provider.issuer, "jan")
         return
     assert answer.status_code == 401
     html = page(answer)

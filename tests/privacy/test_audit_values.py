@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 from typing import Any
 
 from flask import Flask
@@ -84,11 +83,11 @@ def all_text(session: Session) -> str:
     return "\n".join(found)
 
 
-def erase_all(session: Session, folder: Path) -> erasure.Erased:
+def erase_all(session: Session) -> erasure.Erased:
     """The nightly run in 2036, long after these households were last touched."""
     moment = dt.datetime(2036, 1, 5, 3, 0, tzinfo=dt.UTC)
     return erasure.erase(
-        session, today=moment.date(), years=7, folder=folder, now=moment,
+        session, today=moment.date(), years=7, now=moment,
         actor=Actor("cli:privacy-erase"),
     )  # fmt: skip
 
@@ -128,7 +127,7 @@ def audit_values_of(session: Session, events: list[AuditEvent]) -> list[Any]:
 
 
 def test_erasure_removes_the_values_and_keeps_every_event(
-    reference: Session, frozen_clock: FrozenClock, tmp_path: Path
+    reference: Session, frozen_clock: FrozenClock
 ) -> None:
     gone = family(reference, name="Zwanenburg", street="Lindelaan", email="noor@example.nl")
     frozen_clock.set(dt.datetime(2035, 6, 1, 9, 0, tzinfo=dt.UTC))  # still within retention
@@ -139,7 +138,7 @@ def test_erasure_removes_the_values_and_keeps_every_event(
     before, kept_before = facts(events_of(reference, gone)), facts(events_of(reference, kept))
     assert "Zwanenburg" in str(audit_values_of(reference, events_of(reference, gone)))
 
-    done = erase_all(reference, tmp_path)
+    done = erase_all(reference)
 
     assert done.households == [gone.id] and done.audit_values >= 8
     reference.expire_all()
@@ -165,7 +164,6 @@ def test_the_api_the_page_and_the_export_show_values_until_erased(
     client: FlaskClient,
     reference: Session,
     frozen_clock: FrozenClock,
-    tmp_path: Path,
 ) -> None:
     household = family(reference, name="Zwanenburg", street="Lindelaan", email="noor@example.nl")
     auditor = staff_headers(client, reference, Role.auditor)
@@ -194,7 +192,7 @@ def test_the_api_the_page_and_the_export_show_values_until_erased(
     html = page.get(f"/medewerkers/audit?{query}").get_data(as_text=True)
     assert 'family_name: null → "Zwanenburg"' in html
 
-    erase_all(reference, tmp_path)
+    erase_all(reference)
 
     assert api_changes()["household.add_member"]["family_name"] == [None, ERASED]
     assert exported()["household.create"]["email"] == [None, ERASED]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from flask import Flask
 from flask.testing import FlaskClient, FlaskCliRunner
@@ -24,17 +23,20 @@ from almerepas.outbox import queue as outbox
 from almerepas.privacy import erasure
 from almerepas.settlements import runs
 from almerepas.settlements.models import SettlementLine
+from almerepas.uploads import store as uploads
 from tests.factories import KEYS, staff_headers
 from tests.fixtures import FrozenClock
 from tests.redemptions.support import child_budget
+from tests.reimbursements.support import declare
 from tests.settlements.support import JULY, PREPARER, contracted, redeem_at
+from tests.uploads.support import stored
 
 BSN = "111222333"
 NAME = "Zwanenburg"
 ERASER = Actor("cli:privacy-erase")
 
 
-def named_family(session: Session, folder: Path) -> tuple[Household, Grant]:
+def named_family(session: Session) -> tuple[Household, Grant]:
     """A family with a BSN, a grant used at a partner and settled, an application with a file,
     a letter and an e-mail."""
     grant = child_budget(session)
@@ -74,7 +76,7 @@ def named_family(session: Session, folder: Path) -> tuple[Household, Grant]:
     )  # fmt: skip
     session.add(application)
     session.flush()
-    (folder / "bewijs1").write_bytes(b"%PDF- loonstrook")
+    uploads.save(session, b"%PDF- loonstrook", now=JULY, file_id="bewijs1")
     session.add(
         Evidence(application_id=application.id, file_id="bewijs1", content_type="application/pdf",
                  size=16, sha256="b" * 64)
@@ -91,12 +93,10 @@ def everything(session: Session) -> str:
     return "\n".join(rows)
 
 
-def erase_on(session: Session, folder: Path, *, day: int) -> erasure.Erased:
+def erase_on(session: Session, *, day: int) -> erasure.Erased:
     """The nightly run on ``day`` January 2036, with the default seven years."""
     moment = dt.datetime(2036, 1, day, 3, 0, tzinfo=dt.UTC)
-    return erasure.erase(
-        session, today=moment.date(), years=7, folder=folder, now=moment, actor=ERASER
-    )
+    return erasure.erase(session, today=moment.date(), years=7, now=moment, actor=ERASER)
 
 
 def money(session: Session) -> tuple[dict[int, int], int]:
@@ -105,20 +105,20 @@ def money(session: Session) -> tuple[dict[int, int], int]:
 
 
 def test_erasure_pseudonymises_and_keeps_the_books(
-    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+    reference: Session, frozen_clock: FrozenClock
 ) -> None:
-    household, _ = named_family(reference, tmp_path)
+    household, _ = named_family(reference)
     before = money(reference)
     assert NAME in everything(reference)
 
-    done = erase_on(reference, tmp_path, day=1)
+    done = erase_on(reference, day=1)
 
     assert household.id in done.households
     text = everything(reference)
     assert NAME not in text and "Fatima" not in text and BSN not in text
     assert "fatima@example.nl" not in text and "Zwanenburgstraat" not in text
     assert money(reference) == before
-    assert not (tmp_path / "bewijs1").exists()
+    assert "bewijs1" not in stored(reference)  # the bytes themselves, gone
     assert ledger.find_drift(reference) == []
     assert set(ledger.unit_totals(reference).values()) == {0}
     assert {m.status for m in reference.scalars(select(Message))} == {MessageStatus.failed}
@@ -127,20 +127,34 @@ def test_erasure_pseudonymises_and_keeps_the_books(
     row = reference.scalars(select(AuditEvent).where(AuditEvent.action == "privacy.erase")).one()
     assert row.entity_id == str(household.id) and NAME not in str(row.changes)
     # the next night passes it by
-    again = erase_on(reference, tmp_path, day=2)
+    again = erase_on(reference, day=2)
     assert household.id not in again.households
 
 
-def test_a_household_within_retention_is_untouched(
-    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+def test_erasure_deletes_the_bytes_of_evidence_and_receipts_from_the_database(
+    reference: Session, frozen_clock: FrozenClock
 ) -> None:
-    household, _ = named_family(reference, tmp_path)
+    household, grant = named_family(reference)
+    declaration = declare(reference, grant)
+    assert set(stored(reference)) == {"bewijs1", declaration.file_id}
+
+    done = erase_on(reference, day=1)
+
+    assert household.id in done.households and done.files == 2
+    assert stored(reference) == {}  # no app server can serve them any more
+    assert declaration.sha256 and declaration.file_id  # the record that they were seen stays
+
+
+def test_a_household_within_retention_is_untouched(
+    reference: Session, frozen_clock: FrozenClock
+) -> None:
+    household, _ = named_family(reference)
     household.moved_out_on = dt.date(2033, 6, 1)  # left Almere late: kept until 2040
 
-    done = erase_on(reference, tmp_path, day=1)
+    done = erase_on(reference, day=1)
 
     assert household.id not in done.households
-    assert household.pseudonymised_at is None and (tmp_path / "bewijs1").exists()
+    assert household.pseudonymised_at is None and "bewijs1" in stored(reference)
     assert NAME in everything(reference) and household.street == "Zwanenburgstraat"
 
 
@@ -149,10 +163,8 @@ def test_the_dry_run_changes_nothing(
     reference: Session,
     runner: FlaskCliRunner,
     frozen_clock: FrozenClock,
-    tmp_path: Path,
 ) -> None:
-    app.config["UPLOAD_FOLDER"] = str(tmp_path)
-    household, _ = named_family(reference, tmp_path)
+    household, _ = named_family(reference)
     frozen_clock.set(dt.datetime(2036, 1, 1, 3, 0, tzinfo=dt.UTC))
 
     dry = runner.invoke(args=["privacy", "erase", "--dry-run"])
@@ -160,7 +172,7 @@ def test_the_dry_run_changes_nothing(
     assert dry.exit_code == 0, dry.output
     reference.expire_all()
     assert household.pseudonymised_at is None and NAME in everything(reference)
-    assert (tmp_path / "bewijs1").exists()
+    assert "bewijs1" in stored(reference)
     real = runner.invoke(args=["privacy", "erase"])
     assert real.exit_code == 0, real.output
     reference.expire_all()
@@ -168,9 +180,9 @@ def test_the_dry_run_changes_nothing(
 
 
 def test_the_export_holds_it_all_and_is_audited(
-    client: FlaskClient, reference: Session, frozen_clock: FrozenClock, tmp_path: Path
+    client: FlaskClient, reference: Session, frozen_clock: FrozenClock
 ) -> None:
-    household, grant = named_family(reference, tmp_path)
+    household, grant = named_family(reference)
     headers = staff_headers(client, reference, Role.caseworker)
 
     response = client.get(f"/api/v1/households/{household.id}/privacy-export", headers=headers)
@@ -193,9 +205,9 @@ def test_the_export_holds_it_all_and_is_audited(
 
 
 def test_only_a_caseworker_exports(
-    client: FlaskClient, reference: Session, frozen_clock: FrozenClock, tmp_path: Path
+    client: FlaskClient, reference: Session, frozen_clock: FrozenClock
 ) -> None:
-    household, _ = named_family(reference, tmp_path)
+    household, _ = named_family(reference)
     for role in (Role.auditor, Role.finance):
         headers = staff_headers(client, reference, role)
         response = client.get(f"/api/v1/households/{household.id}/privacy-export", headers=headers)
@@ -203,9 +215,9 @@ def test_only_a_caseworker_exports(
 
 
 def test_a_person_who_moved_on_keeps_their_name_until_the_new_household_is_due(
-    reference: Session, tmp_path: Path, frozen_clock: FrozenClock
+    reference: Session, frozen_clock: FrozenClock
 ) -> None:
-    old, _ = named_family(reference, tmp_path)
+    old, _ = named_family(reference)
     person = old.memberships[0].person
     old.memberships[0].valid_to = dt.date(2026, 12, 31)  # moved out of it
     new = households.create_household(
@@ -216,7 +228,7 @@ def test_a_person_who_moved_on_keeps_their_name_until_the_new_household_is_due(
     )
     new.moved_out_on = dt.date(2033, 6, 1)
 
-    done = erase_on(reference, tmp_path, day=1)
+    done = erase_on(reference, day=1)
 
     assert old.id in done.households and new.id not in done.households
     assert old.street == "verwijderd" and person.family_name == NAME

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 from sqlalchemy.orm import Session
 
@@ -34,11 +33,11 @@ def receipt(n: int = 1, **changes: object) -> declaring.Receipt:
 
 
 def declare(
-    session: Session, grant: Grant, folder: Path, found: declaring.Receipt | None = None
+    session: Session, grant: Grant, found: declaring.Receipt | None = None
 ) -> Reimbursement:
     """The receipt declared for the grant by the child's own holder, on 15 June 2026."""
     return declaring.declare(
-        session, grant, found or receipt(), holder=holder_of(session, grant), folder=folder,
+        session, grant, found or receipt(), holder=holder_of(session, grant),
         max_bytes=MAX_BYTES, now=JUNE, actor=TEST_ACTOR,
     )  # fmt: skip
 

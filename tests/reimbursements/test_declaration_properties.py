@@ -6,9 +6,7 @@ once, and whatever waits always fits in what is left when it was handed in."""
 from __future__ import annotations
 
 import datetime as dt
-import tempfile
 from collections import Counter
-from pathlib import Path
 
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
@@ -37,7 +35,6 @@ class DeclarationMachine(RuleBasedStateMachine):
     def __init__(self) -> None:
         super().__init__()
         self.savepoint = self.session.begin_nested()
-        self.folder = Path(tempfile.mkdtemp(prefix="declaraties-"))
         self.ids: list[int] = []
         self.refusals: Counter[str] = Counter()
 
@@ -54,7 +51,7 @@ class DeclarationMachine(RuleBasedStateMachine):
         found = receipt(photo, amount=amount, paid_on=dt.date(2026, 6, day))
         room = declaring.room(self.session, self.grant)
         try:
-            self.ids.append(declare(self.session, self.grant, self.folder, found).id)
+            self.ids.append(declare(self.session, self.grant, found).id)
         except DomainError as exc:
             self.refusals[exc.code] += 1
             return
@@ -120,9 +117,6 @@ class DeclarationMachine(RuleBasedStateMachine):
         self.savepoint.rollback()
         # SQLite hands out rolled-back ids again; forget the objects that had them.
         self.session.expunge_all()
-        for stored in self.folder.iterdir():
-            stored.unlink()
-        self.folder.rmdir()
 
 
 def test_any_mix_of_declarations_and_redemptions_keeps_the_budget_right(

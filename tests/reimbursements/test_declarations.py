@@ -4,7 +4,6 @@ what is left, never twice for one receipt, and paid to the holder's IBAN by the 
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -30,16 +29,15 @@ from tests.redemptions.support import JUNE, child_budget
 from tests.reimbursements.support import IBAN, MAX_BYTES, declare, receipt
 from tests.settlements.support import APPROVER, JULY, PREPARER, contracted, redeem_at
 from tests.settlements.test_sepa import TX, Doc
+from tests.uploads.support import stored
 
 DEBTOR = Debtor("Gemeente Almere", "NL12BNGH0285010000", "BNGHNL2G")
 CASEWORKER = TEST_ACTOR
 
 
-def test_an_approved_declaration_is_paid_once_to_the_holders_iban(
-    reference: Session, tmp_path: Path
-) -> None:
+def test_an_approved_declaration_is_paid_once_to_the_holders_iban(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
-    declaration = declare(reference, grant, tmp_path)
+    declaration = declare(reference, grant)
     assert declaration.status == ReimbursementStatus.submitted
     assert grant.account is not None and grant.account.balance == 300_00  # nothing taken yet
     assert declaring.room(reference, grant) == 255_00
@@ -74,13 +72,11 @@ def test_an_approved_declaration_is_paid_once_to_the_holders_iban(
     assert set(ledger.unit_totals(reference).values()) == {0}
 
 
-def test_a_declaration_and_a_partner_are_paid_in_one_run(
-    reference: Session, tmp_path: Path
-) -> None:
+def test_a_declaration_and_a_partner_are_paid_in_one_run(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
     partner, place = contracted(reference, "stadsfonds")
     redeem_at(reference, grant, partner, place, 100_00)
-    deciding.approve(reference, declare(reference, grant, tmp_path).id, actor=CASEWORKER, now=JUNE)
+    deciding.approve(reference, declare(reference, grant).id, actor=CASEWORKER, now=JUNE)
     run, _held = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
     assert run.total == 145_00
     assert sorted((p.partner_id is None, p.amount) for p in run.payments) == [
@@ -89,11 +85,11 @@ def test_a_declaration_and_a_partner_are_paid_in_one_run(
     ]
 
 
-def test_a_run_for_one_partner_leaves_the_declarations(reference: Session, tmp_path: Path) -> None:
+def test_a_run_for_one_partner_leaves_the_declarations(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
     partner, place = contracted(reference, "stadsfonds")
     redeem_at(reference, grant, partner, place, 100_00)
-    deciding.approve(reference, declare(reference, grant, tmp_path).id, actor=CASEWORKER, now=JUNE)
+    deciding.approve(reference, declare(reference, grant).id, actor=CASEWORKER, now=JUNE)
     run, _held = runs.prepare(
         reference, period="2026-06", actor=PREPARER, now=JULY, partner_id=partner.id
     )
@@ -102,9 +98,9 @@ def test_a_run_for_one_partner_leaves_the_declarations(reference: Session, tmp_p
     assert [p.amount for p in later.payments if p.reimbursement_id] == [45_00]
 
 
-def test_a_cancelled_run_frees_its_declarations(reference: Session, tmp_path: Path) -> None:
+def test_a_cancelled_run_frees_its_declarations(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
-    deciding.approve(reference, declare(reference, grant, tmp_path).id, actor=CASEWORKER, now=JUNE)
+    deciding.approve(reference, declare(reference, grant).id, actor=CASEWORKER, now=JUNE)
     first, _held = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
     runs.approve(reference, first.id, actor=APPROVER, now=JULY)
     runs.cancel(reference, first.id, actor=APPROVER, now=JULY)
@@ -116,52 +112,52 @@ def test_a_cancelled_run_frees_its_declarations(reference: Session, tmp_path: Pa
 
 
 def test_a_declaration_approved_after_the_months_end_waits_for_the_next_run(
-    reference: Session, tmp_path: Path
+    reference: Session,
 ) -> None:
     grant = child_budget(reference, 300_00)
-    declaration = declare(reference, grant, tmp_path)
+    declaration = declare(reference, grant)
     deciding.approve(reference, declaration.id, actor=CASEWORKER, now=JULY)
     with pytest.raises(NothingToSettle):
         runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
 
 
-def test_the_same_receipt_is_never_declared_twice(reference: Session, tmp_path: Path) -> None:
+def test_the_same_receipt_is_never_declared_twice(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
-    first = declare(reference, grant, tmp_path, receipt(1))
+    first = declare(reference, grant, receipt(1))
     with pytest.raises(ReceiptUsedBefore):  # the same file again
-        declare(reference, grant, tmp_path, receipt(1, amount=12_00, paid_on=dt.date(2026, 5, 3)))
+        declare(reference, grant, receipt(1, amount=12_00, paid_on=dt.date(2026, 5, 3)))
     with pytest.raises(ReceiptUsedBefore):  # another photo of it: the same amount and day
-        declare(reference, grant, tmp_path, receipt(2))
+        declare(reference, grant, receipt(2))
     deciding.approve(reference, first.id, actor=CASEWORKER, now=JUNE)
     with pytest.raises(ReceiptUsedBefore):  # approved: still never again
-        declare(reference, grant, tmp_path, receipt(1))
+        declare(reference, grant, receipt(1))
     assert reference.scalar(select(func.count()).select_from(Reimbursement)) == 1
-    assert len(list(tmp_path.iterdir())) == 1
+    assert len(stored(reference)) == 1
 
 
-def test_a_rejected_receipt_may_be_declared_again(reference: Session, tmp_path: Path) -> None:
+def test_a_rejected_receipt_may_be_declared_again(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
-    first = declare(reference, grant, tmp_path, receipt(1))
+    first = declare(reference, grant, receipt(1))
     deciding.reject(
         reference, first.id, reason="receipt_unreadable", note="", actor=CASEWORKER, now=JUNE
     )
-    again = declare(reference, grant, tmp_path, receipt(1))
+    again = declare(reference, grant, receipt(1))
     assert again.id != first.id and again.status == ReimbursementStatus.submitted
 
 
-def test_a_declaration_beyond_what_is_left_is_refused(reference: Session, tmp_path: Path) -> None:
+def test_a_declaration_beyond_what_is_left_is_refused(reference: Session) -> None:
     grant = child_budget(reference, 100_00)
-    declare(reference, grant, tmp_path, receipt(1, amount=60_00))
+    declare(reference, grant, receipt(1, amount=60_00))
     with pytest.raises(DeclarationInvalid) as refused:  # 40 left after the one that waits
-        declare(reference, grant, tmp_path, receipt(2, amount=40_01))
+        declare(reference, grant, receipt(2, amount=40_01))
     assert refused.value.field == "amount" and refused.value.values == {"left": "€ 40,00"}
-    assert declare(reference, grant, tmp_path, receipt(3, amount=40_00)).amount == 40_00
+    assert declare(reference, grant, receipt(3, amount=40_00)).amount == 40_00
 
 
-def test_approval_never_takes_more_than_is_left(reference: Session, tmp_path: Path) -> None:
+def test_approval_never_takes_more_than_is_left(reference: Session) -> None:
     grant = child_budget(reference, 100_00)
     partner, place = contracted(reference, "stadsfonds")
-    declaration = declare(reference, grant, tmp_path, receipt(1, amount=80_00))
+    declaration = declare(reference, grant, receipt(1, amount=80_00))
     redeem_at(reference, grant, partner, place, 30_00)  # at a partner, while it waits
     with pytest.raises(ReimbursementOverBudget):
         deciding.approve(reference, declaration.id, actor=CASEWORKER, now=JUNE)
@@ -169,9 +165,9 @@ def test_approval_never_takes_more_than_is_left(reference: Session, tmp_path: Pa
     assert ledger.get_entry(reference, f"reimbursement:{declaration.id}") is None
 
 
-def test_a_declaration_is_decided_once(reference: Session, tmp_path: Path) -> None:
+def test_a_declaration_is_decided_once(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
-    declaration = declare(reference, grant, tmp_path)
+    declaration = declare(reference, grant)
     deciding.approve(reference, declaration.id, actor=CASEWORKER, now=JUNE)
     with pytest.raises(ReimbursementDecided):
         deciding.approve(reference, declaration.id, actor=CASEWORKER, now=JUNE)
@@ -181,9 +177,9 @@ def test_a_declaration_is_decided_once(reference: Session, tmp_path: Path) -> No
     assert grant.account is not None and grant.account.balance == 255_00
 
 
-def test_a_budget_whose_year_is_over_is_not_paid_from(reference: Session, tmp_path: Path) -> None:
+def test_a_budget_whose_year_is_over_is_not_paid_from(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
-    declaration = declare(reference, grant, tmp_path)
+    declaration = declare(reference, grant)
     with pytest.raises(ReimbursementBudgetExpired):
         deciding.approve(
             reference, declaration.id, actor=CASEWORKER,
@@ -208,19 +204,19 @@ def test_a_budget_whose_year_is_over_is_not_paid_from(reference: Session, tmp_pa
     ],
 )
 def test_bad_input_is_refused_at_its_field_and_nothing_is_kept(
-    reference: Session, tmp_path: Path, changes: dict[str, object], field: str
+    reference: Session, changes: dict[str, object], field: str
 ) -> None:
     grant = child_budget(reference, 300_00)
     with pytest.raises(DeclarationInvalid) as refused:
-        declare(reference, grant, tmp_path, receipt(1, **changes))
+        declare(reference, grant, receipt(1, **changes))
     assert refused.value.field == field
     assert reference.scalar(select(func.count()).select_from(Reimbursement)) == 0
-    assert not tmp_path.exists() or not list(tmp_path.iterdir())
+    assert stored(reference) == {}
 
 
-def test_a_pdf_receipt_is_taken_and_read_back_unchanged(reference: Session, tmp_path: Path) -> None:
+def test_a_pdf_receipt_is_taken_and_read_back_unchanged(reference: Session) -> None:
     grant = child_budget(reference, 300_00)
     scanned = pdf_bytes()
-    declaration = declare(reference, grant, tmp_path, receipt(1, data=scanned))
+    declaration = declare(reference, grant, receipt(1, data=scanned))
     assert declaration.content_type == "application/pdf"
-    assert declaring.read_receipt(declaration, tmp_path) == scanned
+    assert declaring.read_receipt(reference, declaration) == scanned

@@ -8,7 +8,6 @@ import threading
 import uuid
 from collections import Counter
 from collections.abc import Callable
-from pathlib import Path
 
 from flask import Flask
 from sqlalchemy import Engine, func, select
@@ -53,7 +52,7 @@ def may(n: int) -> dt.date:
     return dt.date(2026, 5, 1 + n)
 
 
-def _setup(engine: Engine, folder: Path, declarations: int) -> tuple[int, list[int]]:
+def _setup(engine: Engine, declarations: int) -> tuple[int, list[int]]:
     with Session(engine) as session:
         load_postcodes(session)
         load_norms(session)
@@ -63,7 +62,7 @@ def _setup(engine: Engine, folder: Path, declarations: int) -> tuple[int, list[i
         deciding.holders_payable(session)
         share = BUDGET // declarations
         ids = [
-            declare(session, grant, folder, receipt(n, amount=share, paid_on=may(n))).id
+            declare(session, grant, receipt(n, amount=share, paid_on=may(n))).id
             for n in range(declarations)
         ]
         session.commit()
@@ -82,11 +81,11 @@ def _attempt(engine: Engine, act: Callable[[Session], object]) -> str:
 
 
 def test_one_declaration_approved_by_many_at_once_is_taken_once(
-    app: Flask, backend: Backend, fresh_engine: Engine, tmp_path: Path
+    app: Flask, backend: Backend, fresh_engine: Engine
 ) -> None:
     threads = 20 if backend.name == "postgresql" else 8
     with app.test_request_context():
-        grant_id, (declaration_id,) = _setup(fresh_engine, tmp_path, 1)
+        grant_id, (declaration_id,) = _setup(fresh_engine, 1)
 
     outcomes = _race(
         threads,
@@ -104,12 +103,12 @@ def test_one_declaration_approved_by_many_at_once_is_taken_once(
 
 
 def test_approvals_and_redemptions_together_never_exceed_the_budget(
-    app: Flask, backend: Backend, fresh_engine: Engine, tmp_path: Path
+    app: Flask, backend: Backend, fresh_engine: Engine
 ) -> None:
     threads = 20 if backend.name == "postgresql" else 8
     declarations = threads // 2
     with app.test_request_context():
-        grant_id, ids = _setup(fresh_engine, tmp_path, declarations)
+        grant_id, ids = _setup(fresh_engine, declarations)
     share = BUDGET // declarations  # the declarations alone take all of it; so do the cashiers
 
     def act(n: int) -> str:

@@ -23,6 +23,7 @@ from tests.web.test_holder_pages import signed_in
 
 @pytest.fixture
 def uploads(app: Flask, tmp_path: Path) -> Path:
+    """The old upload folder, empty: the files go in the database, never in it."""
     app.config["UPLOAD_FOLDER"] = str(tmp_path)
     return tmp_path
 

@@ -15,12 +15,14 @@ from almerepas.models import AuditEvent, Message, Role
 from tests.applications.support import ADDRESS, INCOME, MEMBERS, fake_pdf, png_bytes
 from tests.factories import KEYS
 from tests.fixtures import FrozenClock
+from tests.uploads.support import stored as stored_files
 from tests.web.apply_support import fill_in, post, resident, submit, upload
 from tests.web.conftest import SignIn, field_error, page
 
 
 @pytest.fixture
 def uploads(app: Flask, tmp_path: Path) -> Path:
+    """The old upload folder, empty: the files go in the database, never in it."""
     app.config["UPLOAD_FOLDER"] = str(tmp_path)
     return tmp_path
 
@@ -61,7 +63,7 @@ def test_a_resident_applies_step_by_step_and_sees_it_was_received(
     application = _application(reference)
     assert application.status == ApplicationStatus.submitted and application.filled_by is None
     stored = reference.scalars(select(Evidence)).one()
-    assert [p.name for p in uploads.iterdir()] == [stored.file_id]
+    assert list(stored_files(reference)) == [stored.file_id] and not any(uploads.iterdir())
     assert "loonstrook" not in stored.file_id
 
 
@@ -138,7 +140,7 @@ def test_an_upload_is_checked_by_its_content(
     huge = upload(client, b"\0" * 200_000, "foto.png")  # beyond the request limit
     assert huge.status_code == 413 and "te groot" in field_error(page(huge), "bestand")
     assert upload(client, png_bytes(), "foto.png").status_code == 303
-    assert list(uploads.iterdir()) and reference.scalars(select(Evidence)).one()
+    assert len(stored_files(reference)) == 1 and reference.scalars(select(Evidence)).one()
 
 
 def test_saved_for_later_with_a_code_and_an_e_mail_then_continued(

@@ -93,9 +93,8 @@ def test_a_parent_declares_a_receipt_and_follows_it_until_it_is_paid(
     one = page(caseworker.get(path))
     assert "Stadsfonds" in one and "NL91ABNA0417164300" in one
     receipt = caseworker.get(f"{path}/bonnetje")
-    folder = Path(app.config["UPLOAD_FOLDER"]) / "declaraties"
     assert receipt.mimetype == "image/png"
-    assert receipt.data == read_receipt(declaration, folder)
+    assert receipt.data == read_receipt(reference, declaration)
     assert receipt.headers["Content-Disposition"].startswith("attachment;")
     assert submit(caseworker, f"{path}/besluit", {"besluit": "approve"}).status_code == 303
     reference.refresh(declaration)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import abort, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -214,7 +214,3 @@ def apply_saved() -> ResponseReturnValue:
         abort(404)
     emailed = bool(application.answers.get("address", {}).get("email"))
     return render_template("desk/apply_saved.html", code=session.get(CODE_KEY), emailed=emailed)
-
-
-def upload_folder() -> str:
-    return str(current_app.config["UPLOAD_FOLDER"])

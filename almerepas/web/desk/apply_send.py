@@ -1,13 +1,11 @@
 """Aanvragen, the last steps: evidence uploads, the review with the submit button, the status.
 
-Uploads are checked by content (applications/evidence.py) and stored outside the web root. A
+Uploads are checked by content (applications/evidence.py) and stored in the database. A
 body larger than the upload limit is refused before the form is read; it comes back on the
 upload page with the same message as a file just over the limit.
 """
 
 from __future__ import annotations
-
-from pathlib import Path
 
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from flask.typing import ResponseReturnValue
@@ -40,10 +38,6 @@ def allow_uploads() -> None:
 
 def _max_bytes() -> int:
     return int(current_app.config["UPLOAD_MAX_BYTES"])
-
-
-def _folder() -> Path:
-    return Path(current_app.config["UPLOAD_FOLDER"])
 
 
 def _too_large() -> str:
@@ -95,7 +89,7 @@ def apply_evidence() -> ResponseReturnValue:
     if remove:
         for item in application.evidence:
             if str(item.id) == remove and item.deleted_at is None:
-                evidence.remove(item, _folder(), now=clock.now())
+                evidence.remove(get_session(), item, now=clock.now())
         return redirect(url_for("desk.apply_evidence"), 303)
     upload = request.files.get("bestand")
     data = upload.read(_max_bytes() + 1) if upload else b""
@@ -104,7 +98,6 @@ def apply_evidence() -> ResponseReturnValue:
             get_session(),
             application,
             data,
-            folder=_folder(),
             max_bytes=_max_bytes(),
             now=clock.now(),
             actor=current_actor(),

@@ -8,8 +8,6 @@ file field). A body above the upload limit is refused before the form is read, o
 
 from __future__ import annotations
 
-from pathlib import Path
-
 from flask import current_app, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -138,7 +136,6 @@ def declare() -> ResponseReturnValue:
     try:
         declaration = declaring.declare(
             get_session(), grant, receipt, holder=holder,
-            folder=Path(current_app.config["UPLOAD_FOLDER"]) / "declaraties",
             max_bytes=_max_bytes(), now=clock.now(), actor=actor(),
         )  # fmt: skip
     except DeclarationInvalid as exc:
