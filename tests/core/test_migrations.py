@@ -114,6 +114,8 @@ def test_settlement_windows_fold_the_lines_of_earlier_runs(backend: Backend, app
                 runs.prepare(session, period="2026-06", actor=PREPARER, now=JULY)
         with pytest.raises(RuntimeError, match="would settle them again"):
             migrate.downgrade(engine, "-1")
+    finally:
+        engine.dispose()
 
 
 def _staff_table(*more: sa.ColumnClause[object]) -> sa.TableClause:
