@@ -1,6 +1,6 @@
-"""Redemptions and reversals priced in SQL, so a run writes its lines with one INSERT ... SELECT
-instead of a row at a time; ``collect.price`` is the same rule in Python, and a test holds the
-two equal. The same statement text runs on PostgreSQL and SQLite.
+"""Redemptions and reversals priced in SQL and summed there, so a run reads a thousand sums
+instead of a hundred thousand sources; ``collect.price`` is the same rule in Python, and a test
+holds the two equal. The same statement text runs on PostgreSQL and SQLite.
 
 A source's contract is the one whose days (in Almere) include the moment of the redemption. SQLite
 has no time zones, so the contracts come along as a VALUES list with the UTC moments their first

@@ -100,8 +100,9 @@ def prepare(
 ) -> tuple[SettlementRun, list[Held]]:
     """A draft run of everything unsettled before the period's end, per partner at its tariffs.
 
-    The redemptions' and reversals' lines are written by one INSERT ... SELECT that prices them
-    (pricing.py): a run of 100,000 spent most of its time sending them one row at a time.
+    Redemptions and reversals are settled by windows of time per partner (windows.py), priced
+    and summed by the database (pricing.py): a line per contract, location and kind. A line
+    per redemption made a run of 100,000 forty to fifty times slower than reading them.
 
     :raises PeriodNotClosed: the period has not ended yet (today is in it or before it).
     :raises NothingToSettle: nothing new, or every partner with something is held back.

@@ -1,6 +1,5 @@
 """How a prepared run writes its payments, windows and lines: the redemptions' and reversals'
-lines summed by one INSERT ... SELECT (pricing.py), then checked against what the run decided
-to pay. Flush, never commit.
+lines as the database summed them (pricing.py). Flush, never commit.
 """
 
 from __future__ import annotations
