@@ -27,6 +27,7 @@ from almerepas.http import payouts
 from almerepas.http.i18n import translate
 from almerepas.settlements import paying, runs
 from almerepas.settlements.calendar import first_working_day_after, next_execution_date
+from almerepas.settlements.errors import NothingToSettle
 from almerepas.settlements.models import SettlementRun
 from almerepas.staff.models import Role, StaffUser
 
@@ -102,9 +103,16 @@ def settle_prepare(
             return
 
     def step(session: Session) -> str:
-        run, _ = runs.prepare(
-            session, period=period, actor=actor, now=clock.now(), partner_id=partner_id
-        )
+        try:
+            run, _ = runs.prepare(
+                session, period=period, actor=actor, now=clock.now(), partner_id=partner_id
+            )
+        except NothingToSettle as nothing:
+            # The daily timer on the days after the month was prepared: done, not failed. A
+            # partner held back still fails it, so that someone looks.
+            if not if_due or nothing.extensions.get("held"):
+                raise
+            return f"niets nieuws sinds de vorige afrekening van {period}"
         print_run(run)
         return f"afrekening {run.id}, {format_cents(run.total)}"
 

@@ -121,3 +121,23 @@ def test_a_daily_timer_prepares_last_month_from_its_first_working_day(
     waiting = runner.invoke(args=args)
     assert waiting.exit_code == 0 and "03-08-2026" in waiting.output
     assert reference.query(SettlementRun).count() == 1
+
+
+def test_the_daily_timer_after_the_month_was_prepared_finds_nothing_and_is_not_failed(
+    runner: FlaskCliRunner, reference: Session, finance: tuple[str, str],
+    frozen_clock: FrozenClock,
+) -> None:  # fmt: skip
+    fien, _ = finance
+    args = ["settle", "prepare", "--period", "previous", "--as", fien, "--if-due"]
+    frozen_clock.set(dt.datetime(2026, 7, 1, 9, 0, tzinfo=dt.UTC))
+    assert runner.invoke(args=args).exit_code == 0
+    frozen_clock.set(dt.datetime(2026, 7, 2, 9, 0, tzinfo=dt.UTC))  # the next day
+
+    again = runner.invoke(args=args)
+
+    assert again.exit_code == 0, again.output
+    assert "niets nieuws" in again.output
+    assert reference.query(SettlementRun).count() == 1
+    # By hand, without --if-due, nothing new is still an error a person sees.
+    by_hand = runner.invoke(args=args[:-1])
+    assert by_hand.exit_code == 1 and "settlement_nothing_new" in by_hand.output
