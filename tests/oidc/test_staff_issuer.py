@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections.abc import Callable
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
@@ -158,6 +159,26 @@ def test_a_refused_login_binds_no_account(
     assert touched(db, ("staff.sso_refused",)) == [str(user.id)]
 
 
+def _until_it_waits(engine: Engine) -> None:
+    """Until another session waits for a lock: on PostgreSQL seen in pg_stat_activity; SQLite
+    shows no waiter, so half a second there (its busy timeout is five). Sleeps, never a timed
+    wait: the shifted-clock passes run under libfaketime, where a timed wait's deadline is a
+    month or a year away."""
+    if engine.dialect.name != "postgresql":
+        time.sleep(0.5)
+        return
+    waiting = text(
+        "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = 'Lock'"
+        " AND datname = current_database()"
+    )
+    for _ in range(400):
+        with engine.connect() as conn:
+            if conn.scalar(waiting):
+                return
+        time.sleep(0.05)
+    raise AssertionError("the second login never waited for the first")
+
+
 def test_two_logins_of_an_unbound_account_at_once_bind_it_once_and_both_reach_it(
     fresh_engine: Engine, make_app: Callable[..., Flask], frozen_clock: FrozenClock
 ) -> None:
@@ -189,10 +210,10 @@ def test_two_logins_of_an_unbound_account_at_once_bind_it_once_and_both_reach_it
         log_in(first)  # bound and locked, not committed yet
         waiting = threading.Thread(target=second)
         waiting.start()
-        waiting.join(timeout=1)
+        _until_it_waits(fresh_engine)
         assert waiting.is_alive(), "the second login did not wait for the first"
         first.commit()
-    waiting.join(timeout=10)
+    waiting.join()  # no timeout: under libfaketime a timed wait may never end
 
     assert reached == [account, account]
     with Session(fresh_engine) as session:
