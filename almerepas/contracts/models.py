@@ -5,7 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import CheckConstraint, Column, Date, ForeignKey, String, Table, Text, true
+from sqlalchemy import (
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    true,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from almerepas.core import clock
@@ -66,6 +76,8 @@ class Partner(Base):
 
 class Location(Base):
     __tablename__ = "partner_location"
+    #: what a settlement line's (location, partner) refers to: the location is that partner's
+    __table_args__ = (Index("ix_partner_location_id_partner", "id", "partner_id", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
@@ -100,6 +112,8 @@ class Contract(Base):
             " AND tariff >= 0)",
             name="tariff_fits_kind",
         ),
+        #: what a settlement line's (contract, partner, scheme) refers to
+        Index("ix_contract_id_partner_scheme", "id", "partner_id", "scheme_id", unique=True),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

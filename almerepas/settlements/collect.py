@@ -136,10 +136,6 @@ def _priced(session: Session, cutoff: dt.datetime, partner_id: int | None) -> li
 def rides(session: Session, *, cutoff: dt.datetime, partner_id: int | None) -> list[Source]:
     """The unsettled rides and holder-months before ``cutoff``, priced here (a run inserts these
     one by one; the redemptions and reversals it writes in SQL)."""
-    contracts_query = select(Contract).order_by(Contract.id)  # the oldest first, as pricing.py
-    if partner_id is not None:
-        contracts_query = contracts_query.where(Contract.partner_id == partner_id)
-    contracts = _Contracts(session.scalars(contracts_query))
     settled = exists().where(SettlementLine.ride_id == Ride.id)
     query = (
         select(
@@ -156,9 +152,19 @@ def rides(session: Session, *, cutoff: dt.datetime, partner_id: int | None) -> l
     )
     if partner_id is not None:
         query = query.where(Ride.partner_id == partner_id)
+    ridden = session.execute(query).all()
+    if not ridden:
+        return []
+    contracts = _Contracts(
+        session.scalars(
+            select(Contract)
+            .where(Contract.partner_id.in_({row.partner_id for row in ridden}))
+            .order_by(Contract.id)  # the oldest first, as pricing.py
+        )
+    )
     found: list[Source] = []
     months: dict[str, Source] = {}
-    for ride_id, pid, location_id, at, scheme_id, person_id in session.execute(query):
+    for ride_id, pid, location_id, at, scheme_id, person_id in ridden:
         contract = contracts.on(pid, scheme_id, at)
         if contract is None:
             continue

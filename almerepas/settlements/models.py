@@ -16,6 +16,7 @@ import enum
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
+    ForeignKeyConstraint,
     Index,
     LargeBinary,
     String,
@@ -23,13 +24,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from almerepas.contracts.models import Contract, Location, Partner, PayoutMethod
+from almerepas.contracts.models import Partner, PayoutMethod
 from almerepas.core import clock
 from almerepas.core.db import Base, str_enum
 from almerepas.ledger.models import JournalEntry
 from almerepas.redemptions.models import Redemption, Reversal, Ride
 from almerepas.reimbursements.models import Reimbursement
-from almerepas.schemes.models import Scheme
 
 
 class RunStatus(enum.StrEnum):
@@ -126,11 +126,17 @@ class SettlementWindow(Base):
         UniqueConstraint("partner_id", "starts_at"),
         CheckConstraint("starts_at < ends_at", name="not_empty"),
         Index(None, "run_id"),
+        # One check instead of two, and stricter: a run settles a window of a partner it pays.
+        ForeignKeyConstraint(
+            ["run_id", "partner_id"],
+            ["settlement_payment.run_id", "settlement_payment.partner_id"],
+            name="fk_settlement_window_payment",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("settlement_run.id"))
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"))
+    run_id: Mapped[int]
+    partner_id: Mapped[int]
     starts_at: Mapped[dt.datetime]
     ends_at: Mapped[dt.datetime]
 
@@ -146,6 +152,24 @@ class SettlementLine(Base):
         # ``holder-month:<contract>:<person>:2027-01``; the sums of redemptions and reversals
         # are named by run, contract and location: ``redemptions:<run>:<contract>:<location>``.
         UniqueConstraint("source_key"),
+        # Three checks a line instead of six, and stricter: the payment is this run's to this
+        # partner, the contract is this partner's for this scheme, the location is this
+        # partner's. Six checks were most of the time a run took to write its lines.
+        ForeignKeyConstraint(
+            ["payment_id", "run_id", "partner_id"],
+            ["settlement_payment.id", "settlement_payment.run_id", "settlement_payment.partner_id"],
+            name="fk_settlement_line_payment",
+        ),
+        ForeignKeyConstraint(
+            ["contract_id", "partner_id", "scheme_id"],
+            ["contract.id", "contract.partner_id", "contract.scheme_id"],
+            name="fk_settlement_line_contract",
+        ),
+        ForeignKeyConstraint(
+            ["location_id", "partner_id"],
+            ["partner_location.id", "partner_location.partner_id"],
+            name="fk_settlement_line_location",
+        ),
         Index(None, "run_id", "partner_id"),
         Index(None, "redemption_id"),
         Index(None, "reversal_id"),
@@ -153,14 +177,14 @@ class SettlementLine(Base):
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    run_id: Mapped[int] = mapped_column(ForeignKey("settlement_run.id"))
-    payment_id: Mapped[int] = mapped_column(ForeignKey("settlement_payment.id"), index=True)
-    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"))
+    run_id: Mapped[int]
+    payment_id: Mapped[int] = mapped_column(index=True)
+    partner_id: Mapped[int]
     source_key: Mapped[str] = mapped_column(String(120))
     kind: Mapped[LineKind] = mapped_column(str_enum(LineKind, "settlement_line_kind"))
-    contract_id: Mapped[int] = mapped_column(ForeignKey("contract.id"))
-    scheme_id: Mapped[int] = mapped_column(ForeignKey("scheme.id"))
-    location_id: Mapped[int | None] = mapped_column(ForeignKey("partner_location.id"))
+    contract_id: Mapped[int]
+    scheme_id: Mapped[int]
+    location_id: Mapped[int | None]
     redemption_id: Mapped[int | None] = mapped_column(ForeignKey("redemption.id"))
     reversal_id: Mapped[int | None] = mapped_column(ForeignKey("redemption_reversal.id"))
     ride_id: Mapped[int | None] = mapped_column(ForeignKey("ride.id"))
@@ -174,9 +198,6 @@ class SettlementLine(Base):
     #: how many sources the line sums (redemptions or reversals); 1 for a ride or holder-month
     sources: Mapped[int] = mapped_column(default=1, server_default="1")
 
-    contract: Mapped[Contract] = relationship()
-    scheme: Mapped[Scheme] = relationship()
-    location: Mapped[Location | None] = relationship()
     redemption: Mapped[Redemption | None] = relationship()
     reversal: Mapped[Reversal | None] = relationship()
     ride: Mapped[Ride | None] = relationship()
@@ -189,6 +210,8 @@ class SettlementPayment(Base):
     __tablename__ = "settlement_payment"
     __table_args__ = (
         UniqueConstraint("run_id", "partner_id"),
+        #: what a settlement line's (payment, run, partner) refers to
+        Index("ix_settlement_payment_id_run_partner", "id", "run_id", "partner_id", unique=True),
         # A declaration is paid exactly once: by one payment of one run (a cancelled run's
         # payments are deleted, which frees it for the next).
         UniqueConstraint("reimbursement_id"),

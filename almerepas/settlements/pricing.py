@@ -10,6 +10,7 @@ day begins and the day after their last begins (``terms``): comparing moments ne
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import itertools
 from collections import defaultdict
 from collections.abc import Collection, Sequence
@@ -20,7 +21,6 @@ from sqlalchemy import (
     CTE,
     BigInteger,
     CompoundSelect,
-    DateTime,
     Select,
     SQLColumnExpression,
     String,
@@ -31,9 +31,9 @@ from sqlalchemy import (
     column,
     func,
     literal,
+    literal_column,
     null,
     select,
-    text,
     union_all,
     values,
 )
@@ -100,66 +100,144 @@ def price_sql(
     )
 
 
+class Rule(enum.IntEnum):
+    """How ``price_sql`` prices a contract's sources, decided once per contract instead of per
+    source: a city's month of redemptions compared two strings each a hundred thousand times."""
+
+    unfit = 0
+    as_redeemed = 1
+    per_unit = 2
+    share = 3
+
+
+def rule_of(kind: TariffKind, unit: str) -> Rule:
+    """``price_sql``'s branches: which one a contract's tariff takes in its scheme's unit."""
+    if kind == TariffKind.amount_redeemed and unit == EUR:
+        return Rule.as_redeemed
+    if kind == TariffKind.per_unit and unit != EUR:
+        return Rule.per_unit
+    if kind == TariffKind.discount_reimbursed and unit == EUR:
+        return Rule.share
+    return Rule.unfit
+
+
+def price_by_rule(
+    rule: SQLColumnExpression[int],
+    tariff: SQLColumnExpression[int],
+    quantity: SQLColumnExpression[int],
+) -> SQLColumnExpression[int | None]:
+    """``price_sql`` with the branch chosen (``rule_of``) and the tariff 0 where it has none."""
+    return case(
+        (rule == Rule.as_redeemed.value, quantity),
+        (rule == Rule.per_unit.value, quantity * tariff),
+        (rule == Rule.share.value, half_up_share(quantity * tariff)),
+        else_=null(),
+    )
+
+
 def terms(session: Session, partner_ids: Collection[int]) -> CTE | None:
     """When each contract of these partners applies, as UTC moments. None if none.
 
     Where two contracts of a partner for one scheme overlap (each for other locations), the
     oldest applies, as in ``collect._Contracts``: every source finds exactly one.
     """
-    query = select(
-        Contract.id, Contract.partner_id, Contract.scheme_id, Contract.valid_from, Contract.valid_to
-    ).order_by(Contract.id)
-    spans: dict[tuple[int, int], list[tuple[int, dt.datetime, dt.datetime]]] = defaultdict(list)
-    for cid, pid, scheme_id, first, last in session.execute(query):
-        if pid in partner_ids:
-            end = OPEN_END if last is None else _day_after(last)
-            spans[(pid, scheme_id)].append((cid, clock.local_moment(first), end))
-    rows = [
-        (cid, start, end)
-        for contracts in spans.values()
-        for cid, start, end in _first_applies(contracts)
-    ]
+    rows = [(t.contract_id, t.starts_at, t.ends_at) for t in term_rows(session, partner_ids)]
     if not rows:
         return None
-    return _rows(session, "terms", ("contract_id", "starts_at", "ends_at"), rows)
+    return rows_cte(session, "terms", ("contract_id", "starts_at", "ends_at"), rows)
 
 
-def _spans(session: Session, spans: Sequence[Span]) -> CTE:
+@dataclass(frozen=True)
+class Term:
+    """A contract and a span of time in which it is the one that applies (``terms``)."""
+
+    contract_id: int
+    partner_id: int
+    scheme_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    #: the tariff, and whether it fits the scheme's unit: what ``price_sql`` reads per source
+    tariff_kind: TariffKind
+    tariff: int | None
+    unit: str
+
+
+def term_rows(session: Session, partner_ids: Collection[int]) -> list[Term]:
+    """``terms`` as rows, for a caller that combines them with other spans."""
+    query = (
+        select(
+            Contract.id, Contract.partner_id, Contract.scheme_id, Contract.valid_from,
+            Contract.valid_to, Contract.tariff_kind, Contract.tariff, Scheme.unit,
+        )
+        .join(Scheme, Scheme.id == Contract.scheme_id)
+        .order_by(Contract.id)
+    )  # fmt: skip
+    spans: dict[tuple[int, int], list[tuple[int, dt.datetime, dt.datetime]]] = defaultdict(list)
+    tariffs = {}
+    for cid, pid, scheme_id, first, last, kind, tariff, unit in session.execute(query):
+        if pid in partner_ids:
+            tariffs[cid] = (pid, scheme_id, kind, tariff, unit)
+            end = OPEN_END if last is None else _day_after(last)
+            spans[(pid, scheme_id)].append((cid, clock.local_moment(first), end))
+    return [
+        Term(cid, pid, scheme_id, start, end, kind, tariff, unit)
+        for contracts in spans.values()
+        for cid, start, end in _first_applies(contracts)
+        for pid, scheme_id, kind, tariff, unit in [tariffs[cid]]
+    ]
+
+
+def spans_cte(session: Session, spans: Sequence[Span]) -> CTE:
     rows = [(s.partner_id, s.starts_at, s.ends_at) for s in spans]
-    return _rows(session, "spans", ("partner_id", "starts_at", "ends_at"), rows)
+    return rows_cte(session, "spans", ("partner_id", "starts_at", "ends_at"), rows)
 
 
-def _rows(
-    session: Session, name: str, names: tuple[str, str, str], rows: Sequence[tuple[Any, ...]]
+def rows_cte(
+    session: Session, name: str, names: Sequence[str], rows: Sequence[tuple[Any, ...]]
 ) -> CTE:
-    """(id, moment, moment) rows as a table of their own in the statement.
+    """Rows of integers and moments (the columns whose names end in ``_at``) as a table of
+    their own in the statement; no NULLs (a column of them has no type).
 
-    On PostgreSQL three arrays unnested: compiling a VALUES list of 1,000 rows (3,000 bound
-    values) took longer than running the query it was in. On SQLite a VALUES list.
+    On PostgreSQL an array of integers per column, unnested: compiling a VALUES list of 1,000
+    rows (3,000 bound values) took longer than running the query it was in, and the driver
+    writes a list of moments as text, ten times slower than a list of microseconds since
+    1970. On SQLite a VALUES list.
     """
-    ident, start, end = names
-    if session.get_bind().dialect.name == "postgresql":
-        arrays = [
-            bindparam(f"{name}_{ident}", [r[0] for r in rows], type_=ARRAY(BigInteger)),
-            bindparam(
-                f"{name}_{start}", [r[1] for r in rows], type_=ARRAY(DateTime(timezone=True))
-            ),
-            bindparam(f"{name}_{end}", [r[2] for r in rows], type_=ARRAY(DateTime(timezone=True))),
-        ]
-        table = func.unnest(*arrays).table_valued(
-            column(ident, BigInteger), column(start, UTCDateTime()), column(end, UTCDateTime())
+    moment = [n.endswith("_at") for n in names]
+    if session.get_bind().dialect.name != "postgresql":
+        types = [UTCDateTime() if at else BigInteger() for at in moment]
+        columns = [column(n, t) for n, t in zip(names, types, strict=True)]
+        return values(*columns, name=name).data(list(rows)).cte(name)
+    arrays = [
+        bindparam(
+            f"{name}_{n}",
+            [(r[i] - _EPOCH) // _MICROSECOND if at else r[i] for r in rows],
+            type_=ARRAY(BigInteger),
         )
-        return select(*table.render_derived(name=name).c).cte(name)
+        for i, (n, at) in enumerate(zip(names, moment, strict=True))
+    ]
+    table = func.unnest(*arrays).table_valued(*(column(n, BigInteger) for n in names))
+    derived = table.render_derived(name=f"{name}_raw")
     return (
-        values(
-            column(ident, BigInteger),
-            column(start, UTCDateTime()),
-            column(end, UTCDateTime()),
-            name=name,
+        select(
+            *(
+                # names from this module, never input
+                literal_column(
+                    f"TIMESTAMPTZ 'epoch' + {name}_raw.{n} * INTERVAL '1 microsecond'",
+                    UTCDateTime(),
+                ).label(n)
+                if at
+                else derived.c[n]
+                for n, at in zip(names, moment, strict=True)
+            )
         )
-        .data(list(rows))
+        .select_from(derived)
         .cte(name)
     )
+
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICROSECOND = dt.timedelta(microseconds=1)
 
 
 def _first_applies(
@@ -288,7 +366,9 @@ def reversals_in(
     )
     if grants is not None:
         given = given.where(Redemption.grant_id.in_(grants))
-    g = given.subquery("given")
+    # OFFSET 0 keeps PostgreSQL from pulling the subquery up: it would copy ``left`` into each
+    # branch of the prices below and run the earlier reversals' sum ten times a reversal.
+    g = given.offset(0).subquery("given")
     # What the redemption was worth before the reversal less after it (collect._taken_back).
     was = price_sql(g.c.tariff_kind, g.c.unit, g.c.tariff, g.c.left)
     now = price_sql(g.c.tariff_kind, g.c.unit, g.c.tariff, g.c.left - g.c.amount)
@@ -313,56 +393,5 @@ def priced(session: Session, spans: Sequence[Span]) -> CompoundSelect[Any] | Non
     contracts = terms(session, {s.partner_id for s in spans})
     if contracts is None:
         return None
-    found = _spans(session, spans)
+    found = spans_cte(session, spans)
     return union_all(redemptions_in(found, contracts), reversals_in(found, contracts))
-
-
-@dataclass(frozen=True)
-class Summed:
-    """A partner's redemptions (or reversals) under one contract at one location, summed: what
-    a run writes as one line."""
-
-    partner_id: int
-    kind: LineKind
-    contract_id: int
-    scheme_id: int
-    location_id: int | None
-    #: the first of them
-    occurred_at: dt.datetime
-    quantity: int
-    #: cents; None when the contract's tariff does not fit one of them
-    amount: int | None
-    sources: int
-
-
-def summed(session: Session, spans: Sequence[Span]) -> list[Summed]:
-    """The redemptions and reversals recorded in the spans, summed per partner, kind, contract
-    and location by the database: one pass over them, a thousand rows back for a city."""
-    sources = priced(session, spans)
-    if sources is None:
-        return []
-    if session.get_bind().dialect.name == "postgresql":
-        # The planner expects a few hundred rows from the spans' range join and sorts the
-        # city's 100,000 on disk to group them (4 MB is the default); in memory it hashes them.
-        session.execute(text("SET LOCAL work_mem = '32MB'"))
-    src = sources.subquery("src")
-    amount = src.c.amount
-    query = select(
-        src.c.partner_id,
-        src.c.kind,
-        src.c.contract_id,
-        src.c.scheme_id,
-        src.c.location_id,
-        func.min(src.c.occurred_at),
-        cast(func.sum(src.c.quantity), BigInteger),
-        # NULL if any is: SUM would leave an unpriced source out
-        case(
-            (func.count(amount) == func.count(), cast(func.sum(amount), BigInteger)),
-            else_=null(),
-        ),
-        func.count(),
-    ).group_by(src.c.partner_id, src.c.kind, src.c.contract_id, src.c.scheme_id, src.c.location_id)
-    return [
-        Summed(pid, LineKind(kind), cid, scheme_id, location_id, at, quantity, total, n)
-        for pid, kind, cid, scheme_id, location_id, at, quantity, total, n in session.execute(query)
-    ]

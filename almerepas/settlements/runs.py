@@ -29,7 +29,7 @@ from almerepas.ledger.posting import Leg, post_entry
 from almerepas.schemes import periods
 from almerepas.schemes.errors import InvalidPeriod
 from almerepas.schemes.models import Period, Scheme
-from almerepas.settlements import accounts, collect, pricing, reimbursed, windows, writing
+from almerepas.settlements import accounts, collect, reimbursed, summing, windows, writing
 from almerepas.settlements.errors import (
     LinesChanged,
     NothingToSettle,
@@ -113,7 +113,7 @@ def prepare(
         raise PeriodNotClosed()
     windows.one_at_a_time(session)
     spans = windows.gaps(session, cutoff=cutoff, partner_id=partner_id)
-    sums = pricing.summed(session, spans)
+    sums = summing.summed(session, spans)
     tallies = writing.tallies(sums)
     rides = collect.rides(session, cutoff=cutoff, partner_id=partner_id)
     for source in rides:

@@ -10,12 +10,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import String, Table, cast, insert, literal, select, update
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from almerepas.contracts.models import Partner, PayoutMethod
 from almerepas.ledger import bulk
-from almerepas.settlements import pricing, windows
+from almerepas.settlements import summing, windows
 from almerepas.settlements.collect import Source
 from almerepas.settlements.models import (
     PaymentStatus,
@@ -35,7 +35,7 @@ class Tally:
     unfit: bool = False
 
 
-def tallies(sums: Sequence[pricing.Summed]) -> dict[int, Tally]:
+def tallies(sums: Sequence[summing.Summed]) -> dict[int, Tally]:
     """The redemptions and reversals per partner, counted and totalled."""
     found: dict[int, Tally] = defaultdict(Tally)
     for line in sums:
@@ -50,7 +50,7 @@ def lines(
     session: Session,
     run: SettlementRun,
     spans: Sequence[Span],
-    sums: Sequence[pricing.Summed],
+    sums: Sequence[summing.Summed],
     paid: dict[int, Tally],
     rides: Sequence[Source],
 ) -> list[tuple[str, int]]:
@@ -81,7 +81,7 @@ LINE_COLUMNS = (
 _KEY, _AMOUNT = LINE_COLUMNS.index("source_key"), LINE_COLUMNS.index("amount")
 
 
-def _summed_row(run_id: int, payment_id: int, s: pricing.Summed) -> tuple[Any, ...]:
+def _summed_row(run_id: int, payment_id: int, s: summing.Summed) -> tuple[Any, ...]:
     key = f"{s.kind.value}s:{run_id}:{s.contract_id}:{s.location_id or 0}"
     return (
         run_id, payment_id, s.partner_id, key, s.kind, s.contract_id, s.scheme_id, s.location_id,
@@ -99,35 +99,30 @@ def _line_row(run_id: int, payment_id: int, s: Source) -> tuple[Any, ...]:
 def payments(
     session: Session, run: SettlementRun, partners: dict[int, Partner], paid: dict[int, Tally]
 ) -> None:
-    """One pending payment per paid partner, to the account it has now."""
+    """One pending payment per paid partner, to the account it has now, written in one COPY:
+    its id is reserved first so that its EndToEndId (``ALM-<run>-<payment>``) is in the row."""
     if not paid:
         return
+    table = typing.cast(Table, SettlementPayment.__table__)
     rows = []
-    for pid, tally in paid.items():
+    for payment_id, (pid, tally) in zip(
+        bulk.reserve_ids(session, table, len(paid)), paid.items(), strict=True
+    ):
         partner = partners[pid]
         sepa = partner.payout_method == PayoutMethod.sepa
         rows.append(
-            {
-                "run_id": run.id,
-                "partner_id": pid,
-                "method": partner.payout_method,
-                "amount": tally.total,
-                "status": PaymentStatus.pending,
-                "iban": partner.iban if sepa else None,
-                "bic": partner.bic if sepa else None,
-                "stripe_account": None if sepa else partner.stripe_account,
-            }
-        )
-    session.execute(insert(SettlementPayment), rows)
-    end_to_end = (
-        literal("ALM-", String)
-        + cast(SettlementPayment.run_id, String)
-        + "-"
-        + cast(SettlementPayment.id, String)
-    )
-    session.execute(
-        update(SettlementPayment)
-        .where(SettlementPayment.run_id == run.id, SettlementPayment.partner_id.is_not(None))
-        .values(end_to_end_id=end_to_end)
-        .execution_options(synchronize_session=False)
-    )
+            (
+                payment_id, run.id, pid, partner.payout_method, tally.total,
+                PaymentStatus.pending, f"ALM-{run.id}-{payment_id}",
+                partner.iban if sepa else None, partner.bic if sepa else None,
+                None if sepa else partner.stripe_account,
+            )
+        )  # fmt: skip
+    bulk.insert_rows(session, table, PAYMENT_COLUMNS, rows)
+
+
+#: The columns a run writes of a partner's payment, in the order of ``payments``' rows.
+PAYMENT_COLUMNS = (
+    "id", "run_id", "partner_id", "method", "amount", "status", "end_to_end_id", "iban", "bic",
+    "stripe_account",
+)  # fmt: skip

@@ -16,7 +16,7 @@ from almerepas.ledger.posting import EUR
 from almerepas.schemes import catalogue as schemes
 from almerepas.settlements import runs
 from almerepas.settlements.collect import price, taken_back
-from almerepas.settlements.pricing import price_sql
+from almerepas.settlements.pricing import price_by_rule, price_sql, rule_of
 from tests.factories import TEST_ACTOR, make_location
 from tests.redemptions.support import child_budget
 from tests.settlements.support import JULY, PREPARER, contracted, redeem_at
@@ -53,10 +53,18 @@ def sql_price(db: Session, kind: str, unit: str, tariff: int | None, quantity: i
 def test_the_database_prices_as_the_python_rule(
     db: Session, tariff: tuple[TariffKind, int | None], unit: str, quantity: int
 ) -> None:
+    """Both SQL forms: ``price_sql`` (statements, reports) and ``price_by_rule``, whose branch
+    a run picks once per contract (summing.py)."""
     kind, figure = tariff
-    contract = Contract(tariff_kind=kind, tariff=figure)
+    expected = price(Contract(tariff_kind=kind, tariff=figure), unit, quantity)
+    by_rule = price_by_rule(
+        literal(rule_of(kind, unit).value, BigInteger),
+        literal(figure or 0, BigInteger),
+        literal(quantity, BigInteger),
+    )
 
-    assert sql_price(db, kind.value, unit, figure, quantity) == price(contract, unit, quantity)
+    assert sql_price(db, kind.value, unit, figure, quantity) == expected
+    assert db.scalar(select(by_rule)) == expected
 
 
 @settings(

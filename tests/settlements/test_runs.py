@@ -26,6 +26,7 @@ from almerepas.settlements.models import (
     RunStatus,
     SettlementLine,
     SettlementRun,
+    SettlementWindow,
 )
 from tests.factories import TEST_ACTOR
 from tests.redemptions.support import JUNE, child_budget, monthly_grant
@@ -300,3 +301,34 @@ def test_a_contract_cannot_end_before_a_day_already_settled(reference: Session) 
     assert "30-06-2026" in refused.value.detail
     windows.end_contract(reference, contract, dt.date(2026, 6, 30), actor=TEST_ACTOR)
     assert contract.valid_to == dt.date(2026, 6, 30)
+
+
+def test_the_database_keeps_a_line_to_its_partners_payment_contract_and_location(
+    reference: Session,
+) -> None:
+    """The composite keys of settlement_line and settlement_window (a4b5c6d7e8f9): a line
+    cannot be moved to another partner's location or to a scheme its contract is not for, and a
+    run has windows only of partners it pays."""
+    partner, place = contracted(reference, "stadsfonds")
+    other, elsewhere = contracted(reference, "menstruatie", "per_unit", 4_99, name="Drogisterij")
+    redeem_at(reference, child_budget(reference), partner, place, 10_00)
+    run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    [line] = reference.scalars(select(SettlementLine).where(SettlementLine.run_id == run.id))
+    kept = (line.location_id, line.scheme_id, line.run_id)
+    other_scheme = reference.scalar(
+        select(Contract.scheme_id).where(Contract.partner_id == other.id)
+    )
+
+    for change in (
+        update(SettlementLine).values(location_id=elsewhere.id),
+        update(SettlementLine).values(scheme_id=other_scheme),
+        update(SettlementLine).values(run_id=run.id + 1),
+        update(SettlementWindow).values(partner_id=other.id),
+    ):
+        with pytest.raises(IntegrityError), reference.begin_nested():
+            reference.execute(change.execution_options(synchronize_session=False))
+
+    reference.expire_all()
+    assert (line.location_id, line.scheme_id, line.run_id) == kept
+    assert kept[0] == place.id and kept[1] != other_scheme
+    assert [w.partner_id for w in windows.of_run(reference, run.id)] == [partner.id]
