@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from almerepas.audit import log as audit
 from almerepas.audit.log import Actor
-from almerepas.contracts.models import Partner, PayoutMethod
+from almerepas.contracts.models import PayoutMethod
 from almerepas.core import clock
 from almerepas.core.money import format_cents
 from almerepas.ledger.models import EntryKind
@@ -69,7 +69,7 @@ def cutoff_of(period: str) -> tuple[dt.date, dt.datetime]:
     return span.end, clock.local_moment(span.end + dt.timedelta(days=1))
 
 
-def hold_reason(partner: Partner, total: int, *, unfit: bool) -> HoldReason | None:
+def hold_reason(partner: writing.Payee, total: int, *, unfit: bool) -> HoldReason | None:
     """Why this partner cannot be paid in this run, or None (``unfit``: a source has no price)."""
     if unfit:
         return HoldReason.tariff_unfit
@@ -121,9 +121,7 @@ def prepare(
         tally.count += 1
         tally.total += source.amount or 0
         tally.unfit = tally.unfit or source.amount is None
-    partners = {
-        p.id: p for p in session.scalars(select(Partner).where(Partner.id.in_(list(tallies))))
-    }
+    partners = writing.payees(session, tallies)
     paid: dict[int, writing.Tally] = {}
     held: list[Held] = []
     for pid in sorted(tallies):

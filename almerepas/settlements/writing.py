@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import typing
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
@@ -96,8 +96,26 @@ def _line_row(run_id: int, payment_id: int, s: Source) -> tuple[Any, ...]:
     )  # fmt: skip
 
 
+class Payee(NamedTuple):
+    """What a run needs of a partner to hold it back or pay it: no ORM object for 500 of them."""
+
+    id: int
+    payout_method: PayoutMethod
+    iban: str
+    bic: str | None
+    stripe_account: str | None
+
+
+def payees(session: Session, partner_ids: Collection[int]) -> dict[int, Payee]:
+    """The partners' accounts as they are now."""
+    query = select(
+        Partner.id, Partner.payout_method, Partner.iban, Partner.bic, Partner.stripe_account
+    ).where(Partner.id.in_(list(partner_ids)))
+    return {row.id: Payee(*row) for row in session.execute(query)}
+
+
 def payments(
-    session: Session, run: SettlementRun, partners: dict[int, Partner], paid: dict[int, Tally]
+    session: Session, run: SettlementRun, partners: dict[int, Payee], paid: dict[int, Tally]
 ) -> None:
     """One pending payment per paid partner, to the account it has now, written in one COPY:
     its id is reserved first so that its EndToEndId (``ALM-<run>-<payment>``) is in the row."""
