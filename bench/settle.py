@@ -19,8 +19,9 @@ inserted with Core executemany (not timed). Each round, on the same unsettled ro
 The round is rolled back after that, so the next one settles the same rows again. The baseline's
 totals must equal the run's payments. The figure that matters is the ratio: this machine is
 shared and noisy, so absolute times from one run mean little. Both sides of it are the best of
-``--tries`` in the round (prepare rolled back between tries): one slow try of either moved a
-single measurement's ratio by half.
+``--tries`` in the round, taken in turns (baseline, prepare, baseline, ...; prepare rolled back
+between), so that both meet the same load: one slow try of either moved a single measurement's
+ratio by half.
 
     .venv/bin/python bench/settle.py [--redemptions 100000] [--partners 500] [--rounds 3]
         [--tries 3]
@@ -190,22 +191,20 @@ def seed(engine: Engine, redemptions: int, partners: int, reversals: int) -> dic
 
 
 def one_round(engine: Engine, partners: int, tries: int) -> dict[str, float]:
-    """The baseline and prepare, each the best of ``tries`` (prepare rolled back between),
-    then approve and the SEPA file; everything rolled back."""
+    """The baseline and prepare, each the best of ``tries`` taken in turns (prepare rolled
+    back between), then approve and the SEPA file; everything rolled back."""
     cutoff = runs.cutoff_of(PERIOD)[1]
-    baseline = float("inf")
-    with engine.connect() as conn:
-        for _ in range(tries):
-            start = time.perf_counter()
-            totals: dict[int, int] = dict(conn.execute(text(BASELINE), {"cutoff": cutoff}).all())
-            baseline = min(baseline, time.perf_counter() - start)
+    baseline = preparing = float("inf")
     with Session(engine) as session:
         start = time.perf_counter()
         sources = collect(session, cutoff=cutoff, partner_id=None)
         collected = time.perf_counter() - start
         session.rollback()
-        preparing = float("inf")
         for n in range(tries):
+            with engine.connect() as conn:
+                start = time.perf_counter()
+                totals = dict(conn.execute(text(BASELINE), {"cutoff": cutoff}).tuples().all())
+                baseline = min(baseline, time.perf_counter() - start)
             start = time.perf_counter()
             run, held = runs.prepare(session, period=PERIOD, actor=PREPARER, now=JULY)
             prepared = time.perf_counter()
