@@ -67,20 +67,23 @@ class Norms:
         self._amounts: dict[tuple[NormKey, dt.date], int | None] = {}
 
     def on(self, household_id: int, day: dt.date, supplement: bool = False) -> int | None:
-        found = self._lookup(household_id, day, supplement)
+        found = self.lookup(household_id, day, supplement)
         return found[0] if found else None
 
     def household_type(self, household_id: int, day: dt.date) -> HouseholdType | None:
-        found = self._lookup(household_id, day, False)
+        found = self.lookup(household_id, day, False)
         return found[1] if found else None
 
-    def _lookup(
-        self, household_id: int, day: dt.date, supplement: bool
+    def lookup(
+        self, household_id: int, day: dt.date, supplement: bool = False
     ) -> tuple[int, HouseholdType] | None:
+        """``on`` and ``household_type`` at once (the type as ``supplement=False`` finds it)."""
         key = (household_id, day, supplement)
-        if key not in self._known:
-            self._known[key] = self._work_out(household_id, day, supplement)
-        return self._known[key]
+        try:  # one hash on the way: asked for every member of the household
+            return self._known[key]
+        except KeyError:
+            found = self._known[key] = self._work_out(household_id, day, supplement)
+            return found
 
     def _work_out(
         self, household_id: int, day: dt.date, supplement: bool
