@@ -166,7 +166,10 @@ def _reference_days(
 ) -> list[dt.date]:
     """The first day, then every later day in the period on which a new assessment starts, as
     long as the beneficiary still lives in the household then."""
-    later = sorted({i.valid_from for i in incomes if first < i.valid_from <= span.end})
+    end = span.end
+    later = sorted({i.valid_from for i in incomes if first < i.valid_from <= end})
+    if not later:  # most people: one day to judge
+        return [first] if lives_there(first) else []
     return [day for day in [first, *later] if lives_there(day)]
 
 
