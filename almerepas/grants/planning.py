@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 from sqlalchemy.orm import Session
@@ -26,7 +26,15 @@ from almerepas.income import rules as eligibility
 from almerepas.income.norms import NormTable
 from almerepas.income.policy import OutsideFamily, Policy, Students
 from almerepas.income.rules import Facts, Reason, RuleResult
-from almerepas.schemes.models import Beneficiary, MidPeriodEntry, Period, Scheme, SchemeKind
+from almerepas.schemes.models import (
+    Beneficiary,
+    MidPeriodEntry,
+    Period,
+    Scheme,
+    SchemeKind,
+    SchemeTerms,
+    Terms,
+)
 from almerepas.schemes.periods import PeriodSpan
 
 
@@ -41,6 +49,8 @@ class Candidate:
     #: the assessment the verdict rests on (None when there was none that day): its date and id
     assessed_on: dt.date | None = None
     assessment_id: int | None = None
+    #: every rule is met (``__post_init__``)
+    eligible: bool = field(init=False, repr=False, compare=False)
 
     @property
     def queue_key(self) -> tuple[bool, dt.date, int, int, int]:
@@ -59,11 +69,11 @@ class Candidate:
             self.person_id or 0,
         )
 
-    @functools.cached_property
-    def eligible(self) -> bool:
-        """Asked several times per candidate by a run (judging, the budget, the counts); the
-        results never change after planning, so it is worked out once."""
-        return eligibility.is_eligible(self.results)
+    def __post_init__(self) -> None:
+        """``eligible`` is asked several times per candidate by a run (judging, the budget, the
+        counts); the results never change after planning, so it is worked out once, here (a
+        cached_property took its lock on each of a city's first reads)."""
+        self.eligible = eligibility.is_eligible(self.results)
 
     @property
     def deciding_reason(self) -> Reason | None:
@@ -84,7 +94,7 @@ def _income_on(incomes: list[Income], day: dt.date) -> Income | None:
 
 def _facts(
     member: Member,
-    incomes: list[Income],
+    income: Income | None,
     norms: Norms,
     day: dt.date,
     span: PeriodSpan,
@@ -92,18 +102,19 @@ def _facts(
     person: bool = False,
     eligible_children: int = 0,
 ) -> Facts:
-    """The income of the assessment valid on the day, against the norm of that day for the
-    household as it is then (``Norms``); the norm seen at assessment only when the day has no
-    norm (no applicant that day, or an age the pension-age table does not cover). For a person
-    scheme (``person``), also whether the person may use the household's assessment at all."""
-    income = _income_on(incomes, day)
+    """The income of the assessment valid on the day (``income``: ``_income_on``), against the
+    norm of that day for the household as it is then (``Norms``); the norm seen at assessment
+    only when the day has no norm (no applicant that day, or an age the pension-age table does
+    not cover). For a person scheme (``person``), also whether the person may use the
+    household's assessment at all."""
     norm = asset_limit = None
     if income is not None:
-        norm = norms.on(member.household_id, day, income.youth_supplement)
-        norm = income.norm if norm is None else norm
-        household_type = norms.household_type(member.household_id, day)
-        if household_type is not None:
-            asset_limit = norms.policy.asset_limit_for(household_type)
+        found = norms.lookup(member.household_id, day, income.youth_supplement)
+        norm = income.norm if found is None else found[0]
+        if income.youth_supplement:  # the household type is looked up without the supplement
+            found = norms.lookup(member.household_id, day)
+        if found is not None:
+            asset_limit = norms.policy.asset_limit_for(found[1])
     return Facts(
         reference_date=day,
         in_almere=member.moved_out_on is None or member.moved_out_on >= day,
@@ -135,7 +146,7 @@ def _outside_family(member: Member, day: dt.date, policy: Policy) -> str | None:
     return None
 
 
-def _amount(scheme: Scheme, span: PeriodSpan, reference: dt.date, units: int = 1) -> int:
+def _amount(scheme: Terms, span: PeriodSpan, reference: dt.date, units: int = 1) -> int:
     amount = scheme.amount * units
     if (
         span.kind == Period.year
@@ -146,7 +157,7 @@ def _amount(scheme: Scheme, span: PeriodSpan, reference: dt.date, units: int = 1
     return amount
 
 
-def _age_fits(scheme: Scheme, born: dt.date, day: dt.date, span: PeriodSpan) -> bool:
+def _age_fits(scheme: Terms, born: dt.date, day: dt.date, span: PeriodSpan) -> bool:
     return eligibility.age_fits(scheme, born, day, span.end)[0]
 
 
@@ -155,7 +166,10 @@ def _reference_days(
 ) -> list[dt.date]:
     """The first day, then every later day in the period on which a new assessment starts, as
     long as the beneficiary still lives in the household then."""
-    later = sorted({i.valid_from for i in incomes if first < i.valid_from <= span.end})
+    end = span.end
+    later = sorted({i.valid_from for i in incomes if first < i.valid_from <= end})
+    if not later:  # most people: one day to judge
+        return [first] if lives_there(first) else []
     return [day for day in [first, *later] if lives_there(day)]
 
 
@@ -194,7 +208,7 @@ def _judge(days: list[dt.date], candidate_on: Callable[[dt.date], Candidate]) ->
 
 
 def _household_candidate(
-    scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, members: list[Member],
+    scheme: Terms, span: PeriodSpan, norms: Norms, owner: int, members: list[Member],
     known: list[Income], day: dt.date,
 ) -> Candidate:  # fmt: skip
     children = (
@@ -202,9 +216,9 @@ def _household_candidate(
         if scheme.pooled
         else 0
     )
-    facts = _facts(members[0], known, norms, day, span, eligible_children=children)
-    amount = _amount(scheme, span, day, children if scheme.pooled else 1)
     income = _income_on(known, day)
+    facts = _facts(members[0], income, norms, day, span, eligible_children=children)
+    amount = _amount(scheme, span, day, children if scheme.pooled else 1)
     return Candidate(
         f"household:{owner}", owner, None, day, amount, eligibility.check(scheme, facts),
         income.assessed_on if income else None, income.id if income else None,
@@ -212,11 +226,11 @@ def _household_candidate(
 
 
 def _person_candidate(
-    scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, member: Member,
+    scheme: Terms, span: PeriodSpan, norms: Norms, owner: int, member: Member,
     known: list[Income], day: dt.date,
 ) -> Candidate:  # fmt: skip
-    facts = _facts(member, known, norms, day, span, person=True)
     income = _income_on(known, day)
+    facts = _facts(member, income, norms, day, span, person=True)
     return Candidate(
         f"person:{member.person_id}", owner, member.person_id, day,
         _amount(scheme, span, day), eligibility.check(scheme, facts),
@@ -224,12 +238,12 @@ def _person_candidate(
     )  # fmt: skip
 
 
-def _opens(scheme: Scheme, span: PeriodSpan) -> dt.date:
+def _opens(scheme: Terms, span: PeriodSpan) -> dt.date:
     return max(span.start, scheme.valid_from)
 
 
 def judge_household(
-    scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, members: list[Member],
+    scheme: Terms, span: PeriodSpan, norms: Norms, owner: int, members: list[Member],
     known: list[Income],
 ) -> Candidate | None:  # fmt: skip
     """The verdict of a household scheme for one household: the run's, and the anonymous
@@ -242,7 +256,7 @@ def judge_household(
 
 
 def judge_person(
-    scheme: Scheme, span: PeriodSpan, norms: Norms, owner: int, member: Member,
+    scheme: Terms, span: PeriodSpan, norms: Norms, owner: int, member: Member,
     known: list[Income],
 ) -> Candidate | None:  # fmt: skip
     """The verdict of a person scheme for one stay of a person in a household (see
@@ -300,12 +314,11 @@ def plan(
 def _plan(scheme: Scheme, span: PeriodSpan, people: Population) -> list[Candidate]:
     households, incomes, norms = people.households, people.incomes, people.norms
     candidates: list[Candidate] = []
-    if scheme.beneficiary == Beneficiary.household:
+    beneficiary, terms = scheme.beneficiary, SchemeTerms.of(scheme)  # read once, not per person
+    if beneficiary == Beneficiary.household:
         for judged, (owner, members) in enumerate(households.items(), 1):
             if (
-                found := judge_household(
-                    scheme, span, norms, owner, members, incomes.get(owner, [])
-                )
+                found := judge_household(terms, span, norms, owner, members, incomes.get(owner, []))
             ) is not None:
                 candidates.append(found)
             if judged % collector.EVERY == 0:
@@ -321,7 +334,7 @@ def _plan(scheme: Scheme, span: PeriodSpan, people: Population) -> list[Candidat
         verdicts = []
         for owner, member in sorted(stays, key=lambda stay: stay[1].valid_from):
             known = incomes.get(owner, [])
-            if (found := judge_person(scheme, span, norms, owner, member, known)) is not None:
+            if (found := judge_person(terms, span, norms, owner, member, known)) is not None:
                 verdicts.append(found)
                 if found.eligible:
                     break

@@ -67,30 +67,31 @@ class Norms:
         self._amounts: dict[tuple[NormKey, dt.date], int | None] = {}
 
     def on(self, household_id: int, day: dt.date, supplement: bool = False) -> int | None:
-        found = self._lookup(household_id, day, supplement)
+        found = self.lookup(household_id, day, supplement)
         return found[0] if found else None
 
     def household_type(self, household_id: int, day: dt.date) -> HouseholdType | None:
-        found = self._lookup(household_id, day, False)
+        found = self.lookup(household_id, day, False)
         return found[1] if found else None
 
-    def _lookup(
-        self, household_id: int, day: dt.date, supplement: bool
+    def lookup(
+        self, household_id: int, day: dt.date, supplement: bool = False
     ) -> tuple[int, HouseholdType] | None:
+        """``on`` and ``household_type`` at once (the type as ``supplement=False`` finds it)."""
         key = (household_id, day, supplement)
-        if key not in self._known:
-            self._known[key] = self._work_out(household_id, day, supplement)
-        return self._known[key]
+        try:  # one hash on the way: asked for every member of the household
+            return self._known[key]
+        except KeyError:
+            found = self._known[key] = self._work_out(household_id, day, supplement)
+            return found
 
     def _work_out(
         self, household_id: int, day: dt.date, supplement: bool
     ) -> tuple[int, HouseholdType] | None:
         present = [m for m in self.households.get(household_id, []) if m.active_on(day)]
-        adults = [
-            m.born
-            for m in sorted(present, key=lambda m: m.role != MemberRole.applicant)
-            if m.role in (MemberRole.applicant, MemberRole.partner)
-        ]
+        # the applicant first: asked once per household of a city, so two passes, not a sort
+        adults = [m.born for m in present if m.role == MemberRole.applicant]
+        adults += [m.born for m in present if m.role == MemberRole.partner]
         children = sum(
             1
             for m in present
@@ -132,7 +133,7 @@ def _members(
         query = query.where(Membership.household_id == household_id)
     by_household: dict[int, list[Member]] = defaultdict(list)
     for row in session.connection().execute(query):  # Core rows: no ORM loading per row
-        by_household[row[0]].append(Member(*row))
+        by_household[row[0]].append(Member._make(row))  # one C call per row
     return by_household
 
 

@@ -13,8 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.engine import Connection
@@ -108,9 +107,9 @@ def _processed(
     return list(zip(*values, strict=True))
 
 
-@dataclass(frozen=True)
-class Funded:
-    """One new account to open with its first entry: ``amount`` from the funding account."""
+class Funded(NamedTuple):
+    """One new account to open with its first entry: ``amount`` from the funding account (a
+    named tuple: a grant run builds one per person)."""
 
     code: str
     name: str

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from dataclasses import dataclass
+from typing import Protocol
 
 from sqlalchemy import CheckConstraint, Date, String, Text, true
 from sqlalchemy.orm import Mapped, mapped_column
@@ -102,3 +104,50 @@ class Scheme(Base):
     active: Mapped[bool] = mapped_column(default=True, server_default=true())
     created_at: Mapped[dt.datetime] = mapped_column(default=clock.now)
     updated_at: Mapped[dt.datetime] = mapped_column(default=clock.now, onupdate=clock.now)
+
+
+class Terms(Protocol):
+    """What judging eligibility reads of a scheme (income/rules.py, grants/planning.py): a
+    ``Scheme``, or its plain copy ``SchemeTerms``."""
+
+    @property
+    def valid_from(self) -> dt.date: ...
+    @property
+    def valid_to(self) -> dt.date | None: ...
+    @property
+    def max_income_percent(self) -> int | None: ...
+    @property
+    def min_age(self) -> int | None: ...
+    @property
+    def max_age(self) -> int | None: ...
+    @property
+    def age_rule(self) -> AgeRule: ...
+    @property
+    def pooled(self) -> bool: ...
+    @property
+    def amount(self) -> int: ...
+    @property
+    def mid_period_entry(self) -> MidPeriodEntry: ...
+
+
+@dataclass(frozen=True, slots=True)
+class SchemeTerms:
+    """A scheme's terms as plain values: a whole-city run reads them about fifteen times per
+    person, and every read of a mapped attribute is a call into the ORM (a tenth of planning)."""
+
+    valid_from: dt.date
+    valid_to: dt.date | None
+    max_income_percent: int | None
+    min_age: int | None
+    max_age: int | None
+    age_rule: AgeRule
+    pooled: bool
+    amount: int
+    mid_period_entry: MidPeriodEntry
+
+    @classmethod
+    def of(cls, scheme: Terms) -> SchemeTerms:
+        return cls(
+            scheme.valid_from, scheme.valid_to, scheme.max_income_percent, scheme.min_age,
+            scheme.max_age, scheme.age_rule, scheme.pooled, scheme.amount, scheme.mid_period_entry,
+        )  # fmt: skip
