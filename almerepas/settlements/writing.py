@@ -13,7 +13,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
-from almerepas.contracts.models import Partner, PayoutMethod
+from almerepas.contracts.models import Contract, Partner, PayoutMethod
 from almerepas.ledger import bulk
 from almerepas.settlements import summing, windows
 from almerepas.settlements.collect import Source
@@ -107,10 +107,15 @@ class Payee(NamedTuple):
 
 
 def payees(session: Session, partner_ids: Collection[int]) -> dict[int, Payee]:
-    """The partners' accounts as they are now."""
+    """The partners' accounts as they are now (at least of ``partner_ids``: for many, of every
+    partner with a contract, which is cheaper than sending 500 ids)."""
     query = select(
         Partner.id, Partner.payout_method, Partner.iban, Partner.bic, Partner.stripe_account
-    ).where(Partner.id.in_(list(partner_ids)))
+    )
+    if len(partner_ids) > 20:
+        query = query.where(Partner.id.in_(select(Contract.partner_id)))
+    else:
+        query = query.where(Partner.id.in_(list(partner_ids)))
     return {row.id: Payee(*row) for row in session.execute(query)}
 
 
