@@ -61,9 +61,9 @@ def summed(session: Session, spans: Sequence[Span]) -> list[Summed]:
     """The redemptions and reversals recorded in the spans, summed per partner, kind, contract
     and location by the database: one pass over them."""
     terms = pricing.term_rows(session, {s.partner_id for s in spans})
-    reach = _reach(session, spans, terms)
-    if reach is None:
+    if not terms:
         return []
+    reach = _reach(session, spans, terms)  # None: no redemption can be in a gap
     days = [(t.contract_id, t.starts_at, t.ends_at) for t in terms]
     contracts = pricing.rows_cte(session, "terms", ("contract_id", "starts_at", "ends_at"), days)
     given = pricing.reversals_in(pricing.spans_cte(session, spans), contracts).subquery("given")
@@ -84,8 +84,10 @@ def summed(session: Session, spans: Sequence[Span]) -> list[Summed]:
         literal(LineKind.reversal.value, String),
     ).group_by(given.c.contract_id, given.c.location_id)
     of = {t.contract_id: t for t in terms}
+    # A reversal in a gap may give back a redemption of a contract's day outside every gap.
+    query = reversed_ if reach is None else union_all(_redeemed(reach), reversed_)
     with _hashed(session):
-        rows = session.execute(union_all(_redeemed(reach), reversed_)).all()
+        rows = session.execute(query).all()
     return [
         Summed(
             of[cid].partner_id, LineKind(kind), cid, of[cid].scheme_id, location_id, at, quantity,
@@ -112,13 +114,14 @@ def _hashed(session: Session) -> Iterator[None]:
     if session.get_bind().dialect.name != "postgresql":
         yield
         return
-    names = list(_PLANNER)
-    were = session.execute(select(*(func.current_setting(name) for name in names))).one()
-    session.execute(select(*(func.set_config(n, v, True) for n, v in _PLANNER.items())))
+    were = session.execute(select(*map(func.current_setting, _PLANNER))).one()
+    _settings(session, _PLANNER)
     yield
-    session.execute(
-        select(*(func.set_config(n, v, True) for n, v in zip(names, were, strict=True)))
-    )
+    _settings(session, dict(zip(_PLANNER, were, strict=True)))
+
+
+def _settings(session: Session, values: dict[str, str]) -> None:
+    session.execute(select(*(func.set_config(n, v, True) for n, v in values.items())))
 
 
 def _reach(session: Session, spans: Sequence[Span], terms: Sequence[pricing.Term]) -> CTE | None:

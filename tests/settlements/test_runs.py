@@ -195,6 +195,25 @@ def test_a_negative_total_is_carried_forward_never_paid(reference: Session) -> N
     assert run.total == 30_00
 
 
+def test_a_reversal_after_the_contract_ended_still_counts(reference: Session) -> None:
+    """The only thing new is a reversal of a redemption from the contract's last month: no
+    redemption can be in the gap any more, the reversal still is (and holds the partner back)."""
+    partner, place = contracted(reference, "stadsfonds")
+    [contract] = reference.scalars(select(Contract).where(Contract.partner_id == partner.id))
+    windows.end_contract(reference, contract, dt.date(2026, 6, 30), actor=TEST_ACTOR)
+    big = redeem_at(reference, child_budget(reference), partner, place, 50_00)
+    runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+    booking.reverse(reference, big, 20_00, actor=TEST_ACTOR, now=JULY)
+
+    with pytest.raises(NothingToSettle) as refused:
+        runs.prepare(
+            reference, period="2026-07", actor=PREPARER, now=dt.datetime(2026, 8, 3, tzinfo=dt.UTC)
+        )
+    assert refused.value.extensions["held"] == [
+        {"partner": partner.id, "reason": "total_not_positive"}
+    ]
+
+
 def test_a_partner_with_a_bad_iban_is_held_back_with_a_reason(reference: Session) -> None:
     good, good_at = contracted(reference, "stadsfonds", name="Zwemclub")
     bad, bad_at = contracted(reference, "stadsfonds", name="Dansschool")
