@@ -179,29 +179,24 @@ def seed_sql(holders: int, redemptions: int, rides: int, per_scheme: int) -> lis
         """INSERT INTO settlement_payment (run_id, partner_id, method, amount, status)
         SELECT r.id, c.partner_id, 'sepa', 1, 'pending' FROM settlement_run r CROSS JOIN counter c
         """,
-        """CREATE TEMP TABLE settling ON COMMIT DROP AS
-        SELECT r.id AS redemption_id, NULL::bigint AS reversal_id, NULL::bigint AS ride_id,
-               'redemption' AS kind, r.partner_id, r.grant_id, r.created_at AS at, r.amount
-        FROM redemption r WHERE r.created_at < '2026-03-08'
-        UNION ALL
-        SELECT NULL, v.id, NULL, 'reversal', r.partner_id, r.grant_id, v.created_at, -v.amount
-        FROM redemption_reversal v JOIN redemption r ON r.id = v.redemption_id
-        WHERE v.created_at < '2026-03-08'
-        UNION ALL
-        SELECT NULL, NULL, d.id, 'ride', d.partner_id, d.grant_id, d.ridden_at, 150
-        FROM ride d WHERE d.result = 'ok' AND d.ridden_at < '2026-03-08'""",
+        # Redemptions and reversals are settled by windows of time per partner; rides by a
+        # line each.
+        """INSERT INTO settlement_window (run_id, partner_id, starts_at, ends_at)
+        SELECT r.id, c.partner_id,
+               CASE r.period WHEN '2026-02' THEN timestamptz '2000-01-01 00:00+00'
+                             ELSE timestamptz '2026-03-01 00:00+00' END, r.cutoff_at
+        FROM settlement_run r CROSS JOIN counter c""",
         """INSERT INTO settlement_line (run_id, payment_id, partner_id, source_key, kind,
-                                        contract_id, scheme_id, redemption_id, reversal_id,
-                                        ride_id, occurred_at, quantity, amount)
-        SELECT sr.id, p.id, s.partner_id,
-               s.kind || ':' || coalesce(s.redemption_id, s.reversal_id, s.ride_id), s.kind,
-               c.contract_id, g.scheme_id, s.redemption_id, s.reversal_id, s.ride_id, s.at, 1,
-               s.amount
-        FROM settling s JOIN entitlement_grant g ON g.id = s.grant_id
-        JOIN counter c ON c.partner_id = s.partner_id
-        JOIN settlement_run sr ON sr.period = CASE WHEN s.at < '2026-03-01'
+                                        contract_id, scheme_id, ride_id, occurred_at, quantity,
+                                        amount)
+        SELECT sr.id, p.id, d.partner_id, 'ride:' || d.id, 'ride', c.contract_id, g.scheme_id,
+               d.id, d.ridden_at, 1, 150
+        FROM ride d JOIN entitlement_grant g ON g.id = d.grant_id
+        JOIN counter c ON c.partner_id = d.partner_id
+        JOIN settlement_run sr ON sr.period = CASE WHEN d.ridden_at < '2026-03-01'
                                                    THEN '2026-02' ELSE '2026-03' END
-        JOIN settlement_payment p ON p.run_id = sr.id AND p.partner_id = s.partner_id""",
+        JOIN settlement_payment p ON p.run_id = sr.id AND p.partner_id = d.partner_id
+        WHERE d.result = 'ok' AND d.ridden_at < '2026-03-08'""",
         *(
             f"SELECT setval(pg_get_serial_sequence('{t}', 'id'), (SELECT max(id) FROM {t}))"
             for t in ("person", "household", "pass")
@@ -269,18 +264,40 @@ def raw_by_scheme(
            OR EXISTS (SELECT 1 FROM ride WHERE ride.pass_id = pass.id AND ride.result = 'ok'
                       AND ride.ridden_at < :end))
 ), settled AS (
+    -- settlement windows (docs/settlement.md): what a partner recorded in an approved run's
+    -- window is settled, priced at the tariff of its contract; rides keep a line each
     SELECT grant_id, sum(amount) AS settled FROM (
-        SELECT r.grant_id, l.amount, l.run_id FROM settlement_line l
-        JOIN redemption r ON r.id = l.redemption_id
+        SELECT r.grant_id,
+               CASE c.tariff_kind WHEN 'amount_redeemed' THEN r.amount
+                                  WHEN 'per_unit' THEN r.amount * c.tariff
+                                  ELSE div(r.amount * c.tariff + 5000, 10000) END AS amount
+        FROM settlement_window w JOIN settlement_run sr ON sr.id = w.run_id
+        JOIN redemption r ON r.partner_id = w.partner_id
+             AND r.created_at >= w.starts_at AND r.created_at < w.ends_at
+        JOIN entitlement_grant g ON g.id = r.grant_id
+        JOIN contract c ON c.partner_id = r.partner_id AND c.scheme_id = g.scheme_id
+        WHERE sr.status IN ('approved', 'paid_out', 'confirmed')
         UNION ALL
-        SELECT r.grant_id, l.amount, l.run_id FROM settlement_line l
-        JOIN redemption_reversal v ON v.id = l.reversal_id
-        JOIN redemption r ON r.id = v.redemption_id
-        WHERE l.redemption_id IS NULL  -- a run's reversal line names its redemption too
+        SELECT r.grant_id,
+               CASE c.tariff_kind WHEN 'amount_redeemed' THEN -v.amount
+                                  WHEN 'per_unit' THEN -v.amount * c.tariff
+                                  ELSE div((b.left_before - v.amount) * c.tariff + 5000, 10000)
+                                       - div(b.left_before * c.tariff + 5000, 10000) END
+        FROM settlement_window w JOIN settlement_run sr ON sr.id = w.run_id
+        JOIN redemption_reversal v ON v.created_at >= w.starts_at AND v.created_at < w.ends_at
+        JOIN redemption r ON r.id = v.redemption_id AND r.partner_id = w.partner_id
+        CROSS JOIN LATERAL (
+            SELECT r.amount - coalesce(sum(e.amount), 0) AS left_before
+            FROM redemption_reversal e WHERE e.redemption_id = v.redemption_id AND e.id < v.id
+        ) b
+        JOIN entitlement_grant g ON g.id = r.grant_id
+        JOIN contract c ON c.partner_id = r.partner_id AND c.scheme_id = g.scheme_id
+        WHERE sr.status IN ('approved', 'paid_out', 'confirmed')
         UNION ALL
-        SELECT d.grant_id, l.amount, l.run_id FROM settlement_line l JOIN ride d ON d.id = l.ride_id
-    ) x JOIN settlement_run sr ON sr.id = x.run_id
-    WHERE sr.status IN ('approved', 'paid_out', 'confirmed') GROUP BY grant_id
+        SELECT d.grant_id, l.amount FROM settlement_line l JOIN ride d ON d.id = l.ride_id
+        JOIN settlement_run sr ON sr.id = l.run_id
+        WHERE sr.status IN ('approved', 'paid_out', 'confirmed')
+    ) x GROUP BY grant_id
 ), expired AS (
     SELECT g.id AS grant_id, sum(t.amount) AS expired FROM homed g
     JOIN transfer t ON t.entry_id = g.expiry_entry_id AND t.debit_account_id = g.account_id
