@@ -163,7 +163,9 @@ def prepare(
         with session.begin_nested():
             written = writing.lines(session, run, spans, sums, paid, rides)
             reimbursed.insert_payments(session, run, declarations)
-    except IntegrityError:
+    except IntegrityError as error:
+        if not _taken_first(error):
+            raise  # a broken reference, not a race: its own message, not "try again"
         raise SettlementBusy() from None
     run.total = sum(t.total for t in paid.values()) + sum(d.amount for d in declarations)
     run.lines_hash = lines_hash(
@@ -188,6 +190,15 @@ def prepare(
         },
     )
     return run, held
+
+
+def _taken_first(error: IntegrityError) -> bool:
+    """A unique key another prepare wrote first (a window, a ride's line, a declaration's
+    payment): unique_violation on PostgreSQL, "UNIQUE constraint failed" on SQLite."""
+    sqlstate = getattr(error.orig, "sqlstate", None)
+    if sqlstate is not None:
+        return bool(sqlstate == "23505")
+    return "UNIQUE constraint failed" in str(error.orig)
 
 
 def get_run(session: Session, run_id: int, *, lock: bool = False) -> SettlementRun:

@@ -109,7 +109,9 @@ def _hashed(session: Session) -> Iterator[None]:
     fifty redemptions where there are a hundred thousand, and then looks each range up in an
     index and sorts them all to group them, twice as slow as one pass hashing the ranges. At
     the default 4 MB of work_mem it would sort on disk. The settings are the transaction's
-    (``set_config(..., true)``) and are put back after the statement.
+    (``set_config(..., true)``) and are put back after the statement; a statement that fails
+    aborts the transaction (or savepoint), which takes them with it, so there is no
+    ``finally``: a statement sent then would fail and hide the error.
     """
     if session.get_bind().dialect.name != "postgresql":
         yield

@@ -8,9 +8,11 @@ that each row existed. Checking six keys on each of a city's thousand lines was 
 time a settlement run took to write them. The referred columns get the unique indexes the new
 keys need.
 
-Rows that break the stricter rule stop the upgrade with the database's own error; none can
-come from the application, which writes a line's partner, scheme and location from its
-contract and payment. Downgrading restores the single-column keys.
+The upgrade first counts the rows that break the stricter rule and refuses, saying how to
+find them, when there are any. A line's payment and contract are chosen by its partner and
+scheme, so those hold for what the application wrote; its location is the redemption's or
+ride's, which the application checks (a partner redeems at its own locations) but no key of
+``redemption`` or ``ride`` does. Downgrading restores the single-column keys.
 
 Revision ID: a4b5c6d7e8f9
 Revises: f3a4b5c6d7e8
@@ -19,6 +21,7 @@ Create Date: 2026-12-01 22:00:00+00:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
 from alembic import op
 
 revision = "a4b5c6d7e8f9"
@@ -59,7 +62,31 @@ WINDOW_KEYS_AFTER = [
 ]  # fmt: skip
 
 
+#: Lines and windows the new keys would refuse (``upgrade`` counts them first).
+ASTRAY = """
+SELECT (SELECT count(*) FROM settlement_line l
+        WHERE NOT EXISTS (SELECT 1 FROM settlement_payment p WHERE p.id = l.payment_id
+                          AND p.run_id = l.run_id AND p.partner_id = l.partner_id)
+           OR NOT EXISTS (SELECT 1 FROM contract c WHERE c.id = l.contract_id
+                          AND c.partner_id = l.partner_id AND c.scheme_id = l.scheme_id)
+           OR (l.location_id IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM partner_location o WHERE o.id = l.location_id
+                               AND o.partner_id = l.partner_id))),
+       (SELECT count(*) FROM settlement_window w
+        WHERE NOT EXISTS (SELECT 1 FROM settlement_payment p
+                          WHERE p.run_id = w.run_id AND p.partner_id = w.partner_id))
+"""
+
+
 def upgrade() -> None:
+    lines, windows = op.get_bind().execute(sa.text(ASTRAY)).one()
+    if lines or windows:
+        raise RuntimeError(
+            f"{lines} settlement lines and {windows} windows do not belong together with their "
+            "payment, contract or location (a line's location another partner's, a window of "
+            "a partner its run does not pay); the query ASTRAY in migration a4b5c6d7e8f9 "
+            "counts them. Correct them before upgrading."
+        )
     for name, table, columns in PARENT_KEYS:
         op.create_index(name, table, columns, unique=True)
     _swap("settlement_line", LINE_KEYS_BEFORE, LINE_KEYS_AFTER)

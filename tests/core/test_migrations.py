@@ -189,3 +189,37 @@ def test_staff_sso_issuer_keeps_accounts_and_steps_down_only_while_subjects_stay
             assert sorted(tuple(row) for row in subjects) == [("beheerder", None), ("jan", "jan")]
     finally:
         engine.dispose()
+
+
+def test_composite_keys_refuse_to_upgrade_over_a_line_at_another_partners_location(
+    backend: Backend, app: Flask
+) -> None:
+    """a4b5c6d7e8f9: a line whose location is another partner's stops the upgrade with a
+    count and where to look, instead of the database's bare error; once corrected it runs."""
+    engine = make_engine(backend.empty_database())
+    try:
+        migrate.upgrade(engine)
+        with app.app_context(), Session(engine) as session:
+            load_postcodes(session)
+            load_norms(session)
+            load_schemes(session)
+            partner, place = contracted(session, "stadsfonds")
+            _, elsewhere = contracted(session, "stadsfonds", name="Zwemclub")
+            redeem_at(session, child_budget(session), partner, place, 10_00)
+            runs.prepare(session, period="2026-06", actor=PREPARER, now=JULY)
+            session.commit()
+            place_id, elsewhere_id = place.id, elsewhere.id
+        migrate.downgrade(engine, "f3a4b5c6d7e8")
+        with engine.begin() as conn:
+            conn.execute(sa.update(SettlementLine.__table__).values(location_id=elsewhere_id))
+
+        with pytest.raises(RuntimeError, match="1 settlement lines and 0 windows do not belong"):
+            migrate.upgrade(engine)
+
+        with engine.begin() as conn:
+            conn.execute(sa.update(SettlementLine.__table__).values(location_id=place_id))
+        migrate.upgrade(engine)
+        with engine.connect() as conn:
+            assert migrate.current_revisions(conn) == migrate.head_revisions()
+    finally:
+        engine.dispose()

@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session
 
 from almerepas.contracts import agreements
 from almerepas.contracts.models import Contract, TariffKind
+from almerepas.core import clock
 from almerepas.ledger.posting import EUR
 from almerepas.schemes import catalogue as schemes
 from almerepas.settlements import runs
 from almerepas.settlements.collect import price, taken_back
-from almerepas.settlements.pricing import price_by_rule, price_sql, rule_of
+from almerepas.settlements.pricing import OPEN_END, price_by_rule, price_sql, rows_cte, rule_of
+from almerepas.settlements.windows import BEGINNING
 from tests.factories import TEST_ACTOR, make_location
 from tests.redemptions.support import child_budget
 from tests.settlements.support import JULY, PREPARER, contracted, redeem_at
@@ -148,3 +150,22 @@ def test_of_two_contracts_for_other_locations_the_oldest_prices_once(reference: 
     run, _ = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
 
     assert [p.amount for p in run.payments] == [8_00]
+
+
+def test_a_table_of_ranges_keeps_every_moment_to_the_microsecond(db: Session) -> None:
+    """``rows_cte`` sends moments to PostgreSQL as microseconds since 1970: the first and the
+    last moment a run knows, a moment with microseconds, and the hour clocks go back in Almere
+    come back as they went."""
+    autumn = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)  # 02:30 in Almere, the second time
+    moments = [
+        (1, BEGINNING, OPEN_END),
+        (2, dt.datetime(2026, 6, 30, 21, 59, 59, 999_999, tzinfo=dt.UTC), autumn),
+        (3_000_000_000, autumn.astimezone(clock.LOCAL), autumn + dt.timedelta(microseconds=1)),
+    ]
+    table = rows_cte(db, "ranges", ("ident", "starts_at", "ends_at"), moments)
+
+    found = db.execute(select(table).order_by(table.c.ident)).all()
+
+    # the same instants (a moment in the hour that repeats never equals one in another zone)
+    in_utc = [(n, start.astimezone(dt.UTC), end.astimezone(dt.UTC)) for n, start, end in moments]
+    assert [tuple(row) for row in found] == in_utc

@@ -13,6 +13,7 @@ from almerepas.contracts.errors import InvalidContract
 from almerepas.contracts.models import Contract, Partner
 from almerepas.ledger import posting as ledger
 from almerepas.redemptions import ledger as booking
+from almerepas.redemptions.models import Redemption
 from almerepas.settlements import runs, windows
 from almerepas.settlements.errors import (
     LinesChanged,
@@ -351,3 +352,50 @@ def test_the_database_keeps_a_line_to_its_partners_payment_contract_and_location
     assert (line.location_id, line.scheme_id, line.run_id) == kept
     assert kept[0] == place.id and kept[1] != other_scheme
     assert [w.partner_id for w in windows.of_run(reference, run.id)] == [partner.id]
+
+
+def test_a_run_pays_every_one_of_many_partners(reference: Session) -> None:
+    """More partners than a run asks for by id (writing.payees reads every contracted one)."""
+    grant = child_budget(reference, 300_00)
+    made = []
+    for n in range(23):
+        partner, place = contracted(reference, "stadsfonds", name=f"Sportclub {n}")
+        redeem_at(reference, grant, partner, place, 1_00 + n)
+        made.append(partner.id)
+
+    run, held = runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+    assert held == []
+    assert {p.partner_id: p.amount for p in run.payments} == {
+        pid: 1_00 + n for n, pid in enumerate(made)
+    }
+
+
+@pytest.mark.postgres_only
+def test_a_run_puts_the_planners_settings_back(reference: Session) -> None:
+    """summing._hashed plans one statement with hash joins only; what the transaction does
+    after the prepare is planned as before."""
+    partner, place = contracted(reference, "stadsfonds")
+    redeem_at(reference, child_budget(reference), partner, place, 10_00)
+    names = ("enable_nestloop", "enable_sort", "work_mem")
+    before = [reference.scalar(select(func.current_setting(n))) for n in names]
+
+    runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
+
+    assert [reference.scalar(select(func.current_setting(n))) for n in names] == before
+
+
+def test_a_redemption_at_another_partners_location_is_an_error_not_a_busy_run(
+    reference: Session,
+) -> None:
+    """Only a unique key another prepare took first is "busy, try again" (settlement_busy); a
+    line the composite keys refuse says what is wrong."""
+    partner, place = contracted(reference, "stadsfonds")
+    _, elsewhere = contracted(reference, "stadsfonds", name="Zwemclub")
+    made = redeem_at(reference, child_budget(reference), partner, place, 10_00)
+    reference.execute(
+        update(Redemption).where(Redemption.id == made.id).values(location_id=elsewhere.id)
+    )
+
+    with pytest.raises(IntegrityError, match=r"fk_settlement_line_location|FOREIGN KEY"):
+        runs.prepare(reference, period="2026-06", actor=PREPARER, now=JULY)
