@@ -12,6 +12,7 @@ from flask import Flask
 from sqlalchemy import delete, insert, inspect, select
 from sqlalchemy.orm import Session
 
+from almerepas.contracts.models import Location, Partner
 from almerepas.core import migrate
 from almerepas.core.db import Base, UTCDateTime, make_engine
 from almerepas.reference.loaders import load_norms, load_postcodes, load_schemes
@@ -64,6 +65,14 @@ def test_there_is_one_head() -> None:
     assert len(migrate.head_revisions()) == 1
 
 
+def _a_partner(session: Session) -> tuple[Partner, Location]:
+    """The reference data of a settlement, and a partner with a contract for the Stadsfonds."""
+    load_postcodes(session)
+    load_norms(session)
+    load_schemes(session)
+    return contracted(session, "stadsfonds")
+
+
 def test_settlement_windows_fold_the_lines_of_earlier_runs(backend: Backend, app: Flask) -> None:
     """f3a4b5c6d7e8: a run made before it keeps what it settled, as a window from the beginning
     to its cutoff and one line per contract and location; nothing is settled again; stepping
@@ -72,10 +81,7 @@ def test_settlement_windows_fold_the_lines_of_earlier_runs(backend: Backend, app
     try:
         migrate.upgrade(engine)
         with app.app_context(), Session(engine) as session:
-            load_postcodes(session)
-            load_norms(session)
-            load_schemes(session)
-            partner, place = contracted(session, "stadsfonds")
+            partner, place = _a_partner(session)
             grant = child_budget(session)
             made = [redeem_at(session, grant, partner, place, cents) for cents in (10_00, 2_50)]
             run, _ = runs.prepare(session, period="2026-06", actor=PREPARER, now=JULY)
@@ -200,10 +206,7 @@ def test_composite_keys_refuse_to_upgrade_over_a_line_at_another_partners_locati
     try:
         migrate.upgrade(engine)
         with app.app_context(), Session(engine) as session:
-            load_postcodes(session)
-            load_norms(session)
-            load_schemes(session)
-            partner, place = contracted(session, "stadsfonds")
+            partner, place = _a_partner(session)
             _, elsewhere = contracted(session, "stadsfonds", name="Zwemclub")
             redeem_at(session, child_budget(session), partner, place, 10_00)
             runs.prepare(session, period="2026-06", actor=PREPARER, now=JULY)
