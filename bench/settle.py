@@ -203,7 +203,7 @@ def one_round(engine: Engine, partners: int, tries: int) -> dict[str, float]:
         for n in range(tries):
             with engine.connect() as conn:
                 start = time.perf_counter()
-                totals = dict(conn.execute(text(BASELINE), {"cutoff": cutoff}).tuples().all())
+                totals = dict(conn.execute(text(BASELINE), {"cutoff": cutoff}).all())
                 baseline = min(baseline, time.perf_counter() - start)
             start = time.perf_counter()
             run, held = runs.prepare(session, period=PERIOD, actor=PREPARER, now=JULY)

@@ -20,6 +20,7 @@ from typing import Any
 
 from sqlalchemy import (
     CTE,
+    TIMESTAMP,
     BigInteger,
     CompoundSelect,
     Select,
@@ -32,7 +33,6 @@ from sqlalchemy import (
     column,
     func,
     literal,
-    literal_column,
     null,
     select,
     union_all,
@@ -40,7 +40,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.elements import ColumnElement, Label
+from sqlalchemy.sql.elements import ColumnClause, ColumnElement, Label
 
 from almerepas.contracts.models import Contract, TariffKind
 from almerepas.core import clock
@@ -189,8 +189,11 @@ def term_rows(session: Session, partner_ids: Collection[int]) -> list[Term]:
 
 
 def spans_cte(session: Session, spans: Sequence[Span]) -> CTE:
-    rows = [(s.partner_id, s.starts_at, s.ends_at) for s in spans]
-    return rows_cte(session, "spans", ("partner_id", "starts_at", "ends_at"), rows)
+    return rows_cte(session, "spans", SPAN_COLUMNS, [tuple(s) for s in spans])
+
+
+#: A table of spans (``spans_cte``): whose, and from when to when.
+SPAN_COLUMNS = ("partner_id", "starts_at", "ends_at")
 
 
 def rows_cte(
@@ -199,55 +202,65 @@ def rows_cte(
     """Rows of integers and moments (the columns whose names end in ``_at``) as a table of
     their own in the statement; no NULLs (a column of them has no type).
 
-    On PostgreSQL an array of integers per column, unnested: compiling a VALUES list of 1,000
-    rows (3,000 bound values) took longer than running the query it was in. Each array is sent
-    as one string of numbers (moments as microseconds since 1970): the driver writes a list
-    element by element, matching each against a pattern, ten times slower for moments. On
-    SQLite a VALUES list.
+    On PostgreSQL an array per column, unnested: compiling a VALUES list of 1,000 rows (3,000
+    bound values) took longer than running the query it was in. Each array is sent as one
+    string (moments in ISO 8601 with their offset) and cast on the server: the driver writes a
+    list element by element, matching each against a pattern, ten times slower for moments.
+    The moments arrive as ``timestamptz`` itself: computed from a number in the table, the
+    planner copied the sum into the join filter and worked it out again for each redemption.
+    On SQLite a VALUES list.
     """
-    moment = [n.endswith("_at") for n in names]
     if session.get_bind().dialect.name != "postgresql":
-        types = [UTCDateTime() if at else BigInteger() for at in moment]
-        columns = [column(n, t) for n, t in zip(names, types, strict=True)]
-        return values(*columns, name=name).data(list(rows)).cte(name)
+        return values(*_columns(names), name=name).data(list(rows)).cte(name)
+    return unnested(name, names, rows_params(name, names, rows))
+
+
+def unnested(name: str, names: Sequence[str], params: dict[str, str] | None = None) -> CTE:
+    """``rows_cte`` on PostgreSQL: the rows' columns as ``params`` (``rows_params``), or as
+    parameters to give when the statement is run, so that it can be built once."""
     arrays = [
         cast(
             func.string_to_array(
-                bindparam(
-                    f"{name}_{n}",
-                    ",".join(
-                        str((r[i] - _EPOCH) // _MICROSECOND if at else int(r[i])) for r in rows
-                    ),
-                    type_=String,
-                ),
+                bindparam(key, params[key], type_=String)
+                if params is not None
+                else bindparam(key, type_=String),
                 ",",
             ),
-            ARRAY(BigInteger),
+            ARRAY(TIMESTAMP(timezone=True) if _is_moment(n) else BigInteger),
         )
-        for i, (n, at) in enumerate(zip(names, moment, strict=True))
+        for n in names
+        for key in [f"{name}_{n}"]
     ]
-    table = func.unnest(*arrays).table_valued(*(column(n, BigInteger) for n in names))
-    derived = table.render_derived(name=f"{name}_raw")
-    return (
-        select(
-            *(
-                # names from this module, never input
-                literal_column(
-                    f"TIMESTAMPTZ 'epoch' + {name}_raw.{n} * INTERVAL '1 microsecond'",
-                    UTCDateTime(),
-                ).label(n)
-                if at
-                else derived.c[n]
-                for n, at in zip(names, moment, strict=True)
-            )
-        )
-        .select_from(derived)
-        .cte(name)
-    )
+    table = func.unnest(*arrays).table_valued(*_columns(names))
+    return select(table.render_derived(name=f"{name}_raw")).cte(name)
 
 
-_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-_MICROSECOND = dt.timedelta(microseconds=1)
+def rows_params(name: str, names: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> dict[str, str]:
+    """The parameters of ``unnested(name, names)`` that hold ``rows``: a string a column."""
+    return {
+        f"{name}_{n}": _joined(values_, moment=_is_moment(n))
+        for n, values_ in zip(names, zip(*rows, strict=True), strict=True)
+    }
+
+
+def _is_moment(name: str) -> bool:
+    return name.endswith("_at")
+
+
+def _columns(names: Sequence[str]) -> list[ColumnClause[Any]]:
+    return [column(n, UTCDateTime() if _is_moment(n) else BigInteger()) for n in names]
+
+
+def _joined(values_: Sequence[Any], *, moment: bool) -> str:
+    """A column as one string: integers, or moments in ISO 8601 with their offset, which
+    PostgreSQL reads the same whatever the session's time zone (each distinct one written
+    once: a run's spans share their ends)."""
+    if not moment:
+        return ",".join(map(str, map(int, values_)))
+    if any(m.tzinfo is None for m in values_):
+        raise ValueError("a moment without a time zone")
+    text = {m: m.isoformat() for m in set(values_)}
+    return ",".join(map(text.__getitem__, values_))
 
 
 def _first_applies(

@@ -3,22 +3,25 @@ line per partner, kind, contract and location, a thousand rows back for a city's
 
 The redemptions are most of the work, so their part joins each redemption to one table of
 ranges: per contract, the moments both its partner's gap (windows.py) and its own days
-(``pricing.terms``) cover. Two range joins made the planner guess a few hundred rows where
-there are a hundred thousand, hash the wrong side and sort them all to group them.
+(``pricing.term_rows``) cover. Two range joins made the planner guess a few hundred rows
+where there are a hundred thousand, hash the wrong side and sort them all to group them. The
+reversals meet the gaps by their own moment and a table of the contracts' days by their
+redemption's.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     CTE,
     BigInteger,
+    CompoundSelect,
     Select,
     String,
     and_,
@@ -30,17 +33,17 @@ from sqlalchemy import (
     select,
     union_all,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.elements import ColumnElement
 
 from almerepas.grants.models import Grant
-from almerepas.redemptions.models import Redemption
+from almerepas.redemptions.models import Redemption, Reversal
 from almerepas.settlements import pricing
 from almerepas.settlements.models import LineKind
 from almerepas.settlements.windows import Span
 
 
-@dataclass(frozen=True)
-class Summed:
+class Summed(NamedTuple):
     """A partner's redemptions (or reversals) under one contract at one location, summed: what
     a run writes as one line."""
 
@@ -63,31 +66,26 @@ def summed(session: Session, spans: Sequence[Span]) -> list[Summed]:
     terms = pricing.term_rows(session, {s.partner_id for s in spans})
     if not terms:
         return []
-    reach = _reach(session, spans, terms)  # None: no redemption can be in a gap
-    days = [(t.contract_id, t.starts_at, t.ends_at) for t in terms]
-    contracts = pricing.rows_cte(session, "terms", ("contract_id", "starts_at", "ends_at"), days)
-    given = pricing.reversals_in(pricing.spans_cte(session, spans), contracts).subquery("given")
-    reversed_ = select(
-        given.c.contract_id,
-        given.c.location_id,
-        func.min(given.c.occurred_at),
-        cast(func.sum(given.c.quantity), BigInteger),
-        # NULL if any is: SUM would leave an unpriced source out
-        case(
-            (
-                func.count(given.c.amount) == func.count(),
-                cast(func.sum(given.c.amount), BigInteger),
-            ),
-            else_=null(),
-        ),
-        func.count(),
-        literal(LineKind.reversal.value, String),
-    ).group_by(given.c.contract_id, given.c.location_id)
+    gaps: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
+    for span in spans:
+        gaps[span.partner_id].append((span.starts_at, span.ends_at))
+    tables = {
+        "days": (_RANGES, _ranges(terms)),
+        "spans": (pricing.SPAN_COLUMNS, [tuple(s) for s in spans]),
+        "reach": (_RANGES, _ranges(terms, gaps)),  # empty: no redemption can be in a gap
+    }
+    params: dict[str, str] = {}
+    if session.get_bind().dialect.name == "postgresql":
+        query = _unvalued(reach=bool(tables["reach"][1]))
+        for name, (names, found) in tables.items():
+            if found:
+                params.update(pricing.rows_params(name, names, found))
+    else:
+        ctes = {n: pricing.rows_cte(session, n, *t) for n, t in tables.items() if t[1]}
+        query = _query(ctes["days"], ctes["spans"], ctes.get("reach"))
     of = {t.contract_id: t for t in terms}
-    # A reversal in a gap may give back a redemption of a contract's day outside every gap.
-    query = reversed_ if reach is None else union_all(_redeemed(reach), reversed_)
     with _hashed(session):
-        rows = session.execute(query).all()
+        rows = session.execute(query, params).all()
     return [
         Summed(
             of[cid].partner_id, LineKind(kind), cid, of[cid].scheme_id, location_id, at, quantity,
@@ -95,6 +93,27 @@ def summed(session: Session, spans: Sequence[Span]) -> list[Summed]:
         )
         for cid, location_id, at, quantity, total, n, kind in rows
     ]  # fmt: skip
+
+
+def _query(days: CTE, spans: CTE, reach: CTE | None) -> Select[Any] | CompoundSelect[Any]:
+    """The redemptions in ``reach`` and the reversals in ``spans`` (of redemptions on the
+    contracts' ``days``), summed. A reversal in a gap may give back a redemption of a day
+    outside every gap, so there may be reversals when no redemption can be found."""
+    reversed_ = _given_back(days, spans)
+    return reversed_ if reach is None else union_all(_redeemed(reach), reversed_)
+
+
+@functools.cache
+def _unvalued(*, reach: bool) -> Select[Any] | CompoundSelect[Any]:
+    """``_query`` on PostgreSQL with its tables as parameters (``pricing.unnested``): built
+    once, not for every run: building the expression and its cache key was about a sixth of
+    a prepare's time in Python."""
+    unnested = pricing.unnested
+    return _query(
+        unnested("days", _RANGES),
+        unnested("spans", pricing.SPAN_COLUMNS),
+        unnested("reach", _RANGES) if reach else None,
+    )
 
 
 #: The planner settings of ``_hashed``, and what they are for this one statement.
@@ -126,26 +145,27 @@ def _settings(session: Session, values: dict[str, str]) -> None:
     session.execute(select(*(func.set_config(n, v, True) for n, v in values.items())))
 
 
-def _reach(session: Session, spans: Sequence[Span], terms: Sequence[pricing.Term]) -> CTE | None:
-    """Per contract, the ranges in both a span of its partner and its own days (``terms``),
-    with how it prices (``pricing.rule_of``); None if none."""
-    gaps: dict[int, list[tuple[dt.datetime, dt.datetime]]] = defaultdict(list)
-    for span in spans:
-        gaps[span.partner_id].append((span.starts_at, span.ends_at))
+def _ranges(
+    terms: Sequence[pricing.Term],
+    gaps: dict[int, list[tuple[dt.datetime, dt.datetime]]] | None = None,
+) -> list[tuple[Any, ...]]:
+    """Per contract, its days (``terms``), or the ranges in both its days and a gap of its
+    partner (``gaps``), with how it prices (``pricing.rule_of``): rows of ``_RANGES``."""
     rows = []
     for term in terms:
-        rule = pricing.rule_of(term.tariff_kind, term.unit)
+        rule = pricing.rule_of(term.tariff_kind, term.unit).value
+        head = (term.contract_id, term.partner_id, term.scheme_id, rule, term.tariff or 0)
+        if gaps is None:
+            rows.append((*head, term.starts_at, term.ends_at))
+            continue
         for starts_at, ends_at in gaps[term.partner_id]:
             lower, upper = max(term.starts_at, starts_at), min(term.ends_at, ends_at)
             if lower < upper:
-                rows.append(
-                    (term.contract_id, term.partner_id, term.scheme_id, rule.value,
-                     term.tariff or 0, lower, upper)
-                )  # fmt: skip
-    if not rows:
-        return None
-    names = ("contract_id", "partner_id", "scheme_id", "rule", "tariff", "starts_at", "ends_at")
-    return pricing.rows_cte(session, "reach", names, rows)
+                rows.append((*head, lower, upper))
+    return rows
+
+
+_RANGES = ("contract_id", "partner_id", "scheme_id", "rule", "tariff", "starts_at", "ends_at")
 
 
 def _redeemed(reach: CTE) -> Select[Any]:
@@ -164,14 +184,69 @@ def _redeemed(reach: CTE) -> Select[Any]:
         )
         .select_from(Redemption)
         .join(Grant, Grant.id == Redemption.grant_id)
-        .join(
-            reach,
-            and_(
-                reach.c.partner_id == Redemption.partner_id,
-                reach.c.scheme_id == Grant.scheme_id,
-                Redemption.created_at >= reach.c.starts_at,
-                Redemption.created_at < reach.c.ends_at,
-            ),
-        )
+        .join(reach, _its_range(reach))
         .group_by(reach.c.contract_id, Redemption.location_id)
     )
+
+
+def _its_range(ranges: CTE) -> ColumnElement[bool]:
+    """The range (of ``_RANGES``) of the redemption's partner and scheme that holds it."""
+    return and_(
+        ranges.c.partner_id == Redemption.partner_id,
+        ranges.c.scheme_id == Grant.scheme_id,
+        Redemption.created_at >= ranges.c.starts_at,
+        Redemption.created_at < ranges.c.ends_at,
+    )
+
+
+def _given_back(days: CTE, spans: CTE) -> Select[Any]:
+    """The reversals recorded in ``spans``, priced under the contract of their redemption's
+    day (``days``) as what the redemption was worth before less after, and summed (NULL if
+    any has no price: SUM would leave it out)."""
+    earlier = aliased(Reversal)
+    before = (
+        select(cast(func.coalesce(func.sum(earlier.amount), 0), BigInteger))  # not numeric
+        .where(earlier.redemption_id == Reversal.redemption_id, earlier.id < Reversal.id)
+        .scalar_subquery()
+    )
+    given = (
+        select(
+            days.c.contract_id,
+            days.c.rule,
+            days.c.tariff,
+            Redemption.location_id,
+            Reversal.created_at,
+            Reversal.amount,
+            (Redemption.amount - before).label("left"),
+        )
+        .select_from(Reversal)
+        .join(Redemption, Redemption.id == Reversal.redemption_id)
+        .join(Grant, Grant.id == Redemption.grant_id)
+        .join(days, _its_range(days))
+        .join(
+            spans,
+            and_(
+                spans.c.partner_id == Redemption.partner_id,
+                Reversal.created_at >= spans.c.starts_at,
+                Reversal.created_at < spans.c.ends_at,
+            ),
+        )
+        # OFFSET 0 keeps PostgreSQL from copying ``left`` into both prices below, which would
+        # sum the earlier reversals twice a reversal.
+        .offset(0)
+        .subquery("given")
+    )
+    was = pricing.price_by_rule(given.c.rule, given.c.tariff, given.c.left)
+    now = pricing.price_by_rule(given.c.rule, given.c.tariff, given.c.left - given.c.amount)
+    return select(
+        given.c.contract_id,
+        given.c.location_id,
+        func.min(given.c.created_at),
+        cast(func.sum(-given.c.amount), BigInteger),
+        case(
+            (func.count(now - was) == func.count(), cast(func.sum(now - was), BigInteger)),
+            else_=null(),
+        ),
+        func.count(),
+        literal(LineKind.reversal.value, String),
+    ).group_by(given.c.contract_id, given.c.location_id)

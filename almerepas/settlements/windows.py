@@ -10,8 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import cast
+from typing import NamedTuple, cast
 
 from sqlalchemy import Table, func, select, text
 from sqlalchemy.orm import Session
@@ -31,8 +30,9 @@ BEGINNING = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 _LOCK_KEY = int.from_bytes(b"ALMSETTL", "big") & 0x7FFF_FFFF_FFFF_FFFF
 
 
-@dataclass(frozen=True)
-class Span:
+class Span(NamedTuple):
+    """A partner's span of time: a gap a run settles, or a window it settled."""
+
     partner_id: int
     starts_at: dt.datetime
     ends_at: dt.datetime

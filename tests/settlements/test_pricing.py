@@ -7,7 +7,7 @@ import datetime as dt
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import BigInteger, String, literal, select
+from sqlalchemy import BigInteger, String, literal, select, text
 from sqlalchemy.orm import Session
 
 from almerepas.contracts import agreements
@@ -153,9 +153,9 @@ def test_of_two_contracts_for_other_locations_the_oldest_prices_once(reference: 
 
 
 def test_a_table_of_ranges_keeps_every_moment_to_the_microsecond(db: Session) -> None:
-    """``rows_cte`` sends moments to PostgreSQL as microseconds since 1970: the first and the
-    last moment a run knows, a moment with microseconds, and the hour clocks go back in Almere
-    come back as they went."""
+    """``rows_cte`` sends moments to PostgreSQL as text: the first and the last moment a run
+    knows, a moment with microseconds, and the hour clocks go back in Almere come back as they
+    went, whatever time zone the database session is in."""
     autumn = dt.datetime(2026, 10, 25, 0, 30, tzinfo=dt.UTC)  # 02:30 in Almere, the second time
     moments = [
         (1, BEGINNING, OPEN_END),
@@ -163,6 +163,8 @@ def test_a_table_of_ranges_keeps_every_moment_to_the_microsecond(db: Session) ->
         (3_000_000_000, autumn.astimezone(clock.LOCAL), autumn + dt.timedelta(microseconds=1)),
     ]
     table = rows_cte(db, "ranges", ("ident", "starts_at", "ends_at"), moments)
+    if db.get_bind().dialect.name == "postgresql":
+        db.execute(text("SET LOCAL TIME ZONE 'Pacific/Chatham'"))  # +12:45 or +13:45
 
     found = db.execute(select(table).order_by(table.c.ident)).all()
 
