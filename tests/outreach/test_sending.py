@@ -118,7 +118,9 @@ def test_a_household_that_opted_out_gets_nothing_and_is_marked_on_the_list(
     assert [c.household_id for c in db.scalars(select(OutreachContact))] == [other.id]
     assert db.scalars(select(Message.recipient)).all() == ["bram@example.nl"]
     actions = db.scalars(
-        select(AuditEvent.action).where(AuditEvent.action.like("outreach.%"))
+        select(AuditEvent.action)
+        .where(AuditEvent.action.like("outreach.%"))
+        .order_by(AuditEvent.id)  # without it PostgreSQL may return them in any order
     ).all()
     assert actions == ["outreach.opt_out", "outreach.run", "outreach.reminded"]
 
