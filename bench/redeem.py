@@ -20,6 +20,9 @@ What runs, all on this machine, in one sitting:
   1 cent, a unique Idempotency-Key).
 - **scans** (``--scans``): the same server loaded with scans alone, each of a fresh code: what a
   cashier's check without a redemption, or an online bus validator, costs. One unit is one scan.
+- **ours, stripped** (``--stripped``): bench/stripped.py in place of ``wsgi:app``, the pair
+  without flask-smorest's wrappers, the request hooks and the rate limits: what the pair could
+  reach if the framework around the domain were free (a ceiling; never a server to run).
 - **the floor**: ../shared/research/perf-probe/app.py, unchanged (EdDSA token verify, one ORM
   transaction of 8 round trips, JSON), under the same gunicorn.conf.py, on its own database
   (schema.sql, 100,000 budget rows) in the same cluster. One redemption is one request.
@@ -332,6 +335,11 @@ def main() -> None:
     parser.add_argument(
         "--scans", action="store_true", help="also load scans alone (after ours, each round)"
     )
+    parser.add_argument(
+        "--stripped",
+        action="store_true",
+        help="serve bench/stripped.py as ours: the pair without the framework's extras (a ceiling)",
+    )
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results" / "redeem.json")
     args = parser.parse_args()
     if args.quick:
@@ -374,6 +382,10 @@ def main() -> None:
 
         config = ROOT / "gunicorn.conf.py"
         env_ours = {**SETTINGS, "ALMEREPAS_DATABASE_URL": url}
+        # the count phase always counts the production app; only the load may be stripped
+        app_ours, env_load = "wsgi:app", env_ours
+        if args.stripped:
+            app_ours, env_load = "bench.stripped:app", {**env_ours, "ALMEREPAS_RATE_LIMITS": "off"}
         keys_file = work / "device_keys.txt"
         keys_file.write_text("\n".join(seeded.device_keys) + "\n")
         targets_wanted = ["floor", "ours"] if args.only == "both" else [args.only]
@@ -388,8 +400,8 @@ def main() -> None:
             servers.append(started["floor"])
         if "ours" in targets_wanted:
             started["ours"] = start_gunicorn(
-                "ours", "wsgi:app", cwd=ROOT, config=config, ready="/api/v1/health", work=work,
-                env=env_ours,
+                "ours", app_ours, cwd=ROOT, config=config, ready="/api/v1/health", work=work,
+                env=env_load,
             )  # fmt: skip
             servers.append(started["ours"])
 
@@ -446,6 +458,7 @@ def main() -> None:
             + os.environ.get("WEB_CONCURRENCY", "unset (2 x cores + 1)"),
             "postgresql": "throwaway cluster (tests/pg_cluster.py): fsync and "
             "synchronous_commit off",
+            "ours": app_ours,
             "cores": os.cpu_count(),
             "load_average_at_end": os.getloadavg(),
         }  # fmt: skip
